@@ -1,0 +1,101 @@
+// swift-tools-version:6.1
+// SPDX-License-Identifier: Apache-2.0
+import PackageDescription
+
+let package = Package(
+    name: "Regatta",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "regatta", targets: ["regatta"]),
+        .library(name: "RegattaCore", targets: ["RegattaCore"]),
+        .library(name: "RegattaTestKit", targets: ["RegattaTestKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .target(name: "RegattaCore"),
+        .target(
+            name: "RegattaMaster",
+            dependencies: [
+                "RegattaCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "RegattaAgent",
+            dependencies: [
+                "RegattaCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "RegattaScheduler",
+            dependencies: [
+                "RegattaCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "RegattaStore",
+            dependencies: [
+                "RegattaCore",
+                "RegattaScheduler",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .systemLibrary(name: "CZooKeeper", path: "Sources/CZooKeeper"),
+        .target(
+            name: "RegattaZooKeeper",
+            dependencies: ["CZooKeeper", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "RegattaCLI",
+            dependencies: [
+                "RegattaCore", "RegattaMaster", "RegattaAgent", "RegattaScheduler", "RegattaStore", "RegattaZooKeeper",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(name: "regatta", dependencies: ["RegattaCLI"]),
+        .target(
+            name: "RegattaTestKit",
+            dependencies: ["RegattaCore", "RegattaScheduler", "RegattaMaster"]
+        ),
+        .testTarget(name: "RegattaCoreTests", dependencies: ["RegattaCore", "RegattaTestKit"]),
+        .testTarget(name: "RegattaMasterTests", dependencies: ["RegattaMaster", "RegattaTestKit"]),
+        .testTarget(name: "RegattaAgentTests", dependencies: ["RegattaAgent", "RegattaTestKit"]),
+        .testTarget(name: "RegattaSchedulerTests", dependencies: ["RegattaScheduler", "RegattaTestKit"]),
+        .testTarget(name: "RegattaStoreTests", dependencies: ["RegattaStore", "RegattaTestKit"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "RegattaCore", "RegattaTestKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// A non-negative resource amount kept as fixed point with three decimals, as Mesos does.
+///
+/// Arithmetic on `Scalar` is exact: `0.1 + 0.2 == 0.3`. Values are rounded to the nearest
+/// thousandth when created from a `Double`.
+public struct Scalar: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The amount in thousandths.
+    public var milli: Int64
+
+    /// Creates a scalar from thousandths.
+    public init(milli: Int64) {
+        self.milli = milli
+    }
+
+    /// Creates a scalar from a floating-point value, rounded to three decimals.
+    public init(_ value: Double) {
+        self.milli = Int64((value * 1000).rounded())
+    }
+
+    /// The zero amount.
+    public static let zero = Scalar(milli: 0)
+
+    /// The amount as a floating-point value.
+    public var value: Double { Double(self.milli) / 1000 }
+
+    public static func + (lhs: Scalar, rhs: Scalar) -> Scalar { Scalar(milli: lhs.milli + rhs.milli) }
+    public static func - (lhs: Scalar, rhs: Scalar) -> Scalar { Scalar(milli: lhs.milli - rhs.milli) }
+    public static func += (lhs: inout Scalar, rhs: Scalar) { lhs.milli += rhs.milli }
+    public static func -= (lhs: inout Scalar, rhs: Scalar) { lhs.milli -= rhs.milli }
+    public static func < (lhs: Scalar, rhs: Scalar) -> Bool { lhs.milli < rhs.milli }
+
+    /// Formats like Mesos: no trailing zeros, at most three decimals (`0.1`, `2`, `0.125`).
+    public var description: String {
+        let sign = self.milli < 0 ? "-" : ""
+        let magnitude = self.milli.magnitude
+        let whole = magnitude / 1000
+        var fraction = magnitude % 1000
+        if fraction == 0 { return "\(sign)\(whole)" }
+        var digits = 3
+        while fraction % 10 == 0 {
+            fraction /= 10
+            digits -= 1
+        }
+        var text = String(fraction)
+        while text.count < digits { text = "0" + text }
+        return "\(sign)\(whole).\(text)"
+    }
+}
