@@ -89,6 +89,7 @@ let package = Package(
         .testTarget(name: "RegattaAgentTests", dependencies: ["RegattaAgent", "RegattaTestKit"]),
         .testTarget(name: "RegattaSchedulerTests", dependencies: ["RegattaScheduler", "RegattaTestKit"]),
         .testTarget(name: "RegattaStoreTests", dependencies: ["RegattaStore", "RegattaTestKit"]),
+        .testTarget(name: "RegattaZooKeeperTests", dependencies: ["RegattaZooKeeper"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
