@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: Apache-2.0
+import Foundation
+import Logging
+import RegattaCore
+
+/// The master's shell: owns ``MasterState`` and the open streams, performs the actions the state decides.
+public actor Master {
+    private struct FrameworkStream {
+        var streamID: String
+        var continuation: AsyncStream<SchedulerEvent>.Continuation
+    }
+    private struct AgentStream {
+        var connection: Int
+        var continuation: AsyncStream<AgentMessage>.Continuation
+    }
+
+    public let configuration: MasterConfiguration
+    public let masterInfo: MasterInfo
+    private var state: MasterState
+    private var frameworkStreams: [FrameworkID: FrameworkStream] = [:]
+    private var agentStreams: [AgentID: AgentStream] = [:]
+    private var nextConnection = 0
+    private let uptime: @Sendable () -> Duration
+    private let wallTime: @Sendable () -> Double
+    private let makeStreamID: @Sendable () -> String
+    private let logger: Logger
+    /// Wall-clock time the master started, seconds since the epoch.
+    public nonisolated let startTime: Double
+    private var shuttingDown = false
+
+    /// Creates a master.
+    ///
+    /// - Parameters:
+    ///   - uptime: monotonic time since start; tests pass a manual clock.
+    ///   - wallTime: seconds since the epoch, for timestamps in events and state.
+    ///   - makeStreamID: generates unique `Mesos-Stream-Id`s.
+    public init(
+        configuration: MasterConfiguration, masterID: String, logger: Logger,
+        uptime: @escaping @Sendable () -> Duration, wallTime: @escaping @Sendable () -> Double,
+        makeStreamID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() }
+    ) {
+        self.configuration = configuration
+        self.masterInfo = MasterInfo(
+            id: masterID, ip: configuration.ip, port: configuration.port, hostname: configuration.advertisedHostname,
+            version: RegattaVersion.mesosCompatible)
+        self.state = MasterState(masterID: masterID, configuration: configuration)
+        self.logger = logger
+        self.uptime = uptime
+        self.wallTime = wallTime
+        self.makeStreamID = makeStreamID
+        self.startTime = wallTime()
+    }
+
+    /// A snapshot of the state, for read-only endpoints.
+    public var snapshot: MasterState { self.state }
+
+    /// Seconds since the epoch now.
+    public nonisolated func now() -> Double { self.wallTime() }
+
+    // MARK: - Frameworks
+
+    /// Subscribes a framework and returns its id, the new stream id and its event stream.
+    public func subscribe(_ subscribe: SchedulerCall.Subscribe) throws -> (FrameworkID, String, AsyncStream<SchedulerEvent>) {
+        guard !self.shuttingDown else { throw MasterError(.notLeader, "The master is shutting down.") }
+        let streamID = self.makeStreamID()
+        let (id, actions) = try self.state.subscribe(
+            framework: subscribe.frameworkInfo, streamID: streamID, heartbeat: self.configuration.heartbeatInterval,
+            masterInfo: self.masterInfo, now: self.uptime())
+        let (stream, continuation) = AsyncStream.makeStream(of: SchedulerEvent.self, bufferingPolicy: .unbounded)
+        // Close the stream being replaced before registering the new one.
+        self.perform(actions.filter { if case .closeFrameworkStream = $0 { true } else { false } })
+        self.frameworkStreams[id] = FrameworkStream(streamID: streamID, continuation: continuation)
+        self.perform(actions.filter { if case .closeFrameworkStream = $0 { false } else { true } })
+        self.logger.info(
+            "Framework subscribed",
+            metadata: [LogKey.frameworkID: "\(id)", "framework.name": "\(subscribe.frameworkInfo.name)"])
+        return (id, streamID, stream)
+    }
+
+    /// A framework's event stream ended (the connection closed).
+    public func frameworkStreamEnded(_ id: FrameworkID, streamID: String) {
+        if self.frameworkStreams[id]?.streamID == streamID {
+            self.frameworkStreams[id] = nil
+        }
+        let actions = self.state.frameworkDisconnected(id, streamID: streamID, now: self.uptime())
+        if !actions.isEmpty || self.state.frameworks[id]?.isConnected == false {
+            self.logger.info("Framework disconnected", metadata: [LogKey.frameworkID: "\(id)"])
+        }
+        self.perform(actions)
+    }
+
+    /// Handles a non-SUBSCRIBE call.
+    public func handle(_ call: SchedulerCall, streamID: String?) throws {
+        let id = try self.state.authorize(call.frameworkId, streamID: streamID)
+        let actions = try self.state.handle(call, from: id, now: self.uptime())
+        self.perform(actions)
+    }
+
+    // MARK: - Agents
+
+    /// Registers an agent and returns its id, its connection number and its message stream.
+    public func subscribeAgent(_ subscribe: AgentCall.Subscribe) throws -> (AgentID, Int, AsyncStream<AgentMessage>) {
+        guard !self.shuttingDown else { throw MasterError(.notLeader, "The master is shutting down.") }
+        self.nextConnection += 1
+        let connection = self.nextConnection
+        let (id, actions) = self.state.subscribeAgent(
+            subscribe, connection: connection, pingInterval: self.configuration.agentPingTimeout,
+            masterInfo: self.masterInfo, now: self.uptime())
+        let (stream, continuation) = AsyncStream.makeStream(of: AgentMessage.self, bufferingPolicy: .unbounded)
+        self.perform(actions.filter { if case .closeAgentStream = $0 { true } else { false } })
+        self.agentStreams[id] = AgentStream(connection: connection, continuation: continuation)
+        self.perform(actions.filter { if case .closeAgentStream = $0 { false } else { true } })
+        self.logger.info(
+            "Agent registered",
+            metadata: [
+                LogKey.agentID: "\(id)", LogKey.hostname: "\(subscribe.agentInfo.hostname)",
+                "agent.resources": "\(subscribe.agentInfo.resources)", "agent.tasks": "\(subscribe.tasks.count)",
+            ])
+        return (id, connection, stream)
+    }
+
+    /// An agent's stream ended.
+    public func agentStreamEnded(_ id: AgentID, connection: Int) {
+        if self.agentStreams[id]?.connection == connection {
+            self.agentStreams[id] = nil
+            self.logger.notice("Agent disconnected", metadata: [LogKey.agentID: "\(id)"])
+        }
+        self.perform(self.state.agentDisconnected(id, connection: connection, now: self.uptime()))
+    }
+
+    /// Handles an agent's UPDATE; returns whether the framework received it (if not, the agent retries).
+    public func agentUpdate(_ update: AgentCall.Update, from id: AgentID) throws -> Bool {
+        let (delivered, actions) = try self.state.agentUpdate(update, from: id)
+        self.logger.debug(
+            "Status update",
+            metadata: [
+                LogKey.agentID: "\(id)", LogKey.taskID: "\(update.status.taskId)",
+                LogKey.state: "\(update.status.state.rawValue)",
+            ])
+        self.perform(actions)
+        return delivered
+    }
+
+    /// Handles an agent's PONG.
+    public func agentPong(from id: AgentID) throws {
+        try self.state.agentPong(id)
+    }
+
+    // MARK: - Timers
+
+    /// Runs one allocation round.
+    public func allocate() {
+        self.perform(self.state.allocate(now: self.uptime()))
+    }
+
+    /// Rescinds expired offers and removes frameworks past their failover timeout.
+    public func tick() {
+        self.perform(self.state.tick(now: self.uptime()))
+    }
+
+    /// Pings agents and marks those that stopped answering unreachable.
+    public func pingAgents() {
+        let before = Set(self.state.agents.values.filter(\.unreachable).map(\.id))
+        self.perform(self.state.pingAgents(now: self.uptime()))
+        for agent in self.state.agents.values where agent.unreachable && !before.contains(agent.id) {
+            self.logger.warning("Agent unreachable", metadata: [LogKey.agentID: "\(agent.id)"])
+        }
+    }
+
+    /// Sends HEARTBEAT to every connected framework.
+    public func heartbeat() {
+        for stream in self.frameworkStreams.values {
+            stream.continuation.yield(.heartbeat)
+        }
+    }
+
+    /// Ends every stream so in-flight streaming responses finish; called on shutdown.
+    public func closeAllStreams() {
+        self.shuttingDown = true
+        for stream in self.frameworkStreams.values { stream.continuation.finish() }
+        for stream in self.agentStreams.values { stream.continuation.finish() }
+        self.frameworkStreams = [:]
+        self.agentStreams = [:]
+    }
+
+    // MARK: - Actions
+
+    private func perform(_ actions: [MasterAction]) {
+        for action in actions {
+            switch action {
+            case .frameworkEvent(let id, var event):
+                if event.type == .update, event.update?.status.timestamp == nil {
+                    event.update?.status.timestamp = self.wallTime()
+                }
+                self.frameworkStreams[id]?.continuation.yield(event)
+            case .agentMessage(let id, let message):
+                self.agentStreams[id]?.continuation.yield(message)
+            case .closeFrameworkStream(let id, let streamID):
+                if let stream = self.frameworkStreams[id], stream.streamID == streamID {
+                    stream.continuation.finish()
+                    self.frameworkStreams[id] = nil
+                }
+            case .closeAgentStream(let id, let connection):
+                if let stream = self.agentStreams[id], stream.connection == connection {
+                    stream.continuation.finish()
+                    self.agentStreams[id] = nil
+                }
+            }
+        }
+    }
+}
+
+/// Version strings Regatta reports.
+public enum RegattaVersion {
+    /// Regatta's own version.
+    public static let regatta = "0.1.0"
+    /// The Mesos version whose APIs Regatta speaks, reported where Mesos tools expect a Mesos version.
+    public static let mesosCompatible = "1.12.0"
+}

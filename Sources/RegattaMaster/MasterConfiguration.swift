@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// Settings of a master; flag names follow Mesos's (`--offer_timeout`, `--agent_ping_timeout`, …).
+public struct MasterConfiguration: Sendable {
+    /// Address to listen on. Defaults to `127.0.0.1`.
+    public var ip: String = "127.0.0.1"
+    /// Port to listen on. Defaults to `5050`.
+    public var port: Int = 5050
+    /// Hostname advertised to agents and frameworks. Defaults to `ip`.
+    public var hostname: String?
+    /// Directory for the master's files. Defaults to `/tmp/regatta/master`.
+    public var workDir: String = "/tmp/regatta/master"
+    /// ZooKeeper URL for leader election; `nil` runs a single master.
+    public var zk: String?
+    /// Number of masters that form a quorum (used with `zk`).
+    public var quorum: Int?
+    /// How long an offer may stay outstanding before it is rescinded; `nil` = never (Mesos's default).
+    public var offerTimeout: Duration?
+    /// How often agents are pinged, and how long one ping may go unanswered. Defaults to `15` seconds.
+    public var agentPingTimeout: Duration = .seconds(15)
+    /// Consecutive missed pings after which an agent is unreachable. Defaults to `5`.
+    public var maxAgentPingTimeouts: Int = 5
+    /// Time between allocation rounds. Defaults to `1` second.
+    public var allocationInterval: Duration = .seconds(1)
+    /// Interval of HEARTBEAT events to frameworks. Defaults to `15` seconds.
+    public var heartbeatInterval: Duration = .seconds(15)
+    /// Refusal used when a framework declines without `filters`. Defaults to `5` seconds.
+    public var defaultRefuseSeconds: Double = 5
+    /// Completed tasks kept per framework for `/master/state`. Defaults to `1000`.
+    public var maxCompletedTasksPerFramework: Int = 1000
+    /// Completed frameworks kept for `/master/state`. Defaults to `50`.
+    public var maxCompletedFrameworks: Int = 50
+    /// The cluster's name shown in `/master/state`.
+    public var cluster: String?
+
+    public init() {}
+
+    /// The hostname to advertise.
+    public var advertisedHostname: String { self.hostname ?? self.ip }
+}

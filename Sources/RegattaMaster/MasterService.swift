@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+import Foundation
+import Hummingbird
+import Logging
+import RegattaCore
+import ServiceLifecycle
+
+/// Runs a master: its HTTP server and its timers (allocation, offer and failover timeouts, agent pings,
+/// framework heartbeats).
+public struct MasterService: Service {
+    public let master: Master
+    private let configuration: MasterConfiguration
+    private let logger: Logger
+    private let extraRoutes: (@Sendable (Router<BasicRequestContext>) -> Void)?
+
+    /// Creates a master service.
+    ///
+    /// - Parameter extraRoutes: lets `regatta dev` add routes to the same server (unused otherwise).
+    public init(
+        configuration: MasterConfiguration, logger: Logger,
+        extraRoutes: (@Sendable (Router<BasicRequestContext>) -> Void)? = nil
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        self.extraRoutes = extraRoutes
+        let start = ContinuousClock.now
+        self.master = Master(
+            configuration: configuration, masterID: UUID().uuidString.lowercased(), logger: logger,
+            uptime: { ContinuousClock.now - start }, wallTime: { Date().timeIntervalSince1970 })
+    }
+
+    public func run() async throws {
+        let router = Router()
+        MasterRoutes(master: self.master).register(on: router)
+        self.extraRoutes?(router)
+        let app = Application(
+            router: router,
+            configuration: .init(
+                address: .hostname(self.configuration.ip, port: self.configuration.port), serverName: nil),
+            logger: self.logger)
+        let master = self.master
+        let configuration = self.configuration
+        self.logger.info(
+            "Master starting",
+            metadata: ["address": "\(configuration.ip):\(configuration.port)", "master.id": "\(master.masterInfo.id)"])
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await app.run() }
+            group.addTask {
+                // On graceful shutdown, end the streaming responses so the HTTP server can drain.
+                try? await gracefulShutdown()
+                await master.closeAllStreams()
+            }
+            group.addTask {
+                try? await cancelWhenGracefulShutdown {
+                    try await withThrowingDiscardingTaskGroup { timers in
+                        timers.addTask { try await Self.every(configuration.allocationInterval) { await master.allocate() } }
+                        timers.addTask { try await Self.every(.milliseconds(250)) { await master.tick() } }
+                        timers.addTask { try await Self.every(configuration.agentPingTimeout) { await master.pingAgents() } }
+                        timers.addTask { try await Self.every(configuration.heartbeatInterval) { await master.heartbeat() } }
+                    }
+                }
+            }
+        }
+    }
+
+    private static func every(_ interval: Duration, _ body: @Sendable () async -> Void) async throws {
+        while !Task.isCancelled {
+            try await Task.sleep(for: interval)
+            await body()
+        }
+    }
+}

@@ -1,0 +1,744 @@
+// SPDX-License-Identifier: Apache-2.0
+import RegattaCore
+
+/// Something the master's shell must do after a state change: the state machine decides, the shell performs.
+public enum MasterAction: Sendable, Equatable {
+    /// Send an event on a framework's subscription stream.
+    case frameworkEvent(FrameworkID, SchedulerEvent)
+    /// Send a message on an agent's stream.
+    case agentMessage(AgentID, AgentMessage)
+    /// Close a framework's subscription stream (it was replaced or the framework was removed).
+    case closeFrameworkStream(FrameworkID, streamID: String)
+    /// Close an agent's stream (it was replaced).
+    case closeAgentStream(AgentID, connection: Int)
+}
+
+/// Identifies a task within the master: task ids are unique per framework.
+public struct TaskKey: Hashable, Sendable {
+    public var frameworkID: FrameworkID
+    public var taskID: TaskID
+    public init(_ frameworkID: FrameworkID, _ taskID: TaskID) {
+        self.frameworkID = frameworkID
+        self.taskID = taskID
+    }
+}
+
+/// The master's in-memory state as a pure state machine: events in, actions out, no I/O, time passed in.
+///
+/// `now` is monotonic time since the master started.
+/// - Important: Invariant: for every agent, `used + offered` never exceeds `total` (no over-commit).
+public struct MasterState: Sendable {
+    /// A registered agent.
+    public struct AgentRecord: Sendable {
+        public var id: AgentID
+        public var info: AgentInfo
+        public var total: Resources
+        /// Resources of the agent's non-terminal tasks.
+        public var used: Resources
+        /// Resources in outstanding offers.
+        public var offered: Resources
+        public var tasks: Set<TaskKey>
+        public var capabilities: [String]
+        /// The current stream connection; `nil` while disconnected.
+        public var connection: Int?
+        public var unreachable: Bool
+        public var pingOutstanding: Bool
+        public var missedPings: Int
+        public var registeredAt: Duration
+        public var reregisteredAt: Duration?
+        public var offers: Set<OfferID>
+
+        /// What is neither used nor offered.
+        public var available: Resources { self.total - self.used - self.offered }
+        public var isActive: Bool { self.connection != nil && !self.unreachable }
+    }
+
+    /// A subscribed (or disconnected, within its failover timeout) framework.
+    public struct FrameworkRecord: Sendable {
+        public var id: FrameworkID
+        public var info: FrameworkInfo
+        public var streamID: String?
+        public var registeredAt: Duration
+        public var disconnectedAt: Duration?
+        public var unregisteredAt: Duration?
+        public var offers: Set<OfferID>
+        public var tasks: Set<TaskID>
+        public var completedTasks: [TaskRecord]
+        public var suppressed: Bool
+        /// Agents whose resources the framework refused, until the given time.
+        public var filters: [AgentID: Duration]
+        public var used: Resources
+        public var offeredResources: Resources
+
+        public var isConnected: Bool { self.streamID != nil }
+        public var role: String { self.info.effectiveRoles.first ?? "*" }
+        public var isPartitionAware: Bool { self.info.has(capability: "PARTITION_AWARE") }
+    }
+
+    /// A task the master knows.
+    public struct TaskRecord: Sendable {
+        public var info: TaskInfo
+        public var frameworkID: FrameworkID
+        public var agentID: AgentID
+        public var state: TaskState
+        public var statuses: [TaskStatus]
+        public var latestStatus: TaskStatus?
+    }
+
+    /// An outstanding offer.
+    public struct OfferRecord: Sendable {
+        public var offer: Offer
+        public var resources: Resources
+        public var createdAt: Duration
+    }
+
+    public let configuration: MasterConfiguration
+    public let masterID: String
+    public private(set) var agents: [AgentID: AgentRecord] = [:]
+    public private(set) var frameworks: [FrameworkID: FrameworkRecord] = [:]
+    public private(set) var completedFrameworks: [FrameworkRecord] = []
+    public private(set) var tasks: [TaskKey: TaskRecord] = [:]
+    public private(set) var offers: [OfferID: OfferRecord] = [:]
+    var allocator: any Allocator
+    private var nextFrameworkNumber = 0
+    private var nextAgentNumber = 0
+    private var nextOfferNumber = 0
+    /// Counts of terminal task states since start, for metrics.
+    public private(set) var terminalCounts: [TaskState: Int] = [:]
+
+    public init(masterID: String, configuration: MasterConfiguration, allocator: any Allocator = DRFAllocator()) {
+        self.masterID = masterID
+        self.configuration = configuration
+        self.allocator = allocator
+    }
+
+    // MARK: - Frameworks
+
+    /// A framework subscribed on a new stream.
+    ///
+    /// - Throws: `MasterError.forbidden` if the framework id belongs to a removed framework.
+    public mutating func subscribe(
+        framework info: FrameworkInfo, streamID: String, heartbeat: Duration, masterInfo: MasterInfo?, now: Duration
+    ) throws -> (FrameworkID, [MasterAction]) {
+        var actions: [MasterAction] = []
+        let id: FrameworkID
+        if let requested = info.id, !requested.value.isEmpty {
+            if self.completedFrameworks.contains(where: { $0.id == requested }) {
+                throw MasterError(
+                    .forbidden,
+                    "Framework '\(requested)' has been removed (torn down or failover timeout expired); subscribe without an id to register anew."
+                )
+            }
+            id = requested
+        } else {
+            self.nextFrameworkNumber += 1
+            let number = String(self.nextFrameworkNumber)
+            id = FrameworkID("\(self.masterID)-\(String(repeating: "0", count: max(0, 4 - number.count)))\(number)")
+        }
+        var effectiveInfo = info
+        effectiveInfo.id = id
+        if var existing = self.frameworks[id] {
+            if let old = existing.streamID, old != streamID {
+                actions.append(.closeFrameworkStream(id, streamID: old))
+            }
+            actions += self.recoverOffers(of: &existing, rescind: false)
+            existing.info = effectiveInfo
+            existing.streamID = streamID
+            existing.disconnectedAt = nil
+            self.frameworks[id] = existing
+        } else {
+            var record = FrameworkRecord(
+                id: id, info: effectiveInfo, streamID: streamID, registeredAt: now, disconnectedAt: nil,
+                unregisteredAt: nil, offers: [], tasks: [], completedTasks: [], suppressed: false, filters: [:],
+                used: Resources(), offeredResources: Resources())
+            // Adopt tasks that agents reported before the framework (re)subscribed, e.g. after master failover.
+            for (key, task) in self.tasks where key.frameworkID == id {
+                if task.state.isTerminal { continue }
+                record.tasks.insert(key.taskID)
+                record.used += task.info.resources
+            }
+            self.frameworks[id] = record
+        }
+        let subscribed = SchedulerEvent.Subscribed(
+            frameworkId: id, heartbeatIntervalSeconds: heartbeat.seconds, masterInfo: masterInfo)
+        actions.append(.frameworkEvent(id, .subscribed(subscribed)))
+        return (id, actions)
+    }
+
+    /// A framework's subscription stream ended. Its offers are recovered and its failover timeout starts.
+    public mutating func frameworkDisconnected(_ id: FrameworkID, streamID: String, now: Duration) -> [MasterAction] {
+        guard var framework = self.frameworks[id], framework.streamID == streamID else { return [] }
+        framework.streamID = nil
+        framework.disconnectedAt = now
+        let actions = self.recoverOffers(of: &framework, rescind: false)
+        self.frameworks[id] = framework
+        return actions
+    }
+
+    /// Checks that a call comes from the framework's current stream.
+    public func authorize(_ frameworkID: FrameworkID?, streamID: String?) throws -> FrameworkID {
+        guard let frameworkID else {
+            throw MasterError(.badRequest, "Expecting 'framework_id' to be present in the call.")
+        }
+        guard let framework = self.frameworks[frameworkID], let current = framework.streamID else {
+            throw MasterError(.forbidden, "Framework '\(frameworkID)' is not subscribed; send SUBSCRIBE first.")
+        }
+        guard let streamID else {
+            throw MasterError(
+                .forbidden, "All non-subscribe calls must include the 'Mesos-Stream-Id' header from SUBSCRIBE.")
+        }
+        guard streamID == current else {
+            throw MasterError(
+                .forbidden,
+                "The stream ID '\(streamID)' does not match the current subscription of framework '\(frameworkID)'; a newer SUBSCRIBE replaced it."
+            )
+        }
+        return frameworkID
+    }
+
+    /// Handles a non-SUBSCRIBE scheduler call from an authorized framework.
+    public mutating func handle(_ call: SchedulerCall, from id: FrameworkID, now: Duration) throws -> [MasterAction] {
+        switch call.type {
+        case .accept:
+            guard let accept = call.accept else { throw MasterError(.badRequest, "Expecting 'accept' to be present.") }
+            return self.accept(accept, from: id, now: now)
+        case .decline:
+            guard let decline = call.decline else {
+                throw MasterError(.badRequest, "Expecting 'decline' to be present.")
+            }
+            return self.decline(decline.offerIds, filters: decline.filters, from: id, now: now)
+        case .revive:
+            self.frameworks[id]?.filters = [:]
+            self.frameworks[id]?.suppressed = false
+            return []
+        case .suppress:
+            self.frameworks[id]?.suppressed = true
+            return []
+        case .kill:
+            guard let kill = call.kill else { throw MasterError(.badRequest, "Expecting 'kill' to be present.") }
+            return self.kill(kill, from: id, now: now)
+        case .acknowledge:
+            guard let ack = call.acknowledge else {
+                throw MasterError(.badRequest, "Expecting 'acknowledge' to be present.")
+            }
+            guard let task = self.tasks[TaskKey(id, ack.taskId)] else { return [] }
+            guard self.agents[task.agentID]?.isActive == true else { return [] }
+            return [
+                .agentMessage(
+                    task.agentID, .acknowledge(.init(frameworkId: id, taskId: ack.taskId, uuid: ack.uuid)))
+            ]
+        case .reconcile:
+            return self.reconcile(call.reconcile?.tasks ?? [], from: id)
+        case .teardown:
+            return self.removeFramework(id, now: now)
+        case .message, .request, .shutdown, .acknowledgeOperationStatus, .reconcileOperations, .updateFramework,
+            .acceptInverseOffers, .declineInverseOffers:
+            return []
+        case .subscribe, .unknown:
+            throw MasterError(.badRequest, "Call type '\(call.type.rawValue)' is not valid here.")
+        }
+    }
+
+    private mutating func accept(_ accept: SchedulerCall.Accept, from id: FrameworkID, now: Duration)
+        -> [MasterAction]
+    {
+        var actions: [MasterAction] = []
+        let tasks = (accept.operations ?? []).flatMap { operation -> [TaskInfo] in
+            switch operation.type {
+            case "LAUNCH": operation.launch?.taskInfos ?? []
+            case "LAUNCH_GROUP": operation.launchGroup?.taskGroup.tasks ?? []
+            default: []
+            }
+        }
+        // Validate the offers: known, owned by this framework, all on one agent.
+        var offered = Resources()
+        var agentID: AgentID?
+        var offerError: String?
+        for offerID in accept.offerIds {
+            guard let record = self.offers[offerID], record.offer.frameworkId == id else {
+                offerError = "Offer '\(offerID)' is no longer valid"
+                continue
+            }
+            if let agentID, agentID != record.offer.agentId {
+                offerError = "Aggregated offers must belong to one agent"
+            }
+            agentID = agentID ?? record.offer.agentId
+        }
+        if accept.offerIds.isEmpty { offerError = "No offers specified" }
+        for offerID in accept.offerIds {
+            if let record = self.removeOffer(offerID) {
+                offered += record.resources
+            }
+        }
+        if let offerError {
+            for task in tasks {
+                actions.append(
+                    .frameworkEvent(
+                        id, .update(self.masterStatus(task.taskId, .dropped, agent: task.agentId,
+                                                      reason: "REASON_INVALID_OFFERS", message: offerError))))
+            }
+            return actions
+        }
+        guard let agentID, var agent = self.agents[agentID] else { return actions }
+        var remaining = offered
+        for task in tasks {
+            if let problem = self.validate(task, agent: agentID, remaining: remaining, framework: id) {
+                actions.append(
+                    .frameworkEvent(
+                        id, .update(self.masterStatus(task.taskId, .error, agent: agentID,
+                                                      reason: "REASON_TASK_INVALID", message: problem))))
+                continue
+            }
+            remaining -= task.resources
+            let key = TaskKey(id, task.taskId)
+            let status = self.masterStatus(task.taskId, .staging, agent: agentID, reason: nil, message: nil)
+            self.tasks[key] = TaskRecord(
+                info: task, frameworkID: id, agentID: agentID, state: .staging, statuses: [status],
+                latestStatus: status)
+            agent.used += task.resources
+            agent.tasks.insert(key)
+            self.frameworks[id]?.tasks.insert(task.taskId)
+            self.frameworks[id]?.used += task.resources
+            actions.append(
+                .agentMessage(
+                    agentID, .launch(.init(frameworkId: id, frameworkInfo: self.frameworks[id]?.info, task: task))))
+        }
+        self.agents[agentID] = agent
+        // Unused resources are declined, with the framework's filter.
+        let refuse = min(accept.filters?.refuseSeconds ?? self.configuration.defaultRefuseSeconds, 365 * 86400)
+        if !remaining.isEmpty, refuse > 0 {
+            self.frameworks[id]?.filters[agentID] = now + .milliseconds(Int64(refuse * 1000))
+        }
+        return actions
+    }
+
+    private func validate(_ task: TaskInfo, agent: AgentID, remaining: Resources, framework: FrameworkID) -> String? {
+        if task.taskId.value.isEmpty { return "Task ID must not be empty" }
+        if task.taskId.value.contains("/") || task.taskId.value.contains(where: \.isWhitespace) {
+            return "Task ID '\(task.taskId)' must not contain '/' or whitespace"
+        }
+        if let existing = self.tasks[TaskKey(framework, task.taskId)], !existing.state.isTerminal {
+            return "Task ID '\(task.taskId)' is already in use by a non-terminal task"
+        }
+        if task.agentId != agent {
+            return "Task uses agent '\(task.agentId)' but the offer is for agent '\(agent)'"
+        }
+        if task.executor != nil { return "Custom executors are not supported; use a command or a container" }
+        if task.command == nil && task.container == nil {
+            return "Task needs a 'command' or a 'container'"
+        }
+        if task.resources.isEmpty { return "Task uses no resources" }
+        if !remaining.contains(task.resources) {
+            return "Task uses more resources (\(task.resources)) than offered and not yet used (\(remaining))"
+        }
+        return nil
+    }
+
+    private mutating func decline(_ offerIDs: [OfferID], filters: Filters?, from id: FrameworkID, now: Duration)
+        -> [MasterAction]
+    {
+        let refuse = min(filters?.refuseSeconds ?? self.configuration.defaultRefuseSeconds, 365 * 86400)
+        for offerID in offerIDs {
+            guard let record = self.offers[offerID], record.offer.frameworkId == id else { continue }
+            _ = self.removeOffer(offerID)
+            if refuse > 0 {
+                self.frameworks[id]?.filters[record.offer.agentId] = now + .milliseconds(Int64(refuse * 1000))
+            }
+        }
+        return []
+    }
+
+    private mutating func kill(_ kill: SchedulerCall.Kill, from id: FrameworkID, now: Duration) -> [MasterAction] {
+        guard let task = self.tasks[TaskKey(id, kill.taskId)], !task.state.isTerminal else {
+            return [
+                .frameworkEvent(
+                    id, .update(self.masterStatus(kill.taskId, .lost, agent: kill.agentId,
+                                                  reason: "REASON_RECONCILIATION",
+                                                  message: "Attempted to kill an unknown task")))
+            ]
+        }
+        guard self.agents[task.agentID]?.isActive == true else { return [] }
+        return [
+            .agentMessage(
+                task.agentID,
+                .kill(.init(frameworkId: id, taskId: kill.taskId, killPolicy: kill.killPolicy ?? task.info.killPolicy)))
+        ]
+    }
+
+    private func reconcile(_ requested: [SchedulerCall.Reconcile.Task], from id: FrameworkID) -> [MasterAction] {
+        guard let framework = self.frameworks[id] else { return [] }
+        var statuses: [TaskStatus] = []
+        if requested.isEmpty {
+            for taskID in framework.tasks.sorted() {
+                if let task = self.tasks[TaskKey(id, taskID)] { statuses.append(self.reconciliationStatus(task)) }
+            }
+        } else {
+            for entry in requested {
+                if let task = self.tasks[TaskKey(id, entry.taskId)] {
+                    statuses.append(self.reconciliationStatus(task))
+                } else if let completed = framework.completedTasks.last(where: { $0.info.taskId == entry.taskId }) {
+                    statuses.append(self.reconciliationStatus(completed))
+                } else {
+                    let state: TaskState = framework.isPartitionAware ? .unknown : .lost
+                    statuses.append(
+                        self.masterStatus(entry.taskId, state, agent: entry.agentId, reason: "REASON_RECONCILIATION",
+                                          message: "Reconciliation: task is unknown"))
+                }
+            }
+        }
+        return statuses.map { .frameworkEvent(id, .update($0)) }
+    }
+
+    private func reconciliationStatus(_ task: TaskRecord) -> TaskStatus {
+        var status = task.latestStatus
+            ?? self.masterStatus(task.info.taskId, task.state, agent: task.agentID, reason: nil, message: nil)
+        status.state = task.state
+        status.uuid = nil
+        status.reason = "REASON_RECONCILIATION"
+        status.message = "Reconciliation: latest task state"
+        return status
+    }
+
+    /// Removes a framework (TEARDOWN or failover timeout): its tasks are killed and its offers recovered.
+    public mutating func removeFramework(_ id: FrameworkID, now: Duration) -> [MasterAction] {
+        guard var framework = self.frameworks[id] else { return [] }
+        var actions = self.recoverOffers(of: &framework, rescind: false)
+        if let stream = framework.streamID {
+            actions.append(.closeFrameworkStream(id, streamID: stream))
+        }
+        for taskID in framework.tasks.sorted() {
+            guard let task = self.tasks[TaskKey(id, taskID)], !task.state.isTerminal else { continue }
+            if self.agents[task.agentID]?.isActive == true {
+                actions.append(.agentMessage(task.agentID, .kill(.init(frameworkId: id, taskId: taskID, killPolicy: nil))))
+            }
+        }
+        let agentsWithTasks = Set(framework.tasks.compactMap { self.tasks[TaskKey(id, $0)]?.agentID })
+        for agent in agentsWithTasks.sorted() where self.agents[agent]?.isActive == true {
+            actions.append(.agentMessage(agent, .shutdownFramework(id)))
+        }
+        framework.streamID = nil
+        framework.unregisteredAt = now
+        self.frameworks[id] = nil
+        self.completedFrameworks.append(framework)
+        if self.completedFrameworks.count > self.configuration.maxCompletedFrameworks {
+            self.completedFrameworks.removeFirst(self.completedFrameworks.count - self.configuration.maxCompletedFrameworks)
+        }
+        return actions
+    }
+
+    // MARK: - Agents
+
+    /// An agent subscribed (registered or re-registered) on a new stream connection.
+    public mutating func subscribeAgent(
+        _ subscribe: AgentCall.Subscribe, connection: Int, pingInterval: Duration, masterInfo: MasterInfo?,
+        now: Duration
+    ) -> (AgentID, [MasterAction]) {
+        var actions: [MasterAction] = []
+        let id: AgentID
+        if let requested = subscribe.agentInfo.id, !requested.value.isEmpty {
+            id = requested
+        } else {
+            self.nextAgentNumber += 1
+            id = AgentID("\(self.masterID)-S\(self.nextAgentNumber)")
+        }
+        var info = subscribe.agentInfo
+        info.id = id
+        if var agent = self.agents[id] {
+            if let old = agent.connection, old != connection {
+                actions.append(.closeAgentStream(id, connection: old))
+            }
+            actions += self.recoverOffers(onAgent: &agent)
+            agent.info = info
+            agent.total = info.resources
+            agent.connection = connection
+            agent.unreachable = false
+            agent.pingOutstanding = false
+            agent.missedPings = 0
+            agent.reregisteredAt = now
+            agent.capabilities = subscribe.capabilities ?? []
+            self.agents[id] = agent
+        } else {
+            self.agents[id] = AgentRecord(
+                id: id, info: info, total: info.resources, used: Resources(), offered: Resources(), tasks: [],
+                capabilities: subscribe.capabilities ?? [], connection: connection, unreachable: false,
+                pingOutstanding: false, missedPings: 0, registeredAt: now, reregisteredAt: nil, offers: [])
+        }
+        let registered = AgentMessage.registered(
+            .init(agentId: id, masterInfo: masterInfo, pingIntervalSeconds: pingInterval.seconds))
+        actions.insert(.agentMessage(id, registered), at: 0)
+        actions += self.reconcileAgentTasks(id, reported: subscribe.tasks)
+        return (id, actions)
+    }
+
+    /// Adopts the tasks an agent reports and reports back those that came back from unreachable.
+    private mutating func reconcileAgentTasks(_ id: AgentID, reported: [AgentTask]) -> [MasterAction] {
+        var actions: [MasterAction] = []
+        var reportedKeys = Set<TaskKey>()
+        for entry in reported {
+            let key = TaskKey(entry.frameworkId, entry.task.taskId)
+            reportedKeys.insert(key)
+            if var existing = self.tasks[key] {
+                if existing.state != entry.state {
+                    let wasTerminal = existing.state.isTerminal
+                    existing.state = entry.state
+                    var status = self.masterStatus(entry.task.taskId, entry.state, agent: id,
+                                                   reason: "REASON_AGENT_REREGISTERED", message: "Agent re-registered")
+                    status.source = .master
+                    existing.latestStatus = status
+                    self.tasks[key] = existing
+                    if wasTerminal && !entry.state.isTerminal {
+                        self.agents[id]?.used += entry.task.resources
+                        self.frameworks[entry.frameworkId]?.used += entry.task.resources
+                    }
+                    if self.frameworks[entry.frameworkId]?.isConnected == true {
+                        actions.append(.frameworkEvent(entry.frameworkId, .update(status)))
+                    }
+                }
+            } else if !entry.state.isTerminal {
+                let status = self.masterStatus(entry.task.taskId, entry.state, agent: id, reason: nil, message: nil)
+                self.tasks[key] = TaskRecord(
+                    info: entry.task, frameworkID: entry.frameworkId, agentID: id, state: entry.state,
+                    statuses: [status], latestStatus: status)
+                self.agents[id]?.used += entry.task.resources
+                self.agents[id]?.tasks.insert(key)
+                if self.frameworks[entry.frameworkId] != nil {
+                    self.frameworks[entry.frameworkId]?.tasks.insert(entry.task.taskId)
+                    self.frameworks[entry.frameworkId]?.used += entry.task.resources
+                }
+            }
+        }
+        // Tasks the master placed on this agent that the agent no longer knows are gone.
+        for key in (self.agents[id]?.tasks ?? []).sorted(by: { $0.taskID < $1.taskID }) where !reportedKeys.contains(key) {
+            guard let task = self.tasks[key], !task.state.isTerminal else { continue }
+            actions += self.applyStatus(
+                self.masterStatus(key.taskID, .lost, agent: id, reason: "REASON_AGENT_REREGISTERED",
+                                  message: "Task was not reported by the re-registering agent"),
+                framework: key.frameworkID, agent: id)
+        }
+        return actions
+    }
+
+    /// An agent's stream ended; its offers are rescinded until it reconnects.
+    public mutating func agentDisconnected(_ id: AgentID, connection: Int, now: Duration) -> [MasterAction] {
+        guard var agent = self.agents[id], agent.connection == connection else { return [] }
+        agent.connection = nil
+        let actions = self.recoverOffers(onAgent: &agent)
+        self.agents[id] = agent
+        return actions
+    }
+
+    /// An agent answered a ping.
+    public mutating func agentPong(_ id: AgentID) throws {
+        guard self.agents[id] != nil else {
+            throw MasterError(.notFound, "Agent '\(id)' is not registered; it must SUBSCRIBE again.")
+        }
+        self.agents[id]?.pingOutstanding = false
+        self.agents[id]?.missedPings = 0
+    }
+
+    /// Pings every connected agent and marks unreachable those that missed too many pings.
+    public mutating func pingAgents(now: Duration) -> [MasterAction] {
+        var actions: [MasterAction] = []
+        for id in self.agents.keys.sorted() {
+            guard var agent = self.agents[id], !agent.unreachable else { continue }
+            if agent.pingOutstanding || agent.connection == nil {
+                agent.missedPings += 1
+            }
+            if agent.missedPings >= self.configuration.maxAgentPingTimeouts {
+                self.agents[id] = agent
+                actions += self.markUnreachable(id, now: now)
+                continue
+            }
+            if agent.connection != nil {
+                agent.pingOutstanding = true
+                actions.append(.agentMessage(id, .ping))
+            }
+            self.agents[id] = agent
+        }
+        return actions
+    }
+
+    /// Marks an agent unreachable: its offers are rescinded and its tasks reported as unreachable (or lost).
+    public mutating func markUnreachable(_ id: AgentID, now: Duration) -> [MasterAction] {
+        guard var agent = self.agents[id], !agent.unreachable else { return [] }
+        var actions = self.recoverOffers(onAgent: &agent)
+        if let connection = agent.connection {
+            actions.append(.closeAgentStream(id, connection: connection))
+        }
+        agent.unreachable = true
+        agent.connection = nil
+        self.agents[id] = agent
+        for key in agent.tasks.sorted(by: { $0.taskID < $1.taskID }) {
+            guard let task = self.tasks[key], !task.state.isTerminal else { continue }
+            let partitionAware = self.frameworks[key.frameworkID]?.isPartitionAware ?? false
+            var status = self.masterStatus(
+                key.taskID, partitionAware ? .unreachable : .lost, agent: id, reason: "REASON_AGENT_REMOVED",
+                message: "Agent '\(id)' is unreachable")
+            status.unreachableTime = nil
+            actions += self.applyStatus(status, framework: key.frameworkID, agent: id)
+        }
+        return actions
+    }
+
+    /// A status update from an agent.
+    ///
+    /// - Returns: the actions, and whether the framework got the update now (if not, the agent should retry).
+    /// - Throws: `MasterError.notFound` if the agent is not registered.
+    public mutating func agentUpdate(_ update: AgentCall.Update, from id: AgentID) throws -> (
+        delivered: Bool, actions: [MasterAction]
+    ) {
+        guard let agent = self.agents[id], !agent.unreachable else {
+            throw MasterError(.notFound, "Agent '\(id)' is not registered; it must SUBSCRIBE again.")
+        }
+        var status = update.status
+        status.agentId = id
+        let actions = self.applyStatus(status, framework: update.frameworkId, agent: id)
+        let framework = self.frameworks[update.frameworkId]
+        // An update for a framework that is gone is dropped; one for a disconnected framework is retried.
+        let delivered = framework == nil || framework?.isConnected == true
+        return (delivered, actions)
+    }
+
+    /// Applies a status to a task and forwards it to the framework if connected.
+    private mutating func applyStatus(_ status: TaskStatus, framework frameworkID: FrameworkID, agent id: AgentID)
+        -> [MasterAction]
+    {
+        let key = TaskKey(frameworkID, status.taskId)
+        if var task = self.tasks[key] {
+            let wasTerminal = task.state.isTerminal
+            task.state = status.state
+            task.latestStatus = status
+            if task.statuses.count >= 16 { task.statuses.removeFirst() }
+            task.statuses.append(status)
+            if !wasTerminal && status.state.isTerminal {
+                self.agents[id]?.used -= task.info.resources
+                self.agents[id]?.tasks.remove(key)
+                self.frameworks[frameworkID]?.used -= task.info.resources
+                self.frameworks[frameworkID]?.tasks.remove(key.taskID)
+                self.terminalCounts[status.state, default: 0] += 1
+                self.tasks[key] = nil
+                if var framework = self.frameworks[frameworkID] {
+                    framework.completedTasks.append(task)
+                    if framework.completedTasks.count > self.configuration.maxCompletedTasksPerFramework {
+                        framework.completedTasks.removeFirst()
+                    }
+                    self.frameworks[frameworkID] = framework
+                }
+            } else if !wasTerminal || !status.state.isTerminal {
+                self.tasks[key] = task
+            }
+        }
+        guard self.frameworks[frameworkID]?.isConnected == true else { return [] }
+        return [.frameworkEvent(frameworkID, .update(status))]
+    }
+
+    // MARK: - Offers
+
+    /// Runs one allocation round: offers available resources to frameworks per the allocator.
+    public mutating func allocate(now: Duration) -> [MasterAction] {
+        self.expireFilters(now: now)
+        let candidates = self.frameworks.values.filter { $0.isConnected && !$0.suppressed }
+        if candidates.isEmpty { return [] }
+        var batches: [FrameworkID: [Offer]] = [:]
+        let decisions = self.allocator.allocate(state: self, now: now)
+        for decision in decisions {
+            guard var agent = self.agents[decision.agentID], agent.isActive,
+                var framework = self.frameworks[decision.frameworkID], framework.isConnected
+            else { continue }
+            let resources = decision.resources
+            guard agent.available.contains(resources), !resources.isEmpty else { continue }
+            self.nextOfferNumber += 1
+            let offerID = OfferID("\(self.masterID)-O\(self.nextOfferNumber)")
+            let offer = Offer(
+                id: offerID, frameworkId: framework.id, agentId: agent.id, hostname: agent.info.hostname,
+                resources: resources.allocated(to: framework.role), attributes: agent.info.attributes,
+                role: framework.role)
+            agent.offered += resources
+            agent.offers.insert(offerID)
+            framework.offers.insert(offerID)
+            framework.offeredResources += resources
+            self.agents[agent.id] = agent
+            self.frameworks[framework.id] = framework
+            self.offers[offerID] = OfferRecord(offer: offer, resources: resources, createdAt: now)
+            batches[framework.id, default: []].append(offer)
+        }
+        return batches.keys.sorted().map { .frameworkEvent($0, .offers(batches[$0]!)) }
+    }
+
+    /// Rescinds offers older than the offer timeout and removes frameworks whose failover timeout expired.
+    public mutating func tick(now: Duration) -> [MasterAction] {
+        var actions: [MasterAction] = []
+        if let timeout = self.configuration.offerTimeout {
+            for (id, record) in self.offers.sorted(by: { $0.key < $1.key }) where record.createdAt + timeout <= now {
+                _ = self.removeOffer(id)
+                actions.append(.frameworkEvent(record.offer.frameworkId, .rescind(id)))
+            }
+        }
+        for (id, framework) in self.frameworks.sorted(by: { $0.key < $1.key }) {
+            guard let disconnectedAt = framework.disconnectedAt else { continue }
+            let timeout = Duration.milliseconds(Int64((framework.info.failoverTimeout ?? 0) * 1000))
+            if disconnectedAt + timeout <= now {
+                actions += self.removeFramework(id, now: now)
+            }
+        }
+        return actions
+    }
+
+    /// Whether `framework` refused `agent` until after `now`.
+    public func isFiltered(_ framework: FrameworkRecord, agent: AgentID, now: Duration) -> Bool {
+        guard let until = framework.filters[agent] else { return false }
+        return until > now
+    }
+
+    private mutating func expireFilters(now: Duration) {
+        for id in self.frameworks.keys {
+            if self.frameworks[id]!.filters.values.contains(where: { $0 <= now }) {
+                self.frameworks[id]!.filters = self.frameworks[id]!.filters.filter { $0.value > now }
+            }
+        }
+    }
+
+    @discardableResult
+    private mutating func removeOffer(_ id: OfferID) -> OfferRecord? {
+        guard let record = self.offers.removeValue(forKey: id) else { return nil }
+        self.agents[record.offer.agentId]?.offered -= record.resources
+        self.agents[record.offer.agentId]?.offers.remove(id)
+        self.frameworks[record.offer.frameworkId]?.offers.remove(id)
+        self.frameworks[record.offer.frameworkId]?.offeredResources -= record.resources
+        return record
+    }
+
+    private mutating func recoverOffers(of framework: inout FrameworkRecord, rescind: Bool) -> [MasterAction] {
+        var actions: [MasterAction] = []
+        for offerID in framework.offers.sorted() {
+            guard let record = self.offers.removeValue(forKey: offerID) else { continue }
+            self.agents[record.offer.agentId]?.offered -= record.resources
+            self.agents[record.offer.agentId]?.offers.remove(offerID)
+            if rescind { actions.append(.frameworkEvent(framework.id, .rescind(offerID))) }
+        }
+        framework.offers = []
+        framework.offeredResources = Resources()
+        return actions
+    }
+
+    private mutating func recoverOffers(onAgent agent: inout AgentRecord) -> [MasterAction] {
+        var actions: [MasterAction] = []
+        for offerID in agent.offers.sorted() {
+            guard let record = self.offers.removeValue(forKey: offerID) else { continue }
+            self.frameworks[record.offer.frameworkId]?.offers.remove(offerID)
+            self.frameworks[record.offer.frameworkId]?.offeredResources -= record.resources
+            if self.frameworks[record.offer.frameworkId]?.isConnected == true {
+                actions.append(.frameworkEvent(record.offer.frameworkId, .rescind(offerID)))
+            }
+        }
+        agent.offers = []
+        agent.offered = Resources()
+        return actions
+    }
+
+    private func masterStatus(_ task: TaskID, _ state: TaskState, agent: AgentID?, reason: String?, message: String?)
+        -> TaskStatus
+    {
+        TaskStatus(taskId: task, state: state, message: message, source: .master, reason: reason, agentId: agent)
+    }
+}
