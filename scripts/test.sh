@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# Runs the whole test suite from a clean clone: installs missing Debian packages, starts PostgreSQL 15, ZooKeeper and
+# (if needed) dockerd on 127.0.0.1 in a temporary directory, builds, runs `swift test`, and always tears down what it
+# started. Extra arguments go to `swift test`, e.g. `scripts/test.sh --filter RegattaZooKeeperTests`.
+#
+# Environment exported to the tests:
+#   REGATTA_TEST_PG_URL        postgres://postgres@127.0.0.1:PORT/postgres
+#   REGATTA_TEST_ZK            127.0.0.1:PORT
+#   REGATTA_TEST_DOCKER        1 when a Docker daemon answers on /var/run/docker.sock (unset otherwise)
+#   REGATTA_TEST_DOCKER_IMAGE  regatta-test/busybox:latest (busybox-static and its applets, built with docker import)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+say() { printf 'test.sh: %s\n' "$*" >&2; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+SERVICES_DIR=""
+CHILD=""
+
+teardown() {
+    local status=$?
+    trap - EXIT INT TERM
+    if [ -n "$CHILD" ]; then
+        kill -TERM "$CHILD" 2>/dev/null || true
+        wait "$CHILD" 2>/dev/null || true
+    fi
+    if [ -n "$SERVICES_DIR" ]; then
+        local started
+        started=$(now)
+        "$ROOT/scripts/services.sh" stop --dir "$SERVICES_DIR" || say "teardown of $SERVICES_DIR reported an error"
+        say "services stopped ($(since "$started")s)"
+    fi
+    exit "$status"
+}
+trap teardown EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Runs a command in the background and waits for it, so INT/TERM are handled at once (bash defers traps while a
+# foreground child runs) and the child is stopped by the teardown.
+run() {
+    "$@" &
+    CHILD=$!
+    local status=0
+    wait "$CHILD" || status=$?
+    CHILD=""
+    return "$status"
+}
+
+TOTAL_STARTED=$(now)
+
+# 1. Packages (a prepared machine spends only the dpkg checks here).
+STARTED=$(now)
+"$ROOT/scripts/services.sh" install
+INSTALL_SECONDS=$(since "$STARTED")
+
+# 2. Services.
+SERVICES_DIR=$(mktemp -d /tmp/regatta-test.XXXXXX)
+STARTED=$(now)
+ENVIRONMENT=$("$ROOT/scripts/services.sh" start --dir "$SERVICES_DIR")
+eval "$ENVIRONMENT"
+SETUP_SECONDS=$(since "$STARTED")
+if [ "${REGATTA_TEST_DOCKER:-}" = 1 ]; then DOCKER_STATE="docker enabled"; else DOCKER_STATE="DOCKER DISABLED"; fi
+say "services up in ${SETUP_SECONDS}s ($DOCKER_STATE)"
+
+# 3. Build, then test.
+STARTED=$(now)
+if ! run swift build --build-tests; then
+    say "FAILED: swift build --build-tests failed (packages ${INSTALL_SECONDS}s, services ${SETUP_SECONDS}s," \
+        "build $(since "$STARTED")s)"
+    exit 1
+fi
+BUILD_SECONDS=$(since "$STARTED")
+
+STARTED=$(now)
+STATUS=0
+run swift test --skip-build "$@" || STATUS=$?
+TEST_SECONDS=$(since "$STARTED")
+
+if [ "$STATUS" -eq 0 ]; then RESULT=PASSED; else RESULT="FAILED (swift test exit $STATUS)"; fi
+say "$RESULT in $(since "$TOTAL_STARTED")s: packages ${INSTALL_SECONDS}s, services ${SETUP_SECONDS}s," \
+    "build ${BUILD_SECONDS}s, tests ${TEST_SECONDS}s; $DOCKER_STATE"
+exit "$STATUS"
