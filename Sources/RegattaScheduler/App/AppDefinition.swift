@@ -170,6 +170,12 @@ public struct AppDefinition: Codable, Hashable, Sendable {
         return lhs == rhs
     }
 
+    /// The version of the app's configuration: instances launched for an older one are replaced by a
+    /// restart deployment, while a scale keeps them (Marathon's `versionInfo.lastConfigChangeAt`).
+    public var configVersion: String {
+        self.versionInfo?.lastConfigChangeAt ?? self.version ?? ""
+    }
+
     /// The resources one instance needs, excluding ports.
     public var resourceDemand: Resources {
         var resources = Resources()

@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: Apache-2.0
+import Foundation
+import RegattaCore
+
+/// A change to an app in progress: Marathon's deployment, reduced to one step with one action.
+public struct Deployment: Codable, Hashable, Sendable {
+    public var id: String
+    public var appId: String
+    public var version: String
+    /// `StartApplication`, `ScaleApplication`, `RestartApplication` or `StopApplication`.
+    public var action: String
+    public init(id: String, appId: String, version: String, action: String) {
+        self.id = id
+        self.appId = appId
+        self.version = version
+        self.action = action
+    }
+}
+
+/// The launch delay of an app after failures (Marathon's backoff).
+public struct LaunchDelay: Sendable, Hashable {
+    /// The current delay in seconds.
+    public var seconds: Double
+    /// No launch before this time.
+    public var until: Duration
+}
+
+/// The last failure of an app's task, for `lastTaskFailure`.
+public struct TaskFailure: Codable, Hashable, Sendable {
+    public var appId: String
+    public var host: String
+    public var message: String
+    public var state: String
+    public var taskId: String
+    public var timestamp: String
+    public var version: String
+    public var slaveId: String?
+}
+
+/// A launch decided for one offer: write the instances first, then accept the offer with the tasks.
+public struct PlannedLaunch: Sendable, Equatable {
+    public var offer: Offer
+    public var tasks: [TaskInfo]
+    public var instances: [Instance]
+}
+
+/// What to do after a status update.
+public struct UpdateOutcome: Sendable, Equatable {
+    /// Persist this instance (its state changed).
+    public var save: Instance?
+    /// Delete this instance (its task ended).
+    public var delete: Instance?
+    /// Kill this task: the scheduler does not know it.
+    public var killUnknown: Bool
+}
+
+/// The service scheduler's decisions as a pure state machine: apps, instances, deployments and the launch queue.
+///
+/// No I/O, no clock reads: `now` is monotonic time and `timestamp` an ISO 8601 string, both passed in.
+public struct SchedulerState: Sendable {
+    public struct Configuration: Sendable {
+        /// Most instances launched on one offer. Defaults to `100`.
+        public var maxInstancesPerOffer = 100
+        /// Lowest service port handed out. Defaults to `10000`.
+        public var localPortMin = 10000
+        /// Highest service port handed out. Defaults to `20000`.
+        public var localPortMax = 20000
+        public init() {}
+    }
+
+    public var configuration: Configuration
+    public private(set) var apps: [String: AppDefinition] = [:]
+    public private(set) var instances: [String: Instance] = [:]
+    public private(set) var deployments: [String: Deployment] = [:]
+    public private(set) var delays: [String: LaunchDelay] = [:]
+    public private(set) var lastTaskFailures: [String: TaskFailure] = [:]
+    private var instanceByTask: [TaskID: String] = [:]
+    /// Where each instance runs, for constraints.
+    private var placements: [String: ConstraintMatcher.Placement] = [:]
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+    }
+
+    // MARK: - Loading
+
+    /// Replaces the state with what the store holds (scheduler start or leader election).
+    public mutating func load(apps: [AppDefinition], instances: [Instance]) {
+        self.apps = Dictionary(uniqueKeysWithValues: apps.map { ($0.id, $0) })
+        self.instances = [:]
+        self.instanceByTask = [:]
+        self.placements = [:]
+        for instance in instances { self.insert(instance) }
+    }
+
+    private mutating func insert(_ instance: Instance) {
+        self.instances[instance.id] = instance
+        self.instanceByTask[instance.taskId] = instance.id
+        if let host = instance.host, self.placements[instance.id] == nil {
+            self.placements[instance.id] = ConstraintMatcher.Placement(hostname: host, attributes: [])
+        }
+    }
+
+    private mutating func remove(_ id: String) {
+        guard let instance = self.instances.removeValue(forKey: id) else { return }
+        self.instanceByTask[instance.taskId] = nil
+        self.placements[id] = nil
+    }
+
+    /// The instance running `task`, if any.
+    public func instance(forTask task: TaskID) -> Instance? {
+        self.instanceByTask[task].flatMap { self.instances[$0] }
+    }
+
+    /// An app's instances, sorted by id.
+    public func instances(ofApp appId: String) -> [Instance] {
+        self.instances.values.filter { $0.appId == appId }.sorted { $0.id < $1.id }
+    }
+
+    /// The deployments touching an app.
+    public func deployments(ofApp appId: String) -> [Deployment] {
+        self.deployments.values.filter { $0.appId == appId }.sorted { $0.id < $1.id }
+    }
+
+    // MARK: - App changes
+
+    /// Prepares a new or changed app for storing: sets version, versionInfo and service ports.
+    ///
+    /// - Returns: the app to store and the deployment action it starts.
+    /// - Parameter restart: force a new configuration version (Marathon's `/restart`), replacing every instance.
+    public func prepare(_ app: AppDefinition, timestamp: String, restart: Bool = false)
+        -> (app: AppDefinition, action: String)
+    {
+        var app = app
+        let existing = self.apps[app.id]
+        app.version = timestamp
+        if let existing, app.differsOnlyInScale(from: existing), !restart {
+            app.versionInfo = VersionInfo(
+                lastScalingAt: timestamp,
+                lastConfigChangeAt: existing.versionInfo?.lastConfigChangeAt ?? existing.version ?? timestamp)
+        } else {
+            app.versionInfo = VersionInfo(lastScalingAt: timestamp, lastConfigChangeAt: timestamp)
+        }
+        app.portDefinitions = self.assignServicePorts(app.portDefinitions, app: app.id, previous: existing)
+        let action: String
+        if existing == nil {
+            action = "StartApplication"
+        } else if app.differsOnlyInScale(from: existing!) && !restart {
+            action = "ScaleApplication"
+        } else {
+            action = "RestartApplication"
+        }
+        return (app, action)
+    }
+
+    private func assignServicePorts(_ definitions: [PortDefinition], app: String, previous: AppDefinition?)
+        -> [PortDefinition]
+    {
+        var used = Set(self.apps.values.filter { $0.id != app }.flatMap { $0.portDefinitions.map(\.port) })
+        var next = self.configuration.localPortMin
+        return definitions.enumerated().map { index, definition in
+            var definition = definition
+            guard definition.port == 0 else { return definition }
+            if let previousPort = previous?.portDefinitions[safe: index]?.port, previousPort != 0,
+                !used.contains(previousPort)
+            {
+                definition.port = previousPort
+            } else {
+                while used.contains(next) && next < self.configuration.localPortMax { next += 1 }
+                definition.port = next
+            }
+            used.insert(definition.port)
+            return definition
+        }
+    }
+
+    /// Records a stored app and its deployment. A config change resets the app's launch delay.
+    public mutating func commit(_ app: AppDefinition, deployment: Deployment) {
+        let previous = self.apps[app.id]
+        self.apps[app.id] = app
+        if previous?.configVersion != app.configVersion {
+            self.delays[app.id] = nil
+        }
+        for existing in self.deployments(ofApp: app.id) { self.deployments[existing.id] = nil }
+        self.deployments[deployment.id] = deployment
+    }
+
+    /// Removes an app: its instances are marked for killing and returned.
+    public mutating func removeApp(_ id: String, deployment: Deployment) -> [Instance] {
+        self.apps[id] = nil
+        self.delays[id] = nil
+        for existing in self.deployments(ofApp: id) { self.deployments[existing.id] = nil }
+        var killed: [Instance] = []
+        for var instance in self.instances(ofApp: id) where !instance.killRequested {
+            instance.killRequested = true
+            self.instances[instance.id] = instance
+            killed.append(instance)
+        }
+        if !killed.isEmpty { self.deployments[deployment.id] = deployment }
+        return killed
+    }
+
+    /// Marks instances for killing on an API request. With `scale` they are not replaced (the caller has
+    /// already stored the app with fewer instances); without it they are replaced once their task ends.
+    public mutating func requestKill(_ ids: [String], scale: Bool) -> [Instance] {
+        var killed: [Instance] = []
+        for id in ids {
+            guard var instance = self.instances[id] else { continue }
+            instance.killRequested = instance.killRequested || scale
+            self.instances[id] = instance
+            killed.append(instance)
+        }
+        return killed
+    }
+
+    /// Resets an app's launch delay (`DELETE /v2/queue/{id}/delay`).
+    public mutating func resetDelay(_ appId: String) {
+        self.delays[appId] = nil
+    }
+
+    // MARK: - Desired vs actual
+
+    /// Instances of the app's current version that count toward its target.
+    public func activeCurrent(_ app: AppDefinition) -> [Instance] {
+        self.instances(ofApp: app.id).filter { $0.isActive && $0.version == app.configVersion && $0.state != .unreachable }
+    }
+
+    /// How many instances of `app` wait for an offer.
+    public func pendingCount(_ app: AppDefinition) -> Int {
+        let current = self.activeCurrent(app).count
+        let old = self.instances(ofApp: app.id).filter { $0.isActive && $0.version != app.configVersion }
+        guard !old.isEmpty else { return max(0, app.instances - current) }
+        // Rolling replacement (Marathon's rule): never more than maxCapacity instances in all, but allow one
+        // extra when the health capacity would otherwise leave no room to start anything.
+        var capacity = Int((Double(app.instances) * (1 + app.upgradeStrategy.maximumOverCapacity)).rounded(.down))
+        let minHealthy = Int((Double(app.instances) * app.upgradeStrategy.minimumHealthCapacity).rounded(.up))
+        if minHealthy == capacity && capacity <= old.filter({ $0.state == .running }).count {
+            capacity += 1
+        }
+        let room = max(0, capacity - old.count - current)
+        return max(0, min(app.instances - current, room))
+    }
+
+    /// Whether an app may launch now (its backoff delay has passed).
+    public func isDelayed(_ appId: String, now: Duration) -> Bool {
+        guard let delay = self.delays[appId] else { return false }
+        return delay.until > now
+    }
+
+    /// Whether any app waits for offers now.
+    public func wantsOffers(now: Duration) -> Bool {
+        self.apps.values.contains { self.pendingCount($0) > 0 && !self.isDelayed($0.id, now: now) }
+    }
+
+    /// Whether any app waits for offers now or after its delay.
+    public var hasPendingLaunches: Bool {
+        self.apps.values.contains { self.pendingCount($0) > 0 }
+    }
+
+    /// Instances to kill now: surplus after a scale-down and old versions replaced by running new ones.
+    /// They are marked `killRequested` and returned so the shell persists them and sends KILL.
+    public mutating func computeKills() -> [Instance] {
+        var kills: [Instance] = []
+        for app in self.apps.values.sorted(by: { $0.id < $1.id }) {
+            let all = self.instances(ofApp: app.id).filter(\.isActive)
+            let current = all.filter { $0.version == app.configVersion }
+            let old = all.filter { $0.version != app.configVersion }
+            // Scale down: not-yet-running first, then by killSelection.
+            if current.count > app.instances {
+                let ordered = current.sorted { lhs, rhs in
+                    if (lhs.state == .running) != (rhs.state == .running) { return lhs.state != .running }
+                    return app.killSelection == "OLDEST_FIRST"
+                        ? (lhs.stagedAt, lhs.id) < (rhs.stagedAt, rhs.id) : (lhs.stagedAt, lhs.id) > (rhs.stagedAt, rhs.id)
+                }
+                kills += ordered.prefix(current.count - app.instances)
+            }
+            // Rolling replacement: keep enough old instances to honour minimumHealthCapacity.
+            if !old.isEmpty {
+                let runningNew = min(current.filter { $0.state == .running }.count, app.instances)
+                let minHealthy = Int((Double(app.instances) * app.upgradeStrategy.minimumHealthCapacity).rounded(.up))
+                let keep = max(0, min(old.count, minHealthy - runningNew, app.instances - runningNew))
+                let ordered = old.sorted { (lhs, rhs) in
+                    if (lhs.state == .running) != (rhs.state == .running) { return lhs.state != .running }
+                    return (lhs.stagedAt, lhs.id) < (rhs.stagedAt, rhs.id)
+                }
+                kills += ordered.prefix(old.count - keep)
+            }
+        }
+        for index in kills.indices {
+            kills[index].killRequested = true
+            self.instances[kills[index].id] = kills[index]
+        }
+        return kills
+    }
+
+    /// Deployments whose target is reached; they are removed and returned.
+    public mutating func completeDeployments() -> [Deployment] {
+        var done: [Deployment] = []
+        for deployment in self.deployments.values.sorted(by: { $0.id < $1.id }) {
+            let instances = self.instances(ofApp: deployment.appId)
+            let finished: Bool
+            if let app = self.apps[deployment.appId] {
+                let running = instances.filter { $0.version == app.configVersion && $0.isActive && $0.state == .running }
+                let others = instances.filter { !($0.version == app.configVersion && $0.isActive) }
+                finished = running.count == app.instances && others.isEmpty
+            } else {
+                finished = instances.isEmpty
+            }
+            if finished {
+                self.deployments[deployment.id] = nil
+                done.append(deployment)
+            }
+        }
+        return done
+    }
+
+    // MARK: - Offers
+
+    /// Matches offers against the launch queue. Planned instances are added to the state at once;
+    /// if persisting them fails, call ``rollback(_:)``.
+    ///
+    /// - Parameter makeUUID: yields a fresh UUID string per instance.
+    /// - Returns: launches, and the offers nothing was launched on (to decline).
+    public mutating func match(
+        offers: [Offer], now: Duration, timestamp: String, makeUUID: () -> String
+    ) -> (launches: [PlannedLaunch], unused: [OfferID]) {
+        var launches: [PlannedLaunch] = []
+        var unused: [OfferID] = []
+        let apps = self.apps.values.filter { self.pendingCount($0) > 0 && !self.isDelayed($0.id, now: now) }
+            .sorted { $0.id < $1.id }
+        for offer in offers {
+            var remaining = offer.bag
+            var ports = remaining.ranges("ports")
+            var tasks: [TaskInfo] = []
+            var planned: [Instance] = []
+            let placement = ConstraintMatcher.Placement(hostname: offer.hostname, attributes: offer.attributes ?? [])
+            appLoop: for app in apps {
+                var pending = self.pendingCount(app)
+                while pending > 0 && tasks.count < self.configuration.maxInstancesPerOffer {
+                    let demand = app.resourceDemand
+                    guard remaining.contains(demand) else { continue appLoop }
+                    guard let hostPorts = TaskFactory.hostPorts(for: app, available: ports) else { continue appLoop }
+                    let placed = self.instances(ofApp: app.id).filter { !$0.state.isTerminal }
+                        .compactMap { self.placements[$0.id] }
+                    guard ConstraintMatcher.matches(app.constraints, candidate: placement, placed: placed) else {
+                        continue appLoop
+                    }
+                    let ids = Instance.makeIDs(appId: app.id, uuid: makeUUID())
+                    let role = offer.allocationInfo?.role ?? "*"
+                    let task = TaskFactory.makeTask(
+                        app: app, taskID: ids.task, offer: offer, hostPorts: hostPorts, role: role,
+                        resources: remaining)
+                    remaining -= task.resources
+                    ports = ports.subtracting(RangeSet(values: hostPorts.map(UInt64.init)))
+                    let instance = Instance(
+                        id: ids.instance, appId: app.id, version: app.configVersion, taskId: ids.task,
+                        agentId: offer.agentId, host: offer.hostname, ports: hostPorts, stagedAt: timestamp)
+                    self.insert(instance)
+                    self.placements[instance.id] = placement
+                    tasks.append(task)
+                    planned.append(instance)
+                    pending -= 1
+                }
+            }
+            if tasks.isEmpty {
+                unused.append(offer.id)
+            } else {
+                launches.append(PlannedLaunch(offer: offer, tasks: tasks, instances: planned))
+            }
+        }
+        return (launches, unused)
+    }
+
+    /// Forgets instances whose launch could not be persisted or accepted.
+    public mutating func rollback(_ instances: [Instance]) {
+        for instance in instances { self.remove(instance.id) }
+    }
+
+    // MARK: - Status updates
+
+    /// Applies a status update from the master.
+    public mutating func update(_ status: TaskStatus, now: Duration, timestamp: String) -> UpdateOutcome {
+        guard var instance = self.instance(forTask: status.taskId) else {
+            return UpdateOutcome(save: nil, delete: nil, killUnknown: !status.state.isTerminal)
+        }
+        let previous = instance
+        instance.state = status.state
+        if let agent = status.agentId { instance.agentId = agent }
+        if status.state == .running && instance.startedAt == nil { instance.startedAt = timestamp }
+        if let healthy = status.healthy { instance.healthy = healthy }
+        instance.message = status.message ?? instance.message
+        if status.state.isTerminal {
+            self.remove(instance.id)
+            if let app = self.apps[instance.appId], !instance.killRequested,
+                status.state == .failed || status.state == .finished || status.state == .error
+            {
+                let next = self.delays[app.id].map { min($0.seconds * app.backoffFactor, app.maxLaunchDelaySeconds) }
+                    ?? app.backoffSeconds
+                self.delays[app.id] = LaunchDelay(
+                    seconds: next, until: now + .milliseconds(Int64(next * 1000)))
+            }
+            if status.state != .killed && status.state != .finished {
+                self.lastTaskFailures[instance.appId] = TaskFailure(
+                    appId: instance.appId, host: instance.host ?? "", message: status.message ?? "",
+                    state: status.state.rawValue, taskId: status.taskId.value, timestamp: timestamp,
+                    version: instance.version, slaveId: instance.agentId?.value)
+            }
+            return UpdateOutcome(save: nil, delete: instance, killUnknown: false)
+        }
+        self.instances[instance.id] = instance
+        return UpdateOutcome(save: instance == previous ? nil : instance, delete: nil, killUnknown: false)
+    }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? {
+        self.indices.contains(index) ? self[index] : nil
+    }
+}
