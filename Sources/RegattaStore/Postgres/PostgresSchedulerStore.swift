@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: Apache-2.0
+import Logging
+import PostgresNIO
+import RegattaCore
+import RegattaScheduler
+
+/// A ``SchedulerStore`` in PostgreSQL, for highly available schedulers (`--store postgres://…`).
+///
+/// Calls share a pool of connections (``Configuration/maximumConnections``); each call is one transaction.
+/// Definitions are stored as `jsonb`. All tables live in ``Configuration/schema``, so several stores (or tests)
+/// can share one database.
+///
+/// - Important: ``run()`` must be running for any call to proceed, and may be called only once. A call that
+///   gets no connection within ``Configuration/connectionTimeout`` throws ``StoreError/Code/unavailable``.
+public final class PostgresSchedulerStore: DurableSchedulerStore {
+    /// The first key of the advisory lock that serializes migrations ("REGA"); the second is the schema's hash.
+    private static let migrationLockKey: Int32 = 0x5245_4741
+    private static let frameworkIDKey = "framework_id"
+
+    /// The store's settings.
+    public let configuration: Configuration
+    private let client: PostgresClient
+    private let logger: Logger
+    /// The schema name, quoted for use in SQL.
+    private let schema: String
+
+    /// Creates a store and its connection pool. Connects to nothing until ``run()`` starts.
+    ///
+    /// - Throws: ``StoreError/Code/invalidConfiguration`` when the schema name is not a plain identifier.
+    public init(configuration: Configuration, logger: Logger) throws {
+        let configuration = try configuration.validated()
+        self.configuration = configuration
+        self.schema = "\"\(configuration.schema)\""
+        var logger = logger
+        logger[metadataKey: LogKey.backend] = "postgres"
+        logger[metadataKey: LogKey.host] = "\(configuration.host):\(configuration.port)"
+        logger[metadataKey: LogKey.schema] = "\(configuration.schema)"
+        self.logger = logger
+
+        let tls: PostgresClient.Configuration.TLS
+        switch configuration.tls {
+        case .disable: tls = .disable
+        case .prefer: tls = .prefer(.makeClientConfiguration())
+        case .require: tls = .require(.makeClientConfiguration())
+        }
+        var clientConfiguration = PostgresClient.Configuration(
+            host: configuration.host,
+            port: configuration.port,
+            username: configuration.username,
+            password: configuration.password,
+            database: configuration.database,
+            tls: tls
+        )
+        clientConfiguration.options.maximumConnections = configuration.maximumConnections
+        clientConfiguration.options.connectTimeout = configuration.connectionTimeout
+        clientConfiguration.options.additionalStartupParameters = [("application_name", "regatta-scheduler")]
+        self.client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
+    }
+
+    // MARK: Lifecycle
+
+    /// Runs the connection pool until the calling task is cancelled, then closes every connection.
+    public func run() async throws {
+        self.logger.debug("Starting PostgreSQL store")
+        await self.client.run()
+        self.logger.debug("Stopped PostgreSQL store")
+    }
+
+    // MARK: SchedulerStore
+
+    public func migrate() async throws {
+        let schema = self.schema
+        let schemaName = self.configuration.schema
+        let migrations = Self.migrations(schema: schema)
+        try migrations.checkOrdered(backend: "PostgreSQL")
+        let logger = self.logger
+        try await self.withConnection("migrate the schema") { connection in
+            let applied = try await connection.withTransaction(logger: logger) { connection in
+                try await Self.lockMigrations(connection, schemaName: schemaName, logger: logger)
+                let exists = try await connection.query(
+                    "SELECT 1 FROM pg_namespace WHERE nspname = \(schemaName)", logger: logger
+                ).collect()
+                if exists.isEmpty {
+                    // Only when missing: CREATE SCHEMA needs the CREATE privilege even with IF NOT EXISTS.
+                    try await connection.execute("CREATE SCHEMA \(schema)", logger: logger)
+                }
+                try await connection.execute(
+                    """
+                    CREATE TABLE IF NOT EXISTS \(schema).schema_migrations (
+                        version integer PRIMARY KEY,
+                        applied_at timestamptz NOT NULL DEFAULT now()
+                    )
+                    """,
+                    logger: logger
+                )
+                var versions = Set<Int>()
+                let rows = try await connection.query(
+                    PostgresQuery(unsafeSQL: "SELECT version FROM \(schema).schema_migrations"), logger: logger
+                )
+                for try await version in rows.decode(Int32.self) {
+                    versions.insert(Int(version))
+                }
+                return versions
+            }
+            try migrations.checkNotNewer(than: applied, backend: "PostgreSQL")
+            for migration in migrations where !applied.contains(migration.version) {
+                let didApply = try await connection.withTransaction(logger: logger) { connection in
+                    // Another process may have applied it while this one waited for the lock.
+                    try await Self.lockMigrations(connection, schemaName: schemaName, logger: logger)
+                    var binds = PostgresBindings()
+                    binds.append(Int32(migration.version))
+                    let done = try await connection.query(
+                        PostgresQuery(
+                            unsafeSQL: "SELECT 1 FROM \(schema).schema_migrations WHERE version = $1", binds: binds
+                        ),
+                        logger: logger
+                    ).collect()
+                    guard done.isEmpty else { return false }
+                    for statement in migration.statements {
+                        try await connection.execute(statement, logger: logger)
+                    }
+                    try await connection.execute(
+                        PostgresQuery(
+                            unsafeSQL: "INSERT INTO \(schema).schema_migrations (version) VALUES ($1)", binds: binds
+                        ),
+                        logger: logger
+                    )
+                    return true
+                }
+                if didApply {
+                    logger.info(
+                        "Applied store migration",
+                        metadata: [
+                            LogKey.migrationVersion: "\(migration.version)", LogKey.migrationName: "\(migration.name)",
+                        ]
+                    )
+                }
+            }
+        }
+    }
+
+    public func loadApps() async throws -> [AppDefinition] {
+        let sql = "SELECT id, definition::text FROM \(self.schema).apps ORDER BY id"
+        let logger = self.logger
+        return try await self.withConnection("load apps") { connection in
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+            var apps: [AppDefinition] = []
+            for try await (id, definition) in rows.decode((String, String).self) {
+                apps.append(try ModelCodec.decode(AppDefinition.self, from: definition, what: "app '\(id)'"))
+            }
+            return apps
+        }
+    }
+
+    public func saveApp(_ app: AppDefinition) async throws {
+        let version = try ModelCodec.requireVersion(app)
+        let definition = try ModelCodec.encode(app, what: "App '\(app.id)'")
+        var binds = PostgresBindings()
+        binds.append(app.id)
+        binds.append(version)
+        binds.append(definition)
+        let upsertApp = PostgresQuery(
+            unsafeSQL: """
+                INSERT INTO \(self.schema).apps (id, version, definition) VALUES ($1, $2, $3::jsonb)
+                ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, definition = EXCLUDED.definition
+                """,
+            binds: binds
+        )
+        let upsertVersion = PostgresQuery(
+            unsafeSQL: """
+                INSERT INTO \(self.schema).app_versions (app_id, version, definition) VALUES ($1, $2, $3::jsonb)
+                ON CONFLICT (app_id, version) DO UPDATE SET definition = EXCLUDED.definition
+                """,
+            binds: binds
+        )
+        try await self.transaction("save app '\(app.id)'") { connection, logger in
+            try await connection.execute(upsertApp, logger: logger)
+            try await connection.execute(upsertVersion, logger: logger)
+        }
+    }
+
+    public func deleteApp(id: String) async throws {
+        var binds = PostgresBindings()
+        binds.append(id)
+        let statements = [
+            PostgresQuery(unsafeSQL: "DELETE FROM \(self.schema).instances WHERE app_id = $1", binds: binds),
+            PostgresQuery(unsafeSQL: "DELETE FROM \(self.schema).app_versions WHERE app_id = $1", binds: binds),
+            PostgresQuery(unsafeSQL: "DELETE FROM \(self.schema).apps WHERE id = $1", binds: binds),
+        ]
+        try await self.transaction("delete app '\(id)'") { connection, logger in
+            for statement in statements {
+                try await connection.execute(statement, logger: logger)
+            }
+        }
+    }
+
+    public func appVersions(id: String) async throws -> [String] {
+        var binds = PostgresBindings()
+        binds.append(id)
+        let query = PostgresQuery(
+            unsafeSQL: "SELECT version FROM \(self.schema).app_versions WHERE app_id = $1 ORDER BY version DESC",
+            binds: binds
+        )
+        let logger = self.logger
+        return try await self.withConnection("load the versions of app '\(id)'") { connection in
+            var versions: [String] = []
+            for try await version in try await connection.query(query, logger: logger).decode(String.self) {
+                versions.append(version)
+            }
+            return versions
+        }
+    }
+
+    public func appVersion(id: String, version: String) async throws -> AppDefinition? {
+        var binds = PostgresBindings()
+        binds.append(id)
+        binds.append(version)
+        let query = PostgresQuery(
+            unsafeSQL: "SELECT definition::text FROM \(self.schema).app_versions WHERE app_id = $1 AND version = $2",
+            binds: binds
+        )
+        let logger = self.logger
+        return try await self.withConnection("load version '\(version)' of app '\(id)'") { connection in
+            for try await definition in try await connection.query(query, logger: logger).decode(String.self) {
+                return try ModelCodec.decode(
+                    AppDefinition.self, from: definition, what: "version '\(version)' of app '\(id)'"
+                )
+            }
+            return nil
+        }
+    }
+
+    public func loadInstances() async throws -> [Instance] {
+        let sql = "SELECT id, definition::text FROM \(self.schema).instances ORDER BY id"
+        let logger = self.logger
+        return try await self.withConnection("load instances") { connection in
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+            var instances: [Instance] = []
+            for try await (id, definition) in rows.decode((String, String).self) {
+                instances.append(try ModelCodec.decode(Instance.self, from: definition, what: "instance '\(id)'"))
+            }
+            return instances
+        }
+    }
+
+    public func saveInstances(_ instances: [Instance]) async throws {
+        // ON CONFLICT cannot touch one row twice in a statement, so each id appears once (the last one wins).
+        let unique = ModelCodec.lastWins(instances)
+        guard !unique.isEmpty else { return }
+        var ids: [String] = []
+        var appIDs: [String] = []
+        var definitions: [String] = []
+        ids.reserveCapacity(unique.count)
+        appIDs.reserveCapacity(unique.count)
+        definitions.reserveCapacity(unique.count)
+        for instance in unique {
+            ids.append(instance.id)
+            appIDs.append(instance.appId)
+            definitions.append(try ModelCodec.encode(instance, what: "Instance '\(instance.id)'"))
+        }
+        var binds = PostgresBindings()
+        binds.append(ids)
+        binds.append(appIDs)
+        binds.append(definitions)
+        // One statement for the whole batch: three array parameters unnested into rows.
+        let query = PostgresQuery(
+            unsafeSQL: """
+                INSERT INTO \(self.schema).instances (id, app_id, definition)
+                SELECT id, app_id, definition::jsonb FROM unnest($1::text[], $2::text[], $3::text[])
+                    AS batch(id, app_id, definition)
+                ON CONFLICT (id) DO UPDATE SET app_id = EXCLUDED.app_id, definition = EXCLUDED.definition
+                """,
+            binds: binds
+        )
+        try await self.transaction("save \(unique.count) instances") { connection, logger in
+            try await connection.execute(query, logger: logger)
+        }
+    }
+
+    public func deleteInstances(ids: [String]) async throws {
+        guard !ids.isEmpty else { return }
+        var binds = PostgresBindings()
+        binds.append(ids)
+        let query = PostgresQuery(
+            unsafeSQL: "DELETE FROM \(self.schema).instances WHERE id = ANY($1::text[])", binds: binds
+        )
+        try await self.transaction("delete \(ids.count) instances") { connection, logger in
+            try await connection.execute(query, logger: logger)
+        }
+    }
+
+    public func frameworkID() async throws -> FrameworkID? {
+        var binds = PostgresBindings()
+        binds.append(Self.frameworkIDKey)
+        let query = PostgresQuery(unsafeSQL: "SELECT value FROM \(self.schema).kv WHERE key = $1", binds: binds)
+        let logger = self.logger
+        return try await self.withConnection("load the framework id") { connection in
+            for try await value in try await connection.query(query, logger: logger).decode(String.self) {
+                return FrameworkID(value)
+            }
+            return nil
+        }
+    }
+
+    public func setFrameworkID(_ id: FrameworkID) async throws {
+        var binds = PostgresBindings()
+        binds.append(Self.frameworkIDKey)
+        binds.append(id.value)
+        let query = PostgresQuery(
+            unsafeSQL: """
+                INSERT INTO \(self.schema).kv (key, value) VALUES ($1, $2)
+                ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value
+                """,
+            binds: binds
+        )
+        try await self.transaction("save the framework id") { connection, logger in
+            try await connection.execute(query, logger: logger)
+        }
+    }
+
+    // MARK: Testing
+
+    /// Drops the store's schema and everything in it. For tests that isolate themselves in their own schema.
+    ///
+    /// - Throws: ``StoreError/Code/invalidArgument`` for the `public` schema, which is never dropped.
+    @_spi(Testing)
+    public func dropSchema() async throws {
+        guard self.configuration.schema != "public" else {
+            throw StoreError(.invalidArgument, "Refusing to drop the 'public' schema; drop it by hand if you must.")
+        }
+        let sql = "DROP SCHEMA IF EXISTS \(self.schema) CASCADE"
+        let logger = self.logger
+        try await self.withConnection("drop the schema") { connection in
+            try await connection.execute(sql, logger: logger)
+        }
+    }
+
+    // MARK: Connections and transactions
+
+    /// Runs `body` inside one transaction on a pooled connection.
+    private func transaction<Result: Sendable>(
+        _ operation: String,
+        _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> Result
+    ) async throws -> Result {
+        let logger = self.logger
+        return try await self.withConnection(operation) { connection in
+            try await connection.withTransaction(logger: logger) { connection in
+                try await body(connection, logger)
+            }
+        }
+    }
+
+    /// Runs `body` with a pooled connection, failing with ``StoreError/Code/unavailable`` if none arrives within
+    /// ``Configuration/connectionTimeout``, and maps every failure to ``StoreError``.
+    private func withConnection<Result: Sendable>(
+        _ operation: String,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let client = self.client
+        let timeout = self.configuration.connectionTimeout
+        let race = LeaseRace()
+        do {
+            return try await withThrowingTaskGroup(of: Result?.self) { group in
+                group.addTask {
+                    try await client.withConnection { connection in
+                        guard await race.lease() else { throw CancellationError() }
+                        return try await body(connection)
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    guard await race.timeOut() else { return nil }
+                    throw StoreError(
+                        .unavailable,
+                        "Cannot \(operation): no connection to the PostgreSQL server at "
+                            + "'\(self.configuration.host):\(self.configuration.port)' within \(timeout); check that "
+                            + "the server is running and reachable and that the store's run() has been started."
+                    )
+                }
+                while let result = try await group.next() {
+                    if let result {
+                        group.cancelAll()
+                        return result
+                    }
+                }
+                throw CancellationError()
+            }
+        } catch {
+            throw self.storeError(error, operation)
+        }
+    }
+
+    private static func lockMigrations(_ connection: PostgresConnection, schemaName: String, logger: Logger)
+        async throws
+    {
+        try await connection.execute(
+            "SELECT pg_advisory_xact_lock(\(Self.migrationLockKey), hashtext(\(schemaName)))", logger: logger
+        )
+    }
+
+    // MARK: Errors
+
+    private func storeError(_ error: any Error, _ operation: String) -> any Error {
+        switch error {
+        case is CancellationError, is StoreError:
+            return error
+        case let error as PostgresTransactionError:
+            let inner = error.closureError ?? error.beginError ?? error.commitError ?? error.rollbackError
+            return inner.map { self.storeError($0, operation) } ?? self.unavailable(operation, error)
+        case let error as PSQLError:
+            return self.storeError(error, operation)
+        case is PostgresDecodingError:
+            return StoreError(
+                .corruptData,
+                "Cannot \(operation): a stored row has an unexpected column type in schema "
+                    + "'\(self.configuration.schema)'; the tables may have been changed by hand.",
+                cause: error
+            )
+        default:
+            // Pool errors (the circuit breaker after repeated connection failures) and channel errors.
+            return self.unavailable(operation, error)
+        }
+    }
+
+    private func storeError(_ error: PSQLError, _ operation: String) -> any Error {
+        switch error.code {
+        case .server:
+            let state = error.serverInfo?[.sqlState] ?? ""
+            // 08 connection, 53 resources, 57P shutdown/starting, 28 login, 3D000 no such database, 40 conflict.
+            let unavailablePrefixes = ["08", "53", "57P", "28", "3D000", "40001", "40P01", "25006"]
+            if unavailablePrefixes.contains(where: state.hasPrefix) {
+                return self.unavailable(operation, error, detail: "SQLSTATE \(state)")
+            }
+            return StoreError(
+                .queryFailed,
+                "Cannot \(operation): the PostgreSQL server rejected the statement (SQLSTATE \(state)) in schema "
+                    + "'\(self.configuration.schema)'; run migrate() and check that the tables were not changed by hand.",
+                cause: error
+            )
+        case .queryCancelled where Task.isCancelled:
+            return CancellationError()
+        case .tooManyParameters, .invalidCommandTag, .unexpectedBackendMessage, .messageDecodingFailure:
+            return StoreError(
+                .queryFailed,
+                "Cannot \(operation): the PostgreSQL driver failed (\(error.code)); this is a bug in Regatta.",
+                cause: error
+            )
+        default:
+            return self.unavailable(operation, error, detail: "\(error.code)")
+        }
+    }
+
+    private func unavailable(_ operation: String, _ cause: any Error, detail: String? = nil) -> StoreError {
+        let reason = detail.map { " (\($0))" } ?? ""
+        return StoreError(
+            .unavailable,
+            "Cannot \(operation): the PostgreSQL server at '\(self.configuration.host):\(self.configuration.port)', "
+                + "database '\(self.configuration.database ?? self.configuration.username)', is unavailable\(reason); "
+                + "check that it is running and reachable and that the user and password are right.",
+            cause: cause
+        )
+    }
+}
+
+extension PostgresConnection {
+    /// Runs a statement and discards its rows.
+    fileprivate func execute(_ query: PostgresQuery, logger: Logger) async throws {
+        _ = try await self.query(query, logger: logger).collect()
+    }
+
+    /// Runs a statement built from trusted text (no user input) and discards its rows.
+    fileprivate func execute(_ sql: String, logger: Logger) async throws {
+        try await self.execute(PostgresQuery(unsafeSQL: sql), logger: logger)
+    }
+}

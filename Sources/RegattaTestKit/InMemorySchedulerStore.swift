@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: Apache-2.0
+import Foundation
+import RegattaCore
+import RegattaScheduler
+
+/// A ``SchedulerStore`` in memory, for unit tests; the contract suite in `RegattaStoreTests` checks that it behaves
+/// like `SQLiteSchedulerStore` and `PostgresSchedulerStore`.
+///
+/// Like the real stores it keeps models as sorted-key JSON and decodes them on load, so a value that does not
+/// survive a JSON round trip changes here exactly as it would in a database. Ids and versions sort by UTF-8 bytes,
+/// as the databases' binary collations do.
+///
+/// Differences from the real stores: nothing needs ``migrate()`` first, and errors are ``Failure`` values rather
+/// than RegattaStore's `StoreError` (which this module cannot see).
+public actor InMemorySchedulerStore: SchedulerStore {
+    /// Why a call failed.
+    public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        /// What kind of failure this is.
+        public enum Kind: Sendable, Equatable {
+            /// ``InMemorySchedulerStore/setFailing(_:)`` simulates an outage (the real stores' `unavailable`).
+            case unavailable
+            /// The caller passed a value the store cannot save (the real stores' `invalidArgument`).
+            case invalidArgument
+        }
+
+        /// What kind of failure this is.
+        public var kind: Kind
+        /// What failed and how to fix it.
+        public var message: String
+
+        public var description: String { self.message }
+    }
+
+    private struct StoredApp {
+        var version: String
+        var definition: Data
+    }
+
+    private var apps: [String: StoredApp] = [:]
+    /// App id → version → definition.
+    private var versions: [String: [String: Data]] = [:]
+    /// Instance id → (app id, definition).
+    private var instances: [String: (appId: String, definition: Data)] = [:]
+    private var storedFrameworkID: String?
+    private var isFailing = false
+
+    /// An empty store.
+    public init() {}
+
+    /// Makes every later call throw a ``Failure`` of kind ``Failure/Kind/unavailable`` (when `true`) or work again
+    /// (when `false`). The stored data is kept either way.
+    public func setFailing(_ failing: Bool) {
+        self.isFailing = failing
+    }
+
+    // MARK: SchedulerStore
+
+    public func migrate() async throws {
+        try self.checkAvailable()
+    }
+
+    public func loadApps() async throws -> [AppDefinition] {
+        try self.checkAvailable()
+        return try self.apps.sorted { Self.precedes($0.key, $1.key) }.map {
+            try Self.decode(AppDefinition.self, $0.value.definition)
+        }
+    }
+
+    public func saveApp(_ app: AppDefinition) async throws {
+        try self.checkAvailable()
+        guard let version = app.version, !version.isEmpty else {
+            throw Failure(
+                kind: .invalidArgument,
+                message: "App '\(app.id)' has no version; set `version` (an ISO 8601 timestamp) before saving it."
+            )
+        }
+        let definition = try Self.encode(app)
+        self.apps[app.id] = StoredApp(version: version, definition: definition)
+        self.versions[app.id, default: [:]][version] = definition
+    }
+
+    public func deleteApp(id: String) async throws {
+        try self.checkAvailable()
+        self.apps[id] = nil
+        self.versions[id] = nil
+        self.instances = self.instances.filter { $0.value.appId != id }
+    }
+
+    public func appVersions(id: String) async throws -> [String] {
+        try self.checkAvailable()
+        return (self.versions[id] ?? [:]).keys.sorted { Self.precedes($1, $0) }
+    }
+
+    public func appVersion(id: String, version: String) async throws -> AppDefinition? {
+        try self.checkAvailable()
+        return try self.versions[id]?[version].map { try Self.decode(AppDefinition.self, $0) }
+    }
+
+    public func loadInstances() async throws -> [Instance] {
+        try self.checkAvailable()
+        return try self.instances.sorted { Self.precedes($0.key, $1.key) }.map {
+            try Self.decode(Instance.self, $0.value.definition)
+        }
+    }
+
+    public func saveInstances(_ instances: [Instance]) async throws {
+        try self.checkAvailable()
+        // Encode everything first so a failure leaves the store unchanged, as a rolled-back transaction would.
+        let encoded = try instances.map { ($0.id, $0.appId, try Self.encode($0)) }
+        for (id, appId, definition) in encoded {
+            self.instances[id] = (appId, definition)
+        }
+    }
+
+    public func deleteInstances(ids: [String]) async throws {
+        try self.checkAvailable()
+        for id in ids {
+            self.instances[id] = nil
+        }
+    }
+
+    public func frameworkID() async throws -> FrameworkID? {
+        try self.checkAvailable()
+        return self.storedFrameworkID.map { FrameworkID($0) }
+    }
+
+    public func setFrameworkID(_ id: FrameworkID) async throws {
+        try self.checkAvailable()
+        self.storedFrameworkID = id.value
+    }
+
+    // MARK: Helpers
+
+    private func checkAvailable() throws {
+        guard !self.isFailing else {
+            throw Failure(
+                kind: .unavailable,
+                message: "The in-memory scheduler store is failing on purpose; call setFailing(false) to restore it."
+            )
+        }
+    }
+
+    /// Byte-wise order, matching SQLite's BINARY and PostgreSQL's "C" collation.
+    private static func precedes(_ lhs: String, _ rhs: String) -> Bool {
+        lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
+    }
+
+    private static func encode<Model: Encodable>(_ model: Model) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do {
+            return try encoder.encode(model)
+        } catch {
+            throw Failure(
+                kind: .invalidArgument,
+                message: "\(Model.self) cannot be encoded as JSON (\(error)); remove non-finite numbers and retry."
+            )
+        }
+    }
+
+    private static func decode<Model: Decodable>(_ type: Model.Type, _ data: Data) throws -> Model {
+        try JSONDecoder().decode(type, from: data)
+    }
+}
