@@ -213,6 +213,11 @@ public struct SchedulerState: Sendable {
         return killed
     }
 
+    /// Forgets a deployment without changing its app (`DELETE /v2/deployments/{id}?force=true`).
+    public mutating func dropDeployment(_ id: String) {
+        self.deployments[id] = nil
+    }
+
     /// Resets an app's launch delay (`DELETE /v2/queue/{id}/delay`).
     public mutating func resetDelay(_ appId: String) {
         self.delays[appId] = nil

@@ -1,0 +1,512 @@
+// SPDX-License-Identifier: Apache-2.0
+import Foundation
+import Logging
+import RegattaCore
+
+/// The service scheduler's shell: owns ``SchedulerState``, persists through a ``SchedulerStore`` and talks
+/// to the master through a ``MasterConnection``.
+///
+/// Every state-changing operation runs exclusively (one at a time, including its awaits), so a change is
+/// persisted before the next decision is made.
+/// - Important: Instances are written to the store before their offer is accepted (write-ahead), and a
+///   status update is acknowledged only after it is persisted.
+public actor ServiceScheduler {
+    /// Settings of the service scheduler.
+    public struct Configuration: Sendable {
+        /// The framework name registered with the master. Defaults to `marathon`.
+        public var frameworkName = "marathon"
+        /// The user tasks run as when an app sets none. Defaults to `root`.
+        public var user = "root"
+        /// The role the framework subscribes with. Defaults to `*`.
+        public var role = "*"
+        /// How long the master keeps tasks after the scheduler disconnects. Defaults to one week.
+        public var failoverTimeout: Double = 604_800
+        /// The hostname advertised to the master.
+        public var hostname = "127.0.0.1"
+        /// The scheduler's own URL, shown in the master's UI.
+        public var webuiURL: String?
+        /// Refusal used when declining offers nothing is waiting for. Defaults to `120` seconds.
+        public var declineOfferSeconds: Double = 120
+        /// Refusal used when declining offers that did not fit waiting instances. Defaults to `5` seconds.
+        public var declineUnfitOfferSeconds: Double = 5
+        /// Time between reconciliations with the master. Defaults to `600` seconds.
+        public var reconciliationInterval: Duration = .seconds(600)
+        /// Time after which a KILL with no answer is sent again. Defaults to `10` seconds.
+        public var killRetryInterval: Duration = .seconds(10)
+        public var state = SchedulerState.Configuration()
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    public private(set) var state: SchedulerState
+    public private(set) var frameworkID: FrameworkID?
+    public private(set) var isSubscribed = false
+    private let store: any SchedulerStore
+    private let connection: any MasterConnection
+    private let logger: Logger
+    private let uptime: @Sendable () -> Duration
+    private let wallClock: @Sendable () -> Date
+    private let makeUUID: @Sendable () -> String
+    private var suppressed: Bool?
+    private var lastVersion = ""
+    private var killSentAt: [TaskID: Duration] = [:]
+    private var lastReconciliation: Duration?
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    public init(
+        configuration: Configuration, store: any SchedulerStore, connection: any MasterConnection, logger: Logger,
+        uptime: @escaping @Sendable () -> Duration, wallClock: @escaping @Sendable () -> Date = { Date() },
+        makeUUID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() }
+    ) {
+        self.configuration = configuration
+        self.state = SchedulerState(configuration: configuration.state)
+        self.store = store
+        self.connection = connection
+        self.logger = logger
+        self.uptime = uptime
+        self.wallClock = wallClock
+        self.makeUUID = makeUUID
+    }
+
+    /// The store, for read-only API calls (versions).
+    public var storeForReads: any SchedulerStore { self.store }
+
+    /// Monotonic time now, as the scheduler sees it.
+    public func uptimeNow() -> Duration { self.uptime() }
+
+    // MARK: - Exclusivity
+
+    private func exclusive<T>(_ body: () async throws -> T) async rethrows -> T {
+        if self.busy {
+            await withCheckedContinuation { self.waiters.append($0) }
+        } else {
+            self.busy = true
+        }
+        defer {
+            if self.waiters.isEmpty {
+                self.busy = false
+            } else {
+                self.waiters.removeFirst().resume()
+            }
+        }
+        return try await body()
+    }
+
+    // MARK: - Lifecycle
+
+    /// Loads apps, instances and the framework id from the store.
+    public func load() async throws {
+        try await self.exclusive {
+            let apps = try await self.store.loadApps()
+            let instances = try await self.store.loadInstances()
+            self.frameworkID = try await self.store.frameworkID()
+            self.state.load(apps: apps, instances: instances)
+            // Restore deployments that had not finished: the target is recomputed from the stored app.
+            for app in apps where !self.isConverged(app) {
+                let id = self.makeUUID()
+                self.state.commit(app, deployment: Deployment(id: id, appId: app.id, version: app.version ?? "", action: "RestartApplication"))
+            }
+            self.logger.info(
+                "Scheduler state loaded",
+                metadata: ["apps": "\(apps.count)", "instances": "\(instances.count)",
+                           "framework.id": "\(self.frameworkID?.value ?? "none")"])
+        }
+    }
+
+    private func isConverged(_ app: AppDefinition) -> Bool {
+        let instances = self.state.instances(ofApp: app.id)
+        return instances.count == app.instances
+            && instances.allSatisfy { $0.version == app.configVersion && $0.state == .running }
+    }
+
+    /// The FrameworkInfo to subscribe with (reusing the stored id).
+    public func frameworkInfo() -> FrameworkInfo {
+        var info = FrameworkInfo(
+            user: self.configuration.user, name: self.configuration.frameworkName, id: self.frameworkID,
+            failoverTimeout: self.configuration.failoverTimeout, checkpoint: true, roles: [self.configuration.role],
+            hostname: self.configuration.hostname,
+            capabilities: [.init(type: "MULTI_ROLE"), .init(type: "PARTITION_AWARE"), .init(type: "TASK_KILLING_STATE")])
+        info.webuiUrl = self.configuration.webuiURL
+        return info
+    }
+
+    /// Handles what the master connection reports.
+    public func handle(_ event: ConnectionEvent) async {
+        await self.exclusive {
+            switch event {
+            case .subscribed(let id):
+                self.isSubscribed = true
+                self.suppressed = nil
+                if self.frameworkID != id {
+                    do {
+                        try await self.store.setFrameworkID(id)
+                        self.frameworkID = id
+                    } catch {
+                        self.logger.error("Could not store the framework id", metadata: ["error": "\(error)"])
+                    }
+                }
+                self.logger.info("Subscribed to the master", metadata: ["framework.id": "\(id)"])
+                await self.reconcile()
+                await self.afterChange()
+            case .disconnected:
+                self.isSubscribed = false
+            case .event(let event):
+                switch event.type {
+                case .offers: await self.handleOffers(event.offers?.offers ?? [])
+                case .update:
+                    if let status = event.update?.status { await self.handleUpdate(status) }
+                case .error:
+                    self.logger.error("The master sent an error", metadata: ["error": "\(event.error?.message ?? "")"])
+                case .failure:
+                    self.logger.warning("The master reported a failure", metadata: ["agent.id": "\(event.failure?.agentId?.value ?? "")"])
+                default:
+                    break
+                }
+            }
+        }
+    }
+
+    /// Periodic work: kills to (re)send, deployments to finish, delays that ended, reconciliation.
+    public func tick() async {
+        await self.exclusive {
+            let now = self.uptime()
+            if self.isSubscribed,
+                self.lastReconciliation.map({ now - $0 >= self.configuration.reconciliationInterval }) ?? true
+            {
+                await self.reconcile()
+            }
+            await self.afterChange()
+            // Resend kills that got no answer (a KILL can be lost with its agent or master).
+            for instance in self.state.instances.values where instance.killRequested {
+                if let sent = self.killSentAt[instance.taskId], now - sent < self.configuration.killRetryInterval {
+                    continue
+                }
+                await self.sendKill(instance)
+            }
+        }
+    }
+
+    // MARK: - Offers and updates
+
+    private func handleOffers(_ offers: [Offer]) async {
+        let now = self.uptime()
+        let (launches, unused) = self.state.match(
+            offers: offers, now: now, timestamp: self.timestamp(), makeUUID: self.makeUUID)
+        var accepted: [PlannedLaunch] = []
+        if !launches.isEmpty {
+            let instances = launches.flatMap(\.instances)
+            do {
+                try await self.store.saveInstances(instances)
+                accepted = launches
+            } catch {
+                self.logger.warning("Could not persist instances; declining offers", metadata: ["error": "\(error)"])
+                self.state.rollback(instances)
+            }
+        }
+        for launch in accepted {
+            var call = SchedulerCall(frameworkId: self.frameworkID, type: .accept)
+            call.accept = .init(
+                offerIds: [launch.offer.id], operations: [.launch(launch.tasks)],
+                filters: Filters(refuseSeconds: self.configuration.declineUnfitOfferSeconds))
+            do {
+                try await self.connection.send(call)
+                self.logger.debug(
+                    "Launched instances",
+                    metadata: ["offer.id": "\(launch.offer.id)", "count": "\(launch.tasks.count)",
+                               "agent.hostname": "\(launch.offer.hostname)"])
+            } catch {
+                // The master may or may not have launched them: keep the instances; reconciliation decides.
+                self.logger.warning("ACCEPT failed; reconciling", metadata: ["error": "\(error)"])
+                self.lastReconciliation = nil
+            }
+        }
+        let declined = unused + (accepted.isEmpty ? launches.map(\.offer.id) : [])
+        if !declined.isEmpty {
+            let refuse = self.state.hasPendingLaunches
+                ? self.configuration.declineUnfitOfferSeconds : self.configuration.declineOfferSeconds
+            var call = SchedulerCall(frameworkId: self.frameworkID, type: .decline)
+            call.decline = .init(offerIds: declined, filters: Filters(refuseSeconds: refuse))
+            try? await self.connection.send(call)
+        }
+        await self.afterChange()
+    }
+
+    private func handleUpdate(_ status: TaskStatus) async {
+        let outcome = self.state.update(status, now: self.uptime(), timestamp: self.timestamp())
+        do {
+            if let save = outcome.save { try await self.store.saveInstances([save]) }
+            if let delete = outcome.delete {
+                try await self.store.deleteInstances(ids: [delete.id])
+                self.killSentAt[delete.taskId] = nil
+                self.logger.info(
+                    "Task ended",
+                    metadata: ["task.id": "\(status.taskId)", "task.state": "\(status.state.rawValue)",
+                               "message": "\(status.message ?? "")"])
+            }
+        } catch {
+            // Not acknowledged: the update will be delivered again.
+            self.logger.warning("Could not persist a status update", metadata: ["error": "\(error)"])
+            return
+        }
+        if outcome.killUnknown, let agent = status.agentId {
+            self.logger.notice("Killing a task the scheduler does not know", metadata: ["task.id": "\(status.taskId)"])
+            var call = SchedulerCall(frameworkId: self.frameworkID, type: .kill)
+            call.kill = .init(taskId: status.taskId, agentId: agent)
+            try? await self.connection.send(call)
+        }
+        if let uuid = status.uuid, let agent = status.agentId {
+            var call = SchedulerCall(frameworkId: self.frameworkID, type: .acknowledge)
+            call.acknowledge = .init(agentId: agent, taskId: status.taskId, uuid: uuid)
+            try? await self.connection.send(call)
+        }
+        await self.afterChange()
+    }
+
+    /// Kills surplus instances, finishes deployments and suppresses or revives offers.
+    private func afterChange() async {
+        let kills = self.state.computeKills()
+        if !kills.isEmpty {
+            try? await self.store.saveInstances(kills)
+            for instance in kills { await self.sendKill(instance) }
+        }
+        for deployment in self.state.completeDeployments() {
+            self.logger.info(
+                "Deployment finished",
+                metadata: ["deployment.id": "\(deployment.id)", "app.id": "\(deployment.appId)",
+                           "action": "\(deployment.action)"])
+        }
+        guard self.isSubscribed else { return }
+        let wants = self.state.wantsOffers(now: self.uptime())
+        if wants && self.suppressed != false {
+            var call = SchedulerCall(frameworkId: self.frameworkID, type: .revive)
+            call.revive = .init(roles: [self.configuration.role])
+            if (try? await self.connection.send(call)) != nil { self.suppressed = false }
+        } else if !wants && self.suppressed != true {
+            var call = SchedulerCall(frameworkId: self.frameworkID, type: .suppress)
+            call.suppress = .init(roles: [self.configuration.role])
+            if (try? await self.connection.send(call)) != nil { self.suppressed = true }
+        }
+    }
+
+    private func sendKill(_ instance: Instance) async {
+        guard self.isSubscribed else { return }
+        var call = SchedulerCall(frameworkId: self.frameworkID, type: .kill)
+        call.kill = .init(taskId: instance.taskId, agentId: instance.agentId)
+        if let grace = self.state.apps[instance.appId]?.taskKillGracePeriodSeconds {
+            call.kill?.killPolicy = KillPolicy(gracePeriod: DurationInfo(seconds: grace))
+        }
+        self.killSentAt[instance.taskId] = self.uptime()
+        do {
+            try await self.connection.send(call)
+        } catch {
+            self.logger.warning("KILL failed; will retry", metadata: ["task.id": "\(instance.taskId)", "error": "\(error)"])
+        }
+    }
+
+    private func reconcile() async {
+        self.lastReconciliation = self.uptime()
+        let known = self.state.instances.values.map {
+            SchedulerCall.Reconcile.Task(taskId: $0.taskId, agentId: $0.agentId)
+        }
+        if !known.isEmpty {
+            var explicit = SchedulerCall(frameworkId: self.frameworkID, type: .reconcile)
+            explicit.reconcile = .init(tasks: known.sorted { $0.taskId < $1.taskId })
+            try? await self.connection.send(explicit)
+        }
+        var implicit = SchedulerCall(frameworkId: self.frameworkID, type: .reconcile)
+        implicit.reconcile = .init(tasks: [])
+        try? await self.connection.send(implicit)
+    }
+
+    // MARK: - API operations
+
+    /// Creates an app. - Throws: `SchedulerError` (`.appExists`, `.invalidApp`, `.storeUnavailable`).
+    public func createApp(_ app: AppDefinition) async throws -> (AppDefinition, Deployment) {
+        try await self.exclusive {
+            if self.state.apps[app.id] != nil {
+                throw SchedulerError(.appExists, "An app with id [\(app.id)] already exists.")
+            }
+            return try await self.apply(app, restart: false)
+        }
+    }
+
+    /// Creates or replaces an app. Returns whether it was created.
+    public func putApp(_ app: AppDefinition, force: Bool) async throws -> (AppDefinition, Deployment, created: Bool) {
+        try await self.exclusive {
+            let created = self.state.apps[app.id] == nil
+            if !created { try self.checkLock(app.id, force: force) }
+            let (stored, deployment) = try await self.apply(app, restart: false)
+            return (stored, deployment, created)
+        }
+    }
+
+    /// Starts a rolling restart of an app.
+    public func restartApp(_ id: String, force: Bool) async throws -> (AppDefinition, Deployment) {
+        try await self.exclusive {
+            guard let app = self.state.apps[id] else { throw Self.notFound(id) }
+            try self.checkLock(id, force: force)
+            return try await self.apply(app, restart: true)
+        }
+    }
+
+    /// Removes an app and kills its instances.
+    public func deleteApp(_ id: String, force: Bool) async throws -> Deployment {
+        try await self.exclusive {
+            guard let app = self.state.apps[id] else { throw Self.notFound(id) }
+            try self.checkLock(id, force: force)
+            do {
+                try await self.store.deleteApp(id: id)
+            } catch {
+                throw Self.storeError(error)
+            }
+            let deployment = Deployment(
+                id: self.makeUUID(), appId: id, version: self.timestamp(), action: "StopApplication")
+            let kills = self.state.removeApp(app.id, deployment: deployment)
+            for instance in kills { await self.sendKill(instance) }
+            self.logger.info("App removed", metadata: ["app.id": "\(id)", "instances": "\(kills.count)"])
+            await self.afterChange()
+            return deployment
+        }
+    }
+
+    /// Kills tasks of an app; with `scale` the app's instance count shrinks so they are not replaced.
+    ///
+    /// - Returns: the killed instances and, with `scale`, the scale deployment.
+    public func killTasks(appId: String, taskIDs: [TaskID]?, host: String?, scale: Bool, force: Bool) async throws
+        -> ([Instance], Deployment?)
+    {
+        try await self.exclusive {
+            guard var app = self.state.apps[appId] else { throw Self.notFound(appId) }
+            var targets = self.state.instances(ofApp: appId).filter { !$0.killRequested }
+            if let taskIDs {
+                let wanted = Set(taskIDs)
+                targets = targets.filter { wanted.contains($0.taskId) || wanted.contains(TaskID($0.id)) }
+                if targets.isEmpty, let first = taskIDs.first {
+                    throw SchedulerError(.taskNotFound, "Task '\(first)' does not exist")
+                }
+            }
+            if let host { targets = targets.filter { $0.host == host } }
+            var deployment: Deployment?
+            if scale && !targets.isEmpty {
+                try self.checkLock(appId, force: force)
+                app.instances = max(0, app.instances - targets.count)
+                let (_, scaleDeployment) = try await self.apply(app, restart: false)
+                deployment = scaleDeployment
+            }
+            let killed = self.state.requestKill(targets.map(\.id), scale: scale)
+            if scale { try? await self.store.saveInstances(killed) }
+            for instance in killed { await self.sendKill(instance) }
+            return (killed, deployment)
+        }
+    }
+
+    /// Kills tasks by id across apps (`POST /v2/tasks/delete`).
+    public func killTasks(ids: [TaskID], scale: Bool, force: Bool) async throws -> [Instance] {
+        var byApp: [String: [TaskID]] = [:]
+        for id in ids {
+            guard let instance = self.state.instance(forTask: id) else { continue }
+            byApp[instance.appId, default: []].append(id)
+        }
+        var killed: [Instance] = []
+        for (app, tasks) in byApp.sorted(by: { $0.key < $1.key }) {
+            killed += try await self.killTasks(appId: app, taskIDs: tasks, host: nil, scale: scale, force: force).0
+        }
+        return killed
+    }
+
+    /// Resets an app's launch delay.
+    public func resetDelay(_ appId: String) async throws {
+        try await self.exclusive {
+            guard self.state.apps[appId] != nil else { throw Self.notFound(appId) }
+            self.state.resetDelay(appId)
+            await self.afterChange()
+        }
+    }
+
+    /// Cancels a deployment: with `force` it is just dropped; otherwise the app goes back to its previous
+    /// version (a new deployment). Returns the rollback deployment, if any.
+    public func cancelDeployment(_ id: String, force: Bool) async throws -> Deployment? {
+        try await self.exclusive {
+            guard let deployment = self.state.deployments[id] else {
+                throw SchedulerError(.appNotFound, "DeploymentPlan \(id) does not exist")
+            }
+            if force {
+                self.state.dropDeployment(id)
+                return nil
+            }
+            let versions = (try? await self.store.appVersions(id: deployment.appId)) ?? []
+            guard let previousVersion = versions.first(where: { $0 != deployment.version }),
+                let previous = try? await self.store.appVersion(id: deployment.appId, version: previousVersion)
+            else {
+                // A new app has nothing to roll back to: remove it.
+                if self.state.apps[deployment.appId] != nil {
+                    try? await self.store.deleteApp(id: deployment.appId)
+                    let stop = Deployment(
+                        id: self.makeUUID(), appId: deployment.appId, version: self.timestamp(), action: "StopApplication")
+                    for instance in self.state.removeApp(deployment.appId, deployment: stop) {
+                        await self.sendKill(instance)
+                    }
+                    return stop
+                }
+                return nil
+            }
+            return try await self.apply(previous, restart: false).1
+        }
+    }
+
+    private func apply(_ app: AppDefinition, restart: Bool) async throws -> (AppDefinition, Deployment) {
+        let (prepared, action) = self.state.prepare(app, timestamp: self.timestamp(), restart: restart)
+        do {
+            try await self.store.saveApp(prepared)
+        } catch {
+            throw Self.storeError(error)
+        }
+        let deployment = Deployment(
+            id: self.makeUUID(), appId: prepared.id, version: prepared.version ?? "", action: action)
+        self.state.commit(prepared, deployment: deployment)
+        self.logger.info(
+            "App stored",
+            metadata: ["app.id": "\(prepared.id)", "app.version": "\(prepared.version ?? "")", "action": "\(action)",
+                       "instances": "\(prepared.instances)"])
+        await self.afterChange()
+        return (prepared, deployment)
+    }
+
+    private func checkLock(_ id: String, force: Bool) throws {
+        let deployments = self.state.deployments(ofApp: id)
+        guard !force, let first = deployments.first else { return }
+        throw SchedulerError(
+            .appLocked,
+            "App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/\(first.id)'.",
+            deploymentIDs: deployments.map(\.id))
+    }
+
+    private static func notFound(_ id: String) -> SchedulerError {
+        SchedulerError(.appNotFound, "App '\(id)' does not exist")
+    }
+
+    private static func storeError(_ error: any Error) -> SchedulerError {
+        SchedulerError(
+            .storeUnavailable, "The store is unavailable; nothing was changed. Retry later.",
+            cause: error as? (any Error & Sendable))
+    }
+
+    /// A version timestamp: ISO 8601 with milliseconds, strictly increasing.
+    private func timestamp() -> String {
+        var date = self.wallClock()
+        var text = Self.format(date)
+        while text <= self.lastVersion {
+            date += 0.001
+            text = Self.format(date)
+        }
+        self.lastVersion = text
+        return text
+    }
+
+    private static func format(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+}

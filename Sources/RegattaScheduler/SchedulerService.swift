@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+import Hummingbird
+import Logging
+import RegattaCore
+import ServiceLifecycle
+
+/// Runs the service scheduler: loads state, subscribes to the master as a framework, serves Marathon's API.
+public struct SchedulerService: Service {
+    /// Where the scheduler listens and which master it uses.
+    public struct Configuration: Sendable {
+        /// `host:port` of the master.
+        public var master: String = "127.0.0.1:5050"
+        /// Address to listen on. Defaults to `127.0.0.1`.
+        public var httpAddress: String = "127.0.0.1"
+        /// Port to listen on. Defaults to `8080`.
+        public var httpPort: Int = 8080
+        public var scheduler = ServiceScheduler.Configuration()
+        public init() {}
+    }
+
+    public let scheduler: ServiceScheduler
+    private let configuration: Configuration
+    private let connection: any MasterConnection
+    private let logger: Logger
+
+    public init(
+        configuration: Configuration, store: any SchedulerStore, connection: (any MasterConnection)? = nil,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        let connection = connection ?? HTTPMasterConnection(master: configuration.master, logger: logger)
+        self.connection = connection
+        let start = ContinuousClock.now
+        var schedulerConfiguration = configuration.scheduler
+        schedulerConfiguration.webuiURL = schedulerConfiguration.webuiURL
+            ?? "http://\(schedulerConfiguration.hostname):\(configuration.httpPort)"
+        self.scheduler = ServiceScheduler(
+            configuration: schedulerConfiguration, store: store, connection: connection, logger: logger,
+            uptime: { ContinuousClock.now - start })
+    }
+
+    public func run() async throws {
+        try await self.scheduler.load()
+        let router = Router()
+        MarathonRoutes(
+            scheduler: self.scheduler,
+            advertisedAddress: "\(self.configuration.scheduler.hostname):\(self.configuration.httpPort)"
+        ).register(on: router)
+        let app = Application(
+            router: router,
+            configuration: .init(
+                address: .hostname(self.configuration.httpAddress, port: self.configuration.httpPort), serverName: nil),
+            logger: self.logger)
+        let scheduler = self.scheduler
+        let connection = self.connection
+        let (events, continuation) = AsyncStream.makeStream(of: ConnectionEvent.self, bufferingPolicy: .unbounded)
+        self.logger.info(
+            "Scheduler starting",
+            metadata: ["address": "\(self.configuration.httpAddress):\(self.configuration.httpPort)",
+                       "master": "\(self.configuration.master)"])
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await app.run() }
+            group.addTask {
+                try? await cancelWhenGracefulShutdown {
+                    try await withThrowingDiscardingTaskGroup { inner in
+                        inner.addTask {
+                            try await connection.run(
+                                frameworkInfo: { await scheduler.frameworkInfo() }, events: continuation)
+                        }
+                        inner.addTask {
+                            for await event in events { await scheduler.handle(event) }
+                        }
+                        inner.addTask {
+                            while true {
+                                try await Task.sleep(for: .seconds(1))
+                                await scheduler.tick()
+                            }
+                        }
+                    }
+                }
+                continuation.finish()
+            }
+        }
+    }
+}
