@@ -54,12 +54,12 @@ public enum StoreLocation: Sendable, Hashable {
             throw Self.invalid(url, "it has a '#' fragment (percent-encode '#' in a password as %23)")
         }
         let (beforeQuery, query) = rest.splitOnce("?")
-        let (authority, path) = beforeQuery.splitOnce("/")
-        guard let at = authority.lastIndex(of: "@") else {
+        // The last '@' ends the user info, so a password with an unencoded '/' or '@' still parses.
+        guard let at = beforeQuery.lastIndex(of: "@") else {
             throw Self.invalid(url, "it names no user (write USER@ before the host)")
         }
-        let userInfo = String(authority[..<at])
-        let hostPort = String(authority[authority.index(after: at)...])
+        let userInfo = String(beforeQuery[..<at])
+        let (hostPort, path) = String(beforeQuery[beforeQuery.index(after: at)...]).splitOnce("/")
         let (rawUser, rawPassword) = userInfo.splitOnce(":")
         guard let user = rawUser.removingPercentEncoding, !user.isEmpty else {
             throw Self.invalid(url, "the user name is empty or badly percent-encoded")
@@ -80,7 +80,11 @@ public enum StoreLocation: Sendable, Hashable {
             database = decoded
         }
         var configuration = PostgresSchedulerStore.Configuration(
-            host: host, port: port, username: user, password: password, database: database
+            host: host,
+            port: port,
+            username: user,
+            password: password,
+            database: database
         )
         for item in (query ?? "").split(separator: "&", omittingEmptySubsequences: true) {
             let (key, rawValue) = String(item).splitOnce("=")
@@ -169,9 +173,8 @@ public enum StoreLocation: Sendable, Hashable {
             return url.contains("@") || url.contains(":") ? "<redacted>" : url
         }
         let rest = url[separator.upperBound...]
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
-        let authority = rest[..<authorityEnd]
-        guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else {
+        let beforeQuery = rest[..<(rest.firstIndex(of: "?") ?? rest.endIndex)]
+        guard let at = beforeQuery.lastIndex(of: "@"), let colon = beforeQuery[..<at].firstIndex(of: ":") else {
             return url
         }
         return String(url[..<colon]) + ":***" + String(url[at...])

@@ -87,7 +87,8 @@ extension PostgresSchedulerStore {
         }
 
         private static func isASCIILetter(_ byte: UInt8) -> Bool {
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
         }
 
         private static func isASCIIDigit(_ byte: UInt8) -> Bool {

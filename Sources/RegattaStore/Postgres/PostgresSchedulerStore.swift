@@ -78,7 +78,8 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
             let applied = try await connection.withTransaction(logger: logger) { connection in
                 try await Self.lockMigrations(connection, schemaName: schemaName, logger: logger)
                 let exists = try await connection.query(
-                    "SELECT 1 FROM pg_namespace WHERE nspname = \(schemaName)", logger: logger
+                    "SELECT 1 FROM pg_namespace WHERE nspname = \(schemaName)",
+                    logger: logger
                 ).collect()
                 if exists.isEmpty {
                     // Only when missing: CREATE SCHEMA needs the CREATE privilege even with IF NOT EXISTS.
@@ -95,7 +96,8 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
                 )
                 var versions = Set<Int>()
                 let rows = try await connection.query(
-                    PostgresQuery(unsafeSQL: "SELECT version FROM \(schema).schema_migrations"), logger: logger
+                    PostgresQuery(unsafeSQL: "SELECT version FROM \(schema).schema_migrations"),
+                    logger: logger
                 )
                 for try await version in rows.decode(Int32.self) {
                     versions.insert(Int(version))
@@ -111,7 +113,8 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
                     binds.append(Int32(migration.version))
                     let done = try await connection.query(
                         PostgresQuery(
-                            unsafeSQL: "SELECT 1 FROM \(schema).schema_migrations WHERE version = $1", binds: binds
+                            unsafeSQL: "SELECT 1 FROM \(schema).schema_migrations WHERE version = $1",
+                            binds: binds
                         ),
                         logger: logger
                     ).collect()
@@ -121,7 +124,8 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
                     }
                     try await connection.execute(
                         PostgresQuery(
-                            unsafeSQL: "INSERT INTO \(schema).schema_migrations (version) VALUES ($1)", binds: binds
+                            unsafeSQL: "INSERT INTO \(schema).schema_migrations (version) VALUES ($1)",
+                            binds: binds
                         ),
                         logger: logger
                     )
@@ -223,7 +227,9 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
         return try await self.withConnection("load version '\(version)' of app '\(id)'") { connection in
             for try await definition in try await connection.query(query, logger: logger).decode(String.self) {
                 return try ModelCodec.decode(
-                    AppDefinition.self, from: definition, what: "version '\(version)' of app '\(id)'"
+                    AppDefinition.self,
+                    from: definition,
+                    what: "version '\(version)' of app '\(id)'"
                 )
             }
             return nil
@@ -282,7 +288,8 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
         var binds = PostgresBindings()
         binds.append(ids)
         let query = PostgresQuery(
-            unsafeSQL: "DELETE FROM \(self.schema).instances WHERE id = ANY($1::text[])", binds: binds
+            unsafeSQL: "DELETE FROM \(self.schema).instances WHERE id = ANY($1::text[])",
+            binds: binds
         )
         try await self.transaction("delete \(ids.count) instances") { connection, logger in
             try await connection.execute(query, logger: logger)
@@ -390,11 +397,16 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
         }
     }
 
-    private static func lockMigrations(_ connection: PostgresConnection, schemaName: String, logger: Logger)
+    private static func lockMigrations(
+        _ connection: PostgresConnection,
+        schemaName: String,
+        logger: Logger
+    )
         async throws
     {
         try await connection.execute(
-            "SELECT pg_advisory_xact_lock(\(Self.migrationLockKey), hashtext(\(schemaName)))", logger: logger
+            "SELECT pg_advisory_xact_lock(\(Self.migrationLockKey), hashtext(\(schemaName)))",
+            logger: logger
         )
     }
 
@@ -434,7 +446,8 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
             return StoreError(
                 .queryFailed,
                 "Cannot \(operation): the PostgreSQL server rejected the statement (SQLSTATE \(state)) in schema "
-                    + "'\(self.configuration.schema)'; run migrate() and check that the tables were not changed by hand.",
+                    + "'\(self.configuration.schema)'; run migrate() and check that the tables were not changed "
+                    + "by hand.",
                 cause: error
             )
         case .queryCancelled where Task.isCancelled:

@@ -145,7 +145,11 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
             let rows = try await connection.query("SELECT id, definition FROM apps ORDER BY id")
             return try rows.map { row in
                 let id = try Self.text(row, "id")
-                return try ModelCodec.decode(AppDefinition.self, from: try Self.text(row, "definition"), what: "app '\(id)'")
+                return try ModelCodec.decode(
+                    AppDefinition.self,
+                    from: try Self.text(row, "definition"),
+                    what: "app '\(id)'"
+                )
             }
         }
     }
@@ -186,7 +190,8 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
     public func appVersions(id: String) async throws -> [String] {
         try await self.serialized("load the versions of app '\(id)'") { connection in
             let rows = try await connection.query(
-                "SELECT version FROM app_versions WHERE app_id = ? ORDER BY version DESC", [.text(id)]
+                "SELECT version FROM app_versions WHERE app_id = ? ORDER BY version DESC",
+                [.text(id)]
             )
             return try rows.map { try Self.text($0, "version") }
         }
@@ -195,11 +200,13 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
     public func appVersion(id: String, version: String) async throws -> AppDefinition? {
         try await self.serialized("load version '\(version)' of app '\(id)'") { connection in
             let rows = try await connection.query(
-                "SELECT definition FROM app_versions WHERE app_id = ? AND version = ?", [.text(id), .text(version)]
+                "SELECT definition FROM app_versions WHERE app_id = ? AND version = ?",
+                [.text(id), .text(version)]
             )
             guard let row = rows.first else { return nil }
             return try ModelCodec.decode(
-                AppDefinition.self, from: try Self.text(row, "definition"),
+                AppDefinition.self,
+                from: try Self.text(row, "definition"),
                 what: "version '\(version)' of app '\(id)'"
             )
         }
@@ -210,7 +217,11 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
             let rows = try await connection.query("SELECT id, definition FROM instances ORDER BY id")
             return try rows.map { row in
                 let id = try Self.text(row, "id")
-                return try ModelCodec.decode(Instance.self, from: try Self.text(row, "definition"), what: "instance '\(id)'")
+                return try ModelCodec.decode(
+                    Instance.self,
+                    from: try Self.text(row, "definition"),
+                    what: "instance '\(id)'"
+                )
             }
         }
     }
@@ -253,7 +264,8 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
         try await self.serialized("delete \(ids.count) instances") { connection in
             try await self.transaction(connection) { connection in
                 try await connection.execute(
-                    "DELETE FROM instances WHERE id IN (SELECT value FROM json_each(?))", [.text(idArray)]
+                    "DELETE FROM instances WHERE id IN (SELECT value FROM json_each(?))",
+                    [.text(idArray)]
                 )
             }
         }
@@ -262,7 +274,8 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
     public func frameworkID() async throws -> FrameworkID? {
         try await self.serialized("load the framework id") { connection in
             let rows = try await connection.query(
-                "SELECT value FROM kv WHERE key = ?", [.text(Self.frameworkIDKey)]
+                "SELECT value FROM kv WHERE key = ?",
+                [.text(Self.frameworkIDKey)]
             )
             guard let row = rows.first else { return nil }
             return FrameworkID(try Self.text(row, "value"))
@@ -313,7 +326,8 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
             } catch let rollbackError {
                 // The connection may be stuck inside the transaction: drop it so the next call starts clean.
                 self.logger.warning(
-                    "Rollback failed; reopening the SQLite connection", metadata: [LogKey.error: "\(rollbackError)"]
+                    "Rollback failed; reopening the SQLite connection",
+                    metadata: [LogKey.error: "\(rollbackError)"]
                 )
                 self.state = .idle
                 try? await connection.close()
@@ -398,7 +412,9 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
         let path = self.configuration.path
         guard let error = error as? SQLiteError else {
             return StoreError(
-                .unavailable, "Cannot \(operation) in the SQLite store at '\(path)': \(error).", cause: error
+                .unavailable,
+                "Cannot \(operation) in the SQLite store at '\(path)': \(error).",
+                cause: error
             )
         }
         if Self.isUnavailable(error.reason) {

@@ -20,7 +20,11 @@ enum ModelCodec {
         }
     }
 
-    static func decode<Model: Decodable>(_ type: Model.Type, from text: String, what: @autoclosure () -> String)
+    static func decode<Model: Decodable>(
+        _ type: Model.Type,
+        from text: String,
+        what: @autoclosure () -> String
+    )
         throws -> Model
     {
         do {

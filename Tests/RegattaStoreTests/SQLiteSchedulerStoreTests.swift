@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: Apache-2.0
+import Foundation
+import Testing
+
+@testable import RegattaStore
+
+@Suite struct SQLiteSchedulerStoreTests {
+    @Test func usesWriteAheadLogFile() async throws {
+        // Given
+        let directory = try SQLiteBackend.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("nested/dir/scheduler.db").path
+        let store = SQLiteSchedulerStore(path: path, logger: StoreFixtures.logger)
+
+        // When
+        try await store.migrate()
+        try await store.saveApp(StoreFixtures.app("/web"))
+
+        // Then: the missing directories were created and SQLite keeps a -wal file next to the database
+        #expect(FileManager.default.fileExists(atPath: path))
+        #expect(FileManager.default.fileExists(atPath: path + "-wal"))
+        try await store.close()
+    }
+
+    @Test func twoStoresOnOneFileMigrateConcurrently() async throws {
+        // Given: two processes' worth of connections on one new file
+        let directory = try SQLiteBackend.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("scheduler.db").path
+        let first = SQLiteSchedulerStore(path: path, logger: StoreFixtures.logger)
+        let second = SQLiteSchedulerStore(path: path, logger: StoreFixtures.logger)
+
+        // When
+        async let a: Void = first.migrate()
+        async let b: Void = second.migrate()
+        _ = try await (a, b)
+
+        // Then: both work on the same data
+        try await first.saveApp(StoreFixtures.app("/web"))
+        #expect(try await second.loadApps().map(\.id) == ["/web"])
+        try await first.close()
+        try await second.close()
+    }
+
+    @Test func closedStoreIsUnavailable() async throws {
+        // Given
+        let directory = try SQLiteBackend.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = SQLiteSchedulerStore(
+            path: directory.appendingPathComponent("s.db").path,
+            logger: StoreFixtures.logger
+        )
+        try await store.migrate()
+
+        // When
+        try await store.close()
+
+        // Then
+        let error = try await #require(throws: StoreError.self) { try await store.loadApps() }
+        #expect(error.code == .unavailable)
+        #expect(error.isRetryable)
+    }
+
+    @Test func runClosesTheStoreWhenCancelled() async throws {
+        // Given
+        let directory = try SQLiteBackend.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = SQLiteSchedulerStore(
+            path: directory.appendingPathComponent("s.db").path,
+            logger: StoreFixtures.logger
+        )
+
+        // When: run() serves while running and closes on cancellation
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await store.run() }
+            try await store.migrate()
+            try await store.setFrameworkID("f-1")
+            group.cancelAll()
+            try await group.waitForAll()
+        }
+
+        // Then
+        let error = try await #require(throws: StoreError.self) { try await store.frameworkID() }
+        #expect(error.code == .unavailable)
+    }
+
+    @Test func unopenablePathIsUnavailable() async throws {
+        // Given: a "directory" that is a regular file
+        let directory = try SQLiteBackend.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("not-a-directory")
+        try Data("x".utf8).write(to: file)
+        let store = SQLiteSchedulerStore(path: file.appendingPathComponent("s.db").path, logger: StoreFixtures.logger)
+
+        // When / Then
+        let error = try await #require(throws: StoreError.self) { try await store.migrate() }
+        #expect(error.code == .unavailable)
+        #expect(error.message.contains("not-a-directory"))
+    }
+
+    @Test func fileThatIsNotADatabaseIsUnavailable() async throws {
+        // Given
+        let directory = try SQLiteBackend.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("garbage.db")
+        try Data(repeating: 0x42, count: 4096).write(to: file)
+        let store = SQLiteSchedulerStore(path: file.path, logger: StoreFixtures.logger)
+
+        // When / Then
+        let error = try await #require(throws: StoreError.self) { try await store.migrate() }
+        #expect(error.code == .unavailable)
+        #expect(error.message.contains("garbage.db"))
+    }
+
+    @Test func migrationsAreNumberedInOrder() throws {
+        try SQLiteSchedulerStore.migrations.checkOrdered(backend: "SQLite")
+        try PostgresSchedulerStore.migrations(schema: "\"s\"").checkOrdered(backend: "PostgreSQL")
+        #expect(SQLiteSchedulerStore.migrations.count == PostgresSchedulerStore.migrations(schema: "\"s\"").count)
+    }
+
+    @Test func refusesSchemaFromNewerRegatta() throws {
+        let migrations = SQLiteSchedulerStore.migrations
+        try migrations.checkNotNewer(than: Set(1...migrations.latestVersion), backend: "SQLite")
+        let error = try #require(throws: StoreError.self) {
+            try migrations.checkNotNewer(than: [1, migrations.latestVersion + 1], backend: "SQLite")
+        }
+        #expect(error.code == .schemaTooNew)
+    }
+}

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: Apache-2.0
+import Foundation
+import RegattaCore
+import RegattaScheduler
+import Testing
+
+/// The behaviour every ``SchedulerStore`` must show. Each check runs against every backend, so the in-memory fake
+/// cannot drift from the SQLite and PostgreSQL stores.
+enum SchedulerStoreContract {
+    /// One contract rule, run on fresh, empty storage.
+    struct Check: Sendable, CustomTestStringConvertible {
+        let name: String
+        let run: @Sendable (any StoreStorage) async throws -> Void
+        var testDescription: String { self.name }
+    }
+
+    static let checks: [Check] = [
+        Check(name: "saves and loads apps sorted by id", run: savesAndLoadsAppsSortedByID),
+        Check(name: "replaces the current definition on save", run: replacesCurrentDefinitionOnSave),
+        Check(name: "lists versions newest first", run: listsVersionsNewestFirst),
+        Check(name: "looks up one version", run: looksUpOneVersion),
+        Check(name: "rejects an app without a version", run: rejectsAppWithoutVersion),
+        Check(name: "rejects an app that cannot be encoded", run: rejectsAppThatCannotBeEncoded),
+        Check(name: "deleting an app removes its versions and instances", run: deletingAppCascades),
+        Check(name: "upserts instances in one batch", run: upsertsInstancesInOneBatch),
+        Check(name: "deletes instances by id", run: deletesInstancesByID),
+        Check(name: "stores the framework id", run: storesFrameworkID),
+        Check(name: "migrating again changes nothing", run: migratingAgainChangesNothing),
+        Check(name: "reopening loses nothing", run: reopeningLosesNothing),
+        Check(name: "serves concurrent calls", run: servesConcurrentCalls),
+        Check(name: "saves 1,000 instances in one call", run: savesThousandInstancesInOneCall),
+    ]
+
+    // MARK: Apps
+
+    static func savesAndLoadsAppsSortedByID(_ storage: any StoreStorage) async throws {
+        try await storage.withStore { store async throws in
+            // Given: ids whose byte order differs from case-insensitive or locale order
+            let ids = ["/web", "/Zeta", "/api/v2", "/api", "/é-app", "/a-b", "/a.b"]
+            let apps = ids.map { StoreFixtures.app($0) }
+            #expect(try await store.loadApps().isEmpty)
+
+            // When
+            for app in apps {
+                try await store.saveApp(app)
+            }
+
+            // Then
+            let loaded = try await store.loadApps()
+            let expected = apps.sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+            #expect(loaded.map(\.id) == expected.map(\.id))
+            #expect(loaded == expected)
+        }
+    }
+
+    static func replacesCurrentDefinitionOnSave(_ storage: any StoreStorage) async throws {
+        try await storage.withStore { store async throws in
+            // Given
+            try await store.saveApp(StoreFixtures.app("/web", version: 1, instances: 2))
+
+            // When: a new version, then an edit saved under the same version
+            var scaled = StoreFixtures.app("/web", version: 2, instances: 5)
+            try await store.saveApp(scaled)
+            scaled.cmd = "sleep 2000"
+            try await store.saveApp(scaled)
+
+            // Then
+            #expect(try await store.loadApps() == [scaled])
+            #expect(try await store.appVersions(id: "/web") == [StoreFixtures.version(2), StoreFixtures.version(1)])
+            #expect(try await store.appVersion(id: "/web", version: StoreFixtures.version(2)) == scaled)
+        }
+    }
+
+    static func listsVersionsNewestFirst(_ storage: any StoreStorage) async throws {
+        try await storage.withStore { store async throws in
+            // Given: versions saved out of order, the last save being an older version
+            for n in [10, 30, 20] {
+                try await store.saveApp(StoreFixtures.app("/web", version: n, instances: n))
+            }
+            try await store.saveApp(StoreFixtures.app("/other", version: 99))
+
+            // When
+            let versions = try await store.appVersions(id: "/web")
+
+            // Then: newest first, and the current definition is the one saved last
+            #expect(versions == [30, 20, 10].map { StoreFixtures.version($0) })
+            #expect(try await store.loadApps().first { $0.id == "/web" }?.instances == 20)
+            #expect(try await store.appVersions(id: "/unknown") == [])
+        }
+    }
+
+    static func looksUpOneVersion(_ storage: any StoreStorage) async throws {
+        try await storage.withStore { store async throws in
+            // Given
+            let first = StoreFixtures.app("/web", version: 1, instances: 1)
+            let second = StoreFixtures.app("/web", version: 2, instances: 3)
+            try await store.saveApp(first)
+            try await store.saveApp(second)
+
+            // Then
+            #expect(try await store.appVersion(id: "/web", version: StoreFixtures.version(1)) == first)
+            #expect(try await store.appVersion(id: "/web", version: StoreFixtures.version(2)) == second)
+            #expect(try await store.appVersion(id: "/web", version: StoreFixtures.version(3)) == nil)
+            #expect(try await store.appVersion(id: "/unknown", version: StoreFixtures.version(1)) == nil)
+        }
+    }
+
+    static func rejectsAppWithoutVersion(_ storage: any StoreStorage) async throws {
+        try await storage.withStore { store async throws in
+            // Given
+            var app = StoreFixtures.app("/web")
+            app.version = nil
+
+            // When / Then
+            await #expect(throws: (any Error).self) { try await store.saveApp(app) }
+            app.version = ""
+            await #expect(throws: (any Error).self) { try await store.saveApp(app) }
+            #expect(try await store.loadApps().isEmpty)
+            #expect(try await store.appVersions(id: "/web").isEmpty)
+        }
+    }
+
+    static func rejectsAppThatCannotBeEncoded(_ storage: any StoreStorage) async throws {
+        try await storage.withStore { store async throws in
+            // Given: JSON has no NaN
+            let good = StoreFixtures.app("/web", version: 1)
+            try await store.saveApp(good)
+            var bad = StoreFixtures.app("/web", version: 2)
+            bad.cpus = .nan
+
+            // When / Then: the failed save changes nothing
+            await #expect(throws: (any Error).self) { try await store.saveApp(bad) }
+            #expect(try await store.loadApps() == [good])
+            #expect(try await store.appVersions(id: "/web") == [StoreFixtures.version(1)])
+        }
+    }
+
+    static func deletingAppCascades(_ storage: any StoreStorage) async throws {
+        try await storage.withStore { store async throws in
+            // Given: two versions and two instances of /web, one instance of /api
+            try await store.saveApp(StoreFixtures.app("/web", version: 1))
+            try await store.saveApp(StoreFixtures.app("/web", version: 2))
+            let api = StoreFixtures.app("/api", version: 1)
+            try await store.saveApp(api)
+            let apiInstance = StoreFixtures.instance(3, app: "/api")
+            try await store.saveInstances([
+                StoreFixtures.instance(1, app: "/web"), StoreFixtures.instance(2, app: "/web"), apiInstance,
+            ])
+
+            // When
+            try await store.deleteApp(id: "/web")
+            try await store.deleteApp(id: "/never-existed")
+
+            // Then
+            #expect(try await store.loadApps() == [api])
+            #expect(try await store.appVersions(id: "/web").isEmpty)
+            #expect(try await store.appVersion(id: "/web", version: StoreFixtures.version(1)) == nil)
+            #expect(try await store.loadInstances() == [apiInstance])
+            #expect(try await store.appVersions(id: "/api") == [StoreFixtures.version(1)])
+        }
+    }
+
+    // MARK: Instances
+
+    static func upsertsInstancesInOneBatch(_ storage: any StoreStorage) async throws {
+        try await storage.withStore { store async throws in
+            // Given
+            let first = (1...3).map { StoreFixtures.instance($0, state: .staging) }
+            try await store.saveInstances(first)
+            try await store.saveInstances([])
+
+            // When: one update, one new instance, and an id given twice (the later entry wins)
+            var updated = first[1]
+            updated.state = .running
+            updated.startedAt = StoreFixtures.version(50)
+            updated.killRequested = true
+            updated.message = "scaled down"
+            let added = StoreFixtures.instance(4, app: "/api")
+            var twiceOld = StoreFixtures.instance(5)
+            twiceOld.message = "old"
+            var twiceNew = twiceOld
+            twiceNew.message = "new"
+            try await store.saveInstances([twiceOld, updated, added, twiceNew])
+
+            // Then: sorted by id, all fields kept
+            let loaded = try await store.loadInstances()
+            #expect(loaded == [first[0], updated, first[2], added, twiceNew].sorted { $0.id < $1.id })
+        }
+    }
+
+    static func deletesInstancesByID(_ storage: any StoreStorage) async throws {
+        try await storage.withStore { store async throws in
+            // Given
+            let instances = (1...4).map { StoreFixtures.instance($0) }
+            try await store.saveInstances(instances)
+
+            // When
+            try await store.deleteInstances(ids: [instances[0].id, "no-such-instance", instances[2].id])
+            try await store.deleteInstances(ids: [])
+
+            // Then
+            #expect(try await store.loadInstances() == [instances[1], instances[3]])
+        }
+    }
+
+    // MARK: Framework id
+
+    static func storesFrameworkID(_ storage: any StoreStorage) async throws {
+        try await storage.withStore { store async throws in
+            #expect(try await store.frameworkID() == nil)
+            try await store.setFrameworkID(FrameworkID("f-1"))
+            #expect(try await store.frameworkID() == FrameworkID("f-1"))
+            try await store.setFrameworkID(FrameworkID("f-2"))
+            #expect(try await store.frameworkID() == FrameworkID("f-2"))
+        }
+    }
+
+    // MARK: Migrations and restarts
+
+    static func migratingAgainChangesNothing(_ storage: any StoreStorage) async throws {
+        try await storage.withStore { store async throws in
+            // Given: a migrated store with data
+            let app = StoreFixtures.app("/web")
+            try await store.saveApp(app)
+            try await store.saveInstances([StoreFixtures.instance(1)])
+
+            // When
+            try await store.migrate()
+            try await store.migrate()
+
+            // Then
+            #expect(try await store.loadApps() == [app])
+            #expect(try await store.loadInstances() == [StoreFixtures.instance(1)])
+        }
+    }
+
+    static func reopeningLosesNothing(_ storage: any StoreStorage) async throws {
+        // Given: a store that saved everything it can hold, then closed
+        let apps = [StoreFixtures.app("/api", version: 1), StoreFixtures.app("/web", version: 2)]
+        let oldWeb = StoreFixtures.app("/web", version: 1, instances: 7)
+        let instances = (1...5).map { StoreFixtures.instance($0, app: $0 % 2 == 0 ? "/api" : "/web") }
+        try await storage.withStore { store async throws in
+            try await store.saveApp(oldWeb)
+            for app in apps {
+                try await store.saveApp(app)
+            }
+            try await store.saveInstances(instances)
+            try await store.setFrameworkID(FrameworkID("framework-1"))
+        }
+
+        // When: a new store opens the same storage (a scheduler restart)
+        try await storage.withStore { store async throws in
+            // Then
+            #expect(try await store.loadApps() == apps)
+            #expect(try await store.appVersions(id: "/web") == [StoreFixtures.version(2), StoreFixtures.version(1)])
+            #expect(try await store.appVersion(id: "/web", version: StoreFixtures.version(1)) == oldWeb)
+            #expect(try await store.loadInstances() == instances.sorted { $0.id < $1.id })
+            #expect(try await store.frameworkID() == FrameworkID("framework-1"))
+        }
+    }
+
+    static func servesConcurrentCalls(_ storage: any StoreStorage) async throws {
+        try await storage.withStore { store async throws in
+            // When: many callers write at once
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for n in 0..<20 {
+                    group.addTask {
+                        try await store.saveApp(StoreFixtures.app("/app-\(String(format: "%02d", n))"))
+                        try await store.saveInstances([StoreFixtures.instance(n)])
+                    }
+                }
+                try await group.waitForAll()
+            }
+
+            // Then: every write landed
+            #expect(try await store.loadApps().count == 20)
+            #expect(try await store.loadInstances().count == 20)
+        }
+    }
+
+    static func savesThousandInstancesInOneCall(_ storage: any StoreStorage) async throws {
+        try await storage.withStore { store async throws in
+            // Given
+            let instances = (1...1000).map { StoreFixtures.instance($0, app: "/app-\($0 % 10)") }
+
+            // When
+            let clock = ContinuousClock()
+            let inserted = try await clock.measure { try await store.saveInstances(instances) }
+            var updatedInstances = instances
+            for index in updatedInstances.indices {
+                updatedInstances[index].healthy = false
+            }
+            let updated = try await clock.measure { try await store.saveInstances(updatedInstances) }
+
+            // Then
+            print("[\(storage.name)] saveInstances of 1,000 instances: insert \(inserted), update \(updated)")
+            #expect(try await store.loadInstances() == updatedInstances.sorted { $0.id < $1.id })
+        }
+    }
+}
