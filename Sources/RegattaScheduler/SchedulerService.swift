@@ -21,6 +21,7 @@ public struct SchedulerService: Service {
     public let scheduler: ServiceScheduler
     private let configuration: Configuration
     private let connection: any MasterConnection
+    private let store: any SchedulerStore
     private let logger: Logger
 
     public init(
@@ -29,6 +30,7 @@ public struct SchedulerService: Service {
     ) {
         self.configuration = configuration
         self.logger = logger
+        self.store = store
         let connection = connection ?? HTTPMasterConnection(master: configuration.master, logger: logger)
         self.connection = connection
         let start = ContinuousClock.now
@@ -41,6 +43,18 @@ public struct SchedulerService: Service {
     }
 
     public func run() async throws {
+        // The store may still be starting (or briefly down): retry until the schema is in place.
+        var delay = Duration.milliseconds(250)
+        while true {
+            do {
+                try await self.store.migrate()
+                break
+            } catch {
+                self.logger.warning("The store is not ready; retrying", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(10))
+            }
+        }
         try await self.scheduler.load()
         let router = Router()
         MarathonRoutes(

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+import ArgumentParser
+import Logging
+import RegattaAgent
+import RegattaCore
+import ServiceLifecycle
+
+/// `regatta agent`: runs tasks on this machine for a master.
+struct AgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "agent", abstract: "Run an agent.")
+
+    @Option(name: .customLong("master"), help: "The master, host:port.") var master: String?
+    @Option(name: .customLong("ip"), help: "Address of the agent's HTTP API (default 127.0.0.1).") var ip: String?
+    @Option(name: .customLong("port"), help: "Port of the agent's HTTP API (default 5051).") var port: Int?
+    @Option(name: .customLong("hostname"), help: "Hostname to register with.") var hostname: String?
+    @Option(name: .customLong("work_dir"), help: "Directory for sandboxes and checkpoints.") var workDir: String?
+    @Option(name: .customLong("resources"), help: "e.g. \"cpus:4;mem:8192;disk:10240;ports:[31000-32000]\".")
+    var resources: String?
+    @Option(name: .customLong("attributes"), help: "e.g. \"rack:a;zone:1\".") var attributes: String?
+    @Option(name: .customLong("containerizers"), help: "mesos, or docker,mesos.") var containerizers: String?
+    @Option(name: .customLong("isolation"), help: "e.g. cgroups/cpu,cgroups/mem.") var isolation: String?
+
+    func makeConfiguration() throws -> AgentConfiguration {
+        guard let master = FlagEnvironment.string(self.master, "master") else {
+            throw ValidationError("--master is required: give the master as host:port (e.g. 127.0.0.1:5050).")
+        }
+        if master.hasPrefix("zk://") {
+            throw ValidationError("--master: zk:// masters are not available yet in this build; give host:port.")
+        }
+        guard master.split(separator: ":").count == 2, Int(master.split(separator: ":")[1]) != nil else {
+            throw ValidationError("--master: '\(master)' is not host:port (e.g. 127.0.0.1:5050).")
+        }
+        var configuration = AgentConfiguration(master: master)
+        configuration.ip = FlagEnvironment.string(self.ip, "ip", default: configuration.ip)!
+        configuration.port = try FlagEnvironment.port(self.port, "port", default: 5051)
+        configuration.hostname = FlagEnvironment.string(self.hostname, "hostname", default: configuration.hostname)!
+        configuration.workDir = FlagEnvironment.string(self.workDir, "work_dir", default: configuration.workDir)!
+        if let text = FlagEnvironment.string(self.resources, "resources") {
+            do {
+                configuration.resources = try Resources.parse(text)
+            } catch let error as CoreError {
+                throw ValidationError("--resources: \(error.message)")
+            }
+        }
+        if let text = FlagEnvironment.string(self.attributes, "attributes") {
+            do {
+                configuration.attributes = try Attribute.parseList(text)
+            } catch let error as CoreError {
+                throw ValidationError("--attributes: \(error.message)")
+            }
+        }
+        if let text = FlagEnvironment.string(self.containerizers, "containerizers") {
+            let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            for name in names where name != "mesos" && name != "docker" {
+                throw ValidationError("--containerizers: unknown containerizer '\(name)'; use mesos and/or docker.")
+            }
+            configuration.containerizers = names
+        }
+        if let text = FlagEnvironment.string(self.isolation, "isolation") {
+            configuration.isolation = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        return configuration
+    }
+
+    func run() async throws {
+        let configuration = try self.makeConfiguration()
+        let logger = Logger(label: "regatta.agent")
+        let agent = AgentService(configuration: configuration, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+import ArgumentParser
+import Foundation
+import Logging
+import RegattaAgent
+import RegattaMaster
+import RegattaScheduler
+import RegattaStore
+import ServiceLifecycle
+
+/// `regatta dev`: a master, one agent and the scheduler in one process, with a SQLite store.
+struct DevCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dev",
+        abstract: "Run a one-machine cluster: master on :5050, agent on :5051, scheduler on :8080.")
+
+    @Option(name: .customLong("work_dir"), help: "Directory for the store and sandboxes (default ./.regatta).")
+    var workDir: String?
+    @Option(name: .customLong("resources"), help: "Agent resources (default: detected).") var resources: String?
+
+    func run() async throws {
+        let workDir = URL(
+            fileURLWithPath: FlagEnvironment.string(self.workDir, "work_dir", default: ".regatta")!
+        ).standardizedFileURL.path
+        try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
+        let logger = Logger(label: "regatta.dev")
+
+        var master = MasterConfiguration()
+        master.workDir = workDir + "/master"
+        master.agentPingTimeout = .seconds(5)
+        var agentCommand = AgentCommand()
+        agentCommand.master = "127.0.0.1:\(master.port)"
+        agentCommand.workDir = workDir + "/agent"
+        agentCommand.resources = self.resources
+        var agent = try agentCommand.makeConfiguration()
+        agent.killTasksOnShutdown = true
+        var scheduler = SchedulerService.Configuration()
+        scheduler.master = "127.0.0.1:\(master.port)"
+        let store = try SchedulerStoreFactory.make(url: "sqlite://\(workDir)/scheduler.db", logger: logger)
+
+        let services: [any Service] = [
+            StoreService(store: store),
+            MasterService(configuration: master, logger: Logger(label: "regatta.master")),
+            AgentService(configuration: agent, logger: Logger(label: "regatta.agent")),
+            SchedulerService(configuration: scheduler, store: store, logger: Logger(label: "regatta.scheduler")),
+        ]
+        logger.info(
+            "Dev cluster starting",
+            metadata: ["scheduler": "http://127.0.0.1:8080", "master": "http://127.0.0.1:5050",
+                       "agent": "http://127.0.0.1:5051", "work_dir": "\(workDir)"])
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+}
