@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: Apache-2.0
+import Logging
+import RegattaCore
+
+extension AgentRunner {
+    /// Launches a task's container and reports STARTING, RUNNING and how it ended.
+    ///
+    /// If the agent stops first, the supervisor returns and the task keeps running (Mesos semantics).
+    func supervise(_ key: TaskKey) async {
+        guard let request = await self.core.beginLaunch(key) else { return }
+        let launched: LaunchedContainer
+        do {
+            launched = try await self.runtime.launch(request)
+        } catch {
+            await self.core.launchFailed(key, error: error)
+            return
+        }
+        self.logger.info(
+            "Task started",
+            metadata: [
+                LogKey.frameworkID: "\(key.frameworkID)", LogKey.taskID: "\(key.taskID)",
+                LogKey.containerID: "\(launched.containerID)", LogKey.pid: "\(launched.pid.map(String.init) ?? "-")",
+                LogKey.sandbox: "\(request.sandbox)",
+            ])
+        if let gracePeriod = await self.core.launched(key) {
+            await self.killContainer(AgentCore.ContainerKill(containerID: request.containerID, gracePeriod: gracePeriod))
+        }
+        do {
+            let termination = try await self.runtime.wait(for: request.containerID)
+            await self.core.terminated(key, termination)
+        } catch {
+            // Cancelled or the runtime stopped: the agent is stopping and the task keeps running.
+            self.logger.debug(
+                "Stopped supervising task",
+                metadata: [LogKey.taskID: "\(key.taskID)", LogKey.error: "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+import Logging
+import RegattaCore
+
+/// The I/O shell of a running agent: performs what ``AgentCore`` decides (supervising containers, delivering
+/// status updates, talking to the master). Created by ``AgentService/run()`` for one run.
+struct AgentRunner: Sendable {
+    let configuration: AgentConfiguration
+    let core: AgentCore
+    let runtime: any ContainerRuntime
+    let master: MasterClient
+    let metaStore: AgentMetaStore
+    let capabilities: [String]
+    let version: String
+    let logger: Logger
+
+    /// Runs every job the core schedules, concurrently, until the calling task is cancelled.
+    func runJobs(_ jobs: AsyncStream<AgentCore.Job>) async {
+        await withDiscardingTaskGroup { group in
+            for await job in jobs {
+                group.addTask { await self.perform(job) }
+            }
+        }
+    }
+
+    private func perform(_ job: AgentCore.Job) async {
+        switch job {
+        case .supervise(let key): await self.supervise(key)
+        case .deliverUpdates(let key): await self.deliverUpdates(key)
+        case .pong(let agentID): await self.pong(agentID)
+        }
+    }
+
+    /// Signals a container; one that has already gone needs nothing.
+    func killContainer(_ kill: AgentCore.ContainerKill) async {
+        do {
+            try await self.runtime.kill(kill.containerID, gracePeriod: kill.gracePeriod)
+        } catch {
+            self.logger.debug(
+                "Container to kill is already gone",
+                metadata: [LogKey.containerID: "\(kill.containerID)", LogKey.error: "\(error)"])
+        }
+    }
+
+    /// Waits until no status update is pending (and, if asked, no task is alive), or until `timeout`.
+    ///
+    /// - Returns: whether everything drained in time.
+    func drain(includingTasks: Bool, timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if await self.core.isQuiescent(includingTasks: includingTasks) { return true }
+            do {
+                try await Task.sleep(for: .milliseconds(50))
+            } catch {
+                return false
+            }
+        }
+        return await self.core.isQuiescent(includingTasks: includingTasks)
+    }
+}

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+import Glibc
+import RegattaCore
+
+/// Settings of an agent, mapped from `regatta agent` flags by `RegattaCLI`.
+///
+/// Keys (Mesos flag names in brackets):
+/// - `master` (`--master`, required): the master as `host:port` (`http://host:port` is accepted too).
+/// - `ip` (`--ip`, default `127.0.0.1`): address the agent's HTTP API binds to.
+/// - `port` (`--port`, default `5051`): port of the agent's HTTP API; `0` picks a free port.
+/// - `hostname` (`--hostname`, default: the machine's hostname): the name the agent registers with.
+/// - `workDir` (`--work_dir`, default `/tmp/regatta/agent`): holds `meta/` and the task sandboxes.
+/// - `resources` (`--resources`, default `nil`): resources to offer; a name given here replaces the
+///   detected value of that name (see ``ResourceDetector``).
+/// - `attributes` (`--attributes`, default none).
+/// - `containerizers` (`--containerizers`, default `["mesos"]`).
+/// - `isolation` (`--isolation`, default `["posix/cpu", "posix/mem"]`): stored; cgroups isolation comes later.
+/// - `killTasksOnShutdown` (default `false`): kill every task when the agent stops, as `regatta dev` does.
+///   By default tasks keep running across an agent restart, as in Mesos.
+public struct AgentConfiguration: Sendable {
+    /// The master as `host:port`.
+    public var master: String
+    /// Address the agent's HTTP API binds to. Defaults to `127.0.0.1`.
+    public var ip: String
+    /// Port of the agent's HTTP API. Defaults to `5051`; `0` picks a free port.
+    public var port: Int
+    /// The hostname the agent registers with. Defaults to the machine's hostname.
+    public var hostname: String
+    /// The agent's work directory. Defaults to `/tmp/regatta/agent`.
+    public var workDir: String
+    /// Resources to offer; `nil` detects all of them. Names given here override detection.
+    public var resources: Resources?
+    /// The agent's attributes, offered with its resources.
+    public var attributes: [Attribute]
+    /// Containerizers to enable (`mesos`, `docker`). Defaults to `["mesos"]`.
+    public var containerizers: [String]
+    /// Isolators to enable. Defaults to `["posix/cpu", "posix/mem"]`; stored only for now.
+    public var isolation: [String]
+    /// Whether stopping the agent kills its tasks. Defaults to `false` (tasks survive an agent restart).
+    public var killTasksOnShutdown: Bool
+
+    /// How long a killed task gets between SIGTERM and SIGKILL when neither the KILL message nor the task
+    /// sets a kill policy. Defaults to `3` seconds.
+    public var defaultKillGracePeriod: Duration
+    /// Retry policy for status updates the master has not taken yet. Defaults to `0.5` s doubling to `10` s.
+    public var statusUpdateBackoff: RetryBackoff
+    /// Retry policy for SUBSCRIBE after the stream ended or failed. Defaults to `1` s doubling to `10` s,
+    /// with up to 25 % jitter so that many agents do not reconnect in lockstep.
+    public var subscribeBackoff: RetryBackoff
+    /// Ping interval assumed when the master does not send one in REGISTERED. Defaults to `15` seconds.
+    public var defaultPingInterval: Duration
+    /// How many ping intervals may pass without a message before the agent re-subscribes. Defaults to `3`.
+    public var missedPingsBeforeReconnect: Int
+    /// How long a call to the master may take until its response head arrives. Defaults to `10` seconds.
+    public var requestTimeout: Duration
+    /// How long a graceful shutdown waits for killed tasks and pending status updates. Defaults to `5` seconds.
+    public var shutdownDrainTimeout: Duration
+
+    /// Creates a configuration with defaults for everything but the master.
+    public init(master: String) {
+        self.master = master
+        self.ip = "127.0.0.1"
+        self.port = 5051
+        self.hostname = AgentConfiguration.machineHostname()
+        self.workDir = "/tmp/regatta/agent"
+        self.resources = nil
+        self.attributes = []
+        self.containerizers = ["mesos"]
+        self.isolation = ["posix/cpu", "posix/mem"]
+        self.killTasksOnShutdown = false
+        self.defaultKillGracePeriod = .seconds(3)
+        self.statusUpdateBackoff = RetryBackoff(initial: .milliseconds(500), maximum: .seconds(10))
+        self.subscribeBackoff = RetryBackoff(initial: .seconds(1), maximum: .seconds(10), jitter: 0.25)
+        self.defaultPingInterval = .seconds(15)
+        self.missedPingsBeforeReconnect = 3
+        self.requestTimeout = .seconds(10)
+        self.shutdownDrainTimeout = .seconds(5)
+    }
+
+    /// The machine's hostname (`gethostname`), or `localhost` if it cannot be read.
+    public static func machineHostname() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.isEmpty ? "localhost" : name
+    }
+}
