@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import RegattaAgent
+import RegattaCore
 import RegattaMaster
 import RegattaScheduler
 import RegattaStore
@@ -28,11 +29,15 @@ struct DevCommand: AsyncParsableCommand {
         var master = MasterConfiguration()
         master.workDir = workDir + "/master"
         master.agentPingTimeout = .seconds(5)
-        var agentCommand = AgentCommand()
-        agentCommand.master = "127.0.0.1:\(master.port)"
-        agentCommand.workDir = workDir + "/agent"
-        agentCommand.resources = self.resources
-        var agent = try agentCommand.makeConfiguration()
+        var agent = AgentConfiguration(master: "127.0.0.1:\(master.port)")
+        agent.workDir = workDir + "/agent"
+        if let text = FlagEnvironment.string(self.resources, "resources") {
+            do {
+                agent.resources = try Resources.parse(text)
+            } catch let error as CoreError {
+                throw ValidationError("--resources: \(error.message)")
+            }
+        }
         agent.killTasksOnShutdown = true
         var scheduler = SchedulerService.Configuration()
         scheduler.master = "127.0.0.1:\(master.port)"
