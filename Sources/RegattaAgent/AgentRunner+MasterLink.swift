@@ -8,12 +8,26 @@ import Synchronization
 
 extension AgentRunner {
     /// Why a SUBSCRIBE stream ended.
-    enum StreamEnd: Sendable, Equatable {
+    enum StreamEnd: Sendable, Equatable, CustomStringConvertible {
+        /// The master answered SUBSCRIBE with an error status.
+        case rejected(String)
+        /// The master could not be reached or the stream broke.
+        case failed(String)
         case closedByMaster
         case masterError(String)
         case pingTimeout(Duration)
         case resubscribeRequested
-        case failed(String)
+
+        var description: String {
+            switch self {
+            case .rejected(let message): message
+            case .failed(let message): message
+            case .closedByMaster: "the master closed the stream"
+            case .masterError(let message): "the master sent ERROR: \(message)"
+            case .pingTimeout(let timeout): "no message from the master for \(timeout)"
+            case .resubscribeRequested: "the master does not know this agent"
+            }
+        }
     }
 
     /// Liveness of one SUBSCRIBE stream, shared by the reader and the watchdog.
@@ -62,10 +76,12 @@ extension AgentRunner {
             let delay = self.configuration.subscribeBackoff.delay(attempt: attempt, random: Double.random(in: 0..<1))
             attempt += 1
             let metadata: Logger.Metadata = [
-                LogKey.master: "\(self.master.endpoint)", LogKey.retryDelay: "\(delay)", "stream.end": "\(end)",
+                LogKey.master: "\(self.master.endpoint)", LogKey.retryDelay: "\(delay)", LogKey.reason: "\(end)",
             ]
             if registered {
                 self.logger.warning("Lost the master stream; subscribing again", metadata: metadata)
+            } else if case .rejected = end {
+                self.logger.warning("Master refused SUBSCRIBE; retrying", metadata: metadata)
             } else if attempt == 1 || attempt % 10 == 0 {
                 self.logger.warning("Cannot subscribe to the master; retrying", metadata: metadata)
             } else {
@@ -87,8 +103,10 @@ extension AgentRunner {
         let response: HTTPClientResponse
         do {
             response = try await self.master.subscribe(call)
+        } catch let error as AgentError where error.code == .masterRejected {
+            return (false, .rejected(error.message))
         } catch {
-            return (false, .failed("\(error)"))
+            return (false, .failed("cannot reach the master: \(error)"))
         }
         let session = StreamSession(
             openedAt: .now,

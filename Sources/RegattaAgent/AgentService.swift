@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import RegattaCore
 import ServiceLifecycle
+import Synchronization
 
 /// A Regatta agent: registers with the master, runs the tasks it is sent and reports their status, and
 /// serves `GET /health` and `GET /state` on `ip:port`.
@@ -29,6 +30,7 @@ public final class AgentService: Service {
     private let httpClient: HTTPClient?
     private let core: AgentCore
     private let jobs: AsyncStream<AgentCore.Job>
+    private let started = Mutex(false)
 
     /// Creates an agent; nothing runs until ``run()``.
     ///
@@ -80,8 +82,16 @@ public final class AgentService: Service {
     /// Runs the agent until graceful shutdown or cancellation.
     ///
     /// - Throws: `AgentError` when the agent cannot start: a bad master address, an unusable work directory,
-    ///   unreadable saved metadata, or a port that cannot be bound.
+    ///   unreadable saved metadata, a port that cannot be bound, or a second call on the same instance.
     public func run() async throws {
+        let alreadyStarted = self.started.withLock { started in
+            defer { started = true }
+            return started
+        }
+        guard !alreadyStarted else {
+            throw AgentError(
+                .alreadyStarted, "AgentService.run() was already called; create a new AgentService to run the agent again.")
+        }
         let layout = SandboxLayout(workDir: self.configuration.workDir)
         let endpoint = try MasterClient.endpoint(master: self.configuration.master)
         try self.prepareWorkDirectory()
@@ -120,7 +130,7 @@ public final class AgentService: Service {
 
     /// What ended a child of ``run()``.
     private enum Child: Sendable {
-        case runtime, jobs, server, masterLink, shutdown
+        case runtime, jobs, server, masterLink, shutdown, serverStopTimeout
     }
 
     private func runChildren(_ runner: AgentRunner) async throws {
@@ -173,22 +183,34 @@ public final class AgentService: Service {
                 await self.coordinateShutdown(runner)
                 return .shutdown
             }
-            while let child = try await group.next() {
+            var serverRunning = true
+            var shutdownDone = false
+            loop: while let child = try await group.next() {
                 switch child {
-                case .server, .masterLink:
-                    // These stop on graceful shutdown while the rest drains.
+                case .masterLink:
+                    // Stops on graceful shutdown while the rest drains.
                     continue
+                case .server:
+                    serverRunning = false
+                    if shutdownDone { break loop }
                 case .shutdown:
-                    group.cancelAll()
-                    return
+                    shutdownDone = true
+                    if !serverRunning || Task.isCancelled { break loop }
+                    // Let the HTTP server finish its own graceful shutdown, but not forever.
+                    group.addTask {
+                        try? await Task.sleep(for: .seconds(2))
+                        return .serverStopTimeout
+                    }
+                case .serverStopTimeout:
+                    break loop
                 case .runtime, .jobs:
                     if !Task.isCancelled {
                         self.logger.error("An agent component stopped unexpectedly; stopping the agent")
                     }
-                    group.cancelAll()
-                    return
+                    break loop
                 }
             }
+            group.cancelAll()
         }
     }
 

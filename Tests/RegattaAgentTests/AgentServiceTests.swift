@@ -211,6 +211,60 @@ import Testing
         }
     }
 
+    @Test func neverDropsUpdatesAndReportsUndeliveredTerminalTasksOnResubscribe() async throws {
+        try await TestSupport.withTemporaryDirectory { workDir in
+            let master = FakeMaster(logger: self.logger)
+            try await self.withAgent(
+                master, workDir: workDir,
+                configure: {
+                    $0.statusUpdateBackoff = RetryBackoff(initial: .milliseconds(100), maximum: .milliseconds(400))
+                }
+            ) { agent in
+                #expect(await TestSupport.eventually { await agent.agentID != nil })
+                // Given a master that refuses every update while a task runs to completion
+                master.setUpdatesFailing(true)
+                master.send(self.launch(TestSupport.task("done", command: .shell("exit 0"))))
+                #expect(await TestSupport.eventually { master.updates.count >= 3 })
+                #expect(await agent.runningTaskIDs().isEmpty)
+                // When the stream drops
+                master.closeStreams()
+                // Then the agent re-subscribes reporting the finished task, whose update the master lacks
+                #expect(await TestSupport.eventually { master.subscribes.count >= 2 })
+                let reported = try #require(master.subscribes.last?.subscribe?.tasks)
+                #expect(reported.map(\.task.taskId) == ["done"])
+                #expect(reported.first?.state == .finished)
+                // And once the master takes updates again, all of them arrive, in order
+                master.setUpdatesFailing(false)
+                #expect(await TestSupport.eventually { master.acceptedStates(of: "done").contains(.finished) })
+                #expect(master.acceptedStates(of: "done") == [.starting, .running, .finished])
+                #expect(master.updates.filter { !$0.accepted }.allSatisfy { $0.update.status.state == .starting })
+            }
+        }
+    }
+
+    @Test func keepsSubscribingWhenMasterRefuses() async throws {
+        try await TestSupport.withTemporaryDirectory { workDir in
+            // Given a master that refuses the first two SUBSCRIBEs with 400
+            let master = FakeMaster(rejectFirstSubscribes: 2, logger: self.logger)
+            try await self.withAgent(master, workDir: workDir) { agent in
+                // Then the agent retries until it is registered
+                #expect(await TestSupport.eventually { await agent.agentID == master.agentID })
+                #expect(master.rejectedSubscribes == 2)
+            }
+        }
+    }
+
+    @Test func runTwiceIsRefused() async throws {
+        try await TestSupport.withTemporaryDirectory { workDir in
+            let master = FakeMaster(logger: self.logger)
+            try await self.withAgent(master, workDir: workDir) { agent in
+                #expect(await TestSupport.eventually { await agent.agentID != nil })
+                let error = await #expect(throws: AgentError.self) { try await agent.run() }
+                #expect(error?.code == .alreadyStarted)
+            }
+        }
+    }
+
     @Test func reusesSavedAgentIDAfterRestart() async throws {
         try await TestSupport.withTemporaryDirectory { workDir in
             let first = FakeMaster(agentID: "agent-saved", logger: self.logger)

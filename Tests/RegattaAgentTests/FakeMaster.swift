@@ -22,7 +22,10 @@ final class FakeMaster: Sendable {
         var subscribes: [AgentCall] = []
         var updates: [ReceivedUpdate] = []
         var pongs = 0
+        var rejectedSubscribes = 0
         var updateFailuresLeft: Int
+        var subscribeRejectionsLeft: Int
+        var updatesFailing = false
         var knowsAgent = true
         var streams: [AsyncStream<AgentMessage>.Continuation] = []
     }
@@ -34,11 +37,16 @@ final class FakeMaster: Sendable {
 
     /// - Parameters:
     ///   - failFirstUpdates: how many UPDATE calls to answer 503 before accepting them.
+    ///   - rejectFirstSubscribes: how many SUBSCRIBE calls to answer 400 before accepting them.
     ///   - pingIntervalSeconds: sent in REGISTERED.
-    init(agentID: AgentID = "agent-e2e", failFirstUpdates: Int = 0, pingIntervalSeconds: Double? = 15, logger: Logger) {
+    init(
+        agentID: AgentID = "agent-e2e", failFirstUpdates: Int = 0, rejectFirstSubscribes: Int = 0,
+        pingIntervalSeconds: Double? = 15, logger: Logger
+    ) {
         self.agentID = agentID
         self.pingIntervalSeconds = pingIntervalSeconds
-        self.state = Mutex(State(updateFailuresLeft: failFirstUpdates))
+        self.state = Mutex(
+            State(updateFailuresLeft: failFirstUpdates, subscribeRejectionsLeft: rejectFirstSubscribes))
         self.logger = logger
     }
 
@@ -68,6 +76,14 @@ final class FakeMaster: Sendable {
     func forgetAgent() {
         self.state.withLock { $0.knowsAgent = false }
     }
+
+    /// Makes every UPDATE answer 503 (`true`) or be accepted again (`false`).
+    func setUpdatesFailing(_ failing: Bool) {
+        self.state.withLock { $0.updatesFailing = failing }
+    }
+
+    /// How many SUBSCRIBE calls were refused.
+    var rejectedSubscribes: Int { self.state.withLock { $0.rejectedSubscribes } }
 
     /// Accepted statuses of one task, in arrival order.
     func acceptedStates(of task: TaskID) -> [TaskState] {
@@ -111,6 +127,15 @@ final class FakeMaster: Sendable {
     }
 
     private func subscribe(_ call: AgentCall) -> Response {
+        let rejected = self.state.withLock { state in
+            guard state.subscribeRejectionsLeft > 0 else { return false }
+            state.subscribeRejectionsLeft -= 1
+            state.rejectedSubscribes += 1
+            return true
+        }
+        if rejected {
+            return Self.json(.badRequest, #"{"message":"Agent resources are invalid; fix --resources"}"#)
+        }
         let (stream, continuation) = AsyncStream<AgentMessage>.makeStream(bufferingPolicy: .unbounded)
         self.state.withLock { state in
             state.subscribes.append(call)
@@ -141,8 +166,8 @@ final class FakeMaster: Sendable {
                 state.updates.append(ReceivedUpdate(update: update, agentID: call.agentId, accepted: false, at: .now))
                 return .notFound
             }
-            if state.updateFailuresLeft > 0 {
-                state.updateFailuresLeft -= 1
+            if state.updatesFailing || state.updateFailuresLeft > 0 {
+                state.updateFailuresLeft = max(0, state.updateFailuresLeft - 1)
                 state.updates.append(ReceivedUpdate(update: update, agentID: call.agentId, accepted: false, at: .now))
                 return .serviceUnavailable
             }

@@ -9,7 +9,7 @@ public struct AgentError: Error, Sendable, CustomStringConvertible, CustomDebugS
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case invalidConfiguration, workDirectory, resourceDetection, launchFailed, containerNotFound
-            case runtimeStopped, masterRejected, protocolViolation, invalidMetadata
+            case runtimeStopped, masterRejected, protocolViolation, invalidMetadata, alreadyStarted
         }
         private let base: Base
 
@@ -31,6 +31,8 @@ public struct AgentError: Error, Sendable, CustomStringConvertible, CustomDebugS
         public static let protocolViolation = Code(base: .protocolViolation)
         /// The agent's saved metadata under `<work_dir>/meta` cannot be read.
         public static let invalidMetadata = Code(base: .invalidMetadata)
+        /// ``AgentService/run()`` was called a second time.
+        public static let alreadyStarted = Code(base: .alreadyStarted)
 
         public var description: String { self.base.rawValue }
     }

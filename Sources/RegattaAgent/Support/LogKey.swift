@@ -13,5 +13,6 @@ enum LogKey {
     static let retryDelay = "retry.delay"
     static let messageType = "message.type"
     static let sandbox = "sandbox.path"
+    static let reason = "reason"
     static let error = "error"
 }

@@ -103,12 +103,16 @@ actor AgentCore {
         self.agentInfo.port = port
     }
 
-    /// The SUBSCRIBE call: the agent's info with its id, and the tasks it runs now.
+    /// The SUBSCRIBE call: the agent's info with its id, and its tasks with their latest states.
+    ///
+    /// Tasks are those still alive plus finished ones whose terminal update the master has not taken yet (as
+    /// Mesos re-registers them), so that a master that restarted neither forgets a running task nor marks a
+    /// finished one lost before its update arrives.
     func subscribeCall(capabilities: [String], version: String) -> AgentCall {
         var info = self.agentInfo
         info.id = self.agentID
-        let tasks = self.live.values
-            .filter { !$0.state.isTerminal }
+        let undelivered = self.completed.filter { !self.updates.pending(for: $0.key).isEmpty }
+        let tasks = (Array(self.live.values) + undelivered)
             .sorted { ($0.key.frameworkID, $0.key.taskID) < ($1.key.frameworkID, $1.key.taskID) }
             .map { AgentTask(frameworkId: $0.key.frameworkID, task: $0.info, state: $0.state) }
         return .subscribe(
@@ -169,6 +173,11 @@ actor AgentCore {
         self.live[key] = TrackedTask(
             key: key, info: launch.task, containerID: containerID, sandbox: sandbox, state: .staging,
             statuses: [StatusRecord(state: .staging, timestamp: Self.now())])
+        if let uris = launch.task.command?.uris, !uris.isEmpty {
+            self.logger.warning(
+                "Task asks for URIs to be fetched, which this agent does not support yet; it runs without them",
+                metadata: metadata.merging(["task.uris": "\(uris.map(\.value))"]) { current, _ in current })
+        }
         switch LaunchValidation.check(
             launch.task, frameworkID: key.frameworkID, supported: self.supportedContainerTypes)
         {
