@@ -59,7 +59,7 @@ public struct Attribute: Hashable, Sendable {
                 } catch let error as CoreError {
                     throw CoreError(.invalidAttributes, error.message.replacingOccurrences(of: "Resource", with: "Attribute"))
                 }
-            } else if let number = Double(value), number.isFinite {
+            } else if let number = Double(value), number.isFinite, abs(number) <= Scalar.maximumValue {
                 attributes.append(Attribute(name: name, value: .scalar(Scalar(number))))
             } else {
                 attributes.append(Attribute(name: name, value: .text(value)))

@@ -11,8 +11,25 @@ public struct ValueRange: Hashable, Sendable, Codable, CustomStringConvertible {
         self.end = end
     }
 
-    /// How many values the range holds.
-    public var count: UInt64 { self.end - self.begin + 1 }
+    /// How many values the range holds (saturating at `UInt64.max` for the full range).
+    public var count: UInt64 {
+        let span = self.end - self.begin
+        return span == UInt64.max ? UInt64.max : span + 1
+    }
+
+    private enum CodingKeys: String, CodingKey { case begin, end }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let begin = try container.decode(UInt64.self, forKey: .begin)
+        let end = try container.decode(UInt64.self, forKey: .end)
+        guard begin <= end else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .end, in: container, debugDescription: "range \(begin)-\(end) has begin greater than end")
+        }
+        self.begin = begin
+        self.end = end
+    }
 
     public var description: String { "\(self.begin)-\(self.end)" }
 }
@@ -35,7 +52,12 @@ public struct RangeSet: Hashable, Sendable, CustomStringConvertible {
     public var isEmpty: Bool { self.ranges.isEmpty }
 
     /// How many values the set holds.
-    public var count: UInt64 { self.ranges.reduce(0) { $0 + $1.count } }
+    public var count: UInt64 {
+        self.ranges.reduce(0) { total, range in
+            let (sum, overflow) = total.addingReportingOverflow(range.count)
+            return overflow ? UInt64.max : sum
+        }
+    }
 
     /// Whether `value` is in the set.
     public func contains(_ value: UInt64) -> Bool {

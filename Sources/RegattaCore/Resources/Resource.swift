@@ -83,10 +83,11 @@ extension Resource: Codable {
         switch type {
         case "SCALAR":
             let box = try container.decode(ScalarBox.self, forKey: .scalar)
-            guard box.value >= 0, box.value.isFinite else {
+            guard box.value >= 0, box.value.isFinite, box.value <= Scalar.maximumValue else {
                 throw DecodingError.dataCorruptedError(
                     forKey: .scalar, in: container,
-                    debugDescription: "resource '\(self.name)' has amount \(box.value); amounts must be >= 0")
+                    debugDescription:
+                        "resource '\(self.name)' has amount \(box.value); amounts must be between 0 and \(Int64(Scalar.maximumValue))")
             }
             self.value = .scalar(Scalar(box.value))
         case "RANGES":

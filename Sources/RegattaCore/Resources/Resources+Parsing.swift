@@ -9,7 +9,7 @@ extension Resources {
     /// - Throws: `CoreError.invalidResources` naming the offending entry and the accepted form.
     public static func parse(_ text: String) throws -> Resources {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.hasPrefix("[") && !trimmed.contains(":[") {
+        if trimmed.hasPrefix("[") {
             return try self.parseJSON(trimmed)
         }
         var resources = Resources()
@@ -73,6 +73,10 @@ extension Resources {
         }
         guard amount >= 0 else {
             throw CoreError(.invalidResources, "Resource '\(entry)' is negative; amounts must be >= 0.")
+        }
+        guard amount <= Scalar.maximumValue else {
+            throw CoreError(
+                .invalidResources, "Resource '\(entry)' is too large; amounts must be <= \(Int64(Scalar.maximumValue)).")
         }
         return Resource(name: name, value: .scalar(Scalar(amount)), role: role)
     }

@@ -13,9 +13,14 @@ public struct Scalar: Hashable, Comparable, Sendable, CustomStringConvertible {
         self.milli = milli
     }
 
-    /// Creates a scalar from a floating-point value, rounded to three decimals.
+    /// The largest amount parsers accept (10^12): far above any real machine, far below `Int64` overflow.
+    public static let maximumValue: Double = 1e12
+
+    /// Creates a scalar from a floating-point value, rounded to three decimals and clamped to
+    /// ±``maximumValue`` (NaN becomes zero), so hostile input can never trap.
     public init(_ value: Double) {
-        self.milli = Int64((value * 1000).rounded())
+        let clamped = value.isNaN ? 0 : min(max(value, -Scalar.maximumValue), Scalar.maximumValue)
+        self.milli = Int64((clamped * 1000).rounded())
     }
 
     /// The zero amount.

@@ -16,15 +16,23 @@ public enum MesosDuration {
         for unit in self.units.sorted(by: { $0.suffix.count > $1.suffix.count }) where trimmed.hasSuffix(unit.suffix) {
             let number = trimmed.dropLast(unit.suffix.count)
             if let value = Double(number), value >= 0, value.isFinite {
-                return .nanoseconds(Int64(value * unit.nanoseconds))
+                return try self.bounded(value * unit.nanoseconds, text)
             }
         }
         if let seconds = Double(trimmed), seconds >= 0, seconds.isFinite {
-            return .nanoseconds(Int64(seconds * 1e9))
+            return try self.bounded(seconds * 1e9, text)
         }
         throw CoreError(
             .invalidDuration,
             "'\(text)' is not a duration; use a number with a unit such as 500ms, 15secs, 2mins, 1hrs or 3days.")
+    }
+
+    private static func bounded(_ nanoseconds: Double, _ text: String) throws -> Duration {
+        // Ten years is beyond any timeout that makes sense and far from Int64 overflow.
+        guard nanoseconds <= 10 * 365 * 86400e9 else {
+            throw CoreError(.invalidDuration, "'\(text)' is too long; durations must be at most 3650days.")
+        }
+        return .nanoseconds(Int64(nanoseconds))
     }
 
     /// Formats like Mesos (`15secs`, `500ms`).

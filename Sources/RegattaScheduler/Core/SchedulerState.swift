@@ -134,6 +134,7 @@ public struct SchedulerState: Sendable {
         var app = app
         let existing = self.apps[app.id]
         app.version = timestamp
+        app.portDefinitions = self.assignServicePorts(app.portDefinitions, app: app.id, previous: existing)
         if let existing, app.differsOnlyInScale(from: existing), !restart {
             app.versionInfo = VersionInfo(
                 lastScalingAt: timestamp,
@@ -141,7 +142,6 @@ public struct SchedulerState: Sendable {
         } else {
             app.versionInfo = VersionInfo(lastScalingAt: timestamp, lastConfigChangeAt: timestamp)
         }
-        app.portDefinitions = self.assignServicePorts(app.portDefinitions, app: app.id, previous: existing)
         let action: String
         if existing == nil {
             action = "StartApplication"
@@ -374,6 +374,11 @@ public struct SchedulerState: Sendable {
             }
         }
         return (launches, unused)
+    }
+
+    /// Puts back an instance as it was (a status update whose write failed is undone, to be redelivered).
+    public mutating func restore(_ instance: Instance) {
+        self.insert(instance)
     }
 
     /// Forgets instances whose launch could not be persisted or accepted.

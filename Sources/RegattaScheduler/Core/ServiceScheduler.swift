@@ -233,6 +233,7 @@ public actor ServiceScheduler {
     }
 
     private func handleUpdate(_ status: TaskStatus) async {
+        let previous = self.state.instance(forTask: status.taskId)
         let outcome = self.state.update(status, now: self.uptime(), timestamp: self.timestamp())
         do {
             if let save = outcome.save { try await self.store.saveInstances([save]) }
@@ -245,7 +246,8 @@ public actor ServiceScheduler {
                                "message": "\(status.message ?? "")"])
             }
         } catch {
-            // Not acknowledged: the update will be delivered again.
+            // Undo and do not acknowledge: the update will be delivered again.
+            if let previous { self.state.restore(previous) }
             self.logger.warning("Could not persist a status update", metadata: ["error": "\(error)"])
             return
         }

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: Apache-2.0
+import Foundation
+import Logging
+import RegattaCore
+import RegattaScheduler
+import RegattaTestKit
+import Testing
+
+/// Drives a `ServiceScheduler` with an in-memory store, a recording master connection and a manual clock.
+struct SchedulerHarness {
+    let clock = ManualClock()
+    let store = InMemorySchedulerStore()
+    let master = FakeMasterConnection()
+    let scheduler: ServiceScheduler
+    let uuids = Locked(0)
+
+    init() async throws {
+        let uuids = self.uuids
+        let clock = self.clock
+        self.scheduler = ServiceScheduler(
+            configuration: .init(), store: self.store, connection: self.master,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            uptime: clock.uptime,
+            wallClock: { Date(timeIntervalSince1970: 1_800_000_000 + clock.now.seconds) },
+            makeUUID: { uuids.withLock { $0 += 1; return "u\($0)" } })
+        try await self.scheduler.load()
+        await self.scheduler.handle(.subscribed("fw"))
+    }
+
+    /// Sends a status update for a launched task.
+    func update(_ task: TaskID, _ state: TaskState, agent: String = "a1", uuid: String? = "dXVpZA==") async {
+        var status = TaskStatus(taskId: task, state: state, agentId: AgentID(agent), uuid: uuid)
+        status.message = "\(state.rawValue)"
+        await self.scheduler.handle(.event(.update(status)))
+    }
+
+    /// Offers agents and marks every launched task running.
+    func offerAndRun(_ offers: [Offer]) async {
+        let before = Set(self.master.launched.map(\.taskId))
+        await self.scheduler.handle(.event(.offers(offers)))
+        for task in self.master.launched where !before.contains(task.taskId) {
+            await self.update(task.taskId, .running, agent: task.agentId.value)
+        }
+    }
+}
+
+@Suite struct ServiceSchedulerTests {
+    @Test func launchesInstancesWithPortsAndMarathonEnvironment() async throws {
+        // Given
+        let h = try await SchedulerHarness()
+        _ = try await h.scheduler.createApp(Fixture.app(id: "/web", instances: 2, ports: 2))
+        // When
+        await h.scheduler.handle(.event(.offers([Fixture.offer("o1", cpus: 4, ports: 31000...31010)])))
+        // Then
+        let tasks = h.master.launched
+        #expect(tasks.count == 2)
+        let env = try #require(tasks.first?.command?.environment?.dictionary)
+        #expect(env["PORT0"] == "31000")
+        #expect(env["PORT1"] == "31001")
+        #expect(env["PORTS"] == "31000,31001")
+        #expect(env["PORT"] == "31000")
+        #expect(env["HOST"] == "agent-1")
+        #expect(env["MARATHON_APP_ID"] == "/web")
+        #expect(env["MARATHON_APP_VERSION"]?.isEmpty == false)
+        #expect(tasks[1].command?.environment?.dictionary["PORT0"] == "31002")
+        #expect(tasks.allSatisfy { $0.resources.scalar("cpus") == Scalar(0.5) })
+        // Write-ahead: both instances were stored before the ACCEPT.
+        #expect(try await h.store.loadInstances().count == 2)
+    }
+
+    @Test func instancesArePersistedBeforeTheOfferIsAccepted() async throws {
+        let h = try await SchedulerHarness()
+        _ = try await h.scheduler.createApp(Fixture.app(instances: 1))
+        await h.store.setFailing(true)
+        await h.scheduler.handle(.event(.offers([Fixture.offer()])))
+        #expect(h.master.calls(.accept).isEmpty, "no launch without a stored instance")
+        #expect(h.master.calls(.decline).count == 1)
+        #expect(await h.scheduler.state.instances.isEmpty)
+        await h.store.setFailing(false)
+        await h.scheduler.handle(.event(.offers([Fixture.offer("o2")])))
+        #expect(h.master.launched.count == 1)
+    }
+
+    @Test func replacesAFailedInstanceAfterTheBackoffDelay() async throws {
+        let h = try await SchedulerHarness()
+        _ = try await h.scheduler.createApp(Fixture.app(instances: 1))
+        await h.offerAndRun([Fixture.offer("o1")])
+        let first = try #require(h.master.launched.first)
+        await h.update(first.taskId, .failed)
+        #expect(try await h.store.loadInstances().isEmpty)
+        // Within backoffSeconds (1 s) the app does not launch.
+        await h.scheduler.handle(.event(.offers([Fixture.offer("o2")])))
+        #expect(h.master.launched.count == 1)
+        h.clock.advance(by: .milliseconds(1100))
+        await h.scheduler.handle(.event(.offers([Fixture.offer("o3")])))
+        #expect(h.master.launched.count == 2)
+        // A second failure waits backoffSeconds × backoffFactor.
+        await h.update(h.master.launched[1].taskId, .failed)
+        h.clock.advance(by: .milliseconds(1100))
+        await h.scheduler.handle(.event(.offers([Fixture.offer("o4")])))
+        #expect(h.master.launched.count == 2)
+        h.clock.advance(by: .milliseconds(100))
+        await h.scheduler.handle(.event(.offers([Fixture.offer("o5")])))
+        #expect(h.master.launched.count == 3)
+    }
+
+    @Test func acknowledgesUpdatesOnlyAfterPersisting() async throws {
+        let h = try await SchedulerHarness()
+        _ = try await h.scheduler.createApp(Fixture.app(instances: 1))
+        await h.scheduler.handle(.event(.offers([Fixture.offer()])))
+        let task = try #require(h.master.launched.first)
+        await h.store.setFailing(true)
+        await h.update(task.taskId, .running)
+        #expect(h.master.calls(.acknowledge).isEmpty)
+        await h.store.setFailing(false)
+        await h.update(task.taskId, .running)
+        #expect(h.master.calls(.acknowledge).count == 1)
+        #expect(try await h.store.loadInstances().first?.state == .running)
+    }
+
+    @Test func scalingDownKillsTheYoungestAndDoesNotReplaceThem() async throws {
+        let h = try await SchedulerHarness()
+        var app = Fixture.app(instances: 3)
+        _ = try await h.scheduler.createApp(app)
+        await h.offerAndRun([Fixture.offer("o1", cpus: 1, ports: 31000...31000)])
+        h.clock.advance(by: .seconds(1))
+        await h.offerAndRun([Fixture.offer("o2", agent: "a2", hostname: "agent-2", cpus: 1, ports: 31000...31000)])
+        h.clock.advance(by: .seconds(1))
+        await h.offerAndRun([Fixture.offer("o3", agent: "a3", hostname: "agent-3", cpus: 1, ports: 31000...31000)])
+        #expect(h.master.launched.count == 3)
+        app.instances = 1
+        let (_, deployment, created) = try await h.scheduler.putApp(app, force: false)
+        #expect(!created)
+        #expect(deployment.action == "ScaleApplication")
+        let killed = h.master.killed
+        #expect(killed.count == 2)
+        #expect(!killed.contains(h.master.launched[0].taskId), "YOUNGEST_FIRST keeps the oldest")
+        for task in killed { await h.update(task, .killed) }
+        await h.scheduler.handle(.event(.offers([Fixture.offer("o4", agent: "a4")])))
+        #expect(h.master.launched.count == 3)
+        #expect(await h.scheduler.state.deployments.isEmpty)
+    }
+
+    @Test func appInADeploymentIsLockedUnlessForced() async throws {
+        let h = try await SchedulerHarness()
+        var app = Fixture.app(instances: 2)
+        _ = try await h.scheduler.createApp(app)
+        app.instances = 3
+        await #expect(throws: SchedulerError.self) { _ = try await h.scheduler.putApp(app, force: false) }
+        let (_, _, created) = try await h.scheduler.putApp(app, force: true)
+        #expect(!created)
+    }
+
+    @Test func rollingRestartStartsNewBeforeKillingOld() async throws {
+        let h = try await SchedulerHarness()
+        _ = try await h.scheduler.createApp(Fixture.app(instances: 2))
+        await h.offerAndRun([Fixture.offer("o1")])
+        #expect(await h.scheduler.state.deployments.isEmpty)
+        let old = h.master.launched.map(\.taskId)
+        _ = try await h.scheduler.restartApp("/web", force: false)
+        #expect(h.master.killed.isEmpty, "minimumHealthCapacity 1: nothing old is killed before new ones run")
+        await h.scheduler.handle(.event(.offers([Fixture.offer("o2")])))
+        let new = h.master.launched.map(\.taskId).filter { !old.contains($0) }
+        #expect(new.count == 2)
+        await h.update(new[0], .running)
+        #expect(h.master.killed.count == 1)
+        await h.update(new[1], .running)
+        #expect(Set(h.master.killed) == Set(old))
+        for task in old { await h.update(task, .killed) }
+        #expect(await h.scheduler.state.deployments.isEmpty)
+    }
+
+    @Test func hostnameUniquePlacesOneInstancePerAgent() async throws {
+        let h = try await SchedulerHarness()
+        _ = try await h.scheduler.createApp(Fixture.app(instances: 3, constraints: [["hostname", "UNIQUE"]]))
+        await h.scheduler.handle(.event(.offers([
+            Fixture.offer("o1", agent: "a1", hostname: "h1"), Fixture.offer("o2", agent: "a2", hostname: "h2"),
+        ])))
+        #expect(h.master.launched.count == 2)
+        await h.scheduler.handle(.event(.offers([Fixture.offer("o3", agent: "a1", hostname: "h1")])))
+        #expect(h.master.launched.count == 2)
+        await h.scheduler.handle(.event(.offers([Fixture.offer("o4", agent: "a3", hostname: "h3")])))
+        #expect(h.master.launched.count == 3)
+    }
+
+    @Test func unknownRunningTasksAreKilled() async throws {
+        let h = try await SchedulerHarness()
+        await h.update("stranger", .running)
+        #expect(h.master.killed == ["stranger"])
+        #expect(h.master.calls(.acknowledge).count == 1)
+    }
+
+    @Test func removingAnAppKillsItsInstancesAndSuppressesOffers() async throws {
+        let h = try await SchedulerHarness()
+        _ = try await h.scheduler.createApp(Fixture.app(instances: 2))
+        await h.offerAndRun([Fixture.offer()])
+        #expect(!h.master.calls(.suppress).isEmpty, "nothing waits once both run")
+        h.master.reset()
+        _ = try await h.scheduler.deleteApp("/web", force: true)
+        #expect(h.master.killed.count == 2)
+        #expect(try await h.store.loadApps().isEmpty)
+        #expect(h.master.calls(.revive).isEmpty)
+    }
+
+    @Test func stateSurvivesARestartFromTheStore() async throws {
+        let h = try await SchedulerHarness()
+        _ = try await h.scheduler.createApp(Fixture.app(instances: 2))
+        await h.offerAndRun([Fixture.offer()])
+        let restarted = ServiceScheduler(
+            configuration: .init(), store: h.store, connection: FakeMasterConnection(),
+            logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }), uptime: h.clock.uptime)
+        try await restarted.load()
+        let state = await restarted.state
+        #expect(state.apps["/web"]?.instances == 2)
+        #expect(state.instances.count == 2)
+        #expect(await restarted.frameworkID == "fw")
+    }
+
+    @Test func storeOutageFailsTheRequestAndChangesNothing() async throws {
+        let h = try await SchedulerHarness()
+        await h.store.setFailing(true)
+        await #expect(throws: SchedulerError.self) { _ = try await h.scheduler.createApp(Fixture.app()) }
+        #expect(await h.scheduler.state.apps.isEmpty)
+        await h.store.setFailing(false)
+        _ = try await h.scheduler.createApp(Fixture.app())
+        #expect(await h.scheduler.state.apps.count == 1)
+    }
+}
