@@ -18,6 +18,9 @@ struct DevCommand: AsyncParsableCommand {
     @Option(name: .customLong("work_dir"), help: "Directory for the store and sandboxes (default ./.regatta).")
     var workDir: String?
     @Option(name: .customLong("resources"), help: "Agent resources (default: detected).") var resources: String?
+    @Option(name: .customLong("master_port"), help: "Master port (default 5050).") var masterPort: Int?
+    @Option(name: .customLong("agent_port"), help: "Agent port (default 5051).") var agentPort: Int?
+    @Option(name: .customLong("http_port"), help: "Scheduler port (default 8080).") var httpPort: Int?
 
     func run() async throws {
         let workDir = URL(
@@ -28,9 +31,11 @@ struct DevCommand: AsyncParsableCommand {
 
         var master = MasterConfiguration()
         master.workDir = workDir + "/master"
+        master.port = try FlagEnvironment.port(self.masterPort, "master_port", default: 5050)
         master.agentPingTimeout = .seconds(5)
         var agent = AgentConfiguration(master: "127.0.0.1:\(master.port)")
         agent.workDir = workDir + "/agent"
+        agent.port = try FlagEnvironment.port(self.agentPort, "agent_port", default: 5051)
         if let text = FlagEnvironment.string(self.resources, "resources") {
             do {
                 agent.resources = try Resources.parse(text)
@@ -41,6 +46,7 @@ struct DevCommand: AsyncParsableCommand {
         agent.killTasksOnShutdown = true
         var scheduler = SchedulerService.Configuration()
         scheduler.master = "127.0.0.1:\(master.port)"
+        scheduler.httpPort = try FlagEnvironment.port(self.httpPort, "http_port", default: 8080)
         let store = try SchedulerStoreFactory.make(url: "sqlite://\(workDir)/scheduler.db", logger: logger)
 
         let services: [any Service] = [
@@ -51,8 +57,8 @@ struct DevCommand: AsyncParsableCommand {
         ]
         logger.info(
             "Dev cluster starting",
-            metadata: ["scheduler": "http://127.0.0.1:8080", "master": "http://127.0.0.1:5050",
-                       "agent": "http://127.0.0.1:5051", "work_dir": "\(workDir)"])
+            metadata: ["scheduler": "http://127.0.0.1:\(scheduler.httpPort)", "master": "http://127.0.0.1:\(master.port)",
+                       "agent": "http://127.0.0.1:\(agent.port)", "work_dir": "\(workDir)"])
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],

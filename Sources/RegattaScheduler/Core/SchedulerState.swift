@@ -399,7 +399,8 @@ public struct SchedulerState: Sendable {
         if status.state == .running && instance.startedAt == nil { instance.startedAt = timestamp }
         if let healthy = status.healthy { instance.healthy = healthy }
         instance.message = status.message ?? instance.message
-        if status.state.isTerminal {
+        // TASK_UNKNOWN: the master has no record of the task (e.g. after a restart): it is gone, replace it.
+        if status.state.isTerminal || status.state == .unknown {
             self.remove(instance.id)
             if let app = self.apps[instance.appId], !instance.killRequested,
                 status.state == .failed || status.state == .finished || status.state == .error
