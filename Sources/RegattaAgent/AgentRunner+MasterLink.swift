@@ -135,7 +135,9 @@ extension AgentRunner {
                 do {
                     message = try MesosJSON.decode(AgentMessage.self, from: Data(record))
                 } catch {
-                    self.logger.warning("Ignoring a message from the master that cannot be decoded", metadata: [LogKey.error: "\(error)"])
+                    self.logger.warning(
+                        "Ignoring a message from the master that cannot be decoded",
+                        metadata: [LogKey.error: "\(error)"])
                     continue
                 }
                 session.messageReceived(at: .now)
@@ -183,7 +185,8 @@ extension AgentRunner {
                     "Cannot save the agent id; a restarted agent would register as a new one",
                     metadata: [LogKey.error: "\(error)"])
             }
-            let interval = registered.pingIntervalSeconds.flatMap { $0 > 0 ? Duration.seconds($0) : nil }
+            let interval =
+                registered.pingIntervalSeconds.flatMap { $0 > 0 ? Duration.seconds($0) : nil }
                 ?? self.configuration.defaultPingInterval
             session.registered(timeout: interval * self.configuration.missedPingsBeforeReconnect)
             self.logger.info(

@@ -37,7 +37,8 @@ extension AgentRunner {
             if delay >= self.configuration.statusUpdateBackoff.maximum
                 && self.configuration.statusUpdateBackoff.delay(attempt: attempt - 1) < delay
             {
-                self.logger.warning("Status update not delivered yet; retrying until the master takes it", metadata: metadata)
+                self.logger.warning(
+                    "Status update not delivered yet; retrying until the master takes it", metadata: metadata)
             } else {
                 metadata["retry.attempt"] = "\(attempt + 1)"
                 self.logger.debug("Status update not delivered; retrying", metadata: metadata)

@@ -23,7 +23,8 @@ extension AgentRunner {
                 LogKey.sandbox: "\(request.sandbox)",
             ])
         if let gracePeriod = await self.core.launched(key) {
-            await self.killContainer(AgentCore.ContainerKill(containerID: request.containerID, gracePeriod: gracePeriod))
+            await self.killContainer(
+                AgentCore.ContainerKill(containerID: request.containerID, gracePeriod: gracePeriod))
         }
         do {
             let termination = try await self.runtime.wait(for: request.containerID)

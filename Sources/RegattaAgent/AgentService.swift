@@ -90,7 +90,8 @@ public final class AgentService: Service {
         }
         guard !alreadyStarted else {
             throw AgentError(
-                .alreadyStarted, "AgentService.run() was already called; create a new AgentService to run the agent again.")
+                .alreadyStarted,
+                "AgentService.run() was already called; create a new AgentService to run the agent again.")
         }
         let layout = SandboxLayout(workDir: self.configuration.workDir)
         let endpoint = try MasterClient.endpoint(master: self.configuration.master)

@@ -146,7 +146,8 @@ final class FakeMaster: Sendable {
             .registered(
                 AgentMessage.Registered(
                     agentId: self.agentID,
-                    masterInfo: MasterInfo(id: "master-1", ip: "127.0.0.1", port: 5050, hostname: "master", version: "test"),
+                    masterInfo: MasterInfo(
+                        id: "master-1", ip: "127.0.0.1", port: 5050, hostname: "master", version: "test"),
                     pingIntervalSeconds: self.pingIntervalSeconds)))
         return Response(
             status: .ok, headers: [.contentType: "application/recordio"],

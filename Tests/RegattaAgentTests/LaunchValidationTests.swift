@@ -37,8 +37,9 @@ import Testing
 
     @Test func refusesTaskWithoutCommand() {
         let task = TestSupport.task("web.1", command: CommandInfo(shell: true, value: ""))
-        guard case .reject(let state, _, let reason) = LaunchValidation.check(
-            task, frameworkID: "fw", supported: self.processOnly)
+        guard
+            case .reject(let state, _, let reason) = LaunchValidation.check(
+                task, frameworkID: "fw", supported: self.processOnly)
         else {
             Issue.record("a task without a command must be refused")
             return
@@ -49,8 +50,9 @@ import Testing
 
     @Test func refusesIdsThatAreNotPathComponents() {
         let task = TestSupport.task("../escape", command: .shell("true"))
-        guard case .reject(let state, let message, _) = LaunchValidation.check(
-            task, frameworkID: "fw", supported: self.processOnly)
+        guard
+            case .reject(let state, let message, _) = LaunchValidation.check(
+                task, frameworkID: "fw", supported: self.processOnly)
         else {
             Issue.record("a task id with '/' must be refused")
             return

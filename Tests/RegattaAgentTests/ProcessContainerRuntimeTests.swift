@@ -157,7 +157,8 @@ import Testing
             let sandbox = URL(fileURLWithPath: request.sandbox).resolvingSymlinksInPath().path
             #expect(lines.dropFirst().first.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path } == sandbox)
             let values = lines.last?.split(separator: "|", omittingEmptySubsequences: false).map(String.init) ?? []
-            #expect(Array(values.prefix(6)) == ["env", request.sandbox, "agent-1", "framework-1", "agent.example", "hello"])
+            #expect(
+                Array(values.prefix(6)) == ["env", request.sandbox, "agent-1", "framework-1", "agent.example", "hello"])
             #expect(values.last?.contains("/bin") == true)
             #expect(stderr == "err\n")
         }

@@ -36,7 +36,8 @@ struct MasterClient: Sendable {
         }
         if address.hasPrefix("https://") {
             throw AgentError(
-                .invalidConfiguration, "Master '\(master)' uses https, which the agent does not support yet; use host:port.")
+                .invalidConfiguration,
+                "Master '\(master)' uses https, which the agent does not support yet; use host:port.")
         }
         if address.hasPrefix("http://") {
             address.removeFirst("http://".count)
@@ -44,7 +45,8 @@ struct MasterClient: Sendable {
         while address.hasSuffix("/") { address.removeLast() }
         guard !address.isEmpty, !address.contains("/"), !address.contains(" ") else {
             throw AgentError(
-                .invalidConfiguration, "Master '\(master)' is not an address; write it as host:port, e.g. 127.0.0.1:5050.")
+                .invalidConfiguration,
+                "Master '\(master)' is not an address; write it as host:port, e.g. 127.0.0.1:5050.")
         }
         if let colon = address.lastIndex(of: ":"), !address.hasSuffix("]") {
             guard let port = Int(address[address.index(after: colon)...]), (1...65535).contains(port) else {

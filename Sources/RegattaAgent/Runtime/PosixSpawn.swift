@@ -78,7 +78,8 @@ enum PosixSpawn {
             result = addChdir(&fileActions, command.workingDirectory)
         }
         guard result == 0 else {
-            throw AgentError(.launchFailed, "Cannot prepare to start '\(command.executable)': \(Self.describe(result)).")
+            throw AgentError(
+                .launchFailed, "Cannot prepare to start '\(command.executable)': \(Self.describe(result)).")
         }
 
         var defaultSignals = sigset_t()

@@ -88,7 +88,8 @@ public final class ProcessContainerRuntime: ContainerRuntime {
 
     public func wait(for container: ContainerID) async throws -> ContainerTermination {
         try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ContainerTermination, any Error>) in
+            try await withCheckedThrowingContinuation {
+                (continuation: CheckedContinuation<ContainerTermination, any Error>) in
                 let outcome: Result<ContainerTermination, any Error>? = self.state.withLock { state in
                     guard var entry = state.containers[container] else {
                         return .failure(
@@ -237,14 +238,18 @@ public final class ProcessContainerRuntime: ContainerRuntime {
     private func baseEnvironment() -> [String: String] {
         if let base = self.configuration.baseEnvironment { return base }
         let agent = ProcessInfo.processInfo.environment
-        var base: [String: String] = ["PATH": agent["PATH"] ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+        var base: [String: String] = [
+            "PATH": agent["PATH"] ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        ]
         base["HOME"] = agent["HOME"]
         base["LANG"] = agent["LANG"]
         return base
     }
 
     /// The process to start for a request: `/bin/sh -c value` for shell commands, else `value` with `arguments`.
-    static func command(for request: ContainerLaunchRequest, baseEnvironment: [String: String]) throws
+    static func command(
+        for request: ContainerLaunchRequest, baseEnvironment: [String: String]
+    ) throws
         -> PosixSpawn.Command
     {
         guard let command = request.task.command, let value = command.value, !value.isEmpty else {

@@ -150,8 +150,8 @@ actor AgentCore {
 
     // MARK: - Launching
 
-    /// Handles LAUNCH: refuses tasks the agent cannot run, ignores re-delivered ones, and starts a supervisor
-    /// for the rest.
+    /// Handles LAUNCH: refuses tasks the agent cannot run, ignores re-delivery of tasks that are still running,
+    /// and starts a supervisor for the rest.
     func launch(_ launch: AgentMessage.Launch) {
         let key = TaskKey(frameworkID: launch.frameworkId, taskID: launch.task.taskId)
         var metadata: Logger.Metadata = [LogKey.frameworkID: "\(key.frameworkID)", LogKey.taskID: "\(key.taskID)"]
@@ -162,10 +162,13 @@ actor AgentCore {
         if let info = launch.frameworkInfo {
             self.frameworks[launch.frameworkId] = info
         }
-        if self.live[key] != nil || self.completed.contains(where: { $0.key == key }) {
-            self.logger.warning("Ignoring duplicate LAUNCH of a known task", metadata: metadata)
+        if self.live[key] != nil {
+            // Re-delivery of a task that is already here (the master may resend after a reconnect).
+            self.logger.warning("Ignoring duplicate LAUNCH of a running task", metadata: metadata)
             return
         }
+        // A finished task id may be used again; the new run gets its own container and sandbox.
+        self.completed.removeAll { $0.key == key }
         let containerID = ContainerID(UUID().uuidString.lowercased())
         let sandbox = self.layout.sandbox(
             agent: agentID, framework: key.frameworkID, task: key.taskID, container: containerID)
@@ -223,7 +226,9 @@ actor AgentCore {
     func launchFailed(_ key: TaskKey, error: any Error) {
         self.logger.warning(
             "Task failed to launch",
-            metadata: [LogKey.frameworkID: "\(key.frameworkID)", LogKey.taskID: "\(key.taskID)", LogKey.error: "\(error)"]
+            metadata: [
+                LogKey.frameworkID: "\(key.frameworkID)", LogKey.taskID: "\(key.taskID)", LogKey.error: "\(error)",
+            ]
         )
         self.finish(
             key, state: .failed, message: "Failed to launch the task: \(error)",
@@ -252,7 +257,9 @@ actor AgentCore {
             self.logger.notice(
                 "KILL names a task unknown to this agent; reporting it lost",
                 metadata: [LogKey.frameworkID: "\(key.frameworkID)", LogKey.taskID: "\(key.taskID)"])
-            self.emit(key, state: .lost, message: "Task is unknown to the agent", reason: "REASON_TASK_UNKNOWN", source: .agent)
+            self.emit(
+                key, state: .lost, message: "Task is unknown to the agent", reason: "REASON_TASK_UNKNOWN",
+                source: .agent)
             return nil
         }
         return self.startKill(key, policy: kill.killPolicy)
@@ -334,7 +341,8 @@ actor AgentCore {
     // MARK: - Private
 
     /// Reports a terminal state and moves the task to the completed list.
-    private func finish(_ key: TaskKey, state: TaskState, message: String?, reason: String?, source: TaskStatus.Source) {
+    private func finish(_ key: TaskKey, state: TaskState, message: String?, reason: String?, source: TaskStatus.Source)
+    {
         self.emit(key, state: state, message: message, reason: reason, source: source)
         guard let task = self.live.removeValue(forKey: key) else { return }
         self.completed.append(task)

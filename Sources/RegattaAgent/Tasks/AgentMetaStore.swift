@@ -43,7 +43,8 @@ struct AgentMetaStore: Sendable {
             try encoder.encode(meta).write(to: URL(fileURLWithPath: self.path), options: .atomic)
         } catch {
             throw AgentError(
-                .workDirectory, "Cannot write the agent id to '\(self.path)'; check that the work directory is writable.",
+                .workDirectory,
+                "Cannot write the agent id to '\(self.path)'; check that the work directory is writable.",
                 cause: error)
         }
     }

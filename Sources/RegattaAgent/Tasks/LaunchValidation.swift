@@ -16,7 +16,9 @@ enum LaunchValidation {
         "This agent has no Docker containerizer; start it with --containerizers docker,mesos and a reachable Docker Engine"
 
     /// Checks `task` against what the agent's runtime supports.
-    static func check(_ task: TaskInfo, frameworkID: FrameworkID, supported: Set<ContainerInfo.ContainerType>)
+    static func check(
+        _ task: TaskInfo, frameworkID: FrameworkID, supported: Set<ContainerInfo.ContainerType>
+    )
         -> Decision
     {
         for (kind, id) in [("Task", task.taskId.value), ("Framework", frameworkID.value)] {
@@ -37,7 +39,8 @@ enum LaunchValidation {
             case .mesos:
                 return .reject(
                     state: .failed,
-                    message: "This agent has no Mesos containerizer for command tasks; start it with --containerizers mesos",
+                    message:
+                        "This agent has no Mesos containerizer for command tasks; start it with --containerizers mesos",
                     reason: "REASON_CONTAINER_LAUNCH_FAILED")
             }
         }
