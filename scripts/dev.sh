@@ -139,7 +139,8 @@ cmd_start() {
         fi
         if [ "$SECONDS" -ge "$deadline" ]; then
             show_log_tail
-            die "the scheduler did not answer $SCHEDULER/ping within ${STARTUP_TIMEOUT}s (log above); 'scripts/dev.sh stop' stops it"
+            die "the scheduler did not answer $SCHEDULER/ping within ${STARTUP_TIMEOUT}s (log above);" \
+                "'scripts/dev.sh stop' stops it"
         fi
         sleep 0.5
     done

@@ -128,10 +128,10 @@ start_postgres() {
     fi
     local i
     for i in $(seq 1 120); do
-        pg_isready -q -h 127.0.0.1 -p "$port" -t 1 && break
+        "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" -t 1 && break
         sleep 0.25
     done
-    pg_isready -q -h 127.0.0.1 -p "$port" -t 1 || { log "postgres: not ready on port $port"; return 1; }
+    "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" -t 1 || { log "postgres: not ready on port $port"; return 1; }
     echo "$bin" >"$dir/bin"
     echo "export REGATTA_TEST_PG_URL=postgres://postgres@127.0.0.1:$port/postgres" >"$1/postgres.env"
     log "postgres 15 on 127.0.0.1:$port ($(elapsed "$started")s)"

@@ -46,7 +46,8 @@ public final class LeaderContender: Sendable {
         guard let node = ElectionNode(name: name) else {
             throw ZooKeeperError(
                 .system,
-                "ZooKeeper created '\(nodePath)' for an election node under '\(path)', which is not a json.info_<sequence> name.",
+                "ZooKeeper created '\(nodePath)' for an election node under '\(path)', which is not a "
+                    + "json.info_<sequence> name.",
                 path: nodePath
             )
         }
@@ -116,7 +117,8 @@ public final class LeaderContender: Sendable {
         guard candidates.contains(where: { $0.sequence == self.sequence && $0.name == self.nodeName }) else {
             throw ZooKeeperError(
                 .candidacyLost,
-                "The election node '\(self.nodePath)' is gone (deleted, or its session expired); contend again to rejoin the election.",
+                "The election node '\(self.nodePath)' is gone (deleted, or its session expired); contend again to "
+                    + "rejoin the election.",
                 path: self.nodePath
             )
         }

@@ -140,7 +140,9 @@ extension ZooKeeperClient {
             zoo_aget(handle, path, 0, { rc, value, length, stat, data in
                 let completion = Completion<ZooKeeperNode>.take(data)
                 guard rc == ZOK.rawValue, let stat else { return completion.fail(rc) }
-                completion.succeed(ZooKeeperNode(data: copyBytes(value, count: length), stat: ZooKeeperStat(stat.pointee)))
+                completion.succeed(
+                    ZooKeeperNode(data: copyBytes(value, count: length), stat: ZooKeeperStat(stat.pointee))
+                )
             }, context)
         }
     }

@@ -118,7 +118,8 @@ public final class ZooKeeperClient: Sendable {
             let reason = String(cString: strerror(errno))
             throw ZooKeeperError(
                 .badArguments,
-                "Cannot use ZooKeeper servers '\(connectionString)' (\(reason)); give host:port[,host:port], with host names that resolve."
+                "Cannot use ZooKeeper servers '\(connectionString)' (\(reason)); give host:port[,host:port], with host "
+                    + "names that resolve."
             )
         }
 
@@ -206,7 +207,8 @@ public final class ZooKeeperClient: Sendable {
                 try await Task.sleep(for: timeout)
                 throw ZooKeeperError(
                     .connectTimeout,
-                    "Could not connect to ZooKeeper at '\(servers)' within \(timeout); check that the servers are up and reachable from this host."
+                    "Could not connect to ZooKeeper at '\(servers)' within \(timeout); check that the servers are up "
+                        + "and reachable from this host."
                 )
             }
             defer { group.cancelAll() }
@@ -217,7 +219,8 @@ public final class ZooKeeperClient: Sendable {
     /// The session's id and password while a session exists (`nil` before the first connection and after close).
     public var sessionID: ZooKeeperSessionID? {
         self.handle.withLock { state -> ZooKeeperSessionID? in
-            guard case .open(let handle) = state, let clientID = zoo_client_id(handle.raw), clientID.pointee.client_id != 0
+            guard case .open(let handle) = state, let clientID = zoo_client_id(handle.raw),
+                clientID.pointee.client_id != 0
             else { return nil }
             return ZooKeeperSessionID(clientID.pointee)
         }

@@ -47,8 +47,8 @@ public enum ZooKeeperSessionState: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// The identity of an established session: pass it to ``ZooKeeperClient/connect(connectionString:sessionTimeout:connectTimeout:credentials:resuming:logger:)``
-/// to resume the session from another client, for example after a process restart within the session timeout.
+/// The identity of an established session: pass it to `ZooKeeperClient.connect(…, resuming:)` to resume the session
+/// from another client, for example after a process restart within the session timeout.
 ///
 /// `description` shows the id only; the password never appears in logs.
 public struct ZooKeeperSessionID: Hashable, Sendable, CustomStringConvertible {

@@ -61,7 +61,8 @@ public struct ZooKeeperURL: Hashable, Sendable, CustomStringConvertible {
         func invalid(_ reason: String) -> ZooKeeperError {
             ZooKeeperError(
                 .invalidURL,
-                "Invalid ZooKeeper URL '\(Self.redacted(text))': \(reason); expected zk://[user:password@]host:port[,host:port]/path, e.g. zk://127.0.0.1:2181/mesos."
+                "Invalid ZooKeeper URL '\(Self.redacted(text))': \(reason); expected "
+                    + "zk://[user:password@]host:port[,host:port]/path, e.g. zk://127.0.0.1:2181/mesos."
             )
         }
         let trimmed = text.trimmingWhitespace()

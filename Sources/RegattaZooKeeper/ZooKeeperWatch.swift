@@ -131,7 +131,8 @@ final class PendingWatch: Sendable {
     func wait() async throws -> ZooKeeperWatchEvent {
         let waiterID = Mutex<UInt64?>(nil)
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ZooKeeperWatchEvent, any Error>) in
+            try await withCheckedThrowingContinuation {
+                (continuation: CheckedContinuation<ZooKeeperWatchEvent, any Error>) in
                 let immediate = self.state.withLock { state -> Result<ZooKeeperWatchEvent, any Error>? in
                     switch state {
                     case .done(let result):

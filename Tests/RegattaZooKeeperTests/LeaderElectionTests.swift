@@ -33,12 +33,12 @@ struct LeaderElectionTests {
             let path = "\(root)/mesos"
             let first = try await TestZooKeeper.connect()
             let second = try await TestZooKeeper.connect()
-            let a = try await LeaderContender.contend(client: first, path: path, data: "a".bytes, logger: TestZooKeeper.logger)
-            let b = try await LeaderContender.contend(client: second, path: path, data: "b".bytes, logger: TestZooKeeper.logger)
+            let a = try await contend(first, path, "a")
+            let b = try await contend(second, path, "b")
             try await zk.create("\(path)/info_", data: "legacy protobuf".bytes, sequential: true)
             try await zk.create("\(path)/log_replicas")
             // When
-            let leader = try await LeaderDetector(client: zk, path: path, logger: TestZooKeeper.logger).currentLeader()
+            let leader = try await detector(zk, path).currentLeader()
             // Then
             #expect(a.sequence < b.sequence)
             #expect(leader == ZooKeeperLeader(nodeName: a.nodeName, sequence: a.sequence, data: "a".bytes))
@@ -56,10 +56,10 @@ struct LeaderElectionTests {
             let path = "\(root)/mesos"
             let first = try await TestZooKeeper.connect()
             let second = try await TestZooKeeper.connect()
-            _ = try await LeaderContender.contend(client: first, path: path, data: "a".bytes, logger: TestZooKeeper.logger)
-            let b = try await LeaderContender.contend(client: second, path: path, data: "b".bytes, logger: TestZooKeeper.logger)
-            let detector = LeaderDetector(client: zk, path: path, logger: TestZooKeeper.logger)
-            var leaders = detector.leaders().makeAsyncIterator()
+            _ = try await contend(first, path, "a")
+            let b = try await contend(second, path, "b")
+            let leaderDetector = detector(zk, path)
+            var leaders = leaderDetector.leaders().makeAsyncIterator()
             let initial = try await leaders.next()
             #expect(initial??.data == "a".bytes)
             let electedB = Task { try await b.waitUntilElected() }
@@ -85,9 +85,9 @@ struct LeaderElectionTests {
             let path = "\(root)/mesos"
             let first = try await TestZooKeeper.connect(sessionTimeout: .seconds(4))
             let second = try await TestZooKeeper.connect()
-            let a = try await LeaderContender.contend(client: first, path: path, data: "a".bytes, logger: TestZooKeeper.logger)
-            let b = try await LeaderContender.contend(client: second, path: path, data: "b".bytes, logger: TestZooKeeper.logger)
-            var leaders = LeaderDetector(client: zk, path: path, logger: TestZooKeeper.logger).leaders().makeAsyncIterator()
+            let a = try await contend(first, path, "a")
+            let b = try await contend(second, path, "b")
+            var leaders = detector(zk, path).leaders().makeAsyncIterator()
             #expect(try await leaders.next()??.nodeName == a.nodeName)
             let aLost = Task { try await a.waitUntilCandidacyLost() }
             // When: A's session expires (a partitioned master)
@@ -98,7 +98,7 @@ struct LeaderElectionTests {
             try await withTimeout("B's election") { try await b.waitUntilElected() }
             await expectZooKeeperError(.sessionExpired) { _ = try await a.isLeader() }
             // A detector on the expired session ends with the session's error.
-            var dead = LeaderDetector(client: first, path: path, logger: TestZooKeeper.logger).leaders().makeAsyncIterator()
+            var dead = detector(first, path).leaders().makeAsyncIterator()
             await expectZooKeeperError(.sessionExpired) { _ = try await dead.next() }
             await first.close()
             await second.close()
@@ -109,10 +109,10 @@ struct LeaderElectionTests {
         try await TestZooKeeper.withRoot { zk, root in
             // Given: nothing under the path yet
             let path = "\(root)/later/mesos"
-            let stream = LeaderDetector(client: zk, path: path, logger: TestZooKeeper.logger).leaders()
+            let stream = detector(zk, path).leaders()
             var leaders = stream.makeAsyncIterator()
             #expect(try await leaders.next() == .some(.none))
-            #expect(try await LeaderDetector(client: zk, path: path, logger: TestZooKeeper.logger).currentLeader() == nil)
+            #expect(try await detector(zk, path).currentLeader() == nil)
             // When
             let contender = try await LeaderContender.contend(
                 client: zk,
@@ -149,4 +149,12 @@ struct LeaderElectionTests {
             try await withTimeout("the candidacy to end") { try await lost.value }
         }
     }
+}
+
+private func contend(_ client: ZooKeeperClient, _ path: String, _ data: String) async throws -> LeaderContender {
+    try await LeaderContender.contend(client: client, path: path, data: data.bytes, logger: TestZooKeeper.logger)
+}
+
+private func detector(_ client: ZooKeeperClient, _ path: String) -> LeaderDetector {
+    LeaderDetector(client: client, path: path, logger: TestZooKeeper.logger)
 }

@@ -14,8 +14,10 @@ enum TestZooKeeper {
 
     /// Tests log nothing unless REGATTA_TEST_LOG_LEVEL (e.g. `debug`) is set.
     static let logger: Logger = {
-        guard let level = ProcessInfo.processInfo.environment["REGATTA_TEST_LOG_LEVEL"].flatMap({ Logger.Level(rawValue: $0) })
-        else { return Logger(label: "regatta.zookeeper.tests", factory: { _ in SwiftLogNoOpLogHandler() }) }
+        let environment = ProcessInfo.processInfo.environment
+        guard let level = environment["REGATTA_TEST_LOG_LEVEL"].flatMap({ Logger.Level(rawValue: $0) }) else {
+            return Logger(label: "regatta.zookeeper.tests", factory: { _ in SwiftLogNoOpLogHandler() })
+        }
         var logger = Logger(label: "regatta.zookeeper.tests", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = level
         return logger
