@@ -131,6 +131,8 @@ extension AgentRunner {
         var decoder = RecordIODecoder()
         for try await chunk in body {
             for record in try decoder.feed(chunk.readableBytesView) {
+                // Any record proves the stream alive, even one this agent cannot decode.
+                session.messageReceived(at: .now)
                 let message: AgentMessage
                 do {
                     message = try MesosJSON.decode(AgentMessage.self, from: Data(record))
@@ -140,7 +142,6 @@ extension AgentRunner {
                         metadata: [LogKey.error: "\(error)"])
                     continue
                 }
-                session.messageReceived(at: .now)
                 if let end = await self.handle(message, session: session) {
                     return end
                 }

@@ -254,6 +254,25 @@ import Testing
         }
     }
 
+    @Test func failsClearlyWhenPortIsTaken() async throws {
+        try await TestSupport.withTemporaryDirectory { workDir in
+            let master = FakeMaster(logger: self.logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await master.run() }
+                defer { group.cancelAll() }
+                let masterPort = try await master.waitForPort()
+                // Given an agent configured to serve on the port the master already uses
+                var configuration = try self.configuration(masterPort: masterPort, workDir: workDir)
+                configuration.port = masterPort
+                let agent = AgentService(configuration: configuration, logger: self.logger)
+                // When / Then
+                let error = await #expect(throws: AgentError.self) { try await agent.run() }
+                #expect(error?.code == .invalidConfiguration)
+                #expect(error?.message.contains("--port") == true)
+            }
+        }
+    }
+
     @Test func runTwiceIsRefused() async throws {
         try await TestSupport.withTemporaryDirectory { workDir in
             let master = FakeMaster(logger: self.logger)

@@ -21,6 +21,7 @@ public enum ResourceDetector {
         /// Bytes available to unprivileged users on the work directory's file system.
         public var diskAvailableBytes: UInt64?
 
+        /// Creates a probe result; leave out what was not read.
         public init(cpus: Int? = nil, memoryBytes: UInt64? = nil, diskAvailableBytes: UInt64? = nil) {
             self.cpus = cpus
             self.memoryBytes = memoryBytes

@@ -53,6 +53,7 @@ public struct ContainerLaunchRequest: Sendable, Hashable {
     /// The agent's hostname, exported to the task as `HOST`.
     public var hostname: String
 
+    /// Creates a launch request.
     public init(
         containerID: ContainerID, frameworkID: FrameworkID, agentID: AgentID, task: TaskInfo, sandbox: String,
         hostname: String
@@ -74,6 +75,7 @@ public struct LaunchedContainer: Sendable, Hashable {
     /// runtime does not expose one.
     public var pid: Int32?
 
+    /// Describes a started container.
     public init(containerID: ContainerID, pid: Int32?) {
         self.containerID = containerID
         self.pid = pid
@@ -97,6 +99,7 @@ public struct ContainerTermination: Sendable, Hashable {
     /// Whether ``ContainerRuntime/kill(_:gracePeriod:)`` was called before it ended.
     public var killed: Bool
 
+    /// Describes how a container ended.
     public init(status: Status, killed: Bool) {
         self.status = status
         self.killed = killed

@@ -20,6 +20,7 @@ public final class ProcessContainerRuntime: ContainerRuntime {
         /// own environment, with a standard `PATH` if it has none. Defaults to `nil`.
         public var baseEnvironment: [String: String]?
 
+        /// Creates a configuration; every setting has a default.
         public init(pollInterval: Duration = .milliseconds(50), baseEnvironment: [String: String]? = nil) {
             self.pollInterval = pollInterval
             self.baseEnvironment = baseEnvironment
