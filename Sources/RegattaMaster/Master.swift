@@ -19,6 +19,7 @@ public actor Master {
     private var state: MasterState
     private var frameworkStreams: [FrameworkID: FrameworkStream] = [:]
     private var agentStreams: [AgentID: AgentStream] = [:]
+    private var operatorStreams: [Int: AsyncStream<OperatorAPI.Message>.Continuation] = [:]
     private var nextConnection = 0
     private let uptime: @Sendable () -> Duration
     private let wallTime: @Sendable () -> Double
@@ -146,6 +147,36 @@ public actor Master {
         try self.state.agentPong(id)
     }
 
+    // MARK: - Operator API
+
+    /// Answers a non-streaming operator call (`GET_STATE`, …), or `nil` if the type is not supported.
+    public func operatorCall(_ type: String) -> OperatorAPI.Message? {
+        OperatorAPI.respond(to: type, state: self.state, startTime: self.startTime)
+    }
+
+    /// Opens an operator event stream: SUBSCRIBED with the full state, then events as they happen.
+    public func subscribeOperator() -> (Int, AsyncStream<OperatorAPI.Message>) {
+        self.nextConnection += 1
+        let id = self.nextConnection
+        let (stream, continuation) = AsyncStream.makeStream(of: OperatorAPI.Message.self, bufferingPolicy: .unbounded)
+        var subscribed = OperatorAPI.Message(type: "SUBSCRIBED")
+        subscribed.subscribed = OperatorAPI.Subscribed(
+            getState: OperatorAPI.state(self.state, startTime: self.startTime),
+            heartbeatIntervalSeconds: self.configuration.heartbeatInterval.seconds)
+        continuation.yield(subscribed)
+        if self.shuttingDown {
+            continuation.finish()
+        } else {
+            self.operatorStreams[id] = continuation
+        }
+        return (id, stream)
+    }
+
+    /// An operator event stream ended.
+    public func operatorStreamEnded(_ id: Int) {
+        self.operatorStreams[id] = nil
+    }
+
     // MARK: - Timers
 
     /// Runs one allocation round.
@@ -172,6 +203,9 @@ public actor Master {
         for stream in self.frameworkStreams.values {
             stream.continuation.yield(.heartbeat)
         }
+        for stream in self.operatorStreams.values {
+            stream.yield(OperatorAPI.Message(type: "HEARTBEAT"))
+        }
     }
 
     /// Ends every stream so in-flight streaming responses finish; called on shutdown.
@@ -179,6 +213,8 @@ public actor Master {
         self.shuttingDown = true
         for stream in self.frameworkStreams.values { stream.continuation.finish() }
         for stream in self.agentStreams.values { stream.continuation.finish() }
+        for stream in self.operatorStreams.values { stream.finish() }
+        self.operatorStreams = [:]
         self.frameworkStreams = [:]
         self.agentStreams = [:]
     }
@@ -186,6 +222,11 @@ public actor Master {
     // MARK: - Actions
 
     private func perform(_ actions: [MasterAction]) {
+        if !self.operatorStreams.isEmpty {
+            for event in OperatorAPI.events(for: actions, state: self.state, startTime: self.startTime) {
+                for stream in self.operatorStreams.values { stream.yield(event) }
+            }
+        }
         for action in actions {
             switch action {
             case .frameworkEvent(let id, var event):

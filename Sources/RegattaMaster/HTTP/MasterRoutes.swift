@@ -74,6 +74,18 @@ public struct MasterRoutes: Sendable {
         router.post("/api/v1/agent") { request, _ in
             try await Self.agentCall(request, master: master)
         }
+        router.post("/api/v1") { request, _ in try await Self.operatorCall(request, master: master) }
+        router.post("/master/api/v1") { request, _ in try await Self.operatorCall(request, master: master) }
+        router.get("/master/flags") { _, _ in
+            let view = MasterStateView(state: await master.snapshot, master: master)
+            return HTTPSupport.json(try view.encodeFlags())
+        }
+        router.get("/metrics") { _, _ in
+            let view = MasterStateView(state: await master.snapshot, master: master)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: view.prometheusText())))
+        }
         router.get("/health") { _, _ in Response(status: .ok) }
         router.get("/master/health") { _, _ in Response(status: .ok) }
         router.get("/master/redirect") { _, _ in
@@ -160,6 +172,29 @@ public struct MasterRoutes: Sendable {
         } catch let error as MasterError {
             return HTTPSupport.text(.init(code: error.status), error.message)
         }
+    }
+
+    private static func operatorCall(_ request: Request, master: Master) async throws -> Response {
+        guard let body = try await readBody(request) else {
+            return HTTPSupport.text(.contentTooLarge, "The request body exceeds \(HTTPSupport.maximumBodySize) bytes.")
+        }
+        let call: OperatorAPI.Call
+        do {
+            call = try MesosJSON.decode(OperatorAPI.Call.self, from: Data(buffer: body))
+        } catch let error as CoreError {
+            return HTTPSupport.text(.badRequest, "Failed to parse the call: \(error.message)")
+        }
+        if call.type == "SUBSCRIBE" {
+            let (id, stream) = await master.subscribeOperator()
+            return HTTPSupport.recordIOStream(stream, headers: [:]) { await master.operatorStreamEnded(id) }
+        }
+        guard let message = await master.operatorCall(call.type) else {
+            return HTTPSupport.text(
+                .badRequest,
+                "Operator call '\(call.type)' is not supported; use GET_STATE, GET_AGENTS, GET_FRAMEWORKS, GET_TASKS, GET_EXECUTORS, GET_HEALTH, GET_VERSION or SUBSCRIBE."
+            )
+        }
+        return HTTPSupport.json(try MesosJSON.encode(message))
     }
 
     private static func agentCall(_ request: Request, master: Master) async throws -> Response {

@@ -283,7 +283,23 @@ struct MasterStateView {
             Tasks(tasks: self.state.tasks.values.sorted { $0.info.taskId < $1.info.taskId }.map(self.task)))
     }
 
+    func encodeFlags() throws -> Data {
+        try self.encode(["flags": self.flags()])
+    }
+
+    /// The metrics snapshot in Prometheus's text format (`master/slaves_active` → `mesos_master_slaves_active`).
+    func prometheusText() -> String {
+        self.metrics().sorted { $0.key < $1.key }.map { key, value in
+            let name = "mesos_" + key.map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
+            return "# TYPE \(name) gauge\n\(name) \(value)"
+        }.joined(separator: "\n") + "\n"
+    }
+
     func encodeMetrics() throws -> Data {
+        try self.encode(self.metrics())
+    }
+
+    func metrics() -> [String: Double] {
         var metrics: [String: Double] = [:]
         let agents = Array(self.state.agents.values)
         metrics["master/elected"] = 1
@@ -298,6 +314,9 @@ struct MasterStateView {
         metrics["master/frameworks_disconnected"] = Double(
             self.state.frameworks.values.filter { !$0.isConnected }.count)
         metrics["master/outstanding_offers"] = Double(self.state.offers.count)
+        metrics["master/messages_status_update"] = Double(self.state.counters["status_update"] ?? 0)
+        metrics["master/messages_status_update_acknowledgement"] = Double(
+            self.state.counters["status_update_acknowledgement"] ?? 0)
         let tasks = Array(self.state.tasks.values)
         for (name, state) in [
             ("staging", TaskState.staging), ("starting", .starting), ("running", .running), ("killing", .killing),
@@ -324,7 +343,7 @@ struct MasterStateView {
             metrics["master/\(name)_used"] = usedAmount
             metrics["master/\(name)_percent"] = totalAmount > 0 ? usedAmount / totalAmount : 0
         }
-        return try self.encode(metrics)
+        return metrics
     }
 }
 

@@ -105,6 +105,8 @@ public struct MasterState: Sendable {
     private var nextOfferNumber = 0
     /// Counts of terminal task states since start, for metrics.
     public private(set) var terminalCounts: [TaskState: Int] = [:]
+    /// Counts of scheduler calls and status updates since start, for metrics.
+    public private(set) var counters: [String: Int] = [:]
 
     public init(masterID: String, configuration: MasterConfiguration, allocator: any Allocator = DRFAllocator()) {
         self.masterID = masterID
@@ -221,11 +223,14 @@ public struct MasterState: Sendable {
             guard let ack = call.acknowledge else {
                 throw MasterError(.badRequest, "Expecting 'acknowledge' to be present.")
             }
-            guard let task = self.tasks[TaskKey(id, ack.taskId)] else { return [] }
-            guard self.agents[task.agentID]?.isActive == true else { return [] }
+            self.counters["status_update_acknowledgement", default: 0] += 1
+            let key = TaskKey(id, ack.taskId)
+            guard let agentID = self.tasks[key]?.agentID
+                ?? self.frameworks[id]?.completedTasks.last(where: { $0.info.taskId == ack.taskId })?.agentID
+            else { return [] }
+            guard self.agents[agentID]?.isActive == true else { return [] }
             return [
-                .agentMessage(
-                    task.agentID, .acknowledge(.init(frameworkId: id, taskId: ack.taskId, uuid: ack.uuid)))
+                .agentMessage(agentID, .acknowledge(.init(frameworkId: id, taskId: ack.taskId, uuid: ack.uuid)))
             ]
         case .reconcile:
             return self.reconcile(call.reconcile?.tasks ?? [], from: id)
@@ -590,6 +595,7 @@ public struct MasterState: Sendable {
         guard let agent = self.agents[id], !agent.unreachable else {
             throw MasterError(.notFound, "Agent '\(id)' is not registered; it must SUBSCRIBE again.")
         }
+        self.counters["status_update", default: 0] += 1
         var status = update.status
         status.agentId = id
         let actions = self.applyStatus(status, framework: update.frameworkId, agent: id)

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+import Foundation
+import Testing
+
+/// A real `regatta master` with `regatta agent` processes on free loopback ports.
+final class MasterCluster: @unchecked Sendable {
+    let workDir: URL
+    let masterPort: Int
+    var master: RegattaProcess
+    var agents: [RegattaProcess] = []
+    var agentPorts: [Int] = []
+    let masterFlags: [String]
+
+    var masterURL: String { "http://127.0.0.1:\(self.masterPort)" }
+
+    /// Starts a master with `masterFlags` and `agents` agents, each with `agentResources`, and waits until all registered.
+    init(agents count: Int, masterFlags: [String] = [], agentResources: String = "cpus:1;mem:512;disk:512;ports:[31000-31099]")
+        async throws
+    {
+        self.workDir = FileManager.default.temporaryDirectory.appendingPathComponent("regatta-mc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: self.workDir, withIntermediateDirectories: true)
+        self.masterPort = freePort()
+        self.masterFlags = masterFlags
+        self.master = try RegattaProcess(
+            ["master", "--port", "\(self.masterPort)", "--work_dir", self.workDir.appendingPathComponent("master").path]
+                + masterFlags,
+            log: self.workDir.appendingPathComponent("master.log"))
+        for index in 0..<count {
+            try self.startAgent(index, resources: agentResources)
+        }
+        try await eventually("\(count) agents registered") { try await self.activeAgents() == count }
+    }
+
+    func startAgent(_ index: Int, resources: String = "cpus:1;mem:512;disk:512;ports:[31000-31099]") throws {
+        let port = index < self.agentPorts.count ? self.agentPorts[index] : freePort()
+        let agent = try RegattaProcess(
+            ["agent", "--master", "127.0.0.1:\(self.masterPort)", "--port", "\(port)", "--hostname", "agent-\(index)",
+             "--work_dir", self.workDir.appendingPathComponent("agent-\(index)").path, "--resources", resources],
+            log: self.workDir.appendingPathComponent("agent-\(index)-\(UUID().uuidString.prefix(4)).log"))
+        if index < self.agents.count {
+            self.agents[index] = agent
+        } else {
+            self.agents.append(agent)
+            self.agentPorts.append(port)
+        }
+    }
+
+    func activeAgents() async throws -> Int {
+        let metrics = try await HTTP.get("\(self.masterURL)/metrics/snapshot")
+        return Int((metrics.json as? [String: Any])?["master/slaves_active"] as? Double ?? -1)
+    }
+
+    func metric(_ key: String) async throws -> Double? {
+        let metrics = try await HTTP.get("\(self.masterURL)/metrics/snapshot")
+        return (metrics.json as? [String: Any])?[key] as? Double
+    }
+
+    func logs() -> String {
+        (["master: " + self.master.logTail(30)] + self.agents.enumerated().map { "agent-\($0.offset): " + $0.element.logTail(15) })
+            .joined(separator: "\n")
+    }
+
+    func stop() async {
+        for agent in self.agents { await agent.stop() }
+        await self.master.stop()
+        try? FileManager.default.removeItem(at: self.workDir)
+    }
+}
