@@ -108,7 +108,11 @@ public enum StoreLocation: Sendable, Hashable {
                 throw Self.invalid(url, "the parameter '\(key)' is unknown (use schema, sslmode or connect_timeout)")
             }
         }
-        return try configuration.validated()
+        do {
+            return try configuration.validated()
+        } catch let error as StoreError {
+            throw Self.invalid(url, error.message)
+        }
     }
 
     private static func parseHostPort(_ text: String, url: String) throws -> (String, Int) {
@@ -160,7 +164,8 @@ public enum StoreLocation: Sendable, Hashable {
     // MARK: Errors
 
     private static func invalid(_ url: String, _ reason: String) -> StoreError {
-        StoreError(
+        let reason = reason.hasSuffix(".") ? String(reason.dropLast()) : reason
+        return StoreError(
             .invalidConfiguration,
             "The store URL '\(Self.redacted(url))' is invalid: \(reason). Use \(Self.acceptedForms)."
         )

@@ -10,16 +10,15 @@ import Testing
         let directory = try SQLiteBackend.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("nested/dir/scheduler.db").path
-        let store = SQLiteSchedulerStore(path: path, logger: StoreFixtures.logger)
+        try await Self.withStore(path: path) { store in
+            // When
+            try await store.migrate()
+            try await store.saveApp(StoreFixtures.app("/web"))
 
-        // When
-        try await store.migrate()
-        try await store.saveApp(StoreFixtures.app("/web"))
-
-        // Then: the missing directories were created and SQLite keeps a -wal file next to the database
-        #expect(FileManager.default.fileExists(atPath: path))
-        #expect(FileManager.default.fileExists(atPath: path + "-wal"))
-        try await store.close()
+            // Then: the missing directories were created and SQLite keeps a -wal file next to the database
+            #expect(FileManager.default.fileExists(atPath: path))
+            #expect(FileManager.default.fileExists(atPath: path + "-wal"))
+        }
     }
 
     @Test func twoStoresOnOneFileMigrateConcurrently() async throws {
@@ -27,19 +26,30 @@ import Testing
         let directory = try SQLiteBackend.makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("scheduler.db").path
-        let first = SQLiteSchedulerStore(path: path, logger: StoreFixtures.logger)
-        let second = SQLiteSchedulerStore(path: path, logger: StoreFixtures.logger)
+        try await Self.withStore(path: path) { first in
+            try await Self.withStore(path: path) { second in
+                // When
+                async let a: Void = first.migrate()
+                async let b: Void = second.migrate()
+                _ = try await (a, b)
 
-        // When
-        async let a: Void = first.migrate()
-        async let b: Void = second.migrate()
-        _ = try await (a, b)
+                // Then: both work on the same data
+                try await first.saveApp(StoreFixtures.app("/web"))
+                #expect(try await second.loadApps().map(\.id) == ["/web"])
+            }
+        }
+    }
 
-        // Then: both work on the same data
-        try await first.saveApp(StoreFixtures.app("/web"))
-        #expect(try await second.loadApps().map(\.id) == ["/web"])
-        try await first.close()
-        try await second.close()
+    /// Runs `body` with a store on `path` and closes it afterwards, also when `body` throws.
+    private static func withStore(path: String, _ body: (SQLiteSchedulerStore) async throws -> Void) async throws {
+        let store = SQLiteSchedulerStore(path: path, logger: StoreFixtures.logger)
+        do {
+            try await body(store)
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        try await store.close()
     }
 
     @Test func closedStoreIsUnavailable() async throws {

@@ -293,7 +293,9 @@ enum SchedulerStoreContract {
             let updated = try await clock.measure { try await store.saveInstances(updatedInstances) }
 
             // Then
-            print("[\(storage.name)] saveInstances of 1,000 instances: insert \(inserted), update \(updated)")
+            // stderr is unbuffered, so the measurement shows up even in captured test output.
+            let report = "[\(storage.name)] saveInstances of 1,000 instances: insert \(inserted), update \(updated)\n"
+            FileHandle.standardError.write(Data(report.utf8))
             #expect(try await store.loadInstances() == updatedInstances.sorted { $0.id < $1.id })
         }
     }

@@ -83,15 +83,15 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
                 ).collect()
                 if exists.isEmpty {
                     // Only when missing: CREATE SCHEMA needs the CREATE privilege even with IF NOT EXISTS.
-                    try await connection.execute("CREATE SCHEMA \(schema)", logger: logger)
+                    try await connection.execute(trustedSQL: "CREATE SCHEMA \(schema)", logger: logger)
                 }
                 try await connection.execute(
-                    """
-                    CREATE TABLE IF NOT EXISTS \(schema).schema_migrations (
-                        version integer PRIMARY KEY,
-                        applied_at timestamptz NOT NULL DEFAULT now()
-                    )
-                    """,
+                    trustedSQL: """
+                        CREATE TABLE IF NOT EXISTS \(schema).schema_migrations (
+                            version integer PRIMARY KEY,
+                            applied_at timestamptz NOT NULL DEFAULT now()
+                        )
+                        """,
                     logger: logger
                 )
                 var versions = Set<Int>()
@@ -120,7 +120,7 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
                     ).collect()
                     guard done.isEmpty else { return false }
                     for statement in migration.statements {
-                        try await connection.execute(statement, logger: logger)
+                        try await connection.execute(trustedSQL: statement, logger: logger)
                     }
                     try await connection.execute(
                         PostgresQuery(
@@ -338,7 +338,7 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
         let sql = "DROP SCHEMA IF EXISTS \(self.schema) CASCADE"
         let logger = self.logger
         try await self.withConnection("drop the schema") { connection in
-            try await connection.execute(sql, logger: logger)
+            try await connection.execute(trustedSQL: sql, logger: logger)
         }
     }
 
@@ -404,8 +404,9 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
     )
         async throws
     {
+        let lock: PostgresQuery = "SELECT pg_advisory_xact_lock(\(Self.migrationLockKey), hashtext(\(schemaName)))"
         try await connection.execute(
-            "SELECT pg_advisory_xact_lock(\(Self.migrationLockKey), hashtext(\(schemaName)))",
+            lock,
             logger: logger
         )
     }
@@ -481,8 +482,8 @@ extension PostgresConnection {
         _ = try await self.query(query, logger: logger).collect()
     }
 
-    /// Runs a statement built from trusted text (no user input) and discards its rows.
-    fileprivate func execute(_ sql: String, logger: Logger) async throws {
+    /// Runs a statement built from trusted text (constants and the validated schema name) and discards its rows.
+    fileprivate func execute(trustedSQL sql: String, logger: Logger) async throws {
         try await self.execute(PostgresQuery(unsafeSQL: sql), logger: logger)
     }
 }

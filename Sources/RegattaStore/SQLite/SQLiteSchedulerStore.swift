@@ -84,7 +84,7 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
         }
         self.state = .closed
         do {
-            try await connection.close()
+            try await connection.closeDespiteCancellation()
             self.logger.debug("Closed SQLite store")
         } catch {
             throw self.storeError(error, "close the database")
@@ -322,7 +322,7 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
             return result
         } catch {
             do {
-                try await connection.execute("ROLLBACK")
+                try await connection.executeDespiteCancellation("ROLLBACK")
             } catch let rollbackError {
                 // The connection may be stuck inside the transaction: drop it so the next call starts clean.
                 self.logger.warning(
@@ -330,7 +330,7 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
                     metadata: [LogKey.error: "\(rollbackError)"]
                 )
                 self.state = .idle
-                try? await connection.close()
+                try? await connection.closeDespiteCancellation()
             }
             throw error
         }
@@ -373,7 +373,7 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
             }
             try await connection.execute("PRAGMA synchronous = FULL")
         } catch {
-            try? await connection.close()
+            try? await connection.closeDespiteCancellation()
             throw error
         }
         self.state = .open(connection)
@@ -407,8 +407,8 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
         return value
     }
 
-    private func storeError(_ error: any Error, _ operation: String) -> StoreError {
-        if let error = error as? StoreError { return error }
+    private func storeError(_ error: any Error, _ operation: String) -> any Error {
+        if error is StoreError || error is CancellationError { return error }
         let path = self.configuration.path
         guard let error = error as? SQLiteError else {
             return StoreError(
