@@ -88,12 +88,15 @@ let package = Package(
         .testTarget(name: "RegattaMasterTests", dependencies: ["RegattaMaster", "RegattaTestKit"]),
         .testTarget(name: "RegattaAgentTests", dependencies: ["RegattaAgent", "RegattaTestKit"]),
         .testTarget(name: "RegattaSchedulerTests", dependencies: ["RegattaScheduler", "RegattaTestKit"]),
-        .testTarget(name: "RegattaStoreTests", dependencies: ["RegattaStore", "RegattaTestKit"]),
+        .testTarget(
+            name: "RegattaStoreTests",
+            dependencies: ["RegattaStore", "RegattaTestKit", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "RegattaZooKeeperTests", dependencies: ["RegattaZooKeeper"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "RegattaCore", "RegattaTestKit",
+                "RegattaCore", "RegattaTestKit", "RegattaScheduler",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

@@ -52,8 +52,9 @@ struct DevCommand: AsyncParsableCommand {
         let services: [any Service] = [
             StoreService(store: store),
             MasterService(configuration: master, logger: Logger(label: "regatta.master")),
-            AgentService(configuration: agent, logger: Logger(label: "regatta.agent")),
             SchedulerService(configuration: scheduler, store: store, logger: Logger(label: "regatta.scheduler")),
+            // Last, so it stops first: its final TASK_KILLED updates still reach a connected scheduler.
+            AgentService(configuration: agent, logger: Logger(label: "regatta.agent")),
         ]
         logger.info(
             "Dev cluster starting",
