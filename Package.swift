@@ -80,6 +80,14 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "regatta", dependencies: ["RegattaCLI"]),
+        .executableTarget(
+            name: "hello-framework",
+            dependencies: [
+                "RegattaCore", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Examples/HelloFramework"
+        ),
         .target(
             name: "RegattaTestKit",
             dependencies: ["RegattaCore", "RegattaScheduler", "RegattaMaster"]

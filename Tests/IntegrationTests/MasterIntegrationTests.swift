@@ -127,6 +127,18 @@ import Testing
         await cluster.stop()
     }
 
+    @Test func exampleFrameworkRunsItsTasksToCompletion() async throws {
+        let cluster = try await MasterCluster(agents: 2)
+        let binary = Package.root.appendingPathComponent(".build/debug/hello-framework").path
+        let result = try run(binary, ["--master", "127.0.0.1:\(cluster.masterPort)", "--tasks", "3", "--command", "echo hi"])
+        #expect(result.status == 0, "\(result.output)\n\(cluster.logs())")
+        #expect(result.output.components(separatedBy: "is TASK_FINISHED").count - 1 == 3)
+        try await eventually("the framework is torn down") {
+            try await cluster.metric("master/frameworks_active") == 0
+        }
+        await cluster.stop()
+    }
+
     @Test func badFlagValuesExitWithOneLineNamingTheFlag() throws {
         let result = try run(Package.regatta, ["master", "--agent_ping_timeout", "soon"])
         #expect(result.status != 0)
