@@ -102,6 +102,11 @@ public actor Master {
     /// Registers an agent and returns its id, its connection number and its message stream.
     public func subscribeAgent(_ subscribe: AgentCall.Subscribe) throws -> (AgentID, Int, AsyncStream<AgentMessage>) {
         guard !self.shuttingDown else { throw MasterError(.notLeader, "The master is shutting down.") }
+        if self.state.isGone(subscribe.agentInfo.id) {
+            throw MasterError(
+                .forbidden,
+                "Agent '\(subscribe.agentInfo.id!)' was marked gone by an operator; start it with a fresh --work_dir to register as a new agent.")
+        }
         self.nextConnection += 1
         let connection = self.nextConnection
         let (id, actions) = self.state.subscribeAgent(
@@ -170,6 +175,33 @@ public actor Master {
             self.operatorStreams[id] = continuation
         }
         return (id, stream)
+    }
+
+    /// Performs an operator action on an agent (DRAIN_AGENT, MARK_AGENT_GONE, DEACTIVATE_AGENT, REACTIVATE_AGENT).
+    ///
+    /// - Returns: `false` if `call` is not such an action.
+    /// - Throws: `MasterError` for a missing or unknown agent id.
+    public func agentOperation(_ call: OperatorAPI.Call) throws -> Bool {
+        let now = self.uptime()
+        func target(_ value: OperatorAPI.Call.AgentTarget?, _ field: String) throws -> OperatorAPI.Call.AgentTarget {
+            guard let value else { throw MasterError(.badRequest, "Expecting '\(field).agent_id' to be present.") }
+            return value
+        }
+        switch call.type {
+        case "DRAIN_AGENT":
+            let value = try target(call.drainAgent, "drain_agent")
+            self.perform(try self.state.drainAgent(value.agentId, markGone: value.markGone ?? false, now: now))
+        case "MARK_AGENT_GONE":
+            self.perform(try self.state.markAgentGone(try target(call.markAgentGone, "mark_agent_gone").agentId, now: now))
+        case "DEACTIVATE_AGENT":
+            self.perform(try self.state.deactivateAgent(try target(call.deactivateAgent, "deactivate_agent").agentId))
+        case "REACTIVATE_AGENT":
+            try self.state.reactivateAgent(try target(call.reactivateAgent, "reactivate_agent").agentId)
+        default:
+            return false
+        }
+        self.logger.notice("Operator action on agent", metadata: ["action": "\(call.type)"])
+        return true
     }
 
     /// An operator event stream ended.

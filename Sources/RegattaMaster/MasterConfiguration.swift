@@ -30,6 +30,8 @@ public struct MasterConfiguration: Sendable {
     public var maxCompletedTasksPerFramework: Int = 1000
     /// Completed frameworks kept for `/master/state`. Defaults to `50`.
     public var maxCompletedFrameworks: Int = 50
+    /// Role weights for fair sharing (`--weights role=2,other=0.5`); unlisted roles weigh `1`.
+    public var weights: [String: Double] = [:]
     /// The cluster's name shown in `/master/state`.
     public var cluster: String?
 

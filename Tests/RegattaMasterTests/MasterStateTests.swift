@@ -459,3 +459,79 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+@Suite struct MasterOperatorTests {
+    @Test func deactivatedAgentIsNotOfferedUntilReactivated() throws {
+        var h = MasterHarness()
+        let agent = h.addAgent()
+        let (framework, _) = try h.subscribe()
+        let offer = try #require(h.offers(for: framework).first)
+        let actions = try h.state.deactivateAgent(agent)
+        #expect(actions.contains(.frameworkEvent(framework, .rescind(offer.id))))
+        #expect(h.offers(for: framework).isEmpty)
+        try h.state.reactivateAgent(agent)
+        #expect(h.offers(for: framework).count == 1)
+    }
+
+    @Test func drainingKillsTasksAndMarksTheAgentGoneOnceEmpty() throws {
+        var h = MasterHarness()
+        let agent = h.addAgent()
+        let (framework, _) = try h.subscribe()
+        let offer = try #require(h.offers(for: framework).first)
+        _ = try h.accept(offer, tasks: [Fixture.task("t1", agent: agent)], from: framework)
+        let actions = try h.state.drainAgent(agent, markGone: true, now: h.now)
+        #expect(actions.contains { if case .agentMessage(agent, let m) = $0 { m.type == .kill } else { false } })
+        #expect(h.state.agents[agent] != nil, "still draining")
+        _ = try h.state.agentUpdate(.init(frameworkId: framework, status: TaskStatus(taskId: "t1", state: .killed)), from: agent)
+        #expect(h.state.agents[agent] == nil)
+        #expect(h.state.isGone(agent))
+    }
+
+    @Test func markingGoneReportsTasksGoneByOperator() throws {
+        var h = MasterHarness()
+        let agent = h.addAgent()
+        let (framework, _) = try h.subscribe()
+        let offer = try #require(h.offers(for: framework).first)
+        _ = try h.accept(offer, tasks: [Fixture.task("t1", agent: agent)], from: framework)
+        let actions = try h.state.markAgentGone(agent, now: h.now)
+        #expect(updates(actions, to: framework).map(\.state) == [.goneByOperator])
+        #expect(actions.contains(.frameworkEvent(framework, .failure(agent: agent))))
+        #expect(throws: MasterError.self) { try h.state.markAgentGone(agent, now: h.now) }
+    }
+
+    @Test func reservedResourcesAreOfferedOnlyToTheirRole() throws {
+        var h = MasterHarness()
+        var resources = Fixture.resources(cpus: 2, memMB: 1024)
+        try resources.add(.scalar("cpus", 4, role: "web"))
+        let (agent, _) = h.state.subscribeAgent(
+            AgentCall.Subscribe(agentInfo: AgentInfo(hostname: "r", resources: resources), tasks: []),
+            connection: 1, pingInterval: .seconds(15), masterInfo: nil, now: h.now)
+        let (web, _) = try h.subscribe(Fixture.framework(name: "web", role: "web"))
+        let webOffer = try #require(h.offers(for: web).first)
+        #expect(webOffer.bag.scalar("cpus") == Scalar(6))
+        try h.state.reactivateAgent(agent)
+        var h2 = MasterHarness()
+        _ = h2.state.subscribeAgent(
+            AgentCall.Subscribe(agentInfo: AgentInfo(hostname: "r", resources: resources), tasks: []),
+            connection: 1, pingInterval: .seconds(15), masterInfo: nil, now: h2.now)
+        let (other, _) = try h2.subscribe(Fixture.framework(name: "other", role: "batch"))
+        let otherOffer = try #require(h2.offers(for: other).first)
+        #expect(otherOffer.bag.scalar("cpus") == Scalar(2))
+        #expect(otherOffer.resources.allSatisfy { $0.role == "*" })
+    }
+
+    @Test func roleWeightsTiltTheShare() throws {
+        var configuration = MasterConfiguration()
+        configuration.weights = ["heavy": 4]
+        var h = MasterHarness(configuration: configuration)
+        for index in 0..<4 { _ = h.addAgent("h\(index)", cpus: 1, memMB: 512, connection: index + 1) }
+        let (heavy, _) = try h.subscribe(Fixture.framework(name: "heavy", role: "heavy"))
+        let (light, _) = try h.subscribe(Fixture.framework(name: "light", role: "light"))
+        let actions = h.state.allocate(now: h.now)
+        var counts: [FrameworkID: Int] = [:]
+        for case .frameworkEvent(let id, let event) in actions { counts[id, default: 0] += event.offers?.offers.count ?? 0 }
+        // With weight 4 the heavy role's share grows 4× slower, so it gets 3 of the 4 agents.
+        #expect(counts[heavy] == 3)
+        #expect(counts[light] == 1)
+    }
+}

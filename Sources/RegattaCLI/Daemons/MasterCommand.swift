@@ -25,6 +25,8 @@ struct MasterCommand: AsyncParsableCommand {
     @Option(name: .customLong("allocation_interval"), help: "Time between allocation rounds (default 1secs).")
     var allocationInterval: String?
     @Option(name: .customLong("cluster"), help: "Cluster name shown in the state.") var cluster: String?
+    @Option(name: .customLong("weights"), help: "Role weights for fair sharing, e.g. web=2,batch=0.5.")
+    var weights: String?
 
     func makeConfiguration() throws -> MasterConfiguration {
         var configuration = MasterConfiguration()
@@ -56,6 +58,15 @@ struct MasterCommand: AsyncParsableCommand {
             throw ValidationError("--allocation_interval and --agent_ping_timeout must be greater than zero.")
         }
         configuration.cluster = FlagEnvironment.string(self.cluster, "cluster")
+        if let text = FlagEnvironment.string(self.weights, "weights") {
+            for pair in text.split(separator: ",") {
+                let parts = pair.split(separator: "=")
+                guard parts.count == 2, let weight = Double(parts[1]), weight > 0, weight.isFinite else {
+                    throw ValidationError("--weights: '\(pair)' is not role=weight with a positive number (e.g. web=2).")
+                }
+                configuration.weights[String(parts[0])] = weight
+            }
+        }
         return configuration
     }
 

@@ -184,6 +184,11 @@ public struct MasterRoutes: Sendable {
         } catch let error as CoreError {
             return HTTPSupport.text(.badRequest, "Failed to parse the call: \(error.message)")
         }
+        do {
+            if try await master.agentOperation(call) { return Response(status: .ok) }
+        } catch let error as MasterError {
+            return HTTPSupport.text(.init(code: error.status), error.message)
+        }
         if call.type == "SUBSCRIBE" {
             let (id, stream) = await master.subscribeOperator()
             return HTTPSupport.recordIOStream(stream, headers: [:]) { await master.operatorStreamEnded(id) }

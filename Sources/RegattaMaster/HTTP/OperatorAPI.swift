@@ -6,7 +6,15 @@ import RegattaCore
 public enum OperatorAPI {
     /// A call to the operator API.
     public struct Call: Codable, Sendable {
+        public struct AgentTarget: Codable, Sendable {
+            public var agentId: AgentID
+            public var markGone: Bool?
+        }
         public var type: String
+        public var drainAgent: AgentTarget?
+        public var markAgentGone: AgentTarget?
+        public var deactivateAgent: AgentTarget?
+        public var reactivateAgent: AgentTarget?
     }
 
     /// A task as the v1 operator API reports it.

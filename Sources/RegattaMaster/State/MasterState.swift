@@ -47,6 +47,14 @@ public struct MasterState: Sendable {
         public var registeredAt: Duration
         public var reregisteredAt: Duration?
         public var offers: Set<OfferID>
+        /// Set by an operator (DEACTIVATE_AGENT / DRAIN_AGENT): no new offers.
+        public var deactivated: Bool = false
+        /// Set by DRAIN_AGENT: tasks are being killed; with `markGoneWhenDrained` the agent is removed once empty.
+        public var draining: Bool = false
+        public var markGoneWhenDrained: Bool = false
+
+        /// Whether the agent's resources may be offered.
+        public var isOfferable: Bool { self.isActive && !self.deactivated && !self.draining }
 
         /// What is neither used nor offered.
         public var available: Resources { self.total - self.used - self.offered }
@@ -108,10 +116,13 @@ public struct MasterState: Sendable {
     /// Counts of scheduler calls and status updates since start, for metrics.
     public private(set) var counters: [String: Int] = [:]
 
-    public init(masterID: String, configuration: MasterConfiguration, allocator: any Allocator = DRFAllocator()) {
+    /// Agents an operator marked gone; they may never register again.
+    public private(set) var goneAgents: Set<AgentID> = []
+
+    public init(masterID: String, configuration: MasterConfiguration, allocator: (any Allocator)? = nil) {
         self.masterID = masterID
         self.configuration = configuration
-        self.allocator = allocator
+        self.allocator = allocator ?? DRFAllocator(weights: configuration.weights)
     }
 
     // MARK: - Frameworks
@@ -433,6 +444,11 @@ public struct MasterState: Sendable {
 
     // MARK: - Agents
 
+    /// Whether an agent id was marked gone and must be refused.
+    public func isGone(_ id: AgentID?) -> Bool {
+        id.map { self.goneAgents.contains($0) } ?? false
+    }
+
     /// An agent subscribed (registered or re-registered) on a new stream connection.
     public mutating func subscribeAgent(
         _ subscribe: AgentCall.Subscribe, connection: Int, pingInterval: Duration, masterInfo: MasterInfo?,
@@ -523,6 +539,83 @@ public struct MasterState: Sendable {
         return actions
     }
 
+    // MARK: - Operator actions on agents
+
+    private func requireAgent(_ id: AgentID) throws -> AgentRecord {
+        guard let agent = self.agents[id] else {
+            throw MasterError(.notFound, "Agent '\(id)' is not registered; list agents with GET_AGENTS.")
+        }
+        return agent
+    }
+
+    /// Stops offering an agent's resources (DEACTIVATE_AGENT); its tasks keep running.
+    public mutating func deactivateAgent(_ id: AgentID) throws -> [MasterAction] {
+        var agent = try self.requireAgent(id)
+        agent.deactivated = true
+        let actions = self.recoverOffers(onAgent: &agent)
+        self.agents[id] = agent
+        return actions
+    }
+
+    /// Offers an agent's resources again (REACTIVATE_AGENT), ending a drain.
+    public mutating func reactivateAgent(_ id: AgentID) throws {
+        var agent = try self.requireAgent(id)
+        agent.deactivated = false
+        agent.draining = false
+        agent.markGoneWhenDrained = false
+        self.agents[id] = agent
+    }
+
+    /// Drains an agent (DRAIN_AGENT): no new offers, every task is killed; with `markGone` the agent is removed
+    /// for good once its tasks have ended.
+    public mutating func drainAgent(_ id: AgentID, markGone: Bool, now: Duration) throws -> [MasterAction] {
+        var actions = try self.deactivateAgent(id)
+        self.agents[id]?.draining = true
+        self.agents[id]?.markGoneWhenDrained = markGone
+        for key in (self.agents[id]?.tasks ?? []).sorted(by: { $0.taskID < $1.taskID }) {
+            guard let task = self.tasks[key], !task.state.isTerminal, self.agents[id]?.isActive == true else { continue }
+            actions.append(.agentMessage(id, .kill(.init(frameworkId: key.frameworkID, taskId: key.taskID, killPolicy: task.info.killPolicy))))
+        }
+        return actions + self.finishDrains(now: now)
+    }
+
+    /// Removes an agent for good (MARK_AGENT_GONE): its tasks become TASK_GONE_BY_OPERATOR and it may not re-register.
+    public mutating func markAgentGone(_ id: AgentID, now: Duration) throws -> [MasterAction] {
+        var agent = try self.requireAgent(id)
+        var actions = self.recoverOffers(onAgent: &agent)
+        self.agents[id] = agent
+        for key in agent.tasks.sorted(by: { $0.taskID < $1.taskID }) {
+            guard let task = self.tasks[key], !task.state.isTerminal else { continue }
+            if agent.isActive {
+                actions.append(.agentMessage(id, .kill(.init(frameworkId: key.frameworkID, taskId: key.taskID, killPolicy: nil))))
+            }
+            actions += self.applyStatus(
+                self.masterStatus(key.taskID, .goneByOperator, agent: id, reason: "REASON_AGENT_REMOVED_BY_OPERATOR",
+                                  message: "Agent '\(id)' was marked gone by an operator"),
+                framework: key.frameworkID, agent: id)
+        }
+        if let connection = self.agents[id]?.connection {
+            actions.append(.agentMessage(id, .error("This agent was marked gone by an operator; it may not re-register.")))
+            actions.append(.closeAgentStream(id, connection: connection))
+        }
+        for framework in self.frameworks.values where framework.isConnected {
+            actions.append(.frameworkEvent(framework.id, .failure(agent: id)))
+        }
+        self.agents[id] = nil
+        self.goneAgents.insert(id)
+        return actions
+    }
+
+    /// Marks drained agents gone once they have no tasks left.
+    mutating func finishDrains(now: Duration) -> [MasterAction] {
+        var actions: [MasterAction] = []
+        for (id, agent) in self.agents.sorted(by: { $0.key < $1.key })
+        where agent.draining && agent.markGoneWhenDrained && agent.tasks.isEmpty {
+            actions += (try? self.markAgentGone(id, now: now)) ?? []
+        }
+        return actions
+    }
+
     /// An agent's stream ended; its offers are rescinded until it reconnects.
     public mutating func agentDisconnected(_ id: AgentID, connection: Int, now: Duration) -> [MasterAction] {
         guard var agent = self.agents[id], agent.connection == connection else { return [] }
@@ -592,13 +685,16 @@ public struct MasterState: Sendable {
     public mutating func agentUpdate(_ update: AgentCall.Update, from id: AgentID) throws -> (
         delivered: Bool, actions: [MasterAction]
     ) {
-        guard let agent = self.agents[id], !agent.unreachable else {
+        guard self.agents[id]?.unreachable == false else {
             throw MasterError(.notFound, "Agent '\(id)' is not registered; it must SUBSCRIBE again.")
         }
         self.counters["status_update", default: 0] += 1
         var status = update.status
         status.agentId = id
-        let actions = self.applyStatus(status, framework: update.frameworkId, agent: id)
+        var actions = self.applyStatus(status, framework: update.frameworkId, agent: id)
+        if status.state.isTerminal, self.agents[id]?.draining == true {
+            actions += self.finishDrains(now: .zero)
+        }
         let framework = self.frameworks[update.frameworkId]
         // An update for a framework that is gone is dropped; one for a disconnected framework is retried.
         let delivered = framework == nil || framework?.isConnected == true
@@ -648,7 +744,7 @@ public struct MasterState: Sendable {
         var batches: [FrameworkID: [Offer]] = [:]
         let decisions = self.allocator.allocate(state: self, now: now)
         for decision in decisions {
-            guard var agent = self.agents[decision.agentID], agent.isActive,
+            guard var agent = self.agents[decision.agentID], agent.isOfferable,
                 var framework = self.frameworks[decision.frameworkID], framework.isConnected
             else { continue }
             let resources = decision.resources
