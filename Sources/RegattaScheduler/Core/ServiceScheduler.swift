@@ -47,6 +47,9 @@ public actor ServiceScheduler {
     private let uptime: @Sendable () -> Duration
     private let wallClock: @Sendable () -> Date
     private let makeUUID: @Sendable () -> String
+    private let events: (any MarathonEventSink)?
+    /// Scheduler-run health check results by instance id.
+    public private(set) var healthResults: [String: [HealthCheckResult]] = [:]
     private var suppressed: Bool?
     private var lastVersion = ""
     private var killSentAt: [TaskID: Duration] = [:]
@@ -57,8 +60,10 @@ public actor ServiceScheduler {
     public init(
         configuration: Configuration, store: any SchedulerStore, connection: any MasterConnection, logger: Logger,
         uptime: @escaping @Sendable () -> Duration, wallClock: @escaping @Sendable () -> Date = { Date() },
-        makeUUID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() }
+        makeUUID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() },
+        events: (any MarathonEventSink)? = nil
     ) {
+        self.events = events
         self.configuration = configuration
         self.state = SchedulerState(configuration: configuration.state)
         self.store = store
@@ -235,10 +240,17 @@ public actor ServiceScheduler {
     private func handleUpdate(_ status: TaskStatus) async {
         let previous = self.state.instance(forTask: status.taskId)
         let outcome = self.state.update(status, now: self.uptime(), timestamp: self.timestamp())
+        if let instance = outcome.save ?? outcome.delete {
+            self.events?.publish(.statusUpdate(instance, status))
+            if previous?.state != status.state {
+                self.events?.publish(.instanceChanged(instance, condition: Self.condition(status.state)))
+            }
+        }
         do {
             if let save = outcome.save { try await self.store.saveInstances([save]) }
             if let delete = outcome.delete {
                 try await self.store.deleteInstances(ids: [delete.id])
+                self.healthResults[delete.id] = nil
                 self.killSentAt[delete.taskId] = nil
                 self.logger.info(
                     "Task ended",
@@ -273,6 +285,7 @@ public actor ServiceScheduler {
             for instance in kills { await self.sendKill(instance) }
         }
         for deployment in self.state.completeDeployments() {
+            self.events?.publish(.deploymentSuccess(deployment))
             self.logger.info(
                 "Deployment finished",
                 metadata: ["deployment.id": "\(deployment.id)", "app.id": "\(deployment.appId)",
@@ -466,7 +479,11 @@ public actor ServiceScheduler {
         }
         let deployment = Deployment(
             id: self.makeUUID(), appId: prepared.id, version: prepared.version ?? "", action: action)
+        for superseded in self.state.deployments(ofApp: prepared.id) {
+            self.events?.publish(.deploymentFailed(superseded))
+        }
         self.state.commit(prepared, deployment: deployment)
+        self.events?.publish(.deploymentInfo(deployment))
         self.logger.info(
             "App stored",
             metadata: ["app.id": "\(prepared.id)", "app.version": "\(prepared.version ?? "")", "action": "\(action)",
@@ -494,6 +511,24 @@ public actor ServiceScheduler {
             cause: error as? (any Error & Sendable))
     }
 
+    /// Marathon's instance condition name for a task state.
+    static func condition(_ state: TaskState) -> String {
+        switch state {
+        case .staging: "Staging"
+        case .starting: "Starting"
+        case .running: "Running"
+        case .killing: "Killing"
+        case .finished: "Finished"
+        case .failed: "Failed"
+        case .killed: "Killed"
+        case .error: "Error"
+        case .lost, .unknown: "Unknown"
+        case .dropped: "Dropped"
+        case .unreachable: "Unreachable"
+        case .gone, .goneByOperator: "Gone"
+        }
+    }
+
     /// A version timestamp: ISO 8601 with milliseconds, strictly increasing.
     private func timestamp() -> String {
         var date = self.wallClock()
@@ -510,5 +545,59 @@ public actor ServiceScheduler {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: date)
+    }
+}
+
+extension ServiceScheduler: HealthCheckHost {
+    /// Protocols the scheduler runs itself; the `MESOS_*` ones run on the agent.
+    static let schedulerRunProtocols: Set<String> = ["HTTP", "HTTPS", "TCP", "COMMAND"]
+
+    public func healthTargets() async -> [HealthCheckTarget] {
+        var targets: [HealthCheckTarget] = []
+        for instance in self.state.instances.values where instance.state == .running && !instance.killRequested {
+            guard let app = self.state.apps[instance.appId] else { continue }
+            for (index, check) in app.healthChecks.enumerated()
+            where Self.schedulerRunProtocols.contains(check.protocol.uppercased()) {
+                targets.append(
+                    HealthCheckTarget(
+                        appId: app.id, instanceId: instance.id, taskId: instance.taskId, version: instance.version,
+                        host: instance.host ?? "127.0.0.1", ports: instance.ports, index: index, check: check))
+            }
+        }
+        return targets.sorted { ($0.instanceId, $0.index) < ($1.instanceId, $1.index) }
+    }
+
+    public func healthResultsChanged(instanceId: String, results: [HealthCheckResult]) async {
+        await self.exclusive {
+            guard var instance = self.state.instances[instanceId] else { return }
+            let before = self.healthResults[instanceId]?.allSatisfy(\.alive)
+            self.healthResults[instanceId] = results
+            let alive = results.allSatisfy(\.alive)
+            if before != alive {
+                self.events?.publish(
+                    .healthStatusChanged(appId: instance.appId, instanceId: instanceId, version: instance.version, alive: alive))
+            }
+            if instance.healthy != alive {
+                instance.healthy = alive
+                self.state.restore(instance)
+                try? await self.store.saveInstances([instance])
+                await self.afterChange()
+            }
+        }
+    }
+
+    public func killUnhealthy(instanceId: String, check: AppHealthCheck, reason: String) async {
+        await self.exclusive {
+            guard let instance = self.state.instances[instanceId], !instance.killRequested,
+                instance.state != .unreachable
+            else { return }
+            self.logger.notice(
+                "Killing an unhealthy instance",
+                metadata: ["task.id": "\(instance.taskId)", "reason": "\(reason)"])
+            self.events?.publish(.failedHealthCheck(appId: instance.appId, taskId: instance.taskId, healthCheck: check))
+            self.events?.publish(.unhealthyInstanceKill(instance, reason: reason))
+            // Not marked killRequested: the instance is replaced once its task ends.
+            await self.sendKill(instance)
+        }
     }
 }
