@@ -5,6 +5,8 @@ import Synchronization
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// An asynchronous ZooKeeper client over the C library (libzookeeper-mt).
@@ -34,6 +36,7 @@ public final class ZooKeeperClient: Sendable {
     let handle: Mutex<HandleState>
     let monitor: SessionMonitor
     let watches: WatchRegistry
+    let calls: CallRegistry
     let logger: Logger
     /// Nodes get the world-read, creator-all ACL when the client authenticated, the open ACL otherwise.
     let usesDigestACL: Bool
@@ -51,6 +54,7 @@ public final class ZooKeeperClient: Sendable {
         self.handle = Mutex(.open(HandlePointer(raw: handle)))
         self.monitor = monitor
         self.watches = WatchRegistry()
+        self.calls = CallRegistry()
         self.connectionString = connectionString
         self.usesDigestACL = usesDigestACL
         self.logger = logger
@@ -63,7 +67,13 @@ public final class ZooKeeperClient: Sendable {
             return handle
         }
         if let handle {
-            Self.closeHandle(handle, monitor: self.monitor, watches: self.watches) {}
+            Self.closeHandle(
+                handle,
+                monitor: self.monitor,
+                watches: self.watches,
+                calls: self.calls,
+                drain: .seconds(2)
+            ) {}
         }
     }
 
@@ -236,10 +246,16 @@ public final class ZooKeeperClient: Sendable {
 
     // MARK: Closing
 
-    /// Ends the session: the server deletes this client's ephemeral nodes at once, calls still in flight fail with
-    /// `.closed`, and waiting watches throw `.closed`. Returns when the C client has shut down; later calls return
-    /// once the first one has finished.
+    /// Ends the session: the server deletes this client's ephemeral nodes at once and waiting watches throw
+    /// `.closed`. New calls fail with `.closed` at once; calls already sent get up to two seconds to be answered
+    /// before they fail with `.closed` too. Returns when the C client has shut down; later calls return once the
+    /// first one has finished.
     public func close() async {
+        await self.close(drainingFor: .seconds(2))
+    }
+
+    /// ``close()`` with a chosen grace period for calls in flight (tests use zero).
+    func close(drainingFor drain: Duration) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             enum Action {
                 case close(HandlePointer)
@@ -262,7 +278,13 @@ public final class ZooKeeperClient: Sendable {
             switch action {
             case .close(let handle):
                 self.logger.debug("Closing ZooKeeper session")
-                Self.closeHandle(handle, monitor: self.monitor, watches: self.watches) {
+                Self.closeHandle(
+                    handle,
+                    monitor: self.monitor,
+                    watches: self.watches,
+                    calls: self.calls,
+                    drain: drain
+                ) {
                     let waiters = self.handle.withLock { state -> [CheckedContinuation<Void, Never>] in
                         guard case .closing(let waiters) = state else { return [] }
                         state = .closed
@@ -287,13 +309,26 @@ public final class ZooKeeperClient: Sendable {
         _ handle: HandlePointer,
         monitor: SessionMonitor,
         watches: WatchRegistry,
+        calls: CallRegistry,
+        drain: Duration,
         then finished: @escaping @Sendable () -> Void
     ) {
+        let connected = monitor.current == .connected
         monitor.beginClosing()
         DetachedThread.run {
-            // Blocks while it tells the server and joins the C client's threads; outstanding completions run with
-            // ZCLOSING. Afterwards no callback can run, so the watches and the monitor can let go.
+            // No new calls start now. While connected, give the calls in flight a moment to get their answers:
+            // the C client drops (and leaks) the ones still queued when it closes.
+            if connected {
+                var waited: Int64 = 0
+                while calls.count > 0 && waited < drain.milliseconds {
+                    usleep(5000)
+                    waited += 5
+                }
+            }
+            // Blocks while it tells the server and joins the C client's threads. Afterwards no callback can run:
+            // the calls it dropped fail with `.closed`, and the watches and the monitor can let go.
             _ = zookeeper_close(handle.raw)
+            calls.abandonAll()
             watches.closeAll()
             monitor.update(.closed)
             finished()
@@ -311,30 +346,32 @@ public final class ZooKeeperClient: Sendable {
         _ start: (OpaquePointer, UnsafeRawPointer) -> Int32
     ) async throws -> Value {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Value, any Error>) in
-            let completion = Completion(
+            let completion = self.calls.make(
                 operation: operation,
-                path: path ?? "",
+                path: path,
                 watch: watch,
                 continuation: continuation
             )
             let data = Unmanaged.passRetained(completion)
-            let rc: Int32? = self.handle.withLock { state in
-                guard case .open(let handle) = state else { return nil }
-                return start(handle.raw, UnsafeRawPointer(data.toOpaque()))
+            let rc: Int32 = self.handle.withLock { state in
+                guard case .open(let handle) = state else {
+                    self.calls.remove(completion.id)
+                    return ZCLOSING.rawValue
+                }
+                let rc = start(handle.raw, UnsafeRawPointer(data.toOpaque()))
+                // Unlisted under the handle lock, so a concurrent close never sweeps a call the C client refused.
+                if rc != ZOK.rawValue { self.calls.remove(completion.id) }
+                return rc
             }
-            guard let rc else {
-                data.release()
-                let error = ZooKeeperError.closed(operation: operation, path: path)
-                watch?.discard(error)
-                continuation.resume(throwing: error)
-                return
-            }
-            if rc != ZOK.rawValue {
+            guard rc == ZOK.rawValue else {
                 // The C client did not take the call, so it will never call the completion.
                 data.release()
-                let error = ZooKeeperError(returnCode: rc, operation: operation, path: path)
-                watch?.discard(error)
-                continuation.resume(throwing: error)
+                completion.abandon(
+                    rc == ZCLOSING.rawValue
+                        ? .closed(operation: operation, path: path)
+                        : ZooKeeperError(returnCode: rc, operation: operation, path: path)
+                )
+                return
             }
         }
     }

@@ -30,7 +30,40 @@ struct ZooKeeperClientResourceTests {
         try await zk.deleteRecursively(root)
         await zk.close()
         #expect(zk.watches.count == 0)
+        #expect(zk.calls.count == 0)
         await expectZooKeeperError(.closed) { _ = try await pending.watch.event() }
+    }
+
+    /// libzookeeper-mt 3.8 drops the completions of calls still queued when the handle closes; the client must end
+    /// them itself. With a grace period most are answered; without one most are dropped by the C client.
+    @Test(arguments: [Duration.zero, .seconds(2)])
+    func closingEndsEveryCallInFlight(grace: Duration) async throws {
+        for _ in 0..<5 {
+            // Given: many calls on their way
+            let zk = try await TestZooKeeper.connect()
+            let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+                for index in 0..<200 {
+                    group.addTask {
+                        do {
+                            _ = try await zk.exists(index.isMultiple(of: 2) ? "/" : "/zookeeper")
+                            return "ok"
+                        } catch let error as ZooKeeperError {
+                            return "\(error.code)"
+                        }
+                    }
+                }
+                // When
+                try await Task.sleep(for: .milliseconds(1))
+                await zk.close(drainingFor: grace)
+                // Then: each one ends, answered or closed
+                var outcomes: [String] = []
+                for try await outcome in group { outcomes.append(outcome) }
+                return outcomes
+            }
+            #expect(outcomes.count == 200)
+            #expect(Set(outcomes).isSubset(of: ["ok", "closed", "connectionLoss"]), "\(Set(outcomes))")
+            #expect(zk.calls.count == 0)
+        }
     }
 
     @Test func connectingAndClosingLeaksNoThreadsOrDescriptors() async throws {
