@@ -73,10 +73,28 @@ let package = Package(
             name: "RegattaCLI",
             dependencies: [
                 "RegattaCore", "RegattaMaster", "RegattaAgent", "RegattaScheduler", "RegattaStore", "RegattaZooKeeper",
+                "RegattaSimulator", "RegattaBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "RegattaSimulator",
+            dependencies: [
+                "RegattaCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "RegattaBench",
+            dependencies: [
+                "RegattaCore", "RegattaMaster", "RegattaScheduler", "RegattaStore", "RegattaSimulator", "RegattaAgent",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(name: "regatta", dependencies: ["RegattaCLI"]),
@@ -101,6 +119,10 @@ let package = Package(
             dependencies: ["RegattaStore", "RegattaTestKit", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "RegattaZooKeeperTests", dependencies: ["RegattaZooKeeper"]),
+        .testTarget(
+            name: "RegattaSimulatorTests",
+            dependencies: ["RegattaSimulator", "RegattaMaster", "RegattaTestKit", "RegattaBench"]
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

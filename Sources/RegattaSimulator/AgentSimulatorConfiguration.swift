@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+import RegattaCore
+
+extension AgentSimulator {
+    /// Settings of a simulator: how many agents, what they offer, how their tasks behave and how they retry.
+    ///
+    /// Keys:
+    /// - `master` (required): the master as `host:port` (`http://host:port` is accepted too).
+    /// - `agents` (default `1`): number of simulated agents.
+    /// - `hostnamePrefix` (default `sim-agent-`): agent `i` registers as `<prefix><i>` (from 0).
+    /// - `resources` (default `cpus:4;mem:8192;disk:10240;ports:[31000-32000]`): what every agent offers.
+    /// - `racks`, `zones` (defaults `10`, `3`): agent `i` has attributes `rack:rack-<i % racks>` and
+    ///   `zone:zone-<i % zones>`; `0` leaves the attribute out.
+    /// - `attributes` (default none): extra attributes of every agent.
+    /// - `taskBehaviour` (default: run until killed): see ``TaskBehaviour``.
+    /// - `seed` (default `1`): seeds each agent's random choices (`seed + i`).
+    /// - `subscribeRate` (default `2000` per second): how fast agents are started, so thousands of agents do
+    ///   not all connect in the same millisecond; `nil` starts them all at once.
+    public struct Configuration: Sendable {
+        /// The master as `host:port`.
+        public var master: String
+        /// Number of simulated agents. Defaults to `1`.
+        public var agents: Int = 1
+        /// Hostname prefix; agent `i` is `<prefix><i>`. Defaults to `sim-agent-`.
+        public var hostnamePrefix = "sim-agent-"
+        /// The port every agent reports as its HTTP API's (simulated agents serve none). Defaults to `5051`.
+        public var reportedPort = 5051
+        /// What every agent offers. Defaults to `cpus:4;mem:8192;disk:10240;ports:[31000-32000]`.
+        public var resources: Resources = AgentSimulator.defaultResources
+        /// Number of distinct `rack` attribute values (`rack-<i % racks>`); `0` leaves it out. Defaults to `10`.
+        public var racks = 10
+        /// Number of distinct `zone` attribute values (`zone-<i % zones>`); `0` leaves it out. Defaults to `3`.
+        public var zones = 3
+        /// Further attributes of every agent.
+        public var attributes: [Attribute] = []
+        /// What launched tasks do. Defaults to running until killed.
+        public var taskBehaviour = TaskBehaviour()
+        /// Seeds the random choices of agent `i` with `seed + i`. Defaults to `1`.
+        public var seed: UInt64 = 1
+        /// Agents started per second; `nil` starts all at once. Defaults to `2000`.
+        public var subscribeRate: Double? = 2000
+        /// Retry policy of status updates. Defaults to `0.5` s doubling to `10` s, as the real agent.
+        public var statusUpdateBackoff = BackoffPolicy(initial: .milliseconds(500), maximum: .seconds(10))
+        /// Retry policy of SUBSCRIBE. Defaults to `1` s doubling to `10` s with 25 % jitter, as the real agent.
+        public var subscribeBackoff = BackoffPolicy(initial: .seconds(1), maximum: .seconds(10), jitter: 0.25)
+        /// Ping interval assumed until `REGISTERED` says otherwise. Defaults to `15` seconds.
+        public var defaultPingInterval: Duration = .seconds(15)
+        /// Ping intervals without any message after which an agent drops its stream. Defaults to `3`.
+        public var missedPingsBeforeReconnect = 3
+        /// How long a call may take until its response head arrives. Defaults to `10` seconds.
+        public var requestTimeout: Duration = .seconds(10)
+        /// Connections kept to the master besides the agents' streams, for UPDATE and PONG calls.
+        /// Defaults to `256`.
+        public var extraConnections = 256
+        /// The agent version reported on SUBSCRIBE. Defaults to `0.1.0`.
+        public var version = "0.1.0"
+
+        /// Creates a configuration with defaults for everything but the master.
+        public init(master: String) {
+            self.master = master
+        }
+
+        /// The connection pool's per-host limit: one streaming SUBSCRIBE per agent plus ``extraConnections``.
+        public var connectionLimit: Int { self.agents + self.extraConnections }
+    }
+
+    /// `cpus:4;mem:8192;disk:10240;ports:[31000-32000]`.
+    public static let defaultResources: Resources = {
+        // A literal that always parses.
+        // swiftlint:disable:next force_try
+        try! Resources.parse("cpus:4;mem:8192;disk:10240;ports:[31000-32000]")
+    }()
+}
