@@ -257,6 +257,31 @@ struct ZooKeeperClientTests {
         await expectZooKeeperError(.sessionExpired) { _ = try await TestZooKeeper.connect(resuming: forged) }
     }
 
+    @Test func nodesAreWorldReadableAndCreatorWritableWithCredentials() async throws {
+        try await TestZooKeeper.withRoot { anonymous, root in
+            // Given
+            let owner = try await TestZooKeeper.connect(credentials: .init(username: "mesos", password: "s3cret"))
+            let path = try await owner.create("\(root)/protected", data: "master".bytes)
+            // Then: anyone reads, only the creator writes
+            #expect(try await anonymous.getData(path).data == "master".bytes)
+            await expectZooKeeperError(.noAuth) { try await anonymous.setData(path, data: []) }
+            try await owner.setData(path, data: "changed".bytes)
+            // The same credentials on another session are the same identity.
+            let sameUser = try await TestZooKeeper.connect(credentials: .init(username: "mesos", password: "s3cret"))
+            try await sameUser.setData(path, data: "again".bytes)
+            let otherUser = try await TestZooKeeper.connect(credentials: .init(username: "mesos", password: "wrong"))
+            await expectZooKeeperError(.noAuth) { try await otherUser.setData(path, data: []) }
+            try await owner.delete(path)
+            await owner.close()
+            await sameUser.close()
+            await otherUser.close()
+        }
+    }
+}
+
+/// What needs no ZooKeeper server.
+@Suite(.timeLimit(.minutes(1)))
+struct ZooKeeperClientOfflineTests {
     @Test func connectTimesOutWhenNoServerAnswers() async throws {
         // Given: a port nobody listens on
         let port = try freePort()
@@ -280,27 +305,6 @@ struct ZooKeeperClientTests {
     @Test func malformedConnectionStringIsRejected() async throws {
         await expectZooKeeperError(.badArguments) {
             _ = try await ZooKeeperClient.connect(connectionString: "", logger: TestZooKeeper.logger)
-        }
-    }
-
-    @Test func nodesAreWorldReadableAndCreatorWritableWithCredentials() async throws {
-        try await TestZooKeeper.withRoot { anonymous, root in
-            // Given
-            let owner = try await TestZooKeeper.connect(credentials: .init(username: "mesos", password: "s3cret"))
-            let path = try await owner.create("\(root)/protected", data: "master".bytes)
-            // Then: anyone reads, only the creator writes
-            #expect(try await anonymous.getData(path).data == "master".bytes)
-            await expectZooKeeperError(.noAuth) { try await anonymous.setData(path, data: []) }
-            try await owner.setData(path, data: "changed".bytes)
-            // The same credentials on another session are the same identity.
-            let sameUser = try await TestZooKeeper.connect(credentials: .init(username: "mesos", password: "s3cret"))
-            try await sameUser.setData(path, data: "again".bytes)
-            let otherUser = try await TestZooKeeper.connect(credentials: .init(username: "mesos", password: "wrong"))
-            await expectZooKeeperError(.noAuth) { try await otherUser.setData(path, data: []) }
-            try await owner.delete(path)
-            await owner.close()
-            await sameUser.close()
-            await otherUser.close()
         }
     }
 }
