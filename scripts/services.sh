@@ -40,7 +40,9 @@ usage() {
 install_packages() {
     local missing=() package
     for package in "${PACKAGES[@]}"; do
-        dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+        # A removed package can linger in dpkg as "deinstall ... config-files": only "install ok installed" counts.
+        # (Captured, not piped into grep -q: with pipefail an early grep exit fails the pipeline.)
+        [[ "$(dpkg -s "$package" 2>/dev/null)" == *"Status: install ok installed"* ]] || missing+=("$package")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
