@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: Apache-2.0
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+
+/// Runs Marathon's scheduler-side health checks for real: `HTTP`, `HTTPS`, `TCP` and `COMMAND`.
+///
+/// - `HTTP`/`HTTPS`: `GET <path>` on the check's port; 200–399 within `timeoutSeconds` is healthy, a 1xx answer is
+///   ``HealthCheckOutcome/ignored`` with `ignoreHttp1xx` (unhealthy otherwise), anything else unhealthy. HTTPS does
+///   not verify the certificate (as Marathon). Redirects are not followed: a 3xx is already a pass.
+/// - `TCP`: healthy when a connection is established within the timeout.
+/// - `COMMAND`: `/bin/sh -c <command.value>` as a child process of the scheduler (see ``HealthCheckCommand``);
+///   exit status 0 is healthy. Marathon runs these on the agent; running them in the scheduler is only right when
+///   the agent is on the same machine, which is what `regatta dev` does today.
+///
+/// Checks go to `127.0.0.1` when the agent is this machine (see `Configuration.assumeLocalAgents`). A run that is
+/// cancelled (the service is stopping) or cannot resolve its agent because the resolver is down is
+/// ``HealthCheckOutcome/skipped``, never a failure.
+///
+/// - Important: Owns an `HTTPClient`: call ``shutdown()`` when done, or use
+///   ``withNetworkHealthChecker(configuration:logger:_:)``.
+public final class NetworkHealthChecker: HealthChecker {
+    /// Settings of the checker.
+    public struct Configuration: Sendable {
+        /// Whether an agent hostname that does not resolve is taken to be this machine (checked on `127.0.0.1`).
+        /// Right for single-machine clusters whose agents have made-up names (`agent-0`); set it to `false` when
+        /// agents run on other machines, so that a misnamed agent fails its checks instead of probing this one.
+        /// Defaults to `true`.
+        public var assumeLocalAgents = true
+        /// Whether COMMAND checks run (as child processes of the scheduler). When `false` they fail with a message
+        /// saying so. Defaults to `true`.
+        public var runsCommandChecks = true
+        /// How long the address chosen for an agent hostname is reused before resolving it again. Defaults to `60`
+        /// seconds.
+        public var addressCacheTTL: Duration = .seconds(60)
+        /// How long an idle HTTP connection to a task is kept for the next check. Defaults to `60` seconds.
+        public var idleConnectionTimeout: Duration = .seconds(60)
+
+        /// Creates the default configuration.
+        public init() {}
+    }
+
+    /// The checker's settings.
+    public let configuration: Configuration
+    private let httpClient: HTTPClient
+    private let resolver: HealthCheckAddressResolver
+    private let logger: Logger
+
+    /// Creates a checker with its own HTTP client on the shared event loop group.
+    public init(configuration: Configuration = Configuration(), logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        let httpConfiguration = HTTPClient.Configuration(
+            certificateVerification: .none, redirectConfiguration: .disallow,
+            maximumAllowedIdleTimeInConnectionPool: Self.timeAmount(configuration.idleConnectionTimeout))
+        self.httpClient = HTTPClient(
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration,
+            backgroundActivityLogger: logger)
+        self.resolver = HealthCheckAddressResolver(
+            assumeLocalAgents: configuration.assumeLocalAgents, cacheTTL: configuration.addressCacheTTL)
+    }
+
+    /// Runs `body` with a new checker and shuts the checker down when `body` returns or throws.
+    public static func withNetworkHealthChecker<Result: Sendable>(
+        configuration: Configuration = Configuration(), logger: Logger,
+        _ body: (NetworkHealthChecker) async throws -> Result
+    ) async throws -> Result {
+        let checker = NetworkHealthChecker(configuration: configuration, logger: logger)
+        let result: Result
+        do {
+            result = try await body(checker)
+        } catch {
+            try? await checker.shutdown()
+            throw error
+        }
+        try await checker.shutdown()
+        return result
+    }
+
+    /// Closes the HTTP client's connections. The checker must not be used afterwards.
+    public func shutdown() async throws {
+        try await self.httpClient.shutdown()
+    }
+
+    public func run(_ target: HealthCheckTarget) async -> HealthCheckOutcome {
+        let check = target.check
+        let timeout = Duration.seconds(max(check.timeoutSeconds, 0))
+        let kind = check.protocol.uppercased()
+        let outcome: HealthCheckOutcome
+        switch kind {
+        case "HTTP", "HTTPS", "TCP":
+            guard let port = target.port, (1...65535).contains(port) else {
+                return .unhealthy(Self.missingPort(target))
+            }
+            let address: String
+            switch await self.resolver.resolve(target.host) {
+            case .address(let resolved): address = resolved
+            case .unresolvable(let reason): return .unhealthy(reason)
+            case .unavailable: return .skipped
+            }
+            if kind == "TCP" {
+                outcome = await self.tcp(address: address, port: port, timeout: timeout)
+            } else {
+                outcome = await self.http(
+                    secure: kind == "HTTPS", address: address, port: port, path: check.path ?? "/",
+                    ignoreHttp1xx: check.ignoreHttp1xx, timeout: timeout)
+            }
+        case "COMMAND":
+            guard let value = check.command?.value, !value.isEmpty else {
+                return .unhealthy("the COMMAND health check has no command.value")
+            }
+            guard self.configuration.runsCommandChecks else {
+                return .unhealthy("COMMAND health checks are disabled on this scheduler")
+            }
+            outcome = await HealthCheckCommand.run(value, environment: Self.environment(of: target), timeout: timeout)
+        default:
+            self.logger.debug(
+                "Health check protocol not run by the scheduler",
+                metadata: ["task.id": "\(target.taskId.value)", "health.protocol": "\(check.protocol)"])
+            return .skipped
+        }
+        return Task.isCancelled ? .skipped : outcome
+    }
+
+    // MARK: - HTTP
+
+    private func http(
+        secure: Bool, address: String, port: Int, path: String, ignoreHttp1xx: Bool, timeout: Duration
+    ) async -> HealthCheckOutcome {
+        let path = path.hasPrefix("/") ? path : "/" + path
+        let host = address.contains(":") ? "[\(address)]" : address
+        var request = HTTPClientRequest(url: "\(secure ? "https" : "http")://\(host):\(port)\(path)")
+        request.method = .GET
+        request.headers.add(name: "User-Agent", value: "Regatta-HealthCheck")
+        let client = self.httpClient
+        let prepared = request
+        let name = "\(secure ? "HTTPS" : "HTTP") GET \(path) on port \(port)"
+        return await Self.withTimeout(timeout, name: name) {
+            do {
+                let response = try await client.execute(prepared, timeout: Self.timeAmount(timeout))
+                // Read (a bounded part of) the body so the connection can be reused; its content does not matter.
+                var read = 0
+                for try await chunk in response.body {
+                    read += chunk.readableBytes
+                    if read > 65_536 { break }
+                }
+                let code = Int(response.status.code)
+                switch code {
+                case 200..<400: return .healthy
+                case 100..<200 where ignoreHttp1xx: return .ignored
+                default: return .unhealthy("\(name) answered \(code) \(response.status.reasonPhrase)")
+                }
+            } catch let error as HTTPClientError where error == .deadlineExceeded {
+                return .unhealthy("\(name) timed out after \(Self.describe(timeout))")
+            } catch {
+                return Task.isCancelled ? .skipped : .unhealthy("\(name) failed: \(Self.describe(error))")
+            }
+        }
+    }
+
+    // MARK: - TCP
+
+    private func tcp(address: String, port: Int, timeout: Duration) async -> HealthCheckOutcome {
+        let group = self.httpClient.eventLoopGroup
+        let name = "TCP connect to \(address):\(port)"
+        return await Self.withTimeout(timeout, name: name) {
+            do {
+                let channel = try await ClientBootstrap(group: group)
+                    .connectTimeout(Self.timeAmount(timeout))
+                    .connect(host: address, port: port)
+                    .get()
+                try? await channel.close()
+                return .healthy
+            } catch ChannelError.connectTimeout {
+                return .unhealthy("\(name) timed out after \(Self.describe(timeout))")
+            } catch {
+                return .unhealthy("\(name) failed: \(Self.describe(error))")
+            }
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// Runs `body`, and returns unhealthy "timed out" when it takes longer than `timeout` (cancelling it), or
+    /// skipped when the caller is cancelled.
+    private static func withTimeout(
+        _ timeout: Duration, name: String, _ body: @escaping @Sendable () async -> HealthCheckOutcome
+    ) async -> HealthCheckOutcome {
+        enum Race: Sendable {
+            case finished(HealthCheckOutcome)
+            case timedOut
+            case cancelled
+        }
+        return await withTaskGroup(of: Race.self) { group in
+            group.addTask { .finished(await body()) }
+            group.addTask {
+                do {
+                    // A little slack so that the operation's own timeout (with a clearer message) fires first.
+                    try await Task.sleep(for: timeout + .milliseconds(100))
+                    return .timedOut
+                } catch {
+                    return .cancelled
+                }
+            }
+            let first = await group.next() ?? .cancelled
+            group.cancelAll()
+            switch first {
+            case .finished(let outcome): return outcome
+            case .timedOut: return .unhealthy("\(name) timed out after \(Self.describe(timeout))")
+            case .cancelled: return .skipped
+            }
+        }
+    }
+
+    private static func missingPort(_ target: HealthCheckTarget) -> String {
+        if let port = target.check.port { return "the health check's port \(port) is not a valid port" }
+        let index = target.check.portIndex ?? 0
+        return "the health check's portIndex \(index) does not name one of the instance's \(target.ports.count) ports"
+    }
+
+    /// The environment of a COMMAND check: the instance's host and ports, Marathon's app and task variables, and
+    /// the scheduler's `PATH` (nothing else of the scheduler's environment, which may hold credentials).
+    static func environment(of target: HealthCheckTarget) -> [String: String] {
+        var environment: [String: String] = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "HOST": target.host,
+            "MARATHON_APP_ID": target.appId,
+            "MARATHON_APP_VERSION": target.version,
+            "MESOS_TASK_ID": target.taskId.value,
+            "PORTS": target.ports.map(String.init).joined(separator: ","),
+        ]
+        for (index, port) in target.ports.enumerated() { environment["PORT\(index)"] = String(port) }
+        if let first = target.ports.first { environment["PORT"] = String(first) }
+        return environment
+    }
+
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        let (seconds, attoseconds) = duration.components
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    /// `2s`, `0.5s`.
+    static func describe(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let milliseconds = attoseconds / 1_000_000_000_000_000
+        if milliseconds == 0 { return "\(seconds)s" }
+        var fraction = String(format: "%03lld", milliseconds)
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        return "\(seconds).\(fraction)s"
+    }
+
+    /// A short cause for a failed connection or request: `connection refused`, `connection reset by peer`, ….
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as NIOConnectionError:
+            if let first = error.connectionErrors.first { return Self.describe(first.error) }
+            if let dnsError = error.dnsAAAAError ?? error.dnsAError { return "cannot resolve: \(dnsError)" }
+            return "cannot connect"
+        case let error as IOError:
+            return String(cString: strerror(error.errnoCode)).lowercased()
+        case ChannelError.connectTimeout:
+            return "connection timed out"
+        case let error as HTTPClientError:
+            switch error {
+            case .connectTimeout: return "connection timed out"
+            case .remoteConnectionClosed: return "the connection was closed before a response"
+            case .readTimeout: return "no response"
+            default: return "\(error)"
+            }
+        default:
+            return "\(error)"
+        }
+    }
+}
