@@ -4,44 +4,72 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import RegattaCore
+import ServiceLifecycle
 
 /// Marathon's REST API v2 over the ``ServiceScheduler``.
 public struct MarathonRoutes: Sendable {
+    /// Settings of the API.
+    public struct Configuration: Sendable {
+        /// The master the scheduler uses, reported as `marathon_config.master` by `/v2/info`. Defaults to empty.
+        public var master = ""
+        /// Time between keep-alive comments on `/v2/events`, so dead clients are noticed. Defaults to `15` seconds.
+        public var eventStreamHeartbeat: Duration = .seconds(15)
+        public init() {}
+    }
+
     public let scheduler: ServiceScheduler
     /// `host:port` this scheduler serves on, reported as the leader.
     public let advertisedAddress: String
+    /// The bus behind `/v2/events` (the one the scheduler publishes to); `nil` answers `/v2/events` with 503.
+    public let events: EventBus?
+    public let configuration: Configuration
+    private let wallClock: @Sendable () -> Date
 
-    public init(scheduler: ServiceScheduler, advertisedAddress: String) {
+    /// Creates the routes.
+    /// - Parameters:
+    ///   - scheduler: the scheduler the API drives.
+    ///   - advertisedAddress: `host:port` reported as the leader (`/v2/leader`, `X-Marathon-Leader`).
+    ///   - events: the event bus the scheduler publishes to; serves `/v2/events` and receives `api_post_event`.
+    ///   - configuration: master address and event stream keep-alive.
+    ///   - wallClock: the time task life times are measured to (`taskStats`).
+    public init(
+        scheduler: ServiceScheduler, advertisedAddress: String, events: EventBus? = nil,
+        configuration: Configuration = Configuration(), wallClock: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.scheduler = scheduler
         self.advertisedAddress = advertisedAddress
+        self.events = events
+        self.configuration = configuration
+        self.wallClock = wallClock
     }
 
     static let maximumBodySize = 8 << 20
 
-    /// Adds the `/v2` routes, `/ping` and `/metrics` to `router`.
+    /// Adds the `/v2` routes, `/ping` and `/metrics` to `router`; every response carries `X-Marathon-Leader`.
+    ///
+    /// Use a router built with ``MarathonRequestContext`` for client addresses in events.
     public func register<Context: RequestContext>(on router: Router<Context>) {
         let scheduler = self.scheduler
         let address = self.advertisedAddress
+        let events = self.events
+        let configuration = self.configuration
+        let wallClock = self.wallClock
+        let router = router.group().add(middleware: MarathonLeaderMiddleware<Context>(leaderURL: "http://\(address)"))
         router.get("/ping") { _, _ in
             Response(
-                status: .ok, headers: [.contentType: "text/plain"], body: ResponseBody(byteBuffer: ByteBuffer(string: "pong")))
+                status: .ok, headers: [.contentType: "text/plain"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: "pong")))
         }
         router.get("/v2/leader") { _, _ in Self.json(["leader": address]) }
         router.get("/v2/info") { _, _ in
             let frameworkID = await scheduler.frameworkID
-            return Self.json([
-                "name": "regatta", "version": "1.10.0", "regattaVersion": "0.1.0", "elected": true, "leader": address,
-                "frameworkId": frameworkID?.value as Any,
-                "marathon_config": ["master": "", "framework_name": scheduler.configuration.frameworkName,
-                                    "failover_timeout": scheduler.configuration.failoverTimeout,
-                                    "hostname": scheduler.configuration.hostname] as MarathonJSON.Object,
-                "zookeeper_config": [:] as MarathonJSON.Object,
-                "http_config": ["http_port": Int(address.split(separator: ":").last ?? "8080") ?? 8080] as MarathonJSON.Object,
-            ])
+            return Self.json(Self.info(scheduler: scheduler, frameworkID: frameworkID, address: address, master: configuration.master))
         }
         router.get("/v2/apps") { request, _ in
             let state = await scheduler.state
-            let embed = Self.queryValues(request, "embed")
+            let health = await scheduler.healthResults
+            // Marathon always embeds counts and deployments in the list.
+            let embed = MarathonJSON.AppEmbed.parse(Self.queryValues(request, "embed")).union([.counts, .deployments])
             var apps = state.apps.values.sorted { $0.id < $1.id }
             if let cmd = request.uri.queryParameters.get("cmd") {
                 apps = apps.filter { ($0.cmd ?? "").contains(cmd) }
@@ -52,49 +80,56 @@ public struct MarathonRoutes: Sendable {
             if let selector = request.uri.queryParameters.get("label") {
                 apps = apps.filter { LabelSelector.matches(selector, labels: $0.labels) }
             }
+            let now = wallClock()
             return Self.json([
                 "apps": apps.map {
-                    MarathonJSON.appInfo(
-                        $0, state: state, embedTasks: embed.contains("apps.tasks"),
-                        embedLastTaskFailure: embed.contains("apps.lastTaskFailure"))
+                    MarathonJSON.appInfo($0, state: state, embed: embed, healthResults: health, now: now)
                 }
             ])
         }
-        router.post("/v2/apps") { request, _ in
+        router.post("/v2/apps") { request, context in
             await Self.handle {
                 var app = try await Self.decodeApp(request)
                 app.id = Self.normalize(app.id)
                 try Self.validate(app)
                 let (stored, deployment) = try await scheduler.createApp(app)
-                var body = MarathonJSON.appInfo(stored, state: await scheduler.state, embedTasks: false)
+                events?.publish(.apiPost(stored, uri: request.uri.path, clientIP: Self.clientIP(request, context)))
+                var body = MarathonJSON.appInfo(stored, state: await scheduler.state, embed: [.counts])
                 body["deployments"] = [["id": deployment.id]]
                 return Self.json(
                     body, status: .created,
                     headers: [.location: "/v2/apps\(stored.id)", .marathonDeploymentID: deployment.id])
             }
         }
-        router.put("/v2/apps") { request, _ in
-            await Self.handle {
-                let force = Self.flag(request, "force")
-                let data = try await Self.body(request)
-                guard let array = try? JSONSerialization.jsonObject(with: data) as? [MarathonJSON.Object] else {
-                    throw SchedulerError(.invalidJSON, "Invalid JSON", details: [.init(path: "/", errors: ["error.expected.jsarray"])])
+        for method in [HTTPRequest.Method.put, .patch] {
+            // PUT and PATCH of a list: create or partially update each app (Marathon's bulk form).
+            router.on("/v2/apps", method: method) { request, context in
+                await Self.handle {
+                    let data = try await Self.body(request)
+                    guard let array = try? JSONSerialization.jsonObject(with: data) as? [MarathonJSON.Object] else {
+                        throw SchedulerError(
+                            .invalidJSON, "Invalid JSON", details: [.init(path: "/", errors: ["error.expected.jsarray"])])
+                    }
+                    var changes: [(id: String, object: MarathonJSON.Object)] = []
+                    for (index, var object) in array.enumerated() {
+                        var app = try Self.decode(object, prefix: "/\(index)")
+                        app.id = Self.normalize(app.id)
+                        object["id"] = app.id
+                        try Self.validate(app, prefix: "/\(index)")
+                        changes.append((app.id, object))
+                    }
+                    var lastDeployment: Deployment?
+                    for change in changes {
+                        let merged = try await Self.merge(change.id, scheduler: scheduler, with: change.object)
+                        try Self.validate(merged)
+                        let (stored, deployment, _) = try await scheduler.putApp(merged, force: Self.flag(request, "force"))
+                        events?.publish(.apiPost(stored, uri: request.uri.path, clientIP: Self.clientIP(request, context)))
+                        lastDeployment = deployment
+                    }
+                    return Self.json(
+                        ["deploymentId": lastDeployment?.id ?? "", "version": lastDeployment?.version ?? ""],
+                        headers: lastDeployment.map { [.marathonDeploymentID: $0.id] } ?? [:])
                 }
-                var lastDeployment: Deployment?
-                var apps: [AppDefinition] = []
-                for (index, object) in array.enumerated() {
-                    var app = try Self.decode(object, prefix: "/\(index)")
-                    app.id = Self.normalize(app.id)
-                    try Self.validate(app, prefix: "/\(index)")
-                    apps.append(app)
-                }
-                for app in apps {
-                    let merged = try await Self.merge(app.id, scheduler: scheduler, with: array[apps.firstIndex(of: app)!])
-                    lastDeployment = try await scheduler.putApp(merged, force: force).1
-                }
-                return Self.json(
-                    ["deploymentId": lastDeployment?.id ?? "", "version": lastDeployment?.version ?? ""],
-                    headers: lastDeployment.map { [.marathonDeploymentID: $0.id] } ?? [:])
             }
         }
         router.get("/v2/apps/**") { request, _ in
@@ -104,17 +139,20 @@ public struct MarathonRoutes: Sendable {
                 switch path.suffix {
                 case .none:
                     guard let app = state.apps[path.id] else { throw Self.notFound(path.id) }
-                    let embed = Self.queryValues(request, "embed")
+                    // Marathon always embeds counts, tasks, deployments and the last failure of one app.
+                    let embed = MarathonJSON.AppEmbed.parse(Self.queryValues(request, "embed"))
+                        .union([.counts, .tasks, .deployments, .lastTaskFailure])
                     return Self.json([
                         "app": MarathonJSON.appInfo(
-                            app, state: state, embedTasks: true,
-                            embedLastTaskFailure: embed.contains("app.lastTaskFailure") || true)
+                            app, state: state, embed: embed, healthResults: await scheduler.healthResults,
+                            now: wallClock())
                     ])
                 case .tasks:
                     guard let app = state.apps[path.id] else { throw Self.notFound(path.id) }
+                    let health = await scheduler.healthResults
                     return Self.json([
                         "tasks": state.instances(ofApp: app.id).filter { !$0.state.isTerminal }
-                            .map { MarathonJSON.task($0, app: app) }
+                            .map { MarathonJSON.task($0, app: app, healthResults: health[$0.id]) }
                     ])
                 case .versions(let version):
                     guard state.apps[path.id] != nil else { throw Self.notFound(path.id) }
@@ -131,32 +169,48 @@ public struct MarathonRoutes: Sendable {
                 }
             }
         }
-        router.put("/v2/apps/**") { request, _ in
-            await Self.handle {
-                let path = Self.appPath(request)
-                guard case .none = path.suffix else { throw Self.notFound(path.id) }
-                let data = try await Self.body(request)
-                guard var object = try? JSONSerialization.jsonObject(with: data) as? MarathonJSON.Object else {
-                    throw SchedulerError(.invalidJSON, "Invalid JSON", details: [.init(path: "/", errors: ["error.expected.jsobject"])])
+        for method in [HTTPRequest.Method.put, .patch] {
+            router.on("/v2/apps/**", method: method) { request, context in
+                await Self.handle {
+                    let path = Self.appPath(request)
+                    guard case .none = path.suffix else { throw Self.notFound(path.id) }
+                    let data = try await Self.body(request)
+                    guard var object = try? JSONSerialization.jsonObject(with: data) as? MarathonJSON.Object else {
+                        throw SchedulerError(
+                            .invalidJSON, "Invalid JSON", details: [.init(path: "/", errors: ["error.expected.jsobject"])])
+                    }
+                    if let bodyID = object["id"] as? String, Self.normalize(bodyID) != path.id {
+                        throw SchedulerError(
+                            .invalidApp, "Object is not valid",
+                            details: [
+                                .init(
+                                    path: "/id",
+                                    errors: ["the id in the body ('\(bodyID)') differs from the path ('\(path.id)')"])
+                            ])
+                    }
+                    object["id"] = path.id
+                    let app: AppDefinition
+                    if let version = object["version"] as? String {
+                        // Marathon: an update naming a version rolls the app back to that stored version.
+                        guard let stored = try await scheduler.storeForReads.appVersion(id: path.id, version: version)
+                        else {
+                            throw SchedulerError(.appNotFound, "App '\(path.id)' does not exist in version \(version)")
+                        }
+                        app = stored
+                    } else if method == .patch
+                        || request.uri.queryParameters.get("partialUpdate").map({ $0.lowercased() != "false" }) ?? true
+                    {
+                        app = try await Self.merge(path.id, scheduler: scheduler, with: object)
+                    } else {
+                        app = try Self.decode(object, prefix: "")
+                    }
+                    try Self.validate(app)
+                    let (stored, deployment, created) = try await scheduler.putApp(app, force: Self.flag(request, "force"))
+                    events?.publish(.apiPost(stored, uri: request.uri.path, clientIP: Self.clientIP(request, context)))
+                    return Self.json(
+                        ["deploymentId": deployment.id, "version": deployment.version],
+                        status: created ? .created : .ok, headers: [.marathonDeploymentID: deployment.id])
                 }
-                if let bodyID = object["id"] as? String, Self.normalize(bodyID) != path.id {
-                    throw SchedulerError(
-                        .invalidApp, "Object is not valid",
-                        details: [.init(path: "/id", errors: ["the id in the body ('\(bodyID)') differs from the path ('\(path.id)')"])])
-                }
-                object["id"] = path.id
-                let partial = request.uri.queryParameters.get("partialUpdate").map { $0 != "false" } ?? true
-                let app: AppDefinition
-                if partial {
-                    app = try await Self.merge(path.id, scheduler: scheduler, with: object)
-                } else {
-                    app = try Self.decode(object, prefix: "")
-                }
-                try Self.validate(app)
-                let (_, deployment, created) = try await scheduler.putApp(app, force: Self.flag(request, "force"))
-                return Self.json(
-                    ["deploymentId": deployment.id, "version": deployment.version], status: created ? .created : .ok,
-                    headers: [.marathonDeploymentID: deployment.id])
             }
         }
         router.post("/v2/apps/**") { request, _ in
@@ -173,23 +227,21 @@ public struct MarathonRoutes: Sendable {
             await Self.handle {
                 let path = Self.appPath(request)
                 let scale = Self.flag(request, "scale")
-                let force = request.uri.queryParameters.get("force").map { $0 != "false" } ?? false
                 switch path.suffix {
                 case .none:
                     // Marathon's code defaults `force` to true for DELETE of an app.
-                    let deployment = try await scheduler.deleteApp(
-                        path.id, force: request.uri.queryParameters.get("force").map { $0 != "false" } ?? true)
+                    let deployment = try await scheduler.deleteApp(path.id, force: Self.flag(request, "force", default: true))
                     return Self.json(
                         ["deploymentId": deployment.id, "version": deployment.version],
                         headers: [.marathonDeploymentID: deployment.id])
                 case .tasks:
                     let host = request.uri.queryParameters.get("host").map { String($0) }
                     let (killed, deployment) = try await scheduler.killTasks(
-                        appId: path.id, taskIDs: nil, host: host, scale: scale, force: force)
+                        appId: path.id, taskIDs: nil, host: host, scale: scale, force: Self.flag(request, "force"))
                     return try await Self.killResponse(killed, deployment: deployment, single: false, scheduler: scheduler)
                 case .task(let taskID):
                     let (killed, deployment) = try await scheduler.killTasks(
-                        appId: path.id, taskIDs: [TaskID(taskID)], host: nil, scale: scale, force: force)
+                        appId: path.id, taskIDs: [TaskID(taskID)], host: nil, scale: scale, force: Self.flag(request, "force"))
                     return try await Self.killResponse(killed, deployment: deployment, single: true, scheduler: scheduler)
                 default:
                     throw Self.notFound(path.id)
@@ -198,6 +250,7 @@ public struct MarathonRoutes: Sendable {
         }
         router.get("/v2/tasks") { request, _ in
             let state = await scheduler.state
+            let health = await scheduler.healthResults
             let status = request.uri.queryParameters.get("status")
             let tasks = state.instances.values.sorted { $0.id < $1.id }.filter { instance in
                 switch status {
@@ -206,7 +259,9 @@ public struct MarathonRoutes: Sendable {
                 default: !instance.state.isTerminal
                 }
             }
-            return Self.json(["tasks": tasks.map { MarathonJSON.task($0, app: state.apps[$0.appId]) }])
+            return Self.json([
+                "tasks": tasks.map { MarathonJSON.task($0, app: state.apps[$0.appId], healthResults: health[$0.id]) }
+            ])
         }
         router.post("/v2/tasks/delete") { request, _ in
             await Self.handle {
@@ -214,7 +269,8 @@ public struct MarathonRoutes: Sendable {
                 guard let object = try? JSONSerialization.jsonObject(with: data) as? MarathonJSON.Object,
                     let ids = object["ids"] as? [String]
                 else {
-                    throw SchedulerError(.invalidJSON, "Invalid JSON", details: [.init(path: "/ids", errors: ["error.expected.jsarray"])])
+                    throw SchedulerError(
+                        .invalidJSON, "Invalid JSON", details: [.init(path: "/ids", errors: ["error.expected.jsarray"])])
                 }
                 let killed = try await scheduler.killTasks(
                     ids: ids.map(TaskID.init), scale: Self.flag(request, "scale"), force: Self.flag(request, "force"))
@@ -231,25 +287,23 @@ public struct MarathonRoutes: Sendable {
                 let id = context.parameters.get("id") ?? ""
                 let force = Self.flag(request, "force")
                 let rollback = try await scheduler.cancelDeployment(id, force: force)
-                if force || rollback == nil { return Response(status: .accepted) }
+                guard !force, let rollback else { return Response(status: .accepted) }
                 return Self.json(
-                    ["deploymentId": rollback!.id, "version": rollback!.version],
-                    headers: [.marathonDeploymentID: rollback!.id])
+                    ["deploymentId": rollback.id, "version": rollback.version],
+                    headers: [.marathonDeploymentID: rollback.id])
             }
         }
-        router.get("/v2/queue") { _, _ in
+        router.get("/v2/queue") { request, _ in
             let state = await scheduler.state
             let now = await scheduler.uptimeNow()
+            let embedOffers = Self.queryValues(request, "embed").contains("lastUnusedOffers")
             let entries: [MarathonJSON.Object] = state.apps.values.sorted { $0.id < $1.id }.compactMap { app in
                 let count = state.pendingCount(app)
                 guard count > 0 else { return nil }
-                let delay = state.delays[app.id]
-                let left = delay.map { max(0, ($0.until - now).seconds) } ?? 0
-                return [
-                    "app": MarathonJSON.object(app), "count": count, "role": app.role ?? "*",
-                    "delay": ["timeLeftSeconds": Int(left.rounded(.up)), "overdue": left <= 0] as MarathonJSON.Object,
-                    "since": app.version ?? "",
-                ]
+                return MarathonJSON.queueItem(
+                    app: app, count: count, delayLeft: state.delays[app.id].map { $0.until - now } ?? .zero,
+                    since: app.versionInfo?.lastConfigChangeAt ?? app.version ?? "",
+                    statistics: state.offerStatistics[app.id], embedLastUnusedOffers: embedOffers)
             }
             return Self.json(["queue": entries])
         }
@@ -261,6 +315,38 @@ public struct MarathonRoutes: Sendable {
                 try await scheduler.resetDelay(Self.normalize(path))
                 return Response(status: .noContent)
             }
+        }
+        router.get("/v2/events") { request, context in
+            guard let events else {
+                return Self.json(
+                    MarathonJSON.error("The event bus is not enabled on this scheduler."), status: .serviceUnavailable)
+            }
+            guard EventStream.accepts(request.headers[.accept]) else {
+                return Self.json(
+                    MarathonJSON.error("/v2/events streams server-sent events only: send 'Accept: text/event-stream'."),
+                    status: .methodNotAllowed)
+            }
+            let types = EventStream.eventTypes(Self.queryValues(request, "event_type"))
+            let remote = Self.clientIP(request, context) ?? "unknown"
+            let heartbeat = configuration.eventStreamHeartbeat
+            return Response(
+                status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                body: ResponseBody { writer in
+                    let subscription = events.subscribe(eventTypes: types)
+                    events.publishStreamAttached(remoteAddress: remote)
+                    defer {
+                        subscription.finish()
+                        events.publishStreamDetached(remoteAddress: remote)
+                    }
+                    try await withGracefulShutdownHandler {
+                        try await EventStream.pump(subscription, heartbeat: heartbeat) { frame in
+                            try await writer.write(ByteBuffer(string: frame.encoded))
+                        }
+                    } onGracefulShutdown: {
+                        subscription.finish()
+                    }
+                    try await writer.finish(nil)
+                })
         }
         router.get("/metrics") { _, _ in
             let state = await scheduler.state
@@ -274,11 +360,35 @@ public struct MarathonRoutes: Sendable {
                     "marathon.instances.staged.gauge": ["value": instances.filter { $0.state == .staging }.count],
                     "marathon.deployments.active.gauge": ["value": state.deployments.count],
                     "marathon.instances.launch-overdue.gauge": ["value": 0],
+                    "marathon.http.event-streams.current.gauge": ["value": events?.subscriberCount ?? 0],
                 ] as MarathonJSON.Object,
                 "histograms": [:] as MarathonJSON.Object, "meters": [:] as MarathonJSON.Object,
                 "timers": [:] as MarathonJSON.Object,
             ])
         }
+    }
+
+    /// `GET /v2/info`, with only the fields Marathon sends (clients parse it into strict models).
+    static func info(scheduler: ServiceScheduler, frameworkID: FrameworkID?, address: String, master: String)
+        -> MarathonJSON.Object
+    {
+        let config = scheduler.configuration
+        let port = Int(address.split(separator: ":").last ?? "8080") ?? 8080
+        return [
+            "name": "regatta", "version": "1.10.0", "buildref": "regatta-0.1.0", "elected": true, "leader": address,
+            "frameworkId": frameworkID?.value as Any,
+            "marathon_config": [
+                "master": master, "framework_name": config.frameworkName, "failover_timeout": Int(config.failoverTimeout),
+                "hostname": config.hostname, "checkpoint": true, "ha": false, "mesos_role": config.role,
+                "mesos_user": config.user, "webui_url": config.webuiURL as Any,
+                "local_port_min": config.state.localPortMin, "local_port_max": config.state.localPortMax,
+                "max_instances_per_offer": config.state.maxInstancesPerOffer,
+                "decline_offer_duration": Int(config.declineOfferSeconds * 1000),
+                "reconciliation_interval": Int(config.reconciliationInterval.components.seconds * 1000),
+            ] as MarathonJSON.Object,
+            "zookeeper_config": [:] as MarathonJSON.Object,
+            "http_config": ["http_port": port] as MarathonJSON.Object,
+        ]
     }
 
     // MARK: - Helpers
@@ -307,17 +417,29 @@ public struct MarathonRoutes: Sendable {
         return ("/" + segments.joined(separator: "/"), .none)
     }
 
-    /// Makes an app id absolute and drops a trailing slash.
+    /// Makes an app id absolute and drops empty segments (a trailing or doubled slash).
     static func normalize(_ id: String) -> String {
-        var id = id.trimmingCharacters(in: .whitespaces)
-        if !id.hasPrefix("/") { id = "/" + id }
-        while id.count > 1 && id.hasSuffix("/") { id.removeLast() }
-        return id
+        // Clients that join a base path and an absolute id send `//id`: empty segments are dropped.
+        "/" + id.trimmingCharacters(in: .whitespaces).split(separator: "/").joined(separator: "/")
     }
 
-    static func flag(_ request: Request, _ name: String) -> Bool {
-        guard let value = request.uri.queryParameters.get(name) else { return false }
-        return value.isEmpty || value == "true" || value == "1"
+    /// A boolean query parameter: present and empty, `true` or `1` (any case; Python clients send `True`).
+    static func flag(_ request: Request, _ name: String, default defaultValue: Bool = false) -> Bool {
+        guard let value = request.uri.queryParameters.get(name) else { return defaultValue }
+        switch value.lowercased() {
+        case "", "true", "1": return true
+        case "false", "0": return false
+        default: return defaultValue
+        }
+    }
+
+    /// The client's IP: the connection's peer (with ``MarathonRequestContext``), else `X-Forwarded-For`.
+    static func clientIP<Context: RequestContext>(_ request: Request, _ context: Context) -> String? {
+        if let address = (context as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress {
+            return address
+        }
+        return request.headers[HTTPField.Name("X-Forwarded-For")!]?.split(separator: ",").first
+            .map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
     static func queryValues(_ request: Request, _ name: String) -> Set<String> {
@@ -418,7 +540,8 @@ public struct MarathonRoutes: Sendable {
                 headers: [.marathonDeploymentID: deployment.id])
         }
         let state = await scheduler.state
-        let tasks = killed.map { MarathonJSON.task($0, app: state.apps[$0.appId]) }
+        let health = await scheduler.healthResults
+        let tasks = killed.map { MarathonJSON.task($0, app: state.apps[$0.appId], healthResults: health[$0.id]) }
         if single, let first = tasks.first { return Self.json(["task": first]) }
         return Self.json(["tasks": tasks])
     }
