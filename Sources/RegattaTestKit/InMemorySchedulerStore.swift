@@ -42,6 +42,7 @@ public actor InMemorySchedulerStore: SchedulerStore {
     /// Instance id → (app id, definition).
     private var instances: [String: (appId: String, definition: Data)] = [:]
     private var storedFrameworkID: String?
+    private var storedDeployments: [Deployment] = []
     private var isFailing = false
 
     /// An empty store.
@@ -127,6 +128,16 @@ public actor InMemorySchedulerStore: SchedulerStore {
     public func setFrameworkID(_ id: FrameworkID) async throws {
         try self.checkAvailable()
         self.storedFrameworkID = id.value
+    }
+
+    public func loadDeployments() async throws -> [Deployment] {
+        try self.checkAvailable()
+        return self.storedDeployments
+    }
+
+    public func saveDeployments(_ deployments: [Deployment]) async throws {
+        try self.checkAvailable()
+        self.storedDeployments = deployments.sorted { $0.id < $1.id }
     }
 
     // MARK: Helpers

@@ -216,6 +216,31 @@ struct SchedulerHarness {
         #expect(await restarted.frameworkID == "fw")
     }
 
+    @Test func aDeploymentInProgressResumesAfterARestart() async throws {
+        // Given a deployment that placed 1 of 3 instances
+        let h = try await SchedulerHarness()
+        let (_, deployment) = try await h.scheduler.createApp(Fixture.app(instances: 3, cpus: 1, ports: 0))
+        await h.offerAndRun([Fixture.offer("o1", cpus: 1)])
+        #expect(try await h.store.loadDeployments().map(\.id) == [deployment.id])
+        // When the scheduler restarts from the store
+        let restarted = ServiceScheduler(
+            configuration: .init(), store: h.store, connection: h.master,
+            logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }), uptime: h.clock.uptime)
+        try await restarted.load()
+        await restarted.handle(.subscribed("fw"))
+        // Then the same deployment continues and finishes with exactly the intended instances
+        #expect(await restarted.state.deployments.keys.sorted() == [deployment.id])
+        h.master.reset()
+        await restarted.handle(.event(.offers([Fixture.offer("o2", agent: "a2", cpus: 2)])))
+        for task in h.master.launched {
+            await restarted.handle(.event(.update(TaskStatus(taskId: task.taskId, state: .running, agentId: "a2"))))
+        }
+        #expect(h.master.launched.count == 2)
+        #expect(await restarted.state.instances.count == 3)
+        #expect(await restarted.state.deployments.isEmpty)
+        #expect(try await h.store.loadDeployments().isEmpty)
+    }
+
     @Test func storeOutageFailsTheRequestAndChangesNothing() async throws {
         let h = try await SchedulerHarness()
         await h.store.setFailing(true)

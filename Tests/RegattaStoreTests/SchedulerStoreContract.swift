@@ -25,6 +25,7 @@ enum SchedulerStoreContract {
         Check(name: "upserts instances in one batch", run: upsertsInstancesInOneBatch),
         Check(name: "deletes instances by id", run: deletesInstancesByID),
         Check(name: "stores the framework id", run: storesFrameworkID),
+        Check(name: "stores the deployments in progress", run: storesDeployments),
         Check(name: "migrating again changes nothing", run: migratingAgainChangesNothing),
         Check(name: "reopening loses nothing", run: reopeningLosesNothing),
         Check(name: "serves concurrent calls", run: servesConcurrentCalls),
@@ -212,6 +213,20 @@ enum SchedulerStoreContract {
             #expect(try await store.frameworkID() == FrameworkID("f-1"))
             try await store.setFrameworkID(FrameworkID("f-2"))
             #expect(try await store.frameworkID() == FrameworkID("f-2"))
+        }
+    }
+
+    static func storesDeployments(_ storage: any StoreStorage) async throws {
+        try await storage.withStore { store async throws in
+            #expect(try await store.loadDeployments().isEmpty)
+            let first = Deployment(id: "d-1", appId: "/web", version: "2026-01-01T00:00:00.000Z", action: "StartApplication")
+            let second = Deployment(id: "d-2", appId: "/db", version: "2026-01-01T00:00:01.000Z", action: "ScaleApplication")
+            try await store.saveDeployments([second, first])
+            #expect(Set(try await store.loadDeployments()) == [first, second])
+            try await store.saveDeployments([second])
+            #expect(try await store.loadDeployments() == [second])
+            try await store.saveDeployments([])
+            #expect(try await store.loadDeployments().isEmpty)
         }
     }
 

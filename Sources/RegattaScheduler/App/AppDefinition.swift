@@ -43,6 +43,8 @@ public struct AppDefinition: Codable, Hashable, Sendable {
     public var fetch: [FetchURI]
     public var acceptedResourceRoles: [String]?
     public var role: String?
+    /// Marathon ≥ 1.5 networking: `[{mode: "host" | "container/bridge" | "container", name?}]`.
+    public var networks: [AppNetwork]?
     /// ISO 8601 timestamp of this version; set by the scheduler.
     public var version: String?
     public var versionInfo: VersionInfo?
@@ -75,7 +77,7 @@ public struct AppDefinition: Codable, Hashable, Sendable {
         case id, cmd, args, user, cpus, mem, disk, gpus, instances, env, labels, constraints, portDefinitions, ports
         case requirePorts, container, healthChecks, upgradeStrategy, backoffSeconds, backoffFactor
         case maxLaunchDelaySeconds, killSelection, unreachableStrategy, taskKillGracePeriodSeconds, fetch, uris
-        case acceptedResourceRoles, role, version, versionInfo
+        case acceptedResourceRoles, role, version, versionInfo, networks
     }
 
     public init(from decoder: any Decoder) throws {
@@ -93,6 +95,15 @@ public struct AppDefinition: Codable, Hashable, Sendable {
         self.labels = try c.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
         self.constraints = try c.decodeIfPresent([[String]].self, forKey: .constraints) ?? []
         self.container = try c.decodeIfPresent(AppContainer.self, forKey: .container)
+        self.networks = try c.decodeIfPresent([AppNetwork].self, forKey: .networks)
+        // `networks` (Marathon ≥ 1.5) sets the Docker network when `docker.network` is absent.
+        if let mode = self.networks?.first?.mode, self.container?.docker != nil, self.container?.docker?.network == nil {
+            switch mode {
+            case "container/bridge": self.container?.docker?.network = "BRIDGE"
+            case "container": self.container?.docker?.network = "USER"
+            default: self.container?.docker?.network = "HOST"
+            }
+        }
         if let definitions = try c.decodeIfPresent([PortDefinition].self, forKey: .portDefinitions) {
             self.portDefinitions = definitions
         } else if let ports = try c.decodeIfPresent([Int].self, forKey: .ports) {
@@ -153,6 +164,7 @@ public struct AppDefinition: Codable, Hashable, Sendable {
         try c.encode(self.fetch.map(\.uri), forKey: .uris)
         try c.encodeIfPresent(self.acceptedResourceRoles, forKey: .acceptedResourceRoles)
         try c.encodeIfPresent(self.role, forKey: .role)
+        try c.encodeIfPresent(self.networks, forKey: .networks)
         try c.encodeIfPresent(self.version, forKey: .version)
         try c.encodeIfPresent(self.versionInfo, forKey: .versionInfo)
     }
@@ -211,6 +223,13 @@ public struct PortDefinition: Codable, Hashable, Sendable {
         self.name = try c.decodeIfPresent(String.self, forKey: .name)
         self.labels = try c.decodeIfPresent([String: String].self, forKey: .labels)
     }
+}
+
+/// One entry of Marathon's `networks`.
+public struct AppNetwork: Codable, Hashable, Sendable {
+    /// `host`, `container/bridge` or `container`.
+    public var mode: String
+    public var name: String?
 }
 
 /// Marathon's `container` object.

@@ -44,6 +44,18 @@ public struct PlannedLaunch: Sendable, Equatable {
     public var instances: [Instance]
 }
 
+/// How offers fared against an app's waiting instances since its last configuration change (`/v2/queue`).
+public struct OfferStatistics: Codable, Sendable, Hashable {
+    public var processedOffersCount = 0
+    public var unusedOffersCount = 0
+    public var lastUnusedOfferAt: String?
+    public var lastUsedOfferAt: String?
+    /// Marathon's reject reason (InsufficientCpus, InsufficientMemory, InsufficientDisk, InsufficientGpus,
+    /// InsufficientPorts, UnfulfilledRole, UnfulfilledConstraint) → offers declined for it.
+    public var rejections: [String: Int] = [:]
+    public init() {}
+}
+
 /// What to do after a status update.
 public struct UpdateOutcome: Sendable, Equatable {
     /// Persist this instance (its state changed).
@@ -75,6 +87,13 @@ public struct SchedulerState: Sendable {
     public private(set) var delays: [String: LaunchDelay] = [:]
     public private(set) var lastTaskFailures: [String: TaskFailure] = [:]
     private var instanceByTask: [TaskID: String] = [:]
+    private var instanceIDsByApp: [String: Set<String>] = [:]
+    /// Offer matching statistics per app since its last configuration change, for `/v2/queue`.
+    public private(set) var offerStatistics: [String: OfferStatistics] = [:]
+    /// Consecutive offers an app's waiting instance was refused only by constraints (drives the stuck-rollout breaker).
+    private var constraintStalls: [String: Int] = [:]
+    /// When each unreachable instance became unreachable (monotonic), for `unreachableStrategy`.
+    private var unreachableSince: [String: Duration] = [:]
     /// Where each instance runs, for constraints.
     private var placements: [String: ConstraintMatcher.Placement] = [:]
 
@@ -89,6 +108,7 @@ public struct SchedulerState: Sendable {
         self.apps = Dictionary(uniqueKeysWithValues: apps.map { ($0.id, $0) })
         self.instances = [:]
         self.instanceByTask = [:]
+        self.instanceIDsByApp = [:]
         self.placements = [:]
         for instance in instances { self.insert(instance) }
     }
@@ -96,6 +116,7 @@ public struct SchedulerState: Sendable {
     private mutating func insert(_ instance: Instance) {
         self.instances[instance.id] = instance
         self.instanceByTask[instance.taskId] = instance.id
+        self.instanceIDsByApp[instance.appId, default: []].insert(instance.id)
         if let host = instance.host, self.placements[instance.id] == nil {
             self.placements[instance.id] = ConstraintMatcher.Placement(hostname: host, attributes: [])
         }
@@ -104,7 +125,10 @@ public struct SchedulerState: Sendable {
     private mutating func remove(_ id: String) {
         guard let instance = self.instances.removeValue(forKey: id) else { return }
         self.instanceByTask[instance.taskId] = nil
+        self.instanceIDsByApp[instance.appId]?.remove(id)
+        if self.instanceIDsByApp[instance.appId]?.isEmpty == true { self.instanceIDsByApp[instance.appId] = nil }
         self.placements[id] = nil
+        self.unreachableSince[id] = nil
     }
 
     /// The instance running `task`, if any.
@@ -114,7 +138,7 @@ public struct SchedulerState: Sendable {
 
     /// An app's instances, sorted by id.
     public func instances(ofApp appId: String) -> [Instance] {
-        self.instances.values.filter { $0.appId == appId }.sorted { $0.id < $1.id }
+        (self.instanceIDsByApp[appId] ?? []).sorted().compactMap { self.instances[$0] }
     }
 
     /// The deployments touching an app.
@@ -180,6 +204,8 @@ public struct SchedulerState: Sendable {
         self.apps[app.id] = app
         if previous?.configVersion != app.configVersion {
             self.delays[app.id] = nil
+            self.offerStatistics[app.id] = nil
+            self.constraintStalls[app.id] = nil
         }
         for existing in self.deployments(ofApp: app.id) { self.deployments[existing.id] = nil }
         self.deployments[deployment.id] = deployment
@@ -189,6 +215,8 @@ public struct SchedulerState: Sendable {
     public mutating func removeApp(_ id: String, deployment: Deployment) -> [Instance] {
         self.apps[id] = nil
         self.delays[id] = nil
+        self.offerStatistics[id] = nil
+        self.constraintStalls[id] = nil
         for existing in self.deployments(ofApp: id) { self.deployments[existing.id] = nil }
         var killed: [Instance] = []
         for var instance in self.instances(ofApp: id) where !instance.killRequested {
@@ -213,6 +241,13 @@ public struct SchedulerState: Sendable {
         return killed
     }
 
+    /// Restores deployments loaded from the store (those of apps that no longer exist are dropped).
+    public mutating func restoreDeployments(_ deployments: [Deployment]) {
+        for deployment in deployments where self.apps[deployment.appId] != nil || deployment.action == "StopApplication" {
+            self.deployments[deployment.id] = deployment
+        }
+    }
+
     /// Forgets a deployment without changing its app (`DELETE /v2/deployments/{id}?force=true`).
     public mutating func dropDeployment(_ id: String) {
         self.deployments[id] = nil
@@ -225,14 +260,32 @@ public struct SchedulerState: Sendable {
 
     // MARK: - Desired vs actual
 
-    /// Instances of the app's current version that count toward its target.
-    public func activeCurrent(_ app: AppDefinition) -> [Instance] {
-        self.instances(ofApp: app.id).filter { $0.isActive && $0.version == app.configVersion && $0.state != .unreachable }
+    /// Instances of the app's current version that count toward its target. An unreachable instance counts until
+    /// `unreachableStrategy.inactiveAfterSeconds` has passed (then a replacement is launched).
+    public func activeCurrent(_ app: AppDefinition, now: Duration? = nil) -> [Instance] {
+        self.instances(ofApp: app.id).filter {
+            $0.isActive && $0.version == app.configVersion && !self.isInactive($0, app: app, now: now)
+        }
+    }
+
+    /// Whether an unreachable instance no longer counts (its `inactiveAfterSeconds` passed, or the strategy is
+    /// disabled... in which case it always counts).
+    func isInactive(_ instance: Instance, app: AppDefinition, now: Duration?) -> Bool {
+        guard instance.state == .unreachable else { return false }
+        guard let inactiveAfter = app.unreachableStrategy.inactiveAfterSeconds else { return false }
+        guard let since = self.unreachableSince[instance.id], let now else { return inactiveAfter <= 0 }
+        return now - since >= .milliseconds(Int64(inactiveAfter * 1000))
+    }
+
+    /// Whether an instance can replace an old one: running, and healthy when the app has health checks.
+    public func isReady(_ instance: Instance, app: AppDefinition) -> Bool {
+        guard instance.state == .running else { return false }
+        return app.healthChecks.isEmpty || instance.healthy == true
     }
 
     /// How many instances of `app` wait for an offer.
-    public func pendingCount(_ app: AppDefinition) -> Int {
-        let current = self.activeCurrent(app).count
+    public func pendingCount(_ app: AppDefinition, now: Duration? = nil) -> Int {
+        let current = self.activeCurrent(app, now: now).count
         let old = self.instances(ofApp: app.id).filter { $0.isActive && $0.version != app.configVersion }
         guard !old.isEmpty else { return max(0, app.instances - current) }
         // Rolling replacement (Marathon's rule): never more than maxCapacity instances in all, but allow one
@@ -254,7 +307,7 @@ public struct SchedulerState: Sendable {
 
     /// Whether any app waits for offers now.
     public func wantsOffers(now: Duration) -> Bool {
-        self.apps.values.contains { self.pendingCount($0) > 0 && !self.isDelayed($0.id, now: now) }
+        self.apps.values.contains { self.pendingCount($0, now: now) > 0 && !self.isDelayed($0.id, now: now) }
     }
 
     /// Whether any app waits for offers now or after its delay.
@@ -262,13 +315,17 @@ public struct SchedulerState: Sendable {
         self.apps.values.contains { self.pendingCount($0) > 0 }
     }
 
-    /// Instances to kill now: surplus after a scale-down and old versions replaced by running new ones.
+    /// Instances to kill now: surplus after a scale-down and old versions replaced by ready new ones.
     /// They are marked `killRequested` and returned so the shell persists them and sends KILL.
-    public mutating func computeKills() -> [Instance] {
+    ///
+    /// Which copy survives when an unreachable instance returns after its replacement started: the app's
+    /// `killSelection` decides among the surplus, so with the default `YOUNGEST_FIRST` the returning original stays
+    /// and the replacement is killed.
+    public mutating func computeKills(now: Duration? = nil) -> [Instance] {
         var kills: [Instance] = []
         for app in self.apps.values.sorted(by: { $0.id < $1.id }) {
             let all = self.instances(ofApp: app.id).filter(\.isActive)
-            let current = all.filter { $0.version == app.configVersion }
+            let current = self.activeCurrent(app, now: now)
             let old = all.filter { $0.version != app.configVersion }
             // Scale down: not-yet-running first, then by killSelection.
             if current.count > app.instances {
@@ -279,11 +336,20 @@ public struct SchedulerState: Sendable {
                 }
                 kills += ordered.prefix(current.count - app.instances)
             }
-            // Rolling replacement: keep enough old instances to honour minimumHealthCapacity.
+            // Rolling replacement: keep enough old instances to honour minimumHealthCapacity, counting only new
+            // instances that are ready (running, and healthy when the app has health checks).
             if !old.isEmpty {
-                let runningNew = min(current.filter { $0.state == .running }.count, app.instances)
+                let readyNew = min(current.filter { self.isReady($0, app: app) }.count, app.instances)
                 let minHealthy = Int((Double(app.instances) * app.upgradeStrategy.minimumHealthCapacity).rounded(.up))
-                let keep = max(0, min(old.count, minHealthy - runningNew, app.instances - runningNew))
+                var keep = max(0, min(old.count, minHealthy - readyNew, app.instances - readyNew))
+                // Stuck-rollout breaker: constraints (e.g. hostname:UNIQUE on a full cluster) refuse every offer
+                // because old instances hold the places, and nothing new is starting. Marathon waits forever here;
+                // Regatta gives up one old instance to make room.
+                let starting = current.contains { $0.state != .running }
+                if keep > 0, !starting, (self.constraintStalls[app.id] ?? 0) >= Self.stallsBeforeBreaking {
+                    keep -= 1
+                    self.constraintStalls[app.id] = 0
+                }
                 let ordered = old.sorted { (lhs, rhs) in
                     if (lhs.state == .running) != (rhs.state == .running) { return lhs.state != .running }
                     return (lhs.stagedAt, lhs.id) < (rhs.stagedAt, rhs.id)
@@ -298,6 +364,27 @@ public struct SchedulerState: Sendable {
         return kills
     }
 
+    /// Consecutive constraint-only refusals after which a stuck rolling restart gives up one old instance.
+    static let stallsBeforeBreaking = 3
+
+    /// Unreachable instances past their app's `expungeAfterSeconds`: removed and returned so the shell deletes
+    /// them. If such a task ever comes back, it is unknown to the scheduler and killed.
+    public mutating func expungeUnreachable(now: Duration) -> [Instance] {
+        var expunged: [Instance] = []
+        for (id, since) in self.unreachableSince.sorted(by: { $0.key < $1.key }) {
+            guard let instance = self.instances[id], instance.state == .unreachable,
+                let app = self.apps[instance.appId],
+                let expungeAfter = app.unreachableStrategy.expungeAfterSeconds,
+                now - since >= .milliseconds(Int64(expungeAfter * 1000))
+            else { continue }
+            // With expunge 0 the instance is replaced but kept until it is at least inactive.
+            guard self.isInactive(instance, app: app, now: now) else { continue }
+            self.remove(id)
+            expunged.append(instance)
+        }
+        return expunged
+    }
+
     /// Deployments whose target is reached; they are removed and returned.
     public mutating func completeDeployments() -> [Deployment] {
         var done: [Deployment] = []
@@ -305,7 +392,7 @@ public struct SchedulerState: Sendable {
             let instances = self.instances(ofApp: deployment.appId)
             let finished: Bool
             if let app = self.apps[deployment.appId] {
-                let running = instances.filter { $0.version == app.configVersion && $0.isActive && $0.state == .running }
+                let running = instances.filter { $0.version == app.configVersion && $0.isActive && self.isReady($0, app: app) }
                 let others = instances.filter { !($0.version == app.configVersion && $0.isActive) }
                 finished = running.count == app.instances && others.isEmpty
             } else {
@@ -331,24 +418,39 @@ public struct SchedulerState: Sendable {
     ) -> (launches: [PlannedLaunch], unused: [OfferID]) {
         var launches: [PlannedLaunch] = []
         var unused: [OfferID] = []
-        let apps = self.apps.values.filter { self.pendingCount($0) > 0 && !self.isDelayed($0.id, now: now) }
-            .sorted { $0.id < $1.id }
+        let apps = self.apps.values.filter { !self.isDelayed($0.id, now: now) }.sorted { $0.id < $1.id }
+        var pending: [String: Int] = [:]
+        for app in apps { pending[app.id] = self.pendingCount(app, now: now) }
+        // Placements of each constrained app's instances, computed once per round and extended as we place.
+        var placedByApp: [String: [ConstraintMatcher.Placement]] = [:]
         for offer in offers {
             var remaining = offer.bag
             var ports = remaining.ranges("ports")
             var tasks: [TaskInfo] = []
             var planned: [Instance] = []
             let placement = ConstraintMatcher.Placement(hostname: offer.hostname, attributes: offer.attributes ?? [])
-            appLoop: for app in apps {
-                var pending = self.pendingCount(app)
-                while pending > 0 && tasks.count < self.configuration.maxInstancesPerOffer {
-                    let demand = app.resourceDemand
-                    guard remaining.contains(demand) else { continue appLoop }
-                    guard let hostPorts = TaskFactory.hostPorts(for: app, available: ports) else { continue appLoop }
-                    let placed = self.instances(ofApp: app.id).filter { !$0.state.isTerminal }
-                        .compactMap { self.placements[$0.id] }
-                    guard ConstraintMatcher.matches(app.constraints, candidate: placement, placed: placed) else {
-                        continue appLoop
+            for app in apps where pending[app.id, default: 0] > 0 {
+                var placedHere = 0
+                var rejection: String?
+                while pending[app.id, default: 0] > 0 && tasks.count < self.configuration.maxInstancesPerOffer {
+                    if let reason = Self.insufficiency(app, remaining: remaining) {
+                        rejection = reason
+                        break
+                    }
+                    guard let hostPorts = TaskFactory.hostPorts(for: app, available: ports) else {
+                        rejection = "InsufficientPorts"
+                        break
+                    }
+                    if !app.constraints.isEmpty {
+                        if placedByApp[app.id] == nil {
+                            placedByApp[app.id] = self.instances(ofApp: app.id).filter { !$0.state.isTerminal }
+                                .compactMap { self.placements[$0.id] }
+                        }
+                        guard ConstraintMatcher.matches(app.constraints, candidate: placement, placed: placedByApp[app.id]!)
+                        else {
+                            rejection = "UnfulfilledConstraint"
+                            break
+                        }
                     }
                     let ids = Instance.makeIDs(appId: app.id, uuid: makeUUID())
                     let role = offer.allocationInfo?.role ?? "*"
@@ -362,10 +464,13 @@ public struct SchedulerState: Sendable {
                         agentId: offer.agentId, host: offer.hostname, ports: hostPorts, stagedAt: timestamp)
                     self.insert(instance)
                     self.placements[instance.id] = placement
+                    if !app.constraints.isEmpty { placedByApp[app.id]!.append(placement) }
                     tasks.append(task)
                     planned.append(instance)
-                    pending -= 1
+                    pending[app.id, default: 0] -= 1
+                    placedHere += 1
                 }
+                self.record(app.id, placed: placedHere, rejection: placedHere > 0 ? nil : rejection, timestamp: timestamp)
             }
             if tasks.isEmpty {
                 unused.append(offer.id)
@@ -374,6 +479,36 @@ public struct SchedulerState: Sendable {
             }
         }
         return (launches, unused)
+    }
+
+    /// Which resource an offer lacks for one instance of `app`, as Marathon names the reasons.
+    static func insufficiency(_ app: AppDefinition, remaining: Resources) -> String? {
+        if remaining.scalar("cpus") < Scalar(app.cpus) { return "InsufficientCpus" }
+        if remaining.scalar("mem") < Scalar(app.mem) { return "InsufficientMemory" }
+        if app.disk > 0 && remaining.scalar("disk") < Scalar(app.disk) { return "InsufficientDisk" }
+        if app.gpus > 0 && remaining.scalar("gpus") < Scalar(app.gpus) { return "InsufficientGpus" }
+        return nil
+    }
+
+    private mutating func record(_ appId: String, placed: Int, rejection: String?, timestamp: String) {
+        var statistics = self.offerStatistics[appId] ?? OfferStatistics()
+        statistics.processedOffersCount += 1
+        if placed > 0 {
+            statistics.lastUsedOfferAt = timestamp
+            self.constraintStalls[appId] = 0
+        } else {
+            statistics.unusedOffersCount += 1
+            statistics.lastUnusedOfferAt = timestamp
+            if let rejection {
+                statistics.rejections[rejection, default: 0] += 1
+                if rejection == "UnfulfilledConstraint" {
+                    self.constraintStalls[appId, default: 0] += 1
+                } else {
+                    self.constraintStalls[appId] = 0
+                }
+            }
+        }
+        self.offerStatistics[appId] = statistics
     }
 
     /// Puts back an instance as it was (a status update whose write failed is undone, to be redelivered).
@@ -395,6 +530,11 @@ public struct SchedulerState: Sendable {
         }
         let previous = instance
         instance.state = status.state
+        if status.state == .unreachable {
+            if self.unreachableSince[instance.id] == nil { self.unreachableSince[instance.id] = now }
+        } else {
+            self.unreachableSince[instance.id] = nil
+        }
         if let agent = status.agentId { instance.agentId = agent }
         if status.state == .running && instance.startedAt == nil { instance.startedAt = timestamp }
         if let healthy = status.healthy { instance.healthy = healthy }

@@ -51,6 +51,8 @@ public actor ServiceScheduler {
     /// Scheduler-run health check results by instance id.
     public private(set) var healthResults: [String: [HealthCheckResult]] = [:]
     private var suppressed: Bool?
+    /// The deployments as last written to the store.
+    private var savedDeployments: [Deployment] = []
     private var lastVersion = ""
     private var killSentAt: [TaskID: Duration] = [:]
     private var lastReconciliation: Duration?
@@ -107,8 +109,11 @@ public actor ServiceScheduler {
             let instances = try await self.store.loadInstances()
             self.frameworkID = try await self.store.frameworkID()
             self.state.load(apps: apps, instances: instances)
-            // Restore deployments that had not finished: the target is recomputed from the stored app.
-            for app in apps where !self.isConverged(app) {
+            // Resume stored deployments; an unconverged app without one (its plan was lost) gets a new one.
+            let stored = try await self.store.loadDeployments()
+            self.state.restoreDeployments(stored)
+            self.savedDeployments = stored.sorted { $0.id < $1.id }
+            for app in apps where !self.isConverged(app) && self.state.deployments(ofApp: app.id).isEmpty {
                 let id = self.makeUUID()
                 self.state.commit(app, deployment: Deployment(id: id, appId: app.id, version: app.version ?? "", action: "RestartApplication"))
             }
@@ -279,7 +284,15 @@ public actor ServiceScheduler {
 
     /// Kills surplus instances, finishes deployments and suppresses or revives offers.
     private func afterChange() async {
-        let kills = self.state.computeKills()
+        let now = self.uptime()
+        let expunged = self.state.expungeUnreachable(now: now)
+        if !expunged.isEmpty {
+            try? await self.store.deleteInstances(ids: expunged.map(\.id))
+            for instance in expunged {
+                self.logger.notice("Expunged an unreachable instance", metadata: ["task.id": "\(instance.taskId)"])
+            }
+        }
+        let kills = self.state.computeKills(now: now)
         if !kills.isEmpty {
             try? await self.store.saveInstances(kills)
             for instance in kills { await self.sendKill(instance) }
@@ -291,6 +304,7 @@ public actor ServiceScheduler {
                 metadata: ["deployment.id": "\(deployment.id)", "app.id": "\(deployment.appId)",
                            "action": "\(deployment.action)"])
         }
+        await self.persistDeployments()
         guard self.isSubscribed else { return }
         let wants = self.state.wantsOffers(now: self.uptime())
         if wants && self.suppressed != false {
@@ -301,6 +315,19 @@ public actor ServiceScheduler {
             var call = SchedulerCall(frameworkId: self.frameworkID, type: .suppress)
             call.suppress = .init(roles: [self.configuration.role])
             if (try? await self.connection.send(call)) != nil { self.suppressed = true }
+        }
+    }
+
+    /// Writes the deployments if they changed since the last write. A failed write is retried on the next change
+    /// or tick; on restart, an unconverged app gets a deployment back anyway.
+    private func persistDeployments() async {
+        let current = self.state.deployments.values.sorted { $0.id < $1.id }
+        guard current != self.savedDeployments else { return }
+        do {
+            try await self.store.saveDeployments(current)
+            self.savedDeployments = current
+        } catch {
+            self.logger.warning("Could not store the deployments; will retry", metadata: ["error": "\(error)"])
         }
     }
 
@@ -484,6 +511,8 @@ public actor ServiceScheduler {
         }
         self.state.commit(prepared, deployment: deployment)
         self.events?.publish(.deploymentInfo(deployment))
+        // The plan is stored before it runs, so a restarted scheduler resumes it.
+        await self.persistDeployments()
         self.logger.info(
             "App stored",
             metadata: ["app.id": "\(prepared.id)", "app.version": "\(prepared.version ?? "")", "action": "\(action)",
@@ -549,8 +578,8 @@ public actor ServiceScheduler {
 }
 
 extension ServiceScheduler: HealthCheckHost {
-    /// Protocols the scheduler runs itself; the `MESOS_*` ones run on the agent.
-    static let schedulerRunProtocols: Set<String> = ["HTTP", "HTTPS", "TCP", "COMMAND"]
+    /// Protocols the scheduler runs itself; `MESOS_*` and `COMMAND` run on the agent, as in Marathon.
+    static let schedulerRunProtocols: Set<String> = ["HTTP", "HTTPS", "TCP"]
 
     public func healthTargets() async -> [HealthCheckTarget] {
         var targets: [HealthCheckTarget] = []

@@ -83,6 +83,32 @@ public enum TaskFactory {
         return taken
     }
 
+    /// The app's agent-run check (`MESOS_HTTP`, `MESOS_HTTPS`, `MESOS_TCP`, `COMMAND`) as Mesos's `HealthCheck`;
+    /// Marathon allows at most one. HTTP, HTTPS and TCP checks are run by the scheduler instead.
+    static func agentHealthCheck(app: AppDefinition, hostPorts: [Int]) -> HealthCheck? {
+        guard let check = app.healthChecks.first(where: { ["MESOS_HTTP", "MESOS_HTTPS", "MESOS_TCP", "COMMAND"].contains($0.protocol.uppercased()) })
+        else { return nil }
+        let port = check.port ?? check.portIndex.flatMap { hostPorts.indices.contains($0) ? hostPorts[$0] : nil } ?? 0
+        var result: HealthCheck
+        switch check.protocol.uppercased() {
+        case "COMMAND":
+            result = HealthCheck(type: .command, command: .shell(check.command?.value ?? "true"))
+        case "MESOS_TCP":
+            result = HealthCheck(type: .tcp, tcp: .init(port: UInt32(port)))
+        default:
+            result = HealthCheck(
+                type: .http,
+                http: .init(scheme: check.protocol.uppercased() == "MESOS_HTTPS" ? "https" : "http", port: UInt32(port), path: check.path ?? "/"))
+        }
+        result.delaySeconds = check.delaySeconds
+        result.intervalSeconds = check.intervalSeconds
+        result.timeoutSeconds = check.timeoutSeconds
+        // For Mesos checks Marathon's maxConsecutiveFailures 0 means "kill on the first failure".
+        result.consecutiveFailures = UInt32(max(1, check.maxConsecutiveFailures))
+        result.gracePeriodSeconds = check.gracePeriodSeconds
+        return result
+    }
+
     /// Builds the TaskInfo for one instance.
     ///
     /// - Parameter resources: what is left of the offer (the task takes its share from it).
@@ -152,6 +178,7 @@ public enum TaskFactory {
             task.killPolicy = KillPolicy(gracePeriod: DurationInfo(seconds: grace))
         }
         if !app.labels.isEmpty { task.labels = Labels(app.labels) }
+        task.healthCheck = self.agentHealthCheck(app: app, hostPorts: hostPorts)
         return task
     }
 }

@@ -40,4 +40,10 @@ public protocol SchedulerStore: Sendable {
 
     /// Records the framework id.
     func setFrameworkID(_ id: FrameworkID) async throws
+
+    /// The deployments in progress, as last saved.
+    func loadDeployments() async throws -> [Deployment]
+
+    /// Replaces the stored deployments in progress (plans are stored before they run and resumed after a restart).
+    func saveDeployments(_ deployments: [Deployment]) async throws
 }

@@ -16,6 +16,7 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
     /// The first key of the advisory lock that serializes migrations ("REGA"); the second is the schema's hash.
     private static let migrationLockKey: Int32 = 0x5245_4741
     private static let frameworkIDKey = "framework_id"
+    private static let deploymentsKey = "deployments"
 
     /// The store's settings.
     public let configuration: Configuration
@@ -297,22 +298,40 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
     }
 
     public func frameworkID() async throws -> FrameworkID? {
+        try await self.value(Self.frameworkIDKey, "load the framework id").map { FrameworkID($0) }
+    }
+
+    public func setFrameworkID(_ id: FrameworkID) async throws {
+        try await self.setValue(id.value, for: Self.frameworkIDKey, "save the framework id")
+    }
+
+    public func loadDeployments() async throws -> [Deployment] {
+        guard let text = try await self.value(Self.deploymentsKey, "load the deployments") else { return [] }
+        return try ModelCodec.decode([Deployment].self, from: text, what: "the deployments")
+    }
+
+    public func saveDeployments(_ deployments: [Deployment]) async throws {
+        let text = try ModelCodec.encode(deployments, what: "The deployments")
+        try await self.setValue(text, for: Self.deploymentsKey, "save the deployments")
+    }
+
+    private func value(_ key: String, _ operation: String) async throws -> String? {
         var binds = PostgresBindings()
-        binds.append(Self.frameworkIDKey)
+        binds.append(key)
         let query = PostgresQuery(unsafeSQL: "SELECT value FROM \(self.schema).kv WHERE key = $1", binds: binds)
         let logger = self.logger
-        return try await self.withConnection("load the framework id") { connection in
+        return try await self.withConnection(operation) { connection in
             for try await value in try await connection.query(query, logger: logger).decode(String.self) {
-                return FrameworkID(value)
+                return value
             }
             return nil
         }
     }
 
-    public func setFrameworkID(_ id: FrameworkID) async throws {
+    private func setValue(_ value: String, for key: String, _ operation: String) async throws {
         var binds = PostgresBindings()
-        binds.append(Self.frameworkIDKey)
-        binds.append(id.value)
+        binds.append(key)
+        binds.append(value)
         let query = PostgresQuery(
             unsafeSQL: """
                 INSERT INTO \(self.schema).kv (key, value) VALUES ($1, $2)
@@ -320,7 +339,7 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
                 """,
             binds: binds
         )
-        try await self.transaction("save the framework id") { connection, logger in
+        try await self.transaction(operation) { connection, logger in
             try await connection.execute(query, logger: logger)
         }
     }

@@ -36,6 +36,7 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
     }
 
     private static let frameworkIDKey = "framework_id"
+    private static let deploymentsKey = "deployments"
     /// Rows per multi-row INSERT, well below SQLite's limit of 32,766 bound parameters.
     private static let rowsPerInsert = 300
 
@@ -272,22 +273,37 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
     }
 
     public func frameworkID() async throws -> FrameworkID? {
-        try await self.serialized("load the framework id") { connection in
-            let rows = try await connection.query(
-                "SELECT value FROM kv WHERE key = ?",
-                [.text(Self.frameworkIDKey)]
-            )
-            guard let row = rows.first else { return nil }
-            return FrameworkID(try Self.text(row, "value"))
-        }
+        try await self.value(Self.frameworkIDKey, "load the framework id").map { FrameworkID($0) }
     }
 
     public func setFrameworkID(_ id: FrameworkID) async throws {
-        try await self.serialized("save the framework id") { connection in
+        try await self.setValue(id.value, for: Self.frameworkIDKey, "save the framework id")
+    }
+
+    public func loadDeployments() async throws -> [Deployment] {
+        guard let text = try await self.value(Self.deploymentsKey, "load the deployments") else { return [] }
+        return try ModelCodec.decode([Deployment].self, from: text, what: "the deployments")
+    }
+
+    public func saveDeployments(_ deployments: [Deployment]) async throws {
+        let text = try ModelCodec.encode(deployments, what: "The deployments")
+        try await self.setValue(text, for: Self.deploymentsKey, "save the deployments")
+    }
+
+    private func value(_ key: String, _ operation: String) async throws -> String? {
+        try await self.serialized(operation) { connection in
+            let rows = try await connection.query("SELECT value FROM kv WHERE key = ?", [.text(key)])
+            guard let row = rows.first else { return nil }
+            return try Self.text(row, "value")
+        }
+    }
+
+    private func setValue(_ value: String, for key: String, _ operation: String) async throws {
+        try await self.serialized(operation) { connection in
             try await self.transaction(connection) { connection in
                 try await connection.execute(
                     "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    [.text(Self.frameworkIDKey), .text(id.value)]
+                    [.text(key), .text(value)]
                 )
             }
         }
