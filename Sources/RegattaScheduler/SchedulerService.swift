@@ -19,6 +19,9 @@ public struct SchedulerService: Service {
     }
 
     public let scheduler: ServiceScheduler
+    /// The event bus behind `/v2/events`.
+    public let events: EventBus
+    private let start: ContinuousClock.Instant
     private let configuration: Configuration
     private let connection: any MasterConnection
     private let store: any SchedulerStore
@@ -34,12 +37,15 @@ public struct SchedulerService: Service {
         let connection = connection ?? HTTPMasterConnection(master: configuration.master, logger: logger)
         self.connection = connection
         let start = ContinuousClock.now
+        self.start = start
+        let events = EventBus()
+        self.events = events
         var schedulerConfiguration = configuration.scheduler
         schedulerConfiguration.webuiURL = schedulerConfiguration.webuiURL
             ?? "http://\(schedulerConfiguration.hostname):\(configuration.httpPort)"
         self.scheduler = ServiceScheduler(
             configuration: schedulerConfiguration, store: store, connection: connection, logger: logger,
-            uptime: { ContinuousClock.now - start })
+            uptime: { ContinuousClock.now - start }, events: events)
     }
 
     public func run() async throws {
@@ -57,10 +63,17 @@ public struct SchedulerService: Service {
         }
         try await self.scheduler.load()
         let router = Router()
+        var routesConfiguration = MarathonRoutes.Configuration()
+        routesConfiguration.master = self.configuration.master
         MarathonRoutes(
             scheduler: self.scheduler,
-            advertisedAddress: "\(self.configuration.scheduler.hostname):\(self.configuration.httpPort)"
+            advertisedAddress: "\(self.configuration.scheduler.hostname):\(self.configuration.httpPort)",
+            events: self.events, configuration: routesConfiguration
         ).register(on: router)
+        let start = self.start
+        let health = HealthCheckService(
+            host: self.scheduler, checker: NetworkHealthChecker(logger: self.logger), logger: self.logger,
+            uptime: { ContinuousClock.now - start })
         let app = Application(
             router: router,
             configuration: .init(
@@ -75,6 +88,7 @@ public struct SchedulerService: Service {
                        "master": "\(self.configuration.master)"])
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await app.run() }
+            group.addTask { try await health.run() }
             group.addTask {
                 try? await cancelWhenGracefulShutdown {
                     try await withThrowingDiscardingTaskGroup { inner in
