@@ -10,6 +10,10 @@
 #   REGATTA_TEST_ZK            127.0.0.1:PORT
 #   REGATTA_TEST_DOCKER        1 when a Docker daemon answers on /var/run/docker.sock (unset otherwise)
 #   REGATTA_TEST_DOCKER_IMAGE  regatta-test/busybox:latest (busybox-static and its applets, built with docker import)
+#
+# Time limits (CI stops everything at 90 minutes; these leave room to tear down and report first):
+#   REGATTA_BUILD_TIMEOUT      seconds for `swift build --build-tests` (default 2700)
+#   REGATTA_TEST_TIMEOUT       seconds for `swift test` (default 1800)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -70,8 +74,11 @@ say "services up in ${SETUP_SECONDS}s ($DOCKER_STATE)"
 
 # 3. Build, then test.
 STARTED=$(now)
-if ! run swift build --build-tests; then
-    say "FAILED: swift build --build-tests failed (packages ${INSTALL_SECONDS}s, services ${SETUP_SECONDS}s," \
+BUILD_STATUS=0
+run timeout --signal=TERM --kill-after=30 "${REGATTA_BUILD_TIMEOUT:-2700}" swift build --build-tests || BUILD_STATUS=$?
+if [ "$BUILD_STATUS" -ne 0 ]; then
+    if [ "$BUILD_STATUS" -eq 124 ]; then WHY="timed out after ${REGATTA_BUILD_TIMEOUT:-2700}s"; else WHY=failed; fi
+    say "FAILED: swift build --build-tests $WHY (packages ${INSTALL_SECONDS}s, services ${SETUP_SECONDS}s," \
         "build $(since "$STARTED")s)"
     exit 1
 fi
@@ -79,10 +86,16 @@ BUILD_SECONDS=$(since "$STARTED")
 
 STARTED=$(now)
 STATUS=0
-run swift test --skip-build "$@" || STATUS=$?
+run timeout --signal=TERM --kill-after=30 "${REGATTA_TEST_TIMEOUT:-1800}" swift test --skip-build "$@" || STATUS=$?
 TEST_SECONDS=$(since "$STARTED")
 
-if [ "$STATUS" -eq 0 ]; then RESULT=PASSED; else RESULT="FAILED (swift test exit $STATUS)"; fi
+if [ "$STATUS" -eq 0 ]; then
+    RESULT=PASSED
+elif [ "$STATUS" -eq 124 ]; then
+    RESULT="FAILED (swift test timed out after ${REGATTA_TEST_TIMEOUT:-1800}s)"
+else
+    RESULT="FAILED (swift test exit $STATUS)"
+fi
 say "$RESULT in $(since "$TOTAL_STARTED")s: packages ${INSTALL_SECONDS}s, services ${SETUP_SECONDS}s," \
     "build ${BUILD_SECONDS}s, tests ${TEST_SECONDS}s; $DOCKER_STATE"
 exit "$STATUS"
