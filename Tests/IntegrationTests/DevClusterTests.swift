@@ -114,7 +114,11 @@ func httpServerPIDs(ports: [Int]) throws -> [Int32] {
     @Test func badInputIsRefusedWithMarathonErrors() async throws {
         let cluster = try await DevCluster.start()
         defer { try? FileManager.default.removeItem(at: cluster.workDir) }
-        defer { Task { await cluster.process.stop() } }
+        try await Self.badInput(cluster)
+        await cluster.process.stop()
+    }
+
+    static func badInput(_ cluster: DevCluster) async throws {
         let malformed = try await HTTP.request(.POST, "\(cluster.scheduler)/v2/apps", body: "{not json")
         #expect(malformed.status == 400)
         #expect((malformed.json as? [String: Any])?["message"] as? String == "Invalid JSON")
@@ -155,10 +159,14 @@ func httpServerPIDs(ports: [Int]) throws -> [Int32] {
         await first.process.stop()
         let second = try await DevCluster.start(
             workDir: first.workDir, ports: (freePort(), freePort(), freePort()))
-        defer { Task { await second.process.stop() } }
-        let app = try await HTTP.get("\(second.scheduler)/v2/apps/keep")
-        #expect(app.status == 200)
-        try await eventually("relaunched after restart") { try await second.running("/keep").count == 1 }
+        do {
+            let app = try await HTTP.get("\(second.scheduler)/v2/apps/keep")
+            #expect(app.status == 200)
+            try await eventually("relaunched after restart") { try await second.running("/keep").count == 1 }
+        } catch {
+            await second.process.stop()
+            throw error
+        }
         await second.process.stop()
     }
 }

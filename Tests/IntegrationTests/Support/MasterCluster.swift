@@ -14,9 +14,11 @@ final class MasterCluster: @unchecked Sendable {
     var masterURL: String { "http://127.0.0.1:\(self.masterPort)" }
 
     /// Starts a master with `masterFlags` and `agents` agents, each with `agentResources`, and waits until all registered.
-    init(agents count: Int, masterFlags: [String] = [], agentResources: String = "cpus:1;mem:512;disk:512;ports:[31000-31099]")
-        async throws
-    {
+    init(
+        agents count: Int, masterFlags: [String] = [],
+        agentResources: String = "cpus:1;mem:512;disk:512;ports:[31000-31099]",
+        attributes: (Int) -> String? = { _ in nil }
+    ) async throws {
         self.workDir = FileManager.default.temporaryDirectory.appendingPathComponent("regatta-mc-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.workDir, withIntermediateDirectories: true)
         self.masterPort = freePort()
@@ -26,16 +28,19 @@ final class MasterCluster: @unchecked Sendable {
                 + masterFlags,
             log: self.workDir.appendingPathComponent("master.log"))
         for index in 0..<count {
-            try self.startAgent(index, resources: agentResources)
+            try self.startAgent(index, resources: agentResources, attributes: attributes(index))
         }
         try await eventually("\(count) agents registered") { try await self.activeAgents() == count }
     }
 
-    func startAgent(_ index: Int, resources: String = "cpus:1;mem:512;disk:512;ports:[31000-31099]") throws {
+    func startAgent(
+        _ index: Int, resources: String = "cpus:1;mem:512;disk:512;ports:[31000-31099]", attributes: String? = nil
+    ) throws {
         let port = index < self.agentPorts.count ? self.agentPorts[index] : freePort()
         let agent = try RegattaProcess(
             ["agent", "--master", "127.0.0.1:\(self.masterPort)", "--port", "\(port)", "--hostname", "agent-\(index)",
-             "--work_dir", self.workDir.appendingPathComponent("agent-\(index)").path, "--resources", resources],
+             "--work_dir", self.workDir.appendingPathComponent("agent-\(index)").path, "--resources", resources]
+                + (attributes.map { ["--attributes", $0] } ?? []),
             log: self.workDir.appendingPathComponent("agent-\(index)-\(UUID().uuidString.prefix(4)).log"))
         if index < self.agents.count {
             self.agents[index] = agent
@@ -58,6 +63,16 @@ final class MasterCluster: @unchecked Sendable {
     func logs() -> String {
         (["master: " + self.master.logTail(30)] + self.agents.enumerated().map { "agent-\($0.offset): " + $0.element.logTail(15) })
             .joined(separator: "\n")
+    }
+
+    /// A scheduler process using this master, with its own SQLite store (kept across restarts of the scheduler).
+    func startScheduler(port: Int? = nil) throws -> (RegattaProcess, String) {
+        let port = port ?? freePort()
+        let scheduler = try RegattaProcess(
+            ["scheduler", "--master", "127.0.0.1:\(self.masterPort)", "--http_port", "\(port)",
+             "--store", "sqlite://\(self.workDir.appendingPathComponent("scheduler.db").path)"],
+            log: self.workDir.appendingPathComponent("scheduler-\(UUID().uuidString.prefix(4)).log"))
+        return (scheduler, "http://127.0.0.1:\(port)")
     }
 
     func stop() async {
