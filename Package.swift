@@ -118,7 +118,10 @@ let package = Package(
             name: "RegattaStoreTests",
             dependencies: ["RegattaStore", "RegattaTestKit", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "RegattaZooKeeperTests", dependencies: ["RegattaZooKeeper"]),
+        .testTarget(
+            name: "RegattaZooKeeperTests",
+            dependencies: ["RegattaZooKeeper", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "RegattaSimulatorTests",
             dependencies: ["RegattaSimulator", "RegattaMaster", "RegattaTestKit", "RegattaBench"]
