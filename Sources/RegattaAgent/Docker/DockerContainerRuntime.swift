@@ -173,13 +173,17 @@ public final class DockerContainerRuntime: ContainerRuntime {
     }
 
     /// Shuts down an owned Docker client when ``run()`` never ran; otherwise does nothing.
+    ///
+    /// Afterwards the runtime launches and recovers nothing.
     public func shutdown() async {
         let neverRan = self.state.withLock { state in
-            defer { state.phase = .stopped }
-            return state.phase == .idle
+            guard state.phase == .idle else { return false }
+            state.phase = .stopped
+            return true
         }
+        guard neverRan else { return }
         self.jobSink.finish()
-        if neverRan && self.ownsClient {
+        if self.ownsClient {
             try? await self.client.shutdown()
         }
     }
@@ -445,11 +449,13 @@ public final class DockerContainerRuntime: ContainerRuntime {
         return recovered
     }
 
-    /// When the container's output files last changed, as UNIX time; `nil` when neither exists.
-    private static func lastOutputTime(in sandbox: String) -> Double? {
+    /// When the container's output files last changed, as UNIX time with nanoseconds (Docker's `since` compares
+    /// against log timestamps that fine); `nil` when neither exists.
+    static func lastOutputTime(in sandbox: String) -> Double? {
         let times = ["stdout", "stderr"].compactMap { name -> Double? in
-            let attributes = try? FileManager.default.attributesOfItem(atPath: "\(sandbox)/\(name)")
-            return (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970
+            var info = stat()
+            guard stat("\(sandbox)/\(name)", &info) == 0 else { return nil }
+            return Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
         }
         return times.max()
     }

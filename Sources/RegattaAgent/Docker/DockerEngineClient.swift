@@ -335,6 +335,9 @@ public final class DockerEngineClient: Sendable {
         let version = versioned ? try await self.apiVersion() : nil
         var request = HTTPClientRequest(
             url: Self.url(socketPath: self.configuration.socketPath, version: version, path: path, query: query))
+        // Over a unix socket AsyncHTTPClient sends an empty Host header, which Go's HTTP server refuses; the docker
+        // CLI sends a placeholder too.
+        request.headers.replaceOrAdd(name: "Host", value: "docker")
         switch method {
         case .get: request.method = .GET
         case .post: request.method = .POST

@@ -24,7 +24,8 @@ struct DockerRuntimeEngineClientTests {
         try await DockerTestSupport.withDocker { docker in
             let image = try await docker.client.inspectImage(DockerTestSupport.image)
             #expect(image?.id.hasPrefix("sha256:") == true)
-            #expect(try await docker.client.inspectImage("regatta-test/does-not-exist:latest") == nil)
+            let missing = try await docker.client.inspectImage("regatta-test/does-not-exist:latest")
+            #expect(missing == nil)
         }
     }
 
@@ -58,9 +59,11 @@ struct DockerRuntimeEngineClientTests {
             #expect(result.statusCode == 3)
             #expect(stdout == "out\n")
             #expect(stderr == "err\n")
-            #expect(try await docker.containers().map(\.id) == [created.id])
+            let listed = try await docker.containers()
+            #expect(listed.map(\.id) == [created.id])
             try await docker.client.removeContainer(created.id)
-            #expect(try await docker.containers().isEmpty)
+            let remaining = try await docker.containers()
+            #expect(remaining.isEmpty)
         }
     }
 

@@ -30,6 +30,14 @@ import Testing
             sandbox: "/var/lib/regatta/sandbox/c0ffee", hostname: "node-1.example")
     }
 
+    /// A volume as the master would send it (`ContainerInfo.Volume` has no public initializer).
+    private func volume(containerPath: String, hostPath: String?, mode: String?) throws -> ContainerInfo.Volume {
+        var json: [String: String] = ["container_path": containerPath]
+        json["host_path"] = hostPath
+        json["mode"] = mode
+        return try MesosJSON.decode(ContainerInfo.Volume.self, from: JSONSerialization.data(withJSONObject: json))
+    }
+
     private func spec(_ request: ContainerLaunchRequest) throws -> DockerContainerSpec {
         try DockerContainerRuntime.containerSpec(for: request, configuration: self.configuration)
     }
@@ -98,8 +106,8 @@ import Testing
         // Given: a task label trying to override a Regatta label
         let spec = try self.spec(
             self.request(
-                labels: Labels(["team": "web", DockerLabel.taskID: "forged"]),
-                parameters: [.init(key: "label", value: "tier=front")]))
+                parameters: [.init(key: "label", value: "tier=front")],
+                labels: Labels(["team": "web", DockerLabel.taskID: "forged"])))
         // Then
         let labels = spec.labels ?? [:]
         #expect(labels["team"] == "web")
@@ -166,7 +174,7 @@ import Testing
     @Test func networkModes() throws {
         #expect(try self.spec(self.request(network: nil)).hostConfig.networkMode == "host")
         #expect(try self.spec(self.request(network: .host)).hostConfig.networkMode == "host")
-        #expect(try self.spec(self.request(network: .none)).hostConfig.networkMode == "none")
+        #expect(try self.spec(self.request(network: DockerInfo.Network.none)).hostConfig.networkMode == "none")
         #expect(self.refusal(self.request(network: .user)) != nil)
         let hostWithMappings = try #require(
             self.refusal(self.request(network: .host, portMappings: [.init(hostPort: 31000, containerPort: 80)])))
@@ -182,8 +190,9 @@ import Testing
         configuration.enforceCPUQuota = true
         let quota = try DockerContainerRuntime.containerSpec(for: request, configuration: configuration).hostConfig
         // Then
-        #expect(shares.memory == 128 * 1024 * 1024)
-        #expect(shares.memorySwap == 128 * 1024 * 1024)
+        let bytes: Int64 = 128 * 1024 * 1024
+        #expect(shares.memory == bytes)
+        #expect(shares.memorySwap == bytes)
         #expect(shares.cpuShares == 512)
         #expect(shares.nanoCpus == nil)
         #expect(quota.nanoCpus == 500_000_000)
@@ -196,8 +205,8 @@ import Testing
     @Test func sandboxAndVolumesAreBindMounted() throws {
         let spec = try self.spec(
             self.request(volumes: [
-                ContainerInfo.Volume(containerPath: "/data", hostPath: "/srv/data", mode: "RO"),
-                ContainerInfo.Volume(containerPath: "/scratch", hostPath: "scratch", mode: "RW"),
+                try self.volume(containerPath: "/data", hostPath: "/srv/data", mode: "RO"),
+                try self.volume(containerPath: "/scratch", hostPath: "scratch", mode: "RW"),
             ]))
         #expect(
             spec.hostConfig.binds == [
@@ -205,7 +214,7 @@ import Testing
                 "/var/lib/regatta/sandbox/c0ffee/scratch:/scratch:rw",
             ])
         #expect(
-            self.refusal(self.request(volumes: [ContainerInfo.Volume(containerPath: "/x", hostPath: nil, mode: nil)]))
+            self.refusal(self.request(volumes: [try self.volume(containerPath: "/x", hostPath: nil, mode: nil)]))
                 != nil)
     }
 
@@ -304,6 +313,9 @@ import Testing
         var killed = exit
         killed.termination.killed = true
         #expect(killed.limitationReason == nil)
+        #expect(exit.reported.limitation?.reason == "REASON_CONTAINER_LIMITATION_MEMORY")
+        #expect(exit.reported.limitation?.message.contains("Requested: 16MB") == true)
+        #expect(killed.reported.limitation == nil)
         // A container that never started has no exit code.
         var created = details
         created.state.status = "created"
