@@ -34,6 +34,12 @@ public struct HealthTracker: Sendable {
         /// When it became due.
         public var dueAt: Duration
 
+        /// Creates a due check.
+        public init(target: HealthCheckTarget, dueAt: Duration) {
+            self.target = target
+            self.dueAt = dueAt
+        }
+
         /// How late the check is at `now`.
         public func lateness(at now: Duration) -> Duration { now - self.dueAt }
 
@@ -52,6 +58,14 @@ public struct HealthTracker: Sendable {
         public var check: AppHealthCheck
         /// The cause of the last failure, as Marathon's `unhealthy_instance_kill_event` reports it.
         public var reason: String
+
+        /// Creates a kill decision.
+        public init(instanceId: String, taskId: TaskID, check: AppHealthCheck, reason: String) {
+            self.instanceId = instanceId
+            self.taskId = taskId
+            self.check = check
+            self.reason = reason
+        }
     }
 
     /// What an outcome changed.

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// Runs Marathon's scheduler-side health checks for real: `HTTP`, `HTTPS`, `TCP` and `COMMAND`.
 ///
-/// - `HTTP`/`HTTPS`: `GET <path>` on the check's port; 200–399 within `timeoutSeconds` is healthy, a 1xx answer is
-///   ``HealthCheckOutcome/ignored`` with `ignoreHttp1xx` (unhealthy otherwise), anything else unhealthy. HTTPS does
-///   not verify the certificate (as Marathon). Redirects are not followed: a 3xx is already a pass.
+/// - `HTTP`/`HTTPS`: `GET <path>` on the check's port over a fresh connection (see ``HealthCheckHTTPProbe``);
+///   200–399 within `timeoutSeconds` is healthy, a 1xx answer is ``HealthCheckOutcome/ignored`` with
+///   `ignoreHttp1xx` (unhealthy otherwise), anything else unhealthy. HTTPS does not verify the certificate (as
+///   Marathon). Redirects are not followed: a 3xx is already a pass.
 /// - `TCP`: healthy when a connection is established within the timeout.
 /// - `COMMAND`: `/bin/sh -c <command.value>` as a child process of the scheduler (see ``HealthCheckCommand``);
 ///   exit status 0 is healthy. Marathon runs these on the agent; running them in the scheduler is only right when
@@ -19,9 +21,8 @@ import NIOPosix
 /// cancelled (the service is stopping) or cannot resolve its agent because the resolver is down is
 /// ``HealthCheckOutcome/skipped``, never a failure.
 ///
-/// - Important: Owns an `HTTPClient`: call ``shutdown()`` when done, or use
-///   ``withNetworkHealthChecker(configuration:logger:_:)``.
-public final class NetworkHealthChecker: HealthChecker {
+/// Network I/O runs on NIO's shared event loop group; nothing needs shutting down.
+public struct NetworkHealthChecker: HealthChecker {
     /// Settings of the checker.
     public struct Configuration: Sendable {
         /// Whether an agent hostname that does not resolve is taken to be this machine (checked on `127.0.0.1`).
@@ -35,8 +36,6 @@ public final class NetworkHealthChecker: HealthChecker {
         /// How long the address chosen for an agent hostname is reused before resolving it again. Defaults to `60`
         /// seconds.
         public var addressCacheTTL: Duration = .seconds(60)
-        /// How long an idle HTTP connection to a task is kept for the next check. Defaults to `60` seconds.
-        public var idleConnectionTimeout: Duration = .seconds(60)
 
         /// Creates the default configuration.
         public init() {}
@@ -44,44 +43,19 @@ public final class NetworkHealthChecker: HealthChecker {
 
     /// The checker's settings.
     public let configuration: Configuration
-    private let httpClient: HTTPClient
+    private let group: any EventLoopGroup
+    private let probe: HealthCheckHTTPProbe
     private let resolver: HealthCheckAddressResolver
     private let logger: Logger
 
-    /// Creates a checker with its own HTTP client on the shared event loop group.
+    /// Creates a checker on NIO's shared event loop group.
     public init(configuration: Configuration = Configuration(), logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        let httpConfiguration = HTTPClient.Configuration(
-            certificateVerification: .none, redirectConfiguration: .disallow,
-            maximumAllowedIdleTimeInConnectionPool: Self.timeAmount(configuration.idleConnectionTimeout))
-        self.httpClient = HTTPClient(
-            eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration,
-            backgroundActivityLogger: logger)
+        self.group = MultiThreadedEventLoopGroup.singleton
+        self.probe = HealthCheckHTTPProbe(group: self.group)
         self.resolver = HealthCheckAddressResolver(
             assumeLocalAgents: configuration.assumeLocalAgents, cacheTTL: configuration.addressCacheTTL)
-    }
-
-    /// Runs `body` with a new checker and shuts the checker down when `body` returns or throws.
-    public static func withNetworkHealthChecker<Result: Sendable>(
-        configuration: Configuration = Configuration(), logger: Logger,
-        _ body: (NetworkHealthChecker) async throws -> Result
-    ) async throws -> Result {
-        let checker = NetworkHealthChecker(configuration: configuration, logger: logger)
-        let result: Result
-        do {
-            result = try await body(checker)
-        } catch {
-            try? await checker.shutdown()
-            throw error
-        }
-        try await checker.shutdown()
-        return result
-    }
-
-    /// Closes the HTTP client's connections. The checker must not be used afterwards.
-    public func shutdown() async throws {
-        try await self.httpClient.shutdown()
     }
 
     public func run(_ target: HealthCheckTarget) async -> HealthCheckOutcome {
@@ -131,28 +105,19 @@ public final class NetworkHealthChecker: HealthChecker {
     ) async -> HealthCheckOutcome {
         let path = path.hasPrefix("/") ? path : "/" + path
         let host = address.contains(":") ? "[\(address)]" : address
-        var request = HTTPClientRequest(url: "\(secure ? "https" : "http")://\(host):\(port)\(path)")
-        request.method = .GET
-        request.headers.add(name: "User-Agent", value: "Regatta-HealthCheck")
-        let client = self.httpClient
-        let prepared = request
+        let probe = self.probe
         let name = "\(secure ? "HTTPS" : "HTTP") GET \(path) on port \(port)"
         return await Self.withTimeout(timeout, name: name) {
             do {
-                let response = try await client.execute(prepared, timeout: Self.timeAmount(timeout))
-                // Read (a bounded part of) the body so the connection can be reused; its content does not matter.
-                var read = 0
-                for try await chunk in response.body {
-                    read += chunk.readableBytes
-                    if read > 65_536 { break }
-                }
-                let code = Int(response.status.code)
-                switch code {
+                let status = try await probe.status(
+                    address: address, port: port, path: path, hostHeader: "\(host):\(port)", secure: secure,
+                    connectTimeout: Self.timeAmount(timeout))
+                switch status.code {
                 case 200..<400: return .healthy
                 case 100..<200 where ignoreHttp1xx: return .ignored
-                default: return .unhealthy("\(name) answered \(code) \(response.status.reasonPhrase)")
+                default: return .unhealthy("\(name) answered \(status.code) \(status.reasonPhrase)")
                 }
-            } catch let error as HTTPClientError where error == .deadlineExceeded {
+            } catch ChannelError.connectTimeout {
                 return .unhealthy("\(name) timed out after \(Self.describe(timeout))")
             } catch {
                 return Task.isCancelled ? .skipped : .unhealthy("\(name) failed: \(Self.describe(error))")
@@ -163,7 +128,7 @@ public final class NetworkHealthChecker: HealthChecker {
     // MARK: - TCP
 
     private func tcp(address: String, port: Int, timeout: Duration) async -> HealthCheckOutcome {
-        let group = self.httpClient.eventLoopGroup
+        let group = self.group
         let name = "TCP connect to \(address):\(port)"
         return await Self.withTimeout(timeout, name: name) {
             do {
@@ -262,13 +227,12 @@ public final class NetworkHealthChecker: HealthChecker {
             return String(cString: strerror(error.errnoCode)).lowercased()
         case ChannelError.connectTimeout:
             return "connection timed out"
-        case let error as HTTPClientError:
-            switch error {
-            case .connectTimeout: return "connection timed out"
-            case .remoteConnectionClosed: return "the connection was closed before a response"
-            case .readTimeout: return "no response"
-            default: return "\(error)"
-            }
+        case let error as NIOSSLError:
+            return "TLS failed: \(error)"
+        case let error as BoringSSLError:
+            return "TLS failed: \(error)"
+        case is HTTPParserError:
+            return "the answer is not HTTP/1.x"
         default:
             return "\(error)"
         }
