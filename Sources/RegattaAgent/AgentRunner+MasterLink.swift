@@ -71,6 +71,7 @@ extension AgentRunner {
         var attempt = 0
         while !Task.isCancelled {
             let (registered, end) = await self.subscribeOnce()
+            await self.core.streamLost()
             if Task.isCancelled { return }
             if registered { attempt = 0 }
             let delay = self.configuration.subscribeBackoff.delay(attempt: attempt, random: Double.random(in: 0..<1))
@@ -99,6 +100,12 @@ extension AgentRunner {
     private func subscribeOnce() async -> (registered: Bool, end: StreamEnd) {
         // A re-subscribe asked for before this SUBSCRIBE is answered by it.
         _ = await self.core.takeResubscribeRequest()
+        // Updates wait while the agent is not registered; let sends still in flight settle first, so the tasks'
+        // states in SUBSCRIBE include every update the master took.
+        let settleDeadline = ContinuousClock.now + self.configuration.requestTimeout + .seconds(1)
+        while await self.core.updatesInFlight > 0 && ContinuousClock.now < settleDeadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
         let call = await self.core.subscribeCall(capabilities: self.capabilities, version: self.version)
         let response: HTTPClientResponse
         do {
@@ -224,9 +231,11 @@ extension AgentRunner {
                 await self.core.schedule(.pong(agentID))
             }
         case .acknowledge:
-            // Updates are retried until the master answers 202; acknowledgements matter once updates are
-            // checkpointed (agent recovery).
-            self.logger.trace("Ignoring ACKNOWLEDGE")
+            guard let acknowledge = message.acknowledge else {
+                self.logger.warning("Ignoring ACKNOWLEDGE without its 'acknowledge' field")
+                return nil
+            }
+            await self.core.acknowledge(acknowledge)
         case .error:
             let text = message.error?.message ?? "(no message)"
             self.logger.warning("Master sent an error; subscribing again", metadata: [LogKey.error: "\(text)"])

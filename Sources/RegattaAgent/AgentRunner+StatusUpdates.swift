@@ -3,49 +3,52 @@ import Logging
 import RegattaCore
 
 extension AgentRunner {
-    /// Delivers a task's queued status updates in order, retrying each with backoff until the master answers 2xx.
-    ///
-    /// An update is never dropped: only cancellation (agent shutdown) ends the loop with updates left. A 404
-    /// means the master does not know this agent; the link re-subscribes and delivery continues afterwards.
-    func deliverUpdates(_ key: TaskKey) async {
-        var attempt = 0
-        while let (call, uuid) = await self.core.nextUpdate(key) {
-            let failure: String
-            do {
-                switch try await self.master.send(call) {
-                case .accepted:
-                    await self.core.updateDelivered(key, uuid: uuid)
-                    attempt = 0
-                    continue
-                case .unknownAgent(let message):
-                    failure = "the master does not know this agent: \(message)"
-                    await self.core.requestResubscribe()
-                case .rejected(let status, let message):
-                    failure = "status \(status): \(message)"
-                }
-            } catch {
-                if Task.isCancelled { return }
-                failure = "\(error)"
+    /// Sends one status update (the head of its task's stream) and tells the core how the master answered; the core
+    /// decides when to retry. A 404 means the master does not know this agent: the link re-subscribes.
+    func send(_ update: StatusUpdateManager.Update, of key: TaskKey) async {
+        let call = await self.core.updateCall(update)
+        var failure: String?
+        do {
+            switch try await self.master.send(call) {
+            case .accepted:
+                break
+            case .unknownAgent(let message):
+                failure = "the master does not know this agent: \(message)"
+                await self.core.requestResubscribe()
+            case .rejected(let status, let message):
+                failure = "status \(status): \(message)"
             }
-            let delay = self.configuration.statusUpdateBackoff.delay(attempt: attempt)
-            var metadata: Logger.Metadata = [
-                LogKey.frameworkID: "\(key.frameworkID)", LogKey.taskID: "\(key.taskID)",
-                LogKey.taskState: "\(call.update?.status.state.rawValue ?? "")", LogKey.error: "\(failure)",
-                LogKey.retryDelay: "\(delay)",
-            ]
-            // Warn once per stall, when the delay first reaches its cap; every retry is at debug.
-            if delay >= self.configuration.statusUpdateBackoff.maximum
-                && self.configuration.statusUpdateBackoff.delay(attempt: attempt - 1) < delay
-            {
-                self.logger.warning(
-                    "Status update not delivered yet; retrying until the master takes it", metadata: metadata)
-            } else {
-                metadata["retry.attempt"] = "\(attempt + 1)"
-                self.logger.debug("Status update not delivered; retrying", metadata: metadata)
-            }
-            attempt += 1
+        } catch {
+            failure = "\(error)"
+        }
+        let result = await self.core.updateSent(key, uuid: update.uuid, taken: failure == nil)
+        guard let failure else { return }
+        var metadata: Logger.Metadata = [
+            LogKey.frameworkID: "\(key.frameworkID)", LogKey.taskID: "\(key.taskID)",
+            LogKey.taskState: "\(update.status.state.rawValue)", LogKey.error: "\(failure)",
+            "retry.attempt": "\(result.failures)",
+        ]
+        if let retryAt = result.retryAt {
+            metadata[LogKey.retryDelay] = "\(retryAt - self.uptime())"
+        }
+        // Warn once per stall, when the delay first reaches its cap; every retry is at debug.
+        let backoff = self.configuration.statusUpdateBackoff
+        if result.failures > 0, backoff.delay(attempt: result.failures - 1) >= backoff.maximum,
+            result.failures == 1 || backoff.delay(attempt: result.failures - 2) < backoff.maximum
+        {
+            self.logger.warning(
+                "Status update not delivered yet; retrying until the master takes it", metadata: metadata)
+        } else {
+            self.logger.debug("Status update not delivered; retrying", metadata: metadata)
+        }
+    }
+
+    /// Sends status updates whose retry time has come, until the calling task is cancelled.
+    func runUpdateRetries() async {
+        while !Task.isCancelled {
+            await self.core.sendDueUpdates()
             do {
-                try await Task.sleep(for: delay)
+                try await Task.sleep(for: .milliseconds(100))
             } catch {
                 return
             }

@@ -3,15 +3,18 @@ import Logging
 import RegattaCore
 
 /// The I/O shell of a running agent: performs what ``AgentCore`` decides (supervising containers, delivering
-/// status updates, talking to the master). Created by ``AgentService/run()`` for one run.
+/// status updates, running health checks, talking to the master). Created by ``AgentService/run()`` for one run.
 struct AgentRunner: Sendable {
     let configuration: AgentConfiguration
     let core: AgentCore
     let runtime: any ContainerRuntime
     let master: MasterClient
     let metaStore: AgentMetaStore
+    let healthProbe: any HealthCheckProbe
     let capabilities: [String]
     let version: String
+    /// The monotonic clock the core runs on.
+    let uptime: @Sendable () -> Duration
     let logger: Logger
 
     /// Runs every job the core schedules, concurrently, until the calling task is cancelled.
@@ -26,8 +29,9 @@ struct AgentRunner: Sendable {
     private func perform(_ job: AgentCore.Job) async {
         switch job {
         case .supervise(let key): await self.supervise(key)
-        case .deliverUpdates(let key): await self.deliverUpdates(key)
+        case .sendUpdate(let key, let update): await self.send(update, of: key)
         case .pong(let agentID): await self.pong(agentID)
+        case .healthChecks(let key): await self.runHealthChecks(key)
         }
     }
 
@@ -42,7 +46,7 @@ struct AgentRunner: Sendable {
         }
     }
 
-    /// Waits until no status update is pending (and, if asked, no task is alive), or until `timeout`.
+    /// Waits until the master has taken every status update (and, if asked, no task is alive), or until `timeout`.
     ///
     /// - Returns: whether everything drained in time.
     func drain(includingTasks: Bool, timeout: Duration) async -> Bool {

@@ -8,12 +8,13 @@ import RegattaCore
 import ServiceLifecycle
 import Synchronization
 
-/// A Regatta agent: registers with the master, runs the tasks it is sent and reports their status, and
-/// serves `GET /health` and `GET /state` on `ip:port`.
+/// A Regatta agent: registers with the master, runs the tasks it is sent and reports their status, and serves
+/// its HTTP API (`/health`, `/state`, `/files/*`, `/metrics*`) on `ip:port`.
 ///
 /// The agent dials the master (`POST /api/v1/agent`, see `docs/protocol.md`), keeps the SUBSCRIBE stream
-/// open and re-subscribes with backoff whenever it ends. Its id is saved in `<work_dir>/meta/agent.json` and
-/// reused after a restart.
+/// open and re-subscribes with backoff whenever it ends. Its id, its tasks and their status updates are
+/// checkpointed under `<work_dir>/meta`; a restarted agent recovers its running tasks and resends what the
+/// frameworks have not acknowledged.
 ///
 /// - Important: Stopping the agent leaves its tasks running, as in Mesos, unless
 ///   ``AgentConfiguration/killTasksOnShutdown`` is set. Call ``run()`` once per instance.
@@ -26,18 +27,21 @@ public final class AgentService: Service {
 
     private let configuration: AgentConfiguration
     private let logger: Logger
-    private let runtime: any ContainerRuntime
+    private let givenRuntime: (any ContainerRuntime)?
     private let httpClient: HTTPClient?
     private let core: AgentCore
     private let jobs: AsyncStream<AgentCore.Job>
     private let started = Mutex(false)
+    private let uptime: @Sendable () -> Duration
 
     /// Creates an agent; nothing runs until ``run()``.
     ///
     /// - Parameters:
     ///   - configuration: the agent's settings.
     ///   - logger: the agent's logger; the agent adds `agent.id`-style metadata to its messages.
-    ///   - runtime: runs the tasks' containers. Defaults to a ``ProcessContainerRuntime``.
+    ///   - runtime: runs the tasks' containers. Defaults to what the configuration asks for: a
+    ///     ``ProcessContainerRuntime`` (in control groups with `cgroups/*` isolation) for `mesos`, plus a Docker
+    ///     runtime for `docker` when a Docker Engine answers on ``AgentConfiguration/dockerSocket``.
     ///   - httpClient: the client used to reach the master. Defaults to a client the agent creates and shuts
     ///     down itself; a client passed in is left running.
     public init(
@@ -46,8 +50,10 @@ public final class AgentService: Service {
     ) {
         self.configuration = configuration
         self.logger = logger
-        self.runtime = runtime ?? ProcessContainerRuntime(logger: logger)
+        self.givenRuntime = runtime
         self.httpClient = httpClient
+        let origin = ContinuousClock.now
+        self.uptime = { origin.duration(to: .now) }
         let (jobs, continuation) = AsyncStream<AgentCore.Job>.makeStream(bufferingPolicy: .unbounded)
         self.jobs = jobs
         self.core = AgentCore(
@@ -56,7 +62,12 @@ public final class AgentService: Service {
                 attributes: configuration.attributes),
             layout: SandboxLayout(workDir: configuration.workDir),
             defaultKillGracePeriod: configuration.defaultKillGracePeriod,
-            supportedContainerTypes: self.runtime.supportedContainerTypes, jobs: continuation, logger: logger)
+            supportedContainerTypes: runtime?.supportedContainerTypes ?? [],
+            updateTiming: StatusUpdateManager.Configuration(
+                failureBackoff: configuration.statusUpdateBackoff,
+                acknowledgementTimeout: configuration.statusUpdateAcknowledgementTimeout),
+            baseEnvironment: ProcessContainerRuntime.agentEnvironment(), uptime: self.uptime, jobs: continuation,
+            logger: logger)
     }
 
     /// The id the master assigned (or the saved one while re-registering); `nil` before the first registration.
@@ -75,14 +86,15 @@ public final class AgentService: Service {
     }
 
     /// Capabilities advertised on SUBSCRIBE: `DOCKER` only when the runtime can run Docker containers.
-    private var capabilities: [String] {
-        self.runtime.supportedContainerTypes.contains(.docker) ? ["DOCKER"] : []
+    static func capabilities(of runtime: any ContainerRuntime) -> [String] {
+        runtime.supportedContainerTypes.contains(.docker) ? ["DOCKER"] : []
     }
 
     /// Runs the agent until graceful shutdown or cancellation.
     ///
     /// - Throws: `AgentError` when the agent cannot start: a bad master address, an unusable work directory,
-    ///   unreadable saved metadata, a port that cannot be bound, or a second call on the same instance.
+    ///   unreadable saved metadata, resources or attributes that changed incompatibly since the saved run, an
+    ///   unavailable isolator, a port that cannot be bound, or a second call on the same instance.
     public func run() async throws {
         let alreadyStarted = self.started.withLock { started in
             defer { started = true }
@@ -100,27 +112,36 @@ public final class AgentService: Service {
             workDir: self.configuration.workDir, overrides: self.configuration.resources)
         let metaStore = AgentMetaStore(path: layout.agentMetaFile)
         let saved = try metaStore.load()
-        await self.core.setAgentInfo(
-            AgentInfo(
-                hostname: self.configuration.hostname, port: self.configuration.port, resources: resources,
-                attributes: self.configuration.attributes, id: saved?.agentId))
-        self.logUnsupportedSettings()
-        self.logger.info(
-            "Agent starting",
-            metadata: [
-                LogKey.agentID: "\(saved?.agentId.value ?? "(new)")", LogKey.master: "\(endpoint)",
-                "agent.resources": "\(resources)", "agent.work_dir": "\(self.configuration.workDir)",
-            ])
-
+        let info = AgentInfo(
+            hostname: self.configuration.hostname, port: self.configuration.port, resources: resources,
+            attributes: self.configuration.attributes, id: saved?.agentId)
+        if let saved {
+            try Self.checkCompatible(saved: saved, current: info, metaFile: layout.agentMetaFile)
+        }
+        await self.core.setAgentInfo(info)
         let ownsHTTPClient = self.httpClient == nil
         let http = self.httpClient ?? HTTPClient(eventLoopGroupProvider: .singleton)
-        let runner = AgentRunner(
-            configuration: self.configuration, core: self.core, runtime: self.runtime,
-            master: MasterClient(
-                http: http, endpoint: endpoint, requestTimeout: self.configuration.requestTimeout, logger: self.logger),
-            metaStore: metaStore, capabilities: self.capabilities, version: Self.version, logger: self.logger)
         do {
-            try await self.runChildren(runner)
+            let runtime = try await self.makeRuntime()
+            let capabilities = Self.capabilities(of: runtime)
+            await self.core.setSupportedContainerTypes(runtime.supportedContainerTypes)
+            self.logUnsupportedSettings(runtime)
+            self.logger.info(
+                "Agent starting",
+                metadata: [
+                    LogKey.agentID: "\(saved?.agentId.value ?? "(new)")", LogKey.master: "\(endpoint)",
+                    "agent.resources": "\(resources)", "agent.work_dir": "\(self.configuration.workDir)",
+                    "agent.capabilities": "\(capabilities)",
+                ])
+            let runner = AgentRunner(
+                configuration: self.configuration, core: self.core, runtime: runtime,
+                master: MasterClient(
+                    http: http, endpoint: endpoint, requestTimeout: self.configuration.requestTimeout,
+                    logger: self.logger),
+                metaStore: metaStore, healthProbe: SystemHealthCheckProbe(http: http), capabilities: capabilities,
+                version: Self.version, uptime: self.uptime, logger: self.logger)
+            try await self.recover(runtime, runner: runner)
+            try await self.runChildren(runner, runtime: runtime, capabilities: capabilities)
         } catch {
             if ownsHTTPClient { try? await http.shutdown() }
             if Task.isCancelled { return }
@@ -129,19 +150,90 @@ public final class AgentService: Service {
         if ownsHTTPClient { try? await http.shutdown() }
     }
 
-    /// What ended a child of ``run()``.
-    private enum Child: Sendable {
-        case runtime, jobs, server, masterLink, shutdown, serverStopTimeout
+    /// Refuses to start with resources or attributes the saved run is not compatible with.
+    static func checkCompatible(saved: AgentMetaStore.Meta, current: AgentInfo, metaFile: String) throws {
+        let problems = AgentInfoCompatibility.problems(saved: saved.agentInfo, current: current)
+        guard !problems.isEmpty else { return }
+        throw AgentError(
+            .incompatibleRestart,
+            "The agent's settings changed incompatibly since it last ran as agent '\(saved.agentId)': "
+                + problems.joined(separator: "; ")
+                + ". A restarted agent may add resources and attributes but not shrink or change them. Restore the earlier --resources/--attributes/--hostname, or remove '\(metaFile)' and the 'meta/runs' directory beside it to register as a new agent (its running tasks are then not recovered)."
+        )
     }
 
-    private func runChildren(_ runner: AgentRunner) async throws {
+    /// The runtime the configuration asks for (unless one was passed in).
+    private func makeRuntime() async throws -> any RecoverableContainerRuntime {
+        if let given = self.givenRuntime {
+            if let recoverable = given as? any RecoverableContainerRuntime { return recoverable }
+            return CompositeContainerRuntime([given])
+        }
+        var runtimes: [any ContainerRuntime] = []
+        if self.configuration.containerizers.contains("mesos") {
+            var processConfiguration = ProcessContainerRuntime.Configuration()
+            processConfiguration.isolator = try CgroupIsolator.detect(
+                isolation: self.configuration.isolation, root: self.configuration.cgroupsRoot)
+            if let isolator = processConfiguration.isolator {
+                self.logger.info(
+                    "Isolating command tasks in control groups",
+                    metadata: [
+                        "cgroups.cpu": "\(isolator.cpu.map { "\($0)" } ?? "-")",
+                        "cgroups.memory": "\(isolator.memory.map { "\($0)" } ?? "-")",
+                        "cgroups.root": "\(isolator.root)",
+                    ])
+            }
+            runtimes.append(ProcessContainerRuntime(configuration: processConfiguration, logger: self.logger))
+        }
+        if self.configuration.containerizers.contains("docker") {
+            if let docker = await RecoverableDockerRuntime.makeIfReachable(
+                socketPath: self.configuration.dockerSocket, logger: self.logger)
+            {
+                runtimes.append(docker)
+            } else {
+                self.logger.warning(
+                    "Docker Engine not reachable; Docker tasks will fail and DOCKER is not advertised",
+                    metadata: ["docker.socket": "\(self.configuration.dockerSocket)"])
+            }
+        }
+        return CompositeContainerRuntime(runtimes)
+    }
+
+    /// Takes back the tasks of the agent's earlier run before it subscribes.
+    private func recover(_ runtime: any RecoverableContainerRuntime, runner: AgentRunner) async throws {
+        let containers = await self.core.loadCheckpoints()
+        var found = Set<ContainerID>()
+        if !containers.isEmpty {
+            do {
+                found = try await runtime.recover(containers)
+            } catch {
+                self.logger.error(
+                    "Cannot recover the containers of the earlier run; their tasks are reported failed",
+                    metadata: [LogKey.error: "\(error)"])
+            }
+            self.logger.info(
+                "Recovered checkpointed tasks",
+                metadata: ["recovery.checkpointed": "\(containers.count)", "recovery.found": "\(found.count)"])
+        }
+        for kill in await self.core.resumeRecovered(found: found) {
+            await runner.killContainer(kill)
+        }
+    }
+
+    /// What ended a child of ``run()``.
+    private enum Child: Sendable {
+        case runtime, jobs, server, masterLink, shutdown, serverStopTimeout, background
+    }
+
+    private func runChildren(
+        _ runner: AgentRunner, runtime: any ContainerRuntime, capabilities: [String]
+    ) async throws {
         let (serverPorts, serverPortsContinuation) = AsyncStream<Int>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let configuration = self.configuration
         let core = self.core
         let app = Application(
             router: AgentHTTPAPI.router(
                 AgentHTTPAPI.Context(
-                    core: core, configuration: configuration, capabilities: self.capabilities, version: Self.version,
+                    core: core, configuration: configuration, capabilities: capabilities, version: Self.version,
                     startTime: Date().timeIntervalSince1970)),
             configuration: ApplicationConfiguration(address: .hostname(configuration.ip, port: configuration.port)),
             onServerRunning: { channel in
@@ -152,12 +244,20 @@ public final class AgentService: Service {
 
         try await withThrowingTaskGroup(of: Child.self) { group in
             group.addTask {
-                try await self.runtime.run()
+                try await runtime.run()
                 return .runtime
             }
             group.addTask {
                 await runner.runJobs(self.jobs)
                 return .jobs
+            }
+            group.addTask {
+                await runner.runUpdateRetries()
+                return .background
+            }
+            group.addTask {
+                await runner.runGarbageCollection()
+                return .background
             }
             group.addTask {
                 do {
@@ -172,12 +272,12 @@ public final class AgentService: Service {
                 return .server
             }
             group.addTask {
-                await cancelWhenGracefulShutdown {
-                    // Register with the port actually bound (it differs when the configured port is 0).
-                    guard let port = await serverPorts.first(where: { _ in true }) else { return }
-                    await core.setHTTPPort(port)
-                    await runner.runMasterLink()
-                }
+                // Not cancelled by graceful shutdown: while the agent drains, the stream still brings the
+                // acknowledgements its last status updates wait for. It stops when the group is cancelled.
+                // Register with the port actually bound (it differs when the configured port is 0).
+                guard let port = await serverPorts.first(where: { _ in true }) else { return .masterLink }
+                await core.setHTTPPort(port)
+                await runner.runMasterLink()
                 return .masterLink
             }
             group.addTask {
@@ -188,8 +288,8 @@ public final class AgentService: Service {
             var shutdownDone = false
             loop: while let child = try await group.next() {
                 switch child {
-                case .masterLink:
-                    // Stops on graceful shutdown while the rest drains.
+                case .masterLink, .background:
+                    // Stop on graceful shutdown or cancellation while the rest drains.
                     continue
                 case .server:
                     serverRunning = false
@@ -258,11 +358,11 @@ public final class AgentService: Service {
         }
     }
 
-    private func logUnsupportedSettings() {
+    private func logUnsupportedSettings(_ runtime: any ContainerRuntime) {
         let unsupported = self.configuration.containerizers.filter { name in
             switch name {
-            case "mesos": !self.runtime.supportedContainerTypes.contains(.mesos)
-            case "docker": !self.runtime.supportedContainerTypes.contains(.docker)
+            case "mesos": !runtime.supportedContainerTypes.contains(.mesos)
+            case "docker": !runtime.supportedContainerTypes.contains(.docker)
             default: true
             }
         }

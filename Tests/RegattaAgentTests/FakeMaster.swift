@@ -32,6 +32,7 @@ final class FakeMaster: Sendable {
 
     let agentID: AgentID
     private let pingIntervalSeconds: Double?
+    private let autoAcknowledge: Bool
     private let state: Mutex<State>
     private let logger: Logger
 
@@ -39,12 +40,15 @@ final class FakeMaster: Sendable {
     ///   - failFirstUpdates: how many UPDATE calls to answer 503 before accepting them.
     ///   - rejectFirstSubscribes: how many SUBSCRIBE calls to answer 400 before accepting them.
     ///   - pingIntervalSeconds: sent in REGISTERED.
+    ///   - autoAcknowledge: whether every accepted update is acknowledged at once (as a framework would), with an
+    ///     ACKNOWLEDGE on the stream.
     init(
         agentID: AgentID = "agent-e2e", failFirstUpdates: Int = 0, rejectFirstSubscribes: Int = 0,
-        pingIntervalSeconds: Double? = 15, logger: Logger
+        pingIntervalSeconds: Double? = 15, autoAcknowledge: Bool = true, logger: Logger
     ) {
         self.agentID = agentID
         self.pingIntervalSeconds = pingIntervalSeconds
+        self.autoAcknowledge = autoAcknowledge
         self.state = Mutex(
             State(updateFailuresLeft: failFirstUpdates, subscribeRejectionsLeft: rejectFirstSubscribes))
         self.logger = logger
@@ -61,6 +65,12 @@ final class FakeMaster: Sendable {
     /// Sends a message on the newest SUBSCRIBE stream.
     func send(_ message: AgentMessage) {
         _ = self.state.withLock { $0.streams.last }?.yield(message)
+    }
+
+    /// Acknowledges an update, as the master relays a framework's ACKNOWLEDGE.
+    func acknowledge(_ status: TaskStatus, framework: FrameworkID) {
+        guard let uuid = status.uuid else { return }
+        self.send(.acknowledge(AgentMessage.Acknowledge(frameworkId: framework, taskId: status.taskId, uuid: uuid)))
     }
 
     /// Ends every open stream, as a master that restarts would.
@@ -178,7 +188,11 @@ final class FakeMaster: Sendable {
         switch answer {
         case .notFound: return Self.json(.notFound, #"{"message":"Agent is not registered; SUBSCRIBE again"}"#)
         case .serviceUnavailable: return Self.json(.serviceUnavailable, #"{"message":"try again"}"#)
-        default: return Response(status: .accepted)
+        default:
+            if self.autoAcknowledge {
+                self.acknowledge(update.status, framework: update.frameworkId)
+            }
+            return Response(status: .accepted)
         }
     }
 

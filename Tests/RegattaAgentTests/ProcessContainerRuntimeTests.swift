@@ -12,10 +12,11 @@ import Testing
 
     /// Runs `body` with a runtime whose reaper loop runs alongside.
     private func withRuntime<T: Sendable>(
+        configuration: ProcessContainerRuntime.Configuration = ProcessContainerRuntime.Configuration(),
         _ body: @Sendable (ProcessContainerRuntime, String) async throws -> T
     ) async throws -> T {
         try await TestSupport.withTemporaryDirectory { directory in
-            let runtime = ProcessContainerRuntime(logger: self.logger)
+            let runtime = ProcessContainerRuntime(configuration: configuration, logger: self.logger)
             return try await withThrowingTaskGroup(of: T?.self) { group in
                 group.addTask {
                     try await runtime.run()
@@ -31,7 +32,7 @@ import Testing
         ContainerLaunchRequest(
             containerID: ContainerID("container-\(id)"), frameworkID: "framework-1", agentID: "agent-1",
             task: TestSupport.task(id, command: command), sandbox: "\(directory)/sandbox-\(id)",
-            hostname: "agent.example")
+            hostname: "agent.example", runDirectory: "\(directory)/run-\(id)")
     }
 
     @Test func exitZeroFinishes() async throws {
@@ -178,16 +179,117 @@ import Testing
         }
     }
 
-    @Test func missingExecutableFailsToLaunch() async throws {
+    @Test func missingExecutableFailsWithTheShellsStatus() async throws {
         try await self.withRuntime { runtime, directory in
             // Given
             let command = CommandInfo(shell: false, value: "/nonexistent/regatta-no-such-binary")
             let request = self.request("missing", command, in: directory)
-            // When / Then
-            let error = await #expect(throws: AgentError.self) { try await runtime.launch(request) }
-            #expect(error?.code == .launchFailed)
-            #expect(error?.message.contains("/nonexistent/regatta-no-such-binary") == true)
+            // When the supervisor cannot exec it
+            _ = try await runtime.launch(request)
+            let termination = try await runtime.wait(for: request.containerID)
+            // Then it fails as a command that exited 127, with the reason in the sandbox's stderr
+            #expect(termination.status == .exited(code: 127))
+            let stderr = try String(contentsOfFile: request.sandbox + "/stderr", encoding: .utf8)
+            #expect(stderr.contains("/nonexistent/regatta-no-such-binary"))
         }
+    }
+
+    @Test func recordsTheExitStatusForARestartedAgent() async throws {
+        try await self.withRuntime { runtime, directory in
+            // Given a task that ends on its own
+            let request = self.request("record", .shell("exit 7"), in: directory)
+            let launched = try await runtime.launch(request)
+            #expect(launched.startTime == ProcessTable.stat(try #require(launched.pid))?.startTime)
+            _ = try await runtime.wait(for: request.containerID)
+            // Then its supervisor wrote the code where a restarted agent looks
+            #expect(TaskSupervisor.readExitStatus(directory + "/run-record/exit_status") == 7)
+            #expect(
+                try String(contentsOfFile: directory + "/run-record/supervisor.pid", encoding: .utf8)
+                    == "\(launched.pid!)\n")
+        }
+    }
+
+    @Test func recoversProcessesOfAnEarlierRuntime() async throws {
+        try await TestSupport.withTemporaryDirectory { directory in
+            // Given a first runtime (a first agent) that launched two tasks and went away
+            let first = ProcessContainerRuntime(logger: self.logger)
+            let running = self.request("survivor", .shell("sleep 100"), in: directory)
+            let ending = self.request("ender", .shell("sleep 0.3; exit 4"), in: directory)
+            let runningPID = try #require(try await first.launch(running).pid)
+            let endingLaunch = try await first.launch(ending)
+            try await Task.sleep(for: .milliseconds(800))
+            // When a new runtime recovers them by pid and start time (one with a stale start time: a recycled pid)
+            let second = ProcessContainerRuntime(logger: self.logger)
+            let checkpoints = [
+                ContainerCheckpoint(
+                    containerID: running.containerID, type: .mesos, pid: runningPID,
+                    pidStartTime: ProcessTable.stat(runningPID)?.startTime, runDirectory: running.runDirectory!,
+                    killRequested: false),
+                ContainerCheckpoint(
+                    containerID: ending.containerID, type: .mesos, pid: endingLaunch.pid,
+                    pidStartTime: endingLaunch.startTime, runDirectory: ending.runDirectory!, killRequested: false),
+                ContainerCheckpoint(
+                    containerID: "recycled", type: .mesos, pid: getpid(), pidStartTime: 1,
+                    runDirectory: directory + "/run-recycled", killRequested: false),
+            ]
+            let found = try await second.recover(checkpoints)
+            #expect(found == [running.containerID, ending.containerID, "recycled"])
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await second.run() }
+                defer { group.cancelAll() }
+                // Then the one that ended meanwhile reports its real exit code
+                #expect(try await second.wait(for: ending.containerID).status == .exited(code: 4))
+                // And the recycled pid is not mistaken for the task
+                let recycled = try await second.wait(for: "recycled")
+                guard case .unknown = recycled.status else {
+                    Issue.record("a recycled pid was taken for the task: \(recycled)")
+                    return
+                }
+                // And the survivor is still running, and is killed through the new runtime
+                #expect(ProcessTable.isRunning(runningPID, startTime: checkpoints[0].pidStartTime))
+                try await second.kill(running.containerID, gracePeriod: .seconds(2))
+                let termination = try await second.wait(for: running.containerID)
+                #expect(termination == ContainerTermination(status: .signaled(signal: SIGTERM), killed: true))
+                #expect(await TestSupport.processGroupIsGone(runningPID))
+            }
+            // The first runtime's children are zombies until this process reaps them.
+            var status: Int32 = 0
+            _ = waitpid(runningPID, &status, WNOHANG)
+            _ = waitpid(endingLaunch.pid!, &status, WNOHANG)
+        }
+    }
+
+    @Test(.enabled(if: ProcessContainerRuntimeTests.cgroupsAvailable))
+    func memoryHogInAControlGroupFailsWithTheMemoryLimitation() async throws {
+        let isolator = try #require(
+            try CgroupIsolator.detect(isolation: ["cgroups/cpu", "cgroups/mem"], root: "regatta-test"))
+        var configuration = ProcessContainerRuntime.Configuration()
+        configuration.isolator = isolator
+        try await self.withRuntime(configuration: configuration) { runtime, directory in
+            // Given a task allowed 48 MB that allocates 300 MB
+            var request = self.request(
+                "hog", .shell("python3 -c 'import time; a = bytearray(300 * 1024 * 1024); time.sleep(10)'"),
+                in: directory)
+            request.task.resources = try Resources.parse("cpus:0.5;mem:48")
+            // When
+            _ = try await runtime.launch(request)
+            let termination = try await runtime.wait(for: request.containerID)
+            // Then
+            let report = TerminationReport(termination)
+            #expect(report.state == .failed)
+            #expect(report.reason == "REASON_CONTAINER_LIMITATION_MEMORY")
+            #expect(report.message.hasPrefix("Memory limit exceeded: Requested: 48MB"))
+            // And its control groups are gone
+            #expect(isolator.processes(request.containerID).isEmpty)
+            for hierarchy in isolator.hierarchies {
+                #expect(!FileManager.default.fileExists(atPath: isolator.directory(request.containerID, in: hierarchy)))
+            }
+        }
+    }
+
+    /// Whether this machine lets the tests create cpu and memory control groups (root, controllers mounted).
+    static var cgroupsAvailable: Bool {
+        getuid() == 0 && (try? CgroupIsolator.detect(isolation: ["cgroups/cpu", "cgroups/mem"], root: "r")) != nil
     }
 
     @Test func childDoesNotInheritAgentDescriptors() async throws {

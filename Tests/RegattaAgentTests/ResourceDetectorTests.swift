@@ -22,15 +22,15 @@ import Testing
     }
 
     @Test func diskLeavesFiveGigabytesFromTenGigabytesUp() {
-        #expect(ResourceDetector.diskMegabytes(availableBytes: 100 * self.gib) == 97280)
-        #expect(ResourceDetector.diskMegabytes(availableBytes: 10 * self.gib) == 5120)
+        #expect(ResourceDetector.diskMegabytes(fileSystemBytes: 100 * self.gib) == 97280)
+        #expect(ResourceDetector.diskMegabytes(fileSystemBytes: 10 * self.gib) == 5120)
     }
 
     @Test func diskBelowTenGigabytesOffersHalf() {
-        #expect(ResourceDetector.diskMegabytes(availableBytes: 8 * self.gib) == 4096)
-        #expect(ResourceDetector.diskMegabytes(availableBytes: 10 * self.gib - 2 * self.mib) == 5119)
+        #expect(ResourceDetector.diskMegabytes(fileSystemBytes: 8 * self.gib) == 4096)
+        #expect(ResourceDetector.diskMegabytes(fileSystemBytes: 10 * self.gib - 2 * self.mib) == 5119)
         // Partial megabytes are dropped.
-        #expect(ResourceDetector.diskMegabytes(availableBytes: 3 * self.mib + 1) == 1)
+        #expect(ResourceDetector.diskMegabytes(fileSystemBytes: 3 * self.mib + 1) == 1)
     }
 
     @Test func parsesMemTotal() {
@@ -45,7 +45,7 @@ import Testing
 
     @Test func detectedValuesFillWhatIsNotGiven() throws {
         // Given
-        let probe = ResourceDetector.Probe(cpus: 8, memoryBytes: 16 * self.gib, diskAvailableBytes: 100 * self.gib)
+        let probe = ResourceDetector.Probe(cpus: 8, memoryBytes: 16 * self.gib, diskBytes: 100 * self.gib)
         // When
         let resources = ResourceDetector.resources(probe: probe, overrides: nil)
         // Then
@@ -55,7 +55,7 @@ import Testing
     @Test func givenNamesReplaceDetectionWhateverTheirRole() throws {
         // Given cpus only for a role, explicit ports and a custom resource
         let overrides = try Resources.parse("cpus(web):2;ports:[40000-40010];gpus:1")
-        let probe = ResourceDetector.Probe(cpus: 8, memoryBytes: 4 * self.gib, diskAvailableBytes: 8 * self.gib)
+        let probe = ResourceDetector.Probe(cpus: 8, memoryBytes: 4 * self.gib, diskBytes: 8 * self.gib)
         // When
         let resources = ResourceDetector.resources(probe: probe, overrides: overrides)
         // Then detected cpus are not added next to the reserved ones; mem and disk are detected

@@ -13,10 +13,18 @@ import RegattaCore
 /// - `resources` (`--resources`, default `nil`): resources to offer; a name given here replaces the
 ///   detected value of that name (see ``ResourceDetector``).
 /// - `attributes` (`--attributes`, default none).
-/// - `containerizers` (`--containerizers`, default `["mesos"]`).
-/// - `isolation` (`--isolation`, default `["posix/cpu", "posix/mem"]`): stored; cgroups isolation comes later.
+/// - `containerizers` (`--containerizers`, default `["mesos"]`): `mesos` runs command tasks as processes, `docker`
+///   runs Docker tasks through the Docker Engine at `dockerSocket` (advertised as capability `DOCKER` only when it
+///   answers at start).
+/// - `isolation` (`--isolation`, default `["posix/cpu", "posix/mem"]`): `cgroups/cpu` and `cgroups/mem` put
+///   command tasks in control groups that enforce their `cpus` and `mem` (cgroup v1 or v2, whichever holds the
+///   controller); `posix/*` enforce nothing.
+/// - `cgroupsRoot` (`--cgroups_root`, default `regatta`): the parent group of the tasks' control groups.
+/// - `dockerSocket` (`--docker_socket`, default `/var/run/docker.sock`).
+/// - `gcDelay` (`--gc_delay`, default 1 week): how long the sandbox of a finished task is kept.
 /// - `killTasksOnShutdown` (default `false`): kill every task when the agent stops, as `regatta dev` does.
-///   By default tasks keep running across an agent restart, as in Mesos.
+///   By default tasks keep running across an agent restart, as in Mesos, and the restarted agent recovers them
+///   from `<work_dir>/meta`.
 public struct AgentConfiguration: Sendable {
     /// The master as `host:port`.
     public var master: String
@@ -34,16 +42,30 @@ public struct AgentConfiguration: Sendable {
     public var attributes: [Attribute]
     /// Containerizers to enable (`mesos`, `docker`). Defaults to `["mesos"]`.
     public var containerizers: [String]
-    /// Isolators to enable. Defaults to `["posix/cpu", "posix/mem"]`; stored only for now.
+    /// Isolators to enable: `cgroups/cpu`, `cgroups/mem`, `posix/cpu`, `posix/mem`. Defaults to
+    /// `["posix/cpu", "posix/mem"]` (no enforcement).
     public var isolation: [String]
+    /// The parent control group of the tasks' groups, under each cgroup hierarchy. Defaults to `regatta`.
+    public var cgroupsRoot: String
+    /// The Docker Engine's unix socket. Defaults to `/var/run/docker.sock`.
+    public var dockerSocket: String
+    /// How long the sandbox (and checkpoint) of a finished task is kept once its terminal update is acknowledged.
+    /// Defaults to `1` week, as Mesos's `--gc_delay`.
+    public var gcDelay: Duration
+    /// How often sandboxes are checked for garbage collection. Defaults to `1` minute.
+    public var gcInterval: Duration
     /// Whether stopping the agent kills its tasks. Defaults to `false` (tasks survive an agent restart).
     public var killTasksOnShutdown: Bool
 
     /// How long a killed task gets between SIGTERM and SIGKILL when neither the KILL message nor the task
     /// sets a kill policy. Defaults to `3` seconds.
     public var defaultKillGracePeriod: Duration
-    /// Retry policy for status updates the master has not taken yet. Defaults to `0.5` s doubling to `10` s.
+    /// Retry policy for status updates the master has not taken yet (error, timeout, `503`). Defaults to `0.5` s
+    /// doubling to `10` s.
     public var statusUpdateBackoff: RetryBackoff
+    /// When to resend a status update the master took but the framework has not acknowledged. Defaults to `10` s
+    /// doubling to `10` min, as Mesos's status update manager.
+    public var statusUpdateAcknowledgementTimeout: RetryBackoff
     /// Retry policy for SUBSCRIBE after the stream ended or failed. Defaults to `1` s doubling to `10` s,
     /// with up to 25 % jitter so that many agents do not reconnect in lockstep.
     public var subscribeBackoff: RetryBackoff
@@ -67,9 +89,14 @@ public struct AgentConfiguration: Sendable {
         self.attributes = []
         self.containerizers = ["mesos"]
         self.isolation = ["posix/cpu", "posix/mem"]
+        self.cgroupsRoot = "regatta"
+        self.dockerSocket = "/var/run/docker.sock"
+        self.gcDelay = .seconds(7 * 24 * 3600)
+        self.gcInterval = .seconds(60)
         self.killTasksOnShutdown = false
         self.defaultKillGracePeriod = .seconds(3)
         self.statusUpdateBackoff = RetryBackoff(initial: .milliseconds(500), maximum: .seconds(10))
+        self.statusUpdateAcknowledgementTimeout = RetryBackoff(initial: .seconds(10), maximum: .seconds(600))
         self.subscribeBackoff = RetryBackoff(initial: .seconds(1), maximum: .seconds(10), jitter: 0.25)
         self.defaultPingInterval = .seconds(15)
         self.missedPingsBeforeReconnect = 3

@@ -24,6 +24,7 @@ struct AgentStateDocument: Encodable, Sendable {
     struct Status: Encodable, Sendable {
         var state: TaskState
         var timestamp: Double
+        var healthy: Bool?
     }
 
     struct TaskEntry: Encodable, Sendable {
@@ -127,6 +128,8 @@ struct AgentStateDocument: Encodable, Sendable {
             "containerizers": configuration.containerizers.joined(separator: ","),
             "isolation": configuration.isolation.joined(separator: ","),
             "resources": configuration.resources?.description ?? "",
+            "cgroups_root": configuration.cgroupsRoot, "docker_socket": configuration.dockerSocket,
+            "gc_delay": MesosDuration.format(configuration.gcDelay),
         ]
 
         var frameworkIDs = Set(snapshot.liveTasks.map(\.key.frameworkID))
@@ -152,8 +155,8 @@ struct AgentStateDocument: Encodable, Sendable {
     private static func executor(_ task: AgentCore.TrackedTask, agentID: String, completed: Bool) -> Executor {
         let entry = TaskEntry(
             id: task.key.taskID.value, name: task.info.name, frameworkID: task.key.frameworkID.value,
-            executorID: "", agentID: agentID, state: task.state, resources: Self.flat(task.info.resources),
-            statuses: task.statuses.map { Status(state: $0.state, timestamp: $0.timestamp) })
+            executorID: task.key.taskID.value, agentID: agentID, state: task.state, resources: Self.flat(task.info.resources),
+            statuses: task.statuses.map { Status(state: $0.state, timestamp: $0.timestamp, healthy: $0.healthy) })
         return Executor(
             id: task.key.taskID.value, name: "Command Executor (Task: \(task.key.taskID.value))",
             source: task.key.taskID.value, container: task.containerID.value, directory: task.sandbox,

@@ -9,7 +9,9 @@ import RegattaCore
 /// As in Mesos, a resource name given in `--resources` (with any role) replaces the detected value of that
 /// name entirely, and names the agent does not detect (`gpus`, custom ones) are offered as given.
 /// Defaults: `cpus` = online cores; `mem` = `MemTotal` minus a reserve of 1 GB, or half of it below 2 GB;
-/// `disk` = free space of the work directory's file system minus a reserve of 5 GB, or half of it below 10 GB;
+/// `disk` = size of the work directory's file system minus a reserve of 5 GB, or half of it below 10 GB (its size,
+/// not its free space, as Mesos does, so the value is stable across restarts and the saved agent info stays
+/// compatible);
 /// `ports` = `[31000-32000]`.
 public enum ResourceDetector {
     /// What was read from the machine; `nil` for values that were not read because they are overridden.
@@ -18,14 +20,14 @@ public enum ResourceDetector {
         public var cpus: Int?
         /// Total memory in bytes (`MemTotal`).
         public var memoryBytes: UInt64?
-        /// Bytes available to unprivileged users on the work directory's file system.
-        public var diskAvailableBytes: UInt64?
+        /// The size of the work directory's file system, in bytes.
+        public var diskBytes: UInt64?
 
         /// Creates a probe result; leave out what was not read.
-        public init(cpus: Int? = nil, memoryBytes: UInt64? = nil, diskAvailableBytes: UInt64? = nil) {
+        public init(cpus: Int? = nil, memoryBytes: UInt64? = nil, diskBytes: UInt64? = nil) {
             self.cpus = cpus
             self.memoryBytes = memoryBytes
-            self.diskAvailableBytes = diskAvailableBytes
+            self.diskBytes = diskBytes
         }
     }
 
@@ -64,7 +66,7 @@ public enum ResourceDetector {
             probe.memoryBytes = bytes
         }
         if !given.contains("disk") {
-            probe.diskAvailableBytes = try Self.availableBytes(path: workDir)
+            probe.diskBytes = try Self.fileSystemBytes(path: workDir)
         }
         return Self.resources(probe: probe, overrides: overrides)
     }
@@ -80,8 +82,8 @@ public enum ResourceDetector {
         if !given.contains("mem"), let bytes = probe.memoryBytes {
             detected.append(.scalar("mem", Self.memoryMegabytes(totalBytes: bytes)))
         }
-        if !given.contains("disk"), let bytes = probe.diskAvailableBytes {
-            detected.append(.scalar("disk", Self.diskMegabytes(availableBytes: bytes)))
+        if !given.contains("disk"), let bytes = probe.diskBytes {
+            detected.append(.scalar("disk", Self.diskMegabytes(fileSystemBytes: bytes)))
         }
         if !given.contains("ports") {
             detected.append(.ranges("ports", Self.defaultPorts))
@@ -99,10 +101,10 @@ public enum ResourceDetector {
         return Double(offered / Self.mebibyte)
     }
 
-    /// Disk to offer, in whole MB: available minus 5 GB, or half of it below 10 GB (Mesos's rule).
-    public static func diskMegabytes(availableBytes: UInt64) -> Double {
+    /// Disk to offer, in whole MB: the file system's size minus 5 GB, or half of it below 10 GB (Mesos's rule).
+    public static func diskMegabytes(fileSystemBytes: UInt64) -> Double {
         let offered =
-            availableBytes >= 10 * Self.gibibyte ? availableBytes - 5 * Self.gibibyte : availableBytes / 2
+            fileSystemBytes >= 10 * Self.gibibyte ? fileSystemBytes - 5 * Self.gibibyte : fileSystemBytes / 2
         return Double(offered / Self.mebibyte)
     }
 
@@ -127,18 +129,18 @@ public enum ResourceDetector {
         max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }
 
-    /// Bytes available to unprivileged users on the file system holding `path` (`statvfs`).
+    /// The size in bytes of the file system holding `path` (`statvfs`: `f_blocks` × `f_frsize`).
     ///
     /// - Throws: `AgentError.resourceDetection` if `statvfs` fails.
-    public static func availableBytes(path: String) throws -> UInt64 {
+    public static func fileSystemBytes(path: String) throws -> UInt64 {
         var stats = statvfs()
         guard statvfs(path, &stats) == 0 else {
             let reason = String(cString: strerror(errno))
             throw AgentError(
                 .resourceDetection,
-                "Cannot read the free space of '\(path)' (\(reason)); create the work directory or give disk in --resources, e.g. 'disk:10240'."
+                "Cannot read the size of '\(path)' (\(reason)); create the work directory or give disk in --resources, e.g. 'disk:10240'."
             )
         }
-        return UInt64(stats.f_bavail) * UInt64(stats.f_frsize)
+        return UInt64(stats.f_blocks) * UInt64(stats.f_frsize)
     }
 }

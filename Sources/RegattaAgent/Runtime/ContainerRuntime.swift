@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import RegattaCore
 
-/// Runs the containers of tasks on this machine: processes today, Docker containers and cgroups later.
+/// Runs the containers of tasks on this machine: processes (``ProcessContainerRuntime``, optionally in control
+/// groups) and Docker containers.
 ///
 /// The agent calls ``launch(_:)`` once per task, then ``wait(for:)`` once to learn how it ended, and
 /// ``kill(_:gracePeriod:)`` when the master asks.
@@ -52,11 +53,14 @@ public struct ContainerLaunchRequest: Sendable, Hashable {
     public var sandbox: String
     /// The agent's hostname, exported to the task as `HOST`.
     public var hostname: String
+    /// The run's checkpoint directory (`<work_dir>/meta/runs/<container_id>`), where a runtime may keep what it
+    /// needs to find the container again after an agent restart; `nil` when the agent does not checkpoint.
+    public var runDirectory: String?
 
     /// Creates a launch request.
     public init(
         containerID: ContainerID, frameworkID: FrameworkID, agentID: AgentID, task: TaskInfo, sandbox: String,
-        hostname: String
+        hostname: String, runDirectory: String? = nil
     ) {
         self.containerID = containerID
         self.frameworkID = frameworkID
@@ -64,6 +68,7 @@ public struct ContainerLaunchRequest: Sendable, Hashable {
         self.task = task
         self.sandbox = sandbox
         self.hostname = hostname
+        self.runDirectory = runDirectory
     }
 }
 
@@ -72,13 +77,34 @@ public struct LaunchedContainer: Sendable, Hashable {
     /// The container's id.
     public var containerID: ContainerID
     /// The process id of the container's main process, which also leads its process group; `nil` when the
-    /// runtime does not expose one.
+    /// runtime does not expose one. For a command task this is its supervisor (see ``TaskSupervisor``).
     public var pid: Int32?
+    /// The start time of `pid` (`/proc/<pid>/stat` field 22), which the agent checkpoints with it to tell the
+    /// process from a later one that reuses the pid; `nil` when unknown.
+    public var startTime: UInt64?
 
     /// Describes a started container.
-    public init(containerID: ContainerID, pid: Int32?) {
+    public init(containerID: ContainerID, pid: Int32?, startTime: UInt64? = nil) {
         self.containerID = containerID
         self.pid = pid
+        self.startTime = startTime
+    }
+}
+
+/// A resource limit that ended a container, as Mesos's `ContainerLimitation`.
+public struct ContainerLimitation: Sendable, Hashable {
+    /// `REASON_CONTAINER_LIMITATION_MEMORY`.
+    public static let memoryReason = "REASON_CONTAINER_LIMITATION_MEMORY"
+
+    /// Mesos's `REASON_CONTAINER_LIMITATION_*` name.
+    public var reason: String
+    /// What was exceeded, e.g. `Memory limit exceeded: Requested: 64MB Maximum Used: 64MB`.
+    public var message: String
+
+    /// Describes a limitation.
+    public init(reason: String, message: String) {
+        self.reason = reason
+        self.message = message
     }
 }
 
@@ -98,10 +124,13 @@ public struct ContainerTermination: Sendable, Hashable {
     public var status: Status
     /// Whether ``ContainerRuntime/kill(_:gracePeriod:)`` was called before it ended.
     public var killed: Bool
+    /// The resource limit that ended it, if one did (the task is then `TASK_FAILED` with the limitation's reason).
+    public var limitation: ContainerLimitation?
 
     /// Describes how a container ended.
-    public init(status: Status, killed: Bool) {
+    public init(status: Status, killed: Bool, limitation: ContainerLimitation? = nil) {
         self.status = status
         self.killed = killed
+        self.limitation = limitation
     }
 }

@@ -9,7 +9,7 @@ public struct AgentError: Error, Sendable, CustomStringConvertible, CustomDebugS
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case invalidConfiguration, workDirectory, resourceDetection, launchFailed, containerNotFound
-            case runtimeStopped, masterRejected, protocolViolation, invalidMetadata, alreadyStarted
+            case runtimeStopped, masterRejected, protocolViolation, invalidMetadata, alreadyStarted, incompatibleRestart
         }
         private let base: Base
 
@@ -33,6 +33,9 @@ public struct AgentError: Error, Sendable, CustomStringConvertible, CustomDebugS
         public static let invalidMetadata = Code(base: .invalidMetadata)
         /// ``AgentService/run()`` was called a second time.
         public static let alreadyStarted = Code(base: .alreadyStarted)
+        /// The agent's resources, attributes or hostname changed incompatibly since the run saved in
+        /// `<work_dir>/meta`.
+        public static let incompatibleRestart = Code(base: .incompatibleRestart)
 
         public var description: String { self.base.rawValue }
     }

@@ -3,19 +3,24 @@ import Foundation
 import Logging
 import RegattaCore
 
-/// The agent's state: its identity, its tasks and the status updates waiting for the master.
+/// The agent's state: its identity, its tasks, their status update streams and health checks.
 ///
-/// Methods change state and return what the caller must do (kill a container); long-running work is asked for
-/// by yielding ``Job``s, which ``AgentService`` runs in its task group. Nothing here waits on I/O.
+/// Methods change state and return what the caller must do (kill a container); long-running work is asked for by
+/// yielding ``Job``s, which ``AgentService`` runs in its task group. Decisions about status updates and health
+/// are made by the pure ``StatusUpdateManager`` and ``HealthCheckStateMachine``; time comes from the injected
+/// `uptime` clock. The only I/O here is the checkpoint (``CheckpointStore``): small synchronous writes, so that a
+/// task's state and its status updates are on disk before anything is sent.
 actor AgentCore {
     /// Work the agent service runs concurrently.
     enum Job: Sendable, Hashable {
-        /// Launch the task's container, report STARTING/RUNNING, wait for it to end and report how.
+        /// Launch (or, after a restart, resume watching) the task's container and report how it ends.
         case supervise(TaskKey)
-        /// Deliver the task's queued status updates, in order, until the queue is empty.
-        case deliverUpdates(TaskKey)
+        /// Send one status update to the master.
+        case sendUpdate(TaskKey, StatusUpdateManager.Update)
         /// Answer a PING.
         case pong(AgentID)
+        /// Run the task's health checks until they stop.
+        case healthChecks(TaskKey)
     }
 
     /// A container to signal.
@@ -28,62 +33,117 @@ actor AgentCore {
     struct StatusRecord: Sendable, Hashable {
         var state: TaskState
         var timestamp: Double
+        var healthy: Bool?
     }
 
     /// A task this agent was asked to run.
     struct TrackedTask: Sendable {
         var key: TaskKey
         var info: TaskInfo
+        var frameworkInfo: FrameworkInfo?
+        var agentID: AgentID
         var containerID: ContainerID
+        var containerType: ContainerInfo.ContainerType
         var sandbox: String
         var state: TaskState
         /// Whether the container was started (so kills go to the runtime).
         var launched = false
+        /// Whether the container was taken back after an agent restart (the supervisor only waits for it).
+        var recovered = false
         /// A kill requested before the container started.
         var pendingKillGrace: Duration?
+        var killRequested = false
+        var killedByHealthCheck = false
+        var pid: Int32?
+        var pidStartTime: UInt64?
+        var healthy: Bool?
+        var health: HealthCheckStateMachine?
+        var launchedAt: Double
+        var completedAt: Double?
         var statuses: [StatusRecord] = []
+
+        var checkpoint: TaskCheckpoint {
+            TaskCheckpoint(
+                frameworkId: self.key.frameworkID, frameworkInfo: self.frameworkInfo, agentId: self.agentID,
+                task: self.info, containerId: self.containerID, containerType: self.containerType,
+                sandbox: self.sandbox, state: self.state, pid: self.pid, pidStartTime: self.pidStartTime,
+                killRequested: self.killRequested ? true : nil,
+                killedByHealthCheck: self.killedByHealthCheck ? true : nil, launchedAt: self.launchedAt,
+                completedAt: self.completedAt)
+        }
     }
 
-    /// What `/state` shows.
+    /// What a task's supervisor does.
+    enum LaunchStep: Sendable, Hashable {
+        /// Start the container.
+        case launch(ContainerLaunchRequest)
+        /// The container survived an agent restart: only wait for it.
+        case resume(ContainerID)
+    }
+
+    /// What a task's health check loop does next.
+    enum HealthStep: Sendable, Hashable {
+        /// Sleep until this uptime.
+        case wait(until: Duration)
+        /// Run the check now, with this timeout.
+        case run(HealthCheck, HealthCheckTarget, timeout: Duration)
+    }
+
+    /// What `/state`, `/files` and `/metrics` show.
     struct Snapshot: Sendable {
         var agentID: AgentID?
         var agentInfo: AgentInfo
         var masterInfo: MasterInfo?
+        var registered: Bool
         var frameworks: [FrameworkID: FrameworkInfo]
         var liveTasks: [TrackedTask]
         var completedTasks: [TrackedTask]
         var pendingUpdates: Int
+        var counters: [String: Double]
+        /// Resources of live tasks plus finished tasks whose terminal update is not acknowledged yet.
+        var usedResources: Resources
     }
 
-    /// How many finished tasks `/state` remembers, as Mesos's `max_completed_tasks_per_framework`.
+    /// How many finished tasks the agent remembers, as Mesos's `max_completed_tasks_per_framework`.
     static let maximumCompletedTasks = 1000
 
     private let logger: Logger
     private let layout: SandboxLayout
+    private let checkpoints: CheckpointStore
     private let defaultKillGracePeriod: Duration
-    private let supportedContainerTypes: Set<ContainerInfo.ContainerType>
     private let jobs: AsyncStream<Job>.Continuation
+    private let uptime: @Sendable () -> Duration
+    private let baseEnvironment: [String: String]
+    private var supportedContainerTypes: Set<ContainerInfo.ContainerType>
 
     private(set) var agentID: AgentID?
     private(set) var agentInfo: AgentInfo
     private(set) var masterInfo: MasterInfo?
     /// The port the agent's HTTP API is bound to, once it runs.
     private(set) var httpPort: Int?
+    private(set) var isRegistered = false
     private var frameworks: [FrameworkID: FrameworkInfo] = [:]
     private var live: [TaskKey: TrackedTask] = [:]
     private var completed: [TrackedTask] = []
-    private var updates = StatusUpdateQueues()
+    private var updates: StatusUpdateManager
     private var resubscribeRequested = false
+    private var counters: [String: Double] = [:]
 
     init(
         agentInfo: AgentInfo, layout: SandboxLayout, defaultKillGracePeriod: Duration,
-        supportedContainerTypes: Set<ContainerInfo.ContainerType>, jobs: AsyncStream<Job>.Continuation, logger: Logger
+        supportedContainerTypes: Set<ContainerInfo.ContainerType>, updateTiming: StatusUpdateManager.Configuration,
+        baseEnvironment: [String: String], uptime: @escaping @Sendable () -> Duration,
+        jobs: AsyncStream<Job>.Continuation, logger: Logger
     ) {
         self.agentInfo = agentInfo
         self.agentID = agentInfo.id
         self.layout = layout
+        self.checkpoints = CheckpointStore(layout: layout)
         self.defaultKillGracePeriod = defaultKillGracePeriod
         self.supportedContainerTypes = supportedContainerTypes
+        self.updates = StatusUpdateManager(configuration: updateTiming)
+        self.baseEnvironment = baseEnvironment
+        self.uptime = uptime
         self.jobs = jobs
         self.logger = logger
     }
@@ -97,29 +157,40 @@ actor AgentCore {
         self.agentInfo.id = self.agentID
     }
 
+    /// Sets the container types the agent's runtime can run (known once the runtime is chosen).
+    func setSupportedContainerTypes(_ types: Set<ContainerInfo.ContainerType>) {
+        self.supportedContainerTypes = types
+    }
+
     /// Records the port the HTTP API is bound to; the agent registers with it.
     func setHTTPPort(_ port: Int) {
         self.httpPort = port
         self.agentInfo.port = port
     }
 
-    /// The SUBSCRIBE call: the agent's info with its id, and its tasks with their latest states.
+    /// The SUBSCRIBE call: the agent's info with its id, and its tasks.
     ///
-    /// Tasks are those still alive plus finished ones whose terminal update the master has not taken yet (as
-    /// Mesos re-registers them), so that a master that restarted neither forgets a running task nor marks a
-    /// finished one lost before its update arrives.
+    /// Tasks are those still alive plus finished ones whose terminal update is not acknowledged yet (as Mesos
+    /// re-registers them). Each is reported in the state of the newest update the master has taken (`TASK_STAGING`
+    /// if none), which is what the master believes: newer states follow as updates, in order, once the agent is
+    /// registered. So a master that restarted adopts running tasks, and a master that kept its state sees no
+    /// change it has not been told about through the update stream.
     func subscribeCall(capabilities: [String], version: String) -> AgentCall {
         var info = self.agentInfo
         info.id = self.agentID
-        let undelivered = self.completed.filter { !self.updates.pending(for: $0.key).isEmpty }
-        let tasks = (Array(self.live.values) + undelivered)
+        let unacknowledged = self.completed.filter { !self.updates.pending(for: $0.key).isEmpty }
+        let tasks = (Array(self.live.values) + unacknowledged)
             .sorted { ($0.key.frameworkID, $0.key.taskID) < ($1.key.frameworkID, $1.key.taskID) }
-            .map { AgentTask(frameworkId: $0.key.frameworkID, task: $0.info, state: $0.state) }
+            .map { task in
+                AgentTask(
+                    frameworkId: task.key.frameworkID, task: task.info,
+                    state: self.updates.masterState(for: task.key) ?? .staging)
+            }
         return .subscribe(
             AgentCall.Subscribe(agentInfo: info, tasks: tasks, capabilities: capabilities, version: version))
     }
 
-    /// Records the master's REGISTERED answer and returns what must be saved under `meta/`.
+    /// Records the master's REGISTERED answer, resumes status updates and returns what must be saved under `meta/`.
     func registered(_ registered: AgentMessage.Registered) -> AgentMetaStore.Meta {
         if let previous = self.agentID, previous != registered.agentId {
             self.logger.warning(
@@ -129,8 +200,19 @@ actor AgentCore {
         self.agentID = registered.agentId
         self.agentInfo.id = registered.agentId
         self.masterInfo = registered.masterInfo
+        self.isRegistered = true
+        self.perform(self.updates.resume(now: self.uptime()))
         return AgentMetaStore.Meta(agentId: registered.agentId, agentInfo: self.agentInfo)
     }
+
+    /// The stream to the master ended: status updates wait until the agent is registered again.
+    func streamLost() {
+        self.isRegistered = false
+        self.updates.pause()
+    }
+
+    /// How many status updates are being sent right now (a SUBSCRIBE waits for them to settle).
+    var updatesInFlight: Int { self.updates.inFlightCount }
 
     /// Asks the master link to drop its stream and SUBSCRIBE again (the master does not know this agent).
     func requestResubscribe() {
@@ -148,10 +230,108 @@ actor AgentCore {
         self.jobs.yield(job)
     }
 
+    // MARK: - Recovery
+
+    /// Loads the checkpointed runs of an earlier agent process: tasks, their update streams and what the runtime
+    /// must look for. Call once, before the agent subscribes.
+    ///
+    /// - Returns: the containers of tasks that had not ended, for ``ContainerRuntime`` recovery.
+    func loadCheckpoints() -> [ContainerCheckpoint] {
+        var containers: [ContainerCheckpoint] = []
+        var loaded: [TrackedTask] = []
+        for id in self.checkpoints.runs() {
+            let checkpoint: TaskCheckpoint
+            do {
+                checkpoint = try self.checkpoints.load(id)
+            } catch {
+                self.counters["slave/recovery_errors", default: 0] += 1
+                self.logger.warning("Skipping a run whose checkpoint cannot be read", metadata: [LogKey.error: "\(error)"])
+                continue
+            }
+            let key = TaskKey(frameworkID: checkpoint.frameworkId, taskID: checkpoint.task.taskId)
+            let replay = UpdateRecord.replay(self.checkpoints.records(id))
+            var task = TrackedTask(
+                key: key, info: checkpoint.task, frameworkInfo: checkpoint.frameworkInfo, agentID: checkpoint.agentId,
+                containerID: checkpoint.containerId, containerType: checkpoint.containerType,
+                sandbox: checkpoint.sandbox, state: replay.all.last?.status.state ?? checkpoint.state,
+                killRequested: checkpoint.killRequested ?? false,
+                killedByHealthCheck: checkpoint.killedByHealthCheck ?? false, pid: checkpoint.pid,
+                pidStartTime: checkpoint.pidStartTime, launchedAt: checkpoint.launchedAt,
+                completedAt: checkpoint.completedAt)
+            task.statuses = replay.all.map {
+                StatusRecord(state: $0.status.state, timestamp: $0.status.timestamp ?? 0, healthy: $0.status.healthy)
+            }
+            task.healthy = replay.all.last { $0.status.healthy != nil }?.status.healthy
+            if let frameworkInfo = checkpoint.frameworkInfo {
+                self.frameworks[key.frameworkID] = frameworkInfo
+            }
+            self.updates.restore(
+                key, pending: replay.pending, headTaken: replay.headTaken, masterState: replay.masterState)
+            if task.state.isTerminal {
+                loaded.append(task)
+                continue
+            }
+            if let existing = self.live[key] {
+                // Two live runs of one task id cannot both be current; keep the newer launch.
+                self.logger.warning(
+                    "Two checkpointed runs of the same task; keeping the newer",
+                    metadata: [LogKey.taskID: "\(key.taskID)", LogKey.containerID: "\(existing.containerID)"])
+                if existing.launchedAt > task.launchedAt { continue }
+            }
+            self.live[key] = task
+            containers.append(
+                ContainerCheckpoint(
+                    containerID: task.containerID, type: task.containerType, pid: task.pid,
+                    pidStartTime: task.pidStartTime, runDirectory: self.checkpoints.runDirectory(task.containerID),
+                    killRequested: task.killRequested))
+        }
+        self.completed = loaded.sorted { ($0.completedAt ?? 0) < ($1.completedAt ?? 0) }.suffix(Self.maximumCompletedTasks)
+        return containers
+    }
+
+    /// Resumes the tasks whose containers the runtime found, and reports the others as failed.
+    ///
+    /// - Returns: kills to perform again: those interrupted by the restart (their grace period starts over).
+    func resumeRecovered(found: Set<ContainerID>) -> [ContainerKill] {
+        var kills: [ContainerKill] = []
+        for key in self.live.keys.sorted(by: { $0.description < $1.description }) {
+            guard var task = self.live[key] else { continue }
+            if found.contains(task.containerID) {
+                task.recovered = true
+                task.launched = true
+                self.live[key] = task
+                self.logger.info(
+                    "Recovered task",
+                    metadata: [
+                        LogKey.frameworkID: "\(key.frameworkID)", LogKey.taskID: "\(key.taskID)",
+                        LogKey.containerID: "\(task.containerID)", LogKey.pid: "\(task.pid.map(String.init) ?? "-")",
+                    ])
+                self.jobs.yield(.supervise(key))
+                if task.killRequested {
+                    kills.append(
+                        ContainerKill(
+                            containerID: task.containerID,
+                            gracePeriod: task.info.killPolicy?.gracePeriod?.duration ?? self.defaultKillGracePeriod))
+                }
+            } else if task.pid == nil && task.containerType == .mesos {
+                self.finish(
+                    key, state: .failed, message: "The agent restarted before the task was launched",
+                    reason: "REASON_AGENT_RESTARTED", source: .agent)
+            } else {
+                self.counters["slave/recovery_errors", default: 0] += 1
+                self.finish(
+                    key, state: .failed,
+                    message: "The task's container was not found after the agent restarted",
+                    reason: "REASON_CONTAINER_LAUNCH_FAILED", source: .agent)
+            }
+        }
+        return kills
+    }
+
     // MARK: - Launching
 
     /// Handles LAUNCH: refuses tasks the agent cannot run, ignores re-delivery of tasks that are still running,
-    /// and starts a supervisor for the rest.
+    /// and starts a supervisor for the rest. Every task is checkpointed before anything else happens to it.
     func launch(_ launch: AgentMessage.Launch) {
         let key = TaskKey(frameworkID: launch.frameworkId, taskID: launch.task.taskId)
         var metadata: Logger.Metadata = [LogKey.frameworkID: "\(key.frameworkID)", LogKey.taskID: "\(key.taskID)"]
@@ -167,23 +347,33 @@ actor AgentCore {
             self.logger.warning("Ignoring duplicate LAUNCH of a running task", metadata: metadata)
             return
         }
+        let validation = LaunchValidation.check(
+            launch.task, frameworkID: key.frameworkID, supported: self.supportedContainerTypes)
         // A finished task id may be used again; the new run gets its own container and sandbox.
         self.completed.removeAll { $0.key == key }
         let containerID = ContainerID(UUID().uuidString.lowercased())
         let sandbox = self.layout.sandbox(
             agent: agentID, framework: key.frameworkID, task: key.taskID, container: containerID)
         metadata[LogKey.containerID] = "\(containerID)"
-        self.live[key] = TrackedTask(
-            key: key, info: launch.task, containerID: containerID, sandbox: sandbox, state: .staging,
-            statuses: [StatusRecord(state: .staging, timestamp: Self.now())])
+        let now = Self.now()
+        let task = TrackedTask(
+            key: key, info: launch.task, frameworkInfo: launch.frameworkInfo ?? self.frameworks[key.frameworkID],
+            agentID: agentID, containerID: containerID, containerType: launch.task.container?.type ?? .mesos,
+            sandbox: sandbox, state: .staging, launchedAt: now,
+            statuses: [StatusRecord(state: .staging, timestamp: now)])
+        self.live[key] = task
+        if self.updates.pending(for: key).isEmpty {
+            // A new run of a finished task id starts from scratch; unacknowledged updates of an earlier run stay
+            // ahead of the new run's in the stream.
+            self.updates.restore(key, pending: [], headTaken: false, masterState: nil)
+        }
+        self.saveCheckpoint(task)
         if let uris = launch.task.command?.uris, !uris.isEmpty {
             self.logger.warning(
                 "Task asks for URIs to be fetched, which this agent does not support yet; it runs without them",
                 metadata: metadata.merging(["task.uris": "\(uris.map(\.value))"]) { current, _ in current })
         }
-        switch LaunchValidation.check(
-            launch.task, frameworkID: key.frameworkID, supported: self.supportedContainerTypes)
-        {
+        switch validation {
         case .accept:
             self.logger.info("Launching task", metadata: metadata)
             self.jobs.yield(.supervise(key))
@@ -194,30 +384,42 @@ actor AgentCore {
         }
     }
 
-    /// Called by the supervisor before it starts the container: reports TASK_STARTING and returns the request,
-    /// or `nil` if the task was killed before it started (then TASK_KILLED is reported).
-    func beginLaunch(_ key: TaskKey) -> ContainerLaunchRequest? {
+    /// Called by the supervisor before it starts the container: reports TASK_STARTING and returns what to do, or
+    /// `nil` if the task was killed before it started (then TASK_KILLED is reported).
+    func beginLaunch(_ key: TaskKey) -> LaunchStep? {
         guard let task = self.live[key], let agentID = self.agentID else { return nil }
+        if task.recovered {
+            return .resume(task.containerID)
+        }
         if task.pendingKillGrace != nil {
             self.finish(key, state: .killed, message: "Task killed before it started", reason: nil, source: .agent)
             return nil
         }
         self.emit(key, state: .starting, message: nil, reason: nil, source: .executor)
-        return ContainerLaunchRequest(
-            containerID: task.containerID, frameworkID: key.frameworkID, agentID: agentID, task: task.info,
-            sandbox: task.sandbox, hostname: self.agentInfo.hostname)
+        return .launch(self.launchRequest(task, agentID: agentID))
     }
 
-    /// Called once the container runs: reports TASK_RUNNING (unless a kill is under way) and returns the
-    /// grace period of a kill requested meanwhile, which the caller must now perform.
-    func launched(_ key: TaskKey) -> Duration? {
+    /// Called once the container runs: checkpoints its pid, reports TASK_RUNNING (unless a kill is under way),
+    /// starts health checks and returns the grace period of a kill requested meanwhile, which the caller must now
+    /// perform.
+    func launched(_ key: TaskKey, _ container: LaunchedContainer?) -> Duration? {
         guard var task = self.live[key] else { return nil }
         task.launched = true
+        if let container {
+            task.pid = container.pid
+            task.pidStartTime = container.startTime
+        }
         let pendingKill = task.pendingKillGrace
         task.pendingKillGrace = nil
         self.live[key] = task
-        if task.state != .killing {
+        self.saveCheckpoint(task)
+        if task.state != .killing && task.state != .running {
             self.emit(key, state: .running, message: nil, reason: nil, source: .executor)
+        }
+        if let check = task.info.healthCheck, !task.killRequested, pendingKill == nil {
+            self.live[key]?.health = HealthCheckStateMachine(
+                settings: HealthCheckStateMachine.Settings(check), startedAt: self.uptime())
+            self.jobs.yield(.healthChecks(key))
         }
         return pendingKill
     }
@@ -238,7 +440,10 @@ actor AgentCore {
     /// Reports how the container ended.
     func terminated(_ key: TaskKey, _ termination: ContainerTermination) {
         let report = TerminationReport(termination)
-        self.finish(key, state: report.state, message: report.message, reason: report.reason, source: .executor)
+        let healthKill = self.live[key]?.killedByHealthCheck == true && termination.killed
+        self.finish(
+            key, state: report.state, message: report.message, reason: report.reason, source: .executor,
+            healthy: healthKill ? false : nil)
     }
 
     // MARK: - Killing
@@ -257,18 +462,23 @@ actor AgentCore {
             self.logger.notice(
                 "KILL names a task unknown to this agent; reporting it lost",
                 metadata: [LogKey.frameworkID: "\(key.frameworkID)", LogKey.taskID: "\(key.taskID)"])
-            self.emit(
-                key, state: .lost, message: "Task is unknown to the agent", reason: "REASON_TASK_UNKNOWN",
-                source: .agent)
+            self.reportUnknown(key)
             return nil
         }
         return self.startKill(key, policy: kill.killPolicy)
     }
 
-    /// Handles SHUTDOWN_FRAMEWORK: kills every task of the framework.
+    /// Handles SHUTDOWN_FRAMEWORK: kills every task of the framework; its updates no longer wait for
+    /// acknowledgements, which will never come.
     func shutdownFramework(_ frameworkID: FrameworkID) -> [ContainerKill] {
         let keys = self.live.keys.filter { $0.frameworkID == frameworkID }
-        return keys.sorted { $0.taskID < $1.taskID }.compactMap { self.startKill($0, policy: nil) }
+        let kills = keys.sorted { $0.taskID < $1.taskID }.compactMap { self.startKill($0, policy: nil) }
+        let (completed, actions) = self.updates.frameworkShutDown(frameworkID, now: self.uptime())
+        for update in completed {
+            self.recordAcknowledged(TaskKey(frameworkID: frameworkID, taskID: update.status.taskId), update)
+        }
+        self.perform(actions)
+        return kills
     }
 
     /// Kills every task (agent shutdown in `regatta dev`). `gracePeriod` overrides the tasks' kill policies.
@@ -279,7 +489,7 @@ actor AgentCore {
         }
     }
 
-    private func startKill(_ key: TaskKey, policy: KillPolicy?) -> ContainerKill? {
+    private func startKill(_ key: TaskKey, policy: KillPolicy?, byHealthCheck: Bool = false) -> ContainerKill? {
         guard var task = self.live[key] else { return nil }
         let grace =
             policy?.gracePeriod?.duration ?? task.info.killPolicy?.gracePeriod?.duration ?? self.defaultKillGracePeriod
@@ -287,9 +497,15 @@ actor AgentCore {
             "Killing task",
             metadata: [
                 LogKey.frameworkID: "\(key.frameworkID)", LogKey.taskID: "\(key.taskID)",
-                "kill.grace_period": "\(grace)",
+                "kill.grace_period": "\(grace)", "kill.health_check": "\(byHealthCheck)",
             ])
-        if task.state != .killing, self.frameworks[key.frameworkID]?.has(capability: "TASK_KILLING_STATE") == true {
+        let firstKill = !task.killRequested
+        task.killRequested = true
+        task.killedByHealthCheck = task.killedByHealthCheck || byHealthCheck
+        task.health?.stop()
+        self.live[key] = task
+        if firstKill { self.saveCheckpoint(task) }
+        if task.state != .killing, task.frameworkInfo?.has(capability: "TASK_KILLING_STATE") == true {
             self.emit(key, state: .killing, message: nil, reason: nil, source: .executor)
             task = self.live[key] ?? task
         }
@@ -301,26 +517,135 @@ actor AgentCore {
         return nil
     }
 
+    // MARK: - Health checks
+
+    /// The next step of a task's health check loop; `nil` ends the loop (the task ended or checks stopped).
+    func nextHealthStep(_ key: TaskKey) -> HealthStep? {
+        guard var task = self.live[key], var health = task.health, !health.isStopped,
+            let check = task.info.healthCheck, let next = health.nextCheckAt
+        else { return nil }
+        let now = self.uptime()
+        guard health.isDue(now: now) else { return .wait(until: next) }
+        let deadline = health.checkStarted(now: now)
+        task.health = health
+        self.live[key] = task
+        let target = HealthCheckTarget(
+            environment: self.agentID.map {
+                ProcessContainerRuntime.environment(for: self.launchRequest(task, agentID: $0), base: self.baseEnvironment)
+            } ?? self.baseEnvironment,
+            sandbox: task.sandbox)
+        return .run(check, target, timeout: deadline - now)
+    }
+
+    /// A health check ended: reports a change of health and returns a kill to perform if the task failed too many
+    /// checks in a row.
+    func healthCheckCompleted(_ key: TaskKey, _ result: HealthCheckStateMachine.Result) -> ContainerKill? {
+        guard var task = self.live[key], var health = task.health else { return nil }
+        let actions = health.checkCompleted(result, now: self.uptime())
+        task.health = health
+        self.live[key] = task
+        if case .unhealthy(let message) = result {
+            self.logger.debug(
+                "Health check failed",
+                metadata: [
+                    LogKey.taskID: "\(key.taskID)", LogKey.error: "\(message)",
+                    "health.failures": "\(health.consecutiveFailures)",
+                ])
+        }
+        var kill: ContainerKill?
+        for action in actions {
+            switch action {
+            case .report(let healthy):
+                self.live[key]?.healthy = healthy
+                guard let state = self.live[key]?.state, !state.isTerminal, state != .killing else { continue }
+                self.emit(
+                    key, state: state, message: nil, reason: "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED",
+                    source: .executor, healthy: healthy)
+            case .kill(let failures):
+                self.logger.notice(
+                    "Killing a task that failed its health checks",
+                    metadata: [LogKey.taskID: "\(key.taskID)", "health.failures": "\(failures)"])
+                kill = self.startKill(key, policy: nil, byHealthCheck: true)
+            }
+        }
+        return kill
+    }
+
     // MARK: - Status updates
 
-    /// The next update to deliver for a task, as an UPDATE call stamped with the current agent id; `nil` when
-    /// the queue is empty, which ends that task's sender.
-    func nextUpdate(_ key: TaskKey) -> (call: AgentCall, uuid: String?)? {
-        guard let pending = self.updates.next(for: key) else { return nil }
-        var status = pending.status
+    /// Builds the UPDATE call for an update, stamped with the current agent id.
+    func updateCall(_ update: StatusUpdateManager.Update) -> AgentCall {
+        var status = update.status
         let agentID = self.agentID ?? status.agentId ?? AgentID("")
         status.agentId = agentID
-        return (AgentCall.update(agent: agentID, framework: pending.frameworkID, status: status), status.uuid)
+        return AgentCall.update(agent: agentID, framework: update.frameworkId, status: status)
     }
 
-    /// Removes a delivered update from its queue.
-    func updateDelivered(_ key: TaskKey, uuid: String?) {
-        self.updates.delivered(for: key, uuid: uuid)
+    /// The master answered a send; records it and returns what happened, for logging.
+    func updateSent(_ key: TaskKey, uuid: String, taken: Bool) -> StatusUpdateManager.SendResult {
+        let result = self.updates.sent(key, uuid: uuid, outcome: taken ? .taken : .failed, now: self.uptime())
+        if taken, let container = self.containerID(of: key) {
+            self.appendRecord(.taken(uuid), container: container, key: key)
+        }
+        if let completed = result.completed {
+            self.recordAcknowledged(key, completed)
+        }
+        if let next = result.next { self.perform([next]) }
+        return result
     }
 
-    /// Whether nothing is left to do before the agent may stop: no queued updates and, if asked, no live tasks.
+    /// Handles ACKNOWLEDGE: the framework has the update, the next one of the task may go. Duplicates are ignored.
+    func acknowledge(_ acknowledgement: AgentMessage.Acknowledge) {
+        let key = TaskKey(frameworkID: acknowledgement.frameworkId, taskID: acknowledgement.taskId)
+        switch self.updates.acknowledge(key, uuid: acknowledgement.uuid, now: self.uptime()) {
+        case .acknowledged(let update, let next):
+            self.counters["slave/valid_status_update_acknowledgements", default: 0] += 1
+            self.recordAcknowledged(key, update)
+            if let next { self.perform([next]) }
+        case .ignored:
+            self.counters["slave/invalid_status_update_acknowledgements", default: 0] += 1
+            self.logger.debug(
+                "Ignoring an acknowledgement of no pending update",
+                metadata: [LogKey.taskID: "\(key.taskID)", "update.uuid": "\(acknowledgement.uuid)"])
+        }
+    }
+
+    /// Sends the updates whose retry time has come.
+    func sendDueUpdates() {
+        self.perform(self.updates.due(now: self.uptime()))
+    }
+
+    /// Whether nothing is left to do before the agent may stop: the master has taken every update (the rest is
+    /// checkpointed) and, if asked, no task is alive.
     func isQuiescent(includingTasks: Bool) -> Bool {
-        self.updates.pendingCount == 0 && (!includingTasks || self.live.isEmpty)
+        self.updates.isEverythingTaken && (!includingTasks || self.live.isEmpty)
+    }
+
+    // MARK: - Garbage collection
+
+    /// Forgets finished runs whose updates are all acknowledged and that ended `gcDelay` before `wallNow`;
+    /// returns their sandboxes and checkpoint directories, which the caller deletes.
+    func collectGarbage(wallNow: Double, gcDelay: Duration) -> [String] {
+        var paths: [String] = []
+        var collected: [TaskKey] = []
+        self.completed.removeAll { task in
+            guard self.updates.pending(for: task.key).isEmpty,
+                (task.completedAt ?? task.launchedAt) + gcDelay.seconds <= wallNow
+            else { return false }
+            paths.append(task.sandbox)
+            paths.append(self.checkpoints.runDirectory(task.containerID))
+            collected.append(task.key)
+            return true
+        }
+        for key in collected where self.live[key] == nil && !self.completed.contains(where: { $0.key == key }) {
+            self.updates.remove(key)
+        }
+        return paths
+    }
+
+    /// The container ids the agent still tracks (their sandboxes are kept).
+    func trackedContainers() -> Set<ContainerID> {
+        Set(self.live.values.map(\.containerID)).union(self.completed.map(\.containerID))
     }
 
     // MARK: - Queries
@@ -330,55 +655,138 @@ actor AgentCore {
         self.live.keys.map(\.taskID).sorted()
     }
 
-    /// The state shown by `/state`.
+    /// The state shown by `/state`, `/files` and `/metrics`.
     func snapshot() -> Snapshot {
-        Snapshot(
-            agentID: self.agentID, agentInfo: self.agentInfo, masterInfo: self.masterInfo, frameworks: self.frameworks,
+        var used = Resources()
+        for task in self.live.values { used += task.info.resources }
+        for task in self.completed where !self.updates.pending(for: task.key).isEmpty {
+            used += task.info.resources
+        }
+        return Snapshot(
+            agentID: self.agentID, agentInfo: self.agentInfo, masterInfo: self.masterInfo,
+            registered: self.isRegistered, frameworks: self.frameworks,
             liveTasks: self.live.values.sorted { $0.key.description < $1.key.description },
-            completedTasks: self.completed, pendingUpdates: self.updates.pendingCount)
+            completedTasks: self.completed, pendingUpdates: self.updates.pendingCount, counters: self.counters,
+            usedResources: used)
     }
 
     // MARK: - Private
 
+    private func launchRequest(_ task: TrackedTask, agentID: AgentID) -> ContainerLaunchRequest {
+        ContainerLaunchRequest(
+            containerID: task.containerID, frameworkID: task.key.frameworkID, agentID: agentID, task: task.info,
+            sandbox: task.sandbox, hostname: self.agentInfo.hostname,
+            runDirectory: self.checkpoints.runDirectory(task.containerID))
+    }
+
+    private func containerID(of key: TaskKey) -> ContainerID? {
+        self.live[key]?.containerID ?? self.completed.last { $0.key == key }?.containerID
+    }
+
     /// Reports a terminal state and moves the task to the completed list.
-    private func finish(_ key: TaskKey, state: TaskState, message: String?, reason: String?, source: TaskStatus.Source)
-    {
-        self.emit(key, state: state, message: message, reason: reason, source: source)
+    private func finish(
+        _ key: TaskKey, state: TaskState, message: String?, reason: String?, source: TaskStatus.Source,
+        healthy: Bool? = nil
+    ) {
+        guard self.live[key] != nil else { return }
+        self.live[key]?.completedAt = Self.now()
+        self.live[key]?.health?.stop()
+        self.emit(key, state: state, message: message, reason: reason, source: source, healthy: healthy)
         guard let task = self.live.removeValue(forKey: key) else { return }
+        let counter = "slave/tasks_" + state.rawValue.dropFirst("TASK_".count).lowercased()
+        self.counters[counter, default: 0] += 1
         self.completed.append(task)
         if self.completed.count > Self.maximumCompletedTasks {
+            for evicted in self.completed.prefix(self.completed.count - Self.maximumCompletedTasks)
+            where self.updates.pending(for: evicted.key).isEmpty && self.live[evicted.key] == nil {
+                self.updates.remove(evicted.key)
+            }
             self.completed.removeFirst(self.completed.count - Self.maximumCompletedTasks)
         }
     }
 
-    /// Records a state change and queues its status update for the master.
-    private func emit(_ key: TaskKey, state: TaskState, message: String?, reason: String?, source: TaskStatus.Source) {
-        guard let agentID = self.agentID else {
+    /// Records a state change, checkpoints it and queues its status update; the update is on disk before it is
+    /// sent.
+    private func emit(
+        _ key: TaskKey, state: TaskState, message: String?, reason: String?, source: TaskStatus.Source,
+        healthy: Bool? = nil
+    ) {
+        guard let agentID = self.agentID, var task = self.live[key] else {
             self.logger.error(
                 "Cannot report a task status before the agent has an id",
                 metadata: [LogKey.taskID: "\(key.taskID)", LogKey.taskState: "\(state.rawValue)"])
             return
         }
         let timestamp = Self.now()
-        let status = TaskStatus(
+        var status = TaskStatus(
             taskId: key.taskID, state: state, message: message, source: source, reason: reason, agentId: agentID,
-            timestamp: timestamp, uuid: Self.makeUUID())
-        if var task = self.live[key] {
-            task.state = state
-            task.statuses.append(StatusRecord(state: state, timestamp: timestamp))
-            self.live[key] = task
-        }
+            timestamp: timestamp, uuid: Self.makeUUID(), healthy: healthy)
+        status.executorId = ExecutorID(key.taskID.value)
+        task.state = state
+        task.statuses.append(StatusRecord(state: state, timestamp: timestamp, healthy: healthy))
+        self.live[key] = task
+        self.saveCheckpoint(task)
         self.logger.debug(
             "Task status changed",
             metadata: [
                 LogKey.frameworkID: "\(key.frameworkID)", LogKey.taskID: "\(key.taskID)",
                 LogKey.taskState: "\(state.rawValue)",
             ])
-        // Checkpoint seam: agent recovery (a later issue) writes `status` under `meta/` here, before queueing,
-        // so that an update survives an agent restart until the master has taken it.
-        let update = StatusUpdateQueues.PendingUpdate(frameworkID: key.frameworkID, status: status)
-        if self.updates.enqueue(update, for: key) {
-            self.jobs.yield(.deliverUpdates(key))
+        let update = StatusUpdateManager.Update(frameworkId: key.frameworkID, status: status)
+        self.appendRecord(.update(update), container: task.containerID, key: key)
+        self.perform(self.updates.enqueue(update, for: key, now: self.uptime()))
+    }
+
+    /// Reports TASK_LOST for a task the agent never had; it has no run, so its stream is kept in memory only.
+    private func reportUnknown(_ key: TaskKey) {
+        guard let agentID = self.agentID else { return }
+        var status = TaskStatus(
+            taskId: key.taskID, state: .lost, message: "Task is unknown to the agent", source: .agent,
+            reason: "REASON_TASK_UNKNOWN", agentId: agentID, timestamp: Self.now(), uuid: Self.makeUUID())
+        status.executorId = nil
+        self.perform(
+            self.updates.enqueue(
+                StatusUpdateManager.Update(frameworkId: key.frameworkID, status: status), for: key, now: self.uptime()))
+    }
+
+    /// Marks an update acknowledged in the checkpoint; a terminal one frees the task for good.
+    private func recordAcknowledged(_ key: TaskKey, _ update: StatusUpdateManager.Update) {
+        if let container = self.containerID(of: key) {
+            self.appendRecord(.ack(update.uuid), container: container, key: key)
+        }
+        if update.status.state.isTerminal {
+            self.logger.debug(
+                "Terminal update acknowledged; the task's resources are free",
+                metadata: [LogKey.frameworkID: "\(key.frameworkID)", LogKey.taskID: "\(key.taskID)"])
+        }
+    }
+
+    private func perform(_ actions: [StatusUpdateManager.Action]) {
+        for action in actions {
+            switch action {
+            case .send(let key, let update): self.jobs.yield(.sendUpdate(key, update))
+            }
+        }
+    }
+
+    private func saveCheckpoint(_ task: TrackedTask) {
+        do {
+            try self.checkpoints.save(task.checkpoint)
+        } catch {
+            self.logger.error(
+                "Cannot checkpoint a task; a restarted agent would not recover it",
+                metadata: [LogKey.taskID: "\(task.key.taskID)", LogKey.error: "\(error)"])
+        }
+    }
+
+    private func appendRecord(_ record: UpdateRecord, container: ContainerID, key: TaskKey) {
+        guard FileManager.default.fileExists(atPath: self.checkpoints.runDirectory(container)) else { return }
+        do {
+            try self.checkpoints.append(record, container: container)
+        } catch {
+            self.logger.error(
+                "Cannot checkpoint a status update; it would be lost if the agent restarted",
+                metadata: [LogKey.taskID: "\(key.taskID)", LogKey.error: "\(error)"])
         }
     }
 

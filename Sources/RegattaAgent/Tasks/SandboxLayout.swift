@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
+import Glibc
 import RegattaCore
 
 /// Where things live under the agent's work directory, as in Mesos (so existing tooling finds sandboxes).
@@ -20,6 +21,39 @@ struct SandboxLayout: Sendable, Hashable {
             self.workDir, "slaves", Self.component(agent.value), "frameworks", Self.component(framework.value),
             "executors", Self.component(task.value), "runs", Self.component(container.value),
         ].joined(separator: "/")
+    }
+
+    /// `<work_dir>/slaves`: the root of all sandboxes.
+    var sandboxesRoot: String { self.workDir + "/slaves" }
+
+    /// `<work_dir>/meta/runs`: the checkpoints of task runs.
+    var runsDirectory: String { self.metaDirectory + "/runs" }
+
+    /// Every sandbox (`slaves/*/frameworks/*/executors/*/runs/*`) and run checkpoint (`meta/runs/*`) on disk.
+    func allRunDirectories() -> [String] {
+        var result: [String] = []
+        let fileManager = FileManager.default
+        func children(_ path: String) -> [String] {
+            ((try? fileManager.contentsOfDirectory(atPath: path)) ?? []).sorted().map { path + "/" + $0 }
+        }
+        for agent in children(self.sandboxesRoot) {
+            for framework in children(agent + "/frameworks") {
+                for executor in children(framework + "/executors") {
+                    result += children(executor + "/runs")
+                }
+            }
+        }
+        result += children(self.runsDirectory)
+        return result
+    }
+
+    /// Removes the empty directories above `path`, up to (not including) `slaves` or `meta/runs`.
+    func removeEmptyParents(of path: String) {
+        var current = (path as NSString).deletingLastPathComponent
+        while current.hasPrefix(self.sandboxesRoot + "/") {
+            guard rmdir(current) == 0 else { return }
+            current = (current as NSString).deletingLastPathComponent
+        }
     }
 
     /// Makes an id safe as one path component (ids are validated before launch; this guards the rest).

@@ -18,7 +18,13 @@ struct TerminationReport: Hashable, Sendable {
     /// - Exit N: `TASK_FAILED` "Command exited with status N", `REASON_COMMAND_EXECUTOR_FAILED`.
     /// - Signal: `TASK_FAILED` "Command terminated with signal SIGX".
     /// - Anything after a kill request: `TASK_KILLED`.
+    /// - A resource limit (memory): `TASK_FAILED` with the limitation's message and reason, kill or not, as Mesos
+    ///   reports a container destroyed for a limitation.
     init(_ termination: ContainerTermination) {
+        if let limitation = termination.limitation {
+            self.init(state: .failed, message: limitation.message, reason: limitation.reason)
+            return
+        }
         let message: String
         switch termination.status {
         case .exited(let code): message = "Command exited with status \(code)"

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+import Logging
+import RegattaCore
+
+/// Wires a ``DockerContainerRuntime`` into the agent: recovery from the agent's checkpoints, and OOM kills reported
+/// as memory limitations.
+final class RecoverableDockerRuntime: RecoverableContainerRuntime {
+    let docker: DockerContainerRuntime
+
+    init(_ docker: DockerContainerRuntime) {
+        self.docker = docker
+    }
+
+    /// Makes the Docker runtime when a Docker Engine answers on `socketPath`, else `nil`.
+    static func makeIfReachable(socketPath: String, logger: Logger) async -> RecoverableDockerRuntime? {
+        guard await DockerContainerRuntime.probe(socketPath: socketPath, logger: logger) else { return nil }
+        var configuration = DockerContainerRuntime.Configuration()
+        configuration.engine.socketPath = socketPath
+        return RecoverableDockerRuntime(DockerContainerRuntime(configuration: configuration, logger: logger))
+    }
+
+    var supportedContainerTypes: Set<ContainerInfo.ContainerType> { self.docker.supportedContainerTypes }
+
+    func run() async throws {
+        try await self.docker.run()
+    }
+
+    func launch(_ request: ContainerLaunchRequest) async throws -> LaunchedContainer {
+        try await self.docker.launch(request)
+    }
+
+    func wait(for container: ContainerID) async throws -> ContainerTermination {
+        let exit = try await self.docker.waitForExit(container)
+        var termination = exit.termination
+        if termination.limitation == nil, let reason = exit.limitationReason {
+            termination.limitation = ContainerLimitation(
+                reason: reason, message: exit.limitationMessage ?? "Memory limit exceeded")
+        }
+        return termination
+    }
+
+    func kill(_ container: ContainerID, gracePeriod: Duration) async throws {
+        try await self.docker.kill(container, gracePeriod: gracePeriod)
+    }
+
+    /// Finds the checkpointed containers among those Docker still has (running or exited).
+    func recover(_ containers: [ContainerCheckpoint]) async throws -> Set<ContainerID> {
+        let wanted = Set(containers.filter { $0.type == .docker }.map(\.containerID))
+        guard !wanted.isEmpty else { return [] }
+        let recovered = try await self.docker.recover(agentID: nil)
+        return Set(recovered.map(\.containerID)).intersection(wanted)
+    }
+}
