@@ -71,13 +71,13 @@ public struct MarathonRoutes: Sendable {
             // Marathon always embeds counts and deployments in the list.
             let embed = MarathonJSON.AppEmbed.parse(Self.queryValues(request, "embed")).union([.counts, .deployments])
             var apps = state.apps.values.sorted { $0.id < $1.id }
-            if let cmd = request.uri.queryParameters.get("cmd") {
+            if let cmd = Self.queryValue(request, "cmd") {
                 apps = apps.filter { ($0.cmd ?? "").contains(cmd) }
             }
-            if let id = request.uri.queryParameters.get("id") {
+            if let id = Self.queryValue(request, "id") {
                 apps = apps.filter { $0.id.contains(id) }
             }
-            if let selector = request.uri.queryParameters.get("label") {
+            if let selector = Self.queryValue(request, "label") {
                 apps = apps.filter { LabelSelector.matches(selector, labels: $0.labels) }
             }
             let now = wallClock()
@@ -198,7 +198,7 @@ public struct MarathonRoutes: Sendable {
                         }
                         app = stored
                     } else if method == .patch
-                        || request.uri.queryParameters.get("partialUpdate").map({ $0.lowercased() != "false" }) ?? true
+                        || Self.queryValue(request, "partialUpdate").map({ $0.lowercased() != "false" }) ?? true
                     {
                         app = try await Self.merge(path.id, scheduler: scheduler, with: object)
                     } else {
@@ -235,7 +235,7 @@ public struct MarathonRoutes: Sendable {
                         ["deploymentId": deployment.id, "version": deployment.version],
                         headers: [.marathonDeploymentID: deployment.id])
                 case .tasks:
-                    let host = request.uri.queryParameters.get("host").map { String($0) }
+                    let host = Self.queryValue(request, "host")
                     let (killed, deployment) = try await scheduler.killTasks(
                         appId: path.id, taskIDs: nil, host: host, scale: scale, force: Self.flag(request, "force"))
                     return try await Self.killResponse(killed, deployment: deployment, single: false, scheduler: scheduler)
@@ -251,7 +251,7 @@ public struct MarathonRoutes: Sendable {
         router.get("/v2/tasks") { request, _ in
             let state = await scheduler.state
             let health = await scheduler.healthResults
-            let status = request.uri.queryParameters.get("status")
+            let status = Self.queryValue(request, "status")
             let tasks = state.instances.values.sorted { $0.id < $1.id }.filter { instance in
                 switch status {
                 case "running": instance.state == .running
@@ -425,7 +425,7 @@ public struct MarathonRoutes: Sendable {
 
     /// A boolean query parameter: present and empty, `true` or `1` (any case; Python clients send `True`).
     static func flag(_ request: Request, _ name: String, default defaultValue: Bool = false) -> Bool {
-        guard let value = request.uri.queryParameters.get(name) else { return defaultValue }
+        guard let value = Self.queryValue(request, name) else { return defaultValue }
         switch value.lowercased() {
         case "", "true", "1": return true
         case "false", "0": return false
@@ -443,7 +443,26 @@ public struct MarathonRoutes: Sendable {
     }
 
     static func queryValues(_ request: Request, _ name: String) -> Set<String> {
-        Set(request.uri.queryParameters.getAll(name).map { String($0) })
+        Set(self.query(request).filter { $0.name == name }.map(\.value))
+    }
+
+    /// The first value of a query parameter.
+    static func queryValue(_ request: Request, _ name: String) -> String? {
+        self.query(request).first { $0.name == name }?.value
+    }
+
+    /// The query's parameters, form-decoded: `+` is a space, as in Marathon's servlet container (Python's
+    /// `requests` encodes spaces that way).
+    static func query(_ request: Request) -> [(name: String, value: String)] {
+        guard let query = request.uri.query, !query.isEmpty else { return [] }
+        func decode(_ part: Substring) -> String {
+            let spaced = part.replacingOccurrences(of: "+", with: " ")
+            return spaced.removingPercentEncoding ?? spaced
+        }
+        return query.split(separator: "&").map { pair in
+            guard let equals = pair.firstIndex(of: "=") else { return (decode(pair), "") }
+            return (decode(pair[..<equals]), decode(pair[pair.index(after: equals)...]))
+        }
     }
 
     static func body(_ request: Request) async throws -> Data {

@@ -22,9 +22,15 @@ struct APIHarness {
 
     static let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    /// Runs `body` against a started server, then shuts the server down gracefully.
+    struct Timeout: Error, CustomStringConvertible {
+        let limit: Duration
+        var description: String { "the test body did not finish within \(self.limit)" }
+    }
+
+    /// Runs `body` against a started server (cancelling it after `timeout`), then shuts the server down gracefully.
     static func with(
-        heartbeat: Duration = .seconds(15), _ body: (APIHarness) async throws -> Void
+        heartbeat: Duration = .seconds(15), timeout: Duration = .seconds(30),
+        _ body: @escaping @Sendable (APIHarness) async throws -> Void
     ) async throws {
         let bus = EventBus()
         let master = FakeMasterConnection()
@@ -56,7 +62,19 @@ struct APIHarness {
             let harness = APIHarness(
                 bus: bus, scheduler: scheduler, master: master, base: "http://127.0.0.1:\(port)", group: group)
             do {
-                try await body(harness)
+                try await withThrowingTaskGroup(of: Bool.self) { race in
+                    race.addTask {
+                        try await body(harness)
+                        return true
+                    }
+                    race.addTask {
+                        try await Task.sleep(for: timeout)
+                        return false
+                    }
+                    let finished = try await race.next() ?? false
+                    race.cancelAll()
+                    if !finished { throw Timeout(limit: timeout) }
+                }
             } catch {
                 await group.triggerGracefulShutdown()
                 throw error
@@ -86,7 +104,7 @@ struct APIHarness {
     func events(query: String = "") async throws -> (HTTPClientResponse, EventStreamReader) {
         var request = HTTPClientRequest(url: self.base + "/v2/events" + query)
         request.headers.add(name: "Accept", value: "text/event-stream")
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(20))
         return (response, EventStreamReader(iterator: response.body.makeAsyncIterator()))
     }
 }
@@ -171,9 +189,10 @@ func waitUntil(timeout: Duration = .seconds(5), _ condition: () async -> Bool) a
             #expect(posted.json["clientIp"] as? String == "127.0.0.1")
             #expect(posted.json["uri"] as? String == "/v2/apps")
             #expect((posted.json["appDefinition"] as? [String: Any])?["id"] as? String == "/web")
-            // When the app is patched, a second api_post_event follows
-            let patched = try await api.request(.PATCH, "/v2/apps/web", json: ["env": ["A": "1"]])
+            // When the app is patched (forced: no offers come here, so its deployment still runs)
+            let patched = try await api.request(.PATCH, "/v2/apps/web?force=true", json: ["env": ["A": "1"]])
             #expect(patched.status == 200)
+            // Then a second api_post_event follows
             let second = try #require(try await events.nextEvent())
             #expect(second.type == "api_post_event")
             #expect(second.json["uri"] as? String == "/v2/apps/web")
