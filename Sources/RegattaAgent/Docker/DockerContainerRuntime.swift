@@ -243,11 +243,12 @@ public final class DockerContainerRuntime: ContainerRuntime {
             // Leave nothing behind; a container that could not even be removed is found again by recover().
             try? await self.client.removeContainer(created.id, force: true)
             if let error = error as? AgentError {
+                let docker = (error.cause as? DockerEngineError)?.message ?? error.message
                 throw AgentError(
                     .launchFailed,
                     "Docker could not start the container of task '\(request.task.taskId)' (image "
-                        + "'\(docker.image)'): \(error.message)",
-                    cause: error.cause ?? error)
+                        + "'\(spec.image)'): \(docker)",
+                    cause: error)
             }
             throw error
         }
@@ -316,12 +317,7 @@ public final class DockerContainerRuntime: ContainerRuntime {
                 let (outcome, removal) = self.state.withLock {
                     state -> (Result<DockerContainerExit, any Error>?, Job?) in
                     guard var entry = state.containers[container] else {
-                        return (
-                            .failure(
-                                AgentError(
-                                    .containerNotFound, "Container '\(container)' is not known to the Docker runtime.")),
-                            nil
-                        )
+                        return (.failure(Self.unknownContainer(container)), nil)
                     }
                     if let exit = entry.exit {
                         state.containers[container] = nil
@@ -372,7 +368,7 @@ public final class DockerContainerRuntime: ContainerRuntime {
                 return nil
             }
             guard var entry = state.containers[container] else {
-                throw AgentError(.containerNotFound, "Container '\(container)' is not known to the Docker runtime.")
+                throw Self.unknownContainer(container)
             }
             guard entry.exit == nil else { return nil }
             entry.killed = true
@@ -461,6 +457,10 @@ public final class DockerContainerRuntime: ContainerRuntime {
     }
 
     // MARK: - Stopping
+
+    static func unknownContainer(_ container: ContainerID) -> AgentError {
+        AgentError(.containerNotFound, "Container '\(container)' is not known to the Docker runtime.")
+    }
 
     static func stoppedError() -> AgentError {
         AgentError(

@@ -10,7 +10,9 @@ import Testing
     private func frame(_ stream: UInt8, _ text: String) -> [UInt8] {
         let payload = Array(text.utf8)
         let size = UInt32(payload.count)
-        return [stream, 0, 0, 0, UInt8(size >> 24), UInt8(size >> 16 & 0xff), UInt8(size >> 8 & 0xff), UInt8(size & 0xff)]
+        return [
+            stream, 0, 0, 0, UInt8(size >> 24), UInt8(size >> 16 & 0xff), UInt8(size >> 8 & 0xff), UInt8(size & 0xff),
+        ]
             + payload
     }
 
@@ -27,8 +29,10 @@ import Testing
                 }
             }
         }
-        return (String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self),
-            demultiplexer.isAtFrameBoundary)
+        return (
+            String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self),
+            demultiplexer.isAtFrameBoundary
+        )
     }
 
     @Test func splitsFramesOfOneChunk() throws {

@@ -22,7 +22,8 @@ import Testing
                 privileged: privileged, parameters: parameters))
         container.volumes = volumes
         var task = TaskInfo(
-            name: "web", taskId: "web.1", agentId: "agent-7", resources: (try? Resources.parse(resources)) ?? Resources(),
+            name: "web", taskId: "web.1", agentId: "agent-7",
+            resources: (try? Resources.parse(resources)) ?? Resources(),
             command: command, container: container)
         task.labels = labels
         return ContainerLaunchRequest(
@@ -151,7 +152,8 @@ import Testing
         let request = self.request(
             network: .bridge,
             portMappings: [
-                .init(hostPort: 31000, containerPort: 80), .init(hostPort: 31001, containerPort: 53, protocol: "udp,tcp"),
+                .init(hostPort: 31000, containerPort: 80),
+                .init(hostPort: 31001, containerPort: 53, protocol: "udp,tcp"),
                 .init(hostPort: 0, containerPort: 8080),
             ])
         // When
