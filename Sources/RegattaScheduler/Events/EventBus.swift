@@ -65,7 +65,8 @@ public final class EventBus: MarathonEventSink {
     /// - Parameters:
     ///   - configuration: buffer sizes.
     ///   - wallClock: the time stamped on events as `timestamp`.
-    public init(configuration: Configuration = Configuration(), wallClock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(configuration: Configuration = Configuration(), wallClock: @escaping @Sendable () -> Date = { Date() })
+    {
         self.configuration = configuration
         self.wallClock = wallClock
     }
@@ -89,7 +90,8 @@ public final class EventBus: MarathonEventSink {
     /// - Parameter eventTypes: the `eventType`s to receive (Marathon's `?event_type=`); empty means all.
     public func subscribe(eventTypes: Set<String> = []) -> Subscription {
         let (stream, continuation) = AsyncStream.makeStream(
-            of: ServerSentEvent.self, bufferingPolicy: .bufferingNewest(max(1, self.configuration.subscriberBufferSize)))
+            of: ServerSentEvent.self, bufferingPolicy: .bufferingNewest(max(1, self.configuration.subscriberBufferSize))
+        )
         let id = self.state.withLock { state in
             let id = state.nextID
             state.nextID += 1

@@ -63,7 +63,9 @@ public struct MarathonRoutes: Sendable {
         router.get("/v2/leader") { _, _ in Self.json(["leader": address]) }
         router.get("/v2/info") { _, _ in
             let frameworkID = await scheduler.frameworkID
-            return Self.json(Self.info(scheduler: scheduler, frameworkID: frameworkID, address: address, master: configuration.master))
+            return Self.json(
+                Self.info(
+                    scheduler: scheduler, frameworkID: frameworkID, address: address, master: configuration.master))
         }
         router.get("/v2/apps") { request, _ in
             let state = await scheduler.state
@@ -108,7 +110,8 @@ public struct MarathonRoutes: Sendable {
                     let data = try await Self.body(request)
                     guard let array = try? JSONSerialization.jsonObject(with: data) as? [MarathonJSON.Object] else {
                         throw SchedulerError(
-                            .invalidJSON, "Invalid JSON", details: [.init(path: "/", errors: ["error.expected.jsarray"])])
+                            .invalidJSON, "Invalid JSON",
+                            details: [.init(path: "/", errors: ["error.expected.jsarray"])])
                     }
                     var changes: [(id: String, object: MarathonJSON.Object)] = []
                     for (index, var object) in array.enumerated() {
@@ -122,8 +125,10 @@ public struct MarathonRoutes: Sendable {
                     for change in changes {
                         let merged = try await Self.merge(change.id, scheduler: scheduler, with: change.object)
                         try Self.validate(merged)
-                        let (stored, deployment, _) = try await scheduler.putApp(merged, force: Self.flag(request, "force"))
-                        events?.publish(.apiPost(stored, uri: request.uri.path, clientIP: Self.clientIP(request, context)))
+                        let (stored, deployment, _) = try await scheduler.putApp(
+                            merged, force: Self.flag(request, "force"))
+                        events?.publish(
+                            .apiPost(stored, uri: request.uri.path, clientIP: Self.clientIP(request, context)))
                         lastDeployment = deployment
                     }
                     return Self.json(
@@ -177,7 +182,8 @@ public struct MarathonRoutes: Sendable {
                     let data = try await Self.body(request)
                     guard var object = try? JSONSerialization.jsonObject(with: data) as? MarathonJSON.Object else {
                         throw SchedulerError(
-                            .invalidJSON, "Invalid JSON", details: [.init(path: "/", errors: ["error.expected.jsobject"])])
+                            .invalidJSON, "Invalid JSON",
+                            details: [.init(path: "/", errors: ["error.expected.jsobject"])])
                     }
                     if let bodyID = object["id"] as? String, Self.normalize(bodyID) != path.id {
                         throw SchedulerError(
@@ -205,7 +211,8 @@ public struct MarathonRoutes: Sendable {
                         app = try Self.decode(object, prefix: "")
                     }
                     try Self.validate(app)
-                    let (stored, deployment, created) = try await scheduler.putApp(app, force: Self.flag(request, "force"))
+                    let (stored, deployment, created) = try await scheduler.putApp(
+                        app, force: Self.flag(request, "force"))
                     events?.publish(.apiPost(stored, uri: request.uri.path, clientIP: Self.clientIP(request, context)))
                     return Self.json(
                         ["deploymentId": deployment.id, "version": deployment.version],
@@ -230,7 +237,8 @@ public struct MarathonRoutes: Sendable {
                 switch path.suffix {
                 case .none:
                     // Marathon's code defaults `force` to true for DELETE of an app.
-                    let deployment = try await scheduler.deleteApp(path.id, force: Self.flag(request, "force", default: true))
+                    let deployment = try await scheduler.deleteApp(
+                        path.id, force: Self.flag(request, "force", default: true))
                     return Self.json(
                         ["deploymentId": deployment.id, "version": deployment.version],
                         headers: [.marathonDeploymentID: deployment.id])
@@ -238,11 +246,14 @@ public struct MarathonRoutes: Sendable {
                     let host = Self.queryValue(request, "host")
                     let (killed, deployment) = try await scheduler.killTasks(
                         appId: path.id, taskIDs: nil, host: host, scale: scale, force: Self.flag(request, "force"))
-                    return try await Self.killResponse(killed, deployment: deployment, single: false, scheduler: scheduler)
+                    return try await Self.killResponse(
+                        killed, deployment: deployment, single: false, scheduler: scheduler)
                 case .task(let taskID):
                     let (killed, deployment) = try await scheduler.killTasks(
-                        appId: path.id, taskIDs: [TaskID(taskID)], host: nil, scale: scale, force: Self.flag(request, "force"))
-                    return try await Self.killResponse(killed, deployment: deployment, single: true, scheduler: scheduler)
+                        appId: path.id, taskIDs: [TaskID(taskID)], host: nil, scale: scale,
+                        force: Self.flag(request, "force"))
+                    return try await Self.killResponse(
+                        killed, deployment: deployment, single: true, scheduler: scheduler)
                 default:
                     throw Self.notFound(path.id)
                 }
@@ -270,7 +281,8 @@ public struct MarathonRoutes: Sendable {
                     let ids = object["ids"] as? [String]
                 else {
                     throw SchedulerError(
-                        .invalidJSON, "Invalid JSON", details: [.init(path: "/ids", errors: ["error.expected.jsarray"])])
+                        .invalidJSON, "Invalid JSON", details: [.init(path: "/ids", errors: ["error.expected.jsarray"])]
+                    )
                 }
                 let killed = try await scheduler.killTasks(
                     ids: ids.map(TaskID.init), scale: Self.flag(request, "scale"), force: Self.flag(request, "force"))
@@ -378,7 +390,8 @@ public struct MarathonRoutes: Sendable {
             "name": "regatta", "version": "1.10.0", "buildref": "regatta-0.1.0", "elected": true, "leader": address,
             "frameworkId": frameworkID?.value as Any,
             "marathon_config": [
-                "master": master, "framework_name": config.frameworkName, "failover_timeout": Int(config.failoverTimeout),
+                "master": master, "framework_name": config.frameworkName,
+                "failover_timeout": Int(config.failoverTimeout),
                 "hostname": config.hostname, "checkpoint": true, "ha": false, "mesos_role": config.role,
                 "mesos_user": config.user, "webui_url": config.webuiURL as Any,
                 "local_port_min": config.state.localPortMin, "local_port_max": config.state.localPortMax,
@@ -394,7 +407,10 @@ public struct MarathonRoutes: Sendable {
     // MARK: - Helpers
 
     enum AppPathSuffix {
-        case none, tasks, task(String), restart, versions(String?)
+        case none, tasks
+        case task(String)
+        case restart
+        case versions(String?)
     }
 
     /// Splits `/v2/apps/<id>[/tasks[/<taskId>]|/restart|/versions[/<v>]]`; app ids may contain slashes.
@@ -482,7 +498,8 @@ public struct MarathonRoutes: Sendable {
                 details: [.init(path: "/", errors: ["the body is not valid JSON; send an app definition object"])])
         }
         guard let dictionary = object as? MarathonJSON.Object else {
-            throw SchedulerError(.invalidJSON, "Invalid JSON", details: [.init(path: "/", errors: ["error.expected.jsobject"])])
+            throw SchedulerError(
+                .invalidJSON, "Invalid JSON", details: [.init(path: "/", errors: ["error.expected.jsobject"])])
         }
         return try self.decode(dictionary, prefix: "")
     }
@@ -575,7 +592,8 @@ public struct MarathonRoutes: Sendable {
         var headers = headers
         headers[.contentType] = "application/json"
         return Response(
-            status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: MarathonJSON.data(object))))
+            status: status, headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: MarathonJSON.data(object))))
     }
 
     static func jsonArray(_ array: [MarathonJSON.Object]) -> Response {
@@ -595,7 +613,8 @@ public struct MarathonRoutes: Sendable {
             case .appExists: status = .conflict
             case .appLocked:
                 return Self.json(
-                    ["message": error.message, "deployments": error.deploymentIDs.map { ["id": $0] }], status: .conflict)
+                    ["message": error.message, "deployments": error.deploymentIDs.map { ["id": $0] }], status: .conflict
+                )
             case .invalidApp: status = .unprocessableContent
             case .invalidJSON: status = .badRequest
             case .storeUnavailable, .notLeader, .masterUnavailable: status = .serviceUnavailable

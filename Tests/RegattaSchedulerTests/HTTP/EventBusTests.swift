@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
 import RegattaCore
-@testable import RegattaScheduler
 import RegattaTestKit
 import Testing
+
+@testable import RegattaScheduler
 
 /// Reads up to `count` frames (or until the stream ends).
 func collect(_ events: AsyncStream<ServerSentEvent>, _ count: Int = .max) async -> [ServerSentEvent] {

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
 import RegattaCore
-@testable import RegattaScheduler
 import RegattaTestKit
 import Testing
+
+@testable import RegattaScheduler
 
 /// The fields marathon-python 0.13's models accept (it passes every JSON field as a keyword argument, so any other
 /// field makes it raise `TypeError`).
@@ -76,7 +77,8 @@ func keys(_ object: Any?) -> Set<String> {
             .union([.tasks, .lastTaskFailure])
         let info = MarathonJSON.appInfo(app, state: state, embed: embed, now: now)
         // Then
-        #expect(keys(info).isSubset(of: MarathonPythonFields.app), "\(keys(info).subtracting(MarathonPythonFields.app))")
+        #expect(
+            keys(info).isSubset(of: MarathonPythonFields.app), "\(keys(info).subtracting(MarathonPythonFields.app))")
         #expect(info["tasksRunning"] as? Int == 1)
         #expect(info["tasksStaged"] as? Int == 1)
         #expect(info["tasksHealthy"] as? Int == 1)

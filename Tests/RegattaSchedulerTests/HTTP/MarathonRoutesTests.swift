@@ -134,7 +134,8 @@ struct EventStreamReader {
             guard let type = lines.first(where: { $0.hasPrefix("event: ") })?.dropFirst("event: ".count) else {
                 continue
             }
-            let data = lines.filter { $0.hasPrefix("data: ") }.map { $0.dropFirst("data: ".count) }.joined(separator: "\n")
+            let data = lines.filter { $0.hasPrefix("data: ") }.map { $0.dropFirst("data: ".count) }.joined(
+                separator: "\n")
             let json = try JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any] ?? [:]
             return (String(type), json)
         }
@@ -270,16 +271,19 @@ func waitUntil(timeout: Duration = .seconds(5), _ condition: () async -> Bool) a
             let patched = try await api.request(.PATCH, "/v2/apps//web?force=True", json: ["cmd": "sleep 2000"])
             // Then only the given field changed
             #expect(patched.status == 200)
-            var app = try #require((try await api.request(.GET, "/v2/apps/web").json as? [String: Any])?["app"] as? [String: Any])
+            var app = try #require(
+                (try await api.request(.GET, "/v2/apps/web").json as? [String: Any])?["app"] as? [String: Any])
             #expect(app["cmd"] as? String == "sleep 2000")
             #expect(app["mem"] as? Double == 16)
             // When rolled back by naming the first version
             let rolledBack = try await api.request(.PUT, "/v2/apps/web?force=true", json: ["version": first])
             #expect(rolledBack.status == 200)
-            app = try #require((try await api.request(.GET, "/v2/apps/web").json as? [String: Any])?["app"] as? [String: Any])
+            app = try #require(
+                (try await api.request(.GET, "/v2/apps/web").json as? [String: Any])?["app"] as? [String: Any])
             #expect(app["cmd"] as? String == "sleep 1000")
             // And a version that does not exist is a 404
-            let missing = try await api.request(.PUT, "/v2/apps/web?force=true", json: ["version": "2001-01-01T00:00:00.000Z"])
+            let missing = try await api.request(
+                .PUT, "/v2/apps/web?force=true", json: ["version": "2001-01-01T00:00:00.000Z"])
             #expect(missing.status == 404)
             // And `force=False` (as Python sends it) is not force
             let locked = try await api.request(.PUT, "/v2/apps/web?force=False", json: ["instances": 2])
@@ -289,14 +293,16 @@ func waitUntil(timeout: Duration = .seconds(5), _ condition: () async -> Bool) a
 
     @Test func appListEmbedsCountsAndDeploymentsAndWhatIsAskedFor() async throws {
         try await APIHarness.with { api in
-            _ = try await api.request(.POST, "/v2/apps", json: ["id": "/web", "cmd": "sleep 1000", "cpus": 0.1, "mem": 16])
+            _ = try await api.request(
+                .POST, "/v2/apps", json: ["id": "/web", "cmd": "sleep 1000", "cpus": 0.1, "mem": 16])
             let plain = try await api.request(.GET, "/v2/apps")
             let app = try #require(((plain.json as? [String: Any])?["apps"] as? [[String: Any]])?.first)
             #expect(app["tasksRunning"] as? Int == 0)
             #expect((app["deployments"] as? [Any])?.count == 1)
             #expect(app["tasks"] == nil)
             #expect(app["taskStats"] == nil)
-            let embedded = try await api.request(.GET, "/v2/apps?embed=apps.tasks&embed=apps.taskStats&embed=apps.readiness")
+            let embedded = try await api.request(
+                .GET, "/v2/apps?embed=apps.tasks&embed=apps.taskStats&embed=apps.readiness")
             let full = try #require(((embedded.json as? [String: Any])?["apps"] as? [[String: Any]])?.first)
             #expect(full["tasks"] as? [Any] != nil)
             #expect(full["taskStats"] as? [String: Any] != nil)
