@@ -74,9 +74,9 @@ struct HealthCheckHTTPProbe: Sendable {
                         try operations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName))
                     }
                     try operations.addHandler(HTTPRequestEncoder())
-                    try operations.addHandler(
-                        ByteToMessageHandler(
-                            HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .forward)))
+                    let decoder = HTTPResponseDecoder(
+                        leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .forward)
+                    try operations.addHandler(ByteToMessageHandler(decoder))
                     try operations.addHandler(StatusHandler(promise: promise, request: head))
                 }
             }

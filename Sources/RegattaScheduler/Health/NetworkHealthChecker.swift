@@ -189,7 +189,7 @@ public struct NetworkHealthChecker: HealthChecker {
     /// the scheduler's `PATH` (nothing else of the scheduler's environment, which may hold credentials).
     static func environment(of target: HealthCheckTarget) -> [String: String] {
         var environment: [String: String] = [
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
             "HOST": target.host,
             "MARATHON_APP_ID": target.appId,
             "MARATHON_APP_VERSION": target.version,

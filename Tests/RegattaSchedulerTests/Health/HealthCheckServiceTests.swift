@@ -95,7 +95,8 @@ struct RecordingLogHandler: LogHandler {
 
     /// Runs the service while `body` runs, then cancels it and waits for it to stop.
     static func withService(
-        host: FakeHealthHost, checker: FakeHealthChecker, configuration: HealthCheckService.Configuration = configuration(),
+        host: FakeHealthHost, checker: FakeHealthChecker,
+        configuration: HealthCheckService.Configuration = configuration(),
         uptime: JumpingUptime = JumpingUptime(), logger: Logger = Self.logger, _ body: () async throws -> Void
     ) async throws {
         let service = HealthCheckService(

@@ -52,7 +52,9 @@ enum HealthFixture {
         #expect(forgotten.isEmpty)
         #expect(tracker.dueChecks(now: F.at(5)) == [HealthTracker.DueCheck(target: target, dueAt: F.at(5))])
         #expect(tracker.trackedCheckCount == 1)
-        #expect(tracker.results(for: target.instanceId) == [HealthCheckResult(alive: false, consecutiveFailures: 0, instanceId: target.instanceId)])
+        #expect(
+            tracker.results(for: target.instanceId)
+                == [HealthCheckResult(alive: false, consecutiveFailures: 0, instanceId: target.instanceId)])
     }
 
     @Test func nextCheckIsDueOneIntervalAfterTheStartAndNeverWhileRunning() {
@@ -337,7 +339,9 @@ enum HealthFixture {
         let new = F.target(task: "web.instance-1._app.2", check: check)
         tracker.sync(targets: [new], now: F.at(100))
         // Then
-        #expect(tracker.results(for: new.instanceId) == [HealthCheckResult(alive: false, consecutiveFailures: 0, instanceId: new.instanceId)])
+        #expect(
+            tracker.results(for: new.instanceId)
+                == [HealthCheckResult(alive: false, consecutiveFailures: 0, instanceId: new.instanceId)])
         #expect(tracker.isDue(new, now: F.at(100)))
         #expect(self.run(&tracker, new, .unhealthy("refused"), at: 120) == .none)
         #expect(tracker.apply(.unhealthy("late"), for: old, now: F.at(121), timestamp: "t121") == .none)

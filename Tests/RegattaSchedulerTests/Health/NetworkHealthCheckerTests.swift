@@ -49,8 +49,8 @@ enum HealthTestServer {
     }
 }
 
-/// A python3 server for what Hummingbird cannot easily play: HTTPS with a self-signed certificate, and a server
-/// that answers only `102 Processing`.
+/// A python3 server for what Hummingbird cannot easily play: HTTPS with a self-signed certificate, a server
+/// that answers only `102 Processing`, and plain HTTP out of this process (to measure the checker's own CPU).
 final class PythonTestServer: Sendable {
     static let script = #"""
         import http.server, socket, ssl, subprocess, sys, threading
@@ -60,10 +60,11 @@ final class PythonTestServer: Sendable {
                 f.write(str(port))
             import os
             os.rename(directory + "/port.tmp", directory + "/port")
-        if mode == "https":
-            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                            directory + "/key.pem", "-out", directory + "/cert.pem", "-days", "1",
-                            "-subj", "/CN=regatta-test"], check=True, capture_output=True)
+        if mode in ("https", "http"):
+            if mode == "https":
+                subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                                directory + "/key.pem", "-out", directory + "/cert.pem", "-days", "1",
+                                "-subj", "/CN=regatta-test"], check=True, capture_output=True)
             class Handler(http.server.BaseHTTPRequestHandler):
                 def do_GET(self):
                     self.send_response(200 if self.path == "/ok" else 404)
@@ -71,10 +72,12 @@ final class PythonTestServer: Sendable {
                     self.end_headers()
                 def log_message(self, *args):
                     pass
+            http.server.ThreadingHTTPServer.request_queue_size = 256
             server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(directory + "/cert.pem", directory + "/key.pem")
-            server.socket = context.wrap_socket(server.socket, server_side=True)
+            if mode == "https":
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                context.load_cert_chain(directory + "/cert.pem", directory + "/key.pem")
+                server.socket = context.wrap_socket(server.socket, server_side=True)
             ready(server.server_address[1])
             server.serve_forever()
         else:
@@ -102,7 +105,7 @@ final class PythonTestServer: Sendable {
         self.directory = directory
     }
 
-    /// Runs `body` with a started server in `mode` (`https` or `informational`), then stops it.
+    /// Runs `body` with a started server in `mode` (`https`, `http` or `informational`), then stops it.
     static func with(_ mode: String, _ body: (Int) async throws -> Void) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("regatta-health-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -275,12 +278,17 @@ final class PythonTestServer: Sendable {
     @Test func commandPassesOnExitZeroWithTheInstancePortsInItsEnvironment() async throws {
         try await Self.withChecker { checker in
             #expect(await checker.run(Self.command("true")) == .healthy)
+            let environment = [
+                #"test "$PORT0" = 31000"#, #"test "$PORT1" = 31001"#, #"test "$PORT" = 31000"#,
+                #"test "$PORTS" = 31000,31001"#, #"test "$HOST" = agent-0"#, #"test "$MARATHON_APP_ID" = /web"#,
+            ]
+            #expect(await checker.run(Self.command(environment.joined(separator: " && "))) == .healthy)
             #expect(
-                await checker.run(
-                    Self.command(#"test "$PORT0" = 31000 && test "$PORT1" = 31001 && test "$PORT" = 31000 && test "$PORTS" = 31000,31001 && test "$HOST" = agent-0"#))
-                    == .healthy)
-            #expect(await checker.run(Self.command("exit 3")) == .unhealthy("the health check command exited with status 3"))
-            #expect(await checker.run(Self.command("kill -9 $$")) == .unhealthy("the health check command was killed by signal 9"))
+                await checker.run(Self.command("exit 3"))
+                    == .unhealthy("the health check command exited with status 3"))
+            #expect(
+                await checker.run(Self.command("kill -9 $$"))
+                    == .unhealthy("the health check command was killed by signal 9"))
         }
     }
 
@@ -327,36 +335,69 @@ final class PythonTestServer: Sendable {
 
     // MARK: - Overhead
 
-    /// Measures HTTP check throughput against a local server; run with `REGATTA_HEALTH_BENCH=1`.
+    /// Measures check throughput and CPU per check (client and the in-process server together) against a local
+    /// server; run with `REGATTA_HEALTH_BENCH=1`.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["REGATTA_HEALTH_BENCH"] == "1"))
-    func httpCheckThroughput() async throws {
-        let count = 5_000
+    func checkThroughput() async throws {
+        // The server runs in another process, so this process's CPU time is the checker's alone.
+        let count = 3_000
         let concurrency = 64
-        try await HealthTestServer.with { port in
+        try await PythonTestServer.with("http") { port in
             try await Self.withChecker { checker in
-                let target = Self.http(port, path: "/ok")
-                let started = ContinuousClock.now
-                let healthy = await withTaskGroup(of: Bool.self) { group in
-                    var started = 0
-                    var healthy = 0
-                    for _ in 0..<concurrency {
-                        group.addTask { await checker.run(target) == .healthy }
-                        started += 1
-                    }
-                    while let result = await group.next() {
-                        if result { healthy += 1 }
-                        if started < count {
+                for (kind, target) in [
+                    ("HTTP", Self.http(port, path: "/ok")),
+                    ("TCP", F.target(check: F.check(protocol: "TCP"), ports: [port])),
+                ] {
+                    let cpuBefore = Self.cpuSeconds()
+                    let started = ContinuousClock.now
+                    let healthy = await withTaskGroup(of: Bool.self) { group in
+                        var started = 0
+                        var healthy = 0
+                        for _ in 0..<concurrency {
                             group.addTask { await checker.run(target) == .healthy }
                             started += 1
                         }
+                        while let result = await group.next() {
+                            if result { healthy += 1 }
+                            if started < count {
+                                group.addTask { await checker.run(target) == .healthy }
+                                started += 1
+                            }
+                        }
+                        return healthy
                     }
-                    return healthy
+                    let elapsed = ContinuousClock.now - started
+                    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                    let cpu = Self.cpuSeconds() - cpuBefore
+                    print(
+                        "\(kind) health checks: \(count) in \(elapsed) (\(Int(Double(count) / seconds))/s against "
+                            + "a python3 server), checker CPU \(Int(cpu / Double(count) * 1e6)) µs per check")
+                    #expect(healthy == count)
                 }
-                let elapsed = ContinuousClock.now - started
-                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-                print("HTTP health checks: \(count) in \(elapsed), \(Int(Double(count) / seconds))/s at concurrency \(concurrency)")
-                #expect(healthy == count)
             }
         }
+        // The service loop's own cost per check (tracker, scheduling, host calls) with a checker that does nothing.
+        let host = FakeHealthHost()
+        let targets = (0..<5_000).map { F.target("i\($0)", check: F.check(interval: 1, grace: 0)) }
+        host.setTargets(targets)
+        let checker = FakeHealthChecker { _ in .healthy }
+        let cpuBefore = Self.cpuSeconds()
+        try await HealthCheckServiceTests.withService(
+            host: host, checker: checker, configuration: HealthCheckService.Configuration()
+        ) {
+            try await Task.sleep(for: .seconds(5))
+        }
+        let cpu = Self.cpuSeconds() - cpuBefore
+        print(
+            "Service loop: \(checker.totalRuns) checks of 5,000 targets (interval 1s) in 5s, "
+                + "\(Int(cpu / Double(max(checker.totalRuns, 1)) * 1e6)) µs CPU per check")
+        #expect(checker.totalRuns >= 15_000)
+    }
+
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 }
