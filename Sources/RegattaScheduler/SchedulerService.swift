@@ -62,7 +62,7 @@ public struct SchedulerService: Service {
             }
         }
         try await self.scheduler.load()
-        let router = Router()
+        let router = Router(context: MarathonRequestContext.self)
         var routesConfiguration = MarathonRoutes.Configuration()
         routesConfiguration.master = self.configuration.master
         MarathonRoutes(
