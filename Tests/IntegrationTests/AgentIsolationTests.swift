@@ -55,12 +55,13 @@ import Glibc
         let cluster = try await AgentCluster(agentFlags: Self.flags)
         let framework = V1Framework(master: cluster.masterURL)
         framework.start()
+        let acknowledged = Locked<Set<String>>([])
         do {
             // Given a busy loop in a task with cpus 0.2 (its shell spins itself, so its pid is the one to measure)
             let offer = try await framework.nextOffer()
             try await framework.launch(
                 "spin-1", on: offer, command: "echo $$ > spin.pid; while :; do :; done", cpus: 0.2, mem: 32)
-            try await framework.waitForState("spin-1", .running)
+            try await framework.waitAcknowledging("spin-1", .running, acknowledged)
             var pid: Int32?
             try await eventually("the spinner wrote its pid") {
                 guard let sandbox = cluster.sandbox(of: "spin-1"),
@@ -84,7 +85,7 @@ import Glibc
             var kill = SchedulerCall(frameworkId: framework.frameworkID.value, type: .kill)
             kill.kill = .init(taskId: "spin-1", agentId: offer.agentId)
             try await framework.send(kill)
-            try await framework.waitForState("spin-1", .killed)
+            try await framework.waitAcknowledging("spin-1", .killed, acknowledged)
         } catch {
             Issue.record("\(error)\n\(cluster.logs())")
         }
@@ -97,12 +98,13 @@ import Glibc
             agentFlags: ["--resources", "cpus:2;mem:1024;disk:1024;ports:[31000-31099]"])
         let framework = V1Framework(master: cluster.masterURL)
         framework.start()
+        let acknowledged = Locked<Set<String>>([])
         do {
             // Given a task that prints and plants a symlink to /etc/passwd in its sandbox
             let offer = try await framework.nextOffer()
             try await framework.launch(
                 "files-1", on: offer, command: "echo hello-from-the-sandbox; ln -s /etc/passwd leak; sleep 60")
-            try await framework.waitForState("files-1", .running)
+            try await framework.waitAcknowledging("files-1", .running, acknowledged)
             let state = try await HTTP.get("\(cluster.agentURL)/state")
             let executors = ((state.json as? [String: Any])?["frameworks"] as? [[String: Any]])?.first?["executors"]
                 as? [[String: Any]]

@@ -115,6 +115,8 @@ import Glibc
         framework.start()
         let acknowledged = Locked<Set<String>>([])
         do {
+            let state = try await HTTP.get("\(cluster.agentURL)/state")
+            #expect((state.json as? [String: Any])?["capabilities"] as? [String] == ["DOCKER"])
             let offer = try await framework.nextOffer()
             var resources = Resources()
             try resources.add(.scalar("cpus", 0.1))

@@ -209,6 +209,26 @@ import Testing
         }
     }
 
+    @Test func theSupervisorsCommandLineDoesNotShowTheCommand() async throws {
+        try await self.withRuntime { runtime, directory in
+            // Given a task with a distinctive command
+            let request = self.request(
+                "argv", .shell("echo \"$REGATTA_COMMAND_ARGC\" > leaked; sleep 100 # regatta-distinctive"), in: directory)
+            let pid = try #require(try await runtime.launch(request).pid)
+            try await Task.sleep(for: .milliseconds(300))
+            // Then only the task's own shell shows it, and the task does not see the supervisor's variables
+            #expect(ProcessTable.commandLine(pid)?.contains("regatta-distinctive") == false)
+            #expect(ProcessTable.commandLine(pid)?.contains(directory + "/run-argv/supervisor.sh") == true)
+            let shells = TestSupport.liveProcesses(inGroup: pid).filter {
+                ProcessTable.commandLine($0)?.contains("regatta-distinctive") == true
+            }
+            #expect(shells.count == 1)
+            #expect(try String(contentsOfFile: request.sandbox + "/leaked", encoding: .utf8) == "\n")
+            try await runtime.kill(request.containerID, gracePeriod: .seconds(1))
+            _ = try await runtime.wait(for: request.containerID)
+        }
+    }
+
     @Test func recoversProcessesOfAnEarlierRuntime() async throws {
         try await TestSupport.withTemporaryDirectory { directory in
             // Given a first runtime (a first agent) that launched two tasks and went away

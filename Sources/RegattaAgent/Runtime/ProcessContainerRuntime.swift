@@ -475,12 +475,12 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
         for request: ContainerLaunchRequest, baseEnvironment: [String: String], runDirectory: String,
         cgroupProcsFiles: [String]
     ) throws -> PosixSpawn.Command {
-        PosixSpawn.Command(
+        let commandLine = try Self.taskCommandLine(for: request)
+        return PosixSpawn.Command(
             executable: "/bin/sh",
-            arguments: TaskSupervisor.arguments(
-                runDirectory: runDirectory, cgroupProcsFiles: cgroupProcsFiles,
-                command: try Self.taskCommandLine(for: request)),
-            environment: Self.environment(for: request, base: baseEnvironment),
+            arguments: try TaskSupervisor.prepare(runDirectory: runDirectory, cgroupProcsFiles: cgroupProcsFiles),
+            environment: Self.environment(for: request, base: baseEnvironment).merging(
+                TaskSupervisor.commandEnvironment(commandLine)) { _, supervisor in supervisor },
             workingDirectory: request.sandbox,
             stdoutPath: request.sandbox + "/stdout",
             stderrPath: request.sandbox + "/stderr",

@@ -126,6 +126,17 @@ extension V1Framework {
         return sent
     }
 
+    /// Waits until `task` reaches `state`, acknowledging every update meanwhile (the agent sends a task's next
+    /// update only once the previous one is acknowledged).
+    func waitAcknowledging(
+        _ task: String, _ state: TaskState, _ acknowledged: Locked<Set<String>>, timeout: Duration = .seconds(30)
+    ) async throws {
+        try await eventually(timeout: timeout, "\(task) reaches \(state.rawValue)") {
+            try await self.acknowledgeAll(acknowledged)
+            return self.updates(of: task).contains { $0.state == state }
+        }
+    }
+
     /// Launches a task built by the caller (e.g. with a Docker container) on an offer.
     func launch(_ task: TaskInfo, on offer: Offer) async throws {
         var call = SchedulerCall(frameworkId: self.frameworkID.value, type: .accept)
