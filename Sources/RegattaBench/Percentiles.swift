@@ -14,7 +14,7 @@ public struct Percentiles: Sendable {
     public func value(_ p: Double) -> Double {
         guard !self.sorted.isEmpty else { return .nan }
         let rank = Int((p / 100 * Double(self.sorted.count)).rounded(.up))
-        return self.sorted[min(max(rank, 1), self.sorted.count) - 1]
+        return self.sorted[Swift.min(Swift.max(rank, 1), self.sorted.count) - 1]
     }
 
     public var median: Double { self.value(50) }

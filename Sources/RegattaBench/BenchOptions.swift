@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+import Logging
+
+/// The scenarios `regatta bench` runs.
+public enum BenchScenario: String, CaseIterable, Sendable {
+    /// One allocation round over agents × frameworks, in-process on `MasterState` and `DRFAllocator`.
+    case allocator
+    /// One app with many instances deployed through the scheduler onto simulated agents.
+    case deployOneApp = "deploy-one-app"
+    /// Many small apps with `hostname:UNIQUE` and `rack:GROUP_BY` constraints.
+    case deployConstrained = "deploy-constrained"
+    /// Latency of `GET /v2/apps?embed=apps.tasks` and `GET /master/state` under concurrent clients.
+    case api
+    /// Real command tasks on one real agent, against a raw fork+exec loop.
+    case realLaunch = "real-launch"
+}
+
+/// Where the simulated agents run.
+public enum SimulatorPlacement: String, CaseIterable, Sendable {
+    /// In a child process for more than 1,000 agents (when a command is known), else in-process.
+    case automatic
+    /// In the benchmark's own process.
+    case inProcess = "in-process"
+    /// In a child process (`regatta simulate-agents`), so the master's process keeps its file descriptors.
+    case subprocess
+}
+
+/// Options of a benchmark run. Unset counts take the scenario's default (the figures in `docs/benchmarks.md`).
+public struct BenchOptions: Sendable {
+    /// Simulated agents. Defaults: allocator and deploy-one-app and api `10000`, deploy-constrained `2000`.
+    public var agents: Int?
+    /// deploy-one-app: instances of the app (default `100000`); deploy-constrained and api: instances per app
+    /// (default `10`).
+    public var instances: Int?
+    /// deploy-constrained and api: number of apps. Defaults to `1000`.
+    public var apps: Int?
+    /// allocator: number of frameworks. Defaults to `1000`.
+    public var frameworks: Int?
+    /// api: tasks on the master in all (the scheduler's instances plus tasks of a second framework), default
+    /// `100000`; real-launch: real tasks, default `500`.
+    public var tasks: Int?
+    /// allocator: rounds timed, each on fresh state. Defaults to `5`.
+    public var rounds = 5
+    /// The scheduler's store: `postgres://…` or `sqlite:///path`; `nil` uses SQLite in the work directory.
+    public var store: String?
+    /// api: concurrent clients. Defaults to `2`.
+    public var clients = 2
+    /// api: requests per endpoint. Defaults to `100`.
+    public var requests = 100
+    /// Longest a scenario may take. Defaults to 30 minutes.
+    public var timeout: Duration = .seconds(1800)
+    /// Where the simulated agents run. Defaults to ``SimulatorPlacement/automatic``.
+    public var simulator: SimulatorPlacement = .automatic
+    /// The command that runs `regatta simulate-agents` (argv, e.g. `["/usr/bin/regatta", "simulate-agents"]`),
+    /// needed to run the simulator in a child process.
+    public var simulatorCommand: [String]?
+    /// The master's allocation interval. Defaults to `1` second, as Mesos.
+    public var allocationInterval: Duration = .seconds(1)
+    /// How often the scheduler's state is sampled to see instances running. Defaults to `100` ms.
+    public var sampleInterval: Duration = .milliseconds(100)
+    /// Directory for the SQLite store, sandboxes and logs; `nil` uses a new temporary directory, removed after.
+    public var workDir: String?
+    /// Log level of the master, scheduler and simulated agents under test. Defaults to `warning`, so that
+    /// per-agent and per-task info messages do not slow the run down.
+    public var serviceLogLevel: Logger.Level = .warning
+
+    public init() {}
+}
