@@ -32,9 +32,17 @@ public enum Bench {
         }
         if let peak = ProcessMemory.peakResidentBytes() {
             report.set("peak_rss_mib", Double(peak) / 1_048_576)
-            report.notes.append(
-                "peak_rss_mib is this process's VmHWM: master and scheduler run in-process"
-                    + (report["simulator"] == .string("in-process") ? ", and so do the simulated agents." : "."))
+            switch scenario {
+            case .allocator:
+                report.notes.append("peak_rss_mib is this process's VmHWM (the master states built for the rounds).")
+            case .realLaunch:
+                report.notes.append("peak_rss_mib is this process's VmHWM: master and agent run in-process.")
+            default:
+                report.notes.append(
+                    "peak_rss_mib is this process's VmHWM: master and scheduler run in-process"
+                        + (report["simulator"] == .string("in-process")
+                            ? ", and so do the simulated agents." : "; the simulated agents run in a child process."))
+            }
         }
         return report
     }
