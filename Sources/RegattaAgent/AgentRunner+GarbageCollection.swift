@@ -23,8 +23,10 @@ extension AgentRunner {
         let layout = SandboxLayout(workDir: self.configuration.workDir)
         var paths = await self.core.collectGarbage(wallNow: wallNow, gcDelay: self.configuration.gcDelay)
         let tracked = await self.core.trackedContainers()
-        for run in layout.allRunDirectories() where !tracked.contains(ContainerID((run as NSString).lastPathComponent)) {
-            let modified = (try? FileManager.default.attributesOfItem(atPath: run)[.modificationDate] as? Date)?
+        for run in layout.allRunDirectories() where !tracked.contains(ContainerID((run as NSString).lastPathComponent))
+        {
+            let modified =
+                (try? FileManager.default.attributesOfItem(atPath: run)[.modificationDate] as? Date)?
                 .timeIntervalSince1970 ?? wallNow
             if modified + self.configuration.gcDelay.seconds <= wallNow {
                 paths.append(run)

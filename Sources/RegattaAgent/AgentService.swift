@@ -158,7 +158,9 @@ public final class AgentService: Service {
             .incompatibleRestart,
             "The agent's settings changed incompatibly since it last ran as agent '\(saved.agentId)': "
                 + problems.joined(separator: "; ")
-                + ". A restarted agent may add resources and attributes but not shrink or change them. Restore the earlier --resources/--attributes/--hostname, or remove '\(metaFile)' and the 'meta/runs' directory beside it to register as a new agent (its running tasks are then not recovered)."
+                + ". A restarted agent may add resources and attributes but not shrink or change them. "
+                + "Restore the earlier --resources/--attributes/--hostname, or remove '\(metaFile)' and the "
+                + "'meta/runs' directory beside it to register as a new agent (its running tasks are then not recovered)."
         )
     }
 

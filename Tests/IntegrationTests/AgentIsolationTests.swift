@@ -106,7 +106,8 @@ import Glibc
                 "files-1", on: offer, command: "echo hello-from-the-sandbox; ln -s /etc/passwd leak; sleep 60")
             try await framework.waitAcknowledging("files-1", .running, acknowledged)
             let state = try await HTTP.get("\(cluster.agentURL)/state")
-            let executors = ((state.json as? [String: Any])?["frameworks"] as? [[String: Any]])?.first?["executors"]
+            let executors =
+                ((state.json as? [String: Any])?["frameworks"] as? [[String: Any]])?.first?["executors"]
                 as? [[String: Any]]
             let sandbox = try #require(executors?.first?["directory"] as? String)
             // When / Then the task's stdout is served

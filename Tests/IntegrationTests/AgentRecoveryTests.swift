@@ -30,7 +30,8 @@ import Glibc
                         command: .shell(command)))
             }
             var accept = SchedulerCall(frameworkId: framework.frameworkID.value, type: .accept)
-            accept.accept = .init(offerIds: [offer.id], operations: [.launch(tasks)], filters: Filters(refuseSeconds: 1))
+            accept.accept = .init(
+                offerIds: [offer.id], operations: [.launch(tasks)], filters: Filters(refuseSeconds: 1))
             try await framework.send(accept)
             try await eventually("both tasks RUNNING and acknowledged") {
                 try await framework.acknowledgeAll(acknowledged)
@@ -69,8 +70,9 @@ import Glibc
             // And long-1 is the same process in the same container, RUNNING, never launched twice
             #expect(processIsRunning(longPID))
             #expect(cluster.pid(of: "long-1") == longPID)
-            #expect((cluster.checkpoint(of: "long-1")?["container_id"] as? [String: Any])?["value"] as? String
-                == longContainer?["value"] as? String)
+            #expect(
+                (cluster.checkpoint(of: "long-1")?["container_id"] as? [String: Any])?["value"] as? String
+                    == longContainer?["value"] as? String)
             let longUpdates = framework.updates(of: "long-1")
             #expect(longUpdates.filter { $0.state == .starting }.count == 1, "\(longUpdates.map(\.state))")
             #expect(longUpdates.filter { $0.state == .running }.count == 1, "\(longUpdates.map(\.state))")
@@ -84,7 +86,8 @@ import Glibc
             #expect(try await cluster.masterMetric("master/tasks_failed") == 1)
             #expect(try await cluster.agentMetric("slave/tasks_running") == 1)
             let state = try await HTTP.get("\(cluster.agentURL)/state")
-            let executors = ((state.json as? [String: Any])?["frameworks"] as? [[String: Any]])?.first?["executors"]
+            let executors =
+                ((state.json as? [String: Any])?["frameworks"] as? [[String: Any]])?.first?["executors"]
                 as? [[String: Any]]
             #expect(executors?.map { $0["id"] as? String } == ["long-1"])
 

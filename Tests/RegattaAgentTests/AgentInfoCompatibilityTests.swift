@@ -5,7 +5,9 @@ import Testing
 @testable import RegattaAgent
 
 @Suite struct AgentInfoCompatibilityTests {
-    private func info(_ resources: String, _ attributes: String = "rack:a", hostname: String = "node-1") throws
+    private func info(
+        _ resources: String, _ attributes: String = "rack:a", hostname: String = "node-1"
+    ) throws
         -> AgentInfo
     {
         AgentInfo(

@@ -191,7 +191,12 @@ import Testing
                 #expect(await TestSupport.eventually { await agent.agentID != nil })
                 first.send(self.launch(TestSupport.task("pending", command: .shell("exit 0"))))
                 #expect(await TestSupport.eventually { await agent.runningTaskIDs().isEmpty })
-                #expect(await TestSupport.eventually { !first.acceptedStatuses.isEmpty })
+                // The agent has recorded that the master took STARTING (the rest waits for its acknowledgement)
+                #expect(
+                    await TestSupport.eventually {
+                        let store = CheckpointStore(layout: SandboxLayout(workDir: workDir))
+                        return store.runs().flatMap { store.records($0) }.contains { $0.type == .taken }
+                    })
             }
             let startingUUID = try #require(first.acceptedStatuses.first?.uuid)
             // When the agent comes back and the framework acknowledges from now on
@@ -199,7 +204,9 @@ import Testing
             try await self.withAgent(second, workDir: workDir) { _ in
                 // Then the unacknowledged STARTING is resent with its uuid, then RUNNING and FINISHED follow
                 #expect(
-                    await TestSupport.eventually { second.acceptedStates(of: "pending") == [.starting, .running, .finished] })
+                    await TestSupport.eventually {
+                        second.acceptedStates(of: "pending") == [.starting, .running, .finished]
+                    })
                 #expect(second.acceptedStatuses.first?.uuid == startingUUID)
                 // And the finished task was reported, in the state the master had taken, until then
                 #expect(second.subscribes.first?.subscribe?.tasks.map(\.state) == [.starting])
@@ -296,7 +303,8 @@ import Testing
                 #expect(browse.status == 200)
                 #expect(browse.body.contains("\"path\":\"\(sandbox)/stdout\""))
                 // And escapes are refused
-                let escape = try await self.get(port, "/files/read?path=\(sandbox)/../../../../../../../../etc/passwd&offset=0")
+                let escape = try await self.get(
+                    port, "/files/read?path=\(sandbox)/../../../../../../../../etc/passwd&offset=0")
                 #expect(escape.status == 403)
                 #expect(try await self.get(port, "/files/read?path=/etc/passwd&offset=0").status == 404)
                 // And the metrics count the task and its resources
@@ -332,14 +340,15 @@ import Testing
                 #expect(await TestSupport.eventually { master.acceptedStates(of: "gc").contains(.finished) })
                 let checkpoint = try self.checkpoint(workDir, task: "gc")
                 #expect(FileManager.default.fileExists(atPath: checkpoint.sandbox + "/stdout"))
-                // Then its sandbox and checkpoint go once the delay has passed
+                // Then its sandbox, its empty parents and its checkpoint go once the delay has passed
+                let store = CheckpointStore(layout: SandboxLayout(workDir: workDir))
+                let started = ContinuousClock.now
                 #expect(
                     await TestSupport.eventually(timeout: .seconds(5)) {
-                        !FileManager.default.fileExists(atPath: checkpoint.sandbox)
+                        !FileManager.default.fileExists(atPath: checkpoint.sandbox) && store.runs().isEmpty
+                            && !FileManager.default.fileExists(atPath: workDir + "/slaves/agent-e2e/frameworks")
                     })
-                let store = CheckpointStore(layout: SandboxLayout(workDir: workDir))
-                #expect(store.runs().isEmpty)
-                #expect(!FileManager.default.fileExists(atPath: workDir + "/slaves/agent-e2e/frameworks"))
+                #expect(started.duration(to: .now) >= .milliseconds(300), "collected before gc_delay")
             }
         }
     }

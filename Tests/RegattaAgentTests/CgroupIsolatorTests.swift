@@ -60,8 +60,9 @@ import Testing
     /// Writes real groups on this machine (needs root and a mounted cpu and memory controller).
     @Test(.enabled(if: getuid() == 0 && FileManager.default.fileExists(atPath: "/proc/self/mounts")))
     func createsGroupsWithLimitsAndRemovesThem() throws {
-        guard let isolator = try? CgroupIsolator.detect(
-            isolation: ["cgroups/cpu", "cgroups/mem"], root: "regatta-test")
+        guard
+            let isolator = try? CgroupIsolator.detect(
+                isolation: ["cgroups/cpu", "cgroups/mem"], root: "regatta-test")
         else { return }
         let container = ContainerID("unit-\(UUID().uuidString.lowercased())")
         let procs = try isolator.prepare(container, cpus: 0.25, memoryMegabytes: 48)

@@ -31,7 +31,8 @@ import Testing
     @Test func firstCheckWaitsForTheDelayThenRunsEveryInterval() {
         // Given
         var machine = HealthCheckStateMachine(
-            settings: .init(HealthCheck(type: .command, delaySeconds: 5, intervalSeconds: 2)), startedAt: self.clock.now)
+            settings: .init(HealthCheck(type: .command, delaySeconds: 5, intervalSeconds: 2)), startedAt: self.clock.now
+        )
         // Then nothing runs before the delay
         self.clock.advance(by: .milliseconds(4999))
         #expect(!machine.isDue(now: self.clock.now))
@@ -52,7 +53,9 @@ import Testing
             startedAt: self.clock.now)
         var reports: [[HealthCheckStateMachine.Action]] = []
         // When the task is healthy twice, fails twice, then recovers
-        for result in [HealthCheckStateMachine.Result.healthy, .healthy, .unhealthy("500"), .unhealthy("500"), .healthy] {
+        for result in [
+            HealthCheckStateMachine.Result.healthy, .healthy, .unhealthy("500"), .unhealthy("500"), .healthy,
+        ] {
             reports.append(self.check(&machine, result))
             self.clock.advance(by: .seconds(1))
         }
@@ -101,7 +104,9 @@ import Testing
             startedAt: self.clock.now)
         var actions: [HealthCheckStateMachine.Action] = []
         // When failures are interrupted by a success
-        for result in [HealthCheckStateMachine.Result.unhealthy("a"), .unhealthy("b"), .healthy, .unhealthy("c"), .unhealthy("d")] {
+        for result in [
+            HealthCheckStateMachine.Result.unhealthy("a"), .unhealthy("b"), .healthy, .unhealthy("c"), .unhealthy("d"),
+        ] {
             actions += self.check(&machine, result)
             self.clock.advance(by: .seconds(1))
         }

@@ -213,7 +213,8 @@ import Testing
         try await self.withRuntime { runtime, directory in
             // Given a task with a distinctive command
             let request = self.request(
-                "argv", .shell("echo \"$REGATTA_COMMAND_ARGC\" > leaked; sleep 100 # regatta-distinctive"), in: directory)
+                "argv", .shell("echo \"$REGATTA_COMMAND_ARGC\" > leaked; sleep 100 # regatta-distinctive"),
+                in: directory)
             let pid = try #require(try await runtime.launch(request).pid)
             try await Task.sleep(for: .milliseconds(300))
             // Then only the task's own shell shows it, and the task does not see the supervisor's variables

@@ -44,7 +44,9 @@ import Testing
         #expect(manager.due(now: self.clock.now + .seconds(5)).isEmpty)
         // When the framework acknowledges it, the second goes out at once
         let acknowledgement = manager.acknowledge(self.key, uuid: "a", now: self.clock.now)
-        #expect(acknowledgement == .acknowledged(self.update(.starting, "a"), next: .send(self.key, self.update(.running, "b"))))
+        #expect(
+            acknowledgement
+                == .acknowledged(self.update(.starting, "a"), next: .send(self.key, self.update(.running, "b"))))
         #expect(manager.pending(for: self.key).map(\.uuid) == ["b"])
     }
 
@@ -69,7 +71,11 @@ import Testing
         }
         // Then
         let gaps = zip(resends, [Duration.zero] + resends).map { $0 - $1 }
-        #expect(gaps == [.seconds(10), .seconds(20), .seconds(40), .seconds(80), .seconds(160), .seconds(320), .seconds(600), .seconds(600)])
+        #expect(
+            gaps == [
+                .seconds(10), .seconds(20), .seconds(40), .seconds(80), .seconds(160), .seconds(320), .seconds(600),
+                .seconds(600),
+            ])
         // And the same uuid is resent every time
         #expect(manager.pending(for: self.key).map(\.uuid) == ["a"])
     }
@@ -124,7 +130,9 @@ import Testing
         _ = manager.enqueue(self.update(.running, "a"), for: self.key, now: self.clock.now)
         _ = manager.enqueue(self.update(.finished, "b"), for: self.key, now: self.clock.now)
         let acknowledgement = manager.acknowledge(self.key, uuid: "a", now: self.clock.now)
-        #expect(acknowledgement == .acknowledged(self.update(.running, "a"), next: .send(self.key, self.update(.finished, "b"))))
+        #expect(
+            acknowledgement
+                == .acknowledged(self.update(.running, "a"), next: .send(self.key, self.update(.finished, "b"))))
         // When the answer to the old send comes
         let late = manager.sent(self.key, uuid: "a", outcome: .failed, now: self.clock.now)
         // Then the new head is still in flight, untouched

@@ -59,7 +59,8 @@ enum AgentHTTPAPI {
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: AgentMetrics.prometheusText(await Self.metrics(context)))))
+                body: ResponseBody(
+                    byteBuffer: ByteBuffer(string: AgentMetrics.prometheusText(await Self.metrics(context)))))
         }
         return router
     }

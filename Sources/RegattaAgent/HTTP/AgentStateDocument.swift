@@ -155,7 +155,8 @@ struct AgentStateDocument: Encodable, Sendable {
     private static func executor(_ task: AgentCore.TrackedTask, agentID: String, completed: Bool) -> Executor {
         let entry = TaskEntry(
             id: task.key.taskID.value, name: task.info.name, frameworkID: task.key.frameworkID.value,
-            executorID: task.key.taskID.value, agentID: agentID, state: task.state, resources: Self.flat(task.info.resources),
+            executorID: task.key.taskID.value, agentID: agentID, state: task.state,
+            resources: Self.flat(task.info.resources),
             statuses: task.statuses.map { Status(state: $0.state, timestamp: $0.timestamp, healthy: $0.healthy) })
         return Executor(
             id: task.key.taskID.value, name: "Command Executor (Task: \(task.key.taskID.value))",

@@ -25,7 +25,8 @@ struct HealthCheckTarget: Hashable, Sendable {
 struct SystemHealthCheckProbe: HealthCheckProbe {
     let http: HTTPClient
 
-    func run(_ check: HealthCheck, target: HealthCheckTarget, timeout: Duration) async -> HealthCheckStateMachine.Result {
+    func run(_ check: HealthCheck, target: HealthCheckTarget, timeout: Duration) async -> HealthCheckStateMachine.Result
+    {
         switch check.type ?? .unknown {
         case .command:
             guard let command = check.command, let value = command.value, !value.isEmpty else {
@@ -55,7 +56,9 @@ struct SystemHealthCheckProbe: HealthCheckProbe {
         }
     }
 
-    private func http(port: UInt16, path: String, statuses: Set<Int>?, timeout: Duration) async
+    private func http(
+        port: UInt16, path: String, statuses: Set<Int>?, timeout: Duration
+    ) async
         -> HealthCheckStateMachine.Result
     {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
@@ -73,7 +76,8 @@ struct SystemHealthCheckProbe: HealthCheckProbe {
 
     /// Connects without blocking a thread: a non-blocking connect polled until it completes or times out.
     static func tcp(port: UInt16, timeout: Duration) async -> HealthCheckStateMachine.Result {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(
+            AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return .unhealthy("cannot create a socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var address = sockaddr_in()
@@ -110,7 +114,9 @@ struct SystemHealthCheckProbe: HealthCheckProbe {
     }
 
     /// Runs a shell command in its own process group; kills the group at the timeout.
-    static func command(_ value: String, environment: [String: String], directory: String, timeout: Duration) async
+    static func command(
+        _ value: String, environment: [String: String], directory: String, timeout: Duration
+    ) async
         -> HealthCheckStateMachine.Result
     {
         let pid: pid_t
@@ -141,7 +147,8 @@ struct SystemHealthCheckProbe: HealthCheckProbe {
         switch PosixSpawn.decode(waitStatus: status) {
         case .exited(code: 0): return .healthy
         case .exited(let code): return .unhealthy("the check command exited with status \(code)")
-        case .signaled(let signal): return .unhealthy("the check command ended with signal \(SignalName.name(of: signal))")
+        case .signaled(let signal):
+            return .unhealthy("the check command ended with signal \(SignalName.name(of: signal))")
         case .unknown(let reason): return .unhealthy("the check command ended oddly: \(reason)")
         }
     }

@@ -69,7 +69,8 @@ struct CgroupIsolator: Sendable, Hashable {
             default:
                 throw AgentError(
                     .invalidConfiguration,
-                    "Isolator '\(name)' is not supported; --isolation accepts cgroups/cpu, cgroups/mem, posix/cpu and posix/mem."
+                    "Isolator '\(name)' is not supported; "
+                        + "--isolation accepts cgroups/cpu, cgroups/mem, posix/cpu and posix/mem."
                 )
             }
         }
@@ -104,7 +105,8 @@ struct CgroupIsolator: Sendable, Hashable {
             if let v2, v2Controllers.contains(controller) { return .v2(v2) }
             throw AgentError(
                 .invalidConfiguration,
-                "Isolator '\(isolator)' needs the '\(controller)' cgroup controller, which no cgroup v1 or v2 hierarchy on this machine provides; mount it or drop '\(isolator)' from --isolation."
+                "Isolator '\(isolator)' needs the '\(controller)' cgroup controller, which no cgroup v1 or v2 "
+                    + "hierarchy on this machine provides; mount it or drop '\(isolator)' from --isolation."
             )
         }
         let trimmedRoot = root.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
@@ -230,7 +232,8 @@ struct CgroupIsolator: Sendable, Hashable {
         }
         return ContainerLimitation(
             reason: ContainerLimitation.memoryReason,
-            message: "Memory limit exceeded: Requested: \(megabytes(files.limit)) Maximum Used: \(megabytes(files.peak))")
+            message:
+                "Memory limit exceeded: Requested: \(megabytes(files.limit)) Maximum Used: \(megabytes(files.peak))")
     }
 
     private static func read(_ path: String) -> String? {
@@ -273,7 +276,8 @@ struct CgroupIsolator: Sendable, Hashable {
         if mkdir(path, 0o755) != 0 && errno != EEXIST {
             throw AgentError(
                 .launchFailed,
-                "Cannot create the control group '\(path)': \(String(cString: strerror(errno))); run the agent as root or drop cgroups/* from --isolation."
+                "Cannot create the control group '\(path)': \(String(cString: strerror(errno))); "
+                    + "run the agent as root or drop cgroups/* from --isolation."
             )
         }
     }

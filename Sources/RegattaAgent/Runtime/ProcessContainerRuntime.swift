@@ -100,9 +100,11 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
                     "Cannot create '\(directory)'; check that the work directory is writable.", cause: error)
             }
         }
-        let memory = request.task.resources.list.contains { $0.name == "mem" }
+        let memory =
+            request.task.resources.list.contains { $0.name == "mem" }
             ? request.task.resources.scalar("mem").value : nil
-        let cpus = request.task.resources.list.contains { $0.name == "cpus" }
+        let cpus =
+            request.task.resources.list.contains { $0.name == "cpus" }
             ? request.task.resources.scalar("cpus").value : nil
         var procsFiles: [String] = []
         if let isolator = self.configuration.isolator {
@@ -148,8 +150,9 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
         for checkpoint in containers where checkpoint.type == .mesos {
             var pid = checkpoint.pid
             var startTime = checkpoint.pidStartTime
-            if pid == nil, let text = try? String(
-                contentsOfFile: checkpoint.runDirectory + "/" + TaskSupervisor.pidFileName, encoding: .utf8),
+            if pid == nil,
+                let text = try? String(
+                    contentsOfFile: checkpoint.runDirectory + "/" + TaskSupervisor.pidFileName, encoding: .utf8),
                 let written = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
                 ProcessTable.commandLine(written)?.contains(checkpoint.runDirectory) == true
             {
@@ -366,7 +369,8 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
         } else if let waitStatus, waitStatus >= 0 {
             status = .unknown(
                 reason:
-                    "its supervisor ended (\(Self.describe(PosixSpawn.decode(waitStatus: waitStatus)))) without recording the command's exit status"
+                    "its supervisor ended (\(Self.describe(PosixSpawn.decode(waitStatus: waitStatus)))) "
+                    + "without recording the command's exit status"
             )
         } else {
             status = .unknown(reason: "its supervisor ended without recording the command's exit status")
@@ -480,7 +484,8 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
             executable: "/bin/sh",
             arguments: try TaskSupervisor.prepare(runDirectory: runDirectory, cgroupProcsFiles: cgroupProcsFiles),
             environment: Self.environment(for: request, base: baseEnvironment).merging(
-                TaskSupervisor.commandEnvironment(commandLine)) { _, supervisor in supervisor },
+                TaskSupervisor.commandEnvironment(commandLine)
+            ) { _, supervisor in supervisor },
             workingDirectory: request.sandbox,
             stdoutPath: request.sandbox + "/stdout",
             stderrPath: request.sandbox + "/stderr",

@@ -203,8 +203,9 @@ struct StatusUpdateManager: Sendable {
     /// The framework was shut down: nobody will acknowledge its updates, so each is done once the master took it.
     ///
     /// - Returns: the heads completed now (already taken) and what to send next.
-    mutating func frameworkShutDown(_ frameworkID: FrameworkID, now: Duration) -> (completed: [Update], actions: [Action])
-    {
+    mutating func frameworkShutDown(
+        _ frameworkID: FrameworkID, now: Duration
+    ) -> (completed: [Update], actions: [Action]) {
         self.shutDownFrameworks.insert(frameworkID)
         var completed: [Update] = []
         var actions: [Action] = []

@@ -80,7 +80,8 @@ enum DurableFile {
     private static func error(_ operation: String, _ path: String) -> AgentError {
         AgentError(
             .workDirectory,
-            "Cannot \(operation) '\(path)': \(String(cString: strerror(errno))); check that the work directory is writable and not full."
+            "Cannot \(operation) '\(path)': \(String(cString: strerror(errno))); "
+                + "check that the work directory is writable and not full."
         )
     }
 }

@@ -245,7 +245,8 @@ actor AgentCore {
                 checkpoint = try self.checkpoints.load(id)
             } catch {
                 self.counters["slave/recovery_errors", default: 0] += 1
-                self.logger.warning("Skipping a run whose checkpoint cannot be read", metadata: [LogKey.error: "\(error)"])
+                self.logger.warning(
+                    "Skipping a run whose checkpoint cannot be read", metadata: [LogKey.error: "\(error)"])
                 continue
             }
             let key = TaskKey(frameworkID: checkpoint.frameworkId, taskID: checkpoint.task.taskId)
@@ -285,7 +286,8 @@ actor AgentCore {
                     pidStartTime: task.pidStartTime, runDirectory: self.checkpoints.runDirectory(task.containerID),
                     killRequested: task.killRequested))
         }
-        self.completed = loaded.sorted { ($0.completedAt ?? 0) < ($1.completedAt ?? 0) }.suffix(Self.maximumCompletedTasks)
+        self.completed = loaded.sorted { ($0.completedAt ?? 0) < ($1.completedAt ?? 0) }.suffix(
+            Self.maximumCompletedTasks)
         return containers
     }
 
@@ -531,7 +533,8 @@ actor AgentCore {
         self.live[key] = task
         let target = HealthCheckTarget(
             environment: self.agentID.map {
-                ProcessContainerRuntime.environment(for: self.launchRequest(task, agentID: $0), base: self.baseEnvironment)
+                ProcessContainerRuntime.environment(
+                    for: self.launchRequest(task, agentID: $0), base: self.baseEnvironment)
             } ?? self.baseEnvironment,
             sandbox: task.sandbox)
         return .run(check, target, timeout: deadline - now)

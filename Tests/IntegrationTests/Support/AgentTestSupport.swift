@@ -30,7 +30,10 @@ final class AgentCluster: @unchecked Sendable {
         self.agentPort = freePort()
         self.agentFlags = agentFlags
         self.master = try RegattaProcess(
-            ["master", "--port", "\(self.masterPort)", "--work_dir", self.workDir.appendingPathComponent("master").path]
+            [
+                "master", "--port", "\(self.masterPort)", "--work_dir",
+                self.workDir.appendingPathComponent("master").path,
+            ]
                 + masterFlags,
             log: self.workDir.appendingPathComponent("master.log"))
         try self.startAgent()
@@ -40,8 +43,10 @@ final class AgentCluster: @unchecked Sendable {
     /// Starts (or restarts) the agent process.
     func startAgent() throws {
         self.agent = try RegattaProcess(
-            ["agent", "--master", "127.0.0.1:\(self.masterPort)", "--port", "\(self.agentPort)", "--hostname",
-             "agent-it", "--work_dir", self.agentWorkDir] + self.agentFlags,
+            [
+                "agent", "--master", "127.0.0.1:\(self.masterPort)", "--port", "\(self.agentPort)", "--hostname",
+                "agent-it", "--work_dir", self.agentWorkDir,
+            ] + self.agentFlags,
             log: self.workDir.appendingPathComponent("agent-\(UUID().uuidString.prefix(4)).log"))
     }
 
@@ -78,7 +83,9 @@ final class AgentCluster: @unchecked Sendable {
 
     /// The checkpoint of one task.
     func checkpoint(of task: String) -> [String: Any]? {
-        self.checkpoints().first { (($0["task"] as? [String: Any])?["task_id"] as? [String: Any])?["value"] as? String == task }
+        self.checkpoints().first {
+            (($0["task"] as? [String: Any])?["task_id"] as? [String: Any])?["value"] as? String == task
+        }
     }
 
     /// The supervisor pid the agent checkpointed for a task.
@@ -175,7 +182,9 @@ var cgroupsAvailable: Bool {
         return false
     }
     let v1 = mounts.split(separator: "\n").filter { $0.contains(" cgroup ") }
-    let hasV1 = { (controller: String) in v1.contains { $0.split(separator: " ")[3].split(separator: ",").contains(Substring(controller)) } }
+    let hasV1 = { (controller: String) in
+        v1.contains { $0.split(separator: " ")[3].split(separator: ",").contains(Substring(controller)) }
+    }
     if hasV1("cpu") && hasV1("memory") { return true }
     let controllers = (try? String(contentsOfFile: "/sys/fs/cgroup/cgroup.controllers", encoding: .utf8)) ?? ""
     return controllers.contains("cpu") && controllers.contains("memory")
