@@ -107,9 +107,18 @@ final class AgentCluster: @unchecked Sendable {
     func stop() async {
         await self.agent?.stop()
         await self.master.stop()
-        for checkpoint in self.checkpoints() {
+        let checkpoints = self.checkpoints()
+        for checkpoint in checkpoints {
             if let pid = checkpoint["pid"] as? Int, pid > 1 {
                 kill(-Int32(pid), SIGKILL)
+            }
+        }
+        // A task killed here, with no agent left to clean up after it, leaves its (now empty) control groups.
+        try? await Task.sleep(for: .milliseconds(200))
+        for checkpoint in checkpoints {
+            guard let container = (checkpoint["container_id"] as? [String: Any])?["value"] as? String else { continue }
+            for hierarchy in ["/sys/fs/cgroup/cpu", "/sys/fs/cgroup/memory", "/sys/fs/cgroup"] {
+                rmdir("\(hierarchy)/regatta/\(container)")
             }
         }
         try? FileManager.default.removeItem(at: self.workDir)
