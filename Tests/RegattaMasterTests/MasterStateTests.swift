@@ -535,3 +535,20 @@ struct SeededGenerator: RandomNumberGenerator {
         #expect(counts[light] == 1)
     }
 }
+
+@Suite struct MasterReregistrationTests {
+    @Test func terminalStateReportedOnReregistrationReleasesResourcesWithoutAnExtraUpdate() throws {
+        var h = MasterHarness()
+        let agent = h.addAgent(cpus: 2)
+        let (framework, _) = try h.subscribe()
+        let offer = try #require(h.offers(for: framework).first)
+        let task = Fixture.task("t1", agent: agent, cpus: 1)
+        _ = try h.accept(offer, tasks: [task], from: framework)
+        let (_, actions) = h.state.subscribeAgent(
+            Fixture.agentSubscribe(id: agent, cpus: 2, tasks: [AgentTask(frameworkId: framework, task: task, state: .failed)]),
+            connection: 7, pingInterval: .seconds(15), masterInfo: nil, now: h.now)
+        #expect(updates(actions, to: framework).isEmpty)
+        #expect(h.state.tasks[TaskKey(framework, "t1")] == nil)
+        #expect(h.state.agents[agent]?.used.isEmpty == true)
+    }
+}

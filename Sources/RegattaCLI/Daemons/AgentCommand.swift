@@ -19,6 +19,11 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("attributes"), help: "e.g. \"rack:a;zone:1\".") var attributes: String?
     @Option(name: .customLong("containerizers"), help: "mesos, or docker,mesos.") var containerizers: String?
     @Option(name: .customLong("isolation"), help: "e.g. cgroups/cpu,cgroups/mem.") var isolation: String?
+    @Option(name: .customLong("gc_delay"), help: "Keep finished tasks' sandboxes this long (default 1weeks).")
+    var gcDelay: String?
+    @Option(name: .customLong("cgroups_root"), help: "Parent cgroup for tasks (default regatta).") var cgroupsRoot: String?
+    @Option(name: .customLong("docker_socket"), help: "Docker Engine socket (default /var/run/docker.sock).")
+    var dockerSocket: String?
 
     func makeConfiguration() throws -> AgentConfiguration {
         guard let master = FlagEnvironment.string(self.master, "master") else {
@@ -58,6 +63,18 @@ struct AgentCommand: AsyncParsableCommand {
         }
         if let text = FlagEnvironment.string(self.isolation, "isolation") {
             configuration.isolation = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        if let delay = try FlagEnvironment.duration(self.gcDelay, "gc_delay", default: nil) {
+            configuration.gcDelay = delay
+        }
+        if let root = FlagEnvironment.string(self.cgroupsRoot, "cgroups_root") {
+            guard !root.isEmpty, !root.contains(".."), !root.hasPrefix("/") else {
+                throw ValidationError("--cgroups_root: '\(root)' must be a relative cgroup name such as regatta.")
+            }
+            configuration.cgroupsRoot = root
+        }
+        if let socket = FlagEnvironment.string(self.dockerSocket, "docker_socket") {
+            configuration.dockerSocket = socket
         }
         return configuration
     }

@@ -498,7 +498,13 @@ public struct MasterState: Sendable {
         for entry in reported {
             let key = TaskKey(entry.frameworkId, entry.task.taskId)
             reportedKeys.insert(key)
-            if var existing = self.tasks[key] {
+            if let existing = self.tasks[key], !existing.state.isTerminal, entry.state.isTerminal {
+                // The agent will deliver the terminal update itself (with its uuid); release the resources now
+                // through the normal terminal path, without a framework update of our own.
+                var status = self.masterStatus(entry.task.taskId, entry.state, agent: id, reason: nil, message: nil)
+                status.source = .agent
+                _ = self.applyStatus(status, framework: entry.frameworkId, agent: id)
+            } else if var existing = self.tasks[key] {
                 if existing.state != entry.state {
                     let wasTerminal = existing.state.isTerminal
                     existing.state = entry.state

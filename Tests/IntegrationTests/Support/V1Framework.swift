@@ -45,6 +45,12 @@ final class V1Framework: @unchecked Sendable {
                             info.withLock { $0.id = id }
                         case .event(let event):
                             events.withLock { $0.append(event) }
+                            // Acknowledge like a real framework: agents hold a task's next update until then.
+                            if let status = event.update?.status, let uuid = status.uuid, let agent = status.agentId {
+                                var ack = SchedulerCall(frameworkId: frameworkID.value, type: .acknowledge)
+                                ack.acknowledge = .init(agentId: agent, taskId: status.taskId, uuid: uuid)
+                                try? await connection.send(ack)
+                            }
                         case .disconnected:
                             break
                         }
