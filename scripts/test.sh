@@ -4,6 +4,8 @@
 # Runs the whole test suite from a clean clone: installs missing Debian packages, starts PostgreSQL 15, ZooKeeper and
 # (if needed) dockerd on 127.0.0.1 in a temporary directory, builds, runs `swift test`, and always tears down what it
 # started. Extra arguments go to `swift test`, e.g. `scripts/test.sh --filter RegattaZooKeeperTests`.
+# Tests run one at a time (--no-parallel): the integration suites start many real processes, and on a 2-core machine
+# running them together starves the timing-sensitive ones (health check loops, ack timeouts).
 #
 # Environment exported to the tests:
 #   REGATTA_TEST_PG_URL        postgres://postgres@127.0.0.1:PORT/postgres
@@ -86,7 +88,7 @@ BUILD_SECONDS=$(since "$STARTED")
 
 STARTED=$(now)
 STATUS=0
-run timeout --signal=TERM --kill-after=30 "${REGATTA_TEST_TIMEOUT:-1800}" swift test --skip-build "$@" || STATUS=$?
+run timeout --signal=TERM --kill-after=30 "${REGATTA_TEST_TIMEOUT:-1800}" swift test --skip-build --no-parallel "$@" || STATUS=$?
 TEST_SECONDS=$(since "$STARTED")
 
 if [ "$STATUS" -eq 0 ]; then
