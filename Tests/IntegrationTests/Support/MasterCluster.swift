@@ -78,6 +78,11 @@ final class MasterCluster: @unchecked Sendable {
     func stop() async {
         for agent in self.agents { await agent.stop() }
         await self.master.stop()
+        // Agents keep their tasks running when they stop (as in Mesos); end the tasks' process groups so no test
+        // leaves processes (and busy ports) behind. Each task runs under a supervisor under this work dir.
+        _ = try? run(
+            "/bin/sh",
+            ["-c", "for p in $(pgrep -f '\(self.workDir.lastPathComponent)/'); do kill -9 -- -$p $p 2>/dev/null; done; true"])
         try? FileManager.default.removeItem(at: self.workDir)
     }
 }
