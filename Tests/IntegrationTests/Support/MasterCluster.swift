@@ -80,9 +80,15 @@ final class MasterCluster: @unchecked Sendable {
         await self.master.stop()
         // Agents keep their tasks running when they stop (as in Mesos); end the tasks' process groups so no test
         // leaves processes (and busy ports) behind. Each task runs under a supervisor under this work dir.
-        _ = try? run(
-            "/bin/sh",
-            ["-c", "for p in $(pgrep -f '\(self.workDir.lastPathComponent)/'); do kill -9 -- -$p $p 2>/dev/null; done; true"])
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry),
+                let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline")
+            else { continue }
+            let command = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+            if command.contains(self.workDir.path) && command.contains("supervisor.sh") {
+                kill(-pid, SIGKILL)
+            }
+        }
         try? FileManager.default.removeItem(at: self.workDir)
     }
 }
