@@ -41,6 +41,13 @@ enum RealLaunchScenario {
                 try await framework.waitUntil(timeout: options.timeout) { $0.terminalTotal >= tasks }
                 let regatta = ContinuousClock.now - start
                 let summary = await framework.currentSummary
+                let times = await framework.taskTimes.values
+                let toRunning = Percentiles(times.compactMap { $0.runningAt.map { ($0 - start).milliseconds } })
+                let runningToEnd = Percentiles(
+                    times.compactMap { time in
+                        guard let running = time.runningAt, let end = time.terminalAt else { return nil }
+                        return (end - running).milliseconds
+                    })
                 await pump.stop()
                 await running.stop()
 
@@ -53,6 +60,10 @@ enum RealLaunchScenario {
                 report.set("raw_s", raw.inSeconds)
                 report.set("raw_tasks_per_second", Double(tasks) / raw.inSeconds)
                 report.set("ratio_percent", 100 * raw.inSeconds / regatta.inSeconds)
+                report.set("running_after_p50_ms", toRunning.median)
+                report.set("running_after_max_ms", toRunning.max)
+                report.set("running_to_finished_p50_ms", runningToEnd.median)
+                report.set("running_to_finished_max_ms", runningToEnd.max)
                 report.notes.append(
                     "Regatta: ACCEPT of \(tasks) tasks of /bin/true on one offer → all TASK_FINISHED seen by the framework (sandbox, spawn, reap, status updates). Raw: posix_spawn of \(tasks) × /bin/true, then waitpid of each."
                 )
