@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
@@ -26,6 +27,7 @@ let package = Package(
             name: "RegattaMaster",
             dependencies: [
                 "RegattaCore",
+                "RegattaZooKeeper",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -36,6 +38,7 @@ let package = Package(
             name: "RegattaAgent",
             dependencies: [
                 "RegattaCore",
+                "RegattaZooKeeper",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -47,8 +50,12 @@ let package = Package(
             name: "RegattaScheduler",
             dependencies: [
                 "RegattaCore",
+                "RegattaZooKeeper",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -76,6 +83,8 @@ let package = Package(
                 "RegattaSimulator", "RegattaBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -84,6 +93,7 @@ let package = Package(
             name: "RegattaSimulator",
             dependencies: [
                 "RegattaCore",
+                "RegattaZooKeeper",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -93,6 +103,7 @@ let package = Package(
             name: "RegattaBench",
             dependencies: [
                 "RegattaCore", "RegattaMaster", "RegattaScheduler", "RegattaStore", "RegattaSimulator", "RegattaAgent",
+                "RegattaZooKeeper",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -129,7 +140,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "RegattaCore", "RegattaTestKit", "RegattaScheduler",
+                "RegattaCore", "RegattaTestKit", "RegattaScheduler", "RegattaZooKeeper",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

@@ -11,7 +11,7 @@ public struct ZooKeeperError: Error, Sendable, CustomStringConvertible, CustomDe
         private enum Base: String, Hashable, Sendable {
             case noNode, nodeExists, notEmpty, badVersion, noChildrenForEphemerals, noAuth, invalidACL
             case badArguments, connectionLoss, operationTimeout, sessionExpired, authenticationFailed, closed
-            case connectTimeout, invalidURL, candidacyLost, system
+            case connectTimeout, invalidURL, candidacyLost, invalidData, system
         }
         private let base: Base
 
@@ -49,6 +49,8 @@ public struct ZooKeeperError: Error, Sendable, CustomStringConvertible, CustomDe
         public static let invalidURL = Code(base: .invalidURL)
         /// A ``LeaderContender``'s node is gone (deleted, or its session expired).
         public static let candidacyLost = Code(base: .candidacyLost)
+        /// A node holds data in a format that was not expected (e.g. an election node without MasterInfo JSON).
+        public static let invalidData = Code(base: .invalidData)
         /// Any other failure of the C client.
         public static let system = Code(base: .system)
 

@@ -537,7 +537,7 @@ public actor ServiceScheduler {
     private static func storeError(_ error: any Error) -> SchedulerError {
         SchedulerError(
             .storeUnavailable, "The store is unavailable; nothing was changed. Retry later.",
-            cause: error as? (any Error & Sendable))
+            cause: error)
     }
 
     /// Marathon's instance condition name for a task state.

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+import Foundation
+
+/// Where a Mesos master answers, as its `MasterInfo` JSON in a `json.info_` election node says.
+public struct MesosMasterAddress: Hashable, Sendable, CustomStringConvertible {
+    /// The master's IP address or host name.
+    public var host: String
+    /// The master's HTTP port.
+    public var port: Int
+    /// The master's id (`MasterInfo.id`), when the node gave one.
+    public var id: String?
+
+    public init(host: String, port: Int, id: String? = nil) {
+        self.host = host
+        self.port = port
+        self.id = id
+    }
+
+    /// `host:port`.
+    public var hostPort: String { "\(self.host):\(self.port)" }
+
+    public var description: String { self.hostPort }
+
+    /// Reads the address from the `MasterInfo` JSON a Mesos (or Regatta) master writes into its election node.
+    ///
+    /// Uses `address.ip`, then `address.hostname`, then `hostname`, then the packed `ip` field (a `uint32` in network
+    /// byte order, as Mesos writes it); the port is `address.port`, else `port`.
+    /// - Throws: ``ZooKeeperError`` with `.invalidData` when the data is not such JSON.
+    public init(masterInfoJSON data: [UInt8]) throws {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(data)) as? [String: Any] else {
+            throw ZooKeeperError(
+                .invalidData,
+                "The leader's election node does not hold MasterInfo JSON (\(data.count) bytes); a master that "
+                    + "writes another format (such as Mesos's protobuf `info_` nodes) cannot be followed."
+            )
+        }
+        let address = object["address"] as? [String: Any]
+        let port = (address?["port"] as? NSNumber)?.intValue ?? (object["port"] as? NSNumber)?.intValue
+        var host = (address?["ip"] as? String) ?? (address?["hostname"] as? String) ?? (object["hostname"] as? String)
+        if host == nil || host?.isEmpty == true, let packed = (object["ip"] as? NSNumber)?.uint32Value {
+            host = [packed & 0xff, (packed >> 8) & 0xff, (packed >> 16) & 0xff, packed >> 24]
+                .map(String.init).joined(separator: ".")
+        }
+        guard let host, !host.isEmpty, let port, (1...65_535).contains(port) else {
+            throw ZooKeeperError(
+                .invalidData,
+                "The leader's MasterInfo JSON has no usable address (need address.ip or hostname, and a port in "
+                    + "1…65535)."
+            )
+        }
+        self.init(host: host, port: port, id: object["id"] as? String)
+    }
+}
