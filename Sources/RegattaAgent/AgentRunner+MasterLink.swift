@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import NIOCore
 import RegattaCore
+import RegattaZooKeeper
 import Synchronization
 
 extension AgentRunner {
@@ -17,6 +18,12 @@ extension AgentRunner {
         case masterError(String)
         case pingTimeout(Duration)
         case resubscribeRequested
+        /// ZooKeeper named another leader (or none): the stream to the old one is dropped.
+        case leaderChanged
+        /// The master answered `307`: it is not the leader.
+        case notLeader(String)
+        /// The master answered `503`: it knows no leader or is not ready yet.
+        case unavailable(String)
 
         var description: String {
             switch self {
@@ -26,6 +33,9 @@ extension AgentRunner {
             case .masterError(let message): "the master sent ERROR: \(message)"
             case .pingTimeout(let timeout): "no message from the master for \(timeout)"
             case .resubscribeRequested: "the master does not know this agent"
+            case .leaderChanged: "the leading master changed"
+            case .notLeader(let message): message
+            case .unavailable(let message): "the master is unavailable: \(message)"
             }
         }
     }
@@ -65,39 +75,140 @@ extension AgentRunner {
         }
     }
 
+    /// Where the next SUBSCRIBE goes, and under which leader generation.
+    struct Target: Sendable {
+        var endpoint: String
+        /// The ``LeadingMaster`` generation the target was chosen under (`nil` for a fixed master).
+        var generation: Int?
+    }
+
     /// Keeps the agent subscribed to the master until the calling task is cancelled: SUBSCRIBE, handle the
     /// stream, and on any end SUBSCRIBE again with backoff (reset after each successful registration).
+    ///
+    /// With a `zk://` master, a detector follows the leader for as long as this runs: the agent subscribes only to
+    /// the detected leader, waits while none is known, and drops its stream as soon as the leader changes, then
+    /// re-registers with the new one at once (its id, its tasks; unacknowledged updates are resent once registered).
     func runMasterLink() async {
-        var attempt = 0
-        while !Task.isCancelled {
-            let (registered, end) = await self.subscribeOnce()
-            await self.core.streamLost()
-            if Task.isCancelled { return }
-            if registered { attempt = 0 }
-            let delay = self.configuration.subscribeBackoff.delay(attempt: attempt, random: Double.random(in: 0..<1))
-            attempt += 1
-            let metadata: Logger.Metadata = [
-                LogKey.master: "\(self.master.endpoint)", LogKey.retryDelay: "\(delay)", LogKey.reason: "\(end)",
-            ]
-            if registered {
-                self.logger.warning("Lost the master stream; subscribing again", metadata: metadata)
-            } else if case .rejected = end {
-                self.logger.warning("Master refused SUBSCRIBE; retrying", metadata: metadata)
-            } else if attempt == 1 || attempt % 10 == 0 {
-                self.logger.warning("Cannot subscribe to the master; retrying", metadata: metadata)
-            } else {
-                self.logger.debug("Cannot subscribe to the master; retrying", metadata: metadata)
-            }
-            do {
-                try await Task.sleep(for: delay)
-            } catch {
-                return
-            }
+        guard case .zooKeeper(let url) = self.master.source else {
+            await self.keepSubscribed()
+            return
+        }
+        let detector = MesosMasterDetector(
+            url: url, sessionTimeout: self.master.zkSessionTimeout, logger: self.logger)
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.master.leading.follow(detector.leaders(), logger: self.logger) }
+            await self.keepSubscribed()
+            group.cancelAll()
         }
     }
 
+    private func keepSubscribed() async {
+        var attempt = 0
+        var unavailableAttempt = 0
+        while !Task.isCancelled {
+            guard let target = await self.nextTarget() else { return }
+            let (registered, end) = await self.subscribeOnce(target)
+            await self.core.streamLost()
+            self.master.endSession()
+            if Task.isCancelled { return }
+            if registered { attempt = 0 }
+            let delay: Duration
+            switch end {
+            case .leaderChanged:
+                attempt = 0
+                unavailableAttempt = 0
+                let next = self.master.leading.current.address
+                self.logger.notice(
+                    next == nil
+                        ? "Lost the leading master; ignoring every master until ZooKeeper names one"
+                        : "The leading master changed; re-registering with the new leader",
+                    metadata: [LogKey.master: "\(next.map { "\($0)" } ?? "none")", LogKey.reason: "\(end)"])
+                // A little jitter so agents that saw the same change do not all dial the new leader at once.
+                delay = .milliseconds(Int.random(in: 0..<100))
+            case .unavailable:
+                delay = Self.unavailableBackoff.delay(attempt: unavailableAttempt, random: Double.random(in: 0..<1))
+                unavailableAttempt += 1
+                self.logger.info(
+                    "Master not ready; subscribing again",
+                    metadata: [
+                        LogKey.master: "\(target.endpoint)", LogKey.retryDelay: "\(delay)", LogKey.reason: "\(end)",
+                    ])
+            default:
+                unavailableAttempt = 0
+                delay = self.configuration.subscribeBackoff.delay(attempt: attempt, random: Double.random(in: 0..<1))
+                attempt += 1
+                let metadata: Logger.Metadata = [
+                    LogKey.master: "\(target.endpoint)", LogKey.retryDelay: "\(delay)", LogKey.reason: "\(end)",
+                ]
+                if registered {
+                    self.logger.warning("Lost the master stream; subscribing again", metadata: metadata)
+                } else if case .rejected = end {
+                    self.logger.warning("Master refused SUBSCRIBE; retrying", metadata: metadata)
+                } else if case .notLeader = end {
+                    self.logger.warning("Master is not the leader; retrying", metadata: metadata)
+                } else if attempt == 1 || attempt % 10 == 0 {
+                    self.logger.warning("Cannot subscribe to the master; retrying", metadata: metadata)
+                } else {
+                    self.logger.debug("Cannot subscribe to the master; retrying", metadata: metadata)
+                }
+            }
+            guard await self.pause(delay, generation: end == .leaderChanged ? nil : target.generation) else { return }
+        }
+    }
+
+    /// Backoff after `503` (the master is electing or recovering): short, since it is usually ready soon.
+    static let unavailableBackoff = RetryBackoff(initial: .milliseconds(200), maximum: .seconds(5), jitter: 0.5)
+
+    /// The fixed master, or the detected leader (waiting while none is known); `nil` once cancelled.
+    private func nextTarget() async -> Target? {
+        switch self.master.source {
+        case .fixed(let endpoint):
+            return Target(endpoint: endpoint, generation: nil)
+        case .zooKeeper(let url):
+            if self.master.leading.current.address == nil {
+                self.logger.info(
+                    "Waiting for ZooKeeper to name the leading master", metadata: [LogKey.master: "\(url)"])
+            }
+            guard let snapshot = await self.master.leading.waitForLeader(), let address = snapshot.address else {
+                return nil
+            }
+            return Target(endpoint: MasterSource.endpoint(address), generation: snapshot.generation)
+        }
+    }
+
+    /// Sleeps `delay`, ending early when the leader moves on from `generation` (then after a short jitter, so agents
+    /// that waited for the same leader do not all dial it at once).
+    ///
+    /// - Returns: `false` when cancelled.
+    private func pause(_ delay: Duration, generation: Int?) async -> Bool {
+        guard let generation else {
+            do {
+                try await Task.sleep(for: delay)
+                return true
+            } catch {
+                return false
+            }
+        }
+        let leading = self.master.leading
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: delay) }
+            group.addTask { await leading.waitForChange(from: generation) }
+            await group.next()
+            group.cancelAll()
+        }
+        if Task.isCancelled { return false }
+        if leading.current.generation != generation {
+            do {
+                try await Task.sleep(for: .milliseconds(Int.random(in: 0..<100)))
+            } catch {
+                return false
+            }
+        }
+        return true
+    }
+
     /// One SUBSCRIBE: returns whether the master registered the agent on this stream, and why it ended.
-    private func subscribeOnce() async -> (registered: Bool, end: StreamEnd) {
+    private func subscribeOnce(_ target: Target) async -> (registered: Bool, end: StreamEnd) {
         // A re-subscribe asked for before this SUBSCRIBE is answered by it.
         _ = await self.core.takeResubscribeRequest()
         // Updates wait while the agent is not registered; let sends still in flight settle first, so the tasks'
@@ -106,12 +217,28 @@ extension AgentRunner {
         while await self.core.updatesInFlight > 0 && ContinuousClock.now < settleDeadline {
             try? await Task.sleep(for: .milliseconds(10))
         }
+        let leading = self.master.leading
+        if let generation = target.generation, leading.current.generation != generation {
+            return (false, .leaderChanged)
+        }
         let call = await self.core.subscribeCall(capabilities: self.capabilities, version: self.version)
         let response: HTTPClientResponse
         do {
-            response = try await self.master.subscribe(call)
-        } catch let error as AgentError where error.code == .masterRejected {
-            return (false, .rejected(error.message))
+            // A detected leader's redirect is not followed: only ZooKeeper says who leads.
+            let outcome = try await self.raceLeaderChange(target.generation) {
+                try await self.master.subscribe(call, to: target.endpoint, followRedirect: target.generation == nil)
+            }
+            guard let outcome else { return (false, .leaderChanged) }
+            switch outcome {
+            case .opened(let opened, _):
+                response = opened
+            case .notLeader(let message):
+                return (false, .notLeader(message))
+            case .unavailable(let message):
+                return (false, .unavailable(message))
+            case .rejected(let status, let message):
+                return (false, .rejected("The master refused SUBSCRIBE with status \(status): \(message)"))
+            }
         } catch {
             return (false, .failed("cannot reach the master: \(error)"))
         }
@@ -123,6 +250,13 @@ extension AgentRunner {
             end = try await withThrowingTaskGroup(of: StreamEnd.self) { group in
                 group.addTask { try await self.read(response.body, session: session) }
                 group.addTask { try await self.watch(session) }
+                if let generation = target.generation {
+                    group.addTask {
+                        await leading.waitForChange(from: generation)
+                        try Task.checkCancellation()
+                        return .leaderChanged
+                    }
+                }
                 let first = try await group.next() ?? .closedByMaster
                 group.cancelAll()
                 return first
@@ -131,6 +265,25 @@ extension AgentRunner {
             end = .failed("\(error)")
         }
         return (session.isRegistered, end)
+    }
+
+    /// Runs `body`, abandoning it (`nil`) if the leader moves on from `generation` first.
+    private func raceLeaderChange<T: Sendable>(
+        _ generation: Int?, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T? {
+        guard let generation else { return try await body() }
+        let leading = self.master.leading
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                await leading.waitForChange(from: generation)
+                try Task.checkCancellation()
+                return nil
+            }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
     }
 
     /// Reads the RecordIO stream of messages until it ends or breaks the protocol.
@@ -200,7 +353,8 @@ extension AgentRunner {
             self.logger.info(
                 "Registered with master",
                 metadata: [
-                    LogKey.agentID: "\(registered.agentId)", LogKey.master: "\(self.master.endpoint)",
+                    LogKey.agentID: "\(registered.agentId)",
+                    LogKey.master: "\(self.master.sessionEndpoint ?? "-")",
                     "ping.interval": "\(interval)",
                 ])
         case .launch:

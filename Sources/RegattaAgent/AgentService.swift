@@ -106,7 +106,7 @@ public final class AgentService: Service {
                 "AgentService.run() was already called; create a new AgentService to run the agent again.")
         }
         let layout = SandboxLayout(workDir: self.configuration.workDir)
-        let endpoint = try MasterClient.endpoint(master: self.configuration.master)
+        let source = try MasterSource(master: self.configuration.master)
         try self.prepareWorkDirectory()
         let resources = try ResourceDetector.detect(
             workDir: self.configuration.workDir, overrides: self.configuration.resources)
@@ -129,15 +129,15 @@ public final class AgentService: Service {
             self.logger.info(
                 "Agent starting",
                 metadata: [
-                    LogKey.agentID: "\(saved?.agentId.value ?? "(new)")", LogKey.master: "\(endpoint)",
+                    LogKey.agentID: "\(saved?.agentId.value ?? "(new)")", LogKey.master: "\(source)",
                     "agent.resources": "\(resources)", "agent.work_dir": "\(self.configuration.workDir)",
                     "agent.capabilities": "\(capabilities)",
                 ])
             let runner = AgentRunner(
                 configuration: self.configuration, core: self.core, runtime: runtime,
                 master: MasterClient(
-                    http: http, endpoint: endpoint, requestTimeout: self.configuration.requestTimeout,
-                    logger: self.logger),
+                    http: http, source: source, requestTimeout: self.configuration.requestTimeout,
+                    zkSessionTimeout: self.configuration.zkSessionTimeout, logger: self.logger),
                 metaStore: metaStore, healthProbe: SystemHealthCheckProbe(http: http), capabilities: capabilities,
                 version: Self.version, uptime: self.uptime, logger: self.logger)
             try await self.recover(runtime, runner: runner)

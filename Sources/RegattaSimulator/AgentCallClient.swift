@@ -5,7 +5,10 @@ import Logging
 import NIOCore
 import RegattaCore
 
-/// Sends agent calls to the master's `POST /api/v1/agent`, for every simulated agent over one shared client.
+/// Sends agent calls to a master's `POST /api/v1/agent`, for every simulated agent over one shared client.
+///
+/// Each call names its endpoint: SUBSCRIBE goes where the agent's master link points it, UPDATE and PONG to the
+/// master that holds the agent's stream.
 struct AgentCallClient: Sendable {
     /// How the master answered a call that expects `202 Accepted`.
     enum Outcome: Sendable, Equatable {
@@ -17,9 +20,20 @@ struct AgentCallClient: Sendable {
         case rejected(status: Int, message: String)
     }
 
+    /// How the master answered SUBSCRIBE.
+    enum SubscribeOutcome: Sendable {
+        /// `200`: the stream is open at `endpoint` (which differs from the one asked when a `307` was followed).
+        case opened(HTTPClientResponse, endpoint: String)
+        /// A `307` that was not followed (from a ZooKeeper-detected leader, or a second one).
+        case notLeader(String)
+        /// `503`: the master knows no leader yet, or is not ready.
+        case unavailable(String)
+        /// Any other status.
+        case rejected(status: Int, message: String)
+    }
+
+    /// A client that does not follow redirects by itself (``subscribe(_:to:followRedirect:)`` decides).
     let http: HTTPClient
-    /// `http://host:port/api/v1/agent`.
-    let endpoint: String
     let timeout: TimeAmount
 
     /// The endpoint for a `--master` value: `host:port`, `host` (port 5050) or `http://host:port`.
@@ -44,21 +58,43 @@ struct AgentCallClient: Sendable {
         return "http://\(address)/api/v1/agent"
     }
 
-    /// Opens a SUBSCRIBE stream; the timeout covers the time until the response head.
+    /// Opens a SUBSCRIBE stream at `endpoint`; the timeout covers the time until the response head. With
+    /// `followRedirect`, one `307` is followed to its `Location`.
     ///
-    /// - Throws: ``SimulatorError`` (`masterRejected`) for a status other than 200, or a transport error.
-    func subscribe(_ call: AgentCall) async throws -> HTTPClientResponse {
-        let response = try await self.http.execute(try self.request(call, accept: "application/recordio"), timeout: self.timeout)
-        guard response.status.code == 200 else {
-            let message = await Self.message(response)
-            throw SimulatorError(.masterRejected, "The master refused SUBSCRIBE with \(response.status.code): \(message)")
+    /// - Throws: a transport error.
+    func subscribe(_ call: AgentCall, to endpoint: String, followRedirect: Bool) async throws -> SubscribeOutcome {
+        var target = endpoint
+        var redirected = false
+        while true {
+            let response = try await self.http.execute(
+                try self.request(call, endpoint: target, accept: "application/recordio"), timeout: self.timeout)
+            switch response.status.code {
+            case 200:
+                return .opened(response, endpoint: target)
+            case 301, 302, 303, 307, 308:
+                let location = response.headers.first(name: "Location")
+                let message = await Self.message(response)
+                guard followRedirect, !redirected, let location,
+                    let next = MasterSource.endpoint(location: location, relativeTo: target)
+                else {
+                    return .notLeader(
+                        "the master at \(target) is not the leader (status \(response.status.code), location "
+                            + "\(location ?? "none")): \(message)")
+                }
+                redirected = true
+                target = next
+            case 503:
+                return .unavailable(await Self.message(response))
+            default:
+                return .rejected(status: Int(response.status.code), message: await Self.message(response))
+            }
         }
-        return response
     }
 
-    /// Sends an UPDATE or PONG. - Throws: transport errors (connection refused, timeout).
-    func send(_ call: AgentCall) async throws -> Outcome {
-        let response = try await self.http.execute(try self.request(call, accept: "application/json"), timeout: self.timeout)
+    /// Sends an UPDATE or PONG to `endpoint`. - Throws: transport errors (connection refused, timeout).
+    func send(_ call: AgentCall, to endpoint: String) async throws -> Outcome {
+        let response = try await self.http.execute(
+            try self.request(call, endpoint: endpoint, accept: "application/json"), timeout: self.timeout)
         switch response.status.code {
         case 200..<300:
             // Drain the body so the connection goes back to the pool.
@@ -72,8 +108,8 @@ struct AgentCallClient: Sendable {
         }
     }
 
-    private func request(_ call: AgentCall, accept: String) throws -> HTTPClientRequest {
-        var request = HTTPClientRequest(url: self.endpoint)
+    private func request(_ call: AgentCall, endpoint: String, accept: String) throws -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: endpoint)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Accept", value: accept)

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Logging
 import NIOCore
 import RegattaCore
+import RegattaZooKeeper
 import Synchronization
 
 /// Simulates many agents in one process, each a real client of the master's agent protocol over HTTP.
@@ -10,7 +11,9 @@ import Synchronization
 /// Every agent keeps its own SUBSCRIBE stream open, answers `PING`s with `PONG`s, and reports its tasks'
 /// status updates with retries, exactly as `regatta agent` does; only the tasks are simulated (see
 /// ``TaskBehaviour``). Agents follow a master that restarts: they SUBSCRIBE again with their saved id and
-/// report their tasks. Nothing is written to disk.
+/// report their tasks. With a `zk://` master, one ZooKeeper detector (one session per simulator, not per agent)
+/// follows the elected leader and every agent re-registers with each new leader; ``waitUntilRegistered(withMaster:_:timeout:)``
+/// tells when the last one did. Nothing is written to disk.
 ///
 /// ```swift
 /// var configuration = AgentSimulator.Configuration(master: "127.0.0.1:5050")
@@ -29,7 +32,8 @@ import Synchronization
 ///   and one in the master, so `run()` raises `RLIMIT_NOFILE` as far as the hard limit allows.
 public final class AgentSimulator: Sendable {
     public let configuration: Configuration
-    private let endpoint: String
+    private let source: MasterSource
+    private let leading = LeadingMaster()
     private let logger: Logger
     private let counters: SimulatorCounters
     private let agents = Mutex<[SimulatedAgent]>([])
@@ -46,7 +50,7 @@ public final class AgentSimulator: Sendable {
         guard configuration.missedPingsBeforeReconnect > 0 else {
             throw SimulatorError(.invalidConfiguration, "missedPingsBeforeReconnect must be at least 1.")
         }
-        self.endpoint = try AgentCallClient.endpoint(master: configuration.master)
+        self.source = try MasterSource(master: configuration.master)
         self.configuration = configuration
         self.logger = logger
         self.counters = SimulatorCounters(agents: configuration.agents)
@@ -76,6 +80,8 @@ public final class AgentSimulator: Sendable {
             idleTimeout: .seconds(120),
             concurrentHTTP1ConnectionsPerHostSoftLimit: self.configuration.connectionLimit)
         httpConfiguration.httpVersion = .http1Only
+        // SUBSCRIBE decides which redirects to follow (none from a ZooKeeper-detected leader).
+        httpConfiguration.redirectConfiguration = .disallow
         httpConfiguration.timeout.connect = .seconds(10)
         let http = HTTPClient(
             eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration,
@@ -83,27 +89,47 @@ public final class AgentSimulator: Sendable {
         let timeout = TimeAmount.nanoseconds(
             self.configuration.requestTimeout.components.seconds * 1_000_000_000
                 + self.configuration.requestTimeout.components.attoseconds / 1_000_000_000)
-        let client = AgentCallClient(http: http, endpoint: self.endpoint, timeout: timeout)
+        let client = AgentCallClient(http: http, timeout: timeout)
         let agents = (0..<self.configuration.agents).map {
             SimulatedAgent(
-                index: $0, configuration: self.configuration, client: client, counters: self.counters,
-                logger: self.logger)
+                index: $0, configuration: self.configuration, client: client, source: self.source,
+                leading: self.leading, counters: self.counters, logger: self.logger)
         }
         self.agents.withLock { $0 = agents }
         self.logger.info(
-            "Simulated agents starting", metadata: [LogKey.master: "\(self.endpoint)", "agents": "\(agents.count)"])
+            "Simulated agents starting", metadata: [LogKey.master: "\(self.source)", "agents": "\(agents.count)"])
         let rate = self.configuration.subscribeRate
         await withDiscardingTaskGroup { group in
-            for agent in agents {
-                let delay = rate.map { Duration.seconds(Double(agent.index) / max($0, 1)) } ?? .zero
-                group.addTask { await agent.run(startAfter: delay) }
+            if case .zooKeeper(let url) = self.source {
+                // One detector (one ZooKeeper session) for every agent of the simulator.
+                let detector = MesosMasterDetector(
+                    url: url, sessionTimeout: self.configuration.zkSessionTimeout, logger: self.logger)
+                let counters = self.counters
+                group.addTask {
+                    await self.leading.follow(detector.leaders(), logger: self.logger) { leader in
+                        counters.update {
+                            $0.leader = leader?.hostPort
+                            $0.leaderChanges += 1
+                        }
+                    }
+                }
             }
+            await withDiscardingTaskGroup { agentsGroup in
+                for agent in agents {
+                    let delay = rate.map { Duration.seconds(Double(agent.index) / max($0, 1)) } ?? .zero
+                    agentsGroup.addTask { await agent.run(startAfter: delay) }
+                }
+            }
+            group.cancelAll()
         }
         try? await http.shutdown()
     }
 
     /// Counters summed over all agents.
     public var statistics: SimulatorStatistics { self.counters.snapshot }
+
+    /// The leading master ZooKeeper names now; `nil` with a fixed master or while none is known.
+    public var detectedLeader: MesosMasterAddress? { self.leading.current.address }
 
     /// The id of each agent (by index), `nil` for an agent that has not registered yet.
     public func agentIDs() -> [AgentID?] {
@@ -129,10 +155,36 @@ public final class AgentSimulator: Sendable {
             if ContinuousClock.now >= deadline {
                 throw SimulatorError(
                     .timedOut,
-                    "Only \(self.statistics.registeredAgents) of \(wanted) simulated agents registered within \(timeout); check that the master at '\(self.endpoint)' runs."
+                    "Only \(self.statistics.registeredAgents) of \(wanted) simulated agents registered within \(timeout); check that the master at '\(self.source)' runs."
                 )
             }
             try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Waits until `count` agents (default: all) are registered with the master at `master` (`host:port`, as
+    /// ``MesosMasterAddress/hostPort`` or the address a fixed master was given as) at the same time.
+    ///
+    /// - Returns: when the last of them registered (measured when its `REGISTERED` arrived, not when this wait
+    ///   noticed), e.g. to time a master failover from the old leader's death.
+    /// - Throws: ``SimulatorError`` (`timedOut`) naming how many registered, or `CancellationError`.
+    @discardableResult
+    public func waitUntilRegistered(
+        withMaster master: String, _ count: Int? = nil, timeout: Duration
+    ) async throws -> ContinuousClock.Instant {
+        let wanted = count ?? self.configuration.agents
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let (registered, last) = self.counters.registrations(with: master)
+            if registered >= wanted { return last ?? .now }
+            if ContinuousClock.now >= deadline {
+                throw SimulatorError(
+                    .timedOut,
+                    "Only \(registered) of \(wanted) simulated agents registered with the master at \(master) within "
+                        + "\(timeout); check that it runs and leads (detected leader: "
+                        + "\(self.detectedLeader.map { "\($0)" } ?? "none")).")
+            }
+            try await Task.sleep(for: .milliseconds(5))
         }
     }
 }

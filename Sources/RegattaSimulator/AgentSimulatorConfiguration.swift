@@ -5,7 +5,13 @@ extension AgentSimulator {
     /// Settings of a simulator: how many agents, what they offer, how their tasks behave and how they retry.
     ///
     /// Keys:
-    /// - `master` (required): the master as `host:port` (`http://host:port` is accepted too).
+    /// - `master` (required): the master as `host:port` (`http://host:port` is accepted too; a non-leading master's
+    ///   `307` is followed), or `zk://[user:pass@]host:port[,host:port]/path`: one detector per simulator follows the
+    ///   leader elected there and every agent re-registers with each new leader.
+    /// - `zkSessionTimeout` (default `10` s): the detector's ZooKeeper session timeout.
+    /// - `leaderChangeRate` (default `20000` per second): after a leader change, each agent waits a random delay
+    ///   in `0 ..< agents / leaderChangeRate` before re-subscribing, so thousands of agents do not all dial the new
+    ///   leader in the same millisecond (10,000 agents spread over 0.5 s; 10 agents over 0.5 ms).
     /// - `agents` (default `1`): number of simulated agents.
     /// - `hostnamePrefix` (default `sim-agent-`): agent `i` registers as `<prefix><i>` (from 0).
     /// - `resources` (default `cpus:4;mem:8192;disk:10240;ports:[31000-32000]`): what every agent offers.
@@ -17,8 +23,13 @@ extension AgentSimulator {
     /// - `subscribeRate` (default `2000` per second): how fast agents are started, so thousands of agents do
     ///   not all connect in the same millisecond; `nil` starts them all at once.
     public struct Configuration: Sendable {
-        /// The master as `host:port`.
+        /// The master as `host:port`, or a `zk://…/path` URL whose leading master the agents follow.
         public var master: String
+        /// The ZooKeeper session timeout of the leader detector (`zk://` masters). Defaults to `10` seconds.
+        public var zkSessionTimeout: Duration = .seconds(10)
+        /// Agents re-subscribing per second after a leader change (each waits a random delay in
+        /// `0 ..< agents / leaderChangeRate`); `nil` re-subscribes all at once. Defaults to `20000`.
+        public var leaderChangeRate: Double? = 20_000
         /// Number of simulated agents. Defaults to `1`.
         public var agents: Int = 1
         /// Hostname prefix; agent `i` is `<prefix><i>`. Defaults to `sim-agent-`.
@@ -43,6 +54,9 @@ extension AgentSimulator {
         public var statusUpdateBackoff = BackoffPolicy(initial: .milliseconds(500), maximum: .seconds(10))
         /// Retry policy of SUBSCRIBE. Defaults to `1` s doubling to `10` s with 25 % jitter, as the real agent.
         public var subscribeBackoff = BackoffPolicy(initial: .seconds(1), maximum: .seconds(10), jitter: 0.25)
+        /// Retry policy of SUBSCRIBE after `503` (a master that is electing or recovering). Defaults to `200` ms
+        /// doubling to `5` s with 50 % jitter.
+        public var unavailableBackoff = BackoffPolicy(initial: .milliseconds(200), maximum: .seconds(5), jitter: 0.5)
         /// Ping interval assumed until `REGISTERED` says otherwise. Defaults to `15` seconds.
         public var defaultPingInterval: Duration = .seconds(15)
         /// Ping intervals without any message after which an agent drops its stream. Defaults to `3`.

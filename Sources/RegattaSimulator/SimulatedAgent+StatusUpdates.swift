@@ -43,22 +43,23 @@ extension SimulatedAgent {
     func deliver(_ key: SimulatedTaskKey) async {
         var attempt = 0
         while !Task.isCancelled {
-            let next: (TaskStatus, AgentID?)? = self.state.withLock { state in
+            let next: (TaskStatus, AgentID?, String?)? = self.state.withLock { state in
                 guard let head = state.queues[key]?.first else {
                     state.queues[key] = nil
                     state.sending.remove(key)
                     return nil
                 }
-                return (head, state.agentID)
+                return (head, state.agentID, state.masterEndpoint)
             }
-            guard let (queued, agentID) = next else { return }
+            guard let (queued, agentID, endpoint) = next else { return }
             var outcome: AgentCallClient.Outcome?
-            if let agentID {
+            // Updates wait while the agent is not registered (no master holds its stream), then go to the new one.
+            if let agentID, let endpoint {
                 var status = queued
                 status.agentId = agentID
                 do {
                     outcome = try await self.client.send(
-                        .update(agent: agentID, framework: key.frameworkID, status: status))
+                        .update(agent: agentID, framework: key.frameworkID, status: status), to: endpoint)
                 } catch {
                     outcome = nil
                 }

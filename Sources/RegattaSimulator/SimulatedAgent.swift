@@ -52,6 +52,9 @@ final class SimulatedAgent: Sendable {
         var sending: Set<SimulatedTaskKey> = []
         var frameworks: [FrameworkID: FrameworkInfo] = [:]
         var session: StreamSession?
+        /// The master that holds the agent's registered stream (`http://host:port/api/v1/agent`), where UPDATE and
+        /// PONG go; `nil` while not registered.
+        var masterEndpoint: String?
         var random: SplitMix64
         var nextGeneration = 0
     }
@@ -60,6 +63,10 @@ final class SimulatedAgent: Sendable {
     let info: AgentInfo
     let configuration: AgentSimulator.Configuration
     let client: AgentCallClient
+    /// Where the master is found.
+    let source: MasterSource
+    /// The detected leader, shared by every agent of the simulator (unused with a fixed master).
+    let leading: LeadingMaster
     let counters: SimulatorCounters
     let logger: Logger
     let state: Mutex<State>
@@ -67,12 +74,14 @@ final class SimulatedAgent: Sendable {
     private let jobsContinuation: AsyncStream<Job>.Continuation
 
     init(
-        index: Int, configuration: AgentSimulator.Configuration, client: AgentCallClient, counters: SimulatorCounters,
-        logger: Logger
+        index: Int, configuration: AgentSimulator.Configuration, client: AgentCallClient, source: MasterSource,
+        leading: LeadingMaster, counters: SimulatorCounters, logger: Logger
     ) {
         self.index = index
         self.configuration = configuration
         self.client = client
+        self.source = source
+        self.leading = leading
         self.counters = counters
         var logger = logger
         logger[metadataKey: LogKey.agentIndex] = "\(index)"
@@ -136,9 +145,10 @@ final class SimulatedAgent: Sendable {
     }
 
     private func pong() async {
-        guard let agentID = self.agentID else { return }
+        let (agentID, endpoint) = self.state.withLock { ($0.agentID, $0.masterEndpoint) }
+        guard let agentID, let endpoint else { return }
         do {
-            switch try await self.client.send(.pong(agent: agentID)) {
+            switch try await self.client.send(.pong(agent: agentID), to: endpoint) {
             case .accepted:
                 self.counters.update { $0.pongsAccepted += 1 }
             case .unknownAgent:

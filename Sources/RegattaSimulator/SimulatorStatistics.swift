@@ -31,23 +31,61 @@ public struct SimulatorStatistics: Hashable, Sendable, Codable {
     public var updatesAcceptedByState: [String: Int] = [:]
     /// Tasks that have not reached a terminal state.
     public var liveTasks = 0
+    /// Registered agents by the master (`host:port`) that holds their stream.
+    public var registeredAgentsByMaster: [String: Int] = [:]
+    /// The leading master (`host:port`) ZooKeeper names now; `nil` with a fixed master or while none is known.
+    public var leader: String?
+    /// Times the detected leader changed (including to and from "none known"); `0` with a fixed master.
+    public var leaderChanges = 0
 
     public init() {}
 }
 
-/// The shared, locked counters behind ``SimulatorStatistics``.
+/// The shared, locked counters behind ``SimulatorStatistics``, and when each master last registered an agent.
 final class SimulatorCounters: Sendable {
-    private let statistics: Mutex<SimulatorStatistics>
+    private struct State {
+        var statistics: SimulatorStatistics
+        var lastRegistration: [String: ContinuousClock.Instant] = [:]
+    }
+    private let state: Mutex<State>
 
     init(agents: Int) {
         var initial = SimulatorStatistics()
         initial.agents = agents
-        self.statistics = Mutex(initial)
+        self.state = Mutex(State(statistics: initial))
     }
 
-    var snapshot: SimulatorStatistics { self.statistics.withLock { $0 } }
+    var snapshot: SimulatorStatistics { self.state.withLock { $0.statistics } }
 
     func update(_ body: (inout SimulatorStatistics) -> Void) {
-        self.statistics.withLock { body(&$0) }
+        self.state.withLock { body(&$0.statistics) }
+    }
+
+    /// An agent registered with `master` (`host:port`) at `instant`.
+    func registered(with master: String, at instant: ContinuousClock.Instant, reregistration: Bool) {
+        self.state.withLock { state in
+            state.statistics.registrations += 1
+            state.statistics.registeredAgents += 1
+            state.statistics.registeredAgentsByMaster[master, default: 0] += 1
+            if reregistration { state.statistics.reregistrations += 1 }
+            state.lastRegistration[master] = instant
+        }
+    }
+
+    /// A registered stream to `master` ended.
+    func streamLost(from master: String) {
+        self.state.withLock { state in
+            state.statistics.streamsLost += 1
+            state.statistics.registeredAgents -= 1
+            let left = (state.statistics.registeredAgentsByMaster[master] ?? 1) - 1
+            state.statistics.registeredAgentsByMaster[master] = left > 0 ? left : nil
+        }
+    }
+
+    /// How many agents `master` holds now, and when the last of them registered.
+    func registrations(with master: String) -> (count: Int, last: ContinuousClock.Instant?) {
+        self.state.withLock { state in
+            (state.statistics.registeredAgentsByMaster[master] ?? 0, state.lastRegistration[master])
+        }
     }
 }

@@ -5,7 +5,10 @@ import RegattaCore
 /// Settings of an agent, mapped from `regatta agent` flags by `RegattaCLI`.
 ///
 /// Keys (Mesos flag names in brackets):
-/// - `master` (`--master`, required): the master as `host:port` (`http://host:port` is accepted too).
+/// - `master` (`--master`, required): the master as `host:port` (`http://host:port` is accepted too), or
+///   `zk://[user:pass@]host:port[,host:port]/path` to follow the leading master elected in ZooKeeper.
+/// - `zkSessionTimeout` (`--zk_session_timeout`, default `10secs`): ZooKeeper session timeout of a `zk://` master's
+///   detector.
 /// - `ip` (`--ip`, default `127.0.0.1`): address the agent's HTTP API binds to.
 /// - `port` (`--port`, default `5051`): port of the agent's HTTP API; `0` picks a free port.
 /// - `hostname` (`--hostname`, default: the machine's hostname): the name the agent registers with.
@@ -26,8 +29,10 @@ import RegattaCore
 ///   By default tasks keep running across an agent restart, as in Mesos, and the restarted agent recovers them
 ///   from `<work_dir>/meta`.
 public struct AgentConfiguration: Sendable {
-    /// The master as `host:port`.
+    /// The master as `host:port`, or a `zk://…/path` URL whose leading master the agent follows.
     public var master: String
+    /// The session timeout asked of ZooKeeper when ``master`` is a `zk://` URL. Defaults to `10` seconds.
+    public var zkSessionTimeout: Duration
     /// Address the agent's HTTP API binds to. Defaults to `127.0.0.1`.
     public var ip: String
     /// Port of the agent's HTTP API. Defaults to `5051`; `0` picks a free port.
@@ -81,6 +86,7 @@ public struct AgentConfiguration: Sendable {
     /// Creates a configuration with defaults for everything but the master.
     public init(master: String) {
         self.master = master
+        self.zkSessionTimeout = .seconds(10)
         self.ip = "127.0.0.1"
         self.port = 5051
         self.hostname = AgentConfiguration.machineHostname()

@@ -4,9 +4,14 @@ import Foundation
 import Logging
 import NIOCore
 import RegattaCore
+import Synchronization
 
 /// Sends agent calls to the master's `POST /api/v1/agent` endpoint.
-struct MasterClient: Sendable {
+///
+/// SUBSCRIBE goes to the endpoint the master link chooses (the fixed master, or the leader ZooKeeper names); once the
+/// stream is open, UPDATE and PONG go to the master that holds it (``sessionEndpoint``), so they follow a `307` the
+/// SUBSCRIBE followed and never reach a master the agent is not registered with.
+final class MasterClient: Sendable {
     /// How the master answered a call that expects `202 Accepted`.
     enum Outcome: Sendable, Equatable {
         /// A 2xx status: the master took the call.
@@ -17,21 +22,58 @@ struct MasterClient: Sendable {
         case rejected(status: Int, message: String)
     }
 
+    /// How the master answered SUBSCRIBE.
+    enum SubscribeOutcome: Sendable {
+        /// `200`: the stream is open at `endpoint` (which differs from the one asked when a `307` was followed).
+        case opened(HTTPClientResponse, endpoint: String)
+        /// `307` that was not followed (a ZooKeeper-detected leader that says it is not leading, or a second
+        /// redirect), or a redirect to a master other than the detected leader.
+        case notLeader(String)
+        /// `503`: the master knows no leader yet, or is not ready.
+        case unavailable(String)
+        /// Any other status.
+        case rejected(status: Int, message: String)
+    }
+
     let http: HTTPClient
-    /// `http://host:port/api/v1/agent`.
-    let endpoint: String
+    /// Where the master is found.
+    let source: MasterSource
+    /// The leader as detected, for a `zk://` source (unused for a fixed master).
+    let leading = LeadingMaster()
     let requestTimeout: Duration
+    /// The ZooKeeper session timeout of the leader detector.
+    let zkSessionTimeout: Duration
     let logger: Logger
+    private let session = Mutex<String?>(nil)
+
+    init(http: HTTPClient, source: MasterSource, requestTimeout: Duration, zkSessionTimeout: Duration, logger: Logger)
+    {
+        self.http = http
+        self.source = source
+        self.requestTimeout = requestTimeout
+        self.zkSessionTimeout = zkSessionTimeout
+        self.logger = logger
+    }
+
+    /// The endpoint of the master whose SUBSCRIBE stream is open, `nil` while none is.
+    var sessionEndpoint: String? { self.session.withLock { $0 } }
+
+    /// Forgets the master of the stream that ended; calls fail until the next SUBSCRIBE opens one.
+    func endSession() {
+        self.session.withLock { $0 = nil }
+    }
 
     /// The endpoint URL for a `--master` value: `host:port`, `host` (port 5050) or `http://host:port`.
     ///
-    /// - Throws: `AgentError.invalidConfiguration` for `zk://` masters (not supported yet) and malformed values.
+    /// - Throws: `AgentError.invalidConfiguration` for `zk://` masters (``MasterSource`` parses those) and malformed
+    ///   values.
     static func endpoint(master: String) throws -> String {
         var address = master.trimmingCharacters(in: .whitespaces)
         if address.hasPrefix("zk://") {
             throw AgentError(
                 .invalidConfiguration,
-                "Master '\(master)' uses ZooKeeper detection, which the agent does not support yet; pass the leading master as host:port."
+                "Master '\(master)' is a ZooKeeper URL, not an address; give it as the agent's --master, which follows "
+                    + "the leader it names."
             )
         }
         if address.hasPrefix("https://") {
@@ -60,29 +102,68 @@ struct MasterClient: Sendable {
         return "http://\(address)/api/v1/agent"
     }
 
-    /// Opens the SUBSCRIBE stream; the timeout covers the time until the response head.
+    /// Opens the SUBSCRIBE stream at `endpoint`; the timeout covers the time until the response head.
     ///
-    /// - Returns: the response, whose body the caller streams (only when the status is 200).
-    /// - Throws: `AgentError.masterRejected` for any other status, with the master's message.
-    func subscribe(_ call: AgentCall) async throws -> HTTPClientResponse {
-        let response = try await self.http.execute(
-            try self.request(for: call, accept: "application/recordio"), timeout: Self.timeAmount(self.requestTimeout),
-            logger: self.logger)
-        guard response.status.code == 200 else {
-            let message = await Self.message(from: response)
-            throw AgentError(
-                .masterRejected,
-                "The master refused SUBSCRIBE with status \(response.status.code): \(message)")
-        }
-        return response
-    }
-
-    /// Sends a call that the master answers with `202` (UPDATE, PONG).
+    /// With `followRedirect`, a `307` is followed once (to the `Location` it names); without it, a `307` and any
+    /// redirect the HTTP client followed by itself end as ``SubscribeOutcome/notLeader(_:)``. On `200` the stream's
+    /// master becomes ``sessionEndpoint``.
     ///
     /// - Throws: transport errors (connection refused, timeout).
+    func subscribe(_ call: AgentCall, to endpoint: String, followRedirect: Bool) async throws -> SubscribeOutcome {
+        var target = endpoint
+        var redirects = 0
+        while true {
+            let response = try await self.http.execute(
+                try self.request(for: call, endpoint: target, accept: "application/recordio"),
+                timeout: Self.timeAmount(self.requestTimeout), logger: self.logger)
+            // The HTTP client may have followed a redirect by itself: the stream is then at the final URL.
+            var reached = target
+            if response.history.count > 1, let url = response.url,
+                let final = MasterSource.endpoint(location: url.absoluteString, relativeTo: target)
+            {
+                reached = final
+            }
+            switch response.status.code {
+            case 200:
+                if reached != target && !followRedirect {
+                    return .notLeader("the detected leader at \(target) redirected SUBSCRIBE to \(reached)")
+                }
+                self.session.withLock { $0 = reached }
+                return .opened(response, endpoint: reached)
+            case 307, 301, 302, 303, 308:
+                let location = response.headers.first(name: "Location")
+                let message = await Self.message(from: response)
+                guard followRedirect, redirects == 0, let location,
+                    let next = MasterSource.endpoint(location: location, relativeTo: reached)
+                else {
+                    return .notLeader(
+                        "the master at \(reached) is not the leader (status \(response.status.code), location "
+                            + "\(location ?? "none")): \(message)")
+                }
+                self.logger.info(
+                    "Master is not the leader; following its redirect",
+                    metadata: [LogKey.master: "\(reached)", "master.redirect": "\(next)"])
+                redirects += 1
+                target = next
+            case 503:
+                return .unavailable(await Self.message(from: response))
+            default:
+                return .rejected(status: Int(response.status.code), message: await Self.message(from: response))
+            }
+        }
+    }
+
+    /// Sends a call that the master answers with `202` (UPDATE, PONG) to the master of the open stream.
+    ///
+    /// - Throws: transport errors (connection refused, timeout), or `AgentError.masterRejected` when no stream is
+    ///   open.
     func send(_ call: AgentCall) async throws -> Outcome {
+        guard let endpoint = self.sessionEndpoint else {
+            throw AgentError(.masterRejected, "The agent is not subscribed to any master; the call waits for SUBSCRIBE.")
+        }
         let response = try await self.http.execute(
-            try self.request(for: call, accept: "application/json"), timeout: Self.timeAmount(self.requestTimeout),
+            try self.request(for: call, endpoint: endpoint, accept: "application/json"),
+            timeout: Self.timeAmount(self.requestTimeout),
             logger: self.logger)
         let code = Int(response.status.code)
         switch code {
@@ -97,8 +178,8 @@ struct MasterClient: Sendable {
         }
     }
 
-    private func request(for call: AgentCall, accept: String) throws -> HTTPClientRequest {
-        var request = HTTPClientRequest(url: self.endpoint)
+    private func request(for call: AgentCall, endpoint: String, accept: String) throws -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: endpoint)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Accept", value: accept)

@@ -18,7 +18,16 @@ struct SimulateAgentsCommand: AsyncParsableCommand {
             REGATTA_SIM_START_DELAY. Statistics are printed as JSON lines on stdout.
             """)
 
-    @Option(name: .customLong("master"), help: "The master, host:port (env REGATTA_MASTER).") var master: String?
+    @Option(
+        name: .customLong("master"),
+        help: "The master, host:port, or zk://host:port[,host:port]/path to follow the elected leader (env REGATTA_MASTER).")
+    var master: String?
+    @Option(name: .customLong("zk_session_timeout"), help: "ZooKeeper session timeout with a zk:// master (default 10secs).")
+    var zkSessionTimeout: String?
+    @Option(
+        name: .customLong("leader_change_rate"),
+        help: "Agents re-subscribing per second after a leader change, spread at random (default 20000; 0: all at once).")
+    var leaderChangeRate: Double = 20_000
     @Option(name: .customLong("agents"), help: "Number of simulated agents (default 1).") var agents: Int = 1
     @Option(name: .customLong("resources"), help: "Resources of every agent (default cpus:4;mem:8192;disk:10240;ports:[31000-32000]).")
     var resources: String?
@@ -46,9 +55,15 @@ struct SimulateAgentsCommand: AsyncParsableCommand {
 
     func makeConfiguration() throws -> AgentSimulator.Configuration {
         guard let master = FlagEnvironment.string(self.master, "master") else {
-            throw ValidationError("--master is required: give the master as host:port (e.g. 127.0.0.1:5050).")
+            throw ValidationError(
+                "--master is required: give the master as host:port (e.g. 127.0.0.1:5050) or zk://host:port/path.")
         }
         var configuration = AgentSimulator.Configuration(master: master)
+        if let timeout = try FlagEnvironment.duration(self.zkSessionTimeout, "zk_session_timeout", default: nil) {
+            configuration.zkSessionTimeout = timeout
+        }
+        guard self.leaderChangeRate >= 0 else { throw ValidationError("--leader_change_rate must be 0 or more.") }
+        configuration.leaderChangeRate = self.leaderChangeRate > 0 ? self.leaderChangeRate : nil
         guard self.agents >= 0 else { throw ValidationError("--agents: \(self.agents) is negative; use 0 or more.") }
         configuration.agents = self.agents
         if let resources = self.resources {

@@ -3,13 +3,21 @@ import ArgumentParser
 import Logging
 import RegattaAgent
 import RegattaCore
+import RegattaZooKeeper
 import ServiceLifecycle
 
 /// `regatta agent`: runs tasks on this machine for a master.
 struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "agent", abstract: "Run an agent.")
 
-    @Option(name: .customLong("master"), help: "The master, host:port.") var master: String?
+    @Option(
+        name: .customLong("master"),
+        help: "The master: host:port, or zk://host:port[,host:port]/path to follow the leader elected in ZooKeeper.")
+    var master: String?
+    @Option(
+        name: .customLong("zk_session_timeout"),
+        help: "ZooKeeper session timeout when --master is zk:// (default 10secs).")
+    var zkSessionTimeout: String?
     @Option(name: .customLong("ip"), help: "Address of the agent's HTTP API (default 127.0.0.1).") var ip: String?
     @Option(name: .customLong("port"), help: "Port of the agent's HTTP API (default 5051).") var port: Int?
     @Option(name: .customLong("hostname"), help: "Hostname to register with.") var hostname: String?
@@ -27,15 +35,28 @@ struct AgentCommand: AsyncParsableCommand {
 
     func makeConfiguration() throws -> AgentConfiguration {
         guard let master = FlagEnvironment.string(self.master, "master") else {
-            throw ValidationError("--master is required: give the master as host:port (e.g. 127.0.0.1:5050).")
+            throw ValidationError(
+                "--master is required: give the master as host:port (e.g. 127.0.0.1:5050) or as "
+                    + "zk://host:port/path (e.g. zk://127.0.0.1:2181/mesos).")
         }
         if master.hasPrefix("zk://") {
-            throw ValidationError("--master: zk:// masters are not available yet in this build; give host:port.")
-        }
-        guard master.split(separator: ":").count == 2, Int(master.split(separator: ":")[1]) != nil else {
-            throw ValidationError("--master: '\(master)' is not host:port (e.g. 127.0.0.1:5050).")
+            do {
+                _ = try ZooKeeperURL(parsing: master)
+            } catch {
+                throw ValidationError(
+                    "--master: not a usable ZooKeeper URL (\(error)); write zk://host:port[,host:port]/path.")
+            }
+        } else if master.split(separator: ":").count != 2 || Int(master.split(separator: ":")[1]) == nil {
+            throw ValidationError(
+                "--master: '\(master)' is not host:port (e.g. 127.0.0.1:5050) or zk://host:port/path.")
         }
         var configuration = AgentConfiguration(master: master)
+        if let timeout = try FlagEnvironment.duration(self.zkSessionTimeout, "zk_session_timeout", default: nil) {
+            guard timeout >= .milliseconds(100) else {
+                throw ValidationError("--zk_session_timeout: \(timeout) is too short; use at least 100ms (default 10secs).")
+            }
+            configuration.zkSessionTimeout = timeout
+        }
         configuration.ip = FlagEnvironment.string(self.ip, "ip", default: configuration.ip)!
         configuration.port = try FlagEnvironment.port(self.port, "port", default: 5051)
         configuration.hostname = FlagEnvironment.string(self.hostname, "hostname", default: configuration.hostname)!

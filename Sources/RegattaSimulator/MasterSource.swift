@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+import Foundation
+import RegattaZooKeeper
+
+/// Where the simulated agents find their master: one fixed address, or the leader elected under a ZooKeeper path.
+enum MasterSource: Sendable, Equatable, CustomStringConvertible {
+    /// A fixed master: `http://host:port/api/v1/agent`. A non-leading master's `307` is followed once per SUBSCRIBE.
+    case fixed(endpoint: String)
+    /// The leading master of a `zk://` URL (Mesos's `json.info_` election nodes); every other master is ignored.
+    case zooKeeper(ZooKeeperURL)
+
+    /// Parses a master setting: `host:port`, `host`, `http://host:port`, or `zk://[user:pass@]h:p[,h:p]/path`.
+    ///
+    /// - Throws: ``SimulatorError`` (`invalidConfiguration`) for a malformed value.
+    init(master: String) throws {
+        let text = master.trimmingCharacters(in: .whitespaces)
+        if text.hasPrefix("zk://") {
+            do {
+                self = .zooKeeper(try ZooKeeperURL(parsing: text))
+            } catch {
+                throw SimulatorError(
+                    .invalidConfiguration,
+                    "The master's ZooKeeper URL is not usable (\(error)); write it as zk://host:port[,host:port]/path, "
+                        + "e.g. zk://127.0.0.1:2181/mesos.")
+            }
+            return
+        }
+        self = .fixed(endpoint: try AgentCallClient.endpoint(master: text))
+    }
+
+    /// The agent endpoint of a master.
+    static func endpoint(_ address: MesosMasterAddress) -> String {
+        let host = address.host.contains(":") && !address.host.hasPrefix("[") ? "[\(address.host)]" : address.host
+        return "http://\(host):\(address.port)/api/v1/agent"
+    }
+
+    /// The agent endpoint that a `Location` header (absolute, scheme-relative `//host:port/…`, or a path on the
+    /// same master) points at, relative to `endpoint`; `nil` if it names no usable master.
+    static func endpoint(location: String, relativeTo endpoint: String) -> String? {
+        guard let base = URL(string: endpoint), let url = URL(string: location, relativeTo: base)?.absoluteURL,
+            let host = url.host, !host.isEmpty
+        else { return nil }
+        let port = url.port ?? 5050
+        guard (1...65_535).contains(port) else { return nil }
+        return Self.endpoint(MesosMasterAddress(host: host, port: port))
+    }
+
+    /// `host:port` of an agent endpoint (`http://host:port/api/v1/agent`).
+    static func hostPort(of endpoint: String) -> String {
+        var text = Substring(endpoint)
+        if let scheme = text.range(of: "://") { text = text[scheme.upperBound...] }
+        return String(text.prefix { $0 != "/" })
+    }
+
+    var description: String {
+        switch self {
+        case .fixed(let endpoint): endpoint
+        case .zooKeeper(let url): "\(url)"
+        }
+    }
+}
