@@ -28,6 +28,15 @@ public actor Master {
     /// Wall-clock time the master started, seconds since the epoch.
     public nonisolated let startTime: Double
     private var shuttingDown = false
+    /// Whether this master leads (always, without `--zk`); read by the HTTP routes without an actor hop.
+    public nonisolated let leadership: MasterLeadership
+    /// The durable agent list (with `--zk`, once elected).
+    private var registry: AgentRegistry?
+    /// What the registry holds for each agent, as far as this master wrote or loaded it.
+    private var registryEntries: [AgentID: AgentRegistryEntry] = [:]
+    private var registryGoneCount = 0
+    /// Called when the master must stop at once (with `--zk`).
+    private var onExit: (@Sendable (MasterExit) -> Void)?
 
     /// Creates a master.
     ///
@@ -35,10 +44,13 @@ public actor Master {
     ///   - uptime: monotonic time since start; tests pass a manual clock.
     ///   - wallTime: seconds since the epoch, for timestamps in events and state.
     ///   - makeStreamID: generates unique `Mesos-Stream-Id`s.
+    ///   - leadership: `nil` leads from the start (a single master); pass ``MasterLeadership/contending()`` for a
+    ///     master that waits for a ZooKeeper election.
     public init(
         configuration: MasterConfiguration, masterID: String, logger: Logger,
         uptime: @escaping @Sendable () -> Duration, wallTime: @escaping @Sendable () -> Double,
-        makeStreamID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() }
+        makeStreamID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() },
+        leadership: MasterLeadership? = nil
     ) {
         self.configuration = configuration
         self.masterInfo = MasterInfo(
@@ -50,6 +62,63 @@ public actor Master {
         self.wallTime = wallTime
         self.makeStreamID = makeStreamID
         self.startTime = wallTime()
+        self.leadership = leadership ?? .standalone(now: self.startTime)
+    }
+
+    private func requireLeading() throws {
+        switch self.leadership.role {
+        case .leading: return
+        case .electedNotServing(let reason): throw MasterError(.notLeader, reason)
+        case .following: throw MasterError(.notLeader, "This master is not the leader; use the leading master (see /master/redirect).")
+        }
+    }
+
+    // MARK: - Election
+
+    /// This master won the election: loads the registry's agents (admitted ones wait `--agent_reregister_timeout` to
+    /// re-register), starts acting as leader, and from now on records agents in `registry`.
+    ///
+    /// - Parameter onExit: called when the master must stop (too many agents did not re-register).
+    public func becomeLeader(
+        registry: AgentRegistry?, entries: [AgentRegistryEntry], onExit: @escaping @Sendable (MasterExit) -> Void
+    ) {
+        self.registry = registry
+        self.onExit = onExit
+        for entry in entries { self.registryEntries[entry.agentID] = entry }
+        self.state.recover(entries, now: self.uptime())
+        self.registryGoneCount = self.state.goneAgents.count
+        self.leadership.recovered()
+        self.logger.notice(
+            "Elected leader; recovered the agent registry",
+            metadata: [
+                "registry.admitted": "\(self.state.recoveredAgents.count)",
+                "registry.unreachable": "\(entries.count(where: { $0.state == .unreachable }))",
+                "registry.gone": "\(self.state.goneAgents.count)",
+                "agent_reregister_timeout": "\(MesosDuration.format(self.configuration.agentReregisterTimeout))",
+            ])
+    }
+
+    /// Records agents newly marked unreachable in the registry.
+    private func recordUnreachable(_ ids: [AgentID]) {
+        guard let registry = self.registry else { return }
+        for id in ids {
+            guard let info = self.state.agents[id]?.info ?? self.registryEntries[id]?.agentInfo else { continue }
+            let entry = AgentRegistryEntry(agentInfo: info, state: .unreachable, changedAt: self.wallTime())
+            registry.writeInBackground(entry, exists: self.registryEntries[id] != nil)
+            self.registryEntries[id] = entry
+        }
+    }
+
+    /// Records agents newly marked gone in the registry (cheap when nothing changed).
+    private func recordGone() {
+        guard let registry = self.registry, self.state.goneAgents.count != self.registryGoneCount else { return }
+        self.registryGoneCount = self.state.goneAgents.count
+        for id in self.state.goneAgents where self.registryEntries[id]?.state != .gone {
+            let info = self.registryEntries[id]?.agentInfo ?? AgentInfo(hostname: "", resources: Resources(), id: id)
+            let entry = AgentRegistryEntry(agentInfo: info, state: .gone, changedAt: self.wallTime())
+            registry.writeInBackground(entry, exists: self.registryEntries[id] != nil)
+            self.registryEntries[id] = entry
+        }
     }
 
     /// A snapshot of the state, for read-only endpoints.
@@ -63,6 +132,7 @@ public actor Master {
     /// Subscribes a framework and returns its id, the new stream id and its event stream.
     public func subscribe(_ subscribe: SchedulerCall.Subscribe) throws -> (FrameworkID, String, AsyncStream<SchedulerEvent>) {
         guard !self.shuttingDown else { throw MasterError(.notLeader, "The master is shutting down.") }
+        try self.requireLeading()
         let streamID = self.makeStreamID()
         let (id, actions) = try self.state.subscribe(
             framework: subscribe.frameworkInfo, streamID: streamID, heartbeat: self.configuration.heartbeatInterval,
@@ -92,6 +162,7 @@ public actor Master {
 
     /// Handles a non-SUBSCRIBE call.
     public func handle(_ call: SchedulerCall, streamID: String?) throws {
+        try self.requireLeading()
         let id = try self.state.authorize(call.frameworkId, streamID: streamID)
         let actions = try self.state.handle(call, from: id, now: self.uptime())
         self.perform(actions)
@@ -100,12 +171,37 @@ public actor Master {
     // MARK: - Agents
 
     /// Registers an agent and returns its id, its connection number and its message stream.
-    public func subscribeAgent(_ subscribe: AgentCall.Subscribe) throws -> (AgentID, Int, AsyncStream<AgentMessage>) {
+    ///
+    /// With a registry, an agent the registry does not list as admitted is recorded there first (concurrently with
+    /// other agents' registrations), so its registration is answered only once it is durable.
+    public func subscribeAgent(_ subscribe: AgentCall.Subscribe) async throws -> (AgentID, Int, AsyncStream<AgentMessage>) {
         guard !self.shuttingDown else { throw MasterError(.notLeader, "The master is shutting down.") }
+        try self.requireLeading()
         if self.state.isGone(subscribe.agentInfo.id) {
             throw MasterError(
                 .forbidden,
                 "Agent '\(subscribe.agentInfo.id!)' was marked gone by an operator; start it with a fresh --work_dir to register as a new agent.")
+        }
+        var subscribe = subscribe
+        if let registry = self.registry {
+            let id = subscribe.agentInfo.id.flatMap { $0.value.isEmpty ? nil : $0 } ?? self.state.newAgentID()
+            subscribe.agentInfo.id = id
+            if self.registryEntries[id]?.state != .admitted {
+                let entry = AgentRegistryEntry(agentInfo: subscribe.agentInfo, state: .admitted, changedAt: self.wallTime())
+                let exists = self.registryEntries[id] != nil
+                do {
+                    try await registry.write(entry, exists: exists).value
+                } catch {
+                    throw MasterError(
+                        .notLeader, "Could not record agent '\(id)' in the registry in ZooKeeper (\(error)); retry.")
+                }
+                self.registryEntries[id] = entry
+                // The actor may have run other calls meanwhile.
+                try self.requireLeading()
+                if self.state.isGone(id) {
+                    throw MasterError(.forbidden, "Agent '\(id)' was marked gone by an operator.")
+                }
+            }
         }
         self.nextConnection += 1
         let connection = self.nextConnection
@@ -136,6 +232,7 @@ public actor Master {
 
     /// Handles an agent's UPDATE; returns whether the framework received it (if not, the agent retries).
     public func agentUpdate(_ update: AgentCall.Update, from id: AgentID) throws -> Bool {
+        try self.requireLeading()
         let (delivered, actions) = try self.state.agentUpdate(update, from: id)
         self.logger.debug(
             "Status update",
@@ -144,11 +241,13 @@ public actor Master {
                 LogKey.state: "\(update.status.state.rawValue)",
             ])
         self.perform(actions)
+        self.recordGone()
         return delivered
     }
 
     /// Handles an agent's PONG.
     public func agentPong(from id: AgentID) throws {
+        try self.requireLeading()
         try self.state.agentPong(id)
     }
 
@@ -182,6 +281,8 @@ public actor Master {
     /// - Returns: `false` if `call` is not such an action.
     /// - Throws: `MasterError` for a missing or unknown agent id.
     public func agentOperation(_ call: OperatorAPI.Call) throws -> Bool {
+        try self.requireLeading()
+        defer { self.recordGone() }
         let now = self.uptime()
         func target(_ value: OperatorAPI.Call.AgentTarget?, _ field: String) throws -> OperatorAPI.Call.AgentTarget {
             guard let value else { throw MasterError(.badRequest, "Expecting '\(field).agent_id' to be present.") }
@@ -213,25 +314,51 @@ public actor Master {
 
     /// Runs one allocation round.
     public func allocate() {
+        guard self.leadership.isLeading else { return }
         self.perform(self.state.allocate(now: self.uptime()))
     }
 
     /// Rescinds expired offers and removes frameworks past their failover timeout.
     public func tick() {
-        self.perform(self.state.tick(now: self.uptime()))
+        guard self.leadership.isLeading else { return }
+        let now = self.uptime()
+        self.perform(self.state.tick(now: now))
+        if self.state.recoveryDeadline != nil {
+            switch self.state.expireRecoveredAgents(now: now) {
+            case .pending:
+                break
+            case .markedUnreachable(let ids):
+                self.logger.warning(
+                    "Agents did not re-register within --agent_reregister_timeout; marked unreachable",
+                    metadata: ["agents": "\(ids.count)"])
+                self.recordUnreachable(ids)
+            case .limitExceeded(let missing, let admitted):
+                let limit = Int((self.configuration.recoveryAgentRemovalLimit * 100).rounded())
+                self.onExit?(
+                    .agentRemovalLimit(
+                        "\(missing) of \(admitted) agents in the registry did not re-register within "
+                            + "--agent_reregister_timeout, more than --recovery_agent_removal_limit=\(limit)%; "
+                            + "stopping so an operator can look (raise the limit to accept the loss)."))
+            }
+        }
     }
 
     /// Pings agents and marks those that stopped answering unreachable.
     public func pingAgents() {
+        guard self.leadership.isLeading else { return }
         let before = Set(self.state.agents.values.filter(\.unreachable).map(\.id))
         self.perform(self.state.pingAgents(now: self.uptime()))
+        var newlyUnreachable: [AgentID] = []
         for agent in self.state.agents.values where agent.unreachable && !before.contains(agent.id) {
             self.logger.warning("Agent unreachable", metadata: [LogKey.agentID: "\(agent.id)"])
+            newlyUnreachable.append(agent.id)
         }
+        self.recordUnreachable(newlyUnreachable)
     }
 
     /// Sends HEARTBEAT to every connected framework.
     public func heartbeat() {
+        guard self.leadership.isLeading else { return }
         for stream in self.frameworkStreams.values {
             stream.continuation.yield(.heartbeat)
         }

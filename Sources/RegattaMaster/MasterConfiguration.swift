@@ -12,8 +12,18 @@ public struct MasterConfiguration: Sendable {
     public var workDir: String = "/tmp/regatta/master"
     /// ZooKeeper URL for leader election; `nil` runs a single master.
     public var zk: String?
-    /// Number of masters that form a quorum (used with `zk`).
+    /// Number of masters that form a quorum. Accepted for Mesos compatibility and unused: the registry is kept in
+    /// ZooKeeper, not in a replicated log.
     public var quorum: Int?
+    /// The ZooKeeper session timeout (`--zk_session_timeout`). Defaults to `10` seconds.
+    public var zkSessionTimeout: Duration = .seconds(10)
+    /// How long a newly elected leader waits for the registry's agents to re-register before it marks the others
+    /// unreachable (`--agent_reregister_timeout`). Defaults to `10` minutes.
+    public var agentReregisterTimeout: Duration = .seconds(600)
+    /// The largest fraction (0…1) of the registry's agents a new leader may mark unreachable after
+    /// `agentReregisterTimeout`; above it the master exits so a person looks (`--recovery_agent_removal_limit`).
+    /// Defaults to `1` (100%).
+    public var recoveryAgentRemovalLimit: Double = 1
     /// How long an offer may stay outstanding before it is rescinded; `nil` = never (Mesos's default).
     public var offerTimeout: Duration?
     /// How often agents are pinged, and how long one ping may go unanswered. Defaults to `15` seconds.

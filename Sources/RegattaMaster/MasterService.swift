@@ -12,21 +12,28 @@ public struct MasterService: Service {
     private let configuration: MasterConfiguration
     private let logger: Logger
     private let extraRoutes: (@Sendable (Router<BasicRequestContext>) -> Void)?
+    private let highAvailability: MasterHighAvailability?
 
     /// Creates a master service.
     ///
-    /// - Parameter extraRoutes: lets `regatta dev` add routes to the same server (unused otherwise).
+    /// - Parameters:
+    ///   - extraRoutes: lets `regatta dev` add routes to the same server (unused otherwise).
+    ///   - highAvailability: with `--zk`, the ZooKeeper session to contend with; the master then serves as leader
+    ///     only once elected. `nil` leads at once.
     public init(
         configuration: MasterConfiguration, logger: Logger,
-        extraRoutes: (@Sendable (Router<BasicRequestContext>) -> Void)? = nil
+        extraRoutes: (@Sendable (Router<BasicRequestContext>) -> Void)? = nil,
+        highAvailability: MasterHighAvailability? = nil
     ) {
         self.configuration = configuration
         self.logger = logger
         self.extraRoutes = extraRoutes
+        self.highAvailability = highAvailability
         let start = ContinuousClock.now
         self.master = Master(
             configuration: configuration, masterID: UUID().uuidString.lowercased(), logger: logger,
-            uptime: { ContinuousClock.now - start }, wallTime: { Date().timeIntervalSince1970 })
+            uptime: { ContinuousClock.now - start }, wallTime: { Date().timeIntervalSince1970 },
+            leadership: highAvailability == nil ? nil : .contending())
     }
 
     public func run() async throws {
@@ -45,6 +52,12 @@ public struct MasterService: Service {
             metadata: ["address": "\(configuration.ip):\(configuration.port)", "master.id": "\(master.masterInfo.id)"])
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await app.run() }
+            if let highAvailability = self.highAvailability {
+                let election = MasterElection(
+                    master: master, highAvailability: highAvailability, sessionTimeout: configuration.zkSessionTimeout,
+                    logger: self.logger)
+                group.addTask { await election.run() }
+            }
             group.addTask {
                 // On graceful shutdown, end the streaming responses so the HTTP server can drain.
                 try? await gracefulShutdown()

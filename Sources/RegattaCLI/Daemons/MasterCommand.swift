@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 import ArgumentParser
+import Foundation
 import Logging
 import RegattaMaster
+import RegattaZooKeeper
 import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `regatta master`: runs a Mesos-compatible master.
 struct MasterCommand: AsyncParsableCommand {
@@ -15,7 +21,20 @@ struct MasterCommand: AsyncParsableCommand {
     @Option(name: .customLong("work_dir"), help: "Directory for the master's files.") var workDir: String?
     @Option(name: .customLong("zk"), help: "ZooKeeper URL for leader election, zk://host:port[,host:port]/path.")
     var zk: String?
-    @Option(name: .customLong("quorum"), help: "Number of masters forming a quorum.") var quorum: Int?
+    @Option(
+        name: .customLong("quorum"),
+        help: "Accepted for Mesos compatibility and unused (the registry is kept in ZooKeeper, not a replicated log).")
+    var quorum: Int?
+    @Option(name: .customLong("zk_session_timeout"), help: "ZooKeeper session timeout (default 10secs).")
+    var zkSessionTimeout: String?
+    @Option(
+        name: .customLong("agent_reregister_timeout"),
+        help: "After an election, how long agents in the registry have to re-register before they are marked unreachable (default 10mins).")
+    var agentReregisterTimeout: String?
+    @Option(
+        name: .customLong("recovery_agent_removal_limit"),
+        help: "Largest share of the registry's agents a new leader may mark unreachable after --agent_reregister_timeout; above it the master exits (default 100%).")
+    var recoveryAgentRemovalLimit: String?
     @Option(name: .customLong("offer_timeout"), help: "Rescind offers older than this (e.g. 60secs).")
     var offerTimeout: String?
     @Option(name: .customLong("agent_ping_timeout"), help: "Ping interval and timeout (default 15secs).")
@@ -34,9 +53,31 @@ struct MasterCommand: AsyncParsableCommand {
         configuration.port = try FlagEnvironment.port(self.port, "port", default: 5050)
         configuration.hostname = FlagEnvironment.string(self.hostname, "hostname")
         configuration.workDir = FlagEnvironment.string(self.workDir, "work_dir", default: configuration.workDir)!
-        configuration.zk = FlagEnvironment.string(self.zk, "zk")
-        if let zk = configuration.zk, !zk.hasPrefix("zk://") && !zk.hasPrefix("file://") {
-            throw ValidationError("--zk: '\(zk)' is not a ZooKeeper URL; use zk://host:port[,host:port]/path.")
+        configuration.zk = try Self.resolveZooKeeperURL(FlagEnvironment.string(self.zk, "zk"))
+        if let zk = configuration.zk {
+            do {
+                _ = try ZooKeeperURL(parsing: zk)
+            } catch {
+                throw ValidationError("--zk: \(error)")
+            }
+        }
+        configuration.zkSessionTimeout = try FlagEnvironment.duration(
+            self.zkSessionTimeout, "zk_session_timeout", default: configuration.zkSessionTimeout)!
+        guard configuration.zkSessionTimeout >= .seconds(1) else {
+            throw ValidationError("--zk_session_timeout: must be at least 1secs.")
+        }
+        configuration.agentReregisterTimeout = try FlagEnvironment.duration(
+            self.agentReregisterTimeout, "agent_reregister_timeout", default: configuration.agentReregisterTimeout)!
+        guard configuration.agentReregisterTimeout >= .seconds(1) else {
+            throw ValidationError("--agent_reregister_timeout: must be at least 1secs (Mesos's minimum is 10mins).")
+        }
+        if let text = FlagEnvironment.string(self.recoveryAgentRemovalLimit, "recovery_agent_removal_limit") {
+            let number = text.hasSuffix("%") ? String(text.dropLast()) : text
+            guard let percent = Double(number.trimmingCharacters(in: .whitespaces)), (0...100).contains(percent) else {
+                throw ValidationError(
+                    "--recovery_agent_removal_limit: '\(text)' is not a percentage between 0% and 100% (e.g. 50%).")
+            }
+            configuration.recoveryAgentRemovalLimit = percent / 100
         }
         if let quorum = FlagEnvironment.string(self.quorum.map(String.init), "quorum") {
             guard let value = Int(quorum), value > 0 else {
@@ -70,16 +111,50 @@ struct MasterCommand: AsyncParsableCommand {
         return configuration
     }
 
+    /// `file:///path` names a file holding the URL (as Mesos allows); anything else is returned as is.
+    static func resolveZooKeeperURL(_ value: String?) throws -> String? {
+        guard let value, value.hasPrefix("file://") else { return value }
+        let path = String(value.dropFirst("file://".count))
+        guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ValidationError("--zk: cannot read '\(path)' (from \(value)); the file must hold a zk:// URL.")
+        }
+        return contents.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     func run() async throws {
         let configuration = try self.makeConfiguration()
-        if configuration.zk != nil {
-            throw ValidationError("--zk: ZooKeeper leader election is not available yet in this build; run one master without --zk.")
-        }
         let logger = Logger(label: "regatta.master")
-        let master = MasterService(configuration: configuration, logger: logger)
+        if configuration.agentReregisterTimeout < .seconds(600) {
+            logger.warning(
+                "--agent_reregister_timeout is below Mesos's minimum of 10mins; agents that are slow to return after a failover are marked unreachable sooner")
+        }
+        var highAvailability: MasterHighAvailability?
+        if let zk = configuration.zk {
+            let url = try ZooKeeperURL(parsing: zk)
+            let client: ZooKeeperClient
+            do {
+                client = try await ZooKeeperClient.connect(
+                    url: url, sessionTimeout: configuration.zkSessionTimeout, logger: logger)
+            } catch {
+                Self.exitNow(.zooKeeperUnreachable("regatta master: cannot reach ZooKeeper for --zk: \(error)"))
+            }
+            highAvailability = MasterHighAvailability(client: client, url: url) { reason in Self.exitNow(reason) }
+        }
+        let master = MasterService(configuration: configuration, logger: logger, highAvailability: highAvailability)
         let group = ServiceGroup(
             configuration: .init(
                 services: [master], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+}
+
+extension MasterCommand {
+    /// Writes the reason as one line on stderr and ends the process at once with its code: a master that may no
+    /// longer lead must not run any further code (crash-fast, as Mesos masters abort).
+    static func exitNow(_ reason: MasterExit) -> Never {
+        let line = reason.message.hasPrefix("regatta master:") ? reason.message : "regatta master: \(reason.message)"
+        FileHandle.standardError.write(Data((line + " (exit \(reason.code))\n").utf8))
+        fflush(nil)
+        _exit(reason.code)
     }
 }

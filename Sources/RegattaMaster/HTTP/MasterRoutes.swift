@@ -65,66 +65,84 @@ public struct MasterRoutes: Sendable {
     /// Adds the master's routes to `router`.
     public func register<Context: RequestContext>(on router: Router<Context>) {
         let master = self.master
+        let leadership = master.leadership
+        // Only the leader serves the APIs and the state endpoints; other masters redirect (307) or answer 503.
         router.post("/api/v1/scheduler") { request, _ in
-            try await Self.schedulerCall(request, master: master)
+            if let answer = LeaderRedirect.gate(leadership, request: request) { return answer }
+            return try await Self.schedulerCall(request, master: master)
         }
         router.post("/master/api/v1/scheduler") { request, _ in
-            try await Self.schedulerCall(request, master: master)
+            if let answer = LeaderRedirect.gate(leadership, request: request) { return answer }
+            return try await Self.schedulerCall(request, master: master)
         }
         router.post("/api/v1/agent") { request, _ in
-            try await Self.agentCall(request, master: master)
+            if let answer = LeaderRedirect.gate(leadership, request: request) { return answer }
+            return try await Self.agentCall(request, master: master)
         }
-        router.post("/api/v1") { request, _ in try await Self.operatorCall(request, master: master) }
-        router.post("/master/api/v1") { request, _ in try await Self.operatorCall(request, master: master) }
+        router.post("/api/v1") { request, _ in
+            if let answer = LeaderRedirect.gate(leadership, request: request) { return answer }
+            return try await Self.operatorCall(request, master: master)
+        }
+        router.post("/master/api/v1") { request, _ in
+            if let answer = LeaderRedirect.gate(leadership, request: request) { return answer }
+            return try await Self.operatorCall(request, master: master)
+        }
         router.get("/master/flags") { _, _ in
             let view = MasterStateView(state: await master.snapshot, master: master)
             return HTTPSupport.json(try view.encodeFlags())
         }
         router.get("/metrics") { _, _ in
             let view = MasterStateView(state: await master.snapshot, master: master)
+            var text = view.prometheusText()
+            if !leadership.isElected {
+                text = text.replacingOccurrences(of: "\nmesos_master_elected 1.0\n", with: "\nmesos_master_elected 0.0\n")
+            }
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: view.prometheusText())))
+                body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }
         router.get("/health") { _, _ in Response(status: .ok) }
         router.get("/master/health") { _, _ in Response(status: .ok) }
         router.get("/master/redirect") { _, _ in
-            let info = master.masterInfo
-            return Response(
-                status: .temporaryRedirect,
-                headers: [.location: "//\(info.hostname ?? "127.0.0.1"):\(info.port)"])
+            LeaderRedirect.redirectEndpoint(leadership, selfInfo: master.masterInfo)
         }
         router.get("/redirect") { _, _ in
-            let info = master.masterInfo
-            return Response(
-                status: .temporaryRedirect,
-                headers: [.location: "//\(info.hostname ?? "127.0.0.1"):\(info.port)"])
+            LeaderRedirect.redirectEndpoint(leadership, selfInfo: master.masterInfo)
         }
         for path in ["/master/state", "/master/state.json", "/state", "/state.json"] {
-            router.get(RouterPath(path)) { _, _ in
+            router.get(RouterPath(path)) { request, _ in
+                if let answer = LeaderRedirect.gate(leadership, request: request) { return answer }
                 let view = MasterStateView(state: await master.snapshot, master: master)
                 return HTTPSupport.json(try view.encodeState())
             }
         }
-        router.get("/master/state-summary") { _, _ in
+        router.get("/master/state-summary") { request, _ in
+            if let answer = LeaderRedirect.gate(leadership, request: request) { return answer }
             let view = MasterStateView(state: await master.snapshot, master: master)
             return HTTPSupport.json(try view.encodeSummary())
         }
-        router.get("/master/frameworks") { _, _ in
+        router.get("/master/frameworks") { request, _ in
+            if let answer = LeaderRedirect.gate(leadership, request: request) { return answer }
             let view = MasterStateView(state: await master.snapshot, master: master)
             return HTTPSupport.json(try view.encodeFrameworks())
         }
-        router.get("/master/slaves") { _, _ in
+        router.get("/master/slaves") { request, _ in
+            if let answer = LeaderRedirect.gate(leadership, request: request) { return answer }
             let view = MasterStateView(state: await master.snapshot, master: master)
             return HTTPSupport.json(try view.encodeAgents())
         }
-        router.get("/master/tasks") { _, _ in
+        router.get("/master/tasks") { request, _ in
+            if let answer = LeaderRedirect.gate(leadership, request: request) { return answer }
             let view = MasterStateView(state: await master.snapshot, master: master)
             return HTTPSupport.json(try view.encodeTasks())
         }
         router.get("/metrics/snapshot") { _, _ in
             let view = MasterStateView(state: await master.snapshot, master: master)
-            return HTTPSupport.json(try view.encodeMetrics())
+            var metrics = view.metrics()
+            metrics["master/elected"] = leadership.isElected ? 1 : 0
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+            return HTTPSupport.json(try encoder.encode(metrics))
         }
     }
 

@@ -162,7 +162,7 @@ public enum OperatorAPI {
         GetAgents(
             agents: state.agents.values.filter { !$0.unreachable }.sorted { $0.id < $1.id }
                 .map { self.agent($0, startTime: startTime) },
-            recoveredAgents: [])
+            recoveredAgents: state.recoveredAgents.values.sorted { ($0.id?.value ?? "") < ($1.id?.value ?? "") })
     }
 
     static func state(_ state: MasterState, startTime: Double) -> GetState {

@@ -119,6 +119,25 @@ public struct MasterState: Sendable {
     /// Agents an operator marked gone; they may never register again.
     public private(set) var goneAgents: Set<AgentID> = []
 
+    /// Agents the registry lists as admitted that have not re-registered since this master was elected. Explicit
+    /// reconciliation of their tasks gets no answer until they re-register or ``expireRecoveredAgents(now:)`` marks
+    /// them unreachable.
+    public private(set) var recoveredAgents: [AgentID: AgentInfo] = [:]
+    /// When the recovered agents that have not re-registered are marked unreachable (`nil`: no recovery pending).
+    public private(set) var recoveryDeadline: Duration?
+    /// How many admitted agents the registry held at recovery, the base of `--recovery_agent_removal_limit`.
+    public private(set) var recoveryAdmittedCount = 0
+
+    /// The outcome of ``expireRecoveredAgents(now:)``.
+    public enum RecoveryExpiry: Sendable, Equatable {
+        /// Nothing to do now (no recovery pending, or the deadline has not passed).
+        case pending
+        /// These agents did not re-register in time and are now unreachable.
+        case markedUnreachable([AgentID])
+        /// Too many agents would be marked unreachable: the master must stop so a person looks. State unchanged.
+        case limitExceeded(missing: Int, admitted: Int)
+    }
+
     public init(masterID: String, configuration: MasterConfiguration, allocator: (any Allocator)? = nil) {
         self.masterID = masterID
         self.configuration = configuration
@@ -394,6 +413,20 @@ public struct MasterState: Sendable {
                     statuses.append(self.reconciliationStatus(task))
                 } else if let completed = framework.completedTasks.last(where: { $0.info.taskId == entry.taskId }) {
                     statuses.append(self.reconciliationStatus(completed))
+                } else if let agentID = entry.agentId, self.recoveredAgents[agentID] != nil {
+                    // The agent has not re-registered since this master was elected: no answer yet (Mesos
+                    // semantics); the framework retries and hears once the agent is back or marked unreachable.
+                    continue
+                } else if let agentID = entry.agentId, self.agents[agentID]?.unreachable == true {
+                    statuses.append(
+                        self.masterStatus(entry.taskId, framework.isPartitionAware ? .unreachable : .lost,
+                                          agent: agentID, reason: "REASON_RECONCILIATION",
+                                          message: "Reconciliation: agent '\(agentID)' is unreachable"))
+                } else if let agentID = entry.agentId, self.goneAgents.contains(agentID) {
+                    statuses.append(
+                        self.masterStatus(entry.taskId, framework.isPartitionAware ? .goneByOperator : .lost,
+                                          agent: agentID, reason: "REASON_RECONCILIATION",
+                                          message: "Reconciliation: agent '\(agentID)' was marked gone"))
                 } else {
                     let state: TaskState = framework.isPartitionAware ? .unknown : .lost
                     statuses.append(
@@ -449,6 +482,13 @@ public struct MasterState: Sendable {
         id.map { self.goneAgents.contains($0) } ?? false
     }
 
+    /// Assigns the id for a newly registering agent (the master's shell records it in the registry before
+    /// ``subscribeAgent(_:connection:pingInterval:masterInfo:now:)`` registers the agent under it).
+    public mutating func newAgentID() -> AgentID {
+        self.nextAgentNumber += 1
+        return AgentID("\(self.masterID)-S\(self.nextAgentNumber)")
+    }
+
     /// An agent subscribed (registered or re-registered) on a new stream connection.
     public mutating func subscribeAgent(
         _ subscribe: AgentCall.Subscribe, connection: Int, pingInterval: Duration, masterInfo: MasterInfo?,
@@ -459,11 +499,12 @@ public struct MasterState: Sendable {
         if let requested = subscribe.agentInfo.id, !requested.value.isEmpty {
             id = requested
         } else {
-            self.nextAgentNumber += 1
-            id = AgentID("\(self.masterID)-S\(self.nextAgentNumber)")
+            id = self.newAgentID()
         }
         var info = subscribe.agentInfo
         info.id = id
+        let recovered = self.recoveredAgents.removeValue(forKey: id) != nil
+        if self.recoveredAgents.isEmpty { self.recoveryDeadline = nil }
         if var agent = self.agents[id] {
             if let old = agent.connection, old != connection {
                 actions.append(.closeAgentStream(id, connection: old))
@@ -482,7 +523,8 @@ public struct MasterState: Sendable {
             self.agents[id] = AgentRecord(
                 id: id, info: info, total: info.resources, used: Resources(), offered: Resources(), tasks: [],
                 capabilities: subscribe.capabilities ?? [], connection: connection, unreachable: false,
-                pingOutstanding: false, missedPings: 0, registeredAt: now, reregisteredAt: nil, offers: [])
+                pingOutstanding: false, missedPings: 0, registeredAt: now, reregisteredAt: recovered ? now : nil,
+                offers: [])
         }
         let registered = AgentMessage.registered(
             .init(agentId: id, masterInfo: masterInfo, pingIntervalSeconds: pingInterval.seconds))
@@ -543,6 +585,56 @@ public struct MasterState: Sendable {
                 framework: key.frameworkID, agent: id)
         }
         return actions
+    }
+
+    // MARK: - Recovery after election
+
+    /// Loads the registry when this master becomes the leader: admitted agents become *recovered* (waiting to
+    /// re-register until `now + agentReregisterTimeout`), unreachable agents are known as unreachable, gone agents
+    /// may not register again.
+    public mutating func recover(_ entries: [AgentRegistryEntry], now: Duration) {
+        for entry in entries {
+            let id = entry.agentID
+            guard !id.value.isEmpty else { continue }
+            switch entry.state {
+            case .admitted:
+                if self.agents[id] == nil { self.recoveredAgents[id] = entry.agentInfo }
+            case .unreachable:
+                if self.agents[id] == nil { self.addUnreachable(entry.agentInfo, now: now) }
+            case .gone:
+                self.goneAgents.insert(id)
+            }
+        }
+        self.recoveryAdmittedCount = entries.count(where: { $0.state == .admitted })
+        self.recoveryDeadline = self.recoveredAgents.isEmpty ? nil : now + self.configuration.agentReregisterTimeout
+    }
+
+    /// After the re-registration deadline, marks the recovered agents that did not come back unreachable — unless
+    /// that is more than `recoveryAgentRemovalLimit` of the registry's admitted agents.
+    ///
+    /// The master knows none of their tasks; frameworks that reconcile them hear TASK_UNREACHABLE (partition-aware)
+    /// or TASK_LOST.
+    public mutating func expireRecoveredAgents(now: Duration) -> RecoveryExpiry {
+        guard let deadline = self.recoveryDeadline, now >= deadline else { return .pending }
+        let missing = self.recoveredAgents.count
+        let admitted = max(self.recoveryAdmittedCount, missing)
+        if missing > 0, Double(missing) / Double(admitted) > self.configuration.recoveryAgentRemovalLimit {
+            return .limitExceeded(missing: missing, admitted: admitted)
+        }
+        let ids = self.recoveredAgents.keys.sorted()
+        for id in ids {
+            if let info = self.recoveredAgents.removeValue(forKey: id) { self.addUnreachable(info, now: now) }
+        }
+        self.recoveryDeadline = nil
+        return .markedUnreachable(ids)
+    }
+
+    private mutating func addUnreachable(_ info: AgentInfo, now: Duration) {
+        guard let id = info.id else { return }
+        self.agents[id] = AgentRecord(
+            id: id, info: info, total: info.resources, used: Resources(), offered: Resources(), tasks: [],
+            capabilities: [], connection: nil, unreachable: true, pingOutstanding: false, missedPings: 0,
+            registeredAt: now, reregisteredAt: nil, offers: [])
     }
 
     // MARK: - Operator actions on agents
@@ -702,8 +794,14 @@ public struct MasterState: Sendable {
             actions += self.finishDrains(now: .zero)
         }
         let framework = self.frameworks[update.frameworkId]
-        // An update for a framework that is gone is dropped; one for a disconnected framework is retried.
-        let delivered = framework == nil || framework?.isConnected == true
+        // An update for a framework that was removed is dropped. One for a disconnected framework is retried, and so
+        // is one for a framework this master does not know yet (after a failover it re-subscribes shortly).
+        let delivered: Bool
+        if let framework {
+            delivered = framework.isConnected
+        } else {
+            delivered = self.completedFrameworks.contains { $0.id == update.frameworkId }
+        }
         return (delivered, actions)
     }
 

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+import RegattaCore
+import Synchronization
+
+/// Whether this master leads, and which master does when it does not; shared by the election, the master actor and
+/// the HTTP routes (read without an actor hop on every request).
+///
+/// A master without `--zk` leads from the start. With `--zk` it starts following, becomes *elected* when its
+/// election node has the lowest sequence, *leads* once it has loaded the registry, and is *suspended* (serves
+/// nothing as leader) while its ZooKeeper connection is down, until it reconnects or exits.
+public final class MasterLeadership: Sendable {
+    /// What the master may do now.
+    public enum Role: Sendable, Equatable {
+        /// Elected, recovered and connected: acts as the leader.
+        case leading
+        /// Elected, but loading the registry or disconnected from ZooKeeper: answers 503 until it can act.
+        case electedNotServing(reason: String)
+        /// Not elected; `leader` is the current leader if known.
+        case following(leader: MasterInfo?)
+    }
+
+    private struct Status {
+        var elected: Bool
+        var recovered: Bool
+        var connected = true
+        var leader: MasterInfo?
+        var electedTime: Double?
+    }
+
+    private let status: Mutex<Status>
+
+    /// A leadership that leads from the start (a single master without `--zk`).
+    public static func standalone(now: Double) -> MasterLeadership {
+        MasterLeadership(Status(elected: true, recovered: true, electedTime: now))
+    }
+
+    /// A leadership that waits for an election.
+    public static func contending() -> MasterLeadership {
+        MasterLeadership(Status(elected: false, recovered: false))
+    }
+
+    private init(_ status: Status) {
+        self.status = Mutex(status)
+    }
+
+    /// The current role.
+    public var role: Role {
+        self.status.withLock { status in
+            if !status.elected { return .following(leader: status.leader) }
+            if !status.recovered { return .electedNotServing(reason: "This master was just elected and is recovering the registry; retry shortly.") }
+            if !status.connected {
+                return .electedNotServing(reason: "This master lost its ZooKeeper connection and cannot act as leader until it reconnects; retry shortly.")
+            }
+            return .leading
+        }
+    }
+
+    /// Whether the master may act as leader now.
+    public var isLeading: Bool {
+        self.status.withLock { $0.elected && $0.recovered && $0.connected }
+    }
+
+    /// Whether this master won the election (Mesos's `master/elected`), serving or not.
+    public var isElected: Bool { self.status.withLock { $0.elected } }
+
+    /// When this master was elected, seconds since the epoch.
+    public var electedTime: Double? { self.status.withLock { $0.electedTime } }
+
+    /// The election chose this master; it serves once ``recovered()`` is called.
+    func elected(now: Double) {
+        self.status.withLock {
+            $0.elected = true
+            $0.electedTime = now
+            $0.leader = nil
+        }
+    }
+
+    /// The elected master has loaded the registry and may act.
+    func recovered() {
+        self.status.withLock { $0.recovered = true }
+    }
+
+    /// Another master leads (or none, with `nil`); ignored once this master is elected.
+    func follow(_ leader: MasterInfo?) {
+        self.status.withLock { status in
+            guard !status.elected else { return }
+            status.leader = leader
+        }
+    }
+
+    /// The ZooKeeper connection dropped (`false`) or came back (`true`).
+    func setConnected(_ connected: Bool) {
+        self.status.withLock { $0.connected = connected }
+    }
+}
