@@ -31,22 +31,43 @@ public actor InMemorySchedulerStore: SchedulerStore {
         public var description: String { self.message }
     }
 
-    private struct StoredApp {
+    private struct StoredApp: Sendable {
         var version: String
         var definition: Data
     }
 
-    private var apps: [String: StoredApp] = [:]
-    /// App id → version → definition.
-    private var versions: [String: [String: Data]] = [:]
-    /// Instance id → (app id, definition).
-    private var instances: [String: (appId: String, definition: Data)] = [:]
-    private var storedFrameworkID: String?
-    private var storedDeployments: [Deployment] = []
+    /// Everything stored; shared by the stores made with ``init(sharingDataWith:)``, like a database file.
+    private struct Contents: Sendable {
+        var apps: [String: StoredApp] = [:]
+        /// App id → version → definition.
+        var versions: [String: [String: Data]] = [:]
+        /// Instance id → (app id, definition).
+        var instances: [String: InstanceRow] = [:]
+        var frameworkID: String?
+        var deployments: [Deployment] = []
+        var epoch: Int64?
+    }
+
+    private struct InstanceRow: Sendable {
+        var appId: String
+        var definition: Data
+    }
+
+    private let contents: Locked<Contents>
     private var isFailing = false
+    /// The epoch this store claimed; every write checks it when set.
+    private var claimedEpoch: Int64?
 
     /// An empty store.
-    public init() {}
+    public init() {
+        self.contents = Locked(Contents())
+    }
+
+    /// A second store on the same data, as a second scheduler process opening the same database would have: writes
+    /// of either are seen by both, and each claims its own leadership epoch.
+    public init(sharingDataWith other: InMemorySchedulerStore) {
+        self.contents = other.contents
+    }
 
     /// Makes every later call throw a ``Failure`` of kind ``Failure/Kind/unavailable`` (when `true`) or work again
     /// (when `false`). The stored data is kept either way.
@@ -62,7 +83,7 @@ public actor InMemorySchedulerStore: SchedulerStore {
 
     public func loadApps() async throws -> [AppDefinition] {
         try self.checkAvailable()
-        return try self.apps.sorted { Self.precedes($0.key, $1.key) }.map {
+        return try self.contents.value.apps.sorted { Self.precedes($0.key, $1.key) }.map {
             try Self.decode(AppDefinition.self, $0.value.definition)
         }
     }
@@ -76,30 +97,34 @@ public actor InMemorySchedulerStore: SchedulerStore {
             )
         }
         let definition = try Self.encode(app)
-        self.apps[app.id] = StoredApp(version: version, definition: definition)
-        self.versions[app.id, default: [:]][version] = definition
+        try self.write { contents in
+            contents.apps[app.id] = StoredApp(version: version, definition: definition)
+            contents.versions[app.id, default: [:]][version] = definition
+        }
     }
 
     public func deleteApp(id: String) async throws {
         try self.checkAvailable()
-        self.apps[id] = nil
-        self.versions[id] = nil
-        self.instances = self.instances.filter { $0.value.appId != id }
+        try self.write { contents in
+            contents.apps[id] = nil
+            contents.versions[id] = nil
+            contents.instances = contents.instances.filter { $0.value.appId != id }
+        }
     }
 
     public func appVersions(id: String) async throws -> [String] {
         try self.checkAvailable()
-        return (self.versions[id] ?? [:]).keys.sorted { Self.precedes($1, $0) }
+        return (self.contents.value.versions[id] ?? [:]).keys.sorted { Self.precedes($1, $0) }
     }
 
     public func appVersion(id: String, version: String) async throws -> AppDefinition? {
         try self.checkAvailable()
-        return try self.versions[id]?[version].map { try Self.decode(AppDefinition.self, $0) }
+        return try self.contents.value.versions[id]?[version].map { try Self.decode(AppDefinition.self, $0) }
     }
 
     public func loadInstances() async throws -> [Instance] {
         try self.checkAvailable()
-        return try self.instances.sorted { Self.precedes($0.key, $1.key) }.map {
+        return try self.contents.value.instances.sorted { Self.precedes($0.key, $1.key) }.map {
             try Self.decode(Instance.self, $0.value.definition)
         }
     }
@@ -107,37 +132,68 @@ public actor InMemorySchedulerStore: SchedulerStore {
     public func saveInstances(_ instances: [Instance]) async throws {
         try self.checkAvailable()
         // Encode everything first so a failure leaves the store unchanged, as a rolled-back transaction would.
-        let encoded = try instances.map { ($0.id, $0.appId, try Self.encode($0)) }
-        for (id, appId, definition) in encoded {
-            self.instances[id] = (appId, definition)
+        let encoded = try instances.map { ($0.id, InstanceRow(appId: $0.appId, definition: try Self.encode($0))) }
+        try self.write { contents in
+            for (id, row) in encoded {
+                contents.instances[id] = row
+            }
         }
     }
 
     public func deleteInstances(ids: [String]) async throws {
         try self.checkAvailable()
-        for id in ids {
-            self.instances[id] = nil
+        try self.write { contents in
+            for id in ids {
+                contents.instances[id] = nil
+            }
         }
     }
 
     public func frameworkID() async throws -> FrameworkID? {
         try self.checkAvailable()
-        return self.storedFrameworkID.map { FrameworkID($0) }
+        return self.contents.value.frameworkID.map { FrameworkID($0) }
     }
 
     public func setFrameworkID(_ id: FrameworkID) async throws {
         try self.checkAvailable()
-        self.storedFrameworkID = id.value
+        try self.write { $0.frameworkID = id.value }
     }
 
     public func loadDeployments() async throws -> [Deployment] {
         try self.checkAvailable()
-        return self.storedDeployments
+        return self.contents.value.deployments
     }
 
     public func saveDeployments(_ deployments: [Deployment]) async throws {
         try self.checkAvailable()
-        self.storedDeployments = deployments.sorted { $0.id < $1.id }
+        try self.write { $0.deployments = deployments.sorted { $0.id < $1.id } }
+    }
+
+    public func claimLeadership(epoch: Int64) async throws {
+        try self.checkAvailable()
+        try self.contents.withLock { contents in
+            if let stored = contents.epoch, stored > epoch {
+                throw LeadershipFencedError(ownEpoch: epoch, storedEpoch: stored)
+            }
+            contents.epoch = epoch
+        }
+        self.claimedEpoch = epoch
+    }
+
+    public func leadershipEpoch() async throws -> Int64? {
+        try self.checkAvailable()
+        return self.contents.value.epoch
+    }
+
+    /// Applies `change` atomically, unless another store claimed a larger epoch than this one's.
+    private func write(_ change: (inout Contents) -> Void) throws {
+        let epoch = self.claimedEpoch
+        try self.contents.withLock { contents in
+            if let epoch, let stored = contents.epoch, stored > epoch {
+                throw LeadershipFencedError(ownEpoch: epoch, storedEpoch: stored)
+            }
+            change(&contents)
+        }
     }
 
     // MARK: Helpers

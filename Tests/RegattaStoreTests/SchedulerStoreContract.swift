@@ -30,6 +30,8 @@ enum SchedulerStoreContract {
         Check(name: "reopening loses nothing", run: reopeningLosesNothing),
         Check(name: "serves concurrent calls", run: servesConcurrentCalls),
         Check(name: "saves 1,000 instances in one call", run: savesThousandInstancesInOneCall),
+        Check(name: "claims leadership epochs that only grow", run: claimsGrowingEpochs),
+        Check(name: "refuses every write of a lower epoch and changes nothing", run: refusesWritesOfLowerEpoch),
     ]
 
     // MARK: Apps
@@ -312,6 +314,75 @@ enum SchedulerStoreContract {
             let report = "[\(storage.name)] saveInstances of 1,000 instances: insert \(inserted), update \(updated)\n"
             FileHandle.standardError.write(Data(report.utf8))
             #expect(try await store.loadInstances() == updatedInstances.sorted { $0.id < $1.id })
+        }
+    }
+
+    // MARK: Fencing
+
+    static func claimsGrowingEpochs(_ storage: any StoreStorage) async throws {
+        try await storage.withStore { store async throws in
+            #expect(try await store.leadershipEpoch() == nil)
+            try await store.claimLeadership(epoch: 3)
+            try await store.claimLeadership(epoch: 3)
+            #expect(try await store.leadershipEpoch() == 3)
+            try await store.claimLeadership(epoch: 10)
+            #expect(try await store.leadershipEpoch() == 10)
+            await #expect(throws: LeadershipFencedError(ownEpoch: 9, storedEpoch: 10)) {
+                try await store.claimLeadership(epoch: 9)
+            }
+            #expect(try await store.leadershipEpoch() == 10)
+        }
+        // The epoch survives a restart.
+        try await storage.withStore { store async throws in
+            #expect(try await store.leadershipEpoch() == 10)
+        }
+    }
+
+    static func refusesWritesOfLowerEpoch(_ storage: any StoreStorage) async throws {
+        // Given: the old leader (epoch 5) wrote an app, instances, a framework id and a deployment
+        let app = StoreFixtures.app("/web", version: 1)
+        let instances = [StoreFixtures.instance(1), StoreFixtures.instance(2)]
+        let deployment = Deployment(id: "d-1", appId: "/web", version: app.version!, action: "StartApplication")
+        try await storage.withStore { old async throws in
+            try await old.claimLeadership(epoch: 5)
+            try await old.saveApp(app)
+            try await old.saveInstances(instances)
+            try await old.setFrameworkID(FrameworkID("framework-1"))
+            try await old.saveDeployments([deployment])
+
+            // When: a new leader (another process on the same data) takes over with epoch 7
+            try await storage.withStore { new async throws in
+                try await new.claimLeadership(epoch: 7)
+
+                // Then: every write of the old leader is refused
+                let fenced = LeadershipFencedError(ownEpoch: 5, storedEpoch: 7)
+                await #expect(throws: fenced) { try await old.saveApp(StoreFixtures.app("/web", version: 2)) }
+                await #expect(throws: fenced) { try await old.saveApp(StoreFixtures.app("/other")) }
+                await #expect(throws: fenced) { try await old.deleteApp(id: "/web") }
+                await #expect(throws: fenced) { try await old.saveInstances([StoreFixtures.instance(3)]) }
+                await #expect(throws: fenced) { try await old.deleteInstances(ids: [instances[0].id]) }
+                await #expect(throws: fenced) { try await old.setFrameworkID(FrameworkID("framework-2")) }
+                await #expect(throws: fenced) { try await old.saveDeployments([]) }
+                await #expect(throws: LeadershipFencedError(ownEpoch: 6, storedEpoch: 7)) {
+                    try await old.claimLeadership(epoch: 6)
+                }
+
+                // and nothing changed, as both stores see it
+                for store in [old, new] {
+                    #expect(try await store.loadApps() == [app])
+                    #expect(try await store.appVersions(id: "/web") == [app.version!])
+                    #expect(try await store.loadInstances() == instances)
+                    #expect(try await store.frameworkID() == FrameworkID("framework-1"))
+                    #expect(try await store.loadDeployments() == [deployment])
+                    #expect(try await store.leadershipEpoch() == 7)
+                }
+
+                // while the new leader writes as usual
+                try await new.deleteInstances(ids: [instances[0].id])
+                try await new.saveDeployments([])
+                #expect(try await new.loadInstances() == [instances[1]])
+                #expect(try await new.loadDeployments().isEmpty)
+            }
         }
     }
 }

@@ -24,11 +24,13 @@ protocol StoreBackend: Sendable {
 
 struct InMemoryBackend: StoreBackend {
     struct Storage: StoreStorage {
-        let store = InMemorySchedulerStore()
+        /// The data every store of this storage shares, as processes share a database.
+        let data = InMemorySchedulerStore()
         var name: String { "in-memory" }
         func withStore(_ body: (any SchedulerStore) async throws -> Void) async throws {
-            try await self.store.migrate()
-            try await body(self.store)
+            let store = InMemorySchedulerStore(sharingDataWith: self.data)
+            try await store.migrate()
+            try await body(store)
         }
     }
 

@@ -4,15 +4,29 @@ import Foundation
 import Logging
 import RegattaScheduler
 import RegattaStore
+import RegattaZooKeeper
 import ServiceLifecycle
 
 /// `regatta scheduler`: the Marathon-compatible service scheduler.
+///
+/// With `--zk`, several schedulers elect a leader through ZooKeeper; the others proxy API calls to it. An elected
+/// scheduler exits like Marathon: 100 when ZooKeeper is unreachable at start-up, 101 when its session is lost,
+/// 103 when it loses leadership (or the store fences it off), 108 when instances are stored without a framework id.
 struct SchedulerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scheduler", abstract: "Run the service scheduler (Marathon REST API v2).")
 
-    @Option(name: .customLong("master"), help: "The master, host:port.") var master: String?
-    @Option(name: .customLong("zk"), help: "ZooKeeper URL for scheduler leader election.") var zk: String?
+    @Option(
+        name: .customLong("master"),
+        help: "The Mesos master: host:port, or zk://host:port[,host:port]/mesos to follow the leading master.")
+    var master: String?
+    @Option(
+        name: .customLong("zk"),
+        help: "zk://host:port[,host:port]/regatta: elect a leader among schedulers (election under <path>/leader).")
+    var zk: String?
+    @Option(
+        name: .customLong("zk_session_timeout"), help: "ZooKeeper session timeout for --zk and a zk:// --master (default 10secs).")
+    var zkSessionTimeout: String?
     @Option(name: .customLong("hostname"), help: "Hostname to advertise.") var hostname: String?
     @Option(name: .customLong("http_address"), help: "Address to listen on (default 127.0.0.1).") var httpAddress: String?
     @Option(name: .customLong("http_port"), help: "Port to listen on (default 8080).") var httpPort: Int?
@@ -21,13 +35,22 @@ struct SchedulerCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let master = FlagEnvironment.string(self.master, "master") else {
-            throw ValidationError("--master is required: give the master as host:port (e.g. 127.0.0.1:5050).")
+            throw ValidationError(
+                "--master is required: give the master as host:port (e.g. 127.0.0.1:5050) or zk://host:port/mesos.")
         }
         if master.hasPrefix("zk://") {
-            throw ValidationError("--master: zk:// masters are not available yet in this build; give host:port.")
+            do {
+                _ = try ZooKeeperURL(parsing: master)
+            } catch {
+                throw ValidationError("--master: \(error)")
+            }
         }
-        if FlagEnvironment.string(self.zk, "zk") != nil {
-            throw ValidationError("--zk: scheduler leader election is not available yet in this build; run one scheduler.")
+        let sessionTimeout =
+            try FlagEnvironment.duration(self.zkSessionTimeout, "zk_session_timeout", default: .seconds(10))
+            ?? .seconds(10)
+        guard sessionTimeout >= .milliseconds(100) else {
+            throw ValidationError(
+                "--zk_session_timeout: \(sessionTimeout) is too short; use at least 100ms (default 10secs).")
         }
         var configuration = SchedulerService.Configuration()
         configuration.master = master
@@ -43,18 +66,40 @@ struct SchedulerCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("--store: \(error)")
         }
-        try await Self.run(store: store, configuration: configuration, logger: logger)
+        if let zk = FlagEnvironment.string(self.zk, "zk") {
+            let zooKeeper: ZooKeeperURL
+            do {
+                zooKeeper = try ZooKeeperURL(parsing: zk)
+            } catch {
+                throw ValidationError("--zk: \(error)")
+            }
+            var elected = ElectedSchedulerService.Configuration(scheduler: configuration, zooKeeper: zooKeeper)
+            elected.sessionTimeout = sessionTimeout
+            let service = ElectedSchedulerService(
+                configuration: elected, store: store,
+                makeConnection: { MasterConnections.make(master: master, sessionTimeout: sessionTimeout, logger: logger) },
+                logger: logger)
+            try await Self.run(store: store, service: service, logger: logger)
+        } else {
+            let connection = MasterConnections.make(master: master, sessionTimeout: sessionTimeout, logger: logger)
+            let service = SchedulerService(
+                configuration: configuration, store: store, connection: connection, logger: logger)
+            try await Self.run(store: store, service: service, logger: logger)
+        }
     }
 
-    static func run(store: any DurableSchedulerStore, configuration: SchedulerService.Configuration, logger: Logger)
-        async throws
-    {
-        let scheduler = SchedulerService(configuration: configuration, store: store, logger: logger)
+    /// Runs the store and the scheduler until SIGTERM/SIGINT; a ``SchedulerExit`` ends the process with its code.
+    static func run(store: any DurableSchedulerStore, service: some Service, logger: Logger) async throws {
         let group = ServiceGroup(
             configuration: .init(
-                services: [StoreService(store: store), scheduler], gracefulShutdownSignals: [.sigterm, .sigint],
+                services: [StoreService(store: store), service], gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let exit as SchedulerExit {
+            logger.critical("\(exit.message)", metadata: ["exit.code": "\(exit.code)"])
+            Foundation.exit(exit.code)
+        }
     }
 }
 

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import RegattaCore
+import RegattaZooKeeper
 
 /// What a framework's connection to the master reports.
 public enum ConnectionEvent: Sendable, Equatable {
@@ -32,56 +33,175 @@ public protocol MasterConnection: Sendable {
     func send(_ call: SchedulerCall) async throws
 }
 
+/// Builds the connection a `--master` value names.
+public enum MasterConnections {
+    /// `zk://host:port[,host:port]/path` follows the leading master through ZooKeeper; anything else is `host:port`
+    /// (or `http://host:port`) of one master, whose redirects to the leader are followed.
+    public static func make(
+        master: String, sessionTimeout: Duration = .seconds(10), client: HTTPClient = .shared, logger: Logger
+    ) -> any MasterConnection {
+        if master.hasPrefix("zk://"), let url = try? ZooKeeperURL(parsing: master) {
+            return HTTPMasterConnection(zooKeeper: url, sessionTimeout: sessionTimeout, client: client, logger: logger)
+        }
+        return HTTPMasterConnection(master: master, client: client, logger: logger)
+    }
+}
+
 /// A `MasterConnection` over HTTP to `POST /api/v1/scheduler`.
+///
+/// With one master address, a SUBSCRIBE answered with `307` (a master that does not lead) is sent again to the
+/// `Location` it names. With a `zk://` URL the connection follows the leading master through ZooKeeper: when the
+/// leader changes, the subscription ends and a new one is made with the leader, re-using the framework id (the
+/// scheduler then reconciles); nothing is killed.
 public final class HTTPMasterConnection: MasterConnection {
     private struct Subscription: Sendable {
         var frameworkID: FrameworkID
         var streamID: String
+        /// `http://host:port` of the master the subscription is with; calls go there.
+        var master: String
+    }
+
+    /// Thrown by a SUBSCRIBE that was answered with a redirect to another master.
+    private struct Redirected: Error {
+        var master: String
     }
 
     private let master: String
+    private let zooKeeper: ZooKeeperURL?
+    private let sessionTimeout: Duration
     private let client: HTTPClient
     private let logger: Logger
     private let subscription = Locked<Subscription?>(nil)
 
     /// - Parameter master: `host:port` of the master.
     public init(master: String, client: HTTPClient = .shared, logger: Logger) {
-        self.master = master.hasPrefix("http") ? master : "http://\(master)"
+        self.master = Self.baseURL(master)
+        self.zooKeeper = nil
+        self.sessionTimeout = .seconds(10)
         self.client = client
         self.logger = logger
+    }
+
+    /// Follows the leading master of `zooKeeper` (`zk://…/mesos`).
+    public init(zooKeeper: ZooKeeperURL, sessionTimeout: Duration = .seconds(10), client: HTTPClient = .shared,
+                logger: Logger) {
+        self.master = "zk://\(zooKeeper.connectionString)\(zooKeeper.path)"
+        self.zooKeeper = zooKeeper
+        self.sessionTimeout = sessionTimeout
+        self.client = client
+        self.logger = logger
+    }
+
+    static func baseURL(_ master: String) -> String {
+        master.hasPrefix("http://") || master.hasPrefix("https://") ? master : "http://\(master)"
+    }
+
+    /// `http://host:port` of the master a `Location` header names (`//host:port/path`, `http://host:port/path`).
+    static func master(fromLocation location: String) -> String? {
+        var rest = Substring(location)
+        var scheme = "http"
+        if let range = rest.range(of: "://") {
+            scheme = String(rest[..<range.lowerBound])
+            rest = rest[range.upperBound...]
+        } else if rest.hasPrefix("//") {
+            rest = rest.dropFirst(2)
+        } else {
+            return nil
+        }
+        let authority = rest.prefix { $0 != "/" && $0 != "?" }
+        return authority.isEmpty ? nil : "\(scheme)://\(authority)"
     }
 
     public func run(
         frameworkInfo: @escaping @Sendable () async -> FrameworkInfo,
         events: AsyncStream<ConnectionEvent>.Continuation
     ) async throws {
+        guard let zooKeeper = self.zooKeeper else {
+            try await self.subscribeLoop(master: self.master, frameworkInfo: frameworkInfo, events: events)
+            return
+        }
+        let detector = MesosMasterDetector(url: zooKeeper, sessionTimeout: self.sessionTimeout, logger: self.logger)
+        // The iteration ends when this task is cancelled; the subscription task is then cancelled too.
+        var current: Task<Void, Never>?
+        for await leader in detector.leaders() {
+            if let current {
+                current.cancel()
+                await current.value
+            }
+            current = nil
+            guard let leader else {
+                self.logger.warning("No leading master is known; waiting for one to be elected")
+                continue
+            }
+            self.logger.info("Following the leading master", metadata: ["master": "\(leader.hostPort)"])
+            let master = Self.baseURL(leader.hostPort)
+            current = Task {
+                try? await self.subscribeLoop(master: master, frameworkInfo: frameworkInfo, events: events)
+            }
+        }
+        if let current {
+            current.cancel()
+            await current.value
+        }
+        try Task.checkCancellation()
+    }
+
+    /// Subscribes to `master` (following its redirects), re-subscribing with backoff, until cancelled.
+    private func subscribeLoop(
+        master: String,
+        frameworkInfo: @escaping @Sendable () async -> FrameworkInfo,
+        events: AsyncStream<ConnectionEvent>.Continuation
+    ) async throws {
         var backoff = Duration.milliseconds(500)
+        var target = master
+        var redirects = 0
         while !Task.isCancelled {
             do {
-                try await self.subscribeOnce(info: await frameworkInfo(), events: events)
+                try await self.subscribeOnce(master: target, info: await frameworkInfo(), events: events)
                 backoff = .milliseconds(500)
             } catch is CancellationError {
                 break
+            } catch let redirect as Redirected where redirects < 3 {
+                self.logger.info(
+                    "The master does not lead; subscribing with the leader it names",
+                    metadata: ["master": "\(target)", "leader": "\(redirect.master)"])
+                target = redirect.master
+                redirects += 1
+                continue
             } catch {
                 self.logger.warning(
-                    "Subscription to the master failed", metadata: ["master": "\(self.master)", "error": "\(error)"])
+                    "Subscription to the master failed", metadata: ["master": "\(target)", "error": "\(error)"])
             }
+            redirects = 0
+            target = master
             self.subscription.withLock { $0 = nil }
             events.yield(.disconnected(reason: "subscription ended"))
+            guard !Task.isCancelled else { break }
             try await Task.sleep(for: backoff)
             backoff = min(backoff * 2, .seconds(10))
         }
+        if self.subscription.withLock({ $0 }) != nil {
+            self.subscription.withLock { $0 = nil }
+            events.yield(.disconnected(reason: "the leading master changed"))
+        }
     }
 
-    private func subscribeOnce(info: FrameworkInfo, events: AsyncStream<ConnectionEvent>.Continuation) async throws {
+    private func subscribeOnce(
+        master: String, info: FrameworkInfo, events: AsyncStream<ConnectionEvent>.Continuation
+    ) async throws {
         var call = SchedulerCall(frameworkId: info.id, type: .subscribe)
         call.subscribe = .init(frameworkInfo: info)
-        var request = HTTPClientRequest(url: "\(self.master)/api/v1/scheduler")
+        var request = HTTPClientRequest(url: "\(master)/api/v1/scheduler")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Accept", value: "application/json")
         request.body = .bytes(ByteBuffer(bytes: try MesosJSON.encode(call)))
         let response = try await self.client.execute(request, timeout: .seconds(10))
+        if response.status == .temporaryRedirect || response.status == .permanentRedirect,
+            let location = response.headers.first(name: "Location"), let leader = Self.master(fromLocation: location)
+        {
+            throw Redirected(master: leader)
+        }
         guard response.status == .ok else {
             let body = try? await response.body.collect(upTo: 1 << 16)
             throw SchedulerError(
@@ -106,7 +226,8 @@ public final class HTTPMasterConnection: MasterConnection {
                                 $0 = .milliseconds(Int64((subscribed.heartbeatIntervalSeconds ?? 15) * 1000))
                             }
                             self.subscription.withLock {
-                                $0 = Subscription(frameworkID: subscribed.frameworkId, streamID: streamID)
+                                $0 = Subscription(
+                                    frameworkID: subscribed.frameworkId, streamID: streamID, master: master)
                             }
                             events.yield(.subscribed(subscribed.frameworkId))
                         }
@@ -140,7 +261,7 @@ public final class HTTPMasterConnection: MasterConnection {
         }
         var call = call
         call.frameworkId = subscription.frameworkID
-        var request = HTTPClientRequest(url: "\(self.master)/api/v1/scheduler")
+        var request = HTTPClientRequest(url: "\(subscription.master)/api/v1/scheduler")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Mesos-Stream-Id", value: subscription.streamID)

@@ -14,6 +14,10 @@ public struct MarathonRoutes: Sendable {
         public var master = ""
         /// Time between keep-alive comments on `/v2/events`, so dead clients are noticed. Defaults to `15` seconds.
         public var eventStreamHeartbeat: Duration = .seconds(15)
+        /// Called by `DELETE /v2/leader`, which then answers `{"message":"Leadership abdicated"}`; the callee gives
+        /// up leadership after the answer. `nil` (one scheduler, no election) answers 400: there is nothing to
+        /// hand over to.
+        public var abdicate: (@Sendable () -> Void)?
         public init() {}
     }
 
@@ -61,6 +65,18 @@ public struct MarathonRoutes: Sendable {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: "pong")))
         }
         router.get("/v2/leader") { _, _ in Self.json(["leader": address]) }
+        let abdicate = configuration.abdicate
+        router.delete("/v2/leader") { _, _ in
+            guard let abdicate else {
+                return Self.json(
+                    MarathonJSON.error(
+                        "This scheduler runs without leader election (no --zk), so it cannot abdicate; run several "
+                            + "schedulers with --zk to hand leadership over."),
+                    status: .badRequest)
+            }
+            abdicate()
+            return Self.json(["message": "Leadership abdicated"])
+        }
         router.get("/v2/info") { _, _ in
             let frameworkID = await scheduler.frameworkID
             return Self.json(

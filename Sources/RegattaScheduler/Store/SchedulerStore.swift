@@ -6,6 +6,12 @@ import RegattaCore
 /// Implementations: `PostgresSchedulerStore` and `SQLiteSchedulerStore` in RegattaStore,
 /// `InMemorySchedulerStore` in RegattaTestKit. One contract suite runs against all of them.
 /// - Important: Every method is atomic: it either applies completely or throws and changes nothing.
+///
+/// Fencing: with several schedulers (`--zk`), each elected leader calls ``claimLeadership(epoch:)`` with its
+/// election's sequence before anything else. From then on every write of that store checks, in the same transaction,
+/// that no larger epoch has been stored since; if one has (another scheduler took over), the write throws
+/// ``LeadershipFencedError`` and changes nothing. A store that never claimed an epoch (one scheduler) writes without
+/// checking.
 public protocol SchedulerStore: Sendable {
     /// Creates the schema or migrates it to the current version. Idempotent.
     func migrate() async throws
@@ -46,4 +52,13 @@ public protocol SchedulerStore: Sendable {
 
     /// Replaces the stored deployments in progress (plans are stored before they run and resumed after a restart).
     func saveDeployments(_ deployments: [Deployment]) async throws
+
+    /// Records `epoch` as the leadership epoch unless a larger one is stored, and makes every later write of this
+    /// store conditional on it (see the fencing note above). Claiming the stored epoch again is allowed.
+    ///
+    /// - Throws: ``LeadershipFencedError`` if a larger epoch is stored (nothing changes).
+    func claimLeadership(epoch: Int64) async throws
+
+    /// The largest leadership epoch claimed so far, or `nil` if none was.
+    func leadershipEpoch() async throws -> Int64?
 }

@@ -17,6 +17,8 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
     private static let migrationLockKey: Int32 = 0x5245_4741
     private static let frameworkIDKey = "framework_id"
     private static let deploymentsKey = "deployments"
+    /// The kv key of the largest leadership epoch claimed (a decimal integer).
+    private static let epochKey = "leadership_epoch"
 
     /// The store's settings.
     public let configuration: Configuration
@@ -24,6 +26,8 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
     private let logger: Logger
     /// The schema name, quoted for use in SQL.
     private let schema: String
+    /// The epoch this store claimed; every write checks it when set.
+    private let claimedEpoch = Locked<Int64?>(nil)
 
     /// Creates a store and its connection pool. Connects to nothing until ``run()`` starts.
     ///
@@ -315,6 +319,68 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
         try await self.setValue(text, for: Self.deploymentsKey, "save the deployments")
     }
 
+    public func claimLeadership(epoch: Int64) async throws {
+        var binds = PostgresBindings()
+        binds.append(Self.epochKey)
+        binds.append(String(epoch))
+        // One statement: inserts or raises the epoch, and returns no row when a larger one is stored.
+        let claim = PostgresQuery(
+            unsafeSQL: """
+                INSERT INTO \(self.schema).kv (key, value) VALUES ($1, $2)
+                ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value
+                WHERE \(self.schema).kv.value::bigint <= EXCLUDED.value::bigint
+                RETURNING value
+                """,
+            binds: binds
+        )
+        let epochQuery = self.epochQuery(lock: false)
+        try await self.transaction("claim leadership epoch \(epoch)", fenced: false) { connection, logger in
+            let claimed = try await connection.query(claim, logger: logger).collect()
+            if claimed.isEmpty {
+                let stored = try await Self.storedEpoch(connection, epochQuery, logger: logger) ?? epoch
+                throw LeadershipFencedError(ownEpoch: epoch, storedEpoch: stored)
+            }
+        }
+        self.claimedEpoch.withLock { $0 = epoch }
+        self.logger.info("Claimed the leadership epoch", metadata: ["store.epoch": "\(epoch)"])
+    }
+
+    public func leadershipEpoch() async throws -> Int64? {
+        let query = self.epochQuery(lock: false)
+        return try await self.withConnection("load the leadership epoch") { [logger = self.logger] connection in
+            try await Self.storedEpoch(connection, query, logger: logger)
+        }
+    }
+
+    /// Reads the stored epoch; with `lock`, holds a share lock on its row until the transaction ends, so a takeover
+    /// (which updates the row) waits for the write in progress or the write sees the takeover.
+    private func epochQuery(lock: Bool) -> PostgresQuery {
+        var binds = PostgresBindings()
+        binds.append(Self.epochKey)
+        return PostgresQuery(
+            unsafeSQL: "SELECT value FROM \(self.schema).kv WHERE key = $1" + (lock ? " FOR SHARE" : ""),
+            binds: binds
+        )
+    }
+
+    private static func storedEpoch(
+        _ connection: PostgresConnection,
+        _ query: PostgresQuery,
+        logger: Logger
+    ) async throws -> Int64? {
+        for try await value in try await connection.query(query, logger: logger).decode(String.self) {
+            guard let epoch = Int64(value) else {
+                throw StoreError(
+                    .corruptData,
+                    "The stored leadership epoch '\(value)' is not an integer; delete the kv row "
+                        + "'\(Self.epochKey)' and restart the schedulers."
+                )
+            }
+            return epoch
+        }
+        return nil
+    }
+
     private func value(_ key: String, _ operation: String) async throws -> String? {
         var binds = PostgresBindings()
         binds.append(key)
@@ -363,15 +429,24 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
 
     // MARK: Connections and transactions
 
-    /// Runs `body` inside one transaction on a pooled connection.
+    /// Runs `body` inside one transaction on a pooled connection. With `fenced` (every write) and a claimed epoch,
+    /// the transaction first checks that no larger epoch is stored and throws ``LeadershipFencedError`` otherwise.
     private func transaction<Result: Sendable>(
         _ operation: String,
+        fenced: Bool = true,
         _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> Result
     ) async throws -> Result {
         let logger = self.logger
+        let epoch = fenced ? self.claimedEpoch.value : nil
+        let epochQuery = self.epochQuery(lock: true)
         return try await self.withConnection(operation) { connection in
             try await connection.withTransaction(logger: logger) { connection in
-                try await body(connection, logger)
+                if let epoch, let stored = try await Self.storedEpoch(connection, epochQuery, logger: logger),
+                    stored > epoch
+                {
+                    throw LeadershipFencedError(ownEpoch: epoch, storedEpoch: stored)
+                }
+                return try await body(connection, logger)
             }
         }
     }
@@ -434,7 +509,7 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
 
     private func storeError(_ error: any Error, _ operation: String) -> any Error {
         switch error {
-        case is CancellationError, is StoreError:
+        case is CancellationError, is StoreError, is LeadershipFencedError:
             return error
         case let error as PostgresTransactionError:
             let inner = error.closureError ?? error.beginError ?? error.commitError ?? error.rollbackError

@@ -37,6 +37,8 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
 
     private static let frameworkIDKey = "framework_id"
     private static let deploymentsKey = "deployments"
+    /// The kv key of the largest leadership epoch claimed (a decimal integer).
+    private static let epochKey = "leadership_epoch"
     /// Rows per multi-row INSERT, well below SQLite's limit of 32,766 bound parameters.
     private static let rowsPerInsert = 300
 
@@ -47,6 +49,8 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
     /// Whether a call holds the connection; the actor alone cannot serialize calls that suspend mid-transaction.
     private var isBusy = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
+    /// The epoch this store claimed; every write checks it when set.
+    private var claimedEpoch: Int64?
 
     /// Creates a store for the database file described by `configuration`. Opens nothing yet.
     public init(configuration: Configuration, logger: Logger) {
@@ -98,7 +102,7 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
         let migrations = Self.migrations
         try migrations.checkOrdered(backend: "SQLite")
         try await self.serialized("migrate the schema") { connection in
-            try await self.transaction(connection) { connection in
+            try await self.transaction(connection, fenced: false) { connection in
                 try await connection.execute(
                     """
                     CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -113,7 +117,7 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
             }
             for migration in migrations {
                 // BEGIN IMMEDIATE takes the write lock first, so a racing process sees the version recorded.
-                let applied = try await self.transaction(connection) { connection in
+                let applied = try await self.transaction(connection, fenced: false) { connection in
                     let rows = try await connection.query(
                         "SELECT 1 AS applied FROM schema_migrations WHERE version = ?",
                         [.integer(numericCast(migration.version))]
@@ -290,6 +294,42 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
         try await self.setValue(text, for: Self.deploymentsKey, "save the deployments")
     }
 
+    public func claimLeadership(epoch: Int64) async throws {
+        try await self.serialized("claim leadership epoch \(epoch)") { connection in
+            try await self.transaction(connection, fenced: false) { connection in
+                if let stored = try await self.storedEpoch(connection), stored > epoch {
+                    throw LeadershipFencedError(ownEpoch: epoch, storedEpoch: stored)
+                }
+                try await connection.execute(
+                    "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [.text(Self.epochKey), .text(String(epoch))]
+                )
+            }
+        }
+        self.claimedEpoch = epoch
+        self.logger.info("Claimed the leadership epoch", metadata: ["store.epoch": "\(epoch)"])
+    }
+
+    public func leadershipEpoch() async throws -> Int64? {
+        try await self.serialized("load the leadership epoch") { connection in
+            try await self.storedEpoch(connection)
+        }
+    }
+
+    private func storedEpoch(_ connection: SQLiteConnection) async throws -> Int64? {
+        let rows = try await connection.query("SELECT value FROM kv WHERE key = ?", [.text(Self.epochKey)])
+        guard let row = rows.first else { return nil }
+        let value = try Self.text(row, "value")
+        guard let epoch = Int64(value) else {
+            throw StoreError(
+                .corruptData,
+                "The stored leadership epoch '\(value)' is not an integer; delete the kv row '\(Self.epochKey)' and "
+                    + "restart the schedulers."
+            )
+        }
+        return epoch
+    }
+
     private func value(_ key: String, _ operation: String) async throws -> String? {
         try await self.serialized(operation) { connection in
             let rows = try await connection.query("SELECT value FROM kv WHERE key = ?", [.text(key)])
@@ -326,13 +366,21 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
         }
     }
 
-    /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back if anything throws.
+    /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back if anything throws. With `fenced` (every write)
+    /// and a claimed epoch, it first checks under the write lock that no larger epoch is stored and throws
+    /// ``LeadershipFencedError`` otherwise.
     private func transaction<Result>(
         _ connection: SQLiteConnection,
+        fenced: Bool = true,
         _ body: (SQLiteConnection) async throws -> Result
     ) async throws -> Result {
         try await connection.execute("BEGIN IMMEDIATE")
         do {
+            if fenced, let epoch = self.claimedEpoch, let stored = try await self.storedEpoch(connection),
+                stored > epoch
+            {
+                throw LeadershipFencedError(ownEpoch: epoch, storedEpoch: stored)
+            }
             let result = try await body(connection)
             try await connection.execute("COMMIT")
             return result
@@ -424,7 +472,7 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
     }
 
     private func storeError(_ error: any Error, _ operation: String) -> any Error {
-        if error is StoreError || error is CancellationError { return error }
+        if error is StoreError || error is CancellationError || error is LeadershipFencedError { return error }
         let path = self.configuration.path
         guard let error = error as? SQLiteError else {
             return StoreError(

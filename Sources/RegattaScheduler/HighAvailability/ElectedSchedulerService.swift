@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: Apache-2.0
+import Foundation
+import Hummingbird
+import Logging
+import RegattaCore
+import RegattaZooKeeper
+import ServiceLifecycle
+
+/// A scheduler that takes part in a ZooKeeper leader election (`regatta scheduler --zk zk://…/regatta`): the leader
+/// schedules, the others serve HTTP by proxying to it.
+///
+/// - Election: an ephemeral sequential `json.info_` node under `<zk path>/leader` holding ``SchedulerLeaderInfo``;
+///   the lowest sequence leads.
+/// - Takeover: the winner claims its node's sequence as the store's leadership epoch (fencing: the deposed leader's
+///   writes fail from then on), loads apps, instances and deployments, subscribes with the stored framework id,
+///   reconciles and resumes the deployments. Running tasks keep their ids.
+/// - Losing: a leader whose election node disappears, or whose writes the store refuses, stops scheduling at once
+///   and ``run()`` throws ``SchedulerExit`` 103; a session that expires or stays disconnected for the session timeout
+///   throws 101 (on any node); ZooKeeper unreachable at start-up throws 100.
+/// - Abdication (`DELETE /v2/leader`): the leader answers, ends its term, withdraws its node and enters the election
+///   again as a follower (so it leads again only after the others); the process keeps running.
+public struct ElectedSchedulerService: Service {
+    /// The election's settings on top of the scheduler's.
+    public struct Configuration: Sendable {
+        public var scheduler: SchedulerService.Configuration
+        /// The ensemble and base path; the election lives under `<path>/leader`.
+        public var zooKeeper: ZooKeeperURL
+        /// The ZooKeeper session timeout. Defaults to `10` seconds.
+        public var sessionTimeout: Duration = .seconds(10)
+
+        public init(scheduler: SchedulerService.Configuration, zooKeeper: ZooKeeperURL) {
+            self.scheduler = scheduler
+            self.zooKeeper = zooKeeper
+        }
+
+        /// The election path, `<zk path>/leader`.
+        public var electionPath: String {
+            self.zooKeeper.path.hasSuffix("/") ? self.zooKeeper.path + "leader" : self.zooKeeper.path + "/leader"
+        }
+    }
+
+    private enum TermEnd: Sendable {
+        case abdicated
+        case fenced(LeadershipFencedError)
+        case candidacyLost
+    }
+
+    private let configuration: Configuration
+    private let store: any SchedulerStore
+    private let makeConnection: @Sendable () -> any MasterConnection
+    private let logger: Logger
+    /// This process's identity in the election.
+    public let info: SchedulerLeaderInfo
+    /// The HTTP front: the leader's API while leading, the proxy while following.
+    public let responder: SchedulerRoleResponder
+
+    /// - Parameter makeConnection: makes the master connection of each leadership term (defaults to the
+    ///   `--master` of `configuration`).
+    public init(
+        configuration: Configuration, store: any SchedulerStore,
+        makeConnection: (@Sendable () -> any MasterConnection)? = nil, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+        let master = configuration.scheduler.master
+        let sessionTimeout = configuration.sessionTimeout
+        self.makeConnection =
+            makeConnection ?? { MasterConnections.make(master: master, sessionTimeout: sessionTimeout, logger: logger) }
+        self.info = SchedulerLeaderInfo(
+            id: UUID().uuidString.lowercased(), hostname: configuration.scheduler.scheduler.hostname,
+            port: configuration.scheduler.httpPort)
+        self.responder = SchedulerRoleResponder(ownAddress: self.info.hostPort, logger: logger)
+    }
+
+    public func run() async throws {
+        try await SchedulerService.migrate(self.store, logger: self.logger)
+        let client: ZooKeeperClient
+        do {
+            client = try await ZooKeeperClient.connect(
+                url: self.configuration.zooKeeper, sessionTimeout: self.configuration.sessionTimeout,
+                logger: self.logger)
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            throw SchedulerExit.zooKeeperUnreachable("\(error)")
+        }
+        let scheduler = self.configuration.scheduler
+        let app = Application(
+            responder: self.responder,
+            configuration: .init(address: .hostname(scheduler.httpAddress, port: scheduler.httpPort), serverName: nil),
+            logger: self.logger)
+        self.logger.info(
+            "Scheduler starting with leader election",
+            metadata: ["address": "\(scheduler.httpAddress):\(scheduler.httpPort)", "master": "\(scheduler.master)",
+                       "zk": "\(self.configuration.zooKeeper)", "election": "\(self.configuration.electionPath)"])
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await app.run() }
+                group.addTask { try await self.watchSession(client) }
+                group.addTask { try await self.followLeader(client) }
+                group.addTask { try await self.contend(client) }
+                try await group.next()
+                group.cancelAll()
+            }
+        } catch {
+            self.responder.follow()
+            await client.close()
+            throw error
+        }
+        self.responder.follow()
+        // Closing the session deletes this scheduler's election node at once, so another takes over quickly.
+        await client.close()
+    }
+
+    // MARK: Session and leader
+
+    /// Throws ``SchedulerExit`` 101 when the session expires or stays disconnected for the session timeout.
+    private func watchSession(_ client: ZooKeeperClient) async throws {
+        let disconnectedSince = Locked<ContinuousClock.Instant?>(nil)
+        let timeout = self.configuration.sessionTimeout
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await state in client.sessionStates() {
+                    switch state {
+                    case .connected:
+                        disconnectedSince.withLock { $0 = nil }
+                    case .connecting:
+                        disconnectedSince.withLock { $0 = $0 ?? .now }
+                        self.logger.warning("Disconnected from ZooKeeper; reconnecting")
+                    case .expired, .authenticationFailed, .closed:
+                        throw SchedulerExit.sessionLost("session \(state)")
+                    }
+                }
+                try Task.checkCancellation()
+                throw SchedulerExit.sessionLost("the session ended")
+            }
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: .milliseconds(200))
+                    if let since = disconnectedSince.value, ContinuousClock.now - since >= timeout {
+                        throw SchedulerExit.sessionLost("disconnected for \(timeout), the session timeout")
+                    }
+                }
+            }
+            try await group.next()
+        }
+    }
+
+    /// Keeps the responder's idea of the leader current.
+    private func followLeader(_ client: ZooKeeperClient) async throws {
+        let detector = LeaderDetector(client: client, path: self.configuration.electionPath, logger: self.logger)
+        do {
+            for try await leader in detector.leaders() {
+                guard let leader else {
+                    self.responder.setLeader(nil)
+                    continue
+                }
+                do {
+                    let info = try SchedulerLeaderInfo(json: leader.data)
+                    self.logger.info("The leading scheduler is \(info.hostPort)", metadata: ["leader": "\(info.url)"])
+                    self.responder.setLeader(info)
+                } catch {
+                    self.logger.error(
+                        "The leading scheduler's election node holds no scheduler info; ignoring it",
+                        metadata: ["node": "\(leader.nodeName)", "error": "\(error)"])
+                    self.responder.setLeader(nil)
+                }
+            }
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw SchedulerExit.sessionLost("\(error)")
+        }
+        try Task.checkCancellation()
+        throw SchedulerExit.sessionLost("the leader detector stopped")
+    }
+
+    // MARK: Election
+
+    /// Contends, leads when elected, and contends again after abdicating; throws ``SchedulerExit`` when leadership
+    /// or the session is lost.
+    private func contend(_ client: ZooKeeperClient) async throws {
+        let data = try self.info.encoded()
+        while true {
+            let contender: LeaderContender
+            do {
+                contender = try await LeaderContender.contend(
+                    client: client, path: self.configuration.electionPath, data: data, logger: self.logger)
+                try await contender.waitUntilElected()
+            } catch let error as ZooKeeperError where error.code == .candidacyLost {
+                self.logger.warning("The election node disappeared while following; contending again")
+                continue
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                throw SchedulerExit.sessionLost("\(error)")
+            }
+            switch try await self.lead(contender) {
+            case .abdicated:
+                try? await contender.withdraw()
+                self.logger.notice("Abdicated; contending again as a follower")
+            case .fenced(let error):
+                throw SchedulerExit.leadershipLost("\(error)")
+            case .candidacyLost:
+                throw SchedulerExit.leadershipLost("the election node \(contender.nodePath) is gone")
+            }
+        }
+    }
+
+    /// One leadership term, until abdication or loss. Scheduling has stopped when it returns.
+    private func lead(_ contender: LeaderContender) async throws -> TermEnd {
+        let epoch = contender.sequence
+        let (ends, signal) = AsyncStream.makeStream(of: TermEnd.self, bufferingPolicy: .unbounded)
+        let connection = GatedMasterConnection(self.makeConnection())
+        let responder = self.responder
+        let store = FencingObserverStore(self.store) { error in
+            // Stop at once: no call reaches the master from here on, and the API is proxied again.
+            connection.close()
+            responder.follow()
+            signal.yield(.fenced(error))
+        }
+        var logger = self.logger
+        logger[metadataKey: "leader.epoch"] = "\(epoch)"
+        logger.notice("Elected leading scheduler; taking over", metadata: ["node": "\(contender.nodePath)"])
+        do {
+            try await store.claimLeadership(epoch: epoch)
+        } catch let error as LeadershipFencedError {
+            return .fenced(error)
+        }
+        let term = SchedulerLeaderTerm(
+            configuration: self.configuration.scheduler, store: store, connection: connection, logger: logger)
+        try await term.load()
+        self.responder.lead(term.responder(abdicate: { signal.yield(.abdicated) }))
+        let end: TermEnd = try await withThrowingTaskGroup(of: TermEnd?.self) { group in
+            group.addTask {
+                try await term.runLoaded()
+                return nil
+            }
+            group.addTask {
+                try await contender.waitUntilCandidacyLost()
+                connection.close()
+                responder.follow()
+                return .candidacyLost
+            }
+            group.addTask {
+                for await end in ends { return end }
+                return nil
+            }
+            defer { group.cancelAll() }
+            while let result = try await group.next() {
+                if let result { return result }
+            }
+            throw CancellationError()
+        }
+        connection.close()
+        self.responder.follow()
+        signal.finish()
+        logger.notice("Leadership term ended", metadata: ["reason": "\(end)"])
+        return end
+    }
+}

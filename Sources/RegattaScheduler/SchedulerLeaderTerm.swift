@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+import Hummingbird
+import Logging
+import RegattaCore
+import ServiceLifecycle
+
+/// One term of leadership: a ``ServiceScheduler`` with its event bus, master subscription, periodic work and
+/// health checks, and the routes that serve Marathon's API from it.
+///
+/// A single scheduler runs one term for its whole life; an elected scheduler (`--zk`) starts a fresh term, with state
+/// loaded from the store, each time it wins the election, and ends it (cancels ``run()``) when it stops leading.
+struct SchedulerLeaderTerm: Sendable {
+    let scheduler: ServiceScheduler
+    let events: EventBus
+    let connection: any MasterConnection
+    private let configuration: SchedulerService.Configuration
+    private let logger: Logger
+    private let start: ContinuousClock.Instant
+
+    init(
+        configuration: SchedulerService.Configuration, store: any SchedulerStore, connection: any MasterConnection,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        self.connection = connection
+        let start = ContinuousClock.now
+        self.start = start
+        let events = EventBus()
+        self.events = events
+        var schedulerConfiguration = configuration.scheduler
+        schedulerConfiguration.webuiURL =
+            schedulerConfiguration.webuiURL ?? "http://\(schedulerConfiguration.hostname):\(configuration.httpPort)"
+        self.scheduler = ServiceScheduler(
+            configuration: schedulerConfiguration, store: store, connection: connection, logger: logger,
+            uptime: { ContinuousClock.now - start }, events: events)
+    }
+
+    /// `host:port` this scheduler advertises.
+    var advertisedAddress: String { "\(self.configuration.scheduler.hostname):\(self.configuration.httpPort)" }
+
+    /// The API of this term. With `abdicate`, `DELETE /v2/leader` calls it.
+    func responder(abdicate: (@Sendable () -> Void)? = nil) -> some HTTPResponder<MarathonRequestContext> {
+        let router = Router(context: MarathonRequestContext.self)
+        var routesConfiguration = MarathonRoutes.Configuration()
+        routesConfiguration.master = self.configuration.master
+        routesConfiguration.abdicate = abdicate
+        MarathonRoutes(
+            scheduler: self.scheduler, advertisedAddress: self.advertisedAddress, events: self.events,
+            configuration: routesConfiguration
+        ).register(on: router)
+        return router.buildResponder()
+    }
+
+    /// Loads the state from the store, then subscribes to the master and schedules until cancelled.
+    func run() async throws {
+        try await self.load()
+        try await self.runLoaded()
+    }
+
+    /// Loads apps, instances, deployments and the framework id from the store.
+    ///
+    /// - Throws: ``SchedulerExit/frameworkIDMissing`` when instances are stored without a framework id: subscribing
+    ///   as a new framework would orphan their tasks (Marathon exits with 108 there too).
+    func load() async throws {
+        try await self.scheduler.load()
+        if await self.scheduler.frameworkID == nil, await !self.scheduler.state.instances.isEmpty {
+            throw SchedulerExit.frameworkIDMissing
+        }
+    }
+
+    /// Subscribes to the master and schedules until cancelled; the state must be loaded already.
+    func runLoaded() async throws {
+        let scheduler = self.scheduler
+        let connection = self.connection
+        let start = self.start
+        let health = HealthCheckService(
+            host: scheduler, checker: NetworkHealthChecker(logger: self.logger), logger: self.logger,
+            uptime: { ContinuousClock.now - start })
+        let (events, continuation) = AsyncStream.makeStream(of: ConnectionEvent.self, bufferingPolicy: .unbounded)
+        defer { continuation.finish() }
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await health.run() }
+            group.addTask {
+                try await connection.run(frameworkInfo: { await scheduler.frameworkInfo() }, events: continuation)
+            }
+            group.addTask {
+                for await event in events { await scheduler.handle(event) }
+            }
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: .seconds(1))
+                    await scheduler.tick()
+                }
+            }
+        }
+    }
+}
