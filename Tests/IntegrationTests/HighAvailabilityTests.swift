@@ -223,8 +223,8 @@ import Glibc
         }
     }
 
-    /// The leading scheduler's ZooKeeper session expiring ends its leadership the same way (exit 101), and the
-    /// other scheduler takes over without touching the tasks.
+    /// The leading scheduler's ZooKeeper session expiring ends its leadership (exit 101, or 103 when the new leader's
+    /// fencing epoch stops it first), and the other scheduler takes over without touching the tasks.
     @Test(.enabled(if: HACluster.isAvailable, HACluster.skipReason))
     func theLeadingSchedulerLosingItsZooKeeperSessionStepsDown() async throws {
         try await Self.withCluster { cluster in
@@ -239,7 +239,11 @@ import Glibc
             cluster.cutZooKeeper(scheduler: old)
             try await process.waitForExit(timeout: cluster.sessionTimeout + .seconds(15))
             Self.timing("scheduler-zk-cut-to-exit", ContinuousClock.now - cut)
-            #expect(process.exitCode == 101, "exit code \(String(describing: process.exitCode)):\n\(process.logTail(15))")
+            // 101 when it notices the lost session first; 103 when the new leader's epoch fences its next write first
+            // (the server expires the session slightly before the cut-off client gives up on it).
+            print("HA scheduler cut off from ZooKeeper exited with \(String(describing: process.exitCode))")
+            #expect(process.exitCode == 101 || process.exitCode == 103,
+                    "exit code \(String(describing: process.exitCode)):\n\(process.logTail(15))")
             try await cluster.eventually("the other scheduler leads", timeout: cluster.sessionTimeout + .seconds(30)) {
                 guard let leader = await cluster.leadingScheduler() else { return false }
                 return leader != old
