@@ -18,6 +18,7 @@ struct LeaderProxy: Sendable {
     /// The largest request or response body forwarded.
     static let maximumBodySize = 64 << 20
 
+
     /// This scheduler's `host:port`, named in `X-Marathon-Via`.
     let ownAddress: String
     let client: HTTPClient
@@ -50,7 +51,7 @@ struct LeaderProxy: Sendable {
         }
         outgoing.headers.add(name: HTTPField.Name.marathonVia.rawName, value: self.via)
         do {
-            var body = request.body
+            let body = request.body
             let buffer = try await body.collect(upTo: Self.maximumBodySize)
             if buffer.readableBytes > 0 || request.method == .post || request.method == .put
                 || request.method == .patch

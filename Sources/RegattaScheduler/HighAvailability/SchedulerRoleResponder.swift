@@ -22,6 +22,13 @@ public final class SchedulerRoleResponder: HTTPResponder {
         var leader: SchedulerLeaderInfo?
     }
 
+    /// The client proxied calls use: redirects pass through to the caller unchanged, bodies are not decompressed,
+    /// and an unreachable leader fails the call after 3 seconds of connection attempts (Marathon: 5).
+    public static let proxyClient = HTTPClient(
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+        configuration: .init(
+            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(3)), decompression: .disabled))
+
     private let state = Locked(State())
     private let proxy: LeaderProxy
     /// How long a follower waits for a leader to be known before answering 503 (Marathon: 10 × 250 ms).
@@ -29,9 +36,10 @@ public final class SchedulerRoleResponder: HTTPResponder {
 
     /// - Parameters:
     ///   - ownAddress: this scheduler's advertised `host:port`.
+    ///   - client: the client for proxied calls; it must not follow redirects.
     ///   - proxyTimeout: how long the leader may take to answer a proxied call.
     public init(
-        ownAddress: String, client: HTTPClient = .shared, proxyTimeout: Duration = .seconds(60),
+        ownAddress: String, client: HTTPClient = SchedulerRoleResponder.proxyClient, proxyTimeout: Duration = .seconds(60),
         leaderWait: Duration = .milliseconds(2500), logger: Logger
     ) {
         self.proxy = LeaderProxy(ownAddress: ownAddress, client: client, timeout: proxyTimeout, logger: logger)
