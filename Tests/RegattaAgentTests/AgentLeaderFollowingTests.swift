@@ -142,6 +142,58 @@ struct AgentLeaderFollowingTests {
         try? await zooKeeper.deleteRecursively(root)
         await zooKeeper.close()
     }
+
+    @Test(.enabled(if: Self.zooKeeper != nil, "needs REGATTA_TEST_ZK"))
+    func resendsUnacknowledgedUpdatesToTheNewLeader() async throws {
+        let servers = try #require(Self.zooKeeper)
+        let zooKeeper = try await ZooKeeperClient.connect(
+            connectionString: servers, sessionTimeout: .seconds(10), connectTimeout: .seconds(20), logger: self.logger)
+        let root = "/regatta-agent-test-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        let path = root + "/mesos"
+        try await zooKeeper.create(root)
+        try await TestSupport.withTemporaryDirectory { workDir in
+            // Given a leader whose framework never acknowledges, so the agent holds the task's next updates
+            let first = FakeMaster(autoAcknowledge: false, logger: self.logger)
+            let second = FakeMaster(logger: self.logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await first.run() }
+                group.addTask { try await second.run() }
+                defer { group.cancelAll() }
+                let firstPort = try await first.waitForPort()
+                let secondPort = try await second.waitForPort()
+                let firstCandidacy = try await LeaderContender.contend(
+                    client: zooKeeper, path: path, data: Self.masterInfo(id: "m1", port: firstPort),
+                    logger: self.logger)
+                let configuration = try self.configuration(master: "zk://\(servers)\(path)", workDir: workDir)
+                let agent = AgentService(configuration: configuration, logger: self.logger)
+                try await withThrowingTaskGroup(of: Void.self) { agentGroup in
+                    agentGroup.addTask { try await agent.run() }
+                    defer { agentGroup.cancelAll() }
+                    #expect(await TestSupport.eventually { await agent.agentID == first.agentID })
+                    first.send(self.launch("pending"))
+                    #expect(await TestSupport.eventually { !first.acceptedStates(of: "pending").isEmpty })
+                    let held = try #require(first.acceptedStatuses.first { $0.taskId == "pending" })
+
+                    // When the second master is elected
+                    let secondCandidacy = try await LeaderContender.contend(
+                        client: zooKeeper, path: path, data: Self.masterInfo(id: "m2", port: secondPort),
+                        logger: self.logger)
+                    try await firstCandidacy.withdraw()
+
+                    // Then the agent re-registers with the task in the state the old leader took, resends the update
+                    // nobody acknowledged (same uuid), and the updates it held follow once the new leader acknowledges
+                    #expect(await TestSupport.eventually { second.acceptedStates(of: "pending").contains(.running) })
+                    #expect(second.subscribes.first?.subscribe?.tasks.first?.state == held.state)
+                    let resent = second.acceptedStatuses.first { $0.taskId == "pending" }
+                    #expect(resent?.uuid == held.uuid)
+                    #expect(resent?.state == held.state)
+                    try await secondCandidacy.withdraw()
+                }
+            }
+        }
+        try? await zooKeeper.deleteRecursively(root)
+        await zooKeeper.close()
+    }
 }
 
 /// A master that does not lead: answers every agent call with `307` to the leader, as Mesos does
