@@ -217,6 +217,54 @@ import Glibc
         await http.shutdown()
     }
 
+    @Test(.enabled(if: ServiceEnvironment.zooKeeper != nil, ServiceEnvironment.zooKeeperSkipReason))
+    func aNewLeaderWaitsForRegistryAgentsThenMarksThemUnreachableOrExitsAboveTheRemovalLimit() async throws {
+        let zk = try #require(ServiceEnvironment.zooKeeperURL(path: "/test-\(UUID().uuidString)/mesos"))
+        let dir = try self.workDir()
+        let http = RawHTTP()
+        let first = try ElectedMaster(zk: zk, workDir: dir, name: "master-1")
+        var others: [ElectedMaster] = []
+        defer {
+            kill(first.process.pid, SIGKILL)
+            for other in others { kill(other.process.pid, SIGKILL) }
+        }
+        try await eventually("master-1 elected") { try await first.elected() == 1 }
+        let agent = try RegattaProcess(
+            ["agent", "--master", "127.0.0.1:\(first.port)", "--port", "\(freePort())",
+             "--work_dir", dir.appendingPathComponent("agent").path, "--resources", "cpus:1;mem:256;disk:256"],
+            log: dir.appendingPathComponent("agent.log"))
+        defer { kill(agent.pid, SIGKILL) }
+        try await eventually("agent registered") {
+            (try await HTTP.get("\(first.url)/metrics/snapshot").json as? [String: Any])?["master/slaves_active"] as? Double == 1
+        }
+        // The agent and the leader die; the agent never comes back.
+        kill(agent.pid, SIGKILL)
+        kill(first.process.pid, SIGKILL)
+
+        // The next leader allows no removal at all: it exits with 104 once the re-registration timeout passes.
+        let strict = try ElectedMaster(
+            zk: zk, workDir: dir, name: "master-2",
+            extraFlags: ["--agent_reregister_timeout", "1secs", "--recovery_agent_removal_limit", "0%"])
+        others.append(strict)
+        let lenient = try ElectedMaster(
+            zk: zk, workDir: dir, name: "master-3", extraFlags: ["--agent_reregister_timeout", "3secs"])
+        others.append(lenient)
+        #expect(await strict.exitCode(within: .seconds(Self.sessionTimeout + 10)) == 104, "\(strict.process.logTail())")
+
+        // The one after it lists the agent as recovered, then marks it unreachable.
+        try await eventually(timeout: .seconds(Self.sessionTimeout + 8), "master-3 elected") {
+            try await http.request(.POST, "\(lenient.url)/api/v1", json: #"{"type":"GET_HEALTH"}"#).status == 200
+        }
+        let agents = try await HTTP.request(.POST, "\(lenient.url)/api/v1", json: ["type": "GET_AGENTS"])
+        let recovered = ((agents.json as? [String: Any])?["get_agents"] as? [String: Any])?["recovered_agents"] as? [[String: Any]]
+        let unreachable = (try await HTTP.get("\(lenient.url)/metrics/snapshot").json as? [String: Any])?["master/slaves_unreachable"] as? Double
+        #expect(recovered?.count == 1 || unreachable == 1, "\(agents.text)")
+        try await eventually(timeout: .seconds(10), "the agent that never returned is unreachable") {
+            (try await HTTP.get("\(lenient.url)/metrics/snapshot").json as? [String: Any])?["master/slaves_unreachable"] as? Double == 1
+        }
+        await http.shutdown()
+    }
+
     @Test func unreachableZooKeeperAtStartExitsWith100() async throws {
         let dir = try self.workDir()
         let master = try ElectedMaster(zk: "zk://127.0.0.1:\(freePort())/mesos", workDir: dir, name: "master")
