@@ -142,7 +142,9 @@ let package = Package(
             dependencies: [
                 "RegattaCore", "RegattaTestKit", "RegattaScheduler", "RegattaZooKeeper",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ]
+            ],
+            // Scripts the tests run with the real Python clients (found through #filePath, not bundled).
+            exclude: ["Python"]
         ),
     ],
     swiftLanguageModes: [.v6]

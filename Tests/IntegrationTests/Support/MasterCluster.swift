@@ -10,6 +10,8 @@ final class MasterCluster: @unchecked Sendable {
     var agents: [RegattaProcess] = []
     var agentPorts: [Int] = []
     let masterFlags: [String]
+    /// Extra flags every agent gets (e.g. `--containerizers docker,mesos`).
+    let agentFlags: [String]
 
     var masterURL: String { "http://127.0.0.1:\(self.masterPort)" }
 
@@ -17,12 +19,14 @@ final class MasterCluster: @unchecked Sendable {
     init(
         agents count: Int, masterFlags: [String] = [],
         agentResources: String = "cpus:1;mem:512;disk:512;ports:[31000-31099]",
+        agentFlags: [String] = [],
         attributes: (Int) -> String? = { _ in nil }
     ) async throws {
         self.workDir = FileManager.default.temporaryDirectory.appendingPathComponent("regatta-mc-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.workDir, withIntermediateDirectories: true)
         self.masterPort = freePort()
         self.masterFlags = masterFlags
+        self.agentFlags = agentFlags
         self.master = try RegattaProcess(
             ["master", "--port", "\(self.masterPort)", "--work_dir", self.workDir.appendingPathComponent("master").path]
                 + masterFlags,
@@ -40,7 +44,7 @@ final class MasterCluster: @unchecked Sendable {
         let agent = try RegattaProcess(
             ["agent", "--master", "127.0.0.1:\(self.masterPort)", "--port", "\(port)", "--hostname", "agent-\(index)",
              "--work_dir", self.workDir.appendingPathComponent("agent-\(index)").path, "--resources", resources]
-                + (attributes.map { ["--attributes", $0] } ?? []),
+                + (attributes.map { ["--attributes", $0] } ?? []) + self.agentFlags,
             log: self.workDir.appendingPathComponent("agent-\(index)-\(UUID().uuidString.prefix(4)).log"))
         if index < self.agents.count {
             self.agents[index] = agent
