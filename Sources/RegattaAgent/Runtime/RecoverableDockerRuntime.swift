@@ -43,11 +43,15 @@ final class RecoverableDockerRuntime: RecoverableContainerRuntime {
         try await self.docker.kill(container, gracePeriod: gracePeriod)
     }
 
-    /// Finds the checkpointed containers among those Docker still has (running or exited).
+    /// Finds the checkpointed containers among those Docker still has (running or exited) and follows only those.
+    ///
+    /// Agents on one host share the Docker Engine, so the engine also lists other agents' containers; adopting
+    /// only this agent's checkpointed ones keeps their output from being copied into two sandboxes. The agent id is
+    /// not used as the filter: an agent that re-registers under a new id still owns its checkpointed containers.
     func recover(_ containers: [ContainerCheckpoint]) async throws -> Set<ContainerID> {
         let wanted = Set(containers.filter { $0.type == .docker }.map(\.containerID))
         guard !wanted.isEmpty else { return [] }
-        let recovered = try await self.docker.recover(agentID: nil)
+        let recovered = try await self.docker.recover(agentID: nil, adopting: wanted)
         return Set(recovered.map(\.containerID)).intersection(wanted)
     }
 }
