@@ -104,7 +104,7 @@ wait_for() {
     shift 2
     local i
     for i in $(seq 1 "$tries"); do
-        "$@" && return 0
+        "$@" >/dev/null && return 0
         sleep 0.5
     done
     die "timed out waiting for $what (logs in $DIR/logs)"
@@ -125,7 +125,8 @@ master_leader() {
     for p in "${MASTER_PORTS[@]}"; do
         location=$(curl -s -o /dev/null -w '%{redirect_url}' --max-time 2 "http://127.0.0.1:$(port "$p")/master/redirect" \
             2>/dev/null || true)
-        [ -n "$location" ] && { echo "${location#http://}"; return 0; }
+        location=${location#http://}
+        [ -n "$location" ] && { echo "${location%/}"; return 0; }
     done
     return 1
 }
@@ -133,7 +134,7 @@ master_leader() {
 active_agents() {
     local leader
     leader=$(master_leader) || { echo 0; return; }
-    curl -s --max-time 2 "http://${leader%/}/metrics/snapshot" |
+    curl -s --max-time 2 "http://$leader/metrics/snapshot" |
         python3 -c 'import json,sys; print(int(json.load(sys.stdin).get("master/slaves_active", 0)))' 2>/dev/null || echo 0
 }
 
@@ -286,7 +287,7 @@ stop() {
     # Agents leave their tasks running when they stop (as Mesos agents do): end the tasks' process groups.
     local proc cmdline
     for proc in /proc/[0-9]*; do
-        cmdline=$(tr '\0' ' ' <"$proc/cmdline" 2>/dev/null || true)
+        cmdline=$(tr '\0' ' ' 2>/dev/null <"$proc/cmdline" || true)
         if [[ "$cmdline" == *"$DIR/agent-"*supervisor.sh* ]]; then
             kill -KILL -- "-${proc#/proc/}" 2>/dev/null || kill -KILL "${proc#/proc/}" 2>/dev/null || true
         fi
