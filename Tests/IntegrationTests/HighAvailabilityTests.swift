@@ -13,10 +13,15 @@ import Glibc
 /// task is lost, duplicated or restarted. Failover times are printed as `HA-TIMING …` lines (docs/benchmarks.md).
 @Suite(.serialized) struct HighAvailabilityTests {
     /// Runs `body` on a fresh cluster and always tears it down; on failure the cluster's logs are recorded.
-    static func withCluster(
-        sessionTimeoutSeconds: Int = 5, _ body: (HACluster) async throws -> Void
-    ) async throws {
-        let cluster = try await HACluster(sessionTimeoutSeconds: sessionTimeoutSeconds)
+    /// `REGATTA_TEST_HA_SESSION_TIMEOUT` (seconds, default 5) sets every process's `--zk_session_timeout`; use 10 (the
+    /// production default) to measure failover times as operators will see them.
+    static var sessionTimeoutSeconds: Int {
+        ProcessInfo.processInfo.environment["REGATTA_TEST_HA_SESSION_TIMEOUT"].flatMap { Int($0) } ?? 5
+    }
+
+    static func withCluster(_ body: (HACluster) async throws -> Void) async throws {
+        let cluster = try await HACluster(sessionTimeoutSeconds: Self.sessionTimeoutSeconds)
+        print("HA cluster: --zk_session_timeout \(Self.sessionTimeoutSeconds)secs")
         do {
             try await body(cluster)
         } catch {
