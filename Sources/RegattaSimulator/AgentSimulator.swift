@@ -37,6 +37,7 @@ public final class AgentSimulator: Sendable {
     private let logger: Logger
     private let counters: SimulatorCounters
     private let agents = Mutex<[SimulatedAgent]>([])
+    private let leaderChange = Mutex<LeaderChange?>(nil)
     private let started = Mutex(false)
 
     /// Creates a simulator; nothing connects until ``run()``.
@@ -107,6 +108,7 @@ public final class AgentSimulator: Sendable {
                 let counters = self.counters
                 group.addTask {
                     await self.leading.follow(detector.leaders(), logger: self.logger) { leader in
+                        self.leaderChange.withLock { $0 = LeaderChange(leader: leader, at: .now) }
                         counters.update {
                             $0.leader = leader?.hostPort
                             $0.leaderChanges += 1
@@ -130,6 +132,17 @@ public final class AgentSimulator: Sendable {
 
     /// The leading master ZooKeeper names now; `nil` with a fixed master or while none is known.
     public var detectedLeader: MesosMasterAddress? { self.leading.current.address }
+
+    /// A change of the detected leader, and when the simulator's detector saw it.
+    public struct LeaderChange: Sendable, Hashable {
+        /// The new leader, `nil` when none is known any more.
+        public var leader: MesosMasterAddress?
+        /// When the detector reported it (before any agent acted on it).
+        public var at: ContinuousClock.Instant
+    }
+
+    /// The latest leader change the detector saw; `nil` with a fixed master or before the first detection.
+    public var lastLeaderChange: LeaderChange? { self.leaderChange.withLock { $0 } }
 
     /// The id of each agent (by index), `nil` for an agent that has not registered yet.
     public func agentIDs() -> [AgentID?] {

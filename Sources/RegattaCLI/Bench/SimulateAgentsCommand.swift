@@ -148,7 +148,8 @@ struct SimulatorService: Service {
                         while true {
                             try await Task.sleep(for: interval)
                             let line = try encoder.encode(simulator.statistics)
-                            print(String(decoding: line, as: UTF8.self))
+                            // Unbuffered: one line per interval even when stdout is a file or a pipe.
+                            FileHandle.standardOutput.write(line + Data("\n".utf8))
                         }
                     }
                 }
