@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
@@ -48,7 +49,24 @@ struct AgentLeaderFollowingTests {
                 .utf8)
     }
 
-    @Test func followsANonLeadersRedirectAndTalksToTheLeaderDirectly() async throws {
+    /// With the agent's own client (which follows redirects by itself) and with one that does not (the agent then
+    /// follows the `307` itself).
+    @Test(arguments: [true, false])
+    func followsANonLeadersRedirectAndTalksToTheLeaderDirectly(clientFollowsRedirects: Bool) async throws {
+        var httpConfiguration = HTTPClient.Configuration()
+        httpConfiguration.redirectConfiguration = .disallow
+        let http: HTTPClient? =
+            clientFollowsRedirects ? nil : HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+        do {
+            try await self.followRedirect(http: http)
+        } catch {
+            try? await http?.shutdown()
+            throw error
+        }
+        try await http?.shutdown()
+    }
+
+    private func followRedirect(http: HTTPClient?) async throws {
         try await TestSupport.withTemporaryDirectory { workDir in
             let leader = FakeMaster(logger: self.logger)
             let follower = RedirectingMaster(logger: self.logger)
@@ -59,7 +77,7 @@ struct AgentLeaderFollowingTests {
                 // Given an agent pointed at a master that does not lead
                 let configuration = try self.configuration(
                     master: "127.0.0.1:\(try await follower.waitForPort())", workDir: workDir)
-                let agent = AgentService(configuration: configuration, logger: self.logger)
+                let agent = AgentService(configuration: configuration, logger: self.logger, httpClient: http)
                 try await withThrowingTaskGroup(of: Void.self) { agentGroup in
                     agentGroup.addTask { try await agent.run() }
                     defer { agentGroup.cancelAll() }

@@ -70,6 +70,9 @@ struct AgentSimulatorFailoverTests {
         let lastRegistered = try await simulator.waitUntilRegistered(
             withMaster: "127.0.0.1:\(second.port)", timeout: .seconds(20))
         #expect(lastRegistered > failedAt)
+        let change = try #require(simulator.lastLeaderChange)
+        #expect(change.leader?.port == second.port)
+        #expect(change.at > failedAt && change.at <= lastRegistered)
         let state = await second.master.snapshot
         #expect(Set(state.agents.keys) == agentIDs)
         #expect(Set(state.tasks.keys.map(\.taskID)) == taskIDs)
