@@ -223,14 +223,29 @@ public struct ElectedSchedulerService: Service {
         var logger = self.logger
         logger[metadataKey: "leader.epoch"] = "\(epoch)"
         logger.notice("Elected leading scheduler; taking over", metadata: ["node": "\(contender.nodePath)"])
-        do {
-            try await store.claimLeadership(epoch: epoch)
-        } catch let error as LeadershipFencedError {
-            return .fenced(error)
+        // The store may be briefly unavailable: retry (the session watch ends this if ZooKeeper is lost meanwhile).
+        var delay = Duration.milliseconds(250)
+        var loaded: SchedulerLeaderTerm?
+        while loaded == nil {
+            let candidate = SchedulerLeaderTerm(
+                configuration: self.configuration.scheduler, store: store, connection: connection, logger: logger)
+            do {
+                try await store.claimLeadership(epoch: epoch)
+                try await candidate.load()
+                loaded = candidate
+            } catch let error as LeadershipFencedError {
+                return .fenced(error)
+            } catch let error as SchedulerExit {
+                throw error
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                logger.warning("Cannot take over: the store is unavailable; retrying", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
         }
-        let term = SchedulerLeaderTerm(
-            configuration: self.configuration.scheduler, store: store, connection: connection, logger: logger)
-        try await term.load()
+        guard let term = loaded else { throw CancellationError() }
         self.responder.lead(term.responder(abdicate: { signal.yield(.abdicated) }))
         let end: TermEnd = try await withThrowingTaskGroup(of: TermEnd?.self) { group in
             group.addTask {
@@ -255,6 +270,8 @@ public struct ElectedSchedulerService: Service {
         }
         connection.close()
         self.responder.follow()
+        // Event streams of this term end, so their clients reconnect (and are redirected to the new leader).
+        term.events.finishAll()
         signal.finish()
         logger.notice("Leadership term ended", metadata: ["reason": "\(end)"])
         return end
