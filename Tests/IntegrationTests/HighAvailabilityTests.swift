@@ -377,7 +377,9 @@ import Glibc
             try await cluster.eventually("pymesos runs its task", timeout: .seconds(90)) {
                 framework.log().contains("running pymesos-ha-task")
             }
+            let oldLeader = try #require(await cluster.leadingMaster())
             let (leaderTime, agentsTime) = try await Self.failOverMaster(cluster)
+            let newLeader = try #require(await cluster.leadingMaster())
             Self.timing("master-kill-to-new-leader(pymesos)", leaderTime)
             Self.timing("master-kill-to-agents-reregistered(pymesos)", agentsTime)
             try await cluster.eventually("pymesos re-registered", timeout: .seconds(60)) {
@@ -388,6 +390,10 @@ import Glibc
             #expect(framework.exitCode == 0, "pymesos output:\n\(log)")
             #expect(log.contains("reconciled pymesos-ha-task TASK_RUNNING"), "pymesos output:\n\(log)")
             #expect(log.contains("killed pymesos-ha-task"), "pymesos output:\n\(log)")
+            #expect(log.contains("registered") && log.contains("127.0.0.1 \(cluster.masterPorts[oldLeader])"),
+                    "pymesos first registered with the old leader:\n\(log)")
+            #expect(log.contains("reregistered 127.0.0.1 \(cluster.masterPorts[newLeader])"),
+                    "pymesos re-registered with the new leader:\n\(log)")
         }
     }
 }
