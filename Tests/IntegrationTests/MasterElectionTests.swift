@@ -25,9 +25,13 @@ import Glibc
 
         init(zk: String, workDir: URL, name: String, extraFlags: [String] = []) throws {
             self.process = try RegattaProcess(
-                ["master", "--port", "\(self.port)", "--zk", zk, "--zk_session_timeout", "\(MasterElectionTests.sessionTimeout)secs",
-                 "--work_dir", workDir.appendingPathComponent(name).path] + extraFlags,
-                log: workDir.appendingPathComponent("\(name).log"))
+                [
+                    "master", "--port", "\(self.port)", "--zk", zk, "--zk_session_timeout",
+                    "\(MasterElectionTests.sessionTimeout)secs",
+                    "--work_dir", workDir.appendingPathComponent(name).path,
+                ] + extraFlags,
+                log: workDir.appendingPathComponent("\(name).log")
+            )
         }
 
         func elected() async throws -> Double? {
@@ -41,7 +45,9 @@ import Glibc
             while self.process.process.isRunning && ContinuousClock.now < deadline {
                 try? await Task.sleep(for: .milliseconds(100))
             }
-            guard !self.process.process.isRunning, self.process.process.terminationReason == .exit else { return nil }
+            guard !self.process.process.isRunning, self.process.process.terminationReason == .exit else {
+                return nil
+            }
             return self.process.process.terminationStatus
         }
     }
@@ -54,7 +60,11 @@ import Glibc
             return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         }()
 
-        func request(_ method: HTTPMethod, _ url: String, json: String? = nil) async throws
+        func request(
+            _ method: HTTPMethod,
+            _ url: String,
+            json: String? = nil
+        ) async throws
             -> (status: Int, location: String?, text: String)
         {
             var request = HTTPClientRequest(url: url)
@@ -65,7 +75,9 @@ import Glibc
             }
             let response = try await self.client.execute(request, timeout: .seconds(10))
             let body = try await response.body.collect(upTo: 8 << 20)
-            return (Int(response.status.code), response.headers.first(name: "Location"), String(buffer: body))
+            return (
+                Int(response.status.code), response.headers.first(name: "Location"), String(buffer: body)
+            )
         }
 
         func shutdown() async { try? await self.client.shutdown() }
@@ -76,7 +88,9 @@ import Glibc
         """
 
     private func workDir() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("regatta-election-\(UUID().uuidString)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "regatta-election-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir
     }
@@ -98,7 +112,8 @@ import Glibc
         let standby = try ElectedMaster(zk: zk, workDir: dir, name: "master-2")
         second = standby
         try await eventually("master-2 follows master-1") {
-            try await http.request(.GET, "\(standby.url)/master/redirect").location == "//127.0.0.1:\(first.port)"
+            try await http.request(.GET, "\(standby.url)/master/redirect").location
+                == "//127.0.0.1:\(first.port)"
         }
         #expect(try await standby.elected() == 0)
 
@@ -107,15 +122,29 @@ import Glibc
         let stateJSON = try #require(state.json as? [String: Any])
         #expect(stateJSON["leader"] as? String == "master@127.0.0.1:\(first.port)")
         #expect((stateJSON["leader_info"] as? [String: Any])?["port"] as? Int == first.port)
-        #expect(try await http.request(.GET, "\(first.url)/master/redirect").location == "//127.0.0.1:\(first.port)")
-        let scheduler = try await http.request(.POST, "\(standby.url)/api/v1/scheduler", json: Self.subscribe)
+        #expect(
+            try await http.request(.GET, "\(first.url)/master/redirect").location
+                == "//127.0.0.1:\(first.port)"
+        )
+        let scheduler = try await http.request(
+            .POST,
+            "\(standby.url)/api/v1/scheduler",
+            json: Self.subscribe
+        )
         #expect(scheduler.status == 307)
         #expect(scheduler.location == "//127.0.0.1:\(first.port)/api/v1/scheduler")
-        let operatorCall = try await http.request(.POST, "\(standby.url)/api/v1", json: #"{"type":"GET_STATE"}"#)
+        let operatorCall = try await http.request(
+            .POST,
+            "\(standby.url)/api/v1",
+            json: #"{"type":"GET_STATE"}"#
+        )
         #expect(operatorCall.status == 307)
         #expect(operatorCall.location == "//127.0.0.1:\(first.port)/api/v1")
         let agentCall = try await http.request(
-            .POST, "\(standby.url)/api/v1/agent", json: #"{"type":"PONG","agent_id":{"value":"x"}}"#)
+            .POST,
+            "\(standby.url)/api/v1/agent",
+            json: #"{"type":"PONG","agent_id":{"value":"x"}}"#
+        )
         #expect(agentCall.status == 307)
         let standbyState = try await http.request(.GET, "\(standby.url)/master/state?jsonp=x")
         #expect(standbyState.status == 307)
@@ -124,13 +153,20 @@ import Glibc
 
         // An agent following zk:// registers with the leader, which records it in the registry.
         let agentProcess = try RegattaProcess(
-            ["agent", "--master", zk, "--zk_session_timeout", "\(Self.sessionTimeout)secs", "--port", "\(freePort())",
-             "--work_dir", dir.appendingPathComponent("agent").path, "--resources", "cpus:1;mem:256;disk:256"],
-            log: dir.appendingPathComponent("agent.log"))
+            [
+                "agent", "--master", zk, "--zk_session_timeout", "\(Self.sessionTimeout)secs", "--port",
+                "\(freePort())",
+                "--work_dir", dir.appendingPathComponent("agent").path, "--resources",
+                "cpus:1;mem:256;disk:256",
+            ],
+            log: dir.appendingPathComponent("agent.log")
+        )
         agent = agentProcess
         var agentID = ""
         try await eventually("agent registered with master-1") {
-            let slaves = (try await HTTP.get("\(first.url)/master/state").json as? [String: Any])?["slaves"] as? [[String: Any]]
+            let slaves =
+                (try await HTTP.get("\(first.url)/master/state").json as? [String: Any])?["slaves"]
+                as? [[String: Any]]
             agentID = slaves?.first?["id"] as? String ?? ""
             return !agentID.isEmpty
         }
@@ -139,16 +175,26 @@ import Glibc
         // re-registers with it under the same id.
         let killedAt = ContinuousClock.now
         kill(first.process.pid, SIGKILL)
-        try await eventually(timeout: .seconds(Self.sessionTimeout + 8), "master-2 elected after the leader died") {
+        try await eventually(
+            timeout: .seconds(Self.sessionTimeout + 8),
+            "master-2 elected after the leader died"
+        ) {
             guard try await standby.elected() == 1 else { return false }
-            return try await http.request(.POST, "\(standby.url)/api/v1", json: #"{"type":"GET_HEALTH"}"#).status == 200
+            return try await http.request(.POST, "\(standby.url)/api/v1", json: #"{"type":"GET_HEALTH"}"#)
+                .status == 200
         }
         let failover = ContinuousClock.now - killedAt
         #expect(failover < .seconds(Self.sessionTimeout + 5), "failover took \(failover)")
-        #expect(try await http.request(.GET, "\(standby.url)/master/redirect").location == "//127.0.0.1:\(standby.port)")
+        #expect(
+            try await http.request(.GET, "\(standby.url)/master/redirect").location
+                == "//127.0.0.1:\(standby.port)"
+        )
         try await eventually(timeout: .seconds(20), "the agent re-registered with master-2") {
-            let slaves = (try await HTTP.get("\(standby.url)/master/state").json as? [String: Any])?["slaves"] as? [[String: Any]]
-            return slaves?.contains { $0["id"] as? String == agentID && $0["active"] as? Bool == true } == true
+            let slaves =
+                (try await HTTP.get("\(standby.url)/master/state").json as? [String: Any])?["slaves"]
+                as? [[String: Any]]
+            return slaves?.contains { $0["id"] as? String == agentID && $0["active"] as? Bool == true }
+                == true
         }
         await http.shutdown()
     }
@@ -158,9 +204,17 @@ import Glibc
         let path = "/test-\(UUID().uuidString)/mesos"
         let zk = try #require(ServiceEnvironment.zooKeeperURL(path: path))
         let logger = Logger(label: "test.zk")
-        let client = try await ZooKeeperClient.connect(url: try ZooKeeperURL(parsing: zk), logger: logger)
+        let client = try await ZooKeeperClient.connect(
+            url: try ZooKeeperURL(parsing: zk),
+            logger: logger
+        )
         // A contender whose node names no usable master holds the lowest sequence: nobody known leads.
-        let blocker = try await LeaderContender.contend(client: client, path: path, data: Array("{}".utf8), logger: logger)
+        let blocker = try await LeaderContender.contend(
+            client: client,
+            path: path,
+            data: Array("{}".utf8),
+            logger: logger
+        )
         let dir = try self.workDir()
         let http = RawHTTP()
         let master = try ElectedMaster(zk: zk, workDir: dir, name: "master")
@@ -168,14 +222,19 @@ import Glibc
         try await eventually("master up") { try await master.elected() == 0 }
         let redirect = try await http.request(.GET, "\(master.url)/master/redirect")
         #expect(redirect.status == 503)
-        let scheduler = try await http.request(.POST, "\(master.url)/api/v1/scheduler", json: Self.subscribe)
+        let scheduler = try await http.request(
+            .POST,
+            "\(master.url)/api/v1/scheduler",
+            json: Self.subscribe
+        )
         #expect(scheduler.status == 503)
         #expect(scheduler.text.contains("No leader"))
 
         // The blocker withdraws: the master is elected and serves.
         try await blocker.withdraw()
         try await eventually(timeout: .seconds(10), "master elected") {
-            try await http.request(.POST, "\(master.url)/api/v1", json: #"{"type":"GET_HEALTH"}"#).status == 200
+            try await http.request(.POST, "\(master.url)/api/v1", json: #"{"type":"GET_HEALTH"}"#).status
+                == 200
         }
         // Deleting its election node ends its leadership: it exits with 103.
         let children = try await client.getChildren(path)
@@ -196,29 +255,43 @@ import Glibc
         let path = "/test-\(UUID().uuidString)/mesos"
         let dir = try self.workDir()
         let http = RawHTTP()
-        let leader = try ElectedMaster(zk: "zk://127.0.0.1:\(proxy.port)\(path)", workDir: dir, name: "leader")
+        let leader = try ElectedMaster(
+            zk: "zk://127.0.0.1:\(proxy.port)\(path)",
+            workDir: dir,
+            name: "leader"
+        )
         defer { kill(leader.process.pid, SIGKILL) }
         try await eventually("leader elected") { try await leader.elected() == 1 }
         let standby = try ElectedMaster(zk: "zk://\(zooKeeper)\(path)", workDir: dir, name: "standby")
         defer { kill(standby.process.pid, SIGKILL) }
         try await eventually("standby follows") {
-            try await http.request(.GET, "\(standby.url)/master/redirect").location == "//127.0.0.1:\(leader.port)"
+            try await http.request(.GET, "\(standby.url)/master/redirect").location
+                == "//127.0.0.1:\(leader.port)"
         }
         proxy.cut(.blackhole)
         // Within the session timeout the cut-off leader stops acting (503) …
-        try await eventually(timeout: .seconds(Self.sessionTimeout + 2), "the cut-off leader stops serving") {
-            try await http.request(.POST, "\(leader.url)/api/v1", json: #"{"type":"GET_HEALTH"}"#).status == 503
+        try await eventually(
+            timeout: .seconds(Self.sessionTimeout + 2),
+            "the cut-off leader stops serving"
+        ) {
+            try await http.request(.POST, "\(leader.url)/api/v1", json: #"{"type":"GET_HEALTH"}"#).status
+                == 503
         }
         // … the standby takes over, and the old leader exits with 101.
         try await eventually(timeout: .seconds(Self.sessionTimeout + 8), "standby elected") {
             try await standby.elected() == 1
         }
-        #expect(await leader.exitCode(within: .seconds(Self.sessionTimeout + 5)) == 101, "\(leader.process.logTail())")
+        #expect(
+            await leader.exitCode(within: .seconds(Self.sessionTimeout + 5)) == 101,
+            "\(leader.process.logTail())"
+        )
         await http.shutdown()
     }
 
     @Test(.enabled(if: ServiceEnvironment.zooKeeper != nil, ServiceEnvironment.zooKeeperSkipReason))
-    func aNewLeaderWaitsForRegistryAgentsThenMarksThemUnreachableOrExitsAboveTheRemovalLimit() async throws {
+    func aNewLeaderWaitsForRegistryAgentsThenMarksThemUnreachableOrExitsAboveTheRemovalLimit()
+        async throws
+    {
         let zk = try #require(ServiceEnvironment.zooKeeperURL(path: "/test-\(UUID().uuidString)/mesos"))
         let dir = try self.workDir()
         let http = RawHTTP()
@@ -230,12 +303,18 @@ import Glibc
         }
         try await eventually("master-1 elected") { try await first.elected() == 1 }
         let agent = try RegattaProcess(
-            ["agent", "--master", "127.0.0.1:\(first.port)", "--port", "\(freePort())",
-             "--work_dir", dir.appendingPathComponent("agent").path, "--resources", "cpus:1;mem:256;disk:256"],
-            log: dir.appendingPathComponent("agent.log"))
+            [
+                "agent", "--master", "127.0.0.1:\(first.port)", "--port", "\(freePort())",
+                "--work_dir", dir.appendingPathComponent("agent").path, "--resources",
+                "cpus:1;mem:256;disk:256",
+            ],
+            log: dir.appendingPathComponent("agent.log")
+        )
         defer { kill(agent.pid, SIGKILL) }
         try await eventually("agent registered") {
-            (try await HTTP.get("\(first.url)/metrics/snapshot").json as? [String: Any])?["master/slaves_active"] as? Double == 1
+            (try await HTTP.get("\(first.url)/metrics/snapshot").json as? [String: Any])?[
+                "master/slaves_active"
+            ] as? Double == 1
         }
         // The agent and the leader die; the agent never comes back.
         kill(agent.pid, SIGKILL)
@@ -243,32 +322,61 @@ import Glibc
 
         // The next leader allows no removal at all: it exits with 104 once the re-registration timeout passes.
         let strict = try ElectedMaster(
-            zk: zk, workDir: dir, name: "master-2",
-            extraFlags: ["--agent_reregister_timeout", "1secs", "--recovery_agent_removal_limit", "0%"])
+            zk: zk,
+            workDir: dir,
+            name: "master-2",
+            extraFlags: ["--agent_reregister_timeout", "1secs", "--recovery_agent_removal_limit", "0%"]
+        )
         others.append(strict)
         let lenient = try ElectedMaster(
-            zk: zk, workDir: dir, name: "master-3", extraFlags: ["--agent_reregister_timeout", "3secs"])
+            zk: zk,
+            workDir: dir,
+            name: "master-3",
+            extraFlags: ["--agent_reregister_timeout", "3secs"]
+        )
         others.append(lenient)
-        #expect(await strict.exitCode(within: .seconds(Self.sessionTimeout + 10)) == 104, "\(strict.process.logTail())")
+        #expect(
+            await strict.exitCode(within: .seconds(Self.sessionTimeout + 10)) == 104,
+            "\(strict.process.logTail())"
+        )
 
         // The one after it lists the agent as recovered, then marks it unreachable.
         try await eventually(timeout: .seconds(Self.sessionTimeout + 8), "master-3 elected") {
-            try await http.request(.POST, "\(lenient.url)/api/v1", json: #"{"type":"GET_HEALTH"}"#).status == 200
+            try await http.request(.POST, "\(lenient.url)/api/v1", json: #"{"type":"GET_HEALTH"}"#).status
+                == 200
         }
-        let agents = try await HTTP.request(.POST, "\(lenient.url)/api/v1", json: ["type": "GET_AGENTS"])
-        let recovered = ((agents.json as? [String: Any])?["get_agents"] as? [String: Any])?["recovered_agents"] as? [[String: Any]]
-        let unreachable = (try await HTTP.get("\(lenient.url)/metrics/snapshot").json as? [String: Any])?["master/slaves_unreachable"] as? Double
+        let agents = try await HTTP.request(
+            .POST,
+            "\(lenient.url)/api/v1",
+            json: ["type": "GET_AGENTS"]
+        )
+        let recovered =
+            ((agents.json as? [String: Any])?["get_agents"] as? [String: Any])?["recovered_agents"]
+            as? [[String: Any]]
+        let unreachable =
+            (try await HTTP.get("\(lenient.url)/metrics/snapshot").json as? [String: Any])?[
+                "master/slaves_unreachable"
+            ] as? Double
         #expect(recovered?.count == 1 || unreachable == 1, "\(agents.text)")
         try await eventually(timeout: .seconds(10), "the agent that never returned is unreachable") {
-            (try await HTTP.get("\(lenient.url)/metrics/snapshot").json as? [String: Any])?["master/slaves_unreachable"] as? Double == 1
+            (try await HTTP.get("\(lenient.url)/metrics/snapshot").json as? [String: Any])?[
+                "master/slaves_unreachable"
+            ] as? Double == 1
         }
         await http.shutdown()
     }
 
     @Test func unreachableZooKeeperAtStartExitsWith100() async throws {
         let dir = try self.workDir()
-        let master = try ElectedMaster(zk: "zk://127.0.0.1:\(freePort())/mesos", workDir: dir, name: "master")
+        let master = try ElectedMaster(
+            zk: "zk://127.0.0.1:\(freePort())/mesos",
+            workDir: dir,
+            name: "master"
+        )
         defer { kill(master.process.pid, SIGKILL) }
-        #expect(await master.exitCode(within: .seconds(Self.sessionTimeout + 10)) == 100, "\(master.process.logTail())")
+        #expect(
+            await master.exitCode(within: .seconds(Self.sessionTimeout + 10)) == 100,
+            "\(master.process.logTail())"
+        )
     }
 }

@@ -13,13 +13,25 @@ import Testing
     static let zooKeeper = ProcessInfo.processInfo.environment["REGATTA_TEST_ZK"]
     let logger = Logger(label: "test.registry")
 
-    static func entry(_ index: Int, _ state: AgentRegistryEntry.State = .admitted) -> AgentRegistryEntry {
+    static func entry(
+        _ index: Int,
+        _ state: AgentRegistryEntry.State = .admitted
+    )
+        -> AgentRegistryEntry
+    {
         AgentRegistryEntry(
-            agentInfo: Fixture.agentSubscribe(hostname: "agent-\(index)", id: AgentID("m-S\(index)")).agentInfo,
-            state: state, changedAt: Double(index))
+            agentInfo: Fixture.agentSubscribe(hostname: "agent-\(index)", id: AgentID("m-S\(index)"))
+                .agentInfo,
+            state: state,
+            changedAt: Double(index)
+        )
     }
 
-    private func withRegistry(_ body: (AgentRegistry, ZooKeeperClient, String) async throws -> Void) async throws {
+    private func withRegistry(
+        _ body: (AgentRegistry, ZooKeeperClient, String) async throws -> Void
+    )
+        async throws
+    {
         let servers = try #require(Self.zooKeeper)
         let client = try await ZooKeeperClient.connect(connectionString: servers, logger: self.logger)
         let path = "/test-\(UUID().uuidString)/mesos"

@@ -7,7 +7,13 @@ import Testing
 @testable import RegattaMaster
 
 @Suite struct MasterInfoJSONTests {
-    let info = MasterInfo(id: "m-1", ip: "10.1.2.3", port: 5050, hostname: "master-a", version: "1.12.0")
+    let info = MasterInfo(
+        id: "m-1",
+        ip: "10.1.2.3",
+        port: 5050,
+        hostname: "master-a",
+        version: "1.12.0"
+    )
 
     private func object(_ data: [UInt8]) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(data)) as? [String: Any])
@@ -66,8 +72,10 @@ import Testing
 
     @Test func registryEntriesRoundTripAndNodeNamesAreOneComponent() throws {
         let entry = AgentRegistryEntry(
-            agentInfo: AgentInfo(hostname: "h", port: 5051, resources: Resources(), id: "m-S1"), state: .unreachable,
-            changedAt: 12.5)
+            agentInfo: AgentInfo(hostname: "h", port: 5051, resources: Resources(), id: "m-S1"),
+            state: .unreachable,
+            changedAt: 12.5
+        )
         let json = try self.object(try entry.encoded())
         #expect(json["state"] as? String == "UNREACHABLE")
         #expect((json["agent_info"] as? [String: Any])?["hostname"] as? String == "h")
@@ -85,7 +93,10 @@ import Testing
         leadership.elected(now: 100)
         #expect(leadership.isElected && !leadership.isLeading)
         leadership.follow(self.info)  // ignored once elected
-        if case .electedNotServing = leadership.role {} else { Issue.record("expected electedNotServing") }
+        if case .electedNotServing = leadership.role {
+        } else {
+            Issue.record("expected electedNotServing")
+        }
         leadership.recovered()
         #expect(leadership.role == .leading)
         leadership.setConnected(false)

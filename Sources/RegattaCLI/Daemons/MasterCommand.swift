@@ -13,38 +13,64 @@ import Glibc
 /// `regatta master`: runs a Mesos-compatible master.
 struct MasterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "master", abstract: "Run a master (Mesos v1 scheduler and operator APIs).")
+        commandName: "master",
+        abstract: "Run a master (Mesos v1 scheduler and operator APIs)."
+    )
 
     @Option(name: .customLong("ip"), help: "Address to listen on (default 127.0.0.1).") var ip: String?
     @Option(name: .customLong("port"), help: "Port to listen on (default 5050).") var port: Int?
     @Option(name: .customLong("hostname"), help: "Hostname to advertise.") var hostname: String?
     @Option(name: .customLong("work_dir"), help: "Directory for the master's files.") var workDir: String?
-    @Option(name: .customLong("zk"), help: "ZooKeeper URL for leader election, zk://host:port[,host:port]/path.")
+    @Option(
+        name: .customLong("zk"),
+        help: "ZooKeeper URL for leader election, zk://host:port[,host:port]/path."
+    )
     var zk: String?
     @Option(
         name: .customLong("quorum"),
-        help: "Accepted for Mesos compatibility and unused (the registry is kept in ZooKeeper, not a replicated log).")
+        help:
+            "Accepted for Mesos compatibility and unused (the registry is kept in ZooKeeper, not a replicated log)."
+    )
     var quorum: Int?
-    @Option(name: .customLong("zk_session_timeout"), help: "ZooKeeper session timeout (default 10secs).")
+    @Option(
+        name: .customLong("zk_session_timeout"),
+        help: "ZooKeeper session timeout (default 10secs)."
+    )
     var zkSessionTimeout: String?
     @Option(
         name: .customLong("agent_reregister_timeout"),
-        help: "After an election, how long agents in the registry have to re-register before they are marked unreachable (default 10mins).")
+        help:
+            "After an election, how long agents in the registry have to re-register before they are marked unreachable (default 10mins)."
+    )
     var agentReregisterTimeout: String?
     @Option(
         name: .customLong("recovery_agent_removal_limit"),
-        help: "Largest share of the registry's agents a new leader may mark unreachable after --agent_reregister_timeout; above it the master exits (default 100%).")
+        help:
+            "Largest share of the registry's agents a new leader may mark unreachable after --agent_reregister_timeout; above it the master exits (default 100%)."
+    )
     var recoveryAgentRemovalLimit: String?
     @Option(name: .customLong("offer_timeout"), help: "Rescind offers older than this (e.g. 60secs).")
     var offerTimeout: String?
-    @Option(name: .customLong("agent_ping_timeout"), help: "Ping interval and timeout (default 15secs).")
+    @Option(
+        name: .customLong("agent_ping_timeout"),
+        help: "Ping interval and timeout (default 15secs)."
+    )
     var agentPingTimeout: String?
-    @Option(name: .customLong("max_agent_ping_timeouts"), help: "Missed pings before an agent is unreachable (default 5).")
+    @Option(
+        name: .customLong("max_agent_ping_timeouts"),
+        help: "Missed pings before an agent is unreachable (default 5)."
+    )
     var maxAgentPingTimeouts: Int?
-    @Option(name: .customLong("allocation_interval"), help: "Time between allocation rounds (default 1secs).")
+    @Option(
+        name: .customLong("allocation_interval"),
+        help: "Time between allocation rounds (default 1secs)."
+    )
     var allocationInterval: String?
     @Option(name: .customLong("cluster"), help: "Cluster name shown in the state.") var cluster: String?
-    @Option(name: .customLong("weights"), help: "Role weights for fair sharing, e.g. web=2,batch=0.5.")
+    @Option(
+        name: .customLong("weights"),
+        help: "Role weights for fair sharing, e.g. web=2,batch=0.5."
+    )
     var weights: String?
 
     func makeConfiguration() throws -> MasterConfiguration {
@@ -52,7 +78,11 @@ struct MasterCommand: AsyncParsableCommand {
         configuration.ip = FlagEnvironment.string(self.ip, "ip", default: configuration.ip)!
         configuration.port = try FlagEnvironment.port(self.port, "port", default: 5050)
         configuration.hostname = FlagEnvironment.string(self.hostname, "hostname")
-        configuration.workDir = FlagEnvironment.string(self.workDir, "work_dir", default: configuration.workDir)!
+        configuration.workDir = FlagEnvironment.string(
+            self.workDir,
+            "work_dir",
+            default: configuration.workDir
+        )!
         configuration.zk = try Self.resolveZooKeeperURL(FlagEnvironment.string(self.zk, "zk"))
         if let zk = configuration.zk {
             do {
@@ -62,20 +92,34 @@ struct MasterCommand: AsyncParsableCommand {
             }
         }
         configuration.zkSessionTimeout = try FlagEnvironment.duration(
-            self.zkSessionTimeout, "zk_session_timeout", default: configuration.zkSessionTimeout)!
+            self.zkSessionTimeout,
+            "zk_session_timeout",
+            default: configuration.zkSessionTimeout
+        )!
         guard configuration.zkSessionTimeout >= .seconds(1) else {
             throw ValidationError("--zk_session_timeout: must be at least 1secs.")
         }
         configuration.agentReregisterTimeout = try FlagEnvironment.duration(
-            self.agentReregisterTimeout, "agent_reregister_timeout", default: configuration.agentReregisterTimeout)!
+            self.agentReregisterTimeout,
+            "agent_reregister_timeout",
+            default: configuration.agentReregisterTimeout
+        )!
         guard configuration.agentReregisterTimeout >= .seconds(1) else {
-            throw ValidationError("--agent_reregister_timeout: must be at least 1secs (Mesos's minimum is 10mins).")
+            throw ValidationError(
+                "--agent_reregister_timeout: must be at least 1secs (Mesos's minimum is 10mins)."
+            )
         }
-        if let text = FlagEnvironment.string(self.recoveryAgentRemovalLimit, "recovery_agent_removal_limit") {
+        if let text = FlagEnvironment.string(
+            self.recoveryAgentRemovalLimit,
+            "recovery_agent_removal_limit"
+        ) {
             let number = text.hasSuffix("%") ? String(text.dropLast()) : text
-            guard let percent = Double(number.trimmingCharacters(in: .whitespaces)), (0...100).contains(percent) else {
+            guard let percent = Double(number.trimmingCharacters(in: .whitespaces)),
+                (0...100).contains(percent)
+            else {
                 throw ValidationError(
-                    "--recovery_agent_removal_limit: '\(text)' is not a percentage between 0% and 100% (e.g. 50%).")
+                    "--recovery_agent_removal_limit: '\(text)' is not a percentage between 0% and 100% (e.g. 50%)."
+                )
             }
             configuration.recoveryAgentRemovalLimit = percent / 100
         }
@@ -85,25 +129,42 @@ struct MasterCommand: AsyncParsableCommand {
             }
             configuration.quorum = value
         }
-        configuration.offerTimeout = try FlagEnvironment.duration(self.offerTimeout, "offer_timeout", default: nil)
+        configuration.offerTimeout = try FlagEnvironment.duration(
+            self.offerTimeout,
+            "offer_timeout",
+            default: nil
+        )
         configuration.agentPingTimeout = try FlagEnvironment.duration(
-            self.agentPingTimeout, "agent_ping_timeout", default: configuration.agentPingTimeout)!
+            self.agentPingTimeout,
+            "agent_ping_timeout",
+            default: configuration.agentPingTimeout
+        )!
         configuration.maxAgentPingTimeouts = try FlagEnvironment.int(
-            self.maxAgentPingTimeouts, "max_agent_ping_timeouts", default: configuration.maxAgentPingTimeouts)
+            self.maxAgentPingTimeouts,
+            "max_agent_ping_timeouts",
+            default: configuration.maxAgentPingTimeouts
+        )
         guard configuration.maxAgentPingTimeouts > 0 else {
             throw ValidationError("--max_agent_ping_timeouts: must be at least 1.")
         }
         configuration.allocationInterval = try FlagEnvironment.duration(
-            self.allocationInterval, "allocation_interval", default: configuration.allocationInterval)!
+            self.allocationInterval,
+            "allocation_interval",
+            default: configuration.allocationInterval
+        )!
         guard configuration.allocationInterval > .zero, configuration.agentPingTimeout > .zero else {
-            throw ValidationError("--allocation_interval and --agent_ping_timeout must be greater than zero.")
+            throw ValidationError(
+                "--allocation_interval and --agent_ping_timeout must be greater than zero."
+            )
         }
         configuration.cluster = FlagEnvironment.string(self.cluster, "cluster")
         if let text = FlagEnvironment.string(self.weights, "weights") {
             for pair in text.split(separator: ",") {
                 let parts = pair.split(separator: "=")
                 guard parts.count == 2, let weight = Double(parts[1]), weight > 0, weight.isFinite else {
-                    throw ValidationError("--weights: '\(pair)' is not role=weight with a positive number (e.g. web=2).")
+                    throw ValidationError(
+                        "--weights: '\(pair)' is not role=weight with a positive number (e.g. web=2)."
+                    )
                 }
                 configuration.weights[String(parts[0])] = weight
             }
@@ -116,7 +177,9 @@ struct MasterCommand: AsyncParsableCommand {
         guard let value, value.hasPrefix("file://") else { return value }
         let path = String(value.dropFirst("file://".count))
         guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ValidationError("--zk: cannot read '\(path)' (from \(value)); the file must hold a zk:// URL.")
+            throw ValidationError(
+                "--zk: cannot read '\(path)' (from \(value)); the file must hold a zk:// URL."
+            )
         }
         return contents.trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -126,7 +189,8 @@ struct MasterCommand: AsyncParsableCommand {
         let logger = Logger(label: "regatta.master")
         if configuration.agentReregisterTimeout < .seconds(600) {
             logger.warning(
-                "--agent_reregister_timeout is below Mesos's minimum of 10mins; agents that are slow to return after a failover are marked unreachable sooner")
+                "--agent_reregister_timeout is below Mesos's minimum of 10mins; agents that are slow to return after a failover are marked unreachable sooner"
+            )
         }
         var highAvailability: MasterHighAvailability?
         if let zk = configuration.zk {
@@ -134,16 +198,31 @@ struct MasterCommand: AsyncParsableCommand {
             let client: ZooKeeperClient
             do {
                 client = try await ZooKeeperClient.connect(
-                    url: url, sessionTimeout: configuration.zkSessionTimeout, logger: logger)
+                    url: url,
+                    sessionTimeout: configuration.zkSessionTimeout,
+                    logger: logger
+                )
             } catch {
-                Self.exitNow(.zooKeeperUnreachable("regatta master: cannot reach ZooKeeper for --zk: \(error)"))
+                Self.exitNow(
+                    .zooKeeperUnreachable("regatta master: cannot reach ZooKeeper for --zk: \(error)")
+                )
             }
-            highAvailability = MasterHighAvailability(client: client, url: url) { reason in Self.exitNow(reason) }
+            highAvailability = MasterHighAvailability(client: client, url: url) { reason in
+                Self.exitNow(reason)
+            }
         }
-        let master = MasterService(configuration: configuration, logger: logger, highAvailability: highAvailability)
+        let master = MasterService(
+            configuration: configuration,
+            logger: logger,
+            highAvailability: highAvailability
+        )
         let group = ServiceGroup(
             configuration: .init(
-                services: [master], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: [master],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
         try await group.run()
     }
 }
@@ -152,7 +231,9 @@ extension MasterCommand {
     /// Writes the reason as one line on stderr and ends the process at once with its code: a master that may no
     /// longer lead must not run any further code (crash-fast, as Mesos masters abort).
     static func exitNow(_ reason: MasterExit) -> Never {
-        let line = reason.message.hasPrefix("regatta master:") ? reason.message : "regatta master: \(reason.message)"
+        let line =
+            reason.message.hasPrefix("regatta master:")
+            ? reason.message : "regatta master: \(reason.message)"
         FileHandle.standardError.write(Data((line + " (exit \(reason.code))\n").utf8))
         fflush(nil)
         _exit(reason.code)

@@ -59,7 +59,8 @@ public final class AgentRegistry: Sendable {
                     } catch {
                         self.logger.error(
                             "Skipping an unreadable agent registry entry",
-                            metadata: ["zk.path": "\(path)/\(name)", LogKey.error: "\(error)"])
+                            metadata: ["zk.path": "\(path)/\(name)", LogKey.error: "\(error)"]
+                        )
                     }
                 }
             }
@@ -78,7 +79,8 @@ public final class AgentRegistry: Sendable {
                     metadata: [
                         LogKey.agentID: "\(entry.agentID)", "registry.state": "\(entry.state.rawValue)",
                         LogKey.error: "\(error)",
-                    ])
+                    ]
+                )
             }
         }
     }

@@ -15,7 +15,11 @@ public struct MasterHighAvailability: Sendable {
     /// code. Must not return to normal operation (the master stops acting as leader before calling it).
     public var exit: @Sendable (MasterExit) -> Void
 
-    public init(client: ZooKeeperClient, url: ZooKeeperURL, exit: @escaping @Sendable (MasterExit) -> Void) {
+    public init(
+        client: ZooKeeperClient,
+        url: ZooKeeperURL,
+        exit: @escaping @Sendable (MasterExit) -> Void
+    ) {
         self.client = client
         self.url = url
         self.exit = exit
@@ -40,20 +44,31 @@ struct MasterElection: Sendable {
     /// Runs until graceful shutdown (then withdraws and closes the session) or until the master must exit.
     func run() async {
         let shuttingDown = Mutex(false)
-        let exit: @Sendable (MasterExit) -> Void = { [highAvailability, leadership = self.master.leadership, logger] reason in
+        let exit: @Sendable (MasterExit) -> Void = {
+            [highAvailability, leadership = self.master.leadership, logger] reason in
             if shuttingDown.withLock({ $0 }) { return }
             // Stop acting before anything else: nothing may be served as leader from here on.
             leadership.setConnected(false)
-            logger.critical("Master stopping", metadata: ["exit.code": "\(reason.code)", "reason": "\(reason.message)"])
+            logger.critical(
+                "Master stopping",
+                metadata: ["exit.code": "\(reason.code)", "reason": "\(reason.message)"]
+            )
             highAvailability.exit(reason)
         }
         let contender: LeaderContender
         do {
             contender = try await LeaderContender.contend(
-                client: self.client, path: self.highAvailability.url.path,
-                data: try MasterInfoJSON.encode(self.master.masterInfo), logger: self.logger)
+                client: self.client,
+                path: self.highAvailability.url.path,
+                data: try MasterInfoJSON.encode(self.master.masterInfo),
+                logger: self.logger
+            )
         } catch {
-            exit(.sessionLost("Could not enter the leader election under '\(self.highAvailability.url.path)': \(error)"))
+            exit(
+                .sessionLost(
+                    "Could not enter the leader election under '\(self.highAvailability.url.path)': \(error)"
+                )
+            )
             return
         }
         try? await cancelWhenGracefulShutdown {
@@ -81,21 +96,27 @@ struct MasterElection: Sendable {
                 timer?.cancel()
                 timer = nil
                 if !leadership.isLeading && leadership.isElected {
-                    self.logger.notice("Reconnected to ZooKeeper within the session timeout; acting as leader again")
+                    self.logger.notice(
+                        "Reconnected to ZooKeeper within the session timeout; acting as leader again"
+                    )
                 }
                 leadership.setConnected(true)
             case .connecting:
                 leadership.setConnected(false)
                 self.logger.warning(
                     "Lost the ZooKeeper connection; not acting as leader until it is back",
-                    metadata: ["zk.session_timeout": "\(MesosDuration.format(timeout))"])
+                    metadata: ["zk.session_timeout": "\(MesosDuration.format(timeout))"]
+                )
                 if timer == nil {
                     timer = Task {
                         try? await Task.sleep(for: timeout)
                         if Task.isCancelled { return }
-                        exit(.sessionLost(
-                            "Disconnected from ZooKeeper for the session timeout (\(MesosDuration.format(timeout))); "
-                                + "the session is considered expired."))
+                        exit(
+                            .sessionLost(
+                                "Disconnected from ZooKeeper for the session timeout (\(MesosDuration.format(timeout))); "
+                                    + "the session is considered expired."
+                            )
+                        )
                     }
                 }
             case .expired:
@@ -114,7 +135,11 @@ struct MasterElection: Sendable {
 
     /// Keeps the known leader current while this master follows.
     private func followLeaders(own nodeName: String) async {
-        let detector = LeaderDetector(client: self.client, path: self.highAvailability.url.path, logger: self.logger)
+        let detector = LeaderDetector(
+            client: self.client,
+            path: self.highAvailability.url.path,
+            logger: self.logger
+        )
         do {
             for try await leader in detector.leaders() {
                 guard let leader else {
@@ -126,12 +151,17 @@ struct MasterElection: Sendable {
                     let info = try MasterInfoJSON.decode(leader.data)
                     self.logger.info(
                         "Following the leading master",
-                        metadata: ["leader": "\(MasterInfoJSON.host(of: info)):\(info.port)", "leader.node": "\(leader.nodeName)"])
+                        metadata: [
+                            "leader": "\(MasterInfoJSON.host(of: info)):\(info.port)",
+                            "leader.node": "\(leader.nodeName)",
+                        ]
+                    )
                     self.master.leadership.follow(info)
                 } catch {
                     self.logger.error(
                         "The leader's election node has no usable MasterInfo JSON",
-                        metadata: ["leader.node": "\(leader.nodeName)", "error": "\(error)"])
+                        metadata: ["leader.node": "\(leader.nodeName)", "error": "\(error)"]
+                    )
                     self.master.leadership.follow(nil)
                 }
             }
@@ -141,13 +171,22 @@ struct MasterElection: Sendable {
     }
 
     /// Waits to be elected, recovers the registry, leads until the election node is gone.
-    private func lead(_ contender: LeaderContender, exit: @escaping @Sendable (MasterExit) -> Void) async {
+    private func lead(
+        _ contender: LeaderContender,
+        exit: @escaping @Sendable (MasterExit) -> Void
+    )
+        async
+    {
         do {
             try await contender.waitUntilElected()
         } catch is CancellationError {
             return
         } catch let error as ZooKeeperError where error.code == .candidacyLost {
-            exit(.leadershipLost("This master's election node \(contender.nodePath) disappeared before it was elected."))
+            exit(
+                .leadershipLost(
+                    "This master's election node \(contender.nodePath) disappeared before it was elected."
+                )
+            )
             return
         } catch {
             if Task.isCancelled { return }
@@ -156,7 +195,11 @@ struct MasterElection: Sendable {
         }
         self.master.leadership.elected(now: self.master.now())
         self.logger.notice("Elected the leading master", metadata: ["zk.node": "\(contender.nodePath)"])
-        let registry = AgentRegistry(client: self.client, electionPath: self.highAvailability.url.path, logger: self.logger)
+        let registry = AgentRegistry(
+            client: self.client,
+            electionPath: self.highAvailability.url.path,
+            logger: self.logger
+        )
         do {
             let entries = try await registry.load()
             await self.master.becomeLeader(registry: registry, entries: entries, onExit: exit)
@@ -171,6 +214,8 @@ struct MasterElection: Sendable {
             return  // cancelled: shutting down
         }
         if Task.isCancelled { return }
-        exit(.leadershipLost("This master's election node \(contender.nodePath) is gone: leadership lost."))
+        exit(
+            .leadershipLost("This master's election node \(contender.nodePath) is gone: leadership lost.")
+        )
     }
 }

@@ -15,13 +15,21 @@ public struct MasterExit: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// ZooKeeper could not be reached when the master started (100).
-    public static func zooKeeperUnreachable(_ message: String) -> MasterExit { MasterExit(code: 100, message: message) }
+    public static func zooKeeperUnreachable(_ message: String) -> MasterExit {
+        MasterExit(code: 100, message: message)
+    }
     /// The ZooKeeper session expired, ended, or stayed disconnected for the session timeout (101).
-    public static func sessionLost(_ message: String) -> MasterExit { MasterExit(code: 101, message: message) }
+    public static func sessionLost(_ message: String) -> MasterExit {
+        MasterExit(code: 101, message: message)
+    }
     /// This master's own election node is gone: leadership (or candidacy) lost (103).
-    public static func leadershipLost(_ message: String) -> MasterExit { MasterExit(code: 103, message: message) }
+    public static func leadershipLost(_ message: String) -> MasterExit {
+        MasterExit(code: 103, message: message)
+    }
     /// More than `--recovery_agent_removal_limit` of the registry's agents did not re-register in time (104).
-    public static func agentRemovalLimit(_ message: String) -> MasterExit { MasterExit(code: 104, message: message) }
+    public static func agentRemovalLimit(_ message: String) -> MasterExit {
+        MasterExit(code: 104, message: message)
+    }
 
     public var description: String { self.message }
 }

@@ -24,8 +24,12 @@ public enum MasterInfoJSON {
         }
         let address = try MesosMasterAddress(masterInfoJSON: data)
         return MasterInfo(
-            id: address.id ?? "", ip: address.host, port: address.port, hostname: address.host,
-            version: RegattaVersion.mesosCompatible)
+            id: address.id ?? "",
+            ip: address.host,
+            port: address.port,
+            hostname: address.host,
+            version: RegattaVersion.mesosCompatible
+        )
     }
 
     /// The host a redirect to `info` should name: its hostname, else its address, else the packed IP.

@@ -47,9 +47,16 @@ public final class MasterLeadership: Sendable {
     public var role: Role {
         self.status.withLock { status in
             if !status.elected { return .following(leader: status.leader) }
-            if !status.recovered { return .electedNotServing(reason: "This master was just elected and is recovering the registry; retry shortly.") }
+            if !status.recovered {
+                return .electedNotServing(
+                    reason: "This master was just elected and is recovering the registry; retry shortly."
+                )
+            }
             if !status.connected {
-                return .electedNotServing(reason: "This master lost its ZooKeeper connection and cannot act as leader until it reconnects; retry shortly.")
+                return .electedNotServing(
+                    reason:
+                        "This master lost its ZooKeeper connection and cannot act as leader until it reconnects; retry shortly."
+                )
             }
             return .leading
         }

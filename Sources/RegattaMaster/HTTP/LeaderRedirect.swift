@@ -37,15 +37,18 @@ enum LeaderRedirect {
 
     /// A 307 to `leader` with a protocol-relative location, as Mesos sends.
     static func redirect(to leader: MasterInfo, path: String) -> Response {
-        let location = "//\(MasterInfoJSON.host(of: leader)):\(leader.address?.port ?? leader.port)\(path)"
+        let location =
+            "//\(MasterInfoJSON.host(of: leader)):\(leader.address?.port ?? leader.port)\(path)"
         return Response(
             status: .temporaryRedirect,
-            headers: [.location: location, .contentType: "text/plain; charset=utf-8"])
+            headers: [.location: location, .contentType: "text/plain; charset=utf-8"]
+        )
     }
 
     static func noLeader() -> Response {
         HTTPSupport.text(
             .serviceUnavailable,
-            "No leader elected: no master holds the election in ZooKeeper right now; retry shortly.")
+            "No leader elected: no master holds the election in ZooKeeper right now; retry shortly."
+        )
     }
 }
