@@ -39,7 +39,9 @@ import Glibc
 
     /// Kills the leading master and measures kill → another master leads and serves `/master/state`, and kill →
     /// every agent re-registered with it. The killed master is restarted (as its supervisor would) once another leads.
-    static func failOverMaster(_ cluster: HACluster, agents: Int = 3) async throws -> (leader: Duration, agents: Duration) {
+    static func failOverMaster(_ cluster: HACluster, agents: Int = 3) async throws -> (
+        leader: Duration, agents: Duration
+    ) {
         let old = try #require(await cluster.leadingMaster(), "a master leads before the kill")
         let killed = ContinuousClock.now
         await cluster.kill(.master, old)
@@ -97,7 +99,10 @@ import Glibc
             for proxy in proxies { proxy.cut() }
             var lost = false
             while ContinuousClock.now - cut < .seconds(20) {
-                if proxied.sessionState != .connected { lost = true; break }
+                if proxied.sessionState != .connected {
+                    lost = true
+                    break
+                }
                 try await Task.sleep(for: .milliseconds(50))
             }
             #expect(lost, "the proxied client noticed the cut")
@@ -106,7 +111,10 @@ import Glibc
             var expired = false
             let restored = ContinuousClock.now
             while ContinuousClock.now - restored < .seconds(20) {
-                if proxied.sessionState == .expired { expired = true; break }
+                if proxied.sessionState == .expired {
+                    expired = true
+                    break
+                }
                 try await Task.sleep(for: .milliseconds(50))
             }
             #expect(expired, "after the cut outlived the session timeout, reconnecting reports the session expired")
@@ -155,7 +163,9 @@ import Glibc
             #expect(scheduler.count == 200 && Set(scheduler).count == 200, "scheduler: \(scheduler.count) tasks")
             #expect(master.count == 200 && Set(master).count == 200, "master: \(master.count) running tasks")
             #expect(Set(master) == Set(scheduler))
-            #expect(before.subtracting(master).isEmpty, "tasks running before the kill are gone: \(before.subtracting(master))")
+            #expect(
+                before.subtracting(master).isEmpty,
+                "tasks running before the kill are gone: \(before.subtracting(master))")
         }
     }
 
@@ -192,7 +202,9 @@ import Glibc
             let master = try await cluster.runningTaskIDsAtMaster()
             #expect(scheduler.count == 120 && Set(scheduler).count == 120, "scheduler: \(scheduler.count) tasks")
             #expect(master.count == 120 && Set(master).count == 120, "master: \(master.count) running tasks")
-            #expect(before.subtracting(master).isEmpty, "tasks running before the kill are gone: \(before.subtracting(master))")
+            #expect(
+                before.subtracting(master).isEmpty,
+                "tasks running before the kill are gone: \(before.subtracting(master))")
             try await cluster.eventually("both schedulers agree on the leader", timeout: .seconds(60)) {
                 guard await cluster.leadingScheduler() != nil else { return false }
                 return (try? await HTTP.get("\(cluster.schedulerURL(old))/v2/leader").status) == 200
@@ -219,14 +231,17 @@ import Glibc
             try await process.waitForExit(timeout: cluster.sessionTimeout + .seconds(15))
             let exitTime = ContinuousClock.now - cut
             Self.timing("master-zk-cut-to-exit", exitTime)
-            #expect(process.exitCode == 101, "exit code \(String(describing: process.exitCode)):\n\(process.logTail(15))")
+            #expect(
+                process.exitCode == 101, "exit code \(String(describing: process.exitCode)):\n\(process.logTail(15))")
             // And another master leads, agents re-register with it, and the tasks are the same
             try await cluster.eventually("another master leads", timeout: cluster.sessionTimeout + .seconds(30)) {
                 guard let leader = await cluster.leadingMaster() else { return false }
                 return leader != old
             }
             Self.timing("master-zk-cut-to-new-leader", ContinuousClock.now - cut)
-            try await cluster.eventually("3 agents re-registered", timeout: .seconds(90)) { await cluster.activeAgents() == 3 }
+            try await cluster.eventually("3 agents re-registered", timeout: .seconds(90)) {
+                await cluster.activeAgents() == 3
+            }
             Self.timing("master-zk-cut-to-agents-reregistered", ContinuousClock.now - cut)
             cluster.restoreZooKeeper(master: old)
             try cluster.restart(.master, old)
@@ -259,8 +274,9 @@ import Glibc
             // 101 when it notices the lost session first; 103 when the new leader's epoch fences its next write first
             // (the server expires the session slightly before the cut-off client gives up on it).
             print("HA scheduler cut off from ZooKeeper exited with \(String(describing: process.exitCode))")
-            #expect(process.exitCode == 101 || process.exitCode == 103,
-                    "exit code \(String(describing: process.exitCode)):\n\(process.logTail(15))")
+            #expect(
+                process.exitCode == 101 || process.exitCode == 103,
+                "exit code \(String(describing: process.exitCode)):\n\(process.logTail(15))")
             try await cluster.eventually("the other scheduler leads", timeout: cluster.sessionTimeout + .seconds(30)) {
                 guard let leader = await cluster.leadingScheduler() else { return false }
                 return leader != old
@@ -297,7 +313,9 @@ import Glibc
             while ContinuousClock.now - watch < cluster.sessionTimeout * 3 {
                 #expect(await cluster.leadingMaster() == master, "the master leadership moved")
                 #expect(await cluster.leadingScheduler() == scheduler, "the scheduler leadership moved")
-                let exited = (cluster.masters + cluster.schedulers + cluster.agents).compactMap { $0 }.filter { !$0.isRunning }
+                let exited = (cluster.masters + cluster.schedulers + cluster.agents).compactMap { $0 }.filter {
+                    !$0.isRunning
+                }
                 #expect(exited.isEmpty, "processes exited: \(exited.map(\.logURL.lastPathComponent))")
                 samples += 1
                 try await Task.sleep(for: .milliseconds(500))
@@ -333,16 +351,20 @@ import Glibc
                 let asked = ContinuousClock.now
                 let response = try await HTTP.request(.DELETE, "\(cluster.schedulerURL(old))/v2/leader")
                 #expect(response.status == 200, "round \(round): DELETE /v2/leader \(response.status) \(response.text)")
-                try await cluster.eventually("round \(round): leadership left scheduler \(old)", timeout: .seconds(60)) {
+                try await cluster.eventually("round \(round): leadership left scheduler \(old)", timeout: .seconds(60))
+                {
                     if cluster.schedulers[old]?.isRunning != true { return true }
                     guard let leader = await cluster.leadingScheduler() else { return false }
                     return leader != old
                 }
                 if let process = cluster.schedulers[old], !process.isRunning {
-                    print("HA abdication round \(round): scheduler \(old) exited with \(String(describing: process.exitCode))")
+                    let code = String(describing: process.exitCode)
+                    print("HA abdication round \(round): scheduler \(old) exited with \(code)")
                     try cluster.restart(.scheduler, old)
                 }
-                try await cluster.eventually("round \(round): both schedulers agree on one leader", timeout: .seconds(60)) {
+                try await cluster.eventually(
+                    "round \(round): both schedulers agree on one leader", timeout: .seconds(60)
+                ) {
                     guard await cluster.leadingScheduler() != nil else { return false }
                     guard cluster.schedulers.allSatisfy({ $0?.isRunning == true }) else { return false }
                     return (try? await HTTP.get("\(cluster.schedulerURL(old))/v2/leader").status) == 200
@@ -369,7 +391,8 @@ import Glibc
         try #require(setup.status == 0, "installing pymesos failed: \(setup.output)")
         let python = setup.output.trimmingCharacters(in: .whitespacesAndNewlines)
         try await Self.withCluster { cluster in
-            let script = Package.root.appendingPathComponent("Tests/IntegrationTests/Python/pymesos_failover_framework.py")
+            let script = Package.root.appendingPathComponent(
+                "Tests/IntegrationTests/Python/pymesos_failover_framework.py")
             let framework = try ChildProcess(
                 python, [script.path, cluster.mesosURL, "pymesos-ha-task", "180"],
                 log: cluster.directory.appendingPathComponent("pymesos.log"))
@@ -390,10 +413,12 @@ import Glibc
             #expect(framework.exitCode == 0, "pymesos output:\n\(log)")
             #expect(log.contains("reconciled pymesos-ha-task TASK_RUNNING"), "pymesos output:\n\(log)")
             #expect(log.contains("killed pymesos-ha-task"), "pymesos output:\n\(log)")
-            #expect(log.contains("registered") && log.contains("127.0.0.1 \(cluster.masterPorts[oldLeader])"),
-                    "pymesos first registered with the old leader:\n\(log)")
-            #expect(log.contains("reregistered 127.0.0.1 \(cluster.masterPorts[newLeader])"),
-                    "pymesos re-registered with the new leader:\n\(log)")
+            #expect(
+                log.contains("registered") && log.contains("127.0.0.1 \(cluster.masterPorts[oldLeader])"),
+                "pymesos first registered with the old leader:\n\(log)")
+            #expect(
+                log.contains("reregistered 127.0.0.1 \(cluster.masterPorts[newLeader])"),
+                "pymesos re-registered with the new leader:\n\(log)")
         }
     }
 }

@@ -45,7 +45,7 @@ final class HACluster: @unchecked Sendable {
     }
 
     static let skipReason: Comment =
-        "needs java + Debian's zookeeper (scripts/services.sh install) and REGATTA_TEST_PG_URL with psql (scripts/test.sh)"
+        "needs java + Debian's zookeeper (scripts/services.sh install), REGATTA_TEST_PG_URL and psql (scripts/test.sh)"
 
     static var psql: String? {
         ["/usr/bin/psql", "/usr/local/bin/psql", "/usr/lib/postgresql/15/bin/psql"]
@@ -67,7 +67,8 @@ final class HACluster: @unchecked Sendable {
         masterFlags: [String] = []
     ) async throws {
         self.ensemble = try await ZooKeeperEnsemble(nodes: 3)
-        self.directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("regatta-ha-\(UUID().uuidString.prefix(8))")
+        self.directory = URL(fileURLWithPath: "/tmp").appendingPathComponent(
+            "regatta-ha-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         self.sessionTimeout = .seconds(sessionTimeoutSeconds)
         self.agentResources = agentResources
@@ -93,7 +94,8 @@ final class HACluster: @unchecked Sendable {
             try await self.eventually("master 0 leads", timeout: .seconds(60)) { await self.leadingMaster() == 0 }
             for index in 1..<masterCount { try self.startMaster(index) }
             for index in 0..<agentCount { try self.startAgent(index) }
-            try await self.eventually("\(agentCount) agents registered with the leading master", timeout: .seconds(60)) {
+            try await self.eventually("\(agentCount) agents registered with the leading master", timeout: .seconds(60))
+            {
                 await self.activeAgents() == agentCount
             }
             try self.startScheduler(0)
@@ -135,10 +137,12 @@ final class HACluster: @unchecked Sendable {
     func startMaster(_ index: Int) throws {
         self.masters[index] = try self.launch(
             .master, index,
-            ["--ip", "127.0.0.1", "--port", "\(self.masterPorts[index])", "--hostname", "127.0.0.1",
-             "--work_dir", self.directory.appendingPathComponent("master-\(index)").path,
-             "--zk", self.proxiedURL(self.masterProxies[index], path: "/mesos"),
-             "--zk_session_timeout", "\(self.sessionTimeout.components.seconds)secs"] + self.masterFlags)
+            [
+                "--ip", "127.0.0.1", "--port", "\(self.masterPorts[index])", "--hostname", "127.0.0.1",
+                "--work_dir", self.directory.appendingPathComponent("master-\(index)").path,
+                "--zk", self.proxiedURL(self.masterProxies[index], path: "/mesos"),
+                "--zk_session_timeout", "\(self.sessionTimeout.components.seconds)secs",
+            ] + self.masterFlags)
     }
 
     /// Starts (or restarts) scheduler `index`.
@@ -146,19 +150,24 @@ final class HACluster: @unchecked Sendable {
         let proxies = self.schedulerProxies[index]
         self.schedulers[index] = try self.launch(
             .scheduler, index,
-            ["--master", self.proxiedURL(proxies, path: "/mesos"), "--zk", self.proxiedURL(proxies, path: "/regatta"),
-             "--zk_session_timeout", "\(self.sessionTimeout.components.seconds)secs",
-             "--hostname", "127.0.0.1", "--http_port", "\(self.schedulerPorts[index])", "--store", self.storeURL])
+            [
+                "--master", self.proxiedURL(proxies, path: "/mesos"), "--zk",
+                self.proxiedURL(proxies, path: "/regatta"),
+                "--zk_session_timeout", "\(self.sessionTimeout.components.seconds)secs",
+                "--hostname", "127.0.0.1", "--http_port", "\(self.schedulerPorts[index])", "--store", self.storeURL,
+            ])
     }
 
     /// Starts (or restarts) agent `index`, which finds the leading master through `zk://…/mesos`.
     func startAgent(_ index: Int) throws {
         self.agents[index] = try self.launch(
             .agent, index,
-            ["--master", self.mesosURL, "--zk_session_timeout", "\(self.sessionTimeout.components.seconds)secs",
-             "--ip", "127.0.0.1", "--port", "\(self.agentPorts[index])", "--hostname", "agent-\(index)",
-             "--work_dir", self.directory.appendingPathComponent("agent-\(index)").path,
-             "--resources", self.agentResources])
+            [
+                "--master", self.mesosURL, "--zk_session_timeout", "\(self.sessionTimeout.components.seconds)secs",
+                "--ip", "127.0.0.1", "--port", "\(self.agentPorts[index])", "--hostname", "agent-\(index)",
+                "--work_dir", self.directory.appendingPathComponent("agent-\(index)").path,
+                "--resources", self.agentResources,
+            ])
     }
 
     func process(_ role: Role, _ index: Int) -> ChildProcess? {
@@ -206,7 +215,8 @@ final class HACluster: @unchecked Sendable {
     /// reported) is 1.
     func masterClaimsLeadership(_ index: Int) async -> Bool {
         guard self.masters[index]?.isRunning == true else { return false }
-        guard let location = await self.redirectLocation(index), location.hasSuffix(":\(self.masterPorts[index])") else {
+        guard let location = await self.redirectLocation(index), location.hasSuffix(":\(self.masterPorts[index])")
+        else {
             return false
         }
         if let elected = try? await self.metric("master/elected", master: index), elected != 1 { return false }
@@ -287,7 +297,8 @@ final class HACluster: @unchecked Sendable {
         let via = index ?? self.schedulers.indices.first { self.schedulers[$0]?.isRunning == true } ?? 0
         let response = try await HTTP.get("\(self.schedulerURL(via))/v2/apps\(app)/tasks")
         guard response.status == 200 else {
-            throw ChildProcessError(message: "GET /v2/apps\(app)/tasks: \(response.status) \(response.text.prefix(300))")
+            throw ChildProcessError(
+                message: "GET /v2/apps\(app)/tasks: \(response.status) \(response.text.prefix(300))")
         }
         return (response.json as? [String: Any])?["tasks"] as? [[String: Any]] ?? []
     }
@@ -342,7 +353,8 @@ final class HACluster: @unchecked Sendable {
             for (index, process) in list.enumerated() {
                 guard let process else { continue }
                 let state = process.isRunning ? "running" : "exited \(process.exitCode.map(String.init) ?? "by signal")"
-                parts.append("--- \(role.rawValue)-\(index) (\(state)) \(process.logURL.path)\n\(process.logTail(lines))")
+                parts.append(
+                    "--- \(role.rawValue)-\(index) (\(state)) \(process.logURL.path)\n\(process.logTail(lines))")
             }
         }
         return parts.joined(separator: "\n")
@@ -356,7 +368,8 @@ final class HACluster: @unchecked Sendable {
         for process in self.masters.compactMap({ $0 }) { await process.stop() }
         // Agents leave their tasks running when they stop (as in Mesos): end the supervisors' process groups.
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-            guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else {
+            guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline")
+            else {
                 continue
             }
             let command = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)

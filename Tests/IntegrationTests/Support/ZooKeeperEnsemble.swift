@@ -44,7 +44,9 @@ final class ZooKeeperEnsemble: @unchecked Sendable {
     /// The same classpath scripts/services.sh uses: zookeeper.jar (its manifest names jute, netty, metrics…) with
     /// log4j, falling back to every jar in /usr/share/java.
     static var classpath: String {
-        let jars = ["/usr/share/java/zookeeper.jar", "/usr/share/java/slf4j-log4j12.jar", "/usr/share/java/log4j-1.2.jar"]
+        let jars = [
+            "/usr/share/java/zookeeper.jar", "/usr/share/java/slf4j-log4j12.jar", "/usr/share/java/log4j-1.2.jar",
+        ]
         if jars.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) {
             return (["/etc/zookeeper/conf"] + jars).joined(separator: ":")
         }
@@ -55,8 +57,9 @@ final class ZooKeeperEnsemble: @unchecked Sendable {
 
     /// Starts `count` servers and waits until every one of them serves as leader or follower.
     init(nodes count: Int = 3, timeout: Duration = .seconds(90)) async throws {
-        guard let _ = Self.java else { throw ChildProcessError(message: "java not found: apt-get install zookeeper") }
-        self.directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("regatta-zk-\(UUID().uuidString.prefix(8))")
+        guard Self.java != nil else { throw ChildProcessError(message: "java not found: apt-get install zookeeper") }
+        self.directory = URL(fileURLWithPath: "/tmp").appendingPathComponent(
+            "regatta-zk-\(UUID().uuidString.prefix(8))")
         var nodes: [Node] = []
         var used = Set<Int>()
         for id in 1...count {
@@ -72,7 +75,8 @@ final class ZooKeeperEnsemble: @unchecked Sendable {
         let servers = nodes.map { "server.\($0.id)=127.0.0.1:\($0.quorumPort):\($0.electionPort)" }
         for (index, node) in nodes.enumerated() {
             let dir = self.nodeDirectory(index)
-            try FileManager.default.createDirectory(at: dir.appendingPathComponent("data"), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: dir.appendingPathComponent("data"), withIntermediateDirectories: true)
             try "\(node.id)\n".write(to: dir.appendingPathComponent("data/myid"), atomically: true, encoding: .utf8)
             let config = """
                 tickTime=500
@@ -127,8 +131,9 @@ final class ZooKeeperEnsemble: @unchecked Sendable {
             if let mode = await self.mode(index), mode == "leader" || mode == "follower" { return }
             try await Task.sleep(for: .milliseconds(200))
         }
-        throw ChildProcessError(message: "ZooKeeper node \(index + 1) did not rejoin the quorum in \(timeout):\n"
-            + (self.processes[index]?.logTail(30) ?? ""))
+        throw ChildProcessError(
+            message: "ZooKeeper node \(index + 1) did not rejoin the quorum in \(timeout):\n"
+                + (self.processes[index]?.logTail(30) ?? ""))
     }
 
     /// Whether node `index`'s process runs.
@@ -164,8 +169,9 @@ final class ZooKeeperEnsemble: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(200))
         }
         let logs = self.nodes.indices.map { "node \($0 + 1):\n" + (self.processes[$0]?.logTail(20) ?? "(stopped)") }
-        throw ChildProcessError(message: "the ZooKeeper ensemble formed no quorum in \(timeout):\n"
-            + logs.joined(separator: "\n"))
+        throw ChildProcessError(
+            message: "the ZooKeeper ensemble formed no quorum in \(timeout):\n"
+                + logs.joined(separator: "\n"))
     }
 
     /// Kills every node and removes the ensemble's directory.
@@ -189,10 +195,12 @@ final class ZooKeeperEnsemble: @unchecked Sendable {
         self.starts += 1
         self.processes[index] = try ChildProcess(
             Self.java!,
-            ["-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Dzookeeper.admin.enableServer=false",
-             "-Dzookeeper.root.logger=INFO,CONSOLE", "-Dzookeeper.log.dir=\(dir.path)",
-             "-cp", Self.classpath, "org.apache.zookeeper.server.quorum.QuorumPeerMain",
-             dir.appendingPathComponent("zoo.cfg").path],
+            [
+                "-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Dzookeeper.admin.enableServer=false",
+                "-Dzookeeper.root.logger=INFO,CONSOLE", "-Dzookeeper.log.dir=\(dir.path)",
+                "-cp", Self.classpath, "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+                dir.appendingPathComponent("zoo.cfg").path,
+            ],
             log: dir.appendingPathComponent("zookeeper.log"))
     }
 
