@@ -15,14 +15,22 @@ enum MasterSource: Sendable, Equatable, CustomStringConvertible {
     init(master: String) throws {
         let text = master.trimmingCharacters(in: .whitespaces)
         if text.hasPrefix("zk://") {
+            let url: ZooKeeperURL
             do {
-                self = .zooKeeper(try ZooKeeperURL(parsing: text))
+                url = try ZooKeeperURL(parsing: text)
             } catch {
                 throw SimulatorError(
                     .invalidConfiguration,
                     "The master's ZooKeeper URL is not usable (\(error)); write it as zk://host:port[,host:port]/path, "
                         + "e.g. zk://127.0.0.1:2181/mesos.")
             }
+            guard url.path.count > 1 else {
+                throw SimulatorError(
+                    .invalidConfiguration,
+                    "The master's ZooKeeper URL names no election path; add the masters' --zk path, e.g. "
+                        + "zk://127.0.0.1:2181/mesos.")
+            }
+            self = .zooKeeper(url)
             return
         }
         self = .fixed(endpoint: try AgentCallClient.endpoint(master: text))

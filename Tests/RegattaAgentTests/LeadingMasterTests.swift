@@ -76,8 +76,10 @@ struct LeadingMasterTests {
         }
         #expect(url.path == "/mesos")
         #expect(url.servers.count == 2)
-        let error = #expect(throws: AgentError.self) { try MasterSource(master: "zk://") }
-        #expect(error?.code == .invalidConfiguration)
+        for master in ["zk://", "zk://127.0.0.1:2181", "zk://127.0.0.1:2181/"] {
+            let error = #expect(throws: AgentError.self) { try MasterSource(master: master) }
+            #expect(error?.code == .invalidConfiguration)
+        }
     }
 
     @Test func resolvesRedirectLocationsAsMesosSendsThem() {

@@ -41,7 +41,11 @@ struct AgentCommand: AsyncParsableCommand {
         }
         if master.hasPrefix("zk://") {
             do {
-                _ = try ZooKeeperURL(parsing: master)
+                guard try ZooKeeperURL(parsing: master).path.count > 1 else {
+                    throw ValidationError("--master: the ZooKeeper URL names no path; write e.g. zk://127.0.0.1:2181/mesos.")
+                }
+            } catch let error as ValidationError {
+                throw error
             } catch {
                 throw ValidationError(
                     "--master: not a usable ZooKeeper URL (\(error)); write zk://host:port[,host:port]/path.")
