@@ -40,11 +40,16 @@ struct SchedulerLeaderTerm: Sendable {
     var advertisedAddress: String { "\(self.configuration.scheduler.hostname):\(self.configuration.httpPort)" }
 
     /// The API of this term. With `abdicate`, `DELETE /v2/leader` calls it.
-    func responder(abdicate: (@Sendable () -> Void)? = nil) -> some HTTPResponder<MarathonRequestContext> {
+    /// With `zooKeeper`, `/v2/info` reports the election (`ha: true`).
+    func responder(
+        abdicate: (@Sendable () -> Void)? = nil, zooKeeper: String? = nil, sessionTimeout: Duration = .seconds(10)
+    ) -> some HTTPResponder<MarathonRequestContext> {
         let router = Router(context: MarathonRequestContext.self)
         var routesConfiguration = MarathonRoutes.Configuration()
-        routesConfiguration.master = self.configuration.master
+        routesConfiguration.master = MasterConnections.redacted(self.configuration.master)
         routesConfiguration.abdicate = abdicate
+        routesConfiguration.zooKeeper = zooKeeper
+        routesConfiguration.zooKeeperSessionTimeout = sessionTimeout
         MarathonRoutes(
             scheduler: self.scheduler, advertisedAddress: self.advertisedAddress, events: self.events,
             configuration: routesConfiguration

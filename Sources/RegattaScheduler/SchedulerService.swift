@@ -50,7 +50,7 @@ public struct SchedulerService: Service {
         self.logger.info(
             "Scheduler starting",
             metadata: ["address": "\(self.configuration.httpAddress):\(self.configuration.httpPort)",
-                       "master": "\(self.configuration.master)"])
+                       "master": "\(MasterConnections.redacted(self.configuration.master))"])
         let term = self.term
         try await self.term.load()
         try await withThrowingDiscardingTaskGroup { group in

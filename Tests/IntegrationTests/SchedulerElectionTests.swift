@@ -126,6 +126,13 @@ struct SchedulerElectionTests {
         try await Self.run { setup in
             try await setup.startBoth()
 
+            // The follower proxies /v2/info: the leader reports the election.
+            let info = try await HTTP.get("\(setup.url(1))/v2/info")
+            let root = info.json as? [String: Any] ?? [:]
+            #expect(info.headers.first(name: "X-Marathon-Leader") == setup.url(0))
+            #expect((root["marathon_config"] as? [String: Any])?["ha"] as? Bool == true)
+            #expect((root["zookeeper_config"] as? [String: Any])?["zk"] as? String == setup.zooKeeperURL)
+
             // When: an app is posted to the follower
             let created = try await HTTP.request(
                 .POST, "\(setup.url(1))/v2/apps",

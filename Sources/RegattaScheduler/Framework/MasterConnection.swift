@@ -35,6 +35,12 @@ public protocol MasterConnection: Sendable {
 
 /// Builds the connection a `--master` value names.
 public enum MasterConnections {
+    /// A `--master` value safe to log or report: a `zk://` URL's password is replaced by `***`.
+    public static func redacted(_ master: String) -> String {
+        guard master.hasPrefix("zk://") else { return master }
+        return (try? ZooKeeperURL(parsing: master)).map { "\($0)" } ?? "zk://(unparsable URL)"
+    }
+
     /// `zk://host:port[,host:port]/path` follows the leading master through ZooKeeper; anything else is `host:port`
     /// (or `http://host:port`) of one master, whose redirects to the leader are followed.
     public static func make(

@@ -18,6 +18,11 @@ public struct MarathonRoutes: Sendable {
         /// up leadership after the answer. `nil` (one scheduler, no election) answers 400: there is nothing to
         /// hand over to.
         public var abdicate: (@Sendable () -> Void)?
+        /// The ZooKeeper URL of the election (credentials hidden), reported by `/v2/info` with `ha: true`; `nil` for a
+        /// single scheduler.
+        public var zooKeeper: String?
+        /// The ZooKeeper session timeout, reported by `/v2/info` as `zookeeper_config.zk_session_timeout`.
+        public var zooKeeperSessionTimeout: Duration = .seconds(10)
         public init() {}
     }
 
@@ -81,7 +86,8 @@ public struct MarathonRoutes: Sendable {
             let frameworkID = await scheduler.frameworkID
             return Self.json(
                 Self.info(
-                    scheduler: scheduler, frameworkID: frameworkID, address: address, master: configuration.master))
+                    scheduler: scheduler, frameworkID: frameworkID, address: address, master: configuration.master,
+                    zooKeeper: configuration.zooKeeper, sessionTimeout: configuration.zooKeeperSessionTimeout))
         }
         router.get("/v2/apps") { request, _ in
             let state = await scheduler.state
@@ -397,10 +403,19 @@ public struct MarathonRoutes: Sendable {
     }
 
     /// `GET /v2/info`, with only the fields Marathon sends (clients parse it into strict models).
-    static func info(scheduler: ServiceScheduler, frameworkID: FrameworkID?, address: String, master: String)
-        -> MarathonJSON.Object
-    {
+    static func info(
+        scheduler: ServiceScheduler, frameworkID: FrameworkID?, address: String, master: String,
+        zooKeeper: String? = nil, sessionTimeout: Duration = .seconds(10)
+    ) -> MarathonJSON.Object {
         let config = scheduler.configuration
+        var zooKeeperConfig: MarathonJSON.Object = [:]
+        if let zooKeeper {
+            let (seconds, attoseconds) = sessionTimeout.components
+            zooKeeperConfig = [
+                "zk": zooKeeper,
+                "zk_session_timeout": Int(seconds * 1000 + attoseconds / 1_000_000_000_000_000),
+            ]
+        }
         let port = Int(address.split(separator: ":").last ?? "8080") ?? 8080
         return [
             "name": "regatta", "version": "1.10.0", "buildref": "regatta-0.1.0", "elected": true, "leader": address,
@@ -408,14 +423,14 @@ public struct MarathonRoutes: Sendable {
             "marathon_config": [
                 "master": master, "framework_name": config.frameworkName,
                 "failover_timeout": Int(config.failoverTimeout),
-                "hostname": config.hostname, "checkpoint": true, "ha": false, "mesos_role": config.role,
+                "hostname": config.hostname, "checkpoint": true, "ha": zooKeeper != nil, "mesos_role": config.role,
                 "mesos_user": config.user, "webui_url": config.webuiURL as Any,
                 "local_port_min": config.state.localPortMin, "local_port_max": config.state.localPortMax,
                 "max_instances_per_offer": config.state.maxInstancesPerOffer,
                 "decline_offer_duration": Int(config.declineOfferSeconds * 1000),
                 "reconciliation_interval": Int(config.reconciliationInterval.components.seconds * 1000),
             ] as MarathonJSON.Object,
-            "zookeeper_config": [:] as MarathonJSON.Object,
+            "zookeeper_config": zooKeeperConfig,
             "http_config": ["http_port": port] as MarathonJSON.Object,
         ]
     }

@@ -92,7 +92,7 @@ public struct ElectedSchedulerService: Service {
             logger: self.logger)
         self.logger.info(
             "Scheduler starting with leader election",
-            metadata: ["address": "\(scheduler.httpAddress):\(scheduler.httpPort)", "master": "\(scheduler.master)",
+            metadata: ["address": "\(scheduler.httpAddress):\(scheduler.httpPort)", "master": "\(MasterConnections.redacted(scheduler.master))",
                        "zk": "\(self.configuration.zooKeeper)", "election": "\(self.configuration.electionPath)"])
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -246,7 +246,10 @@ public struct ElectedSchedulerService: Service {
             }
         }
         guard let term = loaded else { throw CancellationError() }
-        self.responder.lead(term.responder(abdicate: { signal.yield(.abdicated) }))
+        self.responder.lead(
+            term.responder(
+                abdicate: { signal.yield(.abdicated) }, zooKeeper: "\(self.configuration.zooKeeper)",
+                sessionTimeout: self.configuration.sessionTimeout))
         let end: TermEnd = try await withThrowingTaskGroup(of: TermEnd?.self) { group in
             group.addTask {
                 try await term.runLoaded()

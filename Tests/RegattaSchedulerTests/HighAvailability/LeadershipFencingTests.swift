@@ -66,6 +66,8 @@ import Testing
         #expect(HTTPMasterConnection.master(fromLocation: "https://m:5050") == "https://m:5050")
         #expect(HTTPMasterConnection.master(fromLocation: "/relative") == nil)
         #expect(HTTPMasterConnection.baseURL("127.0.0.1:5050") == "http://127.0.0.1:5050")
+        #expect(MasterConnections.redacted("zk://ops:secret@zk1:2181,zk2:2181/mesos") == "zk://ops:***@zk1:2181,zk2:2181/mesos")
+        #expect(MasterConnections.redacted("127.0.0.1:5050") == "127.0.0.1:5050")
     }
 
     static func app(_ id: String) -> AppDefinition {
