@@ -71,7 +71,7 @@ struct MasterElection: Sendable {
             )
             return
         }
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.watchSession(exit: exit) }
                 group.addTask { await self.followLeaders(own: contender.nodeName) }
@@ -82,6 +82,17 @@ struct MasterElection: Sendable {
         self.master.leadership.setConnected(false)
         try? await contender.withdraw()
         await self.client.close()
+    }
+
+    /// Reads the registry, again after a connection blip (the session watcher exits if it lasts the session timeout).
+    private func load(_ registry: AgentRegistry) async throws -> [AgentRegistryEntry] {
+        while true {
+            do {
+                return try await registry.load()
+            } catch let error as ZooKeeperError where error.code == .connectionLoss || error.code == .operationTimeout {
+                try await self.client.waitUntilConnected()
+            }
+        }
     }
 
     /// Suspends leadership while disconnected; exits when the session ends or stays disconnected too long.
@@ -201,7 +212,7 @@ struct MasterElection: Sendable {
             logger: self.logger
         )
         do {
-            let entries = try await registry.load()
+            let entries = try await self.load(registry)
             await self.master.becomeLeader(registry: registry, entries: entries, onExit: exit)
         } catch {
             if Task.isCancelled { return }
