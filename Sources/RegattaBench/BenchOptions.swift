@@ -13,6 +13,9 @@ public enum BenchScenario: String, CaseIterable, Sendable {
     case api
     /// Real command tasks on one real agent, against a raw fork+exec loop.
     case realLaunch = "real-launch"
+    /// Two masters in ZooKeeper, simulated agents following `zk://`; the leader is killed and the time until every
+    /// agent is registered with the new leader is measured.
+    case masterFailover = "master-failover"
 }
 
 /// Where the simulated agents run.
@@ -27,7 +30,8 @@ public enum SimulatorPlacement: String, CaseIterable, Sendable {
 
 /// Options of a benchmark run. Unset counts take the scenario's default (the figures in `docs/benchmarks.md`).
 public struct BenchOptions: Sendable {
-    /// Simulated agents. Defaults: allocator and deploy-one-app and api `10000`, deploy-constrained `2000`.
+    /// Simulated agents. Defaults: allocator, deploy-one-app, api and master-failover `10000`, deploy-constrained
+    /// `2000`.
     public var agents: Int?
     /// deploy-one-app: instances of the app (default `100000`); deploy-constrained and api: instances per app
     /// (default `10`).
@@ -54,6 +58,8 @@ public struct BenchOptions: Sendable {
     /// The command that runs `regatta simulate-agents` (argv, e.g. `["/usr/bin/regatta", "simulate-agents"]`),
     /// needed to run the simulator in a child process.
     public var simulatorCommand: [String]?
+    /// The `regatta` executable (argv prefix), for scenarios that start masters as child processes.
+    public var regattaCommand: [String]?
     /// The master's allocation interval. Defaults to `1` second, as Mesos.
     public var allocationInterval: Duration = .seconds(1)
     /// How often the scheduler's state is sampled to see instances running. Defaults to `100` ms.
@@ -63,6 +69,13 @@ public struct BenchOptions: Sendable {
     /// Log level of the master, scheduler and simulated agents under test. Defaults to `warning`, so that
     /// per-agent and per-task info messages do not slow the run down.
     public var serviceLogLevel: Logger.Level = .warning
+
+    /// master-failover: ZooKeeper servers, `host:port[,host:port]` (`scripts/services.sh start --only zookeeper`
+    /// prints one as `REGATTA_TEST_ZK`).
+    public var zk: String?
+    /// master-failover: the masters' ZooKeeper session timeout, which bounds how soon a crashed leader's election
+    /// node goes away. Defaults to `10` seconds, as Mesos's `--zk_session_timeout`.
+    public var zkSessionTimeout: Duration = .seconds(10)
 
     public init() {}
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
 
-/// `regatta simulate-agents` running in a child process, stopped with SIGTERM.
+/// A `regatta` child process (`simulate-agents`, or a `master` for the failover scenario), stopped with SIGTERM.
 final class SimulatorProcess: @unchecked Sendable {
     // `Process` is not Sendable; it is only touched from `start`, `peakResidentBytes` and `stop`, in order.
     private let process: Process
@@ -15,9 +15,11 @@ final class SimulatorProcess: @unchecked Sendable {
     /// Starts `command` followed by `arguments`, with its output in `logPath`.
     ///
     /// - Throws: ``BenchError`` (`setupFailed`) when the command cannot be started.
-    static func start(command: [String], arguments: [String], logPath: String) throws -> SimulatorProcess {
+    static func start(command: [String], arguments: [String], logPath: String, what: String = "the simulator") throws
+        -> SimulatorProcess
+    {
         guard let executable = command.first else {
-            throw BenchError(.setupFailed, "No command to run the simulator with; pass the path of 'regatta'.")
+            throw BenchError(.setupFailed, "No command to run \(what) with; pass the path of 'regatta'.")
         }
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
@@ -30,7 +32,7 @@ final class SimulatorProcess: @unchecked Sendable {
         do {
             try process.run()
         } catch {
-            throw BenchError(.setupFailed, "Cannot start the simulator '\(executable)': \(error).")
+            throw BenchError(.setupFailed, "Cannot start \(what) '\(executable)': \(error).")
         }
         return SimulatorProcess(process: process, logPath: logPath)
     }
@@ -38,6 +40,13 @@ final class SimulatorProcess: @unchecked Sendable {
     var pid: Int32 { self.process.processIdentifier }
 
     var isRunning: Bool { self.process.isRunning }
+
+    /// Kills the child with SIGKILL at once (a crash) and reaps it.
+    func crash() {
+        guard self.process.isRunning else { return }
+        kill(self.process.processIdentifier, SIGKILL)
+        self.process.waitUntilExit()
+    }
 
     /// Stops the child with SIGTERM, then SIGKILL after 10 seconds.
     func stop() async {

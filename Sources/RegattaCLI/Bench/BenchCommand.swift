@@ -9,7 +9,7 @@ import RegattaCore
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Run a scale benchmark: allocator, deploy-one-app, deploy-constrained, api or real-launch.",
+        abstract: "Run a scale benchmark: allocator, deploy-one-app, deploy-constrained, api, real-launch or master-failover.",
         discussion: """
             Starts the real master (and scheduler, and simulated agents) in this process on free loopback ports, \
             measures, and prints one JSON line followed by a summary. Counts default to the figures in \
@@ -17,7 +17,8 @@ struct BenchCommand: AsyncParsableCommand {
             release build for real figures.
             """)
 
-    @Argument(help: "allocator | deploy-one-app | deploy-constrained | api | real-launch") var scenario: String
+    @Argument(help: "allocator | deploy-one-app | deploy-constrained | api | real-launch | master-failover")
+    var scenario: String
     @Option(name: .customLong("agents"), help: "Simulated agents.") var agents: Int?
     @Option(name: .customLong("instances"), help: "deploy-one-app: instances of the app; deploy-constrained, api: per app.")
     var instances: Int?
@@ -39,6 +40,9 @@ struct BenchCommand: AsyncParsableCommand {
     var sampleInterval: String = "100ms"
     @Option(name: .customLong("work_dir"), help: "Directory for the store and logs (default: a temporary directory, removed after).")
     var workDir: String?
+    @Option(name: .customLong("zk"), help: "master-failover: ZooKeeper servers, host:port[,host:port].") var zk: String?
+    @Option(name: .customLong("zk_session_timeout"), help: "master-failover: the masters' ZooKeeper session timeout (default 10secs).")
+    var zkSessionTimeout: String = "10secs"
     @Flag(name: .customLong("verbose"), help: "Log the master, scheduler and agents at info instead of warning.")
     var verbose = false
 
@@ -77,10 +81,13 @@ struct BenchCommand: AsyncParsableCommand {
         }
         options.simulator = placement
         options.workDir = self.workDir
+        options.zk = self.zk
+        options.zkSessionTimeout = try SimulateAgentsCommand.duration(self.zkSessionTimeout, flag: "zk_session_timeout")
         options.serviceLogLevel = self.verbose ? .info : .warning
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]
         options.simulatorCommand = [executable, "simulate-agents"]
+        options.regattaCommand = [executable]
         return (scenario, options)
     }
 
