@@ -328,7 +328,7 @@ import Glibc
             extraFlags: ["--agent_reregister_timeout", "1secs", "--recovery_agent_removal_limit", "0%"]
         )
         others.append(strict)
-        // Once it follows the dead leader's (not yet expired) node, its own node is in: the next master queues after it.
+        // Once it follows the dead leader's (unexpired) node, its own node exists: the next master queues after it.
         try await eventually("master-2 contends") {
             let location = try await http.request(.GET, "\(strict.url)/master/redirect").location
             return location == "//127.0.0.1:\(first.port)" || location == "//127.0.0.1:\(strict.port)"
