@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import RegattaCore
+import RegattaZooKeeper
 
 extension SimulatedAgent {
     /// Why a SUBSCRIBE stream ended.

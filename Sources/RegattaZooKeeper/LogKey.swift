@@ -9,5 +9,6 @@ enum LogKey {
     static let leaderNode = "zk.leader.node"
     static let message = "zk.message"
     static let function = "zk.function"
+    static let master = "master.address"
     static let error = "error"
 }

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import NIOCore
 import RegattaCore
+import RegattaZooKeeper
 import Synchronization
 
 /// Sends agent calls to the master's `POST /api/v1/agent` endpoint.

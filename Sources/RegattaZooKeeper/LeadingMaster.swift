@@ -1,21 +1,26 @@
 // SPDX-License-Identifier: Apache-2.0
 import Logging
-import RegattaZooKeeper
 import Synchronization
 
-/// The leading master as last detected (through ZooKeeper), shared by the master link and everything that waits for
-/// the leader to change.
+/// The leading master as last detected (through ZooKeeper), shared by everything that talks to the master — an
+/// agent's master link, or every simulated agent of a process (one detector for all of them) — and by everything that
+/// waits for the leader to change.
 ///
-/// Every change, including to `nil` ("no leader known"), moves ``Snapshot/generation`` on. The master link remembers
-/// the generation it subscribed under and drops its stream as soon as the generation moves on, so an agent never
-/// keeps talking to a master that is not the detected leader, and ignores every master while none is known.
-final class LeadingMaster: Sendable {
+/// Every change, including to `nil` ("no leader known"), moves ``Snapshot/generation`` on. A client remembers the
+/// generation it subscribed under and drops its stream as soon as the generation moves on, so it never keeps talking
+/// to a master that is not the detected leader, and ignores every master while none is known.
+public final class LeadingMaster: Sendable {
     /// The detected leader and how many changes led to it.
-    struct Snapshot: Sendable, Equatable {
+    public struct Snapshot: Sendable, Equatable {
         /// The leader, `nil` while none is known.
-        var address: MesosMasterAddress?
+        public var address: MesosMasterAddress?
         /// Incremented on every change.
-        var generation: Int
+        public var generation: Int
+
+        public init(address: MesosMasterAddress?, generation: Int) {
+            self.address = address
+            self.generation = generation
+        }
     }
 
     private struct State {
@@ -26,16 +31,16 @@ final class LeadingMaster: Sendable {
 
     private let state = Mutex(State())
 
-    init() {}
+    public init() {}
 
     /// The leader now.
-    var current: Snapshot { self.state.withLock { $0.snapshot } }
+    public var current: Snapshot { self.state.withLock { $0.snapshot } }
 
     /// Records the detected leader; wakes every waiter if it changed.
     ///
     /// - Returns: whether it changed.
     @discardableResult
-    func update(_ address: MesosMasterAddress?) -> Bool {
+    public func update(_ address: MesosMasterAddress?) -> Bool {
         let woken: [CheckedContinuation<Void, Never>]? = self.state.withLock { state in
             guard state.snapshot.address != address else { return nil }
             state.snapshot = Snapshot(address: address, generation: state.snapshot.generation + 1)
@@ -49,7 +54,7 @@ final class LeadingMaster: Sendable {
 
     /// Returns once the generation differs from `generation` (at once if it already does), or when the calling task
     /// is cancelled.
-    func waitForChange(from generation: Int) async {
+    public func waitForChange(from generation: Int) async {
         let id = self.state.withLock { state in
             state.nextWaiter += 1
             return state.nextWaiter
@@ -70,7 +75,7 @@ final class LeadingMaster: Sendable {
 
     /// Returns the first snapshot that names a leader (at once if the current one does); `nil` when the calling task
     /// is cancelled first.
-    func waitForLeader() async -> Snapshot? {
+    public func waitForLeader() async -> Snapshot? {
         while !Task.isCancelled {
             let snapshot = self.current
             if snapshot.address != nil { return snapshot }
@@ -80,10 +85,15 @@ final class LeadingMaster: Sendable {
     }
 
     /// Records every leader `leaders` reports until it finishes or the calling task is cancelled, then forgets the
-    /// leader (nothing follows it any more).
-    func follow(_ leaders: AsyncStream<MesosMasterAddress?>, logger: Logger) async {
+    /// leader (nothing follows it any more). `changed` is called on every change, before any waiter wakes.
+    public func follow(
+        _ leaders: AsyncStream<MesosMasterAddress?>, logger: Logger,
+        changed: @Sendable (MesosMasterAddress?) -> Void = { _ in }
+    ) async {
         for await leader in leaders {
-            guard self.update(leader) else { continue }
+            guard self.current.address != leader else { continue }
+            changed(leader)
+            self.update(leader)
             if let leader {
                 logger.info(
                     "Detected the leading master",
@@ -92,6 +102,9 @@ final class LeadingMaster: Sendable {
                 logger.warning("No leading master known; ignoring every master until ZooKeeper names one")
             }
         }
-        self.update(nil)
+        if self.current.address != nil {
+            changed(nil)
+            self.update(nil)
+        }
     }
 }
