@@ -88,6 +88,8 @@ public struct SchedulerState: Sendable {
     public private(set) var lastTaskFailures: [String: TaskFailure] = [:]
     private var instanceByTask: [TaskID: String] = [:]
     private var instanceIDsByApp: [String: Set<String>] = [:]
+    /// Tallies of each app's instances, kept in step with `instances` by ``put(_:)`` and ``remove(_:)``.
+    private var countsByApp: [String: AppInstanceCounts] = [:]
     /// Offer matching statistics per app since its last configuration change, for `/v2/queue`.
     public private(set) var offerStatistics: [String: OfferStatistics] = [:]
     /// Consecutive offers an app's waiting instance was refused only by constraints (drives the stuck-rollout breaker).
@@ -109,12 +111,26 @@ public struct SchedulerState: Sendable {
         self.instances = [:]
         self.instanceByTask = [:]
         self.instanceIDsByApp = [:]
+        self.countsByApp = [:]
         self.placements = [:]
         for instance in instances { self.insert(instance) }
     }
 
+    /// Stores an instance (new or changed) and keeps its app's tallies in step.
+    private mutating func put(_ instance: Instance) {
+        if let previous = self.instances.updateValue(instance, forKey: instance.id) {
+            self.uncount(previous)
+        }
+        self.countsByApp[instance.appId, default: AppInstanceCounts()].add(instance)
+    }
+
+    private mutating func uncount(_ instance: Instance) {
+        self.countsByApp[instance.appId]?.subtract(instance)
+        if self.countsByApp[instance.appId]?.isEmpty == true { self.countsByApp[instance.appId] = nil }
+    }
+
     private mutating func insert(_ instance: Instance) {
-        self.instances[instance.id] = instance
+        self.put(instance)
         self.instanceByTask[instance.taskId] = instance.id
         self.instanceIDsByApp[instance.appId, default: []].insert(instance.id)
         if let host = instance.host, self.placements[instance.id] == nil {
@@ -124,6 +140,7 @@ public struct SchedulerState: Sendable {
 
     private mutating func remove(_ id: String) {
         guard let instance = self.instances.removeValue(forKey: id) else { return }
+        self.uncount(instance)
         self.instanceByTask[instance.taskId] = nil
         self.instanceIDsByApp[instance.appId]?.remove(id)
         if self.instanceIDsByApp[instance.appId]?.isEmpty == true { self.instanceIDsByApp[instance.appId] = nil }
@@ -139,6 +156,11 @@ public struct SchedulerState: Sendable {
     /// An app's instances, sorted by id.
     public func instances(ofApp appId: String) -> [Instance] {
         (self.instanceIDsByApp[appId] ?? []).sorted().compactMap { self.instances[$0] }
+    }
+
+    /// An app's instances in no particular order, for decisions where order is not observable.
+    private func unorderedInstances(ofApp appId: String) -> [Instance] {
+        (self.instanceIDsByApp[appId] ?? []).compactMap { self.instances[$0] }
     }
 
     /// The deployments touching an app.
@@ -221,7 +243,7 @@ public struct SchedulerState: Sendable {
         var killed: [Instance] = []
         for var instance in self.instances(ofApp: id) where !instance.killRequested {
             instance.killRequested = true
-            self.instances[instance.id] = instance
+            self.put(instance)
             killed.append(instance)
         }
         if !killed.isEmpty { self.deployments[deployment.id] = deployment }
@@ -235,7 +257,7 @@ public struct SchedulerState: Sendable {
         for id in ids {
             guard var instance = self.instances[id] else { continue }
             instance.killRequested = instance.killRequested || scale
-            self.instances[id] = instance
+            self.put(instance)
             killed.append(instance)
         }
         return killed
@@ -283,19 +305,39 @@ public struct SchedulerState: Sendable {
         return app.healthChecks.isEmpty || instance.healthy == true
     }
 
+    /// How many of `activeCurrent(app, now:)` there are: O(1) from the app's tallies, unless an unreachable
+    /// instance may have stopped counting (then the instances are walked).
+    private func activeCurrentCount(_ app: AppDefinition, now: Duration?) -> Int {
+        let counts = self.countsByApp[app.id] ?? AppInstanceCounts()
+        if counts.activeUnreachable > 0 && app.unreachableStrategy.inactiveAfterSeconds != nil {
+            return self.unorderedInstances(ofApp: app.id).count {
+                $0.isActive && $0.version == app.configVersion && !self.isInactive($0, app: app, now: now)
+            }
+        }
+        return counts.active[app.configVersion] ?? 0
+    }
+
+    /// Active instances of versions other than the app's current one.
+    private func activeOldCount(_ app: AppDefinition) -> Int {
+        let counts = self.countsByApp[app.id] ?? AppInstanceCounts()
+        return counts.activeTotal - (counts.active[app.configVersion] ?? 0)
+    }
+
     /// How many instances of `app` wait for an offer.
     public func pendingCount(_ app: AppDefinition, now: Duration? = nil) -> Int {
-        let current = self.activeCurrent(app, now: now).count
-        let old = self.instances(ofApp: app.id).filter { $0.isActive && $0.version != app.configVersion }
-        guard !old.isEmpty else { return max(0, app.instances - current) }
+        let current = self.activeCurrentCount(app, now: now)
+        let oldCount = self.activeOldCount(app)
+        guard oldCount > 0 else { return max(0, app.instances - current) }
+        let counts = self.countsByApp[app.id] ?? AppInstanceCounts()
+        let oldRunning = counts.activeRunningTotal - (counts.activeRunning[app.configVersion] ?? 0)
         // Rolling replacement (Marathon's rule): never more than maxCapacity instances in all, but allow one
         // extra when the health capacity would otherwise leave no room to start anything.
         var capacity = Int((Double(app.instances) * (1 + app.upgradeStrategy.maximumOverCapacity)).rounded(.down))
         let minHealthy = Int((Double(app.instances) * app.upgradeStrategy.minimumHealthCapacity).rounded(.up))
-        if minHealthy == capacity && capacity <= old.filter({ $0.state == .running }).count {
+        if minHealthy == capacity && capacity <= oldRunning {
             capacity += 1
         }
-        let room = max(0, capacity - old.count - current)
+        let room = max(0, capacity - oldCount - current)
         return max(0, min(app.instances - current, room))
     }
 
@@ -324,8 +366,11 @@ public struct SchedulerState: Sendable {
     public mutating func computeKills(now: Duration? = nil) -> [Instance] {
         var kills: [Instance] = []
         for app in self.apps.values.sorted(by: { $0.id < $1.id }) {
-            let all = self.instances(ofApp: app.id).filter(\.isActive)
-            let current = self.activeCurrent(app, now: now)
+            // Nothing to do (the common case, decided from the tallies): no surplus and no old version left.
+            if self.activeOldCount(app) == 0 && self.activeCurrentCount(app, now: now) <= app.instances { continue }
+            // Kills are ordered below by a total order, so the instances need not be sorted here.
+            let all = self.unorderedInstances(ofApp: app.id).filter(\.isActive)
+            let current = all.filter { $0.version == app.configVersion && !self.isInactive($0, app: app, now: now) }
             let old = all.filter { $0.version != app.configVersion }
             // Scale down: not-yet-running first, then by killSelection.
             if current.count > app.instances {
@@ -359,7 +404,7 @@ public struct SchedulerState: Sendable {
         }
         for index in kills.indices {
             kills[index].killRequested = true
-            self.instances[kills[index].id] = kills[index]
+            self.put(kills[index])
         }
         return kills
     }
@@ -389,14 +434,15 @@ public struct SchedulerState: Sendable {
     public mutating func completeDeployments() -> [Deployment] {
         var done: [Deployment] = []
         for deployment in self.deployments.values.sorted(by: { $0.id < $1.id }) {
-            let instances = self.instances(ofApp: deployment.appId)
+            let counts = self.countsByApp[deployment.appId] ?? AppInstanceCounts()
             let finished: Bool
             if let app = self.apps[deployment.appId] {
-                let running = instances.filter { $0.version == app.configVersion && $0.isActive && self.isReady($0, app: app) }
-                let others = instances.filter { !($0.version == app.configVersion && $0.isActive) }
-                finished = running.count == app.instances && others.isEmpty
+                // Ready instances of the current version are the target, and nothing else is left.
+                let currentActive = counts.active[app.configVersion] ?? 0
+                let ready = counts.ready(version: app.configVersion, healthChecked: !app.healthChecks.isEmpty)
+                finished = ready == app.instances && counts.total == currentActive
             } else {
-                finished = instances.isEmpty
+                finished = counts.isEmpty
             }
             if finished {
                 self.deployments[deployment.id] = nil
@@ -558,7 +604,7 @@ public struct SchedulerState: Sendable {
             }
             return UpdateOutcome(save: nil, delete: instance, killUnknown: false)
         }
-        self.instances[instance.id] = instance
+        self.put(instance)
         return UpdateOutcome(save: instance == previous ? nil : instance, delete: nil, killUnknown: false)
     }
 }
