@@ -4,7 +4,8 @@ import RegattaCore
 
 /// Reads and writes the checkpoints of task runs under `<work_dir>/meta/runs/<container_id>/`:
 ///
-/// - `task.json`: the ``TaskCheckpoint`` (atomic rewrite, fsync'd);
+/// - `task.json`: the ``TaskCheckpoint`` (atomic rewrite, fsync'd), written at launch and when its pid or kill
+///   request changes; the task's later states are in `updates.log`;
 /// - `updates.log`: the task's status update stream (``UpdateRecord`` JSON lines; updates fsync'd before they are
 ///   sent);
 /// - `exit_status`: written by the task's supervisor when the task's command ends (see ``TaskSupervisor``).
@@ -14,9 +15,16 @@ import RegattaCore
 struct CheckpointStore: Sendable {
     /// `<work_dir>/meta/runs`.
     var runsDirectory: String
+    /// One encoder for every `task.json` (sorted keys, Mesos field names), rather than one per write.
+    private let taskEncoder: JSONEncoder
+    /// One encoder for every `updates.log` line.
+    private let recordEncoder = MesosJSON.encoder()
 
     init(layout: SandboxLayout) {
         self.runsDirectory = layout.metaDirectory + "/runs"
+        let encoder = MesosJSON.encoder()
+        encoder.outputFormatting.insert(.sortedKeys)
+        self.taskEncoder = encoder
     }
 
     /// The checkpoint directory of one run.
@@ -43,14 +51,12 @@ struct CheckpointStore: Sendable {
         if !FileManager.default.fileExists(atPath: directory) {
             try DurableFile.createDirectory(directory)
         }
-        let encoder = MesosJSON.encoder()
-        encoder.outputFormatting.insert(.sortedKeys)
-        try DurableFile.replace(self.taskFile(checkpoint.containerId), with: try encoder.encode(checkpoint))
+        try DurableFile.replace(self.taskFile(checkpoint.containerId), with: try self.taskEncoder.encode(checkpoint))
     }
 
     /// Appends a record to a run's update log; `UPDATE` records are fsync'd.
     func append(_ record: UpdateRecord, container: ContainerID) throws {
-        var line = try MesosJSON.encode(record)
+        var line = try self.recordEncoder.encode(record)
         line.append(UInt8(ascii: "\n"))
         try DurableFile.append(self.updatesFile(container), line, sync: record.type == .update)
     }

@@ -259,6 +259,10 @@ actor AgentCore {
                 killedByHealthCheck: checkpoint.killedByHealthCheck ?? false, pid: checkpoint.pid,
                 pidStartTime: checkpoint.pidStartTime, launchedAt: checkpoint.launchedAt,
                 completedAt: checkpoint.completedAt)
+            if task.state.isTerminal, task.completedAt == nil {
+                // `task.json` is not rewritten for status updates: the terminal update's time is when it ended.
+                task.completedAt = replay.all.last?.status.timestamp ?? checkpoint.launchedAt
+            }
             task.statuses = replay.all.map {
                 StatusRecord(state: $0.status.state, timestamp: $0.status.timestamp ?? 0, healthy: $0.status.healthy)
             }
@@ -501,12 +505,12 @@ actor AgentCore {
                 LogKey.frameworkID: "\(key.frameworkID)", LogKey.taskID: "\(key.taskID)",
                 "kill.grace_period": "\(grace)", "kill.health_check": "\(byHealthCheck)",
             ])
-        let firstKill = !task.killRequested
+        let changed = !task.killRequested || (byHealthCheck && !task.killedByHealthCheck)
         task.killRequested = true
         task.killedByHealthCheck = task.killedByHealthCheck || byHealthCheck
         task.health?.stop()
         self.live[key] = task
-        if firstKill { self.saveCheckpoint(task) }
+        if changed { self.saveCheckpoint(task) }
         if task.state != .killing, task.frameworkInfo?.has(capability: "TASK_KILLING_STATE") == true {
             self.emit(key, state: .killing, message: nil, reason: nil, source: .executor)
             task = self.live[key] ?? task
@@ -708,8 +712,8 @@ actor AgentCore {
         }
     }
 
-    /// Records a state change, checkpoints it and queues its status update; the update is on disk before it is
-    /// sent.
+    /// Records a state change, checkpoints it (in the run's update log) and queues its status update; the update is
+    /// on disk before it is sent.
     private func emit(
         _ key: TaskKey, state: TaskState, message: String?, reason: String?, source: TaskStatus.Source,
         healthy: Bool? = nil
@@ -728,7 +732,13 @@ actor AgentCore {
         task.state = state
         task.statuses.append(StatusRecord(state: state, timestamp: timestamp, healthy: healthy))
         self.live[key] = task
-        self.saveCheckpoint(task)
+        // The update log is the checkpoint of the task's state (recovery replays it), so `task.json` is rewritten
+        // only when what it alone holds changes (pid, kill request), not per status update: one fsync'd append per
+        // update instead of an append plus an atomic rewrite. If the run has no checkpoint yet (its first write
+        // failed), it is written now so that the update below has somewhere to go.
+        if !FileManager.default.fileExists(atPath: self.checkpoints.runDirectory(task.containerID)) {
+            self.saveCheckpoint(task)
+        }
         self.logger.debug(
             "Task status changed",
             metadata: [
