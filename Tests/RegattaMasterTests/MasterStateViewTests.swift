@@ -77,4 +77,97 @@ import Testing
             String(decoding: json, as: UTF8.self)
                 == #"{"cpus":3.5,"disk":10240,"gpus":0,"mem":1024,"ports":"[31000-32000]","zones":"{a,b}"}"#)
     }
+
+    static func object(_ data: Data) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    static func master(
+        _ configuration: MasterConfiguration = MasterConfiguration(), leadership: MasterLeadership? = nil
+    ) -> Master {
+        Master(
+            configuration: configuration, masterID: "m", logger: Logger(label: "test"), uptime: { .seconds(5) },
+            wallTime: { 1_763_767_000.5 }, leadership: leadership)
+    }
+
+    @Test func electedTimeIsWhenThisMasterWasElectedAndAbsentBefore() throws {
+        let h = MasterHarness()
+        let leadership = MasterLeadership.contending()
+        let master = Self.master(leadership: leadership)
+        let following = try Self.object(MasterStateView(state: h.state, master: master).encodeState())
+        #expect(following["elected_time"] == nil)
+        #expect(following["start_time"] as? Double == 1_763_767_000.5)
+
+        leadership.elected(now: 1_763_767_042.25)
+        let view = MasterStateView(state: h.state, master: master)
+        let elected = try Self.object(view.encodeState())
+        #expect(elected["elected_time"] as? Double == 1_763_767_042.25)
+        #expect(elected["start_time"] as? Double == 1_763_767_000.5)
+        let foundation = try MasterStateView.foundationEncode(view.stateDocument())
+        #expect(String(decoding: try view.encodeState(), as: UTF8.self) == String(decoding: foundation, as: UTF8.self))
+
+        // A single master (no --zk) is elected when it starts.
+        let standalone = try Self.object(MasterStateView(state: h.state, master: Self.master()).encodeState())
+        #expect(standalone["elected_time"] as? Double == 1_763_767_000.5)
+    }
+
+    @Test func recoveredSlavesAreTheRegistryAgentsThatHaveNotReregistered() throws {
+        var h = MasterHarness()
+        func entry(_ id: AgentID, _ state: AgentRegistryEntry.State) -> AgentRegistryEntry {
+            var info = Fixture.agentSubscribe(hostname: "host-\(id.value)", id: id).agentInfo
+            info.attributes = [
+                Attribute(name: "rack", value: .text("r1")), Attribute(name: "slots", value: .scalar(Scalar(4))),
+            ]
+            return AgentRegistryEntry(agentInfo: info, state: state)
+        }
+        h.state.recover([entry("a", .admitted), entry("b", .admitted), entry("u", .unreachable)], now: h.now)
+        let master = Self.master()
+
+        var view = MasterStateView(state: h.state, master: master)
+        let state = try Self.object(view.encodeState())
+        let recovered = try #require(state["recovered_slaves"] as? [[String: Any]])
+        #expect(recovered.map { $0["id"] as? String } == ["a", "b"])
+        #expect(recovered.first?["hostname"] as? String == "host-a")
+        #expect(recovered.first?["port"] as? Int == 5051)
+        let attributes = try #require(recovered.first?["attributes"] as? [String: Any])
+        #expect(attributes["rack"] as? String == "r1")
+        #expect(attributes["slots"] as? Double == 4)
+        let foundation = try MasterStateView.foundationEncode(view.stateDocument())
+        #expect(String(decoding: try view.encodeState(), as: UTF8.self) == String(decoding: foundation, as: UTF8.self))
+        // The operator API lists the same agents.
+        let operatorAgents = OperatorAPI.agents(h.state, startTime: master.startTime).recoveredAgents
+        #expect(operatorAgents.compactMap(\.id?.value) == ["a", "b"])
+
+        _ = h.state.subscribeAgent(
+            Fixture.agentSubscribe(hostname: "host-a", id: "a"), connection: 1, pingInterval: .seconds(15),
+            masterInfo: nil, now: h.now)
+        view = MasterStateView(state: h.state, master: master)
+        let after = try Self.object(view.encodeState())
+        #expect((after["recovered_slaves"] as? [[String: Any]])?.map { $0["id"] as? String } == ["b"])
+        #expect((after["slaves"] as? [[String: Any]])?.map { $0["id"] as? String } == ["a"])
+        let agents = try Self.object(view.encodeAgents())
+        #expect((agents["recovered_slaves"] as? [[String: Any]])?.map { $0["id"] as? String } == ["b"])
+    }
+
+    @Test func flagsShowTheHighAvailabilitySettings() throws {
+        var configuration = MasterConfiguration()
+        configuration.zkSessionTimeout = .seconds(2)
+        configuration.agentReregisterTimeout = .seconds(90)
+        configuration.recoveryAgentRemovalLimit = 0.125
+        // The state's configuration is the one shown (the master's is the same in a running master).
+        let view = MasterStateView(
+            state: MasterHarness(configuration: configuration).state, master: Self.master(configuration))
+        let flags = try #require(try Self.object(view.encodeFlags())["flags"] as? [String: String])
+        #expect(flags["zk_session_timeout"] == MesosDuration.format(.seconds(2)))
+        #expect(flags["agent_reregister_timeout"] == MesosDuration.format(.seconds(90)))
+        #expect(flags["recovery_agent_removal_limit"] == "12.5%")
+        let defaults = try #require(
+            try Self.object(MasterStateView(state: MasterHarness().state, master: Self.master()).encodeFlags())["flags"]
+                as? [String: String])
+        #expect(defaults["zk_session_timeout"] == "10secs")
+        #expect(defaults["agent_reregister_timeout"] == "10mins")
+        #expect(defaults["recovery_agent_removal_limit"] == "100%")
+        let state = try Self.object(view.encodeState())
+        #expect((state["flags"] as? [String: String])?["recovery_agent_removal_limit"] == "12.5%")
+    }
 }

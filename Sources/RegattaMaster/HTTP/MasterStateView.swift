@@ -92,13 +92,22 @@ struct MasterStateView {
         var version: String
         var capabilities: [String]
     }
+    /// An agent from the registry that has not re-registered with this master since it was elected (Mesos models
+    /// its `SlaveInfo`: id, hostname, port and attributes).
+    struct RecoveredAgentJSON: Encodable {
+        var id: String
+        var hostname: String
+        var port: Int
+        var attributes: [String: FlatResourceValue]
+    }
     struct StateJSON: Encodable {
         var version: String
         var build_date: String
         var build_time: Double
         var build_user: String
         var start_time: Double
-        var elected_time: Double
+        /// When this master was elected; absent while it is not (as Mesos).
+        var elected_time: Double?
         var id: String
         var pid: String
         var hostname: String
@@ -111,7 +120,7 @@ struct MasterStateView {
         var cluster: String?
         var flags: [String: String]
         var slaves: [AgentJSON]
-        var recovered_slaves: [AgentJSON]
+        var recovered_slaves: [RecoveredAgentJSON]
         var frameworks: [FrameworkJSON]
         var completed_frameworks: [FrameworkJSON]
         var orphan_tasks: [TaskJSON]
@@ -193,15 +202,29 @@ struct MasterStateView {
             }, executors: [])
     }
 
-    private func agent(_ record: MasterState.AgentRecord) -> AgentJSON {
+    private static func attributes(_ info: AgentInfo) -> [String: FlatResourceValue] {
         var attributes: [String: FlatResourceValue] = [:]
-        for attribute in record.info.attributes ?? [] {
+        for attribute in info.attributes ?? [] {
             if case .scalar(let scalar) = attribute.value {
                 attributes[attribute.name] = .number(scalar.value)
             } else {
                 attributes[attribute.name] = .text(attribute.stringValue)
             }
         }
+        return attributes
+    }
+
+    /// The registry's agents still expected to re-register after this master's election (the operator API's
+    /// `GET_AGENTS.recovered_agents` reads the same ``MasterState/recoveredAgents``), by id.
+    private func recoveredAgents() -> [RecoveredAgentJSON] {
+        self.state.recoveredAgents.sorted { $0.key < $1.key }.map { id, info in
+            RecoveredAgentJSON(
+                id: id.value, hostname: info.hostname, port: info.port ?? 5051, attributes: Self.attributes(info))
+        }
+    }
+
+    private func agent(_ record: MasterState.AgentRecord) -> AgentJSON {
+        let attributes = Self.attributes(record.info)
         var reserved: [String: Resources] = [:]
         for resource in record.total.list where resource.role != "*" {
             try? reserved[resource.role, default: Resources()].add(resource)
@@ -244,7 +267,17 @@ struct MasterStateView {
         if let zk = configuration.zk { flags["zk"] = ZooKeeperRedaction.redact(zk) }
         if let quorum = configuration.quorum { flags["quorum"] = String(quorum) }
         if let cluster = configuration.cluster { flags["cluster"] = cluster }
+        flags["zk_session_timeout"] = MesosDuration.format(configuration.zkSessionTimeout)
+        flags["agent_reregister_timeout"] = MesosDuration.format(configuration.agentReregisterTimeout)
+        flags["recovery_agent_removal_limit"] = Self.percent(configuration.recoveryAgentRemovalLimit)
         return flags
+    }
+
+    /// A fraction as Mesos spells `--recovery_agent_removal_limit`: `100%`, `12.5%`.
+    static func percent(_ fraction: Double) -> String {
+        let percent = fraction * 100
+        if percent == percent.rounded(), abs(percent) < 1e15 { return "\(Int(percent))%" }
+        return "\(percent)%"
     }
 
     func encodeState() throws -> Data {
@@ -259,15 +292,17 @@ struct MasterStateView {
         let frameworkIDs = Set(self.state.frameworks.keys)
         let orphans = self.state.tasks.values.filter { !frameworkIDs.contains($0.frameworkID) }
             .sorted { $0.info.taskId < $1.info.taskId }
+        let leadership = self.master.leadership
         let state = StateJSON(
             version: RegattaVersion.mesosCompatible, build_date: "", build_time: 0, build_user: "regatta",
-            start_time: self.master.startTime, elected_time: self.master.startTime, id: self.state.masterID, pid: pid,
+            start_time: self.master.startTime, elected_time: leadership.isElected ? leadership.electedTime : nil,
+            id: self.state.masterID, pid: pid,
             hostname: info.hostname ?? "", capabilities: ["AGENT_UPDATE", "AGENT_DRAINING", "QUOTA_V2"],
             activated_slaves: agents.filter(\.isActive).count,
             deactivated_slaves: agents.filter { !$0.isActive && !$0.unreachable }.count,
             unreachable_slaves: agents.filter(\.unreachable).count, leader: pid, leader_info: info,
             cluster: self.state.configuration.cluster, flags: self.flags(),
-            slaves: agents.filter { !$0.unreachable }.map(self.agent), recovered_slaves: [],
+            slaves: agents.filter { !$0.unreachable }.map(self.agent), recovered_slaves: self.recoveredAgents(),
             frameworks: self.state.frameworks.values.sorted { $0.id < $1.id }.map(self.framework),
             completed_frameworks: self.state.completedFrameworks.map(self.framework),
             orphan_tasks: orphans.map { self.task($0) }, unregistered_frameworks: [])
@@ -329,7 +364,7 @@ struct MasterStateView {
     func encodeAgents() throws -> Data {
         struct Agents: MasterJSONWritable {
             var slaves: [AgentJSON]
-            var recovered_slaves: [AgentJSON]
+            var recovered_slaves: [RecoveredAgentJSON]
             func write(to writer: inout MasterJSONWriter) throws {
                 writer.raw("{")
                 writer.key("recovered_slaves", first: true)
@@ -340,7 +375,9 @@ struct MasterStateView {
             }
         }
         return try self.encode(
-            Agents(slaves: self.state.agents.values.sorted { $0.id < $1.id }.map(self.agent), recovered_slaves: []))
+            Agents(
+                slaves: self.state.agents.values.sorted { $0.id < $1.id }.map(self.agent),
+                recovered_slaves: self.recoveredAgents()))
     }
 
     func encodeTasks() throws -> Data {
@@ -725,6 +762,21 @@ extension MasterStateView.AgentJSON: MasterJSONWritable {
     }
 }
 
+extension MasterStateView.RecoveredAgentJSON: MasterJSONWritable {
+    func write(to writer: inout MasterJSONWriter) throws {
+        writer.raw("{")
+        writer.key("attributes", first: true)
+        try writer.resources(self.attributes)
+        writer.key("hostname")
+        writer.string(self.hostname)
+        writer.key("id")
+        writer.string(self.id)
+        writer.key("port")
+        writer.number(self.port)
+        writer.raw("}")
+    }
+}
+
 extension MasterStateView.StateJSON: MasterJSONWritable {
     func write(to writer: inout MasterJSONWriter) throws {
         writer.raw("{")
@@ -746,8 +798,10 @@ extension MasterStateView.StateJSON: MasterJSONWritable {
         try writer.array(self.completed_frameworks)
         writer.key("deactivated_slaves")
         writer.number(self.deactivated_slaves)
-        writer.key("elected_time")
-        try writer.number(self.elected_time)
+        if let elected = self.elected_time {
+            writer.key("elected_time")
+            try writer.number(elected)
+        }
         writer.key("flags")
         writer.object(self.flags) { writer, value in writer.string(value) }
         writer.key("frameworks")
