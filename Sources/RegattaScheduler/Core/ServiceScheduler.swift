@@ -47,6 +47,12 @@ public actor ServiceScheduler {
     private let uptime: @Sendable () -> Duration
     private let wallClock: @Sendable () -> Date
     private let makeUUID: @Sendable () -> String
+    /// Formats version timestamps; made once (creating one per status update was a visible cost).
+    private let versionFormatter: ISO8601DateFormatter = {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter
+    }()
     private let events: (any MarathonEventSink)?
     /// Scheduler-run health check results by instance id.
     public private(set) var healthResults: [String: [HealthCheckResult]] = [:]
@@ -561,19 +567,13 @@ public actor ServiceScheduler {
     /// A version timestamp: ISO 8601 with milliseconds, strictly increasing.
     private func timestamp() -> String {
         var date = self.wallClock()
-        var text = Self.format(date)
+        var text = self.versionFormatter.string(from: date)
         while text <= self.lastVersion {
             date += 0.001
-            text = Self.format(date)
+            text = self.versionFormatter.string(from: date)
         }
         self.lastVersion = text
         return text
-    }
-
-    private static func format(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
     }
 }
 
