@@ -843,30 +843,45 @@ public struct MasterState: Sendable {
     /// Runs one allocation round: offers available resources to frameworks per the allocator.
     public mutating func allocate(now: Duration) -> [MasterAction] {
         self.expireFilters(now: now)
-        let candidates = self.frameworks.values.filter { $0.isConnected && !$0.suppressed }
-        if candidates.isEmpty { return [] }
+        if !self.frameworks.values.contains(where: { $0.isConnected && !$0.suppressed }) { return [] }
         var batches: [FrameworkID: [Offer]] = [:]
         let decisions = self.allocator.allocate(state: self, now: now)
+        // The built-in allocator offers each agent at most once per round, a part of its `available` resources
+        // computed from this same state, so its first decision for an agent needs no re-check; other allocators'
+        // decisions, and any second decision for an agent, are checked against what is left.
+        let trusted = self.allocator is DRFAllocator
+        var decided = Set<AgentID>()
+        if trusted { decided.reserveCapacity(decisions.count) }
+        // Records are changed in place through their dictionary indices: copying one out and writing it back would
+        // copy its offer set on every decision (quadratic in the offers of one framework).
         for decision in decisions {
-            guard var agent = self.agents[decision.agentID], agent.isOfferable,
-                var framework = self.frameworks[decision.frameworkID], framework.isConnected
+            guard let agentIndex = self.agents.index(forKey: decision.agentID),
+                let frameworkIndex = self.frameworks.index(forKey: decision.frameworkID)
+            else { continue }
+            // Fields are read through the indices, never by copying a record: a live copy would share (and so force
+            // a copy of) the offer sets changed below.
+            guard self.agents.values[agentIndex].isOfferable, self.frameworks.values[frameworkIndex].isConnected
             else { continue }
             let resources = decision.resources
-            guard agent.available.contains(resources), !resources.isEmpty else { continue }
+            guard !resources.isEmpty else { continue }
+            let firstForAgent = trusted && decided.insert(decision.agentID).inserted
+            if !firstForAgent {
+                guard self.agents.values[agentIndex].available.contains(resources) else { continue }
+            }
             self.nextOfferNumber += 1
             let offerID = OfferID("\(self.masterID)-O\(self.nextOfferNumber)")
+            let role = self.frameworks.values[frameworkIndex].role
             let offer = Offer(
-                id: offerID, frameworkId: framework.id, agentId: agent.id, hostname: agent.info.hostname,
-                resources: resources.allocated(to: framework.role), attributes: agent.info.attributes,
-                role: framework.role)
-            agent.offered += resources
-            agent.offers.insert(offerID)
-            framework.offers.insert(offerID)
-            framework.offeredResources += resources
-            self.agents[agent.id] = agent
-            self.frameworks[framework.id] = framework
+                id: offerID, frameworkId: self.frameworks.values[frameworkIndex].id,
+                agentId: self.agents.values[agentIndex].id, hostname: self.agents.values[agentIndex].info.hostname,
+                resources: resources.allocated(to: role), attributes: self.agents.values[agentIndex].info.attributes,
+                role: role)
+            self.agents.values[agentIndex].offered += resources
+            self.agents.values[agentIndex].offers.insert(offerID)
+            self.frameworks.values[frameworkIndex].offers.insert(offerID)
+            self.frameworks.values[frameworkIndex].offeredResources += resources
             self.offers[offerID] = OfferRecord(offer: offer, resources: resources, createdAt: now)
-            batches[framework.id, default: []].append(offer)
+            batches[decision.frameworkID, default: []].append(offer)
         }
         return batches.keys.sorted().map { .frameworkEvent($0, .offers(batches[$0]!)) }
     }
@@ -897,10 +912,9 @@ public struct MasterState: Sendable {
     }
 
     private mutating func expireFilters(now: Duration) {
-        for id in self.frameworks.keys {
-            if self.frameworks[id]!.filters.values.contains(where: { $0 <= now }) {
-                self.frameworks[id]!.filters = self.frameworks[id]!.filters.filter { $0.value > now }
-            }
+        for index in self.frameworks.indices
+        where self.frameworks.values[index].filters.values.contains(where: { $0 <= now }) {
+            self.frameworks.values[index].filters = self.frameworks.values[index].filters.filter { $0.value > now }
         }
     }
 
