@@ -78,7 +78,7 @@ struct AgentLeaderFollowingTests {
                 let configuration = try self.configuration(
                     master: "127.0.0.1:\(try await follower.waitForPort())", workDir: workDir)
                 let agent = AgentService(configuration: configuration, logger: self.logger, httpClient: http)
-                try await withThrowingTaskGroup(of: Void.self) { agentGroup in
+                await withThrowingTaskGroup(of: Void.self) { agentGroup in
                     agentGroup.addTask { try await agent.run() }
                     defer { agentGroup.cancelAll() }
                     // Then it registers with the leader the 307 names

@@ -59,7 +59,7 @@ public struct HealthCheckService: Service {
 
     public func run() async throws {
         // Checks in flight are cancelled on shutdown; their outcomes are dropped.
-        try? await cancelWhenGracefulShutdown { await self.loop() }
+        await cancelWhenGracefulShutdown { await self.loop() }
     }
 
     // MARK: - Loop

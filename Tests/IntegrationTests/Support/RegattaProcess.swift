@@ -45,7 +45,7 @@ final class RegattaProcess: @unchecked Sendable {
 
     init(_ arguments: [String], log: URL, environment: [String: String] = [:]) throws {
         self.logURL = log
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         self.process.executableURL = URL(fileURLWithPath: Package.regatta)
         self.process.arguments = arguments
