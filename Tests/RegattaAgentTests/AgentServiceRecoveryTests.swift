@@ -260,12 +260,14 @@ import Testing
             let master = FakeMaster(logger: self.logger)
             try await self.withAgent(master, workDir: workDir) { agent in
                 #expect(await TestSupport.eventually { await agent.agentID != nil })
-                // Given a task that is healthy while the file 'ok' exists in its sandbox, then removes it
+                // Given a task that is healthy while the file 'ok' exists in its sandbox, then removes it. The grace
+                // period covers a first check that may run before the shell has created 'ok' (it ends with the
+                // first success, as in Mesos).
                 var task = TestSupport.task(
                     "checked", command: .shell("touch ok; sleep 1; rm ok; sleep 100"), killGrace: 1)
                 task.healthCheck = HealthCheck(
                     type: .command, delaySeconds: 0, intervalSeconds: 0.2, timeoutSeconds: 2, consecutiveFailures: 2,
-                    gracePeriodSeconds: 0, command: .shell("test -f ok"))
+                    gracePeriodSeconds: 5, command: .shell("test -f ok"))
                 master.send(self.launch(task))
                 // Then healthy is reported once, unhealthy once, and the task is killed after 2 failures
                 #expect(
