@@ -90,8 +90,7 @@ public struct MarathonRoutes: Sendable {
                     zooKeeper: configuration.zooKeeper, sessionTimeout: configuration.zooKeeperSessionTimeout))
         }
         router.get("/v2/apps") { request, _ in
-            let state = await scheduler.state
-            let health = await scheduler.healthResults
+            let (state, health) = await scheduler.readSnapshot()
             // Marathon always embeds counts and deployments in the list.
             let embed = MarathonJSON.AppEmbed.parse(Self.queryValues(request, "embed")).union([.counts, .deployments])
             var apps = state.apps.values.sorted { $0.id < $1.id }
@@ -104,12 +103,8 @@ public struct MarathonRoutes: Sendable {
             if let selector = Self.queryValue(request, "label") {
                 apps = apps.filter { LabelSelector.matches(selector, labels: $0.labels) }
             }
-            let now = wallClock()
-            return Self.json([
-                "apps": apps.map {
-                    MarathonJSON.appInfo($0, state: state, embed: embed, healthResults: health, now: now)
-                }
-            ])
+            let view = MarathonAppsView(state: state, healthResults: health, now: wallClock())
+            return Self.json(bytes: view.appsDocument(apps, embed: embed))
         }
         router.post("/v2/apps") { request, context in
             await Self.handle {
@@ -162,25 +157,20 @@ public struct MarathonRoutes: Sendable {
         router.get("/v2/apps/**") { request, _ in
             await Self.handle {
                 let path = Self.appPath(request)
-                let state = await scheduler.state
+                let (state, health) = await scheduler.readSnapshot()
                 switch path.suffix {
                 case .none:
                     guard let app = state.apps[path.id] else { throw Self.notFound(path.id) }
                     // Marathon always embeds counts, tasks, deployments and the last failure of one app.
                     let embed = MarathonJSON.AppEmbed.parse(Self.queryValues(request, "embed"))
                         .union([.counts, .tasks, .deployments, .lastTaskFailure])
-                    return Self.json([
-                        "app": MarathonJSON.appInfo(
-                            app, state: state, embed: embed, healthResults: await scheduler.healthResults,
-                            now: wallClock())
-                    ])
+                    let view = MarathonAppsView(state: state, healthResults: health, now: wallClock())
+                    return Self.json(bytes: view.appDocument(app, embed: embed))
                 case .tasks:
                     guard let app = state.apps[path.id] else { throw Self.notFound(path.id) }
-                    let health = await scheduler.healthResults
-                    return Self.json([
-                        "tasks": state.instances(ofApp: app.id).filter { !$0.state.isTerminal }
-                            .map { MarathonJSON.task($0, app: app, healthResults: health[$0.id]) }
-                    ])
+                    let view = MarathonAppsView(state: state, healthResults: health, now: wallClock())
+                    return Self.json(
+                        bytes: view.tasksDocument(state.instances(ofApp: app.id).filter { !$0.state.isTerminal }))
                 case .versions(let version):
                     guard state.apps[path.id] != nil else { throw Self.notFound(path.id) }
                     let store = await scheduler.storeForReads
@@ -282,8 +272,7 @@ public struct MarathonRoutes: Sendable {
             }
         }
         router.get("/v2/tasks") { request, _ in
-            let state = await scheduler.state
-            let health = await scheduler.healthResults
+            let (state, health) = await scheduler.readSnapshot()
             let status = Self.queryValue(request, "status")
             let tasks = state.instances.values.sorted { $0.id < $1.id }.filter { instance in
                 switch status {
@@ -292,9 +281,8 @@ public struct MarathonRoutes: Sendable {
                 default: !instance.state.isTerminal
                 }
             }
-            return Self.json([
-                "tasks": tasks.map { MarathonJSON.task($0, app: state.apps[$0.appId], healthResults: health[$0.id]) }
-            ])
+            let view = MarathonAppsView(state: state, healthResults: health, now: wallClock())
+            return Self.json(bytes: view.tasksDocument(tasks))
         }
         router.post("/v2/tasks/delete") { request, _ in
             await Self.handle {
@@ -625,6 +613,13 @@ public struct MarathonRoutes: Sendable {
         return Response(
             status: status, headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: MarathonJSON.data(object))))
+    }
+
+    /// A response with a body already written as JSON.
+    static func json(bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     static func jsonArray(_ array: [MarathonJSON.Object]) -> Response {
