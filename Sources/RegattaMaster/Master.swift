@@ -180,12 +180,17 @@ public actor Master {
         if self.state.isGone(subscribe.agentInfo.id) {
             throw MasterError(
                 .forbidden,
-                "Agent '\(subscribe.agentInfo.id!)' was marked gone by an operator; start it with a fresh --work_dir to register as a new agent.")
+                "Agent '\(subscribe.agentInfo.id!)' was removed (marked gone by an operator, or replaced by a new agent at its address); start it with a fresh --work_dir to register as a new agent.")
         }
         var subscribe = subscribe
-        if let registry = self.registry {
-            let id = subscribe.agentInfo.id.flatMap { $0.value.isEmpty ? nil : $0 } ?? self.state.newAgentID()
+        if subscribe.agentInfo.id.map({ $0.value.isEmpty }) ?? true {
+            // An agent without an id may be one this master already answered (see agentIDForRegistration).
+            let (id, removals) = self.state.agentIDForRegistration(of: subscribe.agentInfo, now: self.uptime())
             subscribe.agentInfo.id = id
+            self.perform(removals)
+            self.recordGone()
+        }
+        if let registry = self.registry, let id = subscribe.agentInfo.id {
             if self.registryEntries[id]?.state != .admitted {
                 let entry = AgentRegistryEntry(agentInfo: subscribe.agentInfo, state: .admitted, changedAt: self.wallTime())
                 let exists = self.registryEntries[id] != nil
@@ -199,7 +204,7 @@ public actor Master {
                 // The actor may have run other calls meanwhile.
                 try self.requireLeading()
                 if self.state.isGone(id) {
-                    throw MasterError(.forbidden, "Agent '\(id)' was marked gone by an operator.")
+                    throw MasterError(.forbidden, "Agent '\(id)' was removed (marked gone by an operator, or replaced by a new agent at its address).")
                 }
             }
         }

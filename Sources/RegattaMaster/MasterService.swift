@@ -37,13 +37,18 @@ public struct MasterService: Service {
     }
 
     public func run() async throws {
+        // Every agent holds a stream connection: allow as many descriptors as the hard limit does.
+        let descriptors = FileDescriptorLimit.raise(to: .max)
+        self.logger.debug("Open file limit", metadata: ["limit": "\(descriptors)"])
         let router = Router()
         MasterRoutes(master: self.master).register(on: router)
         self.extraRoutes?(router)
         let app = Application(
             router: router,
             configuration: .init(
-                address: .hostname(self.configuration.ip, port: self.configuration.port), serverName: nil),
+                address: .hostname(self.configuration.ip, port: self.configuration.port), serverName: nil,
+                // Thousands of agents reconnect at once after a failover; the kernel caps this at somaxconn.
+                backlog: 4096),
             logger: self.logger)
         let master = self.master
         let configuration = self.configuration

@@ -27,8 +27,9 @@ import Synchronization
 /// }
 /// ```
 ///
-/// - Important: All agents share one `HTTPClient` whose connection pool allows one connection per agent
-///   (its stream) plus ``Configuration/extraConnections``; each open stream costs a file descriptor here
+/// - Important: Agents share `HTTPClient`s, ``Configuration/agentsPerClient`` each, whose connection pools allow
+///   one connection per agent (its stream) plus a share of ``Configuration/extraConnections``; each open stream
+///   costs a file descriptor here
 ///   and one in the master, so `run()` raises `RLIMIT_NOFILE` as far as the hard limit allows.
 public final class AgentSimulator: Sendable {
     public let configuration: Configuration
@@ -76,24 +77,20 @@ public final class AgentSimulator: Sendable {
                 "The open file limit is lower than the simulated agents need; some will fail to connect",
                 metadata: ["limit": "\(limit)", "needed": "\(needed)"])
         }
-        var httpConfiguration = HTTPClient.Configuration()
-        httpConfiguration.connectionPool = .init(
-            idleTimeout: .seconds(120),
-            concurrentHTTP1ConnectionsPerHostSoftLimit: self.configuration.connectionLimit)
-        httpConfiguration.httpVersion = .http1Only
-        // SUBSCRIBE decides which redirects to follow (none from a ZooKeeper-detected leader).
-        httpConfiguration.redirectConfiguration = .disallow
-        httpConfiguration.timeout.connect = .seconds(10)
-        let http = HTTPClient(
-            eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration,
-            backgroundActivityLogger: self.logger)
         let timeout = TimeAmount.nanoseconds(
             self.configuration.requestTimeout.components.seconds * 1_000_000_000
                 + self.configuration.requestTimeout.components.attoseconds / 1_000_000_000)
-        let client = AgentCallClient(http: http, timeout: timeout)
+        let perClient = max(1, self.configuration.agentsPerClient)
+        let clients = (0..<self.configuration.clientCount).map { shard in
+            let agentsInShard = min(perClient, self.configuration.agents - shard * perClient)
+            return AgentCallClient(
+                http: Self.makeHTTPClient(
+                    connectionLimit: agentsInShard + self.configuration.extraConnectionsPerClient, logger: self.logger),
+                timeout: timeout)
+        }
         let agents = (0..<self.configuration.agents).map {
             SimulatedAgent(
-                index: $0, configuration: self.configuration, client: client, source: self.source,
+                index: $0, configuration: self.configuration, client: clients[$0 / perClient], source: self.source,
                 leading: self.leading, counters: self.counters, logger: self.logger)
         }
         self.agents.withLock { $0 = agents }
@@ -124,7 +121,21 @@ public final class AgentSimulator: Sendable {
             }
             group.cancelAll()
         }
-        try? await http.shutdown()
+        for client in clients { try? await client.http.shutdown() }
+    }
+
+    /// One connection pool for a shard of the agents, allowing `connectionLimit` connections to the master.
+    private static func makeHTTPClient(connectionLimit: Int, logger: Logger) -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(120), concurrentHTTP1ConnectionsPerHostSoftLimit: connectionLimit)
+        configuration.httpVersion = .http1Only
+        // SUBSCRIBE decides which redirects to follow (none from a ZooKeeper-detected leader).
+        configuration.redirectConfiguration = .disallow
+        configuration.timeout.connect = .seconds(10)
+        return HTTPClient(
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration,
+            backgroundActivityLogger: logger)
     }
 
     /// Counters summed over all agents.

@@ -63,9 +63,15 @@ extension AgentSimulator {
         public var missedPingsBeforeReconnect = 3
         /// How long a call may take until its response head arrives. Defaults to `10` seconds.
         public var requestTimeout: Duration = .seconds(10)
-        /// Connections kept to the master besides the agents' streams, for UPDATE and PONG calls.
-        /// Defaults to `256`.
+        /// Connections kept to the master besides the agents' streams, for UPDATE and PONG calls, in all (spread
+        /// over the HTTP clients, at least 8 each). Defaults to `256`.
         public var extraConnections = 256
+        /// Agents that share one HTTP client (one connection pool). Defaults to `200`.
+        ///
+        /// A pool's bookkeeping grows with its connections (AsyncHTTPClient copies its connection list when one is
+        /// established), so one pool for 10,000 streams spends its time copying: registration crawled at a few
+        /// hundred agents per second and SUBSCRIBEs timed out waiting for a pooled connection.
+        public var agentsPerClient = 200
         /// The agent version reported on SUBSCRIBE. Defaults to `0.1.0`.
         public var version = "0.1.0"
 
@@ -74,8 +80,14 @@ extension AgentSimulator {
             self.master = master
         }
 
-        /// The connection pool's per-host limit: one streaming SUBSCRIBE per agent plus ``extraConnections``.
-        public var connectionLimit: Int { self.agents + self.extraConnections }
+        /// The number of HTTP clients (connection pools) the agents are spread over.
+        public var clientCount: Int { max(1, (self.agents + max(1, self.agentsPerClient) - 1) / max(1, self.agentsPerClient)) }
+
+        /// Connections each client keeps besides its agents' streams.
+        public var extraConnectionsPerClient: Int { max(8, self.extraConnections / self.clientCount) }
+
+        /// The connections all clients together may open: one streaming SUBSCRIBE per agent plus the extra ones.
+        public var connectionLimit: Int { self.agents + self.extraConnectionsPerClient * self.clientCount }
     }
 
     /// `cpus:4;mem:8192;disk:10240;ports:[31000-32000]`.

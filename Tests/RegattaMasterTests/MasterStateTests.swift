@@ -91,6 +91,46 @@ func launches(_ actions: [MasterAction]) -> [TaskInfo] {
         #expect(h.state.agents[first]?.connection == 3)
     }
 
+    @Test func agentSubscribingWithoutItsIDWhileItsStreamIsOpenGetsTheSameID() {
+        // Given an agent registered from sim-1:5051 whose SUBSCRIBE the master answered after it gave up on it
+        var h = MasterHarness()
+        let first = h.addAgent("sim-1", connection: 1)
+        // When it subscribes again without an id on a new connection
+        let (again, actions) = h.state.subscribeAgent(
+            Fixture.agentSubscribe(hostname: "sim-1", id: nil, cpus: 4, memMB: 8192, tasks: []),
+            connection: 2, pingInterval: .seconds(15), masterInfo: nil, now: h.now)
+        // Then it is the same agent (Mesos: "already registered, resending acknowledgement"), not a phantom second one
+        #expect(again == first)
+        #expect(h.state.agents.count == 1)
+        #expect(h.state.agents[first]?.connection == 2)
+        #expect(actions.contains(.closeAgentStream(first, connection: 1)))
+        // and an agent at another address is still a new one
+        #expect(h.addAgent("sim-2", connection: 3) != first)
+    }
+
+    @Test func newAgentAtTheAddressOfADisconnectedOneReplacesIt() throws {
+        // Given a disconnected agent with a running task
+        var h = MasterHarness()
+        let old = h.addAgent("sim-1", connection: 1)
+        let (framework, _) = try h.subscribe()
+        let offer = try #require(h.offers(for: framework).first)
+        _ = try h.accept(offer, tasks: [Fixture.task("t1", agent: old, cpus: 1)], from: framework)
+        _ = h.state.agentDisconnected(old, connection: 1, now: h.now)
+        // When an agent without an id registers from the same address (the old one lost its state)
+        let (replacement, actions) = h.state.subscribeAgent(
+            Fixture.agentSubscribe(hostname: "sim-1", id: nil, cpus: 4, memMB: 8192, tasks: []),
+            connection: 2, pingInterval: .seconds(15), masterInfo: nil, now: h.now)
+        // Then it is a new agent, the old one is removed for good and its task is lost
+        #expect(replacement != old)
+        #expect(h.state.agents[old] == nil)
+        #expect(h.state.agents.count == 1)
+        #expect(h.state.isGone(old))
+        let lost = updates(actions, to: framework)
+        #expect(lost.map(\.state) == [.lost])
+        #expect(lost.first?.reason == "REASON_AGENT_REMOVED")
+        #expect(h.invariantsHold())
+    }
+
     @Test func subscribedFrameworkIsOfferedAgentResources() throws {
         // Given
         var h = MasterHarness()

@@ -20,9 +20,12 @@ struct AgentSimulatorTests {
 
     @Test func registersAgentsThatAnswerPingsAndStayReachable() async throws {
         // Given a master that pings every 300 ms and gives up after 5 missed pings
+        // and agents spread over 4 HTTP clients (7, 7, 7 and 4 agents)
         let master = try await TestMaster.start(pingInterval: .milliseconds(300), maxMissedPings: 5)
-        let simulator = try AgentSimulator(
-            configuration: self.configuration(port: master.port, agents: 25), logger: Logger(label: "test.sim"))
+        var configuration = self.configuration(port: master.port, agents: 25)
+        configuration.agentsPerClient = 7
+        #expect(configuration.clientCount == 4)
+        let simulator = try AgentSimulator(configuration: configuration, logger: Logger(label: "test.sim"))
         let running = BackgroundService.start { try await simulator.run() }
 
         // When the agents register and 10 ping intervals pass

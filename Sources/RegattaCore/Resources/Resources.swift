@@ -9,54 +9,80 @@ public struct Resources: Hashable, Sendable {
         var name: String
         var role: String
         static func < (lhs: Key, rhs: Key) -> Bool {
-            (lhs.name, lhs.role) < (rhs.name, rhs.role)
+            lhs.name == rhs.name ? lhs.role < rhs.role : lhs.name < rhs.name
         }
     }
 
-    private var entries: [Key: Resource.Value]
+    private struct Entry: Sendable {
+        var key: Key
+        var value: Resource.Value
+    }
+
+    /// Sorted by key, one entry per key. A bag holds a handful of entries (cpus, mem, disk, ports, per role), so a
+    /// sorted array beats a dictionary: no hashing of two strings per lookup in the allocator's arithmetic.
+    private var entries: [Entry]
 
     /// Creates an empty bag.
     public init() {
-        self.entries = [:]
+        self.entries = []
     }
 
     /// Creates a bag from a list of resources; entries with the same name and role are added up.
     ///
     /// - Throws: `CoreError.invalidResources` if one name is used with two different types.
     public init(_ resources: [Resource]) throws {
-        self.entries = [:]
+        self.entries = []
+        self.entries.reserveCapacity(resources.count)
         for resource in resources {
             try self.add(resource)
         }
     }
 
+    /// Where `key` is, or where it would be inserted.
+    private func position(of key: Key) -> (index: Int, found: Bool) {
+        for index in self.entries.indices {
+            let candidate = self.entries[index].key
+            if candidate == key { return (index, true) }
+            if key < candidate { return (index, false) }
+        }
+        return (self.entries.endIndex, false)
+    }
+
+    private static func isEmpty(_ value: Resource.Value) -> Bool {
+        switch value {
+        case .scalar(let scalar): scalar.milli <= 0
+        case .ranges(let ranges): ranges.isEmpty
+        case .set(let items): items.isEmpty
+        }
+    }
+
+    /// The entries that are not zero or empty, in key order.
+    private var nonEmptyEntries: LazyFilterSequence<[Entry]> {
+        self.entries.lazy.filter { !Self.isEmpty($0.value) }
+    }
+
     /// The resources as a list, sorted by name then role, without empty entries.
     public var list: [Resource] {
-        self.entries.keys.sorted().compactMap { key in
-            let resource = Resource(name: key.name, value: self.entries[key]!, role: key.role)
-            return resource.isEmpty ? nil : resource
-        }
+        self.nonEmptyEntries.map { Resource(name: $0.key.name, value: $0.value, role: $0.key.role) }
     }
 
     /// The resources stamped with `allocation_info.role`, as Mesos sends them in offers.
     public func allocated(to role: String) -> [Resource] {
-        self.list.map { resource in
-            var resource = resource
-            resource.allocationRole = role
-            return resource
+        self.nonEmptyEntries.map {
+            Resource(name: $0.key.name, value: $0.value, role: $0.key.role, allocationRole: role)
         }
     }
 
     /// Whether every entry is zero or empty.
     public var isEmpty: Bool {
-        self.entries.allSatisfy { key, value in Resource(name: key.name, value: value, role: key.role).isEmpty }
+        self.entries.allSatisfy { Self.isEmpty($0.value) }
     }
 
     /// The total of a scalar resource across roles (`cpus`, `mem`, …); zero if absent.
     public func scalar(_ name: String) -> Scalar {
         var total = Scalar.zero
-        for (key, value) in self.entries where key.name == name {
-            if case .scalar(let scalar) = value { total += scalar }
+        for entry in self.entries where entry.key.name == name {
+            if case .scalar(let scalar) = entry.value { total += scalar }
         }
         return total
     }
@@ -64,18 +90,17 @@ public struct Resources: Hashable, Sendable {
     /// The union of a ranges resource across roles (`ports`); empty if absent.
     public func ranges(_ name: String) -> RangeSet {
         var total = RangeSet()
-        for (key, value) in self.entries where key.name == name {
-            if case .ranges(let ranges) = value { total = total.union(ranges) }
+        for entry in self.entries where entry.key.name == name {
+            if case .ranges(let ranges) = entry.value { total = total.union(ranges) }
         }
         return total
     }
 
     /// The resources a framework in `role` may use: unreserved ones plus those reserved for `role`.
     public func allocatable(to role: String) -> Resources {
+        if self.entries.allSatisfy({ $0.key.role == "*" || $0.key.role == role }) { return self }
         var result = Resources()
-        for (key, value) in self.entries where key.role == "*" || key.role == role {
-            result.entries[key] = value
-        }
+        result.entries = self.entries.filter { $0.key.role == "*" || $0.key.role == role }
         return result
     }
 
@@ -83,34 +108,39 @@ public struct Resources: Hashable, Sendable {
     ///
     /// - Throws: `CoreError.invalidResources` if the name is already present with another type.
     public mutating func add(_ resource: Resource) throws {
-        let key = Key(name: resource.name, role: resource.role)
-        guard let existing = self.entries[key] else {
-            self.entries[key] = resource.value
+        try self.add(Key(name: resource.name, role: resource.role), resource.value, name: resource.name)
+    }
+
+    private mutating func add(_ key: Key, _ value: Resource.Value, name: String) throws {
+        let (index, found) = self.position(of: key)
+        guard found else {
+            self.entries.insert(Entry(key: key, value: value), at: index)
             return
         }
-        switch (existing, resource.value) {
-        case (.scalar(let a), .scalar(let b)): self.entries[key] = .scalar(a + b)
-        case (.ranges(let a), .ranges(let b)): self.entries[key] = .ranges(a.union(b))
-        case (.set(let a), .set(let b)): self.entries[key] = .set(a.union(b))
+        let existing = self.entries[index].value
+        switch (existing, value) {
+        case (.scalar(let a), .scalar(let b)): self.entries[index].value = .scalar(a + b)
+        case (.ranges(let a), .ranges(let b)): self.entries[index].value = .ranges(a.union(b))
+        case (.set(let a), .set(let b)): self.entries[index].value = .set(a.union(b))
         default:
             throw CoreError(
                 .invalidResources,
-                "Resource '\(resource.name)' is given as both \(existing.typeName) and \(resource.value.typeName); use one type per name."
+                "Resource '\(name)' is given as both \(existing.typeName) and \(value.typeName); use one type per name."
             )
         }
     }
 
     /// Whether this bag holds at least everything in `other` (same names, roles and types).
     public func contains(_ other: Resources) -> Bool {
-        for (key, needed) in other.entries {
-            let have = self.entries[key]
-            switch (have, needed) {
-            case (_, .scalar(let b)) where b.milli <= 0: continue
-            case (_, .ranges(let b)) where b.isEmpty: continue
-            case (_, .set(let b)) where b.isEmpty: continue
-            case (.scalar(let a)?, .scalar(let b)): if a < b { return false }
-            case (.ranges(let a)?, .ranges(let b)): if !a.contains(b) { return false }
-            case (.set(let a)?, .set(let b)): if !b.isSubset(of: a) { return false }
+        for entry in other.entries {
+            let needed = entry.value
+            if Self.isEmpty(needed) { continue }
+            let (index, found) = self.position(of: entry.key)
+            guard found else { return false }
+            switch (self.entries[index].value, needed) {
+            case (.scalar(let a), .scalar(let b)): if a < b { return false }
+            case (.ranges(let a), .ranges(let b)): if !a.contains(b) { return false }
+            case (.set(let a), .set(let b)): if !b.isSubset(of: a) { return false }
             default: return false
             }
         }
@@ -125,8 +155,8 @@ public struct Resources: Hashable, Sendable {
     }
 
     public static func += (lhs: inout Resources, rhs: Resources) {
-        for (key, value) in rhs.entries {
-            try? lhs.add(Resource(name: key.name, value: value, role: key.role))
+        for entry in rhs.entries {
+            try? lhs.add(entry.key, entry.value, name: entry.key.name)
         }
     }
 
@@ -139,26 +169,33 @@ public struct Resources: Hashable, Sendable {
     }
 
     public static func -= (lhs: inout Resources, rhs: Resources) {
-        for (key, value) in rhs.entries {
-            guard let existing = lhs.entries[key] else { continue }
-            switch (existing, value) {
-            case (.scalar(let a), .scalar(let b)): lhs.entries[key] = .scalar(Scalar(milli: max(0, a.milli - b.milli)))
-            case (.ranges(let a), .ranges(let b)): lhs.entries[key] = .ranges(a.subtracting(b))
-            case (.set(let a), .set(let b)): lhs.entries[key] = .set(a.subtracting(b))
+        for entry in rhs.entries {
+            let (index, found) = lhs.position(of: entry.key)
+            guard found else { continue }
+            let remaining: Resource.Value
+            switch (lhs.entries[index].value, entry.value) {
+            case (.scalar(let a), .scalar(let b)): remaining = .scalar(Scalar(milli: max(0, a.milli - b.milli)))
+            case (.ranges(let a), .ranges(let b)): remaining = .ranges(a.subtracting(b))
+            case (.set(let a), .set(let b)): remaining = .set(a.subtracting(b))
             default: continue
             }
-            if Resource(name: key.name, value: lhs.entries[key]!, role: key.role).isEmpty {
-                lhs.entries[key] = nil
+            if Self.isEmpty(remaining) {
+                lhs.entries.remove(at: index)
+            } else {
+                lhs.entries[index].value = remaining
             }
         }
     }
 
     public static func == (lhs: Resources, rhs: Resources) -> Bool {
-        lhs.list == rhs.list
+        lhs.nonEmptyEntries.elementsEqual(rhs.nonEmptyEntries) { $0.key == $1.key && $0.value == $1.value }
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(self.list)
+        for entry in self.nonEmptyEntries {
+            hasher.combine(entry.key)
+            hasher.combine(entry.value)
+        }
     }
 }
 

@@ -116,8 +116,12 @@ public struct MasterState: Sendable {
     /// Counts of scheduler calls and status updates since start, for metrics.
     public private(set) var counters: [String: Int] = [:]
 
-    /// Agents an operator marked gone; they may never register again.
+    /// Agents an operator marked gone, or replaced by a new agent at their address; they may never register again.
     public private(set) var goneAgents: Set<AgentID> = []
+
+    /// The registered agent at each address (`hostname:port`), to recognise an agent that subscribes again without
+    /// its id: one whose earlier SUBSCRIBE the master answered after the agent had given up on it.
+    private var agentsByAddress: [String: AgentID] = [:]
 
     /// Agents the registry lists as admitted that have not re-registered since this master was elected. Explicit
     /// reconciliation of their tasks gets no answer until they re-register or ``expireRecoveredAgents(now:)`` marks
@@ -489,6 +493,57 @@ public struct MasterState: Sendable {
         return AgentID("\(self.masterID)-S\(self.nextAgentNumber)")
     }
 
+    private static func address(of info: AgentInfo) -> String {
+        "\(info.hostname):\(info.port ?? 5051)"
+    }
+
+    /// The id for a SUBSCRIBE without an agent id, as Mesos decides it for an agent registering from the address
+    /// (`hostname:port`) of an agent it knows:
+    ///
+    /// - the agent there still holds a stream: it is the same agent retrying (its earlier SUBSCRIBE was answered
+    ///   after it gave up on it), so it gets that agent's id back ("already registered, resending acknowledgement");
+    /// - the agent there is disconnected: it is a new agent at the same address (the old one lost its state), so
+    ///   the old one is removed — its tasks become `TASK_LOST`, its id may never register again — and the new one
+    ///   gets a new id;
+    /// - otherwise a new id.
+    ///
+    /// Without this, every SUBSCRIBE an agent abandoned while the master was busy left a phantom agent behind that
+    /// was offered until it went unreachable.
+    public mutating func agentIDForRegistration(of info: AgentInfo, now: Duration) -> (AgentID, [MasterAction]) {
+        guard let existing = self.agentsByAddress[Self.address(of: info)], let agent = self.agents[existing],
+            !agent.unreachable
+        else { return (self.newAgentID(), []) }
+        if agent.connection != nil { return (existing, []) }
+        return (self.newAgentID(), self.removeReplacedAgent(existing))
+    }
+
+    /// Removes a disconnected agent that a new agent at its address replaces (see ``agentIDForRegistration(of:now:)``).
+    private mutating func removeReplacedAgent(_ id: AgentID) -> [MasterAction] {
+        guard var agent = self.agents[id] else { return [] }
+        var actions = self.recoverOffers(onAgent: &agent)
+        self.agents[id] = agent
+        for key in agent.tasks.sorted(by: { $0.taskID < $1.taskID }) {
+            guard let task = self.tasks[key], !task.state.isTerminal else { continue }
+            actions += self.applyStatus(
+                self.masterStatus(key.taskID, .lost, agent: id, reason: "REASON_AGENT_REMOVED",
+                                  message: "Agent '\(id)' was replaced by a new agent registering from its address"),
+                framework: key.frameworkID, agent: id)
+        }
+        for framework in self.frameworks.values where framework.isConnected {
+            actions.append(.frameworkEvent(framework.id, .failure(agent: id)))
+        }
+        self.removeAgentRecord(id)
+        self.goneAgents.insert(id)
+        return actions
+    }
+
+    /// Drops an agent's record and its address.
+    private mutating func removeAgentRecord(_ id: AgentID) {
+        guard let agent = self.agents.removeValue(forKey: id) else { return }
+        let address = Self.address(of: agent.info)
+        if self.agentsByAddress[address] == id { self.agentsByAddress[address] = nil }
+    }
+
     /// An agent subscribed (registered or re-registered) on a new stream connection.
     public mutating func subscribeAgent(
         _ subscribe: AgentCall.Subscribe, connection: Int, pingInterval: Duration, masterInfo: MasterInfo?,
@@ -499,10 +554,18 @@ public struct MasterState: Sendable {
         if let requested = subscribe.agentInfo.id, !requested.value.isEmpty {
             id = requested
         } else {
-            id = self.newAgentID()
+            let (assigned, removals) = self.agentIDForRegistration(of: subscribe.agentInfo, now: now)
+            id = assigned
+            actions += removals
         }
         var info = subscribe.agentInfo
         info.id = id
+        if let previous = self.agents[id]?.info, Self.address(of: previous) != Self.address(of: info),
+            self.agentsByAddress[Self.address(of: previous)] == id
+        {
+            self.agentsByAddress[Self.address(of: previous)] = nil
+        }
+        self.agentsByAddress[Self.address(of: info)] = id
         let recovered = self.recoveredAgents.removeValue(forKey: id) != nil
         if self.recoveredAgents.isEmpty { self.recoveryDeadline = nil }
         if var agent = self.agents[id] {
@@ -699,7 +762,7 @@ public struct MasterState: Sendable {
         for framework in self.frameworks.values where framework.isConnected {
             actions.append(.frameworkEvent(framework.id, .failure(agent: id)))
         }
-        self.agents[id] = nil
+        self.removeAgentRecord(id)
         self.goneAgents.insert(id)
         return actions
     }

@@ -5,7 +5,8 @@ import Glibc
 import Darwin
 #endif
 
-/// The process's limit on open file descriptors (`RLIMIT_NOFILE`): every simulated agent holds a socket.
+/// The process's limit on open file descriptors (`RLIMIT_NOFILE`): a master holds one socket per agent, a
+/// simulator one per simulated agent.
 public enum FileDescriptorLimit {
     /// The current soft and hard limits.
     public static func current() -> (soft: UInt64, hard: UInt64) {
