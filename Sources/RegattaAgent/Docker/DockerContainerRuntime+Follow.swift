@@ -111,29 +111,35 @@ extension DockerContainerRuntime {
             engineError: engineError)
     }
 
-    /// Appends the container's output to the sandbox's `stdout` and `stderr` until its logs stream ends.
+    /// Appends the container's output to the sandbox's `stdout` and `stderr` until its logs stream ends, and
+    /// records in the sandbox (``DockerLogPosition``) the timestamp of the last message copied, where a copy after
+    /// a reconnect or a recovery resumes.
     private func copyOutput(_ followed: Followed) async {
         guard let sandbox = followed.sandbox else { return }
         let stdout: SandboxOutputFile
         let stderr: SandboxOutputFile
+        let position: DockerLogPosition
         do {
             stdout = try SandboxOutputFile(path: "\(sandbox)/stdout")
             stderr = try SandboxOutputFile(path: "\(sandbox)/stderr")
+            position = try DockerLogPosition(sandbox: sandbox)
         } catch {
             self.logger.warning(
                 "Cannot keep a Docker container's output",
                 metadata: [LogKey.containerID: "\(followed.containerID)", LogKey.error: "\(error)"])
             return
         }
-        var since = followed.logsSince
+        var after = followed.logsAfter
         while !Task.isCancelled {
             do {
-                try await self.client.streamLogs(followed.dockerID, since: since, tty: followed.tty) {
-                    stream, payload in
+                try await self.client.streamLogs(followed.dockerID, after: after) { stream, payload in
                     switch stream {
                     case .stdout, .stdin: try stdout.write(payload)
                     case .stderr, .system: try stderr.write(payload)
                     }
+                } copied: { last in
+                    after = last
+                    try position.record(last)
                 }
                 return
             } catch let error as AgentError where error.code == .containerNotFound {
@@ -148,7 +154,6 @@ extension DockerContainerRuntime {
                 self.logger.warning(
                     "Lost a Docker container's output stream; reconnecting",
                     metadata: [LogKey.containerID: "\(followed.containerID)", LogKey.error: "\(error)"])
-                since = Date().timeIntervalSince1970
                 try? await Task.sleep(for: self.configuration.retryInterval)
             }
         }

@@ -66,9 +66,8 @@ public final class DockerContainerRuntime: ContainerRuntime {
         var dockerID: String
         /// Where its `stdout` and `stderr` go; `nil` discards its output.
         var sandbox: String?
-        /// Only output after this UNIX time; `nil` for all of it.
-        var logsSince: Double?
-        var tty: Bool
+        /// Only output logged strictly after this; `nil` for all of it.
+        var logsAfter: DockerLogTimestamp?
     }
 
     struct Entry {
@@ -262,8 +261,7 @@ public final class DockerContainerRuntime: ContainerRuntime {
         self.jobSink.yield(
             .follow(
                 Followed(
-                    containerID: request.containerID, dockerID: created.id, sandbox: request.sandbox, logsSince: nil,
-                    tty: false)))
+                    containerID: request.containerID, dockerID: created.id, sandbox: request.sandbox, logsAfter: nil)))
         if let pendingKill {
             self.jobSink.yield(.stop(request.containerID, dockerID: created.id, gracePeriod: pendingKill))
         }
@@ -387,8 +385,8 @@ public final class DockerContainerRuntime: ContainerRuntime {
     ///
     /// Returns every container labelled by Regatta for `agentID` (for any agent when `nil`), running or not, and
     /// takes back those in `adopting` (all of them when `nil`). A taken-back container that exited while the agent
-    /// was down reports its exit through ``wait(for:)`` right away; output it wrote since the sandbox's
-    /// `stdout`/`stderr` last changed is appended to them. Containers this runtime already knows are left as
+    /// was down reports its exit through ``wait(for:)`` right away; output it wrote after the last log message
+    /// copied (recorded in the sandbox, see ``DockerLogPosition``) is appended to the sandbox's `stdout`/`stderr`. Containers this runtime already knows are left as
     /// they are.
     /// - Important: Agents sharing one Docker Engine see each other's containers: pass `agentID` or `adopting`,
     ///   or the output of another agent's containers is copied twice.
@@ -421,7 +419,7 @@ public final class DockerContainerRuntime: ContainerRuntime {
             follow.append(
                 Followed(
                     containerID: container.containerID, dockerID: summary.id, sandbox: container.sandbox,
-                    logsSince: container.sandbox.flatMap(Self.lastOutputTime(in:)), tty: false))
+                    logsAfter: container.sandbox.flatMap(Self.resumePoint(in:))))
         }
         let adopted = try self.state.withLock { state -> [Followed] in
             guard state.phase != .stopped else { throw Self.stoppedError() }
@@ -445,13 +443,18 @@ public final class DockerContainerRuntime: ContainerRuntime {
         return recovered
     }
 
-    /// When the container's output files last changed, as UNIX time with nanoseconds (Docker's `since` compares
-    /// against log timestamps that fine); `nil` when neither exists.
-    static func lastOutputTime(in sandbox: String) -> Double? {
-        let times = ["stdout", "stderr"].compactMap { name -> Double? in
+    /// Where copying a recovered container's output resumes: after the last log message copied
+    /// (``DockerLogPosition``), or, for a sandbox without that record, after the output files last changed.
+    static func resumePoint(in sandbox: String) -> DockerLogTimestamp? {
+        DockerLogPosition.read(sandbox: sandbox) ?? Self.lastOutputTime(in: sandbox)
+    }
+
+    /// When the container's output files last changed, to the nanosecond; `nil` when neither exists.
+    static func lastOutputTime(in sandbox: String) -> DockerLogTimestamp? {
+        let times = ["stdout", "stderr"].compactMap { name -> DockerLogTimestamp? in
             var info = stat()
             guard stat("\(sandbox)/\(name)", &info) == 0 else { return nil }
-            return Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+            return DockerLogTimestamp(seconds: Int64(info.st_mtim.tv_sec), nanoseconds: Int32(info.st_mtim.tv_nsec))
         }
         return times.max()
     }

@@ -309,6 +309,44 @@ public final class DockerEngineClient: Sendable {
         }
     }
 
+    /// Streams a container's output like ``streamLogs(_:follow:since:tty:output:)``, but strictly after the log
+    /// message stamped `after` (the logs call's `since` is inclusive, so messages stamped at or before it are
+    /// skipped here), for containers without a TTY.
+    ///
+    /// - Parameters:
+    ///   - after: resume after the message stamped this; `nil` for all output.
+    ///   - output: called with each piece of output as it arrives, without Docker's timestamps.
+    ///   - copied: called after the output of each chunk of the stream, with the timestamp of the last message
+    ///     whose output was handed to `output` whole, when that changed.
+    public func streamLogs(
+        _ id: String, follow: Bool = true, after: DockerLogTimestamp?,
+        output: (DockerLogStream, ByteBuffer) throws -> Void, copied: (DockerLogTimestamp) throws -> Void
+    ) async throws {
+        var query = [("follow", follow ? "1" : "0"), ("stdout", "1"), ("stderr", "1"), ("timestamps", "1")]
+        if let after { query.append(("since", after.sinceArgument)) }
+        let path = "/containers/\(id)/logs"
+        let action = "stream the logs of container '\(id)'"
+        let response = try await self.send(.get, path, query: query, deadline: .distantFuture, action: action)
+        try await self.expect(response, [200], method: .get, path: path, action: action)
+        var reader = DockerTimestampedLogReader(resumingAfter: after)
+        var reported = after
+        do {
+            for try await chunk in response.body {
+                for piece in try reader.consume(chunk) {
+                    try output(piece.stream, piece.payload)
+                }
+                if let last = reader.lastCopied, last != reported {
+                    reported = last
+                    try copied(last)
+                }
+            }
+        } catch let error as AgentError {
+            throw error
+        } catch {
+            throw self.transportError(error, method: .get, path: path, action: action)
+        }
+    }
+
     // MARK: - Requests
 
     /// The encoder for request bodies (Docker's field names come from each type's coding keys).

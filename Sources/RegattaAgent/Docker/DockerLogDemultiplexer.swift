@@ -24,6 +24,7 @@ public struct DockerLogDemultiplexer: Sendable {
     private var header: [UInt8] = []
     private var stream: DockerLogStream = .stdout
     private var remaining = 0
+    private var frameLength = 0
 
     /// Creates a demultiplexer positioned at the start of a frame.
     public init() {}
@@ -36,14 +37,31 @@ public struct DockerLogDemultiplexer: Sendable {
     /// Adjacent pieces of the same stream are not merged; empty frames yield nothing.
     /// - Throws: `AgentError.protocolViolation` when a header names an unknown stream type.
     public mutating func consume(_ bytes: ByteBuffer) throws -> [(stream: DockerLogStream, payload: ByteBuffer)] {
+        try self.consumeFrames(bytes).map { ($0.stream, $0.payload) }
+    }
+
+    /// A piece of one frame's payload, and where it lies in its frame.
+    struct Piece {
+        var stream: DockerLogStream
+        var payload: ByteBuffer
+        /// Whether the piece is the first of its frame.
+        var startsFrame: Bool
+        /// Whether the piece is the last of its frame.
+        var endsFrame: Bool
+    }
+
+    /// Like ``consume(_:)``, but tells where each piece lies in its frame (one frame is one log message).
+    mutating func consumeFrames(_ bytes: ByteBuffer) throws -> [Piece] {
         var input = bytes
-        var pieces: [(stream: DockerLogStream, payload: ByteBuffer)] = []
+        var pieces: [Piece] = []
         while input.readableBytes > 0 {
             if self.remaining > 0 {
                 let count = min(self.remaining, input.readableBytes)
+                let starts = self.remaining == self.frameLength
                 // readSlice cannot fail: count <= readableBytes.
                 if let slice = input.readSlice(length: count) {
-                    pieces.append((self.stream, slice))
+                    pieces.append(
+                        Piece(stream: self.stream, payload: slice, startsFrame: starts, endsFrame: count == self.remaining))
                 }
                 self.remaining -= count
                 continue
@@ -63,6 +81,7 @@ public struct DockerLogDemultiplexer: Sendable {
             self.stream = stream
             self.remaining =
                 Int(self.header[4]) << 24 | Int(self.header[5]) << 16 | Int(self.header[6]) << 8 | Int(self.header[7])
+            self.frameLength = self.remaining
             self.header.removeAll(keepingCapacity: true)
         }
         return pieces

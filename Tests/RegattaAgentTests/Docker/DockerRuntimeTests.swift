@@ -254,11 +254,9 @@ struct DockerRuntimeTests {
                 // The output kept flowing into the sandbox, without repeating what was already there
                 let stdout = DockerTestSupport.read("\(request.sandbox)/stdout")
                 #expect(stdout.contains("got-term"))
-                // Intermittent: log resume after recovery is by second-resolution mtime and can repeat a line
-                // written in the same second; seen once in a full serial run.
-                withKnownIssue("recovered log copy can repeat one line", isIntermittent: true) {
-                    #expect(stdout.components(separatedBy: "started").count == 2)
-                }
+                // (the copy resumes strictly after the last message copied, recorded in the sandbox)
+                #expect(stdout.components(separatedBy: "started").count == 2)
+                #expect(stdout.components(separatedBy: "got-term").count == 2)
             }
         }
     }
