@@ -27,11 +27,12 @@ struct SchedulerHarness {
         await self.scheduler.handle(.subscribed("fw"))
     }
 
-    /// Sends a status update for a launched task.
+    /// Sends a status update for a launched task and waits until the scheduler has handled it.
     func update(_ task: TaskID, _ state: TaskState, agent: String = "a1", uuid: String? = "dXVpZA==") async {
         var status = TaskStatus(taskId: task, state: state, agentId: AgentID(agent), uuid: uuid)
         status.message = "\(state.rawValue)"
         await self.scheduler.handle(.event(.update(status)))
+        await self.scheduler.settle()
     }
 
     /// Offers agents and marks every launched task running.
@@ -235,6 +236,7 @@ struct SchedulerHarness {
         for task in h.master.launched {
             await restarted.handle(.event(.update(TaskStatus(taskId: task.taskId, state: .running, agentId: "a2"))))
         }
+        await restarted.settle()
         #expect(h.master.launched.count == 2)
         #expect(await restarted.state.instances.count == 3)
         #expect(await restarted.state.deployments.isEmpty)

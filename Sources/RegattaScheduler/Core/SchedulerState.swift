@@ -467,15 +467,24 @@ public struct SchedulerState: Sendable {
         let apps = self.apps.values.filter { !self.isDelayed($0.id, now: now) }.sorted { $0.id < $1.id }
         var pending: [String: Int] = [:]
         for app in apps { pending[app.id] = self.pendingCount(app, now: now) }
+        /// The apps still waiting for instances this round, in id order; an app leaves once it has none left.
+        var waiting = apps.filter { pending[$0.id, default: 0] > 0 }
         // Placements of each constrained app's instances, computed once per round and extended as we place.
         var placedByApp: [String: [ConstraintMatcher.Placement]] = [:]
         for offer in offers {
+            guard !waiting.isEmpty else {
+                unused.append(offer.id)
+                continue
+            }
             var remaining = offer.bag
             var ports = remaining.ranges("ports")
             var tasks: [TaskInfo] = []
             var planned: [Instance] = []
+            var filled = false
             let placement = ConstraintMatcher.Placement(hostname: offer.hostname, attributes: offer.attributes ?? [])
-            for app in apps where pending[app.id, default: 0] > 0 {
+            for app in waiting {
+                // A full offer is not considered for the apps after it (nor counted in their statistics).
+                if tasks.count >= self.configuration.maxInstancesPerOffer { break }
                 var placedHere = 0
                 var rejection: String?
                 while pending[app.id, default: 0] > 0 && tasks.count < self.configuration.maxInstancesPerOffer {
@@ -504,7 +513,7 @@ public struct SchedulerState: Sendable {
                         app: app, taskID: ids.task, offer: offer, hostPorts: hostPorts, role: role,
                         resources: remaining)
                     remaining -= task.resources
-                    ports = ports.subtracting(RangeSet(values: hostPorts.map(UInt64.init)))
+                    if !hostPorts.isEmpty { ports = ports.subtracting(RangeSet(values: hostPorts.map(UInt64.init))) }
                     let instance = Instance(
                         id: ids.instance, appId: app.id, version: app.configVersion, taskId: ids.task,
                         agentId: offer.agentId, host: offer.hostname, ports: hostPorts, stagedAt: timestamp)
@@ -516,8 +525,10 @@ public struct SchedulerState: Sendable {
                     pending[app.id, default: 0] -= 1
                     placedHere += 1
                 }
+                if pending[app.id, default: 0] == 0 { filled = true }
                 self.record(app.id, placed: placedHere, rejection: placedHere > 0 ? nil : rejection, timestamp: timestamp)
             }
+            if filled { waiting.removeAll { pending[$0.id, default: 0] == 0 } }
             if tasks.isEmpty {
                 unused.append(offer.id)
             } else {
@@ -537,16 +548,16 @@ public struct SchedulerState: Sendable {
     }
 
     private mutating func record(_ appId: String, placed: Int, rejection: String?, timestamp: String) {
-        var statistics = self.offerStatistics[appId] ?? OfferStatistics()
-        statistics.processedOffersCount += 1
+        // Changed in place: copying the statistics out and back would copy its `rejections` per offer and app.
+        self.offerStatistics[appId, default: OfferStatistics()].processedOffersCount += 1
         if placed > 0 {
-            statistics.lastUsedOfferAt = timestamp
+            self.offerStatistics[appId]!.lastUsedOfferAt = timestamp
             self.constraintStalls[appId] = 0
         } else {
-            statistics.unusedOffersCount += 1
-            statistics.lastUnusedOfferAt = timestamp
+            self.offerStatistics[appId]!.unusedOffersCount += 1
+            self.offerStatistics[appId]!.lastUnusedOfferAt = timestamp
             if let rejection {
-                statistics.rejections[rejection, default: 0] += 1
+                self.offerStatistics[appId]!.rejections[rejection, default: 0] += 1
                 if rejection == "UnfulfilledConstraint" {
                     self.constraintStalls[appId, default: 0] += 1
                 } else {
@@ -554,7 +565,6 @@ public struct SchedulerState: Sendable {
                 }
             }
         }
-        self.offerStatistics[appId] = statistics
     }
 
     /// Puts back an instance as it was (a status update whose write failed is undone, to be redelivered).

@@ -8,8 +8,13 @@ import RegattaCore
 ///
 /// Every state-changing operation runs exclusively (one at a time, including its awaits), so a change is
 /// persisted before the next decision is made.
+///
+/// Status updates are handled in batches: ``handle(_:)`` queues an update and returns; the queued updates are
+/// applied, stored in one write, acknowledged and acted on together, before any other operation runs (every
+/// exclusive operation first drains the queue). ``settle()`` waits until everything queued so far is done.
 /// - Important: Instances are written to the store before their offer is accepted (write-ahead), and a
-///   status update is acknowledged only after it is persisted.
+///   status update is acknowledged only after it is persisted. A batch whose write fails is undone and not
+///   acknowledged, so the agents deliver its updates again.
 public actor ServiceScheduler {
     /// Settings of the service scheduler.
     public struct Configuration: Sendable {
@@ -64,6 +69,12 @@ public actor ServiceScheduler {
     private var lastReconciliation: Duration?
     private var busy = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
+    /// Status updates received and not yet applied, in arrival order.
+    private var pendingUpdates: [TaskStatus] = []
+    /// Drains ``pendingUpdates`` when no other operation does; `nil` when none is scheduled.
+    private var updateDrain: Task<Void, Never>?
+    /// Most calls (ACCEPTs, ACKNOWLEDGEs) in flight to the master at once.
+    static let maxConcurrentCalls = 32
 
     public init(
         configuration: Configuration, store: any SchedulerStore, connection: any MasterConnection, logger: Logger,
@@ -90,6 +101,7 @@ public actor ServiceScheduler {
 
     // MARK: - Exclusivity
 
+    /// Runs `body` alone, after applying the status updates queued so far.
     private func exclusive<T>(_ body: () async throws -> T) async rethrows -> T {
         if self.busy {
             await withCheckedContinuation { self.waiters.append($0) }
@@ -103,7 +115,32 @@ public actor ServiceScheduler {
                 self.waiters.removeFirst().resume()
             }
         }
+        if !self.pendingUpdates.isEmpty {
+            let batch = self.pendingUpdates
+            self.pendingUpdates = []
+            await self.handleUpdates(batch)
+        }
         return try await body()
+    }
+
+    /// Waits until every status update received so far is applied, stored (or undone) and acknowledged.
+    public func settle() async {
+        await self.exclusive {}
+    }
+
+    /// Queues a status update; a drain task applies the queue unless another operation does first.
+    private func enqueue(_ status: TaskStatus) {
+        self.pendingUpdates.append(status)
+        guard self.updateDrain == nil else { return }
+        self.updateDrain = Task { await self.drainUpdates() }
+    }
+
+    private func drainUpdates() async {
+        await self.exclusive {}
+        self.updateDrain = nil
+        if !self.pendingUpdates.isEmpty {
+            self.updateDrain = Task { await self.drainUpdates() }
+        }
     }
 
     // MARK: - Lifecycle
@@ -148,7 +185,14 @@ public actor ServiceScheduler {
     }
 
     /// Handles what the master connection reports.
+    ///
+    /// A status update is queued and handled with the others that arrive meanwhile (see ``settle()``); every other
+    /// event is handled before this returns, after the updates queued before it.
     public func handle(_ event: ConnectionEvent) async {
+        if case .event(let event) = event, event.type == .update {
+            if let status = event.update?.status { self.enqueue(status) }
+            return
+        }
         await self.exclusive {
             switch event {
             case .subscribed(let id):
@@ -171,7 +215,7 @@ public actor ServiceScheduler {
                 switch event.type {
                 case .offers: await self.handleOffers(event.offers?.offers ?? [])
                 case .update:
-                    if let status = event.update?.status { await self.handleUpdate(status) }
+                    break  // queued above
                 case .error:
                     self.logger.error("The master sent an error", metadata: ["error": "\(event.error?.message ?? "")"])
                 case .failure:
@@ -220,20 +264,11 @@ public actor ServiceScheduler {
                 self.state.rollback(instances)
             }
         }
-        for launch in accepted {
-            var call = SchedulerCall(frameworkId: self.frameworkID, type: .accept)
-            call.accept = .init(
-                offerIds: [launch.offer.id], operations: [.launch(launch.tasks)],
-                filters: Filters(refuseSeconds: self.configuration.declineUnfitOfferSeconds))
-            do {
-                try await self.connection.send(call)
-                self.logger.debug(
-                    "Launched instances",
-                    metadata: ["offer.id": "\(launch.offer.id)", "count": "\(launch.tasks.count)",
-                               "agent.hostname": "\(launch.offer.hostname)"])
-            } catch {
+        if !accepted.isEmpty {
+            let failed = await self.accept(accepted)
+            if failed > 0 {
                 // The master may or may not have launched them: keep the instances; reconciliation decides.
-                self.logger.warning("ACCEPT failed; reconciling", metadata: ["error": "\(error)"])
+                self.logger.warning("ACCEPT failed; reconciling", metadata: ["count": "\(failed)"])
                 self.lastReconciliation = nil
             }
         }
@@ -248,44 +283,124 @@ public actor ServiceScheduler {
         await self.afterChange()
     }
 
-    private func handleUpdate(_ status: TaskStatus) async {
-        let previous = self.state.instance(forTask: status.taskId)
-        let outcome = self.state.update(status, now: self.uptime(), timestamp: self.timestamp())
-        if let instance = outcome.save ?? outcome.delete {
-            self.events?.publish(.statusUpdate(instance, status))
-            if previous?.state != status.state {
-                self.events?.publish(.instanceChanged(instance, condition: Self.condition(status.state)))
+    /// Applies a batch of status updates, stores their effect in one write per kind (saves, deletes), then
+    /// acknowledges them and acts on the new state once.
+    ///
+    /// If a write fails the whole batch is undone and nothing is acknowledged: the agents deliver the updates again.
+    private func handleUpdates(_ batch: [TaskStatus]) async {
+        let now = self.uptime()
+        /// Each touched instance as it was before the batch, to undo a failed write.
+        var before: [TaskID: Instance] = [:]
+        var saves: [String: Instance] = [:]
+        var deletes: [String: Instance] = [:]
+        var calls: [SchedulerCall] = []
+        for status in batch {
+            let previous = self.state.instance(forTask: status.taskId)
+            if let previous, before[status.taskId] == nil { before[status.taskId] = previous }
+            let outcome = self.state.update(status, now: now, timestamp: self.timestamp())
+            if let instance = outcome.save ?? outcome.delete {
+                self.events?.publish(.statusUpdate(instance, status))
+                if previous?.state != status.state {
+                    self.events?.publish(.instanceChanged(instance, condition: Self.condition(status.state)))
+                }
+            }
+            if let save = outcome.save { saves[save.id] = save }
+            if let delete = outcome.delete {
+                saves[delete.id] = nil
+                deletes[delete.id] = delete
+            }
+            if outcome.killUnknown, let agent = status.agentId {
+                self.logger.notice("Killing a task the scheduler does not know", metadata: ["task.id": "\(status.taskId)"])
+                var call = SchedulerCall(frameworkId: self.frameworkID, type: .kill)
+                call.kill = .init(taskId: status.taskId, agentId: agent)
+                calls.append(call)
+            }
+            if let uuid = status.uuid, let agent = status.agentId {
+                var call = SchedulerCall(frameworkId: self.frameworkID, type: .acknowledge)
+                call.acknowledge = .init(agentId: agent, taskId: status.taskId, uuid: uuid)
+                calls.append(call)
             }
         }
         do {
-            if let save = outcome.save { try await self.store.saveInstances([save]) }
-            if let delete = outcome.delete {
-                try await self.store.deleteInstances(ids: [delete.id])
-                self.healthResults[delete.id] = nil
-                self.killSentAt[delete.taskId] = nil
-                self.logger.info(
-                    "Task ended",
-                    metadata: ["task.id": "\(status.taskId)", "task.state": "\(status.state.rawValue)",
-                               "message": "\(status.message ?? "")"])
-            }
+            if !saves.isEmpty { try await self.store.saveInstances(saves.values.sorted { $0.id < $1.id }) }
+            if !deletes.isEmpty { try await self.store.deleteInstances(ids: deletes.keys.sorted()) }
         } catch {
-            // Undo and do not acknowledge: the update will be delivered again.
-            if let previous { self.state.restore(previous) }
-            self.logger.warning("Could not persist a status update", metadata: ["error": "\(error)"])
+            // Undo and do not acknowledge: the updates will be delivered again.
+            for status in batch {
+                if let previous = before[status.taskId] { self.state.restore(previous) }
+            }
+            self.logger.warning(
+                "Could not persist status updates; they are not acknowledged",
+                metadata: ["count": "\(batch.count)", "error": "\(error)"])
             return
         }
-        if outcome.killUnknown, let agent = status.agentId {
-            self.logger.notice("Killing a task the scheduler does not know", metadata: ["task.id": "\(status.taskId)"])
-            var call = SchedulerCall(frameworkId: self.frameworkID, type: .kill)
-            call.kill = .init(taskId: status.taskId, agentId: agent)
-            try? await self.connection.send(call)
+        for (id, instance) in deletes {
+            self.healthResults[id] = nil
+            self.killSentAt[instance.taskId] = nil
+            self.logger.info(
+                "Task ended",
+                metadata: ["task.id": "\(instance.taskId)", "task.state": "\(instance.state.rawValue)",
+                           "message": "\(instance.message ?? "")"])
         }
-        if let uuid = status.uuid, let agent = status.agentId {
-            var call = SchedulerCall(frameworkId: self.frameworkID, type: .acknowledge)
-            call.acknowledge = .init(agentId: agent, taskId: status.taskId, uuid: uuid)
-            try? await self.connection.send(call)
-        }
+        await self.sendConcurrently(calls)
         await self.afterChange()
+    }
+
+    /// Accepts each launch's offer with its tasks, up to ``maxConcurrentCalls`` at once (the instances are stored
+    /// already). Returns how many ACCEPTs failed.
+    private func accept(_ launches: [PlannedLaunch]) async -> Int {
+        let calls = launches.map { launch in
+            var call = SchedulerCall(frameworkId: self.frameworkID, type: .accept)
+            call.accept = .init(
+                offerIds: [launch.offer.id], operations: [.launch(launch.tasks)],
+                filters: Filters(refuseSeconds: self.configuration.declineUnfitOfferSeconds))
+            return call
+        }
+        let failures = await self.sendConcurrently(calls)
+        for failure in failures {
+            self.logger.warning("ACCEPT failed", metadata: ["error": "\(failure)"])
+        }
+        self.logger.debug("Launched instances", metadata: ["offers": "\(launches.count)",
+                                                           "count": "\(launches.reduce(0) { $0 + $1.tasks.count })"])
+        return failures.count
+    }
+
+    /// Sends calls to the master, up to ``maxConcurrentCalls`` at once, and returns the errors of those that failed.
+    ///
+    /// For status updates failures need no handling: an unacknowledged update is delivered again.
+    @discardableResult
+    private func sendConcurrently(_ calls: [SchedulerCall]) async -> [any Error] {
+        if calls.count == 1 {
+            do {
+                try await self.connection.send(calls[0])
+                return []
+            } catch {
+                return [error]
+            }
+        }
+        let connection = self.connection
+        return await withTaskGroup(of: (any Error)?.self) { group in
+            var failures: [any Error] = []
+            var next = 0
+            func start() {
+                let call = calls[next]
+                next += 1
+                group.addTask {
+                    do {
+                        try await connection.send(call)
+                        return nil
+                    } catch {
+                        return error
+                    }
+                }
+            }
+            while next < calls.count && next < Self.maxConcurrentCalls { start() }
+            while let result = await group.next() {
+                if let result { failures.append(result) }
+                if next < calls.count { start() }
+            }
+            return failures
+        }
     }
 
     /// Kills surplus instances, finishes deployments and suppresses or revives offers.
