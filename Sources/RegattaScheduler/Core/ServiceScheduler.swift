@@ -289,6 +289,8 @@ public actor ServiceScheduler {
     /// If a write fails the whole batch is undone and nothing is acknowledged: the agents deliver the updates again.
     private func handleUpdates(_ batch: [TaskStatus]) async {
         let now = self.uptime()
+        // One timestamp for the batch (startedAt, failures): its updates are handled as one step.
+        let timestamp = self.timestamp()
         /// Each touched instance as it was before the batch, to undo a failed write.
         var before: [TaskID: Instance] = [:]
         var saves: [String: Instance] = [:]
@@ -297,7 +299,7 @@ public actor ServiceScheduler {
         for status in batch {
             let previous = self.state.instance(forTask: status.taskId)
             if let previous, before[status.taskId] == nil { before[status.taskId] = previous }
-            let outcome = self.state.update(status, now: now, timestamp: self.timestamp())
+            let outcome = self.state.update(status, now: now, timestamp: timestamp)
             if let instance = outcome.save ?? outcome.delete {
                 self.events?.publish(.statusUpdate(instance, status))
                 if previous?.state != status.state {
