@@ -909,44 +909,53 @@ public struct MasterState: Sendable {
         if !self.frameworks.values.contains(where: { $0.isConnected && !$0.suppressed }) { return [] }
         var batches: [FrameworkID: [Offer]] = [:]
         let decisions = self.allocator.allocate(state: self, now: now)
-        // The built-in allocator offers each agent at most once per round, a part of its `available` resources
-        // computed from this same state, so its first decision for an agent needs no re-check; other allocators'
-        // decisions, and any second decision for an agent, are checked against what is left.
+        // The built-in allocator offers each agent at most once per round, in agent order, a part of its `available`
+        // resources computed from this same state, so its decisions need no re-check; other allocators' decisions
+        // are checked against what is left.
         let trusted = self.allocator is DRFAllocator
-        var decided = Set<AgentID>()
-        if trusted { decided.reserveCapacity(decisions.count) }
-        // Records are changed in place through their dictionary indices: copying one out and writing it back would
-        // copy its offer set on every decision (quadratic in the offers of one framework).
+        var previousAgent: AgentID?
+        self.offers.reserveCapacity(self.offers.count + decisions.count)
+        // Records are read and changed in place through their dictionary indices (`inout` access, no copy): copying a
+        // record out would retain every field, and a live copy would force a copy of the offer sets changed below
+        // (quadratic in the offers of one framework).
         for decision in decisions {
             guard let agentIndex = self.agents.index(forKey: decision.agentID),
                 let frameworkIndex = self.frameworks.index(forKey: decision.frameworkID)
             else { continue }
-            // Fields are read through the indices, never by copying a record: a live copy would share (and so force
-            // a copy of) the offer sets changed below.
-            guard self.agents.values[agentIndex].isOfferable, self.frameworks.values[frameworkIndex].isConnected
-            else { continue }
             let resources = decision.resources
             guard !resources.isEmpty else { continue }
-            let firstForAgent = trusted && decided.insert(decision.agentID).inserted
-            if !firstForAgent {
-                guard self.agents.values[agentIndex].available.contains(resources) else { continue }
+            let (connected, role, frameworkID) = Self.access(&self.frameworks.values[frameworkIndex]) {
+                ($0.isConnected, $0.role, $0.id)
             }
+            guard connected else { continue }
+            let checked = trusted && decision.agentID != previousAgent
+            previousAgent = decision.agentID
+            let offerable = Self.access(&self.agents.values[agentIndex]) {
+                $0.isOfferable && (checked || $0.available.contains(resources))
+            }
+            guard offerable else { continue }
             self.nextOfferNumber += 1
             let offerID = OfferID("\(self.masterID)-O\(self.nextOfferNumber)")
-            let role = self.frameworks.values[frameworkIndex].role
-            let offer = Offer(
-                id: offerID, frameworkId: self.frameworks.values[frameworkIndex].id,
-                agentId: self.agents.values[agentIndex].id, hostname: self.agents.values[agentIndex].info.hostname,
-                resources: resources.allocated(to: role), attributes: self.agents.values[agentIndex].info.attributes,
-                role: role)
-            self.agents.values[agentIndex].offered += resources
-            self.agents.values[agentIndex].offers.insert(offerID)
-            self.frameworks.values[frameworkIndex].offers.insert(offerID)
-            self.frameworks.values[frameworkIndex].offeredResources += resources
+            let offer = Self.access(&self.agents.values[agentIndex]) { agent in
+                agent.offered += resources
+                agent.offers.insert(offerID)
+                return Offer(
+                    id: offerID, frameworkId: frameworkID, agentId: agent.id, hostname: agent.info.hostname,
+                    resources: resources.allocated(to: role), attributes: agent.info.attributes, role: role)
+            }
+            Self.access(&self.frameworks.values[frameworkIndex]) { framework in
+                framework.offers.insert(offerID)
+                framework.offeredResources += resources
+            }
             self.offers[offerID] = OfferRecord(offer: offer, resources: resources, createdAt: now)
             batches[decision.frameworkID, default: []].append(offer)
         }
         return batches.keys.sorted().map { .frameworkEvent($0, .offers(batches[$0]!)) }
+    }
+
+    /// Runs `body` on a record in place: through `inout`, a dictionary value is neither copied nor retained.
+    private static func access<Record, Result>(_ record: inout Record, _ body: (inout Record) -> Result) -> Result {
+        body(&record)
     }
 
     /// Rescinds offers older than the offer timeout and removes frameworks whose failover timeout expired.
