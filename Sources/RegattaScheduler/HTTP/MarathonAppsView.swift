@@ -74,9 +74,7 @@ struct MarathonAppsView {
         case requirePorts, role, taskKillGracePeriodSeconds, tasks, tasksHealthy, tasksRunning, tasksStaged
         case tasksUnhealthy, taskStats, unreachableStrategy, upgradeStrategy, uris, user, version, versionInfo
 
-        static let ordered: [(key: AppInfoKey, name: [UInt8])] = Self.allCases
-            .sorted { MarathonJSONWriter.keyPrecedes($0.rawValue, $1.rawValue) }
-            .map { ($0, Array("\"\($0.rawValue)\":".utf8)) }
+        static let ordered = Self.allCases.sorted { MarathonJSONWriter.keyPrecedes($0.rawValue, $1.rawValue) }
     }
 
     /// Task's keys, in the order `.sortedKeys` puts them.
@@ -84,19 +82,19 @@ struct MarathonAppsView {
         case appId, healthCheckResults, host, id, ipAddresses, localVolumes, ports, servicePorts, slaveId, stagedAt
         case startedAt, state, version
 
-        static let ordered: [(key: TaskKey, name: [UInt8])] = Self.allCases
-            .sorted { MarathonJSONWriter.keyPrecedes($0.rawValue, $1.rawValue) }
-            .map { ($0, Array("\"\($0.rawValue)\":".utf8)) }
+        static let ordered = Self.allCases.sorted { MarathonJSONWriter.keyPrecedes($0.rawValue, $1.rawValue) }
     }
 
     /// One AppInfo: the definition plus what `embed` asks for.
     func writeAppInfo(_ app: AppDefinition, embed: MarathonJSON.AppEmbed, to writer: inout MarathonJSONWriter) {
-        let instances = self.state.instances(ofApp: app.id).filter { !$0.state.isTerminal }
+        // TaskCounts counts no terminal instance: only the task list and taskStats skip them.
+        let instances = self.state.instances(ofApp: app.id)
         let counts = embed.contains(.counts) ? MarathonJSON.TaskCounts(instances) : nil
         let failure = embed.contains(.lastTaskFailure) ? self.state.lastTaskFailures[app.id] : nil
         writer.character("{")
         var first = true
-        for (key, name) in AppInfoKey.ordered {
+        for key in AppInfoKey.ordered {
+            let name = key.rawValue
             switch key {
             case .acceptedResourceRoles:
                 guard let roles = app.acceptedResourceRoles else { continue }
@@ -206,7 +204,7 @@ struct MarathonAppsView {
                 guard embed.contains(.tasks) else { continue }
                 writer.field(name, first: &first)
                 let servicePorts = MarathonJSON.servicePorts(app)
-                writer.array(instances) { writer, instance in
+                writer.array(instances.lazy.filter { !$0.state.isTerminal }) { writer, instance in
                     Self.writeTask(
                         instance, servicePorts: servicePorts, healthResults: self.healthResults[instance.id],
                         to: &writer)
@@ -230,7 +228,7 @@ struct MarathonAppsView {
             case .taskStats:
                 guard embed.contains(.taskStats) else { continue }
                 writer.field(name, first: &first)
-                self.writeTaskStats(app, instances: instances, to: &writer)
+                self.writeTaskStats(app, instances: instances.filter { !$0.state.isTerminal }, to: &writer)
             case .unreachableStrategy:
                 writer.field(name, first: &first)
                 writer.unreachableStrategy(app.unreachableStrategy)
@@ -320,7 +318,8 @@ struct MarathonAppsView {
     ) {
         writer.character("{")
         var first = true
-        for (key, name) in TaskKey.ordered {
+        for key in TaskKey.ordered {
+            let name = key.rawValue
             switch key {
             case .appId:
                 writer.field(name, first: &first)
