@@ -222,6 +222,8 @@ extension AgentRunner {
             return (false, .leaderChanged)
         }
         let call = await self.core.subscribeCall(capabilities: self.capabilities, version: self.version)
+        // The tasks it reports are checkpointed durably first, as every status update is.
+        await self.core.syncer.waitUntilDurable(self.core.syncer.latestTicket)
         let response: HTTPClientResponse
         do {
             // A detected leader's redirect is not followed: only ZooKeeper says who leads.

@@ -29,7 +29,10 @@ struct AgentRunner: Sendable {
     private func perform(_ job: AgentCore.Job) async {
         switch job {
         case .supervise(let key): await self.supervise(key)
-        case .sendUpdate(let key, let update): await self.send(update, of: key)
+        case .sendUpdate(let key, let update, let ticket):
+            // Nothing is sent before its checkpoint is durable.
+            await self.core.syncer.waitUntilDurable(ticket)
+            await self.send(update, of: key)
         case .pong(let agentID): await self.pong(agentID)
         case .healthChecks(let key): await self.runHealthChecks(key)
         }

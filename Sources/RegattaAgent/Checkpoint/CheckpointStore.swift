@@ -4,14 +4,16 @@ import RegattaCore
 
 /// Reads and writes the checkpoints of task runs under `<work_dir>/meta/runs/<container_id>/`:
 ///
-/// - `task.json`: the ``TaskCheckpoint`` (atomic rewrite, fsync'd), written at launch and when its pid or kill
-///   request changes; the task's later states are in `updates.log`;
-/// - `updates.log`: the task's status update stream (``UpdateRecord`` JSON lines; updates fsync'd before they are
-///   sent);
+/// - `task.json`: the ``TaskCheckpoint`` (atomic rewrite), written at launch and when its pid or kill request
+///   changes; the task's later states are in `updates.log`;
+/// - `updates.log`: the task's status update stream (``UpdateRecord`` JSON lines);
 /// - `exit_status`: written by the task's supervisor when the task's command ends (see ``TaskSupervisor``).
 ///
-/// All I/O is synchronous and small; the agent calls it from its state actor so that a checkpoint is on disk
-/// before anything depends on it.
+/// All I/O is synchronous and small; the agent calls it from its state actor so that a checkpoint is written
+/// (and survives the agent process) before anything depends on it. ``write(_:)`` and ``append(_:container:)``
+/// do not fsync: they return what must still reach the disk, which the agent hands to its ``CheckpointSyncer``
+/// and waits for before it sends a status update that depends on it (a group commit: one fsync covers many
+/// writes, outside the actor). ``save(_:)`` fsyncs before it returns.
 struct CheckpointStore: Sendable {
     /// `<work_dir>/meta/runs`.
     var runsDirectory: String
@@ -45,7 +47,7 @@ struct CheckpointStore: Sendable {
         self.runDirectory(container) + "/" + TaskSupervisor.exitStatusFileName
     }
 
-    /// Writes a run's `task.json`, creating its directory on first use.
+    /// Writes a run's `task.json` durably (fsync'd), creating its directory on first use.
     func save(_ checkpoint: TaskCheckpoint) throws {
         let directory = self.runDirectory(checkpoint.containerId)
         if !FileManager.default.fileExists(atPath: directory) {
@@ -54,11 +56,37 @@ struct CheckpointStore: Sendable {
         try DurableFile.replace(self.taskFile(checkpoint.containerId), with: try self.taskEncoder.encode(checkpoint))
     }
 
-    /// Appends a record to a run's update log; `UPDATE` records are fsync'd.
-    func append(_ record: UpdateRecord, container: ContainerID) throws {
+    /// Writes a run's `task.json` (atomically, not fsync'd), creating its directory on first use.
+    ///
+    /// - Returns: what must still be synced for the checkpoint to be durable.
+    func write(_ checkpoint: TaskCheckpoint) throws -> CheckpointSyncer.Writes {
+        let directory = self.runDirectory(checkpoint.containerId)
+        var writes = CheckpointSyncer.Writes()
+        if !FileManager.default.fileExists(atPath: self.runsDirectory) {
+            // The first run ever: create (and sync) the parents once.
+            try DurableFile.createDirectory(directory)
+        } else if try DurableFile.makeDirectory(directory) {
+            writes.directories.append(self.runsDirectory)
+        }
+        let file = self.taskFile(checkpoint.containerId)
+        try DurableFile.replace(file, with: try self.taskEncoder.encode(checkpoint), sync: false)
+        writes.files.append(file)
+        writes.directories.append(directory)
+        return writes
+    }
+
+    /// Appends a record to a run's update log (not fsync'd).
+    ///
+    /// - Returns: what must still be synced: the log for an `UPDATE` record (and the run directory when the log
+    ///   was created); nothing for `TAKEN` and `ACK`, which only save resends and are never waited for.
+    @discardableResult
+    func append(_ record: UpdateRecord, container: ContainerID) throws -> CheckpointSyncer.Writes {
         var line = try self.recordEncoder.encode(record)
         line.append(UInt8(ascii: "\n"))
-        try DurableFile.append(self.updatesFile(container), line, sync: record.type == .update)
+        let file = self.updatesFile(container)
+        let created = try DurableFile.append(file, line, sync: false)
+        guard record.type == .update else { return CheckpointSyncer.Writes() }
+        return CheckpointSyncer.Writes(files: [file], directories: created ? [self.runDirectory(container)] : [])
     }
 
     /// The container ids that have a checkpoint directory.

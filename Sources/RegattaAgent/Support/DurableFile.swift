@@ -9,13 +9,26 @@ enum DurableFile {
     ///
     /// - Throws: `AgentError.workDirectory` naming the file and the system error.
     static func replace(_ path: String, with data: Data) throws {
+        try Self.replace(path, with: data, sync: true)
+    }
+
+    /// Replaces `path` with `data` atomically (a temporary file renamed over it); with `sync`, the temporary file
+    /// is fsync'd before the rename and the directory after it. Without, the caller makes the file and its
+    /// directory durable later (see ``CheckpointSyncer``): the replacement is atomic for the processes reading it,
+    /// and on a crash of the machine the file system orders the new content before the rename (ext4's
+    /// `auto_da_alloc`, as XFS and btrfs do for a rename over an existing file).
+    ///
+    /// - Throws: `AgentError.workDirectory` naming the file and the system error.
+    static func replace(_ path: String, with data: Data, sync: Bool) throws {
         let directory = (path as NSString).deletingLastPathComponent
         let temporary = path + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Self.error("create", temporary) }
         do {
             try Self.writeAll(fd, data, path: temporary)
-            guard fsync(fd) == 0 else { throw Self.error("fsync", temporary) }
+            if sync {
+                guard fsync(fd) == 0 else { throw Self.error("fsync", temporary) }
+            }
             close(fd)
         } catch {
             close(fd)
@@ -27,22 +40,38 @@ enum DurableFile {
             unlink(temporary)
             throw failure
         }
-        Self.syncDirectory(directory)
+        if sync { Self.syncDirectory(directory) }
     }
 
-    /// Appends `data` to `path` (created if missing) and, if `sync` is set, fsyncs it before returning.
+    /// Appends `data` to `path` (created if missing) and, if `sync` is set, fsyncs it (and, for a new file, its
+    /// directory) before returning.
     ///
+    /// - Returns: whether the file was created by this append (its directory then changed too).
     /// - Throws: `AgentError.workDirectory` naming the file and the system error.
-    static func append(_ path: String, _ data: Data, sync: Bool) throws {
-        let existed = access(path, F_OK) == 0
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+    @discardableResult
+    static func append(_ path: String, _ data: Data, sync: Bool) throws -> Bool {
+        var fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        let created = fd < 0 && errno == ENOENT
+        if created {
+            fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        }
         guard fd >= 0 else { throw Self.error("open", path) }
         defer { close(fd) }
         try Self.writeAll(fd, data, path: path)
         if sync {
             guard fsync(fd) == 0 else { throw Self.error("fsync", path) }
-            if !existed { Self.syncDirectory((path as NSString).deletingLastPathComponent) }
+            if created { Self.syncDirectory((path as NSString).deletingLastPathComponent) }
         }
+        return created
+    }
+
+    /// Creates a directory (its parent must exist) without syncing anything; returns `false` if it existed.
+    ///
+    /// - Throws: `AgentError.workDirectory` naming the directory and the system error.
+    static func makeDirectory(_ path: String) throws -> Bool {
+        if mkdir(path, 0o755) == 0 { return true }
+        if errno == EEXIST { return false }
+        throw Self.error("create", path)
     }
 
     /// Creates a directory and its parents, and fsyncs the parent so the new entry is durable.

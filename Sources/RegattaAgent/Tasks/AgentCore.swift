@@ -9,14 +9,16 @@ import RegattaCore
 /// yielding ``Job``s, which ``AgentService`` runs in its task group. Decisions about status updates and health
 /// are made by the pure ``StatusUpdateManager`` and ``HealthCheckStateMachine``; time comes from the injected
 /// `uptime` clock. The only I/O here is the checkpoint (``CheckpointStore``): small synchronous writes, so that a
-/// task's state and its status updates are on disk before anything is sent.
+/// task's state and its status updates are written before anything is sent; making them durable (fsync) is left
+/// to ``syncer``, a group commit outside the actor, and every ``Job/sendUpdate(_:_:durableAt:)`` waits for it.
 actor AgentCore {
     /// Work the agent service runs concurrently.
     enum Job: Sendable, Hashable {
         /// Launch (or, after a restart, resume watching) the task's container and report how it ends.
         case supervise(TaskKey)
-        /// Send one status update to the master.
-        case sendUpdate(TaskKey, StatusUpdateManager.Update)
+        /// Send one status update to the master, once the checkpoint writes up to the ticket `durableAt` of
+        /// ``AgentCore/syncer`` (which include the update's own record) are durable.
+        case sendUpdate(TaskKey, StatusUpdateManager.Update, durableAt: UInt64)
         /// Answer a PING.
         case pong(AgentID)
         /// Run the task's health checks until they stop.
@@ -110,6 +112,8 @@ actor AgentCore {
     private let logger: Logger
     private let layout: SandboxLayout
     private let checkpoints: CheckpointStore
+    /// Makes checkpoint writes durable in groups; status updates wait for it before they are sent.
+    nonisolated let syncer: CheckpointSyncer
     private let defaultKillGracePeriod: Duration
     private let jobs: AsyncStream<Job>.Continuation
     private let uptime: @Sendable () -> Duration
@@ -133,12 +137,13 @@ actor AgentCore {
         agentInfo: AgentInfo, layout: SandboxLayout, defaultKillGracePeriod: Duration,
         supportedContainerTypes: Set<ContainerInfo.ContainerType>, updateTiming: StatusUpdateManager.Configuration,
         baseEnvironment: [String: String], uptime: @escaping @Sendable () -> Duration,
-        jobs: AsyncStream<Job>.Continuation, logger: Logger
+        jobs: AsyncStream<Job>.Continuation, syncer: CheckpointSyncer? = nil, logger: Logger
     ) {
         self.agentInfo = agentInfo
         self.agentID = agentInfo.id
         self.layout = layout
         self.checkpoints = CheckpointStore(layout: layout)
+        self.syncer = syncer ?? CheckpointSyncer(logger: logger)
         self.defaultKillGracePeriod = defaultKillGracePeriod
         self.supportedContainerTypes = supportedContainerTypes
         self.updates = StatusUpdateManager(configuration: updateTiming)
@@ -777,14 +782,16 @@ actor AgentCore {
     private func perform(_ actions: [StatusUpdateManager.Action]) {
         for action in actions {
             switch action {
-            case .send(let key, let update): self.jobs.yield(.sendUpdate(key, update))
+            case .send(let key, let update):
+                // The update's record was written before it could be sent, so the newest ticket covers it.
+                self.jobs.yield(.sendUpdate(key, update, durableAt: self.syncer.latestTicket))
             }
         }
     }
 
     private func saveCheckpoint(_ task: TrackedTask) {
         do {
-            try self.checkpoints.save(task.checkpoint)
+            self.syncer.register(try self.checkpoints.write(task.checkpoint))
         } catch {
             self.logger.error(
                 "Cannot checkpoint a task; a restarted agent would not recover it",
@@ -795,7 +802,8 @@ actor AgentCore {
     private func appendRecord(_ record: UpdateRecord, container: ContainerID, key: TaskKey) {
         guard FileManager.default.fileExists(atPath: self.checkpoints.runDirectory(container)) else { return }
         do {
-            try self.checkpoints.append(record, container: container)
+            let writes = try self.checkpoints.append(record, container: container)
+            if !writes.isEmpty { self.syncer.register(writes) }
         } catch {
             self.logger.error(
                 "Cannot checkpoint a status update; it would be lost if the agent restarted",
