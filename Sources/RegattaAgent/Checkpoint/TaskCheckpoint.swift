@@ -4,8 +4,8 @@ import RegattaCore
 /// What the agent saves about one task run, in `<work_dir>/meta/runs/<container_id>/task.json`, so that a restarted
 /// agent finds the task's container again.
 ///
-/// JSON with Mesos field names (``MesosJSON``); rewritten atomically and fsync'd at launch and when the pid or the
-/// kill request changes. `state` and `completedAt` are those of the last rewrite: the run's update log
+/// JSON with Mesos field names (``MesosJSON``); rewritten atomically at launch and when the pid or the kill request
+/// changes, and made durable by ``CheckpointSyncer`` before any status update that follows is sent. `state` and `completedAt` are those of the last rewrite: the run's update log
 /// (``UpdateRecord``) holds the task's later states, and recovery takes them from it.
 struct TaskCheckpoint: Codable, Hashable, Sendable {
     /// The framework owning the task.
