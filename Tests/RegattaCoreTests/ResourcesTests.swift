@@ -192,3 +192,74 @@ import Testing
         #expect(error?.message.contains("'ports'") == true)
     }
 }
+
+/// The sorted-array arithmetic against a plain model: per (name, role), scalars add and never drop below zero,
+/// ranges union and subtract, on random bags with shared and distinct keys.
+@Suite struct ResourcesArithmeticModelTests {
+    private struct Model: Equatable {
+        var scalars: [String: Int64] = [:]  // "name|role" → milli
+        var ranges: [String: Set<UInt64>] = [:]
+
+        init(_ resources: Resources) {
+            for resource in resources.list {
+                let key = "\(resource.name)|\(resource.role)"
+                switch resource.value {
+                case .scalar(let scalar): self.scalars[key] = scalar.milli
+                case .ranges(let set):
+                    self.ranges[key] = Set(set.ranges.flatMap { Array($0.begin...$0.end) })
+                case .set: break
+                }
+            }
+        }
+    }
+
+    private static func randomBag(_ generator: inout SplitMix) throws -> Resources {
+        var list: [Resource] = []
+        for name in ["cpus", "disk", "mem"] where generator.next() % 4 != 0 {
+            let role = generator.next() % 3 == 0 ? "web" : "*"
+            list.append(Resource(name: name, value: .scalar(Scalar(milli: Int64(generator.next() % 5000))), role: role))
+        }
+        if generator.next() % 2 == 0 {
+            let begin = 31000 + generator.next() % 20
+            list.append(Resource(name: "ports", value: .ranges(RangeSet([ValueRange(begin: begin, end: begin + generator.next() % 5)]))))
+        }
+        return try Resources(list)
+    }
+
+    @Test(arguments: [1, 7, 99, 2024])
+    func additionAndSubtractionMatchAPlainModel(seed: UInt64) throws {
+        var generator = SplitMix(seed: seed)
+        for _ in 0..<300 {
+            let a = try Self.randomBag(&generator)
+            let b = try Self.randomBag(&generator)
+            var sum = a
+            sum += b
+            var expected = Model(a)
+            let mb = Model(b)
+            for (key, value) in mb.scalars { expected.scalars[key, default: 0] += value }
+            for (key, value) in mb.ranges { expected.ranges[key, default: []].formUnion(value) }
+            expected.scalars = expected.scalars.filter { $0.value > 0 }
+            #expect(Model(sum) == expected)
+            #expect(sum.contains(a) && sum.contains(b))
+            var difference = sum
+            difference -= b
+            #expect(difference.contains(a) || !Model(a).ranges.isEmpty)
+            var again = difference
+            again += b
+            #expect(again.contains(b))
+            #expect(a + Resources() == a && Resources() + a == a)
+        }
+    }
+
+    private struct SplitMix {
+        var state: UInt64
+        init(seed: UInt64) { self.state = seed }
+        mutating func next() -> UInt64 {
+            self.state &+= 0x9E37_79B9_7F4A_7C15
+            var z = self.state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+}

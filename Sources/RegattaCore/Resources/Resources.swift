@@ -155,9 +155,36 @@ public struct Resources: Hashable, Sendable {
     }
 
     public static func += (lhs: inout Resources, rhs: Resources) {
+        // The allocator adds offers to empty bags and bags of the same names (cpus, disk, mem, ports) all the time.
+        if lhs.entries.isEmpty {
+            lhs.entries = rhs.entries
+            return
+        }
+        if lhs.entries.count == rhs.entries.count, lhs.addInLockstep(rhs) { return }
         for entry in rhs.entries {
             try? lhs.add(entry.key, entry.value, name: entry.key.name)
         }
+    }
+
+    /// Adds `other` entry by entry when both bags have the same keys of the same types; `false` (and nothing
+    /// changed) otherwise.
+    private mutating func addInLockstep(_ other: Resources) -> Bool {
+        for index in self.entries.indices {
+            guard self.entries[index].key == other.entries[index].key else { return false }
+            switch (self.entries[index].value, other.entries[index].value) {
+            case (.scalar, .scalar), (.ranges, .ranges), (.set, .set): continue
+            default: return false
+            }
+        }
+        for index in self.entries.indices {
+            switch (self.entries[index].value, other.entries[index].value) {
+            case (.scalar(let a), .scalar(let b)): self.entries[index].value = .scalar(a + b)
+            case (.ranges(let a), .ranges(let b)): self.entries[index].value = .ranges(a.union(b))
+            case (.set(let a), .set(let b)): self.entries[index].value = .set(a.union(b))
+            default: break
+            }
+        }
+        return true
     }
 
     /// Removes `other` from this bag. Scalars never drop below zero; callers that must not
