@@ -70,6 +70,27 @@ public final class MasterLeadership: Sendable {
     /// Whether this master won the election (Mesos's `master/elected`), serving or not.
     public var isElected: Bool { self.status.withLock { $0.elected } }
 
+    /// Whether this master was elected and is still loading the registry (it serves once that is done).
+    public var isRecovering: Bool { self.status.withLock { $0.elected && !$0.recovered } }
+
+    /// Waits while this master is recovering after its election, at most `limit`.
+    ///
+    /// Agents that detect a new leader dial it at once; answering them `503` while the registry loads sends each into
+    /// its retry backoff (up to seconds), so the last agents would come back long after the master is ready. Held for
+    /// the short recovery instead, they are answered as soon as it serves.
+    public func waitWhileRecovering(atMost limit: Duration) async {
+        let deadline = ContinuousClock.now + limit
+        var pause = Duration.milliseconds(5)
+        while self.isRecovering, ContinuousClock.now < deadline {
+            do {
+                try await Task.sleep(for: pause)
+            } catch {
+                return
+            }
+            pause = min(pause * 2, .milliseconds(100))
+        }
+    }
+
     /// When this master was elected, seconds since the epoch.
     public var electedTime: Double? { self.status.withLock { $0.electedTime } }
 

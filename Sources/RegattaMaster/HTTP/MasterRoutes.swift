@@ -76,6 +76,8 @@ public struct MasterRoutes: Sendable {
             return try await Self.schedulerCall(request, master: master)
         }
         router.post("/api/v1/agent") { request, _ in
+            // Agents re-registering with a just-elected master wait for it rather than back off (see the method).
+            if leadership.isRecovering { await leadership.waitWhileRecovering(atMost: .seconds(10)) }
             if let answer = LeaderRedirect.gate(leadership, request: request) { return answer }
             return try await Self.agentCall(request, master: master)
         }
