@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
 import RegattaCore
+import RegattaTestKit
 import Testing
 
 @Suite struct ResourcesTests {
@@ -213,7 +214,7 @@ import Testing
         }
     }
 
-    private static func randomBag(_ generator: inout SplitMix) throws -> Resources {
+    private static func randomBag(_ generator: inout SeededGenerator) throws -> Resources {
         var list: [Resource] = []
         for name in ["cpus", "disk", "mem"] where generator.next() % 4 != 0 {
             let role = generator.next() % 3 == 0 ? "web" : "*"
@@ -228,7 +229,7 @@ import Testing
 
     @Test(arguments: [1, 7, 99, 2024])
     func additionAndSubtractionMatchAPlainModel(seed: UInt64) throws {
-        var generator = SplitMix(seed: seed)
+        var generator = SeededGenerator(seed: seed)
         for _ in 0..<300 {
             let a = try Self.randomBag(&generator)
             let b = try Self.randomBag(&generator)
@@ -248,18 +249,6 @@ import Testing
             again += b
             #expect(again.contains(b))
             #expect(a + Resources() == a && Resources() + a == a)
-        }
-    }
-
-    private struct SplitMix {
-        var state: UInt64
-        init(seed: UInt64) { self.state = seed }
-        mutating func next() -> UInt64 {
-            self.state &+= 0x9E37_79B9_7F4A_7C15
-            var z = self.state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
         }
     }
 }
