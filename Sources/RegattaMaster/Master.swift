@@ -185,7 +185,7 @@ public actor Master {
         var subscribe = subscribe
         if subscribe.agentInfo.id.map({ $0.value.isEmpty }) ?? true {
             // An agent without an id may be one this master already answered (see agentIDForRegistration).
-            let (id, removals) = self.state.agentIDForRegistration(of: subscribe.agentInfo, now: self.uptime())
+            let (id, removals) = self.state.agentIDForRegistration(of: subscribe.agentInfo)
             subscribe.agentInfo.id = id
             self.perform(removals)
             self.recordGone()

@@ -509,7 +509,7 @@ public struct MasterState: Sendable {
     ///
     /// Without this, every SUBSCRIBE an agent abandoned while the master was busy left a phantom agent behind that
     /// was offered until it went unreachable.
-    public mutating func agentIDForRegistration(of info: AgentInfo, now: Duration) -> (AgentID, [MasterAction]) {
+    public mutating func agentIDForRegistration(of info: AgentInfo) -> (AgentID, [MasterAction]) {
         guard let existing = self.agentsByAddress[Self.address(of: info)], let agent = self.agents[existing],
             !agent.unreachable
         else { return (self.newAgentID(), []) }
@@ -517,7 +517,7 @@ public struct MasterState: Sendable {
         return (self.newAgentID(), self.removeReplacedAgent(existing))
     }
 
-    /// Removes a disconnected agent that a new agent at its address replaces (see ``agentIDForRegistration(of:now:)``).
+    /// Removes a disconnected agent that a new agent at its address replaces (see ``agentIDForRegistration(of:)``).
     private mutating func removeReplacedAgent(_ id: AgentID) -> [MasterAction] {
         guard var agent = self.agents[id] else { return [] }
         var actions = self.recoverOffers(onAgent: &agent)
@@ -554,7 +554,7 @@ public struct MasterState: Sendable {
         if let requested = subscribe.agentInfo.id, !requested.value.isEmpty {
             id = requested
         } else {
-            let (assigned, removals) = self.agentIDForRegistration(of: subscribe.agentInfo, now: now)
+            let (assigned, removals) = self.agentIDForRegistration(of: subscribe.agentInfo)
             id = assigned
             actions += removals
         }
