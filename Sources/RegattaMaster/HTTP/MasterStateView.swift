@@ -555,31 +555,7 @@ struct MasterJSONWriter {
     }
 
     mutating func string(_ value: String) {
-        self.bytes.append(UInt8(ascii: "\""))
-        var value = value
-        value.withUTF8 { utf8 in
-            var start = 0
-            for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
-                start = index + 1
-                switch byte {
-                case UInt8(ascii: "\""): self.raw("\\\"")
-                case UInt8(ascii: "\\"): self.raw("\\\\")
-                case 0x08: self.raw("\\b")
-                case 0x0C: self.raw("\\f")
-                case 0x0A: self.raw("\\n")
-                case 0x0D: self.raw("\\r")
-                case 0x09: self.raw("\\t")
-                default:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                    self.raw("\\u00")
-                    self.bytes.append(hex[Int(byte >> 4)])
-                    self.bytes.append(hex[Int(byte & 0xF)])
-                }
-            }
-            self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
-        }
-        self.bytes.append(UInt8(ascii: "\""))
+        JSONStringBytes.append(value, to: &self.bytes)
     }
 
     mutating func number(_ value: Double) throws {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
+import RegattaCore
 
 /// Writes JSON bytes directly, with the same bytes `MarathonJSON.data` (`JSONSerialization` with `.sortedKeys` and
 /// `.withoutEscapingSlashes`) produces for the same document.
@@ -26,40 +27,8 @@ struct MarathonJSONWriter {
 
     /// A JSON string, escaped as `JSONSerialization` escapes it (slashes left alone).
     mutating func string(_ value: String) {
-        self.bytes.append(UInt8(ascii: "\""))
-        if value.utf8.withContiguousStorageIfAvailable({ self.escaped($0) }) == nil {
-            var value = value
-            value.withUTF8 { self.escaped($0) }
-        }
-        self.bytes.append(UInt8(ascii: "\""))
+        JSONStringBytes.append(value, to: &self.bytes)
     }
-
-    /// The bytes of a string with `"`, `\\` and control characters escaped.
-    private mutating func escaped(_ utf8: UnsafeBufferPointer<UInt8>) {
-        var start = 0
-        for index in 0..<utf8.count {
-            let byte = utf8[index]
-            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-            self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
-            start = index + 1
-            switch byte {
-            case UInt8(ascii: "\""): self.raw("\\\"")
-            case UInt8(ascii: "\\"): self.raw("\\\\")
-            case 0x08: self.raw("\\b")
-            case 0x0C: self.raw("\\f")
-            case 0x0A: self.raw("\\n")
-            case 0x0D: self.raw("\\r")
-            case 0x09: self.raw("\\t")
-            default:
-                self.raw("\\u00")
-                self.bytes.append(Self.hexDigits[Int(byte >> 4)])
-                self.bytes.append(Self.hexDigits[Int(byte & 0xF)])
-            }
-        }
-        self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
-    }
-
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// A string or `null`.
     mutating func string(_ value: String?) {
