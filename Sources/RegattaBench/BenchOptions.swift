@@ -60,6 +60,11 @@ public struct BenchOptions: Sendable {
     public var simulatorCommand: [String]?
     /// The `regatta` executable (argv prefix), for scenarios that start masters as child processes.
     public var regattaCommand: [String]?
+    /// The scheduler's most instances launched and not yet running (`--max_launches_in_flight`); `nil` keeps the
+    /// scheduler's default.
+    public var maxLaunchesInFlight: Int?
+    /// The scheduler's most instances per offer (`--max_instances_per_offer`); `nil` keeps the scheduler's default.
+    public var maxInstancesPerOffer: Int?
     /// The master's allocation interval. Defaults to `1` second, as Mesos.
     public var allocationInterval: Duration = .seconds(1)
     /// How often the scheduler's state is sampled to see instances running. Defaults to `100` ms.

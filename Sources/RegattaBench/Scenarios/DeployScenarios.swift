@@ -129,6 +129,6 @@ enum DeployScenarios {
             report.set("simulator_peak_rss_mib", Double(simulatorPeak) / 1_048_576)
         }
         report.notes.append(
-            "Latency is POST → first sample of the scheduler's state showing the instance TASK_RUNNING (resolution: the sample interval).")
+            "Latency is POST → the instance's startedAt in the scheduler (its first TASK_RUNNING, millisecond resolution); elapsed ends at the first poll (every sample interval) that sees all running.")
     }
 }

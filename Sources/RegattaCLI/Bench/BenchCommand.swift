@@ -34,6 +34,10 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("timeout"), help: "Longest the scenario may take (default 30mins).") var timeout: String = "30mins"
     @Option(name: .customLong("simulator"), help: "Where simulated agents run: automatic, in-process or subprocess (default automatic: a child process above 1000 agents).")
     var simulator: String = "automatic"
+    @Option(name: .customLong("max_launches_in_flight"), help: "The scheduler's most instances launched and not yet running (default: the scheduler's, 2000).")
+    var maxLaunchesInFlight: Int?
+    @Option(name: .customLong("max_instances_per_offer"), help: "The scheduler's most instances launched on one offer (default: the scheduler's, 100).")
+    var maxInstancesPerOffer: Int?
     @Option(name: .customLong("allocation_interval"), help: "The master's allocation interval (default 1secs).")
     var allocationInterval: String = "1secs"
     @Option(name: .customLong("sample_interval"), help: "How often the scheduler's state is sampled (default 100ms).")
@@ -70,6 +74,11 @@ struct BenchCommand: AsyncParsableCommand {
         options.clients = self.clients
         options.requests = self.requests
         options.store = self.store
+        for (name, value) in [("max_launches_in_flight", self.maxLaunchesInFlight), ("max_instances_per_offer", self.maxInstancesPerOffer)] {
+            if let value, value < 1 { throw ValidationError("--\(name): \(value) is less than 1; give at least 1.") }
+        }
+        options.maxLaunchesInFlight = self.maxLaunchesInFlight
+        options.maxInstancesPerOffer = self.maxInstancesPerOffer
         options.timeout = try SimulateAgentsCommand.duration(self.timeout, flag: "timeout")
         options.allocationInterval = try SimulateAgentsCommand.duration(self.allocationInterval, flag: "allocation_interval")
         options.sampleInterval = try SimulateAgentsCommand.duration(self.sampleInterval, flag: "sample_interval")

@@ -30,6 +30,14 @@ struct SchedulerCommand: AsyncParsableCommand {
     @Option(name: .customLong("hostname"), help: "Hostname to advertise.") var hostname: String?
     @Option(name: .customLong("http_address"), help: "Address to listen on (default 127.0.0.1).") var httpAddress: String?
     @Option(name: .customLong("http_port"), help: "Port to listen on (default 8080).") var httpPort: Int?
+    @Option(
+        name: .customLong("max_instances_per_offer"),
+        help: "Most instances launched on one offer (default 100; a round's launches are spread over its offers).")
+    var maxInstancesPerOffer: Int?
+    @Option(
+        name: .customLong("max_launches_in_flight"),
+        help: "Most instances launched and not yet running at once; more wait for offers (default 2000).")
+    var maxLaunchesInFlight: Int?
     @Option(name: .customLong("store"), help: "postgres://user@host:port/db or sqlite:///path (default sqlite under /tmp/regatta).")
     var store: String?
 
@@ -58,6 +66,17 @@ struct SchedulerCommand: AsyncParsableCommand {
         configuration.httpPort = try FlagEnvironment.port(self.httpPort, "http_port", default: 8080)
         configuration.scheduler.hostname = FlagEnvironment.string(
             self.hostname, "hostname", default: configuration.httpAddress)!
+        let state = configuration.scheduler.state
+        configuration.scheduler.state.maxInstancesPerOffer = try FlagEnvironment.int(
+            self.maxInstancesPerOffer, "max_instances_per_offer", default: state.maxInstancesPerOffer)
+        configuration.scheduler.state.maxLaunchesInFlight = try FlagEnvironment.int(
+            self.maxLaunchesInFlight, "max_launches_in_flight", default: state.maxLaunchesInFlight)
+        for (flag, value) in [
+            ("max_instances_per_offer", configuration.scheduler.state.maxInstancesPerOffer),
+            ("max_launches_in_flight", configuration.scheduler.state.maxLaunchesInFlight),
+        ] where value < 1 {
+            throw ValidationError("--\(flag): \(value) is less than 1; give at least 1.")
+        }
         let url = FlagEnvironment.string(self.store, "store", default: "sqlite:///tmp/regatta/scheduler.db")!
         let logger = Logger(label: "regatta.scheduler")
         let store: any DurableSchedulerStore

@@ -72,7 +72,18 @@ public struct UpdateOutcome: Sendable, Equatable {
 public struct SchedulerState: Sendable {
     public struct Configuration: Sendable {
         /// Most instances launched on one offer. Defaults to `100`.
+        ///
+        /// A round's launches are spread over its offers: each offer takes at most ⌈launchable ÷ offers⌉
+        /// (and never more than this), so a large deployment lands on many agents at once instead of filling
+        /// the first offers.
         public var maxInstancesPerOffer = 100
+        /// Most instances launched but not yet running (`TASK_STAGING`, `TASK_STARTING`) at once. While this many
+        /// are in flight, offers launch nothing more. Defaults to `2000`.
+        ///
+        /// Flow control, as Marathon's launch tokens: without it a deployment of 100,000 instances is sent to the
+        /// master in one round and the master, the agents and this scheduler drown in the burst (status updates
+        /// late, agents' pings starved). Each `TASK_RUNNING` (or end) frees a slot.
+        public var maxLaunchesInFlight = 2000
         /// Lowest service port handed out. Defaults to `10000`.
         public var localPortMin = 10000
         /// Highest service port handed out. Defaults to `20000`.
@@ -90,6 +101,9 @@ public struct SchedulerState: Sendable {
     private var instanceIDsByApp: [String: Set<String>] = [:]
     /// Tallies of each app's instances, kept in step with `instances` by ``put(_:)`` and ``remove(_:)``.
     private var countsByApp: [String: AppInstanceCounts] = [:]
+    /// Instances launched and not yet running nor ended (`TASK_STAGING`, `TASK_STARTING`), kept in step like
+    /// `countsByApp`; bounded by `Configuration.maxLaunchesInFlight`.
+    public private(set) var launchesInFlight = 0
     /// Offer matching statistics per app since its last configuration change, for `/v2/queue`.
     public private(set) var offerStatistics: [String: OfferStatistics] = [:]
     /// Consecutive offers an app's waiting instance was refused only by constraints (drives the stuck-rollout breaker).
@@ -112,6 +126,7 @@ public struct SchedulerState: Sendable {
         self.instanceByTask = [:]
         self.instanceIDsByApp = [:]
         self.countsByApp = [:]
+        self.launchesInFlight = 0
         self.placements = [:]
         for instance in instances { self.insert(instance) }
     }
@@ -122,9 +137,16 @@ public struct SchedulerState: Sendable {
             self.uncount(previous)
         }
         self.countsByApp[instance.appId, default: AppInstanceCounts()].add(instance)
+        if Self.isInFlight(instance) { self.launchesInFlight += 1 }
+    }
+
+    /// Whether an instance holds a launch slot: launched, not yet running, not ended.
+    private static func isInFlight(_ instance: Instance) -> Bool {
+        instance.state == .staging || instance.state == .starting
     }
 
     private mutating func uncount(_ instance: Instance) {
+        if Self.isInFlight(instance) { self.launchesInFlight -= 1 }
         self.countsByApp[instance.appId]?.subtract(instance)
         if self.countsByApp[instance.appId]?.isEmpty == true { self.countsByApp[instance.appId] = nil }
     }
@@ -159,6 +181,11 @@ public struct SchedulerState: Sendable {
     }
 
     /// An app's instances in no particular order, for decisions where order is not observable.
+    /// How many of an app's instances are active and `TASK_RUNNING`: O(1), from the app's tallies.
+    public func runningCount(ofApp appId: String) -> Int {
+        self.countsByApp[appId]?.activeRunningTotal ?? 0
+    }
+
     private func unorderedInstances(ofApp appId: String) -> [Instance] {
         (self.instanceIDsByApp[appId] ?? []).compactMap { self.instances[$0] }
     }
@@ -469,13 +496,20 @@ public struct SchedulerState: Sendable {
         for app in apps { pending[app.id] = self.pendingCount(app, now: now) }
         /// The apps still waiting for instances this round, in id order; an app leaves once it has none left.
         var waiting = apps.filter { pending[$0.id, default: 0] > 0 }
+        // Flow control: launch no more than the free launch slots, spread over the round's offers.
+        var budget = min(
+            waiting.reduce(0) { $0 + pending[$1.id, default: 0] },
+            max(0, self.configuration.maxLaunchesInFlight - self.launchesInFlight))
+        let perOffer = offers.isEmpty
+            ? 0 : min(self.configuration.maxInstancesPerOffer, (budget + offers.count - 1) / offers.count)
         // Placements of each constrained app's instances, computed once per round and extended as we place.
         var placedByApp: [String: [ConstraintMatcher.Placement]] = [:]
         for offer in offers {
-            guard !waiting.isEmpty else {
+            guard !waiting.isEmpty, budget > 0 else {
                 unused.append(offer.id)
                 continue
             }
+            let limit = min(perOffer, budget)
             var remaining = offer.bag
             var ports = remaining.ranges("ports")
             var tasks: [TaskInfo] = []
@@ -483,11 +517,11 @@ public struct SchedulerState: Sendable {
             var filled = false
             let placement = ConstraintMatcher.Placement(hostname: offer.hostname, attributes: offer.attributes ?? [])
             for app in waiting {
-                // A full offer is not considered for the apps after it (nor counted in their statistics).
-                if tasks.count >= self.configuration.maxInstancesPerOffer { break }
+                // An offer at its limit is not considered for the apps after it (nor counted in their statistics).
+                if tasks.count >= limit { break }
                 var placedHere = 0
                 var rejection: String?
-                while pending[app.id, default: 0] > 0 && tasks.count < self.configuration.maxInstancesPerOffer {
+                while pending[app.id, default: 0] > 0 && tasks.count < limit {
                     if let reason = Self.insufficiency(app, remaining: remaining) {
                         rejection = reason
                         break
@@ -528,6 +562,7 @@ public struct SchedulerState: Sendable {
                 if pending[app.id, default: 0] == 0 { filled = true }
                 self.record(app.id, placed: placedHere, rejection: placedHere > 0 ? nil : rejection, timestamp: timestamp)
             }
+            budget -= tasks.count
             if filled { waiting.removeAll { pending[$0.id, default: 0] == 0 } }
             if tasks.isEmpty {
                 unused.append(offer.id)
