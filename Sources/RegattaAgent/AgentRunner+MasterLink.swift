@@ -297,7 +297,7 @@ extension AgentRunner {
                 session.messageReceived(at: .now)
                 let message: AgentMessage
                 do {
-                    message = try MesosJSON.decode(AgentMessage.self, from: Data(record))
+                    message = try MesosJSON.decodeFast(AgentMessage.self, from: record)
                 } catch {
                     self.logger.warning(
                         "Ignoring a message from the master that cannot be decoded",

@@ -31,6 +31,8 @@ public enum Bench {
             report = try await RealLaunchScenario.run(options: options, logger: logger)
         case .masterFailover:
             report = try await MasterFailoverScenario.run(options: options, logger: logger)
+        case .codec:
+            report = try CodecScenario.run(options: options, logger: logger)
         }
         if let peak = ProcessMemory.peakResidentBytes() {
             report.set("peak_rss_mib", Double(peak) / 1_048_576)
@@ -39,6 +41,8 @@ public enum Bench {
                 report.notes.append("peak_rss_mib is this process's VmHWM (the master states built for the rounds).")
             case .realLaunch:
                 report.notes.append("peak_rss_mib is this process's VmHWM: master and agent run in-process.")
+            case .codec:
+                report.notes.append("peak_rss_mib is this process's VmHWM (the benchmark's messages).")
             case .masterFailover:
                 report.notes.append(
                     "peak_rss_mib is this process's VmHWM: the simulated agents; the masters run in child processes (new_leader_peak_rss_mib).")

@@ -16,6 +16,8 @@ public enum BenchScenario: String, CaseIterable, Sendable {
     /// Two masters in ZooKeeper, simulated agents following `zk://`; the leader is killed and the time until every
     /// agent is registered with the new leader is measured.
     case masterFailover = "master-failover"
+    /// Messages per second through Foundation's JSON coders and the fast Mesos JSON codecs, in-process.
+    case codec
 }
 
 /// Where the simulated agents run.

@@ -113,7 +113,7 @@ struct AgentCallClient: Sendable {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Accept", value: accept)
-        request.body = .bytes(ByteBuffer(bytes: try MesosJSON.encode(call)))
+        request.body = .bytes(ByteBuffer(bytes: try MesosJSON.encodeFast(call)))
         return request
     }
 

@@ -248,7 +248,7 @@ extension SimulatedAgent {
             for record in try decoder.feed(chunk.readableBytesView) {
                 // Any record proves the stream alive, even one the agent cannot decode.
                 session.messageReceived(at: .now)
-                guard let message = try? MesosJSON.decode(AgentMessage.self, from: Data(record)) else {
+                guard let message = try? MesosJSON.decodeFast(AgentMessage.self, from: record) else {
                     self.logger.debug("Ignoring a message from the master that cannot be decoded")
                     continue
                 }

@@ -44,7 +44,8 @@ public actor InMemorySchedulerStore: SchedulerStore {
         /// Instance id → (app id, definition).
         var instances: [String: InstanceRow] = [:]
         var frameworkID: String?
-        var deployments: [Deployment] = []
+        /// Deployment id → definition.
+        var deployments: [String: Data] = [:]
         var epoch: Int64?
     }
 
@@ -88,7 +89,7 @@ public actor InMemorySchedulerStore: SchedulerStore {
         }
     }
 
-    public func saveApp(_ app: AppDefinition) async throws {
+    public func saveApp(_ app: AppDefinition, deployments: DeploymentChanges) async throws {
         try self.checkAvailable()
         guard let version = app.version, !version.isEmpty else {
             throw Failure(
@@ -97,18 +98,22 @@ public actor InMemorySchedulerStore: SchedulerStore {
             )
         }
         let definition = try Self.encode(app)
+        let changes = try Self.encode(deployments)
         try self.write { contents in
             contents.apps[app.id] = StoredApp(version: version, definition: definition)
             contents.versions[app.id, default: [:]][version] = definition
+            changes(&contents)
         }
     }
 
-    public func deleteApp(id: String) async throws {
+    public func deleteApp(id: String, deployments: DeploymentChanges) async throws {
         try self.checkAvailable()
+        let changes = try Self.encode(deployments)
         try self.write { contents in
             contents.apps[id] = nil
             contents.versions[id] = nil
             contents.instances = contents.instances.filter { $0.value.appId != id }
+            changes(&contents)
         }
     }
 
@@ -161,12 +166,15 @@ public actor InMemorySchedulerStore: SchedulerStore {
 
     public func loadDeployments() async throws -> [Deployment] {
         try self.checkAvailable()
-        return self.contents.value.deployments
+        return try self.contents.value.deployments.sorted { Self.precedes($0.key, $1.key) }.map {
+            try Self.decode(Deployment.self, $0.value)
+        }
     }
 
-    public func saveDeployments(_ deployments: [Deployment]) async throws {
+    public func updateDeployments(_ changes: DeploymentChanges) async throws {
         try self.checkAvailable()
-        try self.write { $0.deployments = deployments.sorted { $0.id < $1.id } }
+        guard !changes.isEmpty else { return }
+        try self.write(try Self.encode(changes))
     }
 
     public func claimLeadership(epoch: Int64) async throws {
@@ -183,6 +191,16 @@ public actor InMemorySchedulerStore: SchedulerStore {
     public func leadershipEpoch() async throws -> Int64? {
         try self.checkAvailable()
         return self.contents.value.epoch
+    }
+
+    /// Encodes deployment changes first, so an encoding failure changes nothing, and returns how to apply them.
+    private static func encode(_ changes: DeploymentChanges) throws -> (inout Contents) -> Void {
+        let (upserts, deletes) = changes.normalized
+        let rows = try upserts.map { ($0.id, try Self.encode($0)) }
+        return { contents in
+            for id in deletes { contents.deployments[id] = nil }
+            for (id, definition) in rows { contents.deployments[id] = definition }
+        }
     }
 
     /// Applies `change` atomically, unless another store claimed a larger epoch than this one's.

@@ -14,6 +14,8 @@ actor GatedSchedulerStore: SchedulerStore {
     private(set) var savedBatches: [[String]] = []
     /// The ids of each `deleteInstances` call, in order.
     private(set) var deletedBatches: [[String]] = []
+    /// The deployment changes of every write (with an app, or alone), in order.
+    private(set) var deploymentWrites: [DeploymentChanges] = []
     private var closed = false
     private var held: [CheckedContinuation<Void, Never>] = []
     private var arrivals: [CheckedContinuation<Void, Never>] = []
@@ -43,8 +45,14 @@ actor GatedSchedulerStore: SchedulerStore {
 
     func migrate() async throws { try await self.base.migrate() }
     func loadApps() async throws -> [AppDefinition] { try await self.base.loadApps() }
-    func saveApp(_ app: AppDefinition) async throws { try await self.base.saveApp(app) }
-    func deleteApp(id: String) async throws { try await self.base.deleteApp(id: id) }
+    func saveApp(_ app: AppDefinition, deployments: DeploymentChanges) async throws {
+        try await self.base.saveApp(app, deployments: deployments)
+        self.deploymentWrites.append(deployments)
+    }
+    func deleteApp(id: String, deployments: DeploymentChanges) async throws {
+        try await self.base.deleteApp(id: id, deployments: deployments)
+        self.deploymentWrites.append(deployments)
+    }
     func appVersions(id: String) async throws -> [String] { try await self.base.appVersions(id: id) }
     func appVersion(id: String, version: String) async throws -> AppDefinition? {
         try await self.base.appVersion(id: id, version: version)
@@ -63,7 +71,10 @@ actor GatedSchedulerStore: SchedulerStore {
     func frameworkID() async throws -> FrameworkID? { try await self.base.frameworkID() }
     func setFrameworkID(_ id: FrameworkID) async throws { try await self.base.setFrameworkID(id) }
     func loadDeployments() async throws -> [Deployment] { try await self.base.loadDeployments() }
-    func saveDeployments(_ deployments: [Deployment]) async throws { try await self.base.saveDeployments(deployments) }
+    func updateDeployments(_ changes: DeploymentChanges) async throws {
+        try await self.base.updateDeployments(changes)
+        self.deploymentWrites.append(changes)
+    }
     func claimLeadership(epoch: Int64) async throws { try await self.base.claimLeadership(epoch: epoch) }
     func leadershipEpoch() async throws -> Int64? { try await self.base.leadershipEpoch() }
 }

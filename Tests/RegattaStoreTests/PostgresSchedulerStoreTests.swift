@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
+import RegattaScheduler
 @_spi(Testing) import RegattaStore
 import Testing
 
@@ -57,6 +58,30 @@ import Testing
                     try await first.saveApp(StoreFixtures.app("/web"))
                     #expect(try await second.loadApps().map(\.id) == ["/web"])
                 }
+            }
+        }
+    }
+
+    @Test(.enabled(if: PostgresBackend.isAvailable, "set REGATTA_TEST_PG_URL to run against PostgreSQL"))
+    func migrationTwoMovesTheDeploymentsOutOfTheKVTable() async throws {
+        try await PostgresBackend().withStorage { storage in
+            let storage = try #require(storage as? PostgresBackend.Storage)
+            let deployments = StoreFixtures.legacyDeployments
+            // Given: a schema as Regatta left it before migration 2, with deployments in one kv value
+            try await storage.withRunningStore { store in
+                try await store.migrate(upTo: 1)
+                try await store.execute(
+                    testSQL: "INSERT INTO {schema}.kv (key, value) VALUES ('deployments', '\(try StoreFixtures.legacyDeploymentsJSON())')")
+            }
+
+            // When: a current Regatta opens it
+            try await storage.withRunningStore { store in
+                try await store.migrate()
+
+                // Then: the deployments are rows, and writes touch them one by one
+                #expect(try await store.loadDeployments() == deployments.sorted { $0.id < $1.id })
+                try await store.updateDeployments(DeploymentChanges(deletes: [deployments[0].id]))
+                #expect(try await store.loadDeployments() == [deployments[1]])
             }
         }
     }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
+import RegattaScheduler
 import Testing
 
-@testable import RegattaStore
+@_spi(Testing) @testable import RegattaStore
 
 @Suite struct SQLiteSchedulerStoreTests {
     @Test func usesWriteAheadLogFile() async throws {
@@ -120,6 +121,28 @@ import Testing
         let error = try await #require(throws: StoreError.self) { try await store.migrate() }
         #expect(error.code == .unavailable)
         #expect(error.message.contains("garbage.db"))
+    }
+
+    @Test func migrationTwoMovesTheDeploymentsOutOfTheKVTable() async throws {
+        // Given: a database as Regatta left it before migration 2, with deployments in one kv value
+        let directory = try SQLiteBackend.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("scheduler.db").path
+        let deployments = StoreFixtures.legacyDeployments
+        try await Self.withStore(path: path) { store in
+            try await store.migrate(upTo: 1)
+            try await store.execute(testSQL: "INSERT INTO kv (key, value) VALUES ('deployments', '\(try StoreFixtures.legacyDeploymentsJSON())')")
+        }
+
+        // When: a current Regatta opens it
+        try await Self.withStore(path: path) { store in
+            try await store.migrate()
+
+            // Then: the deployments are rows, and writes touch them one by one
+            #expect(try await store.loadDeployments() == deployments.sorted { $0.id < $1.id })
+            try await store.updateDeployments(DeploymentChanges(deletes: [deployments[0].id]))
+            #expect(try await store.loadDeployments() == [deployments[1]])
+        }
     }
 
     @Test func migrationsAreNumberedInOrder() throws {

@@ -25,7 +25,11 @@ enum SchedulerStoreContract {
         Check(name: "upserts instances in one batch", run: upsertsInstancesInOneBatch),
         Check(name: "deletes instances by id", run: deletesInstancesByID),
         Check(name: "stores the framework id", run: storesFrameworkID),
-        Check(name: "stores the deployments in progress", run: storesDeployments),
+        Check(name: "upserts and deletes deployments by id", run: upsertsAndDeletesDeployments),
+        Check(name: "saves an app with its deployment changes in one transaction", run: savesAppWithDeployments),
+        Check(name: "a failed app save changes no deployment", run: failedAppSaveChangesNoDeployment),
+        Check(name: "deletes an app with its deployment changes in one transaction", run: deletesAppWithDeployments),
+        Check(name: "saves and deletes 1,000 deployments in one call", run: updatesThousandDeployments),
         Check(name: "migrating again changes nothing", run: migratingAgainChangesNothing),
         Check(name: "reopening loses nothing", run: reopeningLosesNothing),
         Check(name: "serves concurrent calls", run: servesConcurrentCalls),
@@ -218,17 +222,132 @@ enum SchedulerStoreContract {
         }
     }
 
-    static func storesDeployments(_ storage: any StoreStorage) async throws {
+    static func deployment(_ n: Int, app: String = "/web", action: String = "StartApplication") -> Deployment {
+        Deployment(id: "d-\(String(format: "%04d", n))", appId: app, version: StoreFixtures.version(n), action: action)
+    }
+
+    static func upsertsAndDeletesDeployments(_ storage: any StoreStorage) async throws {
         try await storage.withStore { store async throws in
             #expect(try await store.loadDeployments().isEmpty)
-            let first = Deployment(id: "d-1", appId: "/web", version: "2026-01-01T00:00:00.000Z", action: "StartApplication")
-            let second = Deployment(id: "d-2", appId: "/db", version: "2026-01-01T00:00:01.000Z", action: "ScaleApplication")
-            try await store.saveDeployments([second, first])
-            #expect(Set(try await store.loadDeployments()) == [first, second])
-            try await store.saveDeployments([second])
-            #expect(try await store.loadDeployments() == [second])
-            try await store.saveDeployments([])
+            // Given: three deployments, saved out of order
+            let (first, second, third) = (deployment(1), deployment(2, app: "/db"), deployment(3, app: "/api"))
+            try await store.updateDeployments(DeploymentChanges(upserts: [third, first, second]))
+            #expect(try await store.loadDeployments() == [first, second, third])
+
+            // When: one replaced, one deleted, an unknown id deleted; the third is not named
+            var scaled = second
+            scaled.action = "ScaleApplication"
+            try await store.updateDeployments(DeploymentChanges(upserts: [scaled], deletes: [first.id, "d-unknown"]))
+
+            // Then: only the named ones changed
+            #expect(try await store.loadDeployments() == [scaled, third])
+
+            // When: an id given twice (the later wins), and an id both deleted and upserted (stored)
+            var restarted = third
+            restarted.action = "RestartApplication"
+            let fourth = deployment(4)
+            try await store.updateDeployments(
+                DeploymentChanges(upserts: [fourth, third, restarted], deletes: [restarted.id, scaled.id]))
+            try await store.updateDeployments(DeploymentChanges())
+
+            // Then
+            #expect(try await store.loadDeployments() == [restarted, fourth])
+            try await store.updateDeployments(DeploymentChanges(deletes: [restarted.id, fourth.id]))
             #expect(try await store.loadDeployments().isEmpty)
+        }
+    }
+
+    static func savesAppWithDeployments(_ storage: any StoreStorage) async throws {
+        try await storage.withStore { store async throws in
+            // Given: /web being deployed, and a deployment of another app
+            let web = StoreFixtures.app("/web", version: 1)
+            let started = deployment(1)
+            let other = deployment(2, app: "/db")
+            try await store.saveApp(web, deployments: DeploymentChanges(upserts: [started, other]))
+            #expect(try await store.loadApps() == [web])
+            #expect(try await store.loadDeployments() == [started, other])
+
+            // When: a new version replaces the app's deployment in the same call
+            let scaled = StoreFixtures.app("/web", version: 2, instances: 5)
+            let scaling = deployment(3, action: "ScaleApplication")
+            try await store.saveApp(scaled, deployments: DeploymentChanges(upserts: [scaling], deletes: [started.id]))
+
+            // Then
+            #expect(try await store.loadApps() == [scaled])
+            #expect(try await store.appVersions(id: "/web") == [StoreFixtures.version(2), StoreFixtures.version(1)])
+            #expect(try await store.loadDeployments() == [other, scaling])
+
+            // The plain save leaves the deployments alone.
+            try await store.saveApp(StoreFixtures.app("/web", version: 3))
+            #expect(try await store.loadDeployments() == [other, scaling])
+        }
+    }
+
+    static func failedAppSaveChangesNoDeployment(_ storage: any StoreStorage) async throws {
+        try await storage.withStore { store async throws in
+            // Given
+            let web = StoreFixtures.app("/web", version: 1)
+            let started = deployment(1)
+            try await store.saveApp(web, deployments: DeploymentChanges(upserts: [started]))
+
+            // When: the app cannot be stored (JSON has no NaN)
+            var bad = StoreFixtures.app("/web", version: 2)
+            bad.cpus = .nan
+            let changes = DeploymentChanges(upserts: [deployment(2)], deletes: [started.id])
+            await #expect(throws: (any Error).self) { try await store.saveApp(bad, deployments: changes) }
+
+            // Then: neither the app nor the deployments changed
+            #expect(try await store.loadApps() == [web])
+            #expect(try await store.loadDeployments() == [started])
+
+            // When: the app is fine but a deployment may not be storable (a NUL character, which PostgreSQL's
+            // text refuses after the app's statement ran): either all of it is stored or none of it
+            let next = StoreFixtures.app("/web", version: 3)
+            let odd = Deployment(id: "d-\u{0}", appId: "/web", version: next.version!, action: "RestartApplication")
+            do {
+                try await store.saveApp(next, deployments: DeploymentChanges(upserts: [odd], deletes: [started.id]))
+                FileHandle.standardError.write(Data("[\(storage.name)] a deployment id with NUL: stored\n".utf8))
+                #expect(try await store.loadApps() == [next])
+                #expect(try await store.loadDeployments() == [odd])
+            } catch {
+                FileHandle.standardError.write(Data("[\(storage.name)] a deployment id with NUL: refused, rolled back\n".utf8))
+                #expect(try await store.loadApps() == [web])
+                #expect(try await store.appVersions(id: "/web") == [StoreFixtures.version(1)])
+                #expect(try await store.loadDeployments() == [started])
+            }
+        }
+    }
+
+    static func deletesAppWithDeployments(_ storage: any StoreStorage) async throws {
+        try await storage.withStore { store async throws in
+            // Given: /web with an instance and a deployment, /db with a deployment
+            let db = StoreFixtures.app("/db", version: 1)
+            try await store.saveApp(StoreFixtures.app("/web", version: 1), deployments: DeploymentChanges(upserts: [deployment(1)]))
+            try await store.saveApp(db, deployments: DeploymentChanges(upserts: [deployment(2, app: "/db")]))
+            try await store.saveInstances([StoreFixtures.instance(1, app: "/web")])
+
+            // When: /web is deleted, its deployment replaced by a stop deployment in the same call
+            let stop = deployment(3, action: "StopApplication")
+            try await store.deleteApp(id: "/web", deployments: DeploymentChanges(upserts: [stop], deletes: [deployment(1).id]))
+
+            // Then
+            #expect(try await store.loadApps() == [db])
+            #expect(try await store.loadInstances().isEmpty)
+            #expect(try await store.loadDeployments() == [deployment(2, app: "/db"), stop])
+
+            // The plain delete leaves the deployments alone (the stop deployment outlives its app).
+            try await store.deleteApp(id: "/db")
+            #expect(try await store.loadDeployments() == [deployment(2, app: "/db"), stop])
+        }
+    }
+
+    static func updatesThousandDeployments(_ storage: any StoreStorage) async throws {
+        try await storage.withStore { store async throws in
+            let deployments = (1...1000).map { deployment($0, app: "/app-\($0)") }
+            try await store.updateDeployments(DeploymentChanges(upserts: deployments))
+            #expect(try await store.loadDeployments() == deployments)
+            try await store.updateDeployments(DeploymentChanges(deletes: deployments.prefix(999).map(\.id)))
+            #expect(try await store.loadDeployments() == [deployments[999]])
         }
     }
 
@@ -263,6 +382,7 @@ enum SchedulerStoreContract {
             }
             try await store.saveInstances(instances)
             try await store.setFrameworkID(FrameworkID("framework-1"))
+            try await store.updateDeployments(DeploymentChanges(upserts: [deployment(2), deployment(1, app: "/api")]))
         }
 
         // When: a new store opens the same storage (a scheduler restart)
@@ -273,6 +393,7 @@ enum SchedulerStoreContract {
             #expect(try await store.appVersion(id: "/web", version: StoreFixtures.version(1)) == oldWeb)
             #expect(try await store.loadInstances() == instances.sorted { $0.id < $1.id })
             #expect(try await store.frameworkID() == FrameworkID("framework-1"))
+            #expect(try await store.loadDeployments() == [deployment(1, app: "/api"), deployment(2)])
         }
     }
 
@@ -348,7 +469,7 @@ enum SchedulerStoreContract {
             try await old.saveApp(app)
             try await old.saveInstances(instances)
             try await old.setFrameworkID(FrameworkID("framework-1"))
-            try await old.saveDeployments([deployment])
+            try await old.updateDeployments(DeploymentChanges(upserts: [deployment]))
 
             // When: a new leader (another process on the same data) takes over with epoch 7
             try await storage.withStore { new async throws in
@@ -362,7 +483,21 @@ enum SchedulerStoreContract {
                 await #expect(throws: fenced) { try await old.saveInstances([StoreFixtures.instance(3)]) }
                 await #expect(throws: fenced) { try await old.deleteInstances(ids: [instances[0].id]) }
                 await #expect(throws: fenced) { try await old.setFrameworkID(FrameworkID("framework-2")) }
-                await #expect(throws: fenced) { try await old.saveDeployments([]) }
+                await #expect(throws: fenced) {
+                    try await old.updateDeployments(DeploymentChanges(deletes: [deployment.id]))
+                }
+                await #expect(throws: fenced) {
+                    try await old.updateDeployments(DeploymentChanges(upserts: [Self.deployment(9)]))
+                }
+                await #expect(throws: fenced) {
+                    try await old.saveApp(
+                        StoreFixtures.app("/web", version: 2),
+                        deployments: DeploymentChanges(upserts: [Self.deployment(9)], deletes: [deployment.id]))
+                }
+                await #expect(throws: fenced) {
+                    try await old.deleteApp(
+                        id: "/web", deployments: DeploymentChanges(upserts: [Self.deployment(9)], deletes: [deployment.id]))
+                }
                 await #expect(throws: LeadershipFencedError(ownEpoch: 6, storedEpoch: 7)) {
                     try await old.claimLeadership(epoch: 6)
                 }
@@ -379,7 +514,7 @@ enum SchedulerStoreContract {
 
                 // while the new leader writes as usual
                 try await new.deleteInstances(ids: [instances[0].id])
-                try await new.saveDeployments([])
+                try await new.updateDeployments(DeploymentChanges(deletes: [deployment.id]))
                 #expect(try await new.loadInstances() == [instances[1]])
                 #expect(try await new.loadDeployments().isEmpty)
             }

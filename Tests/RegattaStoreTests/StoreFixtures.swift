@@ -53,4 +53,17 @@ enum StoreFixtures {
         instance.healthy = state == .running ? true : nil
         return instance
     }
+
+    /// Two deployments as migration 1's stores kept them: one JSON array in the kv row `deployments`, unsorted.
+    static let legacyDeployments = [
+        Deployment(id: "d-2", appId: "/web", version: version(2), action: "ScaleApplication"),
+        Deployment(id: "d-1", appId: "/api", version: version(1), action: "StartApplication"),
+    ]
+
+    /// ``legacyDeployments`` encoded as the old `saveDeployments` did (JSONEncoder, sorted keys).
+    static func legacyDeploymentsJSON() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(legacyDeployments), as: UTF8.self)
+    }
 }

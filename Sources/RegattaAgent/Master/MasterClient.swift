@@ -184,7 +184,7 @@ final class MasterClient: Sendable {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Accept", value: accept)
-        request.body = .bytes(ByteBuffer(bytes: try MesosJSON.encode(call)))
+        request.body = .bytes(ByteBuffer(bytes: try MesosJSON.encodeFast(call)))
         return request
     }
 

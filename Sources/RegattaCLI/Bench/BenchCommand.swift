@@ -9,7 +9,7 @@ import RegattaCore
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Run a scale benchmark: allocator, deploy-one-app, deploy-constrained, api, real-launch or master-failover.",
+        abstract: "Run a scale benchmark: allocator, deploy-one-app, deploy-constrained, api, real-launch, master-failover or codec.",
         discussion: """
             Starts the real master (and scheduler, and simulated agents) in this process on free loopback ports, \
             measures, and prints one JSON line followed by a summary. Counts default to the figures in \
@@ -17,7 +17,7 @@ struct BenchCommand: AsyncParsableCommand {
             release build for real figures.
             """)
 
-    @Argument(help: "allocator | deploy-one-app | deploy-constrained | api | real-launch | master-failover")
+    @Argument(help: "allocator | deploy-one-app | deploy-constrained | api | real-launch | master-failover | codec")
     var scenario: String
     @Option(name: .customLong("agents"), help: "Simulated agents.") var agents: Int?
     @Option(name: .customLong("instances"), help: "deploy-one-app: instances of the app; deploy-constrained, api: per app.")

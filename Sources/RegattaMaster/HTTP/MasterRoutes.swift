@@ -42,7 +42,7 @@ public enum HTTPSupport {
                 let encoder = MesosJSON.encoder()
                 do {
                     for await element in stream {
-                        let data = try encoder.encode(element)
+                        let data = try MesosJSON.encodeFast(element, orWith: encoder)
                         try await writer.write(ByteBuffer(bytes: RecordIO.encode(data)))
                     }
                 } catch {
@@ -167,7 +167,7 @@ public struct MasterRoutes: Sendable {
         }
         let call: SchedulerCall
         do {
-            call = try MesosJSON.decode(SchedulerCall.self, from: Data(buffer: body))
+            call = try body.withUnsafeReadableBytes { try MesosJSON.decodeFast(SchedulerCall.self, from: $0) }
         } catch let error as CoreError {
             return HTTPSupport.text(.badRequest, "Failed to parse the call: \(error.message)")
         }
@@ -228,7 +228,7 @@ public struct MasterRoutes: Sendable {
         }
         let call: AgentCall
         do {
-            call = try MesosJSON.decode(AgentCall.self, from: Data(buffer: body))
+            call = try body.withUnsafeReadableBytes { try MesosJSON.decodeFast(AgentCall.self, from: $0) }
         } catch let error as CoreError {
             return HTTPSupport.text(.badRequest, "Failed to parse the agent call: \(error.message)")
         }

@@ -62,8 +62,12 @@ public actor ServiceScheduler {
     /// Scheduler-run health check results by instance id.
     public private(set) var healthResults: [String: [HealthCheckResult]] = [:]
     private var suppressed: Bool?
-    /// The deployments as last written to the store.
-    private var savedDeployments: [Deployment] = []
+    /// The deployments as last written to the store, by id.
+    private var savedDeployments: [String: Deployment] = [:]
+    /// Ids of deployments changed in memory since they were last written (or whose write failed); only these are
+    /// compared and written by ``persistDeployments()``, so a change costs what changed, not how many deployments
+    /// exist.
+    private var unsavedDeploymentIDs: Set<String> = []
     private var lastVersion = ""
     private var killSentAt: [TaskID: Duration] = [:]
     private var lastReconciliation: Duration?
@@ -155,10 +159,13 @@ public actor ServiceScheduler {
             // Resume stored deployments; an unconverged app without one (its plan was lost) gets a new one.
             let stored = try await self.store.loadDeployments()
             self.state.restoreDeployments(stored)
-            self.savedDeployments = stored.sorted { $0.id < $1.id }
+            self.savedDeployments = Dictionary(stored.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
+            // Those of deleted apps were not restored: compare them all once, so they are deleted with the next write.
+            self.unsavedDeploymentIDs = Set(self.savedDeployments.keys).union(self.state.deployments.keys)
             for app in apps where !self.isConverged(app) && self.state.deployments(ofApp: app.id).isEmpty {
                 let id = self.makeUUID()
                 self.state.commit(app, deployment: Deployment(id: id, appId: app.id, version: app.version ?? "", action: "RestartApplication"))
+                self.unsavedDeploymentIDs.insert(id)
             }
             self.logger.info(
                 "Scheduler state loaded",
@@ -421,6 +428,7 @@ public actor ServiceScheduler {
             for instance in kills { await self.sendKill(instance) }
         }
         for deployment in self.state.completeDeployments() {
+            self.unsavedDeploymentIDs.insert(deployment.id)
             self.events?.publish(.deploymentSuccess(deployment))
             self.logger.info(
                 "Deployment finished",
@@ -441,17 +449,43 @@ public actor ServiceScheduler {
         }
     }
 
-    /// Writes the deployments if they changed since the last write. A failed write is retried on the next change
-    /// or tick; on restart, an unconverged app gets a deployment back anyway.
+    /// Writes the deployments changed in memory since their last write (one ``SchedulerStore/updateDeployments(_:)``
+    /// of just those). A failed write is retried on the next change or tick; on restart, an unconverged app gets a
+    /// deployment back anyway.
     private func persistDeployments() async {
-        let current = self.state.deployments.values.sorted { $0.id < $1.id }
-        guard current != self.savedDeployments else { return }
-        do {
-            try await self.store.saveDeployments(current)
-            self.savedDeployments = current
-        } catch {
-            self.logger.warning("Could not store the deployments; will retry", metadata: ["error": "\(error)"])
+        if self.unsavedDeploymentIDs.isEmpty {
+            // Every change of the state's deployments is marked where it happens; a count that differs means one
+            // was missed, so compare them all (never expected; keeps the store right if a new path forgets to mark).
+            guard self.state.deployments.count != self.savedDeployments.count else { return }
+            self.logger.notice("Deployments changed without being marked; comparing all of them")
+            self.unsavedDeploymentIDs = Set(self.savedDeployments.keys).union(self.state.deployments.keys)
         }
+        var changes = DeploymentChanges()
+        for id in self.unsavedDeploymentIDs.sorted() {
+            let current = self.state.deployments[id]
+            guard current != self.savedDeployments[id] else { continue }
+            if let current {
+                changes.upserts.append(current)
+            } else {
+                changes.deletes.append(id)
+            }
+        }
+        if !changes.isEmpty {
+            do {
+                try await self.store.updateDeployments(changes)
+            } catch {
+                self.logger.warning("Could not store the deployments; will retry", metadata: ["error": "\(error)"])
+                return
+            }
+            self.recordSaved(changes)
+        }
+        self.unsavedDeploymentIDs = []
+    }
+
+    /// Notes deployment changes the store has applied.
+    private func recordSaved(_ changes: DeploymentChanges) {
+        for id in changes.deletes { self.savedDeployments[id] = nil }
+        for deployment in changes.upserts { self.savedDeployments[deployment.id] = deployment }
     }
 
     private func sendKill(_ instance: Instance) async {
@@ -518,16 +552,9 @@ public actor ServiceScheduler {
     /// Removes an app and kills its instances.
     public func deleteApp(_ id: String, force: Bool) async throws -> Deployment {
         try await self.exclusive {
-            guard let app = self.state.apps[id] else { throw Self.notFound(id) }
+            guard self.state.apps[id] != nil else { throw Self.notFound(id) }
             try self.checkLock(id, force: force)
-            do {
-                try await self.store.deleteApp(id: id)
-            } catch {
-                throw Self.storeError(error)
-            }
-            let deployment = Deployment(
-                id: self.makeUUID(), appId: id, version: self.timestamp(), action: "StopApplication")
-            let kills = self.state.removeApp(app.id, deployment: deployment)
+            let (deployment, kills) = try await self.removeApp(id)
             for instance in kills { await self.sendKill(instance) }
             self.logger.info("App removed", metadata: ["app.id": "\(id)", "instances": "\(kills.count)"])
             await self.afterChange()
@@ -597,6 +624,13 @@ public actor ServiceScheduler {
                 throw SchedulerError(.appNotFound, "DeploymentPlan \(id) does not exist")
             }
             if force {
+                let changes = DeploymentChanges(deletes: [id])
+                do {
+                    try await self.store.updateDeployments(changes)
+                } catch {
+                    throw Self.storeError(error)
+                }
+                self.recordSaved(changes)
                 self.state.dropDeployment(id)
                 return nil
             }
@@ -606,12 +640,8 @@ public actor ServiceScheduler {
             else {
                 // A new app has nothing to roll back to: remove it.
                 if self.state.apps[deployment.appId] != nil {
-                    try? await self.store.deleteApp(id: deployment.appId)
-                    let stop = Deployment(
-                        id: self.makeUUID(), appId: deployment.appId, version: self.timestamp(), action: "StopApplication")
-                    for instance in self.state.removeApp(deployment.appId, deployment: stop) {
-                        await self.sendKill(instance)
-                    }
+                    let (stop, kills) = try await self.removeApp(deployment.appId)
+                    for instance in kills { await self.sendKill(instance) }
                     return stop
                 }
                 return nil
@@ -620,28 +650,53 @@ public actor ServiceScheduler {
         }
     }
 
+    /// Stores an app with its deployment (replacing the app's deployments in progress) in one write, then records
+    /// both in the state. A failed write changes nothing.
     private func apply(_ app: AppDefinition, restart: Bool) async throws -> (AppDefinition, Deployment) {
         let (prepared, action) = self.state.prepare(app, timestamp: self.timestamp(), restart: restart)
+        let deployment = Deployment(
+            id: self.makeUUID(), appId: prepared.id, version: prepared.version ?? "", action: action)
+        let superseded = self.state.deployments(ofApp: prepared.id)
+        // The plan is stored with the app, before it runs, so a restarted scheduler resumes it.
+        let changes = DeploymentChanges(upserts: [deployment], deletes: superseded.map(\.id))
         do {
-            try await self.store.saveApp(prepared)
+            try await self.store.saveApp(prepared, deployments: changes)
         } catch {
             throw Self.storeError(error)
         }
-        let deployment = Deployment(
-            id: self.makeUUID(), appId: prepared.id, version: prepared.version ?? "", action: action)
-        for superseded in self.state.deployments(ofApp: prepared.id) {
+        self.recordSaved(changes)
+        for superseded in superseded {
             self.events?.publish(.deploymentFailed(superseded))
         }
         self.state.commit(prepared, deployment: deployment)
         self.events?.publish(.deploymentInfo(deployment))
-        // The plan is stored before it runs, so a restarted scheduler resumes it.
-        await self.persistDeployments()
         self.logger.info(
             "App stored",
             metadata: ["app.id": "\(prepared.id)", "app.version": "\(prepared.version ?? "")", "action": "\(action)",
                        "instances": "\(prepared.instances)"])
         await self.afterChange()
         return (prepared, deployment)
+    }
+
+    /// Removes an app from the store and the state: its deployments in progress are replaced by a
+    /// `StopApplication` deployment while it has instances to kill, in the same write. Returns that deployment and
+    /// the instances to kill. A failed write changes nothing.
+    private func removeApp(_ id: String) async throws -> (Deployment, [Instance]) {
+        let stop = Deployment(id: self.makeUUID(), appId: id, version: self.timestamp(), action: "StopApplication")
+        let existing = self.state.deployments(ofApp: id).map(\.id)
+        // The state keeps the stop deployment only if something is left to kill (see SchedulerState.removeApp).
+        let killsSomething = self.state.instances(ofApp: id).contains { !$0.killRequested }
+        let changes = DeploymentChanges(upserts: killsSomething ? [stop] : [], deletes: existing)
+        do {
+            try await self.store.deleteApp(id: id, deployments: changes)
+        } catch {
+            throw Self.storeError(error)
+        }
+        self.recordSaved(changes)
+        let kills = self.state.removeApp(id, deployment: stop)
+        // Compared again on the next write, in case the state decided differently than predicted above.
+        self.unsavedDeploymentIDs.formUnion(existing + [stop.id])
+        return (stop, kills)
     }
 
     private func checkLock(_ id: String, force: Bool) throws {

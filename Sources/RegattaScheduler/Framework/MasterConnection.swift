@@ -201,7 +201,7 @@ public final class HTTPMasterConnection: MasterConnection {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Accept", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: try MesosJSON.encode(call)))
+        request.body = .bytes(ByteBuffer(bytes: try MesosJSON.encodeFast(call)))
         let response = try await self.client.execute(request, timeout: .seconds(10))
         if response.status == .temporaryRedirect || response.status == .permanentRedirect,
             let location = response.headers.first(name: "Location"), let leader = Self.master(fromLocation: location)
@@ -222,10 +222,9 @@ public final class HTTPMasterConnection: MasterConnection {
             let lastEvent = Locked(ContinuousClock.now)
             group.addTask {
                 var decoder = RecordIODecoder()
-                let jsonDecoder = MesosJSON.decoder()
                 for try await chunk in response.body {
                     for record in try decoder.feed(chunk.readableBytesView) {
-                        let event = try jsonDecoder.decode(SchedulerEvent.self, from: Data(record))
+                        let event = try MesosJSON.decodeFast(SchedulerEvent.self, from: record)
                         lastEvent.withLock { $0 = .now }
                         if event.type == .subscribed, let subscribed = event.subscribed {
                             heartbeat.withLock {
@@ -271,7 +270,7 @@ public final class HTTPMasterConnection: MasterConnection {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Mesos-Stream-Id", value: subscription.streamID)
-        request.body = .bytes(ByteBuffer(bytes: try MesosJSON.encode(call)))
+        request.body = .bytes(ByteBuffer(bytes: try MesosJSON.encodeFast(call)))
         let response = try await self.client.execute(request, timeout: .seconds(10))
         let body = try await response.body.collect(upTo: 1 << 16)
         guard response.status == .accepted || response.status == .ok else {

@@ -37,8 +37,12 @@ public final class FencingObserverStore: SchedulerStore {
 
     public func migrate() async throws { try await self.base.migrate() }
     public func loadApps() async throws -> [AppDefinition] { try await self.base.loadApps() }
-    public func saveApp(_ app: AppDefinition) async throws { try await self.write { try await self.base.saveApp(app) } }
-    public func deleteApp(id: String) async throws { try await self.write { try await self.base.deleteApp(id: id) } }
+    public func saveApp(_ app: AppDefinition, deployments: DeploymentChanges) async throws {
+        try await self.write { try await self.base.saveApp(app, deployments: deployments) }
+    }
+    public func deleteApp(id: String, deployments: DeploymentChanges) async throws {
+        try await self.write { try await self.base.deleteApp(id: id, deployments: deployments) }
+    }
     public func appVersions(id: String) async throws -> [String] { try await self.base.appVersions(id: id) }
     public func appVersion(id: String, version: String) async throws -> AppDefinition? {
         try await self.base.appVersion(id: id, version: version)
@@ -55,8 +59,8 @@ public final class FencingObserverStore: SchedulerStore {
         try await self.write { try await self.base.setFrameworkID(id) }
     }
     public func loadDeployments() async throws -> [Deployment] { try await self.base.loadDeployments() }
-    public func saveDeployments(_ deployments: [Deployment]) async throws {
-        try await self.write { try await self.base.saveDeployments(deployments) }
+    public func updateDeployments(_ changes: DeploymentChanges) async throws {
+        try await self.write { try await self.base.updateDeployments(changes) }
     }
     public func claimLeadership(epoch: Int64) async throws {
         try await self.write { try await self.base.claimLeadership(epoch: epoch) }

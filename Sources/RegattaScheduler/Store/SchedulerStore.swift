@@ -19,12 +19,15 @@ public protocol SchedulerStore: Sendable {
     /// All current app definitions, sorted by id.
     func loadApps() async throws -> [AppDefinition]
 
-    /// Stores `app` as the current definition of `app.id` and records it under `app.version`
-    /// in the app's version history. `app.version` must be set.
-    func saveApp(_ app: AppDefinition) async throws
+    /// Stores `app` as the current definition of `app.id`, records it under `app.version` in the app's version
+    /// history and applies `deployments` (as ``updateDeployments(_:)`` does), all in one transaction, so an app is
+    /// never stored without the deployment that rolls it out. `app.version` must be set.
+    func saveApp(_ app: AppDefinition, deployments: DeploymentChanges) async throws
 
-    /// Removes the app, its version history and all its instances. Removing an unknown app does nothing.
-    func deleteApp(id: String) async throws
+    /// Removes the app, its version history and all its instances, and applies `deployments` (as
+    /// ``updateDeployments(_:)`` does), in one transaction. Removing an unknown app removes nothing, but the
+    /// deployment changes still apply. The app's stored deployments are kept unless `deployments` deletes them.
+    func deleteApp(id: String, deployments: DeploymentChanges) async throws
 
     /// The versions stored for an app, newest first; empty for an unknown app.
     func appVersions(id: String) async throws -> [String]
@@ -47,11 +50,15 @@ public protocol SchedulerStore: Sendable {
     /// Records the framework id.
     func setFrameworkID(_ id: FrameworkID) async throws
 
-    /// The deployments in progress, as last saved.
+    /// The stored deployments in progress, sorted by id.
     func loadDeployments() async throws -> [Deployment]
 
-    /// Replaces the stored deployments in progress (plans are stored before they run and resumed after a restart).
-    func saveDeployments(_ deployments: [Deployment]) async throws
+    /// Changes the stored deployments in progress in one transaction: deletes the deployments with the ids in
+    /// `changes.deletes` (unknown ids are ignored), then inserts or replaces `changes.upserts` by id (the last of
+    /// several with one id wins). Deployments not named are left as they are. Empty changes write nothing.
+    ///
+    /// Plans are stored before they run and resumed after a restart.
+    func updateDeployments(_ changes: DeploymentChanges) async throws
 
     /// Records `epoch` as the leadership epoch unless a larger one is stored, and makes every later write of this
     /// store conditional on it (see the fencing note above). Claiming the stored epoch again is allowed.
@@ -61,4 +68,17 @@ public protocol SchedulerStore: Sendable {
 
     /// The largest leadership epoch claimed so far, or `nil` if none was.
     func leadershipEpoch() async throws -> Int64?
+}
+
+extension SchedulerStore {
+    /// Stores `app` without changing the stored deployments: ``saveApp(_:deployments:)`` with no changes.
+    public func saveApp(_ app: AppDefinition) async throws {
+        try await self.saveApp(app, deployments: DeploymentChanges())
+    }
+
+    /// Removes the app, its version history and all its instances without changing the stored deployments:
+    /// ``deleteApp(id:deployments:)`` with no changes.
+    public func deleteApp(id: String) async throws {
+        try await self.deleteApp(id: id, deployments: DeploymentChanges())
+    }
 }

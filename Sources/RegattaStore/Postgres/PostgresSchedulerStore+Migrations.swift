@@ -36,7 +36,28 @@ extension PostgresSchedulerStore {
                     "CREATE INDEX instances_app_id_idx ON \(schema).instances (app_id)",
                     "CREATE TABLE \(schema).kv (key text COLLATE \"C\" PRIMARY KEY, value text NOT NULL)",
                 ]
-            )
+            ),
+            Migration(
+                version: 2,
+                name: "one row per deployment instead of one kv value holding them all",
+                statements: [
+                    """
+                    CREATE TABLE \(schema).deployments (
+                        id text COLLATE "C" PRIMARY KEY,
+                        app_id text COLLATE "C" NOT NULL,
+                        definition jsonb NOT NULL
+                    )
+                    """,
+                    """
+                    INSERT INTO \(schema).deployments (id, app_id, definition)
+                    SELECT deployment->>'id', deployment->>'appId', deployment
+                    FROM \(schema).kv, jsonb_array_elements(kv.value::jsonb) AS deployment
+                    WHERE kv.key = 'deployments'
+                    ON CONFLICT (id) DO NOTHING
+                    """,
+                    "DELETE FROM \(schema).kv WHERE key = 'deployments'",
+                ]
+            ),
         ]
     }
 }

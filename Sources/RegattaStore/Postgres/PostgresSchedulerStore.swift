@@ -16,7 +16,6 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
     /// The first key of the advisory lock that serializes migrations ("REGA"); the second is the schema's hash.
     private static let migrationLockKey: Int32 = 0x5245_4741
     private static let frameworkIDKey = "framework_id"
-    private static let deploymentsKey = "deployments"
     /// The kv key of the largest leadership epoch claimed (a decimal integer).
     private static let epochKey = "leadership_epoch"
 
@@ -74,10 +73,18 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
     // MARK: SchedulerStore
 
     public func migrate() async throws {
+        try await self.migrate(upTo: nil)
+    }
+
+    /// Applies the migrations up to `version` (all with `nil`), as a Regatta that knew only those would. For tests
+    /// of later migrations.
+    @_spi(Testing)
+    public func migrate(upTo version: Int?) async throws {
         let schema = self.schema
         let schemaName = self.configuration.schema
-        let migrations = Self.migrations(schema: schema)
-        try migrations.checkOrdered(backend: "PostgreSQL")
+        let known = Self.migrations(schema: schema)
+        try known.checkOrdered(backend: "PostgreSQL")
+        let migrations = known.filter { migration in version.map { migration.version <= $0 } ?? true }
         let logger = self.logger
         try await self.withConnection("migrate the schema") { connection in
             let applied = try await connection.withTransaction(logger: logger) { connection in
@@ -109,7 +116,7 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
                 }
                 return versions
             }
-            try migrations.checkNotNewer(than: applied, backend: "PostgreSQL")
+            try known.checkNotNewer(than: applied, backend: "PostgreSQL")
             for migration in migrations where !applied.contains(migration.version) {
                 let didApply = try await connection.withTransaction(logger: logger) { connection in
                     // Another process may have applied it while this one waited for the lock.
@@ -161,41 +168,42 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
         }
     }
 
-    public func saveApp(_ app: AppDefinition) async throws {
+    public func saveApp(_ app: AppDefinition, deployments: DeploymentChanges) async throws {
         let version = try ModelCodec.requireVersion(app)
         let definition = try ModelCodec.encode(app, what: "App '\(app.id)'")
         var binds = PostgresBindings()
         binds.append(app.id)
         binds.append(version)
         binds.append(definition)
+        // The app and its history row in one statement (one round trip).
         let upsertApp = PostgresQuery(
             unsafeSQL: """
-                INSERT INTO \(self.schema).apps (id, version, definition) VALUES ($1, $2, $3::jsonb)
-                ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, definition = EXCLUDED.definition
-                """,
-            binds: binds
-        )
-        let upsertVersion = PostgresQuery(
-            unsafeSQL: """
+                WITH current AS (
+                    INSERT INTO \(self.schema).apps (id, version, definition) VALUES ($1, $2, $3::jsonb)
+                    ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, definition = EXCLUDED.definition
+                )
                 INSERT INTO \(self.schema).app_versions (app_id, version, definition) VALUES ($1, $2, $3::jsonb)
                 ON CONFLICT (app_id, version) DO UPDATE SET definition = EXCLUDED.definition
                 """,
             binds: binds
         )
+        let deploymentStatements = try self.deploymentStatements(deployments)
         try await self.transaction("save app '\(app.id)'") { connection, logger in
             try await connection.execute(upsertApp, logger: logger)
-            try await connection.execute(upsertVersion, logger: logger)
+            for statement in deploymentStatements {
+                try await connection.execute(statement, logger: logger)
+            }
         }
     }
 
-    public func deleteApp(id: String) async throws {
+    public func deleteApp(id: String, deployments: DeploymentChanges) async throws {
         var binds = PostgresBindings()
         binds.append(id)
         let statements = [
             PostgresQuery(unsafeSQL: "DELETE FROM \(self.schema).instances WHERE app_id = $1", binds: binds),
             PostgresQuery(unsafeSQL: "DELETE FROM \(self.schema).app_versions WHERE app_id = $1", binds: binds),
             PostgresQuery(unsafeSQL: "DELETE FROM \(self.schema).apps WHERE id = $1", binds: binds),
-        ]
+        ] + (try self.deploymentStatements(deployments))
         try await self.transaction("delete app '\(id)'") { connection, logger in
             for statement in statements {
                 try await connection.execute(statement, logger: logger)
@@ -310,13 +318,62 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
     }
 
     public func loadDeployments() async throws -> [Deployment] {
-        guard let text = try await self.value(Self.deploymentsKey, "load the deployments") else { return [] }
-        return try ModelCodec.decode([Deployment].self, from: text, what: "the deployments")
+        let sql = "SELECT id, definition::text FROM \(self.schema).deployments ORDER BY id"
+        let logger = self.logger
+        return try await self.withConnection("load the deployments") { connection in
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+            var deployments: [Deployment] = []
+            for try await (id, definition) in rows.decode((String, String).self) {
+                deployments.append(try ModelCodec.decode(Deployment.self, from: definition, what: "deployment '\(id)'"))
+            }
+            return deployments
+        }
     }
 
-    public func saveDeployments(_ deployments: [Deployment]) async throws {
-        let text = try ModelCodec.encode(deployments, what: "The deployments")
-        try await self.setValue(text, for: Self.deploymentsKey, "save the deployments")
+    public func updateDeployments(_ changes: DeploymentChanges) async throws {
+        let statements = try self.deploymentStatements(changes)
+        guard !statements.isEmpty else { return }
+        let operation = "save \(changes.upserts.count) and delete \(changes.deletes.count) deployments"
+        try await self.transaction(operation) { connection, logger in
+            for statement in statements {
+                try await connection.execute(statement, logger: logger)
+            }
+        }
+    }
+
+    /// The statements that apply deployment changes: a delete of the ids not upserted again, then one upsert of
+    /// every upserted deployment (array parameters unnested into rows); none for empty changes.
+    private func deploymentStatements(_ changes: DeploymentChanges) throws -> [PostgresQuery] {
+        let (upserts, deletes) = changes.normalized
+        var statements: [PostgresQuery] = []
+        if !deletes.isEmpty {
+            var binds = PostgresBindings()
+            binds.append(deletes)
+            statements.append(
+                PostgresQuery(
+                    unsafeSQL: "DELETE FROM \(self.schema).deployments WHERE id = ANY($1::text[])",
+                    binds: binds
+                )
+            )
+        }
+        if !upserts.isEmpty {
+            var binds = PostgresBindings()
+            binds.append(upserts.map(\.id))
+            binds.append(upserts.map(\.appId))
+            binds.append(try upserts.map { try ModelCodec.encode($0, what: "Deployment '\($0.id)'") })
+            statements.append(
+                PostgresQuery(
+                    unsafeSQL: """
+                        INSERT INTO \(self.schema).deployments (id, app_id, definition)
+                        SELECT id, app_id, definition::jsonb FROM unnest($1::text[], $2::text[], $3::text[])
+                            AS batch(id, app_id, definition)
+                        ON CONFLICT (id) DO UPDATE SET app_id = EXCLUDED.app_id, definition = EXCLUDED.definition
+                        """,
+                    binds: binds
+                )
+            )
+        }
+        return statements
     }
 
     public func claimLeadership(epoch: Int64) async throws {
@@ -424,6 +481,16 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
         let logger = self.logger
         try await self.withConnection("drop the schema") { connection in
             try await connection.execute(trustedSQL: sql, logger: logger)
+        }
+    }
+
+    /// Runs one SQL statement in its own transaction, unfenced; `{schema}` stands for the store's quoted schema.
+    /// For tests that set up data as older versions left it.
+    @_spi(Testing)
+    public func execute(testSQL sql: String) async throws {
+        let query = PostgresQuery(unsafeSQL: sql.replacing("{schema}", with: self.schema))
+        try await self.transaction("run a test statement", fenced: false) { connection, logger in
+            try await connection.execute(query, logger: logger)
         }
     }
 

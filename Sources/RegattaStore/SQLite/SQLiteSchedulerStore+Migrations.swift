@@ -32,6 +32,27 @@ extension SQLiteSchedulerStore {
                 "CREATE INDEX instances_app_id ON instances (app_id)",
                 "CREATE TABLE kv (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)",
             ]
-        )
+        ),
+        Migration(
+            version: 2,
+            name: "one row per deployment instead of one kv value holding them all",
+            statements: [
+                """
+                CREATE TABLE deployments (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    app_id TEXT NOT NULL,
+                    definition TEXT NOT NULL
+                )
+                """,
+                """
+                INSERT OR IGNORE INTO deployments (id, app_id, definition)
+                SELECT json_extract(deployment.value, '$.id'), json_extract(deployment.value, '$.appId'),
+                    deployment.value
+                FROM kv, json_each(kv.value) AS deployment
+                WHERE kv.key = 'deployments'
+                """,
+                "DELETE FROM kv WHERE key = 'deployments'",
+            ]
+        ),
     ]
 }

@@ -36,7 +36,6 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
     }
 
     private static let frameworkIDKey = "framework_id"
-    private static let deploymentsKey = "deployments"
     /// The kv key of the largest leadership epoch claimed (a decimal integer).
     private static let epochKey = "leadership_epoch"
     /// Rows per multi-row INSERT, well below SQLite's limit of 32,766 bound parameters.
@@ -99,8 +98,15 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
     // MARK: SchedulerStore
 
     public func migrate() async throws {
-        let migrations = Self.migrations
-        try migrations.checkOrdered(backend: "SQLite")
+        try await self.migrate(upTo: nil)
+    }
+
+    /// Applies the migrations up to `version` (all with `nil`), as a Regatta that knew only those would. For tests
+    /// of later migrations.
+    @_spi(Testing)
+    public func migrate(upTo version: Int?) async throws {
+        let migrations = Self.migrations.filter { migration in version.map { migration.version <= $0 } ?? true }
+        try Self.migrations.checkOrdered(backend: "SQLite")
         try await self.serialized("migrate the schema") { connection in
             try await self.transaction(connection, fenced: false) { connection in
                 try await connection.execute(
@@ -113,7 +119,7 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
                 )
                 let rows = try await connection.query("SELECT version FROM schema_migrations")
                 let applied = Set(rows.compactMap { $0.column("version")?.integer.map { Int($0) } })
-                try migrations.checkNotNewer(than: applied, backend: "SQLite")
+                try Self.migrations.checkNotNewer(than: applied, backend: "SQLite")
             }
             for migration in migrations {
                 // BEGIN IMMEDIATE takes the write lock first, so a racing process sees the version recorded.
@@ -159,9 +165,10 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
         }
     }
 
-    public func saveApp(_ app: AppDefinition) async throws {
+    public func saveApp(_ app: AppDefinition, deployments: DeploymentChanges) async throws {
         let version = try ModelCodec.requireVersion(app)
         let definition = try ModelCodec.encode(app, what: "App '\(app.id)'")
+        let changes = try EncodedDeploymentChanges(deployments)
         try await self.serialized("save app '\(app.id)'") { connection in
             try await self.transaction(connection) { connection in
                 try await connection.execute(
@@ -178,16 +185,19 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
                     """,
                     [.text(app.id), .text(version), .text(definition)]
                 )
+                try await Self.apply(changes, connection)
             }
         }
     }
 
-    public func deleteApp(id: String) async throws {
+    public func deleteApp(id: String, deployments: DeploymentChanges) async throws {
+        let changes = try EncodedDeploymentChanges(deployments)
         try await self.serialized("delete app '\(id)'") { connection in
             try await self.transaction(connection) { connection in
                 try await connection.execute("DELETE FROM instances WHERE app_id = ?", [.text(id)])
                 try await connection.execute("DELETE FROM app_versions WHERE app_id = ?", [.text(id)])
                 try await connection.execute("DELETE FROM apps WHERE id = ?", [.text(id)])
+                try await Self.apply(changes, connection)
             }
         }
     }
@@ -285,13 +295,76 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
     }
 
     public func loadDeployments() async throws -> [Deployment] {
-        guard let text = try await self.value(Self.deploymentsKey, "load the deployments") else { return [] }
-        return try ModelCodec.decode([Deployment].self, from: text, what: "the deployments")
+        try await self.serialized("load the deployments") { connection in
+            let rows = try await connection.query("SELECT id, definition FROM deployments ORDER BY id")
+            return try rows.map { row in
+                let id = try Self.text(row, "id")
+                return try ModelCodec.decode(
+                    Deployment.self,
+                    from: try Self.text(row, "definition"),
+                    what: "deployment '\(id)'"
+                )
+            }
+        }
     }
 
-    public func saveDeployments(_ deployments: [Deployment]) async throws {
-        let text = try ModelCodec.encode(deployments, what: "The deployments")
-        try await self.setValue(text, for: Self.deploymentsKey, "save the deployments")
+    public func updateDeployments(_ changes: DeploymentChanges) async throws {
+        let encoded = try EncodedDeploymentChanges(changes)
+        guard !encoded.isEmpty else { return }
+        let operation = "save \(changes.upserts.count) and delete \(changes.deletes.count) deployments"
+        try await self.serialized(operation) { connection in
+            try await self.transaction(connection) { connection in
+                try await Self.apply(encoded, connection)
+            }
+        }
+    }
+
+    /// Deployment changes encoded before a transaction starts, so an encoding failure changes nothing.
+    private struct EncodedDeploymentChanges {
+        /// The ids to delete as a JSON array, or `nil` for none.
+        var deletes: String?
+        /// Id, app id and definition of each deployment to insert or replace.
+        var upserts: [(id: String, appId: String, definition: String)]
+
+        init(_ changes: DeploymentChanges) throws {
+            let (upserts, deletes) = changes.normalized
+            self.deletes = deletes.isEmpty ? nil : try ModelCodec.encode(deletes, what: "The deployment id list")
+            self.upserts = try upserts.map {
+                ($0.id, $0.appId, try ModelCodec.encode($0, what: "Deployment '\($0.id)'"))
+            }
+        }
+
+        var isEmpty: Bool { self.deletes == nil && self.upserts.isEmpty }
+    }
+
+    /// Applies deployment changes inside the caller's transaction.
+    private static func apply(_ changes: EncodedDeploymentChanges, _ connection: SQLiteConnection) async throws {
+        if let deletes = changes.deletes {
+            try await connection.execute(
+                "DELETE FROM deployments WHERE id IN (SELECT value FROM json_each(?))",
+                [.text(deletes)]
+            )
+        }
+        var start = 0
+        while start < changes.upserts.count {
+            let chunk = changes.upserts[start..<min(start + Self.rowsPerInsert, changes.upserts.count)]
+            let placeholders = Array(repeating: "(?, ?, ?)", count: chunk.count).joined(separator: ", ")
+            var binds: [SQLiteData] = []
+            binds.reserveCapacity(chunk.count * 3)
+            for row in chunk {
+                binds.append(.text(row.id))
+                binds.append(.text(row.appId))
+                binds.append(.text(row.definition))
+            }
+            try await connection.execute(
+                """
+                INSERT INTO deployments (id, app_id, definition) VALUES \(placeholders)
+                ON CONFLICT (id) DO UPDATE SET app_id = excluded.app_id, definition = excluded.definition
+                """,
+                binds
+            )
+            start += chunk.count
+        }
     }
 
     public func claimLeadership(epoch: Int64) async throws {
@@ -345,6 +418,16 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
                     "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     [.text(key), .text(value)]
                 )
+            }
+        }
+    }
+
+    /// Runs one SQL statement in its own transaction, unfenced. For tests that set up data as older versions left it.
+    @_spi(Testing)
+    public func execute(testSQL sql: String) async throws {
+        try await self.serialized("run a test statement") { connection in
+            try await self.transaction(connection, fenced: false) { connection in
+                try await connection.execute(sql)
             }
         }
     }
