@@ -31,16 +31,52 @@ public struct AgentRegistryEntry: Codable, Sendable, Equatable {
 
     /// The node data: JSON with Mesos's snake_case names.
     public func encoded() throws -> [UInt8] {
-        Array(try MesosJSON.encode(self))
+        try MesosJSON.encodeFast(self)
     }
 
-    /// Reads node data.
+    /// Reads node data (the fast reader; anything it does not take is read by Foundation, with its errors).
+    ///
+    /// A new leader reads every entry before it serves: with 10,000 agents, Foundation's decoder was seconds of it.
     public init(data: [UInt8]) throws {
-        self = try MesosJSON.decode(AgentRegistryEntry.self, from: Data(data))
+        self = try MesosJSON.decodeFast(AgentRegistryEntry.self, from: data)
     }
 
     /// The znode name for an agent id: the id, with `%` and `/` percent-encoded so any id is one path component.
     public static func nodeName(_ id: AgentID) -> String {
         id.value.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "/", with: "%2F")
+    }
+}
+
+extension AgentRegistryEntry.State: MesosJSONCodable {}
+
+extension AgentRegistryEntry: MesosJSONCodable {
+    private enum Field: String, JSONField {
+        case agentInfo = "agent_info", state, changedAt = "changed_at"
+    }
+    private static let fields = JSONFieldTable<Field>()
+
+    public init(mesosJSON reader: inout JSONReader) throws {
+        var agentInfo: AgentInfo?
+        var state: State?
+        var changedAt: Double?
+        var object = try reader.beginObject()
+        while let field = try reader.nextField(&object, Self.fields) {
+            switch field {
+            case .agentInfo: agentInfo = try reader.read()
+            case .state: state = try reader.read()
+            case .changedAt: changedAt = try reader.read()
+            }
+        }
+        guard let agentInfo else { throw reader.missing(Field.agentInfo, in: object) }
+        guard let state else { throw reader.missing(Field.state, in: object) }
+        self.init(agentInfo: agentInfo, state: state, changedAt: changedAt)
+    }
+
+    public func writeMesosJSON(into writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.field("agent_info", self.agentInfo)
+        writer.field("state", self.state)
+        writer.field("changed_at", self.changedAt)
+        writer.endObject()
     }
 }
