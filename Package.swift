@@ -24,6 +24,15 @@ let package = Package(
     targets: [
         .target(name: "RegattaCore"),
         .target(
+            name: "RegattaHTTP",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "RegattaMaster",
             dependencies: [
                 "RegattaCore",
@@ -50,6 +59,7 @@ let package = Package(
             name: "RegattaScheduler",
             dependencies: [
                 "RegattaCore",
+                "RegattaHTTP",
                 "RegattaZooKeeper",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -93,6 +103,7 @@ let package = Package(
             name: "RegattaSimulator",
             dependencies: [
                 "RegattaCore",
+                "RegattaHTTP",
                 "RegattaZooKeeper",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -122,6 +133,18 @@ let package = Package(
             dependencies: ["RegattaCore", "RegattaScheduler", "RegattaMaster"]
         ),
         .testTarget(name: "RegattaCoreTests", dependencies: ["RegattaCore", "RegattaTestKit"]),
+        .testTarget(
+            name: "RegattaHTTPTests",
+            dependencies: [
+                "RegattaHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(name: "RegattaMasterTests", dependencies: ["RegattaMaster", "RegattaTestKit"]),
         .testTarget(name: "RegattaAgentTests", dependencies: ["RegattaAgent", "RegattaTestKit"]),
         .testTarget(name: "RegattaSchedulerTests", dependencies: ["RegattaScheduler", "RegattaTestKit"]),
