@@ -27,6 +27,8 @@ public actor Master {
     private let logger: Logger
     /// Wall-clock time the master started, seconds since the epoch.
     public nonisolated let startTime: Double
+    /// Rendered tasks of `/master/state` and `/master/tasks`, kept across requests.
+    nonisolated let taskJSONCache = TaskJSONCache()
     private var shuttingDown = false
     /// Whether this master leads (always, without `--zk`); read by the HTTP routes without an actor hop.
     public nonisolated let leadership: MasterLeadership

@@ -56,6 +56,62 @@ struct MasterStateView {
     let state: MasterState
     let master: Master
     private let flatCache = FlatResourcesCache()
+    /// This request's use of the master's rendered-task cache (see ``TaskJSONCache``).
+    private let taskCache: TaskJSONCache.Session
+
+    init(state: MasterState, master: Master) {
+        self.state = state
+        self.master = master
+        self.taskCache = TaskJSONCache.Session(cache: master.taskJSONCache)
+    }
+
+    typealias TaskIndex = Dictionary<TaskKey, MasterState.TaskRecord>.Index
+
+    /// A list of the state's tasks, written straight from the records (and the task cache) rather than through a
+    /// ``TaskJSON`` per task; encodes through `JSONEncoder` as `[TaskJSON]` would, byte for byte.
+    struct TaskListJSON: Encodable, MasterJSONWritable {
+        let view: MasterStateView
+        let indices: [TaskIndex]
+        /// The framework's role when known (saves a lookup per task).
+        let role: String?
+
+        func encode(to encoder: any Encoder) throws {
+            try self.indices.map { self.view.task(self.view.state.tasks.values[$0], role: self.role) }.encode(to: encoder)
+        }
+
+        func write(to writer: inout MasterJSONWriter) throws {
+            try writer.array(self.indices) { writer, index in
+                try self.view.writeTask(at: index, role: self.role, to: &writer)
+            }
+        }
+    }
+
+    /// Writes one task as ``TaskJSON`` writes it: from the cache when its fingerprint still matches.
+    func writeTask(at index: TaskIndex, role: String?, to writer: inout MasterJSONWriter) throws {
+        let key = self.state.tasks.keys[index]
+        let record = self.state.tasks.values[index]
+        let role = role ?? self.state.frameworks[record.frameworkID]?.role ?? "*"
+        let last = record.statuses.last
+        let fingerprint = TaskJSONCache.Fingerprint(
+            state: record.state, statusCount: record.statuses.count, lastStatusState: last?.state,
+            lastTimestamp: last?.timestamp, lastHealthy: last?.healthy, role: role)
+        if let bytes = self.taskCache.bytes(key, fingerprint) {
+            writer.json(bytes)
+            return
+        }
+        var fresh = MasterJSONWriter(capacity: 512)
+        try self.task(record, role: role).write(to: &fresh)
+        writer.json(fresh.bytes)
+        // A status without a timestamp is written with the current time: such a task is not cached.
+        if record.statuses.allSatisfy({ $0.timestamp != nil }) {
+            self.taskCache.store(key, fingerprint, fresh.bytes)
+        }
+    }
+
+    /// Hands this request's fresh task renderings to the master's cache.
+    func commitTaskCache() {
+        self.taskCache.commit(liveTasks: self.state.tasks)
+    }
 
     struct TaskJSON: Encodable {
         var id: String
@@ -95,8 +151,8 @@ struct MasterStateView {
         var resources: [String: FlatResourceValue]
         var used_resources: [String: FlatResourceValue]
         var offered_resources: [String: FlatResourceValue]
-        var tasks: [TaskJSON]
-        var unreachable_tasks: [TaskJSON]
+        var tasks: TaskListJSON
+        var unreachable_tasks: TaskListJSON
         var completed_tasks: [TaskJSON]
         var offers: [OfferJSON]
         var executors: [String]
@@ -215,15 +271,15 @@ struct MasterStateView {
     private func framework(_ record: MasterState.FrameworkRecord) -> FrameworkJSON {
         let role = record.role
         // One pass over the task ids, without copying task records into intermediate arrays.
-        var running: [TaskJSON] = []
-        var unreachable: [TaskJSON] = []
+        var running: [TaskIndex] = []
+        var unreachable: [TaskIndex] = []
         running.reserveCapacity(record.tasks.count)
         for taskID in record.tasks.sorted() {
             guard let index = self.state.tasks.index(forKey: TaskKey(record.id, taskID)) else { continue }
             if self.state.tasks.values[index].state == .unreachable {
-                unreachable.append(self.task(self.state.tasks.values[index], role: role))
+                unreachable.append(index)
             } else {
-                running.append(self.task(self.state.tasks.values[index], role: role))
+                running.append(index)
             }
         }
         return FrameworkJSON(
@@ -237,8 +293,8 @@ struct MasterStateView {
             unregistered_time: record.unregisteredAt.map(self.wall) ?? 0,
             resources: Self.flat(record.used + record.offeredResources), used_resources: Self.flat(record.used),
             offered_resources: Self.flat(record.offeredResources),
-            tasks: running,
-            unreachable_tasks: unreachable,
+            tasks: TaskListJSON(view: self, indices: running, role: role),
+            unreachable_tasks: TaskListJSON(view: self, indices: unreachable, role: role),
             completed_tasks: record.completedTasks.map { self.task($0, role: role) },
             offers: record.offers.sorted().compactMap { self.state.offers[$0] }.map {
                 OfferJSON(
@@ -326,7 +382,8 @@ struct MasterStateView {
     }
 
     func encodeState() throws -> Data {
-        try self.encode(self.stateDocument())
+        defer { self.commitTaskCache() }
+        return try self.encode(self.stateDocument())
     }
 
     /// The `/master/state` document.
@@ -427,16 +484,19 @@ struct MasterStateView {
 
     func encodeTasks() throws -> Data {
         struct Tasks: MasterJSONWritable {
-            var tasks: [TaskJSON]
+            var tasks: TaskListJSON
             func write(to writer: inout MasterJSONWriter) throws {
                 writer.raw("{")
                 writer.key("tasks", first: true)
-                try writer.array(self.tasks)
+                try self.tasks.write(to: &writer)
                 writer.raw("}")
             }
         }
-        return try self.encode(
-            Tasks(tasks: self.state.tasks.values.sorted { $0.info.taskId < $1.info.taskId }.map { self.task($0) }))
+        let indices = self.state.tasks.indices.sorted {
+            self.state.tasks.keys[$0].taskID < self.state.tasks.keys[$1].taskID
+        }
+        defer { self.commitTaskCache() }
+        return try self.encode(Tasks(tasks: TaskListJSON(view: self, indices: indices, role: nil)))
     }
 
     func encodeFlags() throws -> Data {
@@ -744,9 +804,9 @@ extension MasterStateView.FrameworkJSON: MasterJSONWritable {
         writer.key("roles")
         writer.strings(self.roles)
         writer.key("tasks")
-        try writer.array(self.tasks)
+        try self.tasks.write(to: &writer)
         writer.key("unreachable_tasks")
-        try writer.array(self.unreachable_tasks)
+        try self.unreachable_tasks.write(to: &writer)
         writer.key("unregistered_time")
         try writer.number(self.unregistered_time)
         writer.key("used_resources")
