@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import RegattaCore
+import RegattaHTTP
 import RegattaZooKeeper
 
 /// What a framework's connection to the master reports.
@@ -78,6 +79,8 @@ public final class HTTPMasterConnection: MasterConnection {
     private let client: HTTPClient
     private let logger: Logger
     private let subscription = Locked<Subscription?>(nil)
+    /// The keep-alive client for calls to the master the subscription is with (`http://` masters only).
+    private let callClient = Locked<(master: String, client: HTTPCallClient)?>(nil)
 
     /// - Parameter master: `host:port` of the master.
     public init(master: String, client: HTTPClient = .shared, logger: Logger) {
@@ -260,23 +263,98 @@ public final class HTTPMasterConnection: MasterConnection {
         }
     }
 
+    /// Sends a call to the master of the subscription over a few keep-alive connections (``HTTPCallClient``,
+    /// calls pipelined). A redirect (the master stopped leading) is followed as `HTTPClient.shared` follows it;
+    /// an `https://` master is called through `HTTPClient` too.
     public func send(_ call: SchedulerCall) async throws {
         guard let subscription = self.subscription.withLock({ $0 }) else {
             throw SchedulerError(.masterUnavailable, "Not subscribed to the master; the call was not sent.")
         }
         var call = call
         call.frameworkId = subscription.frameworkID
-        var request = HTTPClientRequest(url: "\(subscription.master)/api/v1/scheduler")
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "Mesos-Stream-Id", value: subscription.streamID)
-        request.body = .bytes(ByteBuffer(bytes: try MesosJSON.encodeFast(call)))
+        let body = ByteBuffer(bytes: try MesosJSON.encodeFast(call))
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Mesos-Stream-Id", value: subscription.streamID)
+        guard let client = self.callClient(for: subscription.master) else {
+            try await self.sendThroughHTTPClient(
+                call.type, url: "\(subscription.master)/api/v1/scheduler", method: .POST, headers: headers, body: body)
+            return
+        }
+        let response = try await client.execute(
+            HTTPCallRequest(method: .POST, path: "/api/v1/scheduler", headers: headers, body: body))
+        switch response.status {
+        case .accepted, .ok:
+            return
+        case .movedPermanently, .found, .seeOther, .temporaryRedirect, .permanentRedirect:
+            if let location = response.headers.first(name: "Location"),
+                let url = URL(string: location, relativeTo: URL(string: "\(subscription.master)/api/v1/scheduler"))
+            {
+                // As HTTPClient follows a redirect: 307/308 keep the method and body, 301/302/303 turn into a GET.
+                let keep = response.status == .temporaryRedirect || response.status == .permanentRedirect
+                if !keep { headers.remove(name: "Content-Type") }
+                try await self.sendThroughHTTPClient(
+                    call.type, url: url.absoluteString, method: keep ? .POST : .GET, headers: headers,
+                    body: keep ? body : nil)
+                return
+            }
+        default:
+            break
+        }
+        throw SchedulerError(
+            .masterUnavailable,
+            "The master answered \(call.type.rawValue) with \(response.status.code): \(response.bodyText)")
+    }
+
+    /// The call client for `master` (`http://host[:port]`), replacing the one of an earlier master; `nil` for a
+    /// master it cannot reach (`https://`).
+    private func callClient(for master: String) -> HTTPCallClient? {
+        guard let (host, port) = Self.hostPort(ofHTTPBase: master) else { return nil }
+        let (client, replaced) = self.callClient.withLock { current -> (HTTPCallClient, HTTPCallClient?) in
+            if let current, current.master == master { return (current.client, nil) }
+            var configuration = HTTPCallClient.Configuration()
+            // ServiceScheduler sends up to 32 calls at once: 4 connections with up to 8 calls in flight each.
+            configuration.connections = 4
+            configuration.pipelineDepth = 8
+            configuration.timeout = .seconds(10)
+            configuration.maximumResponseBodyBytes = 1 << 16
+            let client = HTTPCallClient(host: host, port: port, configuration: configuration, logger: self.logger)
+            let replaced = current?.client
+            current = (master, client)
+            return (client, replaced)
+        }
+        if let replaced { Task { await replaced.shutdown() } }
+        return client
+    }
+
+    /// `host` and `port` of `http://host[:port]` (port 80 when none, as a URL has it); `nil` for other schemes.
+    public static func hostPort(ofHTTPBase base: String) -> (String, Int)? {
+        guard base.hasPrefix("http://") else { return nil }
+        let authority = base.dropFirst("http://".count).prefix { $0 != "/" }
+        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+            let host = String(authority[authority.index(after: authority.startIndex)..<close])
+            let rest = authority[authority.index(after: close)...]
+            guard rest.hasPrefix(":") else { return rest.isEmpty ? (host, 80) : nil }
+            return Int(rest.dropFirst()).map { (host, $0) }
+        }
+        guard let colon = authority.lastIndex(of: ":") else { return authority.isEmpty ? nil : (String(authority), 80) }
+        return Int(authority[authority.index(after: colon)...]).map { (String(authority[..<colon]), $0) }
+    }
+
+    /// Sends a call through `HTTPClient` (which follows further redirects by itself).
+    private func sendThroughHTTPClient(
+        _ type: SchedulerCall.CallType, url: String, method: HTTPMethod, headers: HTTPHeaders, body: ByteBuffer?
+    ) async throws {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers = headers
+        if let body { request.body = .bytes(body) }
         let response = try await self.client.execute(request, timeout: .seconds(10))
         let body = try await response.body.collect(upTo: 1 << 16)
         guard response.status == .accepted || response.status == .ok else {
             throw SchedulerError(
                 .masterUnavailable,
-                "The master answered \(call.type.rawValue) with \(response.status.code): \(String(buffer: body))")
+                "The master answered \(type.rawValue) with \(response.status.code): \(String(buffer: body))")
         }
     }
 }
