@@ -67,6 +67,41 @@ import Testing
         #expect(!h.state.tasks.isEmpty && !h.state.offers.isEmpty)
     }
 
+    @Test func cachedTasksAreRewrittenWhenTheyChangeAndNeverServedStale() throws {
+        var h = try Self.populated()
+        let master = Master(
+            configuration: MasterConfiguration(), masterID: "m", logger: Logger(label: "test"), uptime: { .seconds(5) },
+            wallTime: { 1_763_767_000.5 })
+        let first = try MasterStateView(state: h.state, master: master).encodeState()
+        #expect(master.taskJSONCache.count > 0, "the first request fills the cache")
+        // Served from the cache: the same bytes, and still what JSONEncoder writes.
+        let second = MasterStateView(state: h.state, master: master)
+        let cached = try second.encodeState()
+        #expect(cached == first)
+        #expect(cached == (try MasterStateView.foundationEncode(second.stateDocument())))
+        #expect(try MasterStateView(state: h.state, master: master).encodeTasks()
+            == (try Self.foundationTasks(h.state, master: master)))
+
+        // A running task changes: its new state and status are written, not the cached ones.
+        let (key, record) = try #require(h.state.tasks.first { $0.value.state == .running })
+        _ = try h.state.agentUpdate(
+            .init(frameworkId: key.frameworkID, status: TaskStatus(
+                taskId: key.taskID, state: .killed, timestamp: 1_763_767_300.5)),
+            from: record.agentID)
+        let third = MasterStateView(state: h.state, master: master)
+        let changed = try third.encodeState()
+        #expect(changed != first)
+        #expect(changed == (try MasterStateView.foundationEncode(third.stateDocument())))
+        #expect(String(decoding: changed, as: UTF8.self).contains("1763767300.5"))
+    }
+
+    static func foundationTasks(_ state: MasterState, master: Master) throws -> Data {
+        struct Tasks: Encodable { var tasks: MasterStateView.TaskListJSON }
+        let view = MasterStateView(state: state, master: master)
+        let indices = state.tasks.indices.sorted { state.tasks.keys[$0].taskID < state.tasks.keys[$1].taskID }
+        return try MasterStateView.foundationEncode(Tasks(tasks: .init(view: view, indices: indices, role: nil)))
+    }
+
     @Test func flatResourcesSumScalarsAndSpellRangesAndSets() throws {
         var resources = Fixture.resources(cpus: 2, memMB: 1024)
         try resources.add(.scalar("cpus", 1.5, role: "web"))

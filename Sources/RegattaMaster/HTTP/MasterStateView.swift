@@ -102,10 +102,10 @@ struct MasterStateView {
         var fresh = MasterJSONWriter(capacity: 512)
         try self.task(record, role: role).write(to: &fresh)
         writer.json(fresh.bytes)
-        // A status without a timestamp is written with the current time: such a task is not cached.
-        if record.statuses.allSatisfy({ $0.timestamp != nil }) {
-            self.taskCache.store(key, fingerprint, fresh.bytes)
-        }
+        // A status the master made itself (TASK_STAGING at launch) carries no timestamp and is written with the time
+        // of this first rendering, which the cache then keeps: it stays close to when the status happened instead of
+        // moving with every request.
+        self.taskCache.store(key, fingerprint, fresh.bytes)
     }
 
     /// Hands this request's fresh task renderings to the master's cache.
