@@ -3,12 +3,16 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import RegattaCore
+import RegattaHTTP
+import Synchronization
 
-/// Sends agent calls to a master's `POST /api/v1/agent`, for every simulated agent over one shared client.
+/// Sends agent calls to a master's `POST /api/v1/agent` for a shard of the simulated agents.
 ///
-/// Each call names its endpoint: SUBSCRIBE goes where the agent's master link points it, UPDATE and PONG to the
-/// master that holds the agent's stream.
+/// Each call names its endpoint: SUBSCRIBE goes where the agent's master link points it (an `HTTPClient` stream),
+/// UPDATE and PONG to the master that holds the agent's stream, over a few keep-alive connections per master
+/// (``HTTPCallClient``, calls pipelined).
 struct AgentCallClient: Sendable {
     /// How the master answered a call that expects `202 Accepted`.
     enum Outcome: Sendable, Equatable {
@@ -35,6 +39,68 @@ struct AgentCallClient: Sendable {
     /// A client that does not follow redirects by itself (``subscribe(_:to:followRedirect:)`` decides).
     let http: HTTPClient
     let timeout: TimeAmount
+    /// UPDATE and PONG clients, one per master (`host:port`), made when first needed.
+    private let calls: CallClients
+
+    /// - Parameters:
+    ///   - callConnections: keep-alive connections to each master for UPDATE and PONG.
+    ///   - callPipelineDepth: calls in flight on one of those connections.
+    init(http: HTTPClient, timeout: TimeAmount, callConnections: Int, callPipelineDepth: Int, logger: Logger) {
+        self.http = http
+        self.timeout = timeout
+        var configuration = HTTPCallClient.Configuration()
+        configuration.connections = callConnections
+        configuration.pipelineDepth = callPipelineDepth
+        configuration.timeout = timeout
+        configuration.connectTimeout = .seconds(10)
+        configuration.maximumResponseBodyBytes = 1 << 16
+        self.calls = CallClients(configuration: configuration, logger: logger)
+    }
+
+    /// The call clients of every master reached, in one place: made on first use, shut down together.
+    private final class CallClients: Sendable {
+        let configuration: HTTPCallClient.Configuration
+        let logger: Logger
+        let clients = Mutex<[String: HTTPCallClient]>([:])
+
+        init(configuration: HTTPCallClient.Configuration, logger: Logger) {
+            self.configuration = configuration
+            self.logger = logger
+        }
+
+        /// The client for the master of `endpoint` (`http://host:port/api/v1/agent`).
+        func client(for endpoint: String) throws -> HTTPCallClient {
+            let hostPort = MasterSource.hostPort(of: endpoint)
+            return try self.clients.withLock { clients in
+                if let client = clients[hostPort] { return client }
+                guard let colon = hostPort.lastIndex(of: ":"), let port = Int(hostPort[hostPort.index(after: colon)...])
+                else {
+                    throw SimulatorError(
+                        .invalidConfiguration, "The master endpoint \(endpoint) names no port; use host:port.")
+                }
+                var host = String(hostPort[..<colon])
+                if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+                let client = HTTPCallClient(
+                    host: host, port: port, configuration: self.configuration, logger: self.logger)
+                clients[hostPort] = client
+                return client
+            }
+        }
+
+        func shutdown() async {
+            let clients = self.clients.withLock { clients in
+                defer { clients = [:] }
+                return Array(clients.values)
+            }
+            for client in clients { await client.shutdown() }
+        }
+    }
+
+    /// Closes the SUBSCRIBE client's and the call clients' connections.
+    func shutdown() async {
+        try? await self.http.shutdown()
+        await self.calls.shutdown()
+    }
 
     /// The endpoint for a `--master` value: `host:port`, `host` (port 5050) or `http://host:port`.
     ///
@@ -91,20 +157,25 @@ struct AgentCallClient: Sendable {
         }
     }
 
-    /// Sends an UPDATE or PONG to `endpoint`. - Throws: transport errors (connection refused, timeout).
+    /// Sends an UPDATE or PONG to `endpoint` (`http://host:port/api/v1/agent`). A call whose connection failed
+    /// after it was written is not sent again here; the caller decides (status updates are retried).
+    ///
+    /// - Throws: transport errors (``HTTPCallError``: connection refused or lost, deadline).
     func send(_ call: AgentCall, to endpoint: String) async throws -> Outcome {
-        let response = try await self.http.execute(
-            try self.request(call, endpoint: endpoint, accept: "application/json"), timeout: self.timeout)
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Accept", value: "application/json")
+        let response = try await self.calls.client(for: endpoint).execute(
+            HTTPCallRequest(
+                method: .POST, path: "/api/v1/agent", headers: headers,
+                body: ByteBuffer(bytes: try MesosJSON.encodeFast(call))))
         switch response.status.code {
         case 200..<300:
-            // Drain the body so the connection goes back to the pool.
-            _ = try? await response.body.collect(upTo: 1 << 16)
             return .accepted
         case 404:
-            _ = try? await response.body.collect(upTo: 1 << 16)
             return .unknownAgent
         default:
-            return .rejected(status: Int(response.status.code), message: await Self.message(response))
+            return .rejected(status: Int(response.status.code), message: Self.message(response.bodyText))
         }
     }
 
@@ -121,7 +192,13 @@ struct AgentCallClient: Sendable {
         guard let body = try? await response.body.collect(upTo: 1 << 16), body.readableBytes > 0 else {
             return "(no message)"
         }
-        let text = String(buffer: body).trimmingCharacters(in: .whitespacesAndNewlines)
+        return Self.message(String(buffer: body))
+    }
+
+    /// A response body as a message: trimmed, at most 300 characters.
+    private static func message(_ body: String) -> String {
+        let text = body.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { return "(no message)" }
         return text.count > 300 ? String(text.prefix(300)) + "…" : text
     }
 }

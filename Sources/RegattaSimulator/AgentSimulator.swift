@@ -27,10 +27,12 @@ import Synchronization
 /// }
 /// ```
 ///
-/// - Important: Agents share `HTTPClient`s, ``Configuration/agentsPerClient`` each, whose connection pools allow
-///   one connection per agent (its stream) plus a share of ``Configuration/extraConnections``; each open stream
-///   costs a file descriptor here
-///   and one in the master, so `run()` raises `RLIMIT_NOFILE` as far as the hard limit allows.
+/// - Important: Agents share `HTTPClient`s for their SUBSCRIBE streams, ``Configuration/agentsPerClient`` each,
+///   whose connection pools allow one connection per agent (its stream) plus a share of
+///   ``Configuration/extraConnections``; each shard sends its UPDATEs and PONGs over
+///   ``Configuration/callConnectionsPerClient`` keep-alive connections per master (`HTTPCallClient`, pipelined).
+///   Each open connection costs a file descriptor here and one in the master, so `run()` raises `RLIMIT_NOFILE`
+///   as far as the hard limit allows.
 public final class AgentSimulator: Sendable {
     public let configuration: Configuration
     private let source: MasterSource
@@ -69,7 +71,7 @@ public final class AgentSimulator: Sendable {
         guard first else {
             throw SimulatorError(.alreadyRunning, "This simulator has already run; create a new one.")
         }
-        // Each agent holds a stream connection; UPDATE and PONG calls share the extra ones.
+        // Each agent holds a stream connection; UPDATE and PONG calls go over a few connections per shard.
         let needed = UInt64(self.configuration.connectionLimit + 128)
         let limit = FileDescriptorLimit.raise(to: needed)
         if limit < needed {
@@ -86,7 +88,8 @@ public final class AgentSimulator: Sendable {
             return AgentCallClient(
                 http: Self.makeHTTPClient(
                     connectionLimit: agentsInShard + self.configuration.extraConnectionsPerClient, logger: self.logger),
-                timeout: timeout)
+                timeout: timeout, callConnections: self.configuration.callConnectionsPerClient,
+                callPipelineDepth: self.configuration.callPipelineDepth, logger: self.logger)
         }
         let agents = (0..<self.configuration.agents).map {
             SimulatedAgent(
@@ -121,7 +124,7 @@ public final class AgentSimulator: Sendable {
             }
             group.cancelAll()
         }
-        for client in clients { try? await client.http.shutdown() }
+        for client in clients { await client.shutdown() }
     }
 
     /// One connection pool for a shard of the agents, allowing `connectionLimit` connections to the master.

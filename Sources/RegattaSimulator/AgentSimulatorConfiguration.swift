@@ -63,9 +63,14 @@ extension AgentSimulator {
         public var missedPingsBeforeReconnect = 3
         /// How long a call may take until its response head arrives. Defaults to `10` seconds.
         public var requestTimeout: Duration = .seconds(10)
-        /// Connections kept to the master besides the agents' streams, for UPDATE and PONG calls, in all (spread
-        /// over the HTTP clients, at least 8 each). Defaults to `256`.
+        /// Connections the SUBSCRIBE clients may open besides the agents' streams (a new stream while the old one
+        /// closes), in all (spread over the HTTP clients, at least 8 each). Defaults to `256`.
         public var extraConnections = 256
+        /// Keep-alive connections each shard (``agentsPerClient`` agents) keeps to a master for UPDATE and PONG
+        /// calls. Defaults to `2`.
+        public var callConnectionsPerClient = 2
+        /// UPDATE and PONG calls in flight on one of those connections (HTTP/1.1 pipelining). Defaults to `8`.
+        public var callPipelineDepth = 8
         /// Agents that share one HTTP client (one connection pool). Defaults to `200`.
         ///
         /// A pool's bookkeeping grows with its connections (AsyncHTTPClient copies its connection list when one is
@@ -86,8 +91,11 @@ extension AgentSimulator {
         /// Connections each client keeps besides its agents' streams.
         public var extraConnectionsPerClient: Int { max(8, self.extraConnections / self.clientCount) }
 
-        /// The connections all clients together may open: one streaming SUBSCRIBE per agent plus the extra ones.
-        public var connectionLimit: Int { self.agents + self.extraConnectionsPerClient * self.clientCount }
+        /// The connections all clients together may open: one streaming SUBSCRIBE per agent, the extra ones, and the
+        /// call connections.
+        public var connectionLimit: Int {
+            self.agents + (self.extraConnectionsPerClient + max(1, self.callConnectionsPerClient)) * self.clientCount
+        }
     }
 
     /// `cpus:4;mem:8192;disk:10240;ports:[31000-32000]`.

@@ -25,6 +25,8 @@ struct AgentSimulatorTests {
         var configuration = self.configuration(port: master.port, agents: 25)
         configuration.agentsPerClient = 7
         #expect(configuration.clientCount == 4)
+        // one stream per agent, 256 / 4 spare SUBSCRIBE connections and 2 UPDATE/PONG connections per client
+        #expect(configuration.connectionLimit == 25 + (64 + 2) * 4)
         let simulator = try AgentSimulator(configuration: configuration, logger: Logger(label: "test.sim"))
         let running = BackgroundService.start { try await simulator.run() }
 
