@@ -79,6 +79,32 @@ public actor ServiceScheduler {
     private var updateDrain: Task<Void, Never>?
     /// Most calls (ACCEPTs, ACKNOWLEDGEs) in flight to the master at once.
     static let maxConcurrentCalls = 32
+    /// Calls to the master waiting to be sent, in order (see ``enqueueCalls(_:_:)``).
+    private var callQueue: [CallBatch] = []
+    /// Sends ``callQueue``; `nil` when the queue is empty.
+    private var callSender: Task<Void, Never>?
+    /// Batches enqueued so far, and batches sent (or failed) so far: a batch's ticket is the enqueued count after it.
+    private var callBatchesEnqueued = 0
+    private var callBatchesSent = 0
+    /// Waiting until the batches up to a ticket are sent.
+    private var callWaiters: [(ticket: Int, continuation: CheckedContinuation<Void, Never>)] = []
+
+    /// Calls to the master sent together (up to ``maxConcurrentCalls`` at once), and what to do with failures.
+    private struct CallBatch {
+        enum Purpose {
+            /// ACCEPTs of one offer round: a failure leaves unknown whether the tasks launched (reconcile).
+            case accept
+            /// A KILL: a failure is retried after ``Configuration/killRetryInterval``.
+            case kill(TaskID)
+            /// REVIVE (`true`) or SUPPRESS (`false`): on failure the scheduler no longer knows which is in effect.
+            case revive(Bool)
+            /// ACKNOWLEDGE, DECLINE, RECONCILE: failures need no handling (updates and offers come again).
+            case other
+        }
+
+        var calls: [SchedulerCall]
+        var purpose: Purpose
+    }
 
     public init(
         configuration: Configuration, store: any SchedulerStore, connection: any MasterConnection, logger: Logger,
@@ -105,8 +131,21 @@ public actor ServiceScheduler {
 
     // MARK: - Exclusivity
 
-    /// Runs `body` alone, after applying the status updates queued so far.
+    /// Runs `body` alone, after applying the status updates queued so far, then waits (no longer alone) until the
+    /// master calls `body` queued are sent, so a caller sees its calls made when this returns while other operations
+    /// (API calls, further updates) already run. An operation that queued no call does not wait for others' calls.
     private func exclusive<T>(_ body: () async throws -> T) async rethrows -> T {
+        var queuedBefore = 0
+        let result = try await self.alone {
+            queuedBefore = self.callBatchesEnqueued
+            return try await body()
+        }
+        if self.callBatchesEnqueued > queuedBefore { await self.callsSent(through: self.callBatchesEnqueued) }
+        return result
+    }
+
+    /// Runs `body` alone, after applying the status updates queued so far.
+    private func alone<T>(_ body: () async throws -> T) async rethrows -> T {
         if self.busy {
             await withCheckedContinuation { self.waiters.append($0) }
         } else {
@@ -127,9 +166,64 @@ public actor ServiceScheduler {
         return try await body()
     }
 
-    /// Waits until every status update received so far is applied, stored (or undone) and acknowledged.
+    /// Waits until every status update received so far is applied, stored (or undone) and acknowledged, and every
+    /// call to the master decided so far is sent.
     public func settle() async {
         await self.exclusive {}
+        await self.callsSent(through: self.callBatchesEnqueued)
+    }
+
+    // MARK: - Calls to the master
+
+    /// Queues calls to the master. Batches are sent one after another in the order queued (so a KILL never overtakes
+    /// the ACCEPT that launched its task, nor a REVIVE the DECLINE before it), the calls of one batch concurrently.
+    ///
+    /// Sending happens outside the exclusive section: the scheduler's next decisions and API calls do not wait for
+    /// the master's answers. Write-ahead is kept by queueing only after the store write the calls depend on.
+    private func enqueueCalls(_ calls: [SchedulerCall], _ purpose: CallBatch.Purpose) {
+        guard !calls.isEmpty else { return }
+        self.callQueue.append(CallBatch(calls: calls, purpose: purpose))
+        self.callBatchesEnqueued += 1
+        guard self.callSender == nil else { return }
+        self.callSender = Task { await self.sendQueuedCalls() }
+    }
+
+    private func sendQueuedCalls() async {
+        while !self.callQueue.isEmpty {
+            let batch = self.callQueue.removeFirst()
+            let failures = await self.sendConcurrently(batch.calls)
+            self.finished(batch, failures: failures)
+            self.callBatchesSent += 1
+            let ready = self.callWaiters.filter { $0.ticket <= self.callBatchesSent }
+            self.callWaiters.removeAll { $0.ticket <= self.callBatchesSent }
+            for waiter in ready { waiter.continuation.resume() }
+        }
+        self.callSender = nil
+    }
+
+    /// Acts on the failures of a sent batch.
+    private func finished(_ batch: CallBatch, failures: [any Error]) {
+        guard !failures.isEmpty else { return }
+        switch batch.purpose {
+        case .accept:
+            // The master may or may not have launched them: keep the instances; reconciliation decides.
+            self.logger.warning(
+                "ACCEPT failed; reconciling", metadata: ["count": "\(failures.count)", "error": "\(failures[0])"])
+            self.lastReconciliation = nil
+        case .kill(let task):
+            self.logger.warning("KILL failed; will retry", metadata: ["task.id": "\(task)", "error": "\(failures[0])"])
+        case .revive:
+            // Unknown which is in effect now: the next change sends REVIVE or SUPPRESS again.
+            self.suppressed = nil
+        case .other:
+            break
+        }
+    }
+
+    /// Waits until the call batches up to `ticket` are sent.
+    private func callsSent(through ticket: Int) async {
+        guard self.callBatchesSent < ticket else { return }
+        await withCheckedContinuation { self.callWaiters.append((ticket, $0)) }
     }
 
     /// Queues a status update; a drain task applies the queue unless another operation does first.
@@ -140,7 +234,8 @@ public actor ServiceScheduler {
     }
 
     private func drainUpdates() async {
-        await self.exclusive {}
+        // Does not wait for the acknowledgements to be sent: updates arriving meanwhile are handled at once.
+        await self.alone {}
         self.updateDrain = nil
         if !self.pendingUpdates.isEmpty {
             self.updateDrain = Task { await self.drainUpdates() }
@@ -214,7 +309,7 @@ public actor ServiceScheduler {
                     }
                 }
                 self.logger.info("Subscribed to the master", metadata: ["framework.id": "\(id)"])
-                await self.reconcile()
+                self.reconcile()
                 await self.afterChange()
             case .disconnected:
                 self.isSubscribed = false
@@ -241,7 +336,7 @@ public actor ServiceScheduler {
             if self.isSubscribed,
                 self.lastReconciliation.map({ now - $0 >= self.configuration.reconciliationInterval }) ?? true
             {
-                await self.reconcile()
+                self.reconcile()
             }
             await self.afterChange()
             // Resend kills that got no answer (a KILL can be lost with its agent or master).
@@ -249,7 +344,7 @@ public actor ServiceScheduler {
                 if let sent = self.killSentAt[instance.taskId], now - sent < self.configuration.killRetryInterval {
                     continue
                 }
-                await self.sendKill(instance)
+                self.sendKill(instance)
             }
         }
     }
@@ -271,21 +366,14 @@ public actor ServiceScheduler {
                 self.state.rollback(instances)
             }
         }
-        if !accepted.isEmpty {
-            let failed = await self.accept(accepted)
-            if failed > 0 {
-                // The master may or may not have launched them: keep the instances; reconciliation decides.
-                self.logger.warning("ACCEPT failed; reconciling", metadata: ["count": "\(failed)"])
-                self.lastReconciliation = nil
-            }
-        }
+        if !accepted.isEmpty { self.accept(accepted) }
         let declined = unused + (accepted.isEmpty ? launches.map(\.offer.id) : [])
         if !declined.isEmpty {
             let refuse = self.state.hasPendingLaunches
                 ? self.configuration.declineUnfitOfferSeconds : self.configuration.declineOfferSeconds
             var call = SchedulerCall(frameworkId: self.frameworkID, type: .decline)
             call.decline = .init(offerIds: declined, filters: Filters(refuseSeconds: refuse))
-            try? await self.connection.send(call)
+            self.enqueueCalls([call], .other)
         }
         await self.afterChange()
     }
@@ -351,13 +439,12 @@ public actor ServiceScheduler {
                 metadata: ["task.id": "\(instance.taskId)", "task.state": "\(instance.state.rawValue)",
                            "message": "\(instance.message ?? "")"])
         }
-        await self.sendConcurrently(calls)
+        self.enqueueCalls(calls, .other)
         await self.afterChange()
     }
 
-    /// Accepts each launch's offer with its tasks, up to ``maxConcurrentCalls`` at once (the instances are stored
-    /// already). Returns how many ACCEPTs failed.
-    private func accept(_ launches: [PlannedLaunch]) async -> Int {
+    /// Queues the ACCEPT of each launch's offer with its tasks (the instances are stored already).
+    private func accept(_ launches: [PlannedLaunch]) {
         let calls = launches.map { launch in
             var call = SchedulerCall(frameworkId: self.frameworkID, type: .accept)
             call.accept = .init(
@@ -365,13 +452,9 @@ public actor ServiceScheduler {
                 filters: Filters(refuseSeconds: self.configuration.declineUnfitOfferSeconds))
             return call
         }
-        let failures = await self.sendConcurrently(calls)
-        for failure in failures {
-            self.logger.warning("ACCEPT failed", metadata: ["error": "\(failure)"])
-        }
-        self.logger.debug("Launched instances", metadata: ["offers": "\(launches.count)",
-                                                           "count": "\(launches.reduce(0) { $0 + $1.tasks.count })"])
-        return failures.count
+        self.enqueueCalls(calls, .accept)
+        self.logger.debug("Launching instances", metadata: ["offers": "\(launches.count)",
+                                                            "count": "\(launches.reduce(0) { $0 + $1.tasks.count })"])
     }
 
     /// Sends calls to the master, up to ``maxConcurrentCalls`` at once, and returns the errors of those that failed.
@@ -425,7 +508,7 @@ public actor ServiceScheduler {
         let kills = self.state.computeKills(now: now)
         if !kills.isEmpty {
             try? await self.store.saveInstances(kills)
-            for instance in kills { await self.sendKill(instance) }
+            for instance in kills { self.sendKill(instance) }
         }
         for deployment in self.state.completeDeployments() {
             self.unsavedDeploymentIDs.insert(deployment.id)
@@ -438,14 +521,17 @@ public actor ServiceScheduler {
         await self.persistDeployments()
         guard self.isSubscribed else { return }
         let wants = self.state.wantsOffers(now: self.uptime())
+        // Assumed in effect once queued; a failed send sets `suppressed` back to unknown (see `finished`).
         if wants && self.suppressed != false {
             var call = SchedulerCall(frameworkId: self.frameworkID, type: .revive)
             call.revive = .init(roles: [self.configuration.role])
-            if (try? await self.connection.send(call)) != nil { self.suppressed = false }
+            self.suppressed = false
+            self.enqueueCalls([call], .revive(true))
         } else if !wants && self.suppressed != true {
             var call = SchedulerCall(frameworkId: self.frameworkID, type: .suppress)
             call.suppress = .init(roles: [self.configuration.role])
-            if (try? await self.connection.send(call)) != nil { self.suppressed = true }
+            self.suppressed = true
+            self.enqueueCalls([call], .revive(false))
         }
     }
 
@@ -488,7 +574,8 @@ public actor ServiceScheduler {
         for deployment in changes.upserts { self.savedDeployments[deployment.id] = deployment }
     }
 
-    private func sendKill(_ instance: Instance) async {
+    /// Queues a KILL of the instance's task.
+    private func sendKill(_ instance: Instance) {
         guard self.isSubscribed else { return }
         var call = SchedulerCall(frameworkId: self.frameworkID, type: .kill)
         call.kill = .init(taskId: instance.taskId, agentId: instance.agentId)
@@ -496,14 +583,12 @@ public actor ServiceScheduler {
             call.kill?.killPolicy = KillPolicy(gracePeriod: DurationInfo(seconds: grace))
         }
         self.killSentAt[instance.taskId] = self.uptime()
-        do {
-            try await self.connection.send(call)
-        } catch {
-            self.logger.warning("KILL failed; will retry", metadata: ["task.id": "\(instance.taskId)", "error": "\(error)"])
-        }
+        self.enqueueCalls([call], .kill(instance.taskId))
     }
 
-    private func reconcile() async {
+    /// Queues an explicit reconciliation of every known task, then an implicit one (after the calls queued before,
+    /// so the master has seen every ACCEPT sent so far).
+    private func reconcile() {
         self.lastReconciliation = self.uptime()
         let known = self.state.instances.values.map {
             SchedulerCall.Reconcile.Task(taskId: $0.taskId, agentId: $0.agentId)
@@ -511,11 +596,11 @@ public actor ServiceScheduler {
         if !known.isEmpty {
             var explicit = SchedulerCall(frameworkId: self.frameworkID, type: .reconcile)
             explicit.reconcile = .init(tasks: known.sorted { $0.taskId < $1.taskId })
-            try? await self.connection.send(explicit)
+            self.enqueueCalls([explicit], .other)
         }
         var implicit = SchedulerCall(frameworkId: self.frameworkID, type: .reconcile)
         implicit.reconcile = .init(tasks: [])
-        try? await self.connection.send(implicit)
+        self.enqueueCalls([implicit], .other)
     }
 
     // MARK: - API operations
@@ -555,7 +640,7 @@ public actor ServiceScheduler {
             guard self.state.apps[id] != nil else { throw Self.notFound(id) }
             try self.checkLock(id, force: force)
             let (deployment, kills) = try await self.removeApp(id)
-            for instance in kills { await self.sendKill(instance) }
+            for instance in kills { self.sendKill(instance) }
             self.logger.info("App removed", metadata: ["app.id": "\(id)", "instances": "\(kills.count)"])
             await self.afterChange()
             return deployment
@@ -588,7 +673,7 @@ public actor ServiceScheduler {
             }
             let killed = self.state.requestKill(targets.map(\.id), scale: scale)
             if scale { try? await self.store.saveInstances(killed) }
-            for instance in killed { await self.sendKill(instance) }
+            for instance in killed { self.sendKill(instance) }
             return (killed, deployment)
         }
     }
@@ -641,7 +726,7 @@ public actor ServiceScheduler {
                 // A new app has nothing to roll back to: remove it.
                 if self.state.apps[deployment.appId] != nil {
                     let (stop, kills) = try await self.removeApp(deployment.appId)
-                    for instance in kills { await self.sendKill(instance) }
+                    for instance in kills { self.sendKill(instance) }
                     return stop
                 }
                 return nil
@@ -798,7 +883,7 @@ extension ServiceScheduler: HealthCheckHost {
             self.events?.publish(.failedHealthCheck(appId: instance.appId, taskId: instance.taskId, healthCheck: check))
             self.events?.publish(.unhealthyInstanceKill(instance, reason: reason))
             // Not marked killRequested: the instance is replaced once its task ends.
-            await self.sendKill(instance)
+            self.sendKill(instance)
         }
     }
 }
