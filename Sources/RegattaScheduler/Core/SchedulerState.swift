@@ -502,8 +502,9 @@ public struct SchedulerState: Sendable {
             max(0, self.configuration.maxLaunchesInFlight - self.launchesInFlight))
         let perOffer = offers.isEmpty
             ? 0 : min(self.configuration.maxInstancesPerOffer, (budget + offers.count - 1) / offers.count)
-        // Placements of each constrained app's instances, computed once per round and extended as we place.
-        var placedByApp: [String: [ConstraintMatcher.Placement]] = [:]
+        // Each constrained app's placed values, tallied once per round and extended as we place: checking an offer
+        // allocates nothing and rescans nothing.
+        var placedByApp: [String: ConstraintTally] = [:]
         for offer in offers {
             guard !waiting.isEmpty, budget > 0 else {
                 unused.append(offer.id)
@@ -532,10 +533,12 @@ public struct SchedulerState: Sendable {
                     }
                     if !app.constraints.isEmpty {
                         if placedByApp[app.id] == nil {
-                            placedByApp[app.id] = self.instances(ofApp: app.id).filter { !$0.state.isTerminal }
-                                .compactMap { self.placements[$0.id] }
+                            placedByApp[app.id] = ConstraintTally(
+                                constraints: app.constraints,
+                                placed: self.instances(ofApp: app.id).filter { !$0.state.isTerminal }
+                                    .compactMap { self.placements[$0.id] })
                         }
-                        guard ConstraintMatcher.matches(app.constraints, candidate: placement, placed: placedByApp[app.id]!)
+                        guard placedByApp[app.id]!.matches(placement)
                         else {
                             rejection = "UnfulfilledConstraint"
                             break
@@ -553,7 +556,7 @@ public struct SchedulerState: Sendable {
                         agentId: offer.agentId, host: offer.hostname, ports: hostPorts, stagedAt: timestamp)
                     self.insert(instance)
                     self.placements[instance.id] = placement
-                    if !app.constraints.isEmpty { placedByApp[app.id]!.append(placement) }
+                    if !app.constraints.isEmpty { placedByApp[app.id]!.add(placement) }
                     tasks.append(task)
                     planned.append(instance)
                     pending[app.id, default: 0] -= 1
