@@ -89,6 +89,25 @@ import Testing
         #expect(h.state.launchesInFlight == 5)
     }
 
+    @Test func offersDeclinedWhileTheWindowIsFullComeBackAfterOneInterval() async throws {
+        var configuration = ServiceScheduler.Configuration()
+        configuration.state.maxLaunchesInFlight = 2
+        let h = try await SchedulerHarness(configuration: configuration)
+        _ = try await h.scheduler.createApp(Fixture.app(instances: 5, cpus: 0.01, memMB: 8, ports: 0))
+        await h.scheduler.handle(.event(.offers([Fixture.offer("o1")])))
+        await h.scheduler.settle()
+        #expect(h.master.launched.count == 2)
+        // Full window: the next offer is declined with the short refusal, not the 5 s one for unfit offers.
+        await h.scheduler.handle(.event(.offers([Fixture.offer("o2", agent: "a2", hostname: "h2")])))
+        await h.scheduler.settle()
+        #expect(h.master.calls(.decline).last?.decline?.filters?.refuseSeconds == 1)
+        // A running instance frees a slot: the next offer launches one.
+        await h.update(h.master.launched[0].taskId, .running)
+        await h.scheduler.handle(.event(.offers([Fixture.offer("o3", agent: "a3", hostname: "h3")])))
+        await h.scheduler.settle()
+        #expect(h.master.launched.count == 3)
+    }
+
     @Test func rollbackFreesTheSlotsOfInstancesThatWereNotStored() {
         var h = Harness(maxLaunchesInFlight: 4)
         h.add(Fixture.app(instances: 4, cpus: 0.01, memMB: 8, ports: 0))

@@ -14,11 +14,11 @@ struct SchedulerHarness {
     let scheduler: ServiceScheduler
     let uuids = Locked(0)
 
-    init() async throws {
+    init(configuration: ServiceScheduler.Configuration = .init()) async throws {
         let uuids = self.uuids
         let clock = self.clock
         self.scheduler = ServiceScheduler(
-            configuration: .init(), store: self.store, connection: self.master,
+            configuration: configuration, store: self.store, connection: self.master,
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
             uptime: clock.uptime,
             wallClock: { Date(timeIntervalSince1970: 1_800_000_000 + clock.now.seconds) },

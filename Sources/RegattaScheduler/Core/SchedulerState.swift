@@ -140,6 +140,11 @@ public struct SchedulerState: Sendable {
         if Self.isInFlight(instance) { self.launchesInFlight += 1 }
     }
 
+    /// Whether `maxLaunchesInFlight` instances are launched and not yet running: offers launch nothing now.
+    public var isLaunchWindowFull: Bool {
+        self.launchesInFlight >= self.configuration.maxLaunchesInFlight
+    }
+
     /// Whether an instance holds a launch slot: launched, not yet running, not ended.
     private static func isInFlight(_ instance: Instance) -> Bool {
         instance.state == .staging || instance.state == .starting

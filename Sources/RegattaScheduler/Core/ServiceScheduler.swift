@@ -34,6 +34,10 @@ public actor ServiceScheduler {
         public var declineOfferSeconds: Double = 120
         /// Refusal used when declining offers that did not fit waiting instances. Defaults to `5` seconds.
         public var declineUnfitOfferSeconds: Double = 5
+        /// Refusal used when declining offers because the launch window (`state.maxLaunchesInFlight`) is full: short,
+        /// so the offers come back as soon as running instances free slots. Defaults to `1` second (Mesos's
+        /// allocation interval).
+        public var declineThrottledOfferSeconds: Double = 1
         /// Time between reconciliations with the master. Defaults to `600` seconds.
         public var reconciliationInterval: Duration = .seconds(600)
         /// Time after which a KILL with no answer is sent again. Defaults to `10` seconds.
@@ -369,8 +373,14 @@ public actor ServiceScheduler {
         if !accepted.isEmpty { self.accept(accepted) }
         let declined = unused + (accepted.isEmpty ? launches.map(\.offer.id) : [])
         if !declined.isEmpty {
-            let refuse = self.state.hasPendingLaunches
-                ? self.configuration.declineUnfitOfferSeconds : self.configuration.declineOfferSeconds
+            let refuse: Double
+            if !self.state.hasPendingLaunches {
+                refuse = self.configuration.declineOfferSeconds
+            } else if self.state.isLaunchWindowFull {
+                refuse = self.configuration.declineThrottledOfferSeconds
+            } else {
+                refuse = self.configuration.declineUnfitOfferSeconds
+            }
             var call = SchedulerCall(frameworkId: self.frameworkID, type: .decline)
             call.decline = .init(offerIds: declined, filters: Filters(refuseSeconds: refuse))
             self.enqueueCalls([call], .other)
