@@ -415,7 +415,6 @@ public struct MarathonRoutes: Sendable {
                 "mesos_user": config.user, "webui_url": config.webuiURL as Any,
                 "local_port_min": config.state.localPortMin, "local_port_max": config.state.localPortMax,
                 "max_instances_per_offer": config.state.maxInstancesPerOffer,
-                "max_launches_in_flight": config.state.maxLaunchesInFlight,
                 "decline_offer_duration": Int(config.declineOfferSeconds * 1000),
                 "reconciliation_interval": Int(config.reconciliationInterval.components.seconds * 1000),
             ] as MarathonJSON.Object,
