@@ -58,7 +58,7 @@ import Testing
 
     @Test func writerDoublesAreFoundationsBytes() throws {
         var random = SeededGenerator(seed: 43)
-        var values: [Double] = [0, -0.0, 1, -1, 0.1, 1e15, 1e16, 9_007_199_254_740_991, 9_007_199_254_740_992, 1e-5, 1e21, 5e-324]
+        var values: [Double] = [0, -0.0, 1, -1, 0.1, 1e15, 1e16, 9_007_199_254_740_991, 9_007_199_254_740_992, 1e-5, 1e21, Double.leastNonzeroMagnitude]
         for _ in 0..<3000 {
             values.append(
                 Double(
