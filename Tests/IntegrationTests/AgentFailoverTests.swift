@@ -23,6 +23,7 @@ struct AgentFailoverTests {
         let root: String
         let masterPorts = [freePort(), freePort()]
         let agentPort = freePort()
+        let agentPorts = uniqueAgentPorts()
         var masters: [RegattaProcess?] = [nil, nil]
         var agent: RegattaProcess?
 
@@ -53,7 +54,7 @@ struct AgentFailoverTests {
                 [
                     "agent", "--master", self.mesosURL, "--zk_session_timeout", AgentFailoverTests.sessionTimeout,
                     "--ip", "127.0.0.1", "--port", "\(self.agentPort)", "--hostname", "agent-failover",
-                    "--work_dir", self.agentWorkDir, "--resources", "cpus:2;mem:1024;disk:1024;ports:[31000-31010]",
+                    "--work_dir", self.agentWorkDir, "--resources", "cpus:2;mem:1024;disk:1024;\(self.agentPorts)",
                 ],
                 log: self.directory.appendingPathComponent("agent.log"))
         }

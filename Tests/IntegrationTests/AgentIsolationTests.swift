@@ -11,7 +11,7 @@ import Glibc
 /// API serves sandboxes and nothing else.
 @Suite(.serialized) struct AgentIsolationTests {
     private static let flags = [
-        "--resources", "cpus:2;mem:1024;disk:1024;ports:[31000-31099]", "--isolation", "cgroups/cpu,cgroups/mem",
+        "--resources", "cpus:2;mem:1024;disk:1024;\(uniqueAgentPorts())", "--isolation", "cgroups/cpu,cgroups/mem",
     ]
 
     @Test(.enabled(if: cgroupsAvailable, "needs root and the cpu and memory cgroup controllers"))
@@ -95,7 +95,7 @@ import Glibc
 
     @Test func filesAPIServesSandboxesOnly() async throws {
         let cluster = try await AgentCluster(
-            agentFlags: ["--resources", "cpus:2;mem:1024;disk:1024;ports:[31000-31099]"])
+            agentFlags: ["--resources", "cpus:2;mem:1024;disk:1024;\(uniqueAgentPorts())"])
         let framework = V1Framework(master: cluster.masterURL)
         framework.start()
         let acknowledged = Locked<Set<String>>([])

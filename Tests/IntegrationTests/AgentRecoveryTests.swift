@@ -13,7 +13,7 @@ import Glibc
     @Test func killedAgentRecoversItsTasksAndReportsWhatEndedMeanwhileOnce() async throws {
         // Given a master, an agent and a framework with two running tasks, every update acknowledged
         let cluster = try await AgentCluster(
-            agentFlags: ["--resources", "cpus:2;mem:1024;disk:1024;ports:[31000-31099]"])
+            agentFlags: ["--resources", "cpus:2;mem:1024;disk:1024;\(uniqueAgentPorts())"])
         let framework = V1Framework(master: cluster.masterURL, failoverTimeout: 300)
         framework.start()
         let acknowledged = Locked<Set<String>>([])
@@ -112,7 +112,7 @@ import Glibc
         // Given an agent with the Docker containerizer running a Docker task
         let cluster = try await AgentCluster(
             agentFlags: [
-                "--resources", "cpus:2;mem:1024;disk:1024;ports:[31000-31099]", "--containerizers", "docker,mesos",
+                "--resources", "cpus:2;mem:1024;disk:1024;\(uniqueAgentPorts())", "--containerizers", "docker,mesos",
             ])
         let framework = V1Framework(master: cluster.masterURL, failoverTimeout: 300)
         framework.start()

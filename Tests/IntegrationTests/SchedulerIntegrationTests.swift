@@ -58,7 +58,7 @@ import Testing
 
     @Test func groupByRackSpreadsEvenly() async throws {
         let cluster = try await MasterCluster(
-            agents: 3, agentResources: "cpus:2;mem:1024;disk:512;ports:[31000-31099]", attributes: { "rack:r\($0 % 2)" })
+            agents: 3, agentResources: "cpus:2;mem:1024;disk:512", attributes: { "rack:r\($0 % 2)" })
         let (process, scheduler) = try cluster.startScheduler()
         try await Self.run(cluster, process) {
         try await Self.waitForScheduler(scheduler)

@@ -518,7 +518,13 @@ public actor ServiceScheduler {
         let kills = self.state.computeKills(now: now)
         if !kills.isEmpty {
             try? await self.store.saveInstances(kills)
-            for instance in kills { self.sendKill(instance) }
+            for instance in kills {
+                self.logger.info(
+                    "Killing an instance no longer wanted",
+                    metadata: ["task.id": "\(instance.taskId)", "app.id": "\(instance.appId)",
+                               "instance.version": "\(instance.version)", "instance.state": "\(instance.state)"])
+                self.sendKill(instance)
+            }
         }
         for deployment in self.state.completeDeployments() {
             self.unsavedDeploymentIDs.insert(deployment.id)
@@ -874,6 +880,9 @@ extension ServiceScheduler: HealthCheckHost {
                     .healthStatusChanged(appId: instance.appId, instanceId: instanceId, version: instance.version, alive: alive))
             }
             if instance.healthy != alive {
+                self.logger.debug(
+                    "Instance health changed",
+                    metadata: ["task.id": "\(instance.taskId)", "healthy": "\(alive)"])
                 instance.healthy = alive
                 self.state.restore(instance)
                 try? await self.store.saveInstances([instance])

@@ -37,6 +37,8 @@ final class HACluster: @unchecked Sendable {
     let schedulerProxies: [[TCPProxy]]
     private(set) var agents: [ChildProcess?]
     let agentPorts: [Int]
+    /// Each agent's `ports:[…]` resource (see ``uniqueAgentPorts()``), kept across its restarts.
+    let agentPortRanges: [String]
     private var launches = 0
 
     /// Whether the services the cluster needs are there: java + zookeeper jars, and REGATTA_TEST_PG_URL with psql.
@@ -63,7 +65,7 @@ final class HACluster: @unchecked Sendable {
     /// schedulers agree on a leader.
     init(
         masters masterCount: Int = 3, schedulers schedulerCount: Int = 2, agents agentCount: Int = 3,
-        sessionTimeoutSeconds: Int = 5, agentResources: String = "cpus:8;mem:4096;disk:4096;ports:[31000-31999]",
+        sessionTimeoutSeconds: Int = 5, agentResources: String = "cpus:8;mem:4096;disk:4096",
         masterFlags: [String] = []
     ) async throws {
         self.ensemble = try await ZooKeeperEnsemble(nodes: 3)
@@ -79,6 +81,7 @@ final class HACluster: @unchecked Sendable {
         self.schedulerPorts = (0..<schedulerCount).map { _ in freePort() }
         self.schedulerProxies = try (0..<schedulerCount).map { _ in try TCPProxy.group(upstreamPorts: zkPorts) }
         self.agentPorts = (0..<agentCount).map { _ in freePort() }
+        self.agentPortRanges = (0..<agentCount).map { _ in uniqueAgentPorts() }
         self.masters = Array(repeating: nil, count: masterCount)
         self.schedulers = Array(repeating: nil, count: schedulerCount)
         self.agents = Array(repeating: nil, count: agentCount)
@@ -166,7 +169,8 @@ final class HACluster: @unchecked Sendable {
                 "--master", self.mesosURL, "--zk_session_timeout", "\(self.sessionTimeout.components.seconds)secs",
                 "--ip", "127.0.0.1", "--port", "\(self.agentPorts[index])", "--hostname", "agent-\(index)",
                 "--work_dir", self.directory.appendingPathComponent("agent-\(index)").path,
-                "--resources", self.agentResources,
+                "--resources", self.agentResources.contains("ports:")
+                    ? self.agentResources : self.agentResources + ";" + self.agentPortRanges[index],
             ])
     }
 

@@ -9,6 +9,8 @@ final class MasterCluster: @unchecked Sendable {
     var master: RegattaProcess
     var agents: [RegattaProcess] = []
     var agentPorts: [Int] = []
+    /// Each agent's `ports:[…]` resource, kept across its restarts.
+    var agentPortRanges: [String] = []
     let masterFlags: [String]
     /// Extra flags every agent gets (e.g. `--containerizers docker,mesos`).
     let agentFlags: [String]
@@ -16,9 +18,10 @@ final class MasterCluster: @unchecked Sendable {
     var masterURL: String { "http://127.0.0.1:\(self.masterPort)" }
 
     /// Starts a master with `masterFlags` and `agents` agents, each with `agentResources`, and waits until all registered.
+    /// Resources without `ports:` get a port range of their own per agent (see ``uniqueAgentPorts()``).
     init(
         agents count: Int, masterFlags: [String] = [],
-        agentResources: String = "cpus:1;mem:512;disk:512;ports:[31000-31099]",
+        agentResources: String = "cpus:1;mem:512;disk:512",
         agentFlags: [String] = [],
         attributes: (Int) -> String? = { _ in nil }
     ) async throws {
@@ -37,10 +40,13 @@ final class MasterCluster: @unchecked Sendable {
         try await eventually("\(count) agents registered") { try await self.activeAgents() == count }
     }
 
+    /// Starts (or restarts, keeping its port and port range) agent `index`.
     func startAgent(
-        _ index: Int, resources: String = "cpus:1;mem:512;disk:512;ports:[31000-31099]", attributes: String? = nil
+        _ index: Int, resources: String = "cpus:1;mem:512;disk:512", attributes: String? = nil
     ) throws {
         let port = index < self.agentPorts.count ? self.agentPorts[index] : freePort()
+        if index >= self.agentPortRanges.count { self.agentPortRanges.append(uniqueAgentPorts()) }
+        let resources = resources.contains("ports:") ? resources : resources + ";" + self.agentPortRanges[index]
         let agent = try RegattaProcess(
             ["agent", "--master", "127.0.0.1:\(self.masterPort)", "--port", "\(port)", "--hostname", "agent-\(index)",
              "--work_dir", self.workDir.appendingPathComponent("agent-\(index)").path, "--resources", resources]
@@ -93,6 +99,9 @@ final class MasterCluster: @unchecked Sendable {
                 kill(-pid, SIGKILL)
             }
         }
-        try? FileManager.default.removeItem(at: self.workDir)
+        // REGATTA_KEEP_TEST_DIRS=1 keeps the logs and stores of every run for a post-mortem.
+        if ProcessInfo.processInfo.environment["REGATTA_KEEP_TEST_DIRS"] == nil {
+            try? FileManager.default.removeItem(at: self.workDir)
+        }
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import AsyncHTTPClient
 import Foundation
+import Synchronization
 import NIOCore
 import NIOHTTP1
 import Testing
@@ -36,6 +37,26 @@ func freePort() -> Int {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
     }
     return Int(UInt16(bigEndian: address.sin_port))
+}
+
+private let nextAgentPortBlock = Atomic<Int>(0)
+
+/// A `ports:[…]` resource of 100 ports no other agent started by this test process offers: agents of every
+/// cluster share 127.0.0.1, so two agents offering the same ports would give two tasks the same port, and one task's
+/// health check would reach the other. Blocks come from 20000–30999, below the kernel's ephemeral ports (which
+/// `freePort()` hands out) and the 31000–31999 of `DevClusterTests`, and are reused only after 110 agents.
+func uniqueAgentPorts() -> String {
+    let block = nextAgentPortBlock.wrappingAdd(1, ordering: .relaxed).oldValue % 110
+    let low = 20_000 + block * 100
+    return "ports:[\(low)-\(low + 99)]"
+}
+
+/// The range of a one-range `ports:[low-high]` resource.
+func portRange(of resource: String) -> ClosedRange<Int>? {
+    guard let open = resource.firstIndex(of: "["), let close = resource.firstIndex(of: "]") else { return nil }
+    let bounds = resource[resource.index(after: open)..<close].split(separator: "-").compactMap { Int($0) }
+    guard bounds.count == 2, bounds[0] <= bounds[1] else { return nil }
+    return bounds[0]...bounds[1]
 }
 
 /// A `regatta` child process (e.g. `regatta dev`), stopped with SIGTERM (or SIGKILL) by the test.
