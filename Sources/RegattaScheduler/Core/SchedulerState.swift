@@ -397,9 +397,12 @@ public struct SchedulerState: Sendable {
     /// and the replacement is killed.
     public mutating func computeKills(now: Duration? = nil) -> [Instance] {
         var kills: [Instance] = []
-        for app in self.apps.values.sorted(by: { $0.id < $1.id }) {
-            // Nothing to do (the common case, decided from the tallies): no surplus and no old version left.
-            if self.activeOldCount(app) == 0 && self.activeCurrentCount(app, now: now) <= app.instances { continue }
+        // Only apps with a surplus or an old version left, decided from the tallies (the common case is none): this
+        // runs after every change, so it must not copy or sort every app.
+        let due = self.apps.values.filter {
+            self.activeOldCount($0) != 0 || self.activeCurrentCount($0, now: now) > $0.instances
+        }
+        for app in due.sorted(by: { $0.id < $1.id }) {
             // Kills are ordered below by a total order, so the instances need not be sorted here.
             let all = self.unorderedInstances(ofApp: app.id).filter(\.isActive)
             let current = all.filter { $0.version == app.configVersion && !self.isInactive($0, app: app, now: now) }
@@ -464,23 +467,17 @@ public struct SchedulerState: Sendable {
 
     /// Deployments whose target is reached; they are removed and returned.
     public mutating func completeDeployments() -> [Deployment] {
-        var done: [Deployment] = []
-        for deployment in self.deployments.values.sorted(by: { $0.id < $1.id }) {
+        // Runs after every change: walk the deployments in place and sort only the finished ones.
+        var done = self.deployments.values.filter { deployment in
             let counts = self.countsByApp[deployment.appId] ?? AppInstanceCounts()
-            let finished: Bool
-            if let app = self.apps[deployment.appId] {
-                // Ready instances of the current version are the target, and nothing else is left.
-                let currentActive = counts.active[app.configVersion] ?? 0
-                let ready = counts.ready(version: app.configVersion, healthChecked: !app.healthChecks.isEmpty)
-                finished = ready == app.instances && counts.total == currentActive
-            } else {
-                finished = counts.isEmpty
-            }
-            if finished {
-                self.deployments[deployment.id] = nil
-                done.append(deployment)
-            }
+            guard let app = self.apps[deployment.appId] else { return counts.isEmpty }
+            // Ready instances of the current version are the target, and nothing else is left.
+            let currentActive = counts.active[app.configVersion] ?? 0
+            let ready = counts.ready(version: app.configVersion, healthChecked: !app.healthChecks.isEmpty)
+            return ready == app.instances && counts.total == currentActive
         }
+        done.sort { $0.id < $1.id }
+        for deployment in done { self.deployments[deployment.id] = nil }
         return done
     }
 
