@@ -87,6 +87,9 @@ public struct HealthCheckService: Service {
         var waitingIndex = 0
         /// Recent periods during which the service was stalled.
         var stalls: [ClosedRange<Duration>] = []
+        /// When the previous tick woke: the next one is due one interval later at the latest, even if handling the
+        /// previous tick (its visit to the host) took long, so a stall during that handling is seen too.
+        var lastWoke: Duration?
     }
 
     private func loop() async {
@@ -98,7 +101,9 @@ public struct HealthCheckService: Service {
                 if Task.isCancelled { break }
                 switch event {
                 case .tick(let scheduled, let woke):
-                    self.noteStall(from: scheduled, to: woke, state: &state)
+                    let due = state.lastWoke.map { min(scheduled, $0 + tick) } ?? scheduled
+                    state.lastWoke = woke
+                    self.noteStall(from: due, to: woke, state: &state)
                     await self.round(&state, group: &group)
                     self.addTick(to: &group, after: tick)
                 case .completed(let completion):

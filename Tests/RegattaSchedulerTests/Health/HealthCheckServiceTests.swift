@@ -15,13 +15,23 @@ final class FakeHealthHost: HealthCheckHost {
     private let state = Locked<(targets: [HealthCheckTarget], results: [String: [[HealthCheckResult]]], kills: [Kill])>(
         ([], [:], []))
 
+    /// Called on every visit for targets, before answering (e.g. to make the clock jump during a visit).
+    private let onVisit: @Sendable () -> Void
+
+    init(onVisit: @escaping @Sendable () -> Void = {}) {
+        self.onVisit = onVisit
+    }
+
     func setTargets(_ targets: [HealthCheckTarget]) { self.state.withLock { $0.targets = targets } }
     var kills: [Kill] { self.state.value.kills }
     /// Every result list reported for `instanceId`, in order.
     func reported(_ instanceId: String) -> [[HealthCheckResult]] { self.state.value.results[instanceId] ?? [] }
     var reportedInstanceIds: Set<String> { Set(self.state.value.results.keys) }
 
-    func healthTargets() async -> [HealthCheckTarget] { self.state.value.targets }
+    func healthTargets() async -> [HealthCheckTarget] {
+        self.onVisit()
+        return self.state.value.targets
+    }
 
     func healthResultsChanged(instanceId: String, results: [HealthCheckResult]) async {
         self.state.withLock { $0.results[instanceId, default: []].append(results) }
@@ -198,9 +208,10 @@ struct RecordingLogHandler: LogHandler {
         let records = Locked<[(message: String, metadata: Logger.Metadata)]>([])
         let logger = Logger(label: "test", factory: { _ in RecordingLogHandler(records: records) })
         // When
-        try await Self.withService(
-            host: host, checker: checker, configuration: Self.configuration(maxConcurrent: 1), logger: logger
-        ) {
+        // Not a stall test: a loaded machine must not turn late ticks into skipped failures here.
+        var configuration = Self.configuration(maxConcurrent: 1)
+        configuration.stallThreshold = .seconds(3600)
+        try await Self.withService(host: host, checker: checker, configuration: configuration, logger: logger) {
             try await Task.sleep(for: .milliseconds(800))
         }
         // Then: checks were skipped, with a warning naming the limit
@@ -262,6 +273,41 @@ struct RecordingLogHandler: LogHandler {
         // Then: the kill came from a later, real failure
         #expect(host.kills == [.init(instanceId: "t", reason: "HTTP 500")])
         #expect(host.reported("t").allSatisfy { $0.first?.lastFailureCause != "connection reset" })
+    }
+
+    @Test func failuresOverlappingAStallWhileVisitingTheHostAreSkipped() async throws {
+        // Given: the first check runs 200 ms and fails; while it runs, the clock jumps 2 s during a visit to the host
+        // (the scheduler was busy), after the tick that started the visit woke on time and before the next one
+        // was scheduled, so no pending timer spans the stall
+        let uptime = JumpingUptime()
+        let firstStarted = Locked(false)
+        let jumped = Locked(false)
+        let host = FakeHealthHost(onVisit: {
+            guard firstStarted.value else { return }
+            let first = jumped.withLock { done in
+                defer { done = true }
+                return !done
+            }
+            if first { uptime.jump(by: .seconds(2)) }
+        })
+        let firstRuns = Locked(Set<String>())
+        host.setTargets([F.target("v", check: F.check(interval: 0.05, grace: 0, maxFailures: 1, timeout: 5))])
+        let checker = FakeHealthChecker { target in
+            if firstRuns.withLock({ $0.insert(target.instanceId).inserted }) {
+                firstStarted.withLock { $0 = true }
+                try? await Task.sleep(for: .milliseconds(200))
+                return .unhealthy("connection reset")
+            }
+            return .unhealthy("HTTP 500")
+        }
+        // When
+        try await Self.withService(host: host, checker: checker, uptime: uptime) {
+            #expect(await Self.eventually { !host.kills.isEmpty })
+        }
+        // Then: the stall was seen from the gap between ticks, and the kill came from a later, real failure
+        #expect(jumped.value)
+        #expect(host.kills == [.init(instanceId: "v", reason: "HTTP 500")])
+        #expect(host.reported("v").allSatisfy { $0.first?.lastFailureCause != "connection reset" })
     }
 
     @Test func skippedAndIgnoredOutcomesAreNotReported() async throws {
