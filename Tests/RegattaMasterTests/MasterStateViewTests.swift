@@ -95,6 +95,42 @@ import Testing
         #expect(String(decoding: changed, as: UTF8.self).contains("1763767300.5"))
     }
 
+    @Test func taskArraysAreReusedWhileNoTaskChangesAndCopiesChangedApartNeverShareAVersion() throws {
+        var h = try Self.populated()
+        let master = Master(
+            configuration: MasterConfiguration(), masterID: "m", logger: Logger(label: "test"), uptime: { .seconds(5) },
+            wallTime: { 1_763_767_000.5 })
+        let first = try MasterStateView(state: h.state, master: master).encodeState()
+        #expect(master.taskJSONCache.listCount == 2 * h.state.frameworks.count, "tasks and unreachable_tasks of each")
+        // A change that touches no task (an agent's pong) keeps the tasks' version, and the arrays are reused
+        let version = h.state.tasksVersion
+        let agent = try #require(h.state.agents.keys.first)
+        try h.state.agentPong(agent)
+        #expect(h.state.tasksVersion == version)
+        let again = MasterStateView(state: h.state, master: master)
+        #expect(try again.encodeState() == first)
+        #expect(try again.encodeState() == (try MasterStateView.foundationEncode(again.stateDocument())))
+        // Two copies of one state, each changed in its own way, get different versions and their own documents
+        let running = h.state.tasks.filter { $0.value.state == .running }.sorted { $0.key.taskID < $1.key.taskID }
+        try #require(running.count >= 2)
+        var killedFirst = h.state
+        var killedSecond = h.state
+        func kill(_ task: Dictionary<TaskKey, MasterState.TaskRecord>.Element, in state: inout MasterState) throws {
+            let update = AgentCall.Update(
+                frameworkId: task.key.frameworkID,
+                status: TaskStatus(taskId: task.key.taskID, state: .killed, timestamp: 1_763_767_400.5))
+            _ = try state.agentUpdate(update, from: task.value.agentID)
+        }
+        try kill(running[0], in: &killedFirst)
+        try kill(running[1], in: &killedSecond)
+        #expect(killedFirst.tasksVersion != killedSecond.tasksVersion)
+        #expect(killedFirst.tasksVersion != version && killedSecond.tasksVersion != version)
+        for state in [killedFirst, killedSecond, h.state] {
+            let view = MasterStateView(state: state, master: master)
+            #expect(try view.encodeState() == (try MasterStateView.foundationEncode(view.stateDocument())))
+        }
+    }
+
     static func foundationTasks(_ state: MasterState, master: Master) throws -> Data {
         struct Tasks: Encodable { var tasks: MasterStateView.TaskListJSON }
         let view = MasterStateView(state: state, master: master)

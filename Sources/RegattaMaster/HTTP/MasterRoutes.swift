@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import NIOPosix
 import RegattaCore
 
 extension HTTPField.Name {
@@ -20,6 +21,13 @@ public enum HTTPSupport {
         Response(
             status: status, headers: [.contentType: "text/plain; charset=utf-8"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: message)))
+    }
+
+    /// A JSON response from bytes already written.
+    public static func json(bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// A JSON response.
@@ -111,11 +119,17 @@ public struct MasterRoutes: Sendable {
         router.get("/redirect") { _, _ in
             LeaderRedirect.redirectEndpoint(leadership, selfInfo: master.masterInfo)
         }
+        // One render at a time, off the cooperative pool, shared by the requests that arrived before it began.
+        let stateRenderer = StateDocumentRenderer {
+            let state = await master.snapshot
+            return try await NIOThreadPool.singleton.runIfActive {
+                try MasterStateView(state: state, master: master).encodeStateBytes()
+            }
+        }
         for path in ["/master/state", "/master/state.json", "/state", "/state.json"] {
             router.get(RouterPath(path)) { request, _ in
                 if let answer = LeaderRedirect.gate(leadership, request: request) { return answer }
-                let view = MasterStateView(state: await master.snapshot, master: master)
-                return HTTPSupport.json(try view.encodeState())
+                return HTTPSupport.json(bytes: try await stateRenderer.document())
             }
         }
         router.get("/master/state-summary") { request, _ in

@@ -57,7 +57,7 @@ struct MasterStateView {
     let master: Master
     private let flatCache = FlatResourcesCache()
     /// This request's use of the master's rendered-task cache (see ``TaskJSONCache``).
-    private let taskCache: TaskJSONCache.Session
+    let taskCache: TaskJSONCache.Session
 
     init(state: MasterState, master: Master) {
         self.state = state
@@ -83,6 +83,69 @@ struct MasterStateView {
             try writer.array(self.indices) { writer, index in
                 try self.view.writeTask(at: index, role: self.role, to: &writer)
             }
+        }
+    }
+
+    /// A framework's tasks split into `tasks` and `unreachable_tasks`, sorted by id; computed when first needed (a
+    /// framework whose arrays come from the list cache never needs it).
+    final class FrameworkTasks {
+        let view: MasterStateView
+        let record: MasterState.FrameworkRecord
+
+        init(view: MasterStateView, record: MasterState.FrameworkRecord) {
+            self.view = view
+            self.record = record
+        }
+
+        lazy var split: (running: [TaskIndex], unreachable: [TaskIndex]) = {
+            let state = self.view.state
+            var running: [TaskIndex] = []
+            var unreachable: [TaskIndex] = []
+            running.reserveCapacity(self.record.tasks.count)
+            for taskID in self.record.tasks.sorted() {
+                guard let index = state.tasks.index(forKey: TaskKey(self.record.id, taskID)) else { continue }
+                if state.tasks.values[index].state == .unreachable {
+                    unreachable.append(index)
+                } else {
+                    running.append(index)
+                }
+            }
+            return (running, unreachable)
+        }()
+    }
+
+    /// A framework's `tasks` or `unreachable_tasks`: the array written for the same tasks before when no task has
+    /// changed since (``TaskJSONCache/list(_:tasksVersion:role:)``), else written task by task and kept.
+    struct FrameworkTaskListJSON: Encodable, MasterJSONWritable {
+        let tasks: FrameworkTasks
+        let unreachable: Bool
+
+        private var list: TaskListJSON {
+            let split = self.tasks.split
+            return TaskListJSON(
+                view: self.tasks.view, indices: self.unreachable ? split.unreachable : split.running,
+                role: self.tasks.record.role)
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            try self.list.encode(to: encoder)
+        }
+
+        func write(to writer: inout MasterJSONWriter) throws {
+            let view = self.tasks.view
+            let cache = view.taskCache.cache
+            let key = TaskJSONCache.ListKey(framework: self.tasks.record.id, unreachable: self.unreachable)
+            let version = view.state.tasksVersion
+            let role = self.tasks.record.role
+            if let bytes = cache.list(key, tasksVersion: version, role: role) {
+                writer.json(bytes)
+                return
+            }
+            let start = writer.bytes.count
+            try self.list.write(to: &writer)
+            cache.storeList(
+                key, TaskJSONCache.ListEntry(tasksVersion: version, role: role, bytes: Array(writer.bytes[start...])),
+                frameworks: view.state.frameworks.keys)
         }
     }
 
@@ -152,8 +215,8 @@ struct MasterStateView {
         var resources: [String: FlatResourceValue]
         var used_resources: [String: FlatResourceValue]
         var offered_resources: [String: FlatResourceValue]
-        var tasks: TaskListJSON
-        var unreachable_tasks: TaskListJSON
+        var tasks: FrameworkTaskListJSON
+        var unreachable_tasks: FrameworkTaskListJSON
         var completed_tasks: [TaskJSON]
         var offers: [OfferJSON]
         var executors: [String]
@@ -271,18 +334,7 @@ struct MasterStateView {
 
     private func framework(_ record: MasterState.FrameworkRecord) -> FrameworkJSON {
         let role = record.role
-        // One pass over the task ids, without copying task records into intermediate arrays.
-        var running: [TaskIndex] = []
-        var unreachable: [TaskIndex] = []
-        running.reserveCapacity(record.tasks.count)
-        for taskID in record.tasks.sorted() {
-            guard let index = self.state.tasks.index(forKey: TaskKey(record.id, taskID)) else { continue }
-            if self.state.tasks.values[index].state == .unreachable {
-                unreachable.append(index)
-            } else {
-                running.append(index)
-            }
-        }
+        let tasks = FrameworkTasks(view: self, record: record)
         return FrameworkJSON(
             id: record.id.value, name: record.info.name, pid: nil, hostname: record.info.hostname ?? "",
             user: record.info.user, role: record.role, roles: record.info.effectiveRoles,
@@ -294,8 +346,8 @@ struct MasterStateView {
             unregistered_time: record.unregisteredAt.map(self.wall) ?? 0,
             resources: Self.flat(record.used + record.offeredResources), used_resources: Self.flat(record.used),
             offered_resources: Self.flat(record.offeredResources),
-            tasks: TaskListJSON(view: self, indices: running, role: role),
-            unreachable_tasks: TaskListJSON(view: self, indices: unreachable, role: role),
+            tasks: FrameworkTaskListJSON(tasks: tasks, unreachable: false),
+            unreachable_tasks: FrameworkTaskListJSON(tasks: tasks, unreachable: true),
             completed_tasks: record.completedTasks.map { self.task($0, role: role) },
             offers: record.offers.sorted().compactMap { self.state.offers[$0] }.map {
                 OfferJSON(
@@ -383,8 +435,17 @@ struct MasterStateView {
     }
 
     func encodeState() throws -> Data {
+        Data(try self.encodeStateBytes())
+    }
+
+    /// The `/master/state` document as bytes, written into a buffer sized for the state up front (a 50 MB document
+    /// grown by doubling copied itself a dozen times, and each copy touched fresh pages).
+    func encodeStateBytes() throws -> [UInt8] {
         defer { self.commitTaskCache() }
-        return try self.encode(self.stateDocument())
+        var writer = MasterJSONWriter(
+            capacity: (1 << 16) + self.state.tasks.count * 512 + self.state.agents.count * 1024)
+        try self.stateDocument().write(to: &writer)
+        return writer.bytes
     }
 
     /// The `/master/state` document.
@@ -392,9 +453,10 @@ struct MasterStateView {
         let agents = self.state.agents.values.sorted { $0.id < $1.id }
         let info = self.master.masterInfo
         let pid = info.pid ?? "master@\(info.address?.ip ?? "127.0.0.1"):\(info.port)"
+        // Found from the keys: filtering the records copied each of them.
         let frameworkIDs = Set(self.state.frameworks.keys)
-        let orphans = self.state.tasks.values.filter { !frameworkIDs.contains($0.frameworkID) }
-            .sorted { $0.info.taskId < $1.info.taskId }
+        let orphans = self.state.tasks.keys.filter { !frameworkIDs.contains($0.frameworkID) }
+            .compactMap { self.state.tasks[$0] }.sorted { $0.info.taskId < $1.info.taskId }
         let leadership = self.master.leadership
         let state = StateJSON(
             version: RegattaVersion.mesosCompatible, build_date: "", build_time: 0, build_user: "regatta",

@@ -29,6 +29,46 @@ final class TaskJSONCache: Sendable {
 
     private let entries = Mutex<[TaskKey: Entry]>([:])
 
+    /// One framework's `tasks` or `unreachable_tasks` array.
+    struct ListKey: Hashable, Sendable {
+        var framework: FrameworkID
+        var unreachable: Bool
+    }
+
+    /// A whole task array as written for ``MasterState/tasksVersion`` and the framework's role: while no task
+    /// changes (a cluster at rest, or readers polling faster than tasks change) it is written as it is, without
+    /// sorting, looking up or fingerprinting each task.
+    struct ListEntry: Sendable {
+        var tasksVersion: UInt64
+        var role: String
+        var bytes: [UInt8]
+    }
+
+    private let lists = Mutex<[ListKey: ListEntry]>([:])
+
+    /// How many task arrays are cached.
+    var listCount: Int { self.lists.withLock { $0.count } }
+
+    /// The array cached for `key` if it was written for `tasksVersion` and `role`.
+    func list(_ key: ListKey, tasksVersion: UInt64, role: String) -> [UInt8]? {
+        self.lists.withLock { lists in
+            guard let entry = lists[key], entry.tasksVersion == tasksVersion, entry.role == role else { return nil }
+            return entry.bytes
+        }
+    }
+
+    /// Keeps an array just written, replacing the framework's older one; arrays of frameworks not in `frameworks`
+    /// are dropped.
+    func storeList(_ key: ListKey, _ entry: ListEntry, frameworks: some Collection<FrameworkID>) {
+        self.lists.withLock { lists in
+            lists[key] = entry
+            if lists.count > 2 * frameworks.count {
+                let live = Set(frameworks)
+                lists = lists.filter { live.contains($0.key.framework) }
+            }
+        }
+    }
+
     init() {}
 
     /// How many tasks are cached.

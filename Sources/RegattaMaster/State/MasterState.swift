@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import RegattaCore
+import Synchronization
 
 /// Something the master's shell must do after a state change: the state machine decides, the shell performs.
 public enum MasterAction: Sendable, Equatable {
@@ -28,6 +29,12 @@ public struct TaskKey: Hashable, Sendable {
 /// `now` is monotonic time since the master started.
 /// - Important: Invariant: for every agent, `used + offered` never exceeds `total` (no over-commit).
 public struct MasterState: Sendable {
+    private static let tasksVersions = Atomic<UInt64>(0)
+
+    private static func nextTasksVersion() -> UInt64 {
+        Self.tasksVersions.wrappingAdd(1, ordering: .relaxed).newValue
+    }
+
     /// A registered agent.
     public struct AgentRecord: Sendable {
         public var id: AgentID
@@ -105,7 +112,13 @@ public struct MasterState: Sendable {
     public private(set) var agents: [AgentID: AgentRecord] = [:]
     public private(set) var frameworks: [FrameworkID: FrameworkRecord] = [:]
     public private(set) var completedFrameworks: [FrameworkRecord] = []
-    public private(set) var tasks: [TaskKey: TaskRecord] = [:]
+    public private(set) var tasks: [TaskKey: TaskRecord] = [:] {
+        didSet { self.tasksVersion = Self.nextTasksVersion() }
+    }
+    /// Changes with every change to `tasks` (a task added, updated or removed), so a rendering of the tasks can be
+    /// kept for as long as it is the same. Versions come from one process-wide counter: two states, or two copies
+    /// of one state changed differently, never share a version.
+    public private(set) var tasksVersion: UInt64 = MasterState.nextTasksVersion()
     public private(set) var offers: [OfferID: OfferRecord] = [:]
     var allocator: any Allocator
     private var nextFrameworkNumber = 0
