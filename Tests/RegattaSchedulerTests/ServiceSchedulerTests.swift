@@ -253,3 +253,57 @@ struct SchedulerHarness {
         #expect(await h.scheduler.state.apps.count == 1)
     }
 }
+
+/// Marathon health-checks each instance with the checks of the configuration it was launched with: a rolling upgrade
+/// that changes a check must not judge the old instances by the new one (they would be killed or counted unhealthy).
+@Suite struct EarlierConfigHealthCheckTests {
+    static func app(path: String) -> AppDefinition {
+        var app = Fixture.app(id: "/web", instances: 1, ports: 1)
+        app.healthChecks = [AppHealthCheck(protocol: "HTTP", path: path, portIndex: 0)]
+        return app
+    }
+
+    static func paths(_ scheduler: ServiceScheduler) async -> [String: String] {
+        var paths: [String: String] = [:]
+        for target in await scheduler.healthTargets() { paths[target.taskId.value] = target.check.path ?? "" }
+        return paths
+    }
+
+    @Test func oldInstancesKeepTheirChecksThroughAnUpgradeAndARestartOfTheScheduler() async throws {
+        // Given an instance running with a check on /old
+        let h = try await SchedulerHarness()
+        _ = try await h.scheduler.createApp(Self.app(path: "/old"))
+        await h.offerAndRun([Fixture.offer("o1", cpus: 4, ports: 31000...31010)])
+        let old = try #require(h.master.launched.first?.taskId.value)
+        // When the app's check changes to /new and a new instance runs beside the old one
+        _ = try await h.scheduler.putApp(Self.app(path: "/new"), force: true)
+        await h.offerAndRun([Fixture.offer("o2", agent: "a2", hostname: "agent-2", cpus: 4, ports: 31000...31010)])
+        let new = try #require(h.master.launched.last?.taskId.value)
+        try #require(new != old)
+        // Then each is checked with its own configuration's check
+        #expect(await Self.paths(h.scheduler) == [old: "/old", new: "/new"])
+
+        // And a scheduler that loads the same store after a restart remembers the earlier check
+        let restarted = ServiceScheduler(
+            configuration: .init(), store: h.store, connection: FakeMasterConnection(),
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), uptime: h.clock.uptime,
+            wallClock: { Date(timeIntervalSince1970: 1_800_000_000) }, makeUUID: { "r" })
+        try await restarted.load()
+        #expect(await Self.paths(restarted) == [old: "/old", new: "/new"])
+
+        // When the old instance is gone, its configuration is forgotten
+        await h.update(TaskID(old), .killed)
+        #expect(await h.scheduler.state.earlierConfigs.isEmpty)
+        #expect(await Self.paths(h.scheduler) == [new: "/new"])
+    }
+
+    @Test func aScaleKeepsOneConfigurationAndNothingIsRemembered() async throws {
+        let h = try await SchedulerHarness()
+        _ = try await h.scheduler.createApp(Self.app(path: "/health"))
+        await h.offerAndRun([Fixture.offer("o1", cpus: 4, ports: 31000...31010)])
+        var scaled = Self.app(path: "/health")
+        scaled.instances = 2
+        _ = try await h.scheduler.putApp(scaled, force: true)
+        #expect(await h.scheduler.state.earlierConfigs.isEmpty)
+    }
+}

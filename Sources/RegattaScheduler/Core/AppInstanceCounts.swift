@@ -12,6 +12,8 @@ struct AppInstanceCounts: Sendable, Hashable {
     private(set) var activeRunningTotal = 0
     /// Active instances in `TASK_UNREACHABLE` (they may stop counting after `inactiveAfterSeconds`).
     private(set) var activeUnreachable = 0
+    /// All instances by version, active or not.
+    private(set) var byVersion: [String: Int] = [:]
     /// Active instances by version.
     private(set) var active: [String: Int] = [:]
     /// Active running instances by version.
@@ -35,6 +37,7 @@ struct AppInstanceCounts: Sendable, Hashable {
 
     private mutating func apply(_ instance: Instance, sign: Int) {
         self.total += sign
+        Self.bump(&self.byVersion, instance.version, by: sign)
         guard instance.isActive else { return }
         self.activeTotal += sign
         Self.bump(&self.active, instance.version, by: sign)

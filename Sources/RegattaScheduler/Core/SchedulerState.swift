@@ -93,6 +93,10 @@ public struct SchedulerState: Sendable {
 
     public var configuration: Configuration
     public private(set) var apps: [String: AppDefinition] = [:]
+    /// Earlier configurations of apps that still have instances of them, by app id and ``AppDefinition/configVersion``:
+    /// an instance is health-checked with the checks it was launched with (Marathon keeps each version's checks while
+    /// instances of it run), so a rolling upgrade that changes a check never judges old instances by the new one.
+    public private(set) var earlierConfigs: [String: [String: AppDefinition]] = [:]
     public private(set) var instances: [String: Instance] = [:]
     public private(set) var deployments: [String: Deployment] = [:]
     public private(set) var delays: [String: LaunchDelay] = [:]
@@ -122,6 +126,7 @@ public struct SchedulerState: Sendable {
     /// Replaces the state with what the store holds (scheduler start or leader election).
     public mutating func load(apps: [AppDefinition], instances: [Instance]) {
         self.apps = Dictionary(uniqueKeysWithValues: apps.map { ($0.id, $0) })
+        self.earlierConfigs = [:]
         self.instances = [:]
         self.instanceByTask = [:]
         self.instanceIDsByApp = [:]
@@ -168,11 +173,51 @@ public struct SchedulerState: Sendable {
     private mutating func remove(_ id: String) {
         guard let instance = self.instances.removeValue(forKey: id) else { return }
         self.uncount(instance)
+        if self.earlierConfigs[instance.appId]?[instance.version] != nil,
+            self.countsByApp[instance.appId]?.byVersion[instance.version] == nil
+        {
+            self.forgetEarlierConfig(appId: instance.appId, version: instance.version)
+        }
         self.instanceByTask[instance.taskId] = nil
         self.instanceIDsByApp[instance.appId]?.remove(id)
         if self.instanceIDsByApp[instance.appId]?.isEmpty == true { self.instanceIDsByApp[instance.appId] = nil }
         self.placements[id] = nil
         self.unreachableSince[id] = nil
+    }
+
+    private mutating func forgetEarlierConfig(appId: String, version: String) {
+        self.earlierConfigs[appId]?[version] = nil
+        if self.earlierConfigs[appId]?.isEmpty == true { self.earlierConfigs[appId] = nil }
+    }
+
+    /// The configuration `instance` was launched with: the app's current one, or the earlier one it still runs
+    /// (``earlierConfigs``), or the current one when that earlier one is not known (it was not in the store).
+    public func config(of instance: Instance) -> AppDefinition? {
+        guard let app = self.apps[instance.appId] else { return nil }
+        if instance.version == app.configVersion { return app }
+        return self.earlierConfigs[instance.appId]?[instance.version] ?? app
+    }
+
+    /// Remembers an earlier configuration of an app that instances still run (when loading them after a restart);
+    /// ignored when no instance of it is left or it is the current one.
+    public mutating func rememberEarlierConfig(_ config: AppDefinition) {
+        guard let app = self.apps[config.id], config.configVersion != app.configVersion,
+            self.countsByApp[config.id]?.byVersion[config.configVersion] != nil
+        else { return }
+        self.earlierConfigs[config.id, default: [:]][config.configVersion] = config
+    }
+
+    /// The versions instances run that are neither their app's current configuration nor remembered.
+    public var unknownEarlierVersions: [(appId: String, version: String)] {
+        var missing: [(appId: String, version: String)] = []
+        for (appId, counts) in self.countsByApp.sorted(by: { $0.key < $1.key }) {
+            guard let app = self.apps[appId] else { continue }
+            for version in counts.byVersion.keys.sorted()
+            where version != app.configVersion && self.earlierConfigs[appId]?[version] == nil {
+                missing.append((appId, version))
+            }
+        }
+        return missing
     }
 
     /// The instance running `task`, if any.
@@ -256,6 +301,9 @@ public struct SchedulerState: Sendable {
     public mutating func commit(_ app: AppDefinition, deployment: Deployment) {
         let previous = self.apps[app.id]
         self.apps[app.id] = app
+        if let previous, previous.configVersion != app.configVersion {
+            self.rememberEarlierConfig(previous)
+        }
         if previous?.configVersion != app.configVersion {
             self.delays[app.id] = nil
             self.offerStatistics[app.id] = nil
@@ -268,6 +316,7 @@ public struct SchedulerState: Sendable {
     /// Removes an app: its instances are marked for killing and returned.
     public mutating func removeApp(_ id: String, deployment: Deployment) -> [Instance] {
         self.apps[id] = nil
+        self.earlierConfigs[id] = nil
         self.delays[id] = nil
         self.offerStatistics[id] = nil
         self.constraintStalls[id] = nil

@@ -255,6 +255,12 @@ public actor ServiceScheduler {
             let instances = try await self.store.loadInstances()
             self.frameworkID = try await self.store.frameworkID()
             self.state.load(apps: apps, instances: instances)
+            // Instances still running an earlier configuration keep its health checks across a restart.
+            for (appId, version) in self.state.unknownEarlierVersions {
+                if let config = try await self.store.appVersion(id: appId, version: version) {
+                    self.state.rememberEarlierConfig(config)
+                }
+            }
             // Resume stored deployments; an unconverged app without one (its plan was lost) gets a new one.
             let stored = try await self.store.loadDeployments()
             self.state.restoreDeployments(stored)
@@ -857,7 +863,8 @@ extension ServiceScheduler: HealthCheckHost {
     public func healthTargets() async -> [HealthCheckTarget] {
         var targets: [HealthCheckTarget] = []
         for instance in self.state.instances.values where instance.state == .running && !instance.killRequested {
-            guard let app = self.state.apps[instance.appId] else { continue }
+            // The checks of the configuration the instance runs, not the app's newest (they may differ mid-upgrade).
+            guard let app = self.state.config(of: instance) else { continue }
             for (index, check) in app.healthChecks.enumerated()
             where Self.schedulerRunProtocols.contains(check.protocol.uppercased()) {
                 targets.append(
