@@ -396,9 +396,14 @@ struct MasterStateView {
     /// Encodes like `JSONEncoder` with `.sortedKeys` and `.withoutEscapingSlashes`, byte for byte, but through
     /// ``MasterJSONWriter`` for the state's own shapes: `/master/state` at 100,000 tasks is ~10× faster.
     private func encode(_ value: some MasterJSONWritable) throws -> Data {
-        var writer = MasterJSONWriter()
+        Data(try self.bytes(value))
+    }
+
+    /// `value` written into a buffer of `capacity` bytes to start with.
+    private func bytes(_ value: some MasterJSONWritable, capacity: Int = 1 << 16) throws -> [UInt8] {
+        var writer = MasterJSONWriter(capacity: capacity)
         try value.write(to: &writer)
-        return writer.data
+        return writer.bytes
     }
 
     /// The Foundation path, for comparison in tests.
@@ -442,10 +447,9 @@ struct MasterStateView {
     /// grown by doubling copied itself a dozen times, and each copy touched fresh pages).
     func encodeStateBytes() throws -> [UInt8] {
         defer { self.commitTaskCache() }
-        var writer = MasterJSONWriter(
+        return try self.bytes(
+            self.stateDocument(),
             capacity: (1 << 16) + self.state.tasks.count * 512 + self.state.agents.count * 1024)
-        try self.stateDocument().write(to: &writer)
-        return writer.bytes
     }
 
     /// The `/master/state` document.
@@ -670,8 +674,6 @@ struct MasterJSONWriter {
             writer.raw("}")
         }
     }
-
-    var data: Data { Data(self.bytes) }
 
     mutating func raw(_ text: StaticString) {
         text.withUTF8Buffer { self.bytes.append(contentsOf: $0) }
