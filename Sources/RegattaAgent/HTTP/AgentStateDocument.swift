@@ -123,7 +123,7 @@ struct AgentStateDocument: Encodable, Sendable {
             uniquingKeysWith: { first, _ in first })
         self.capabilities = capabilities
         self.flags = [
-            "master": configuration.master, "ip": configuration.ip, "port": String(port),
+            "master": Redaction.credentials(in: configuration.master), "ip": configuration.ip, "port": String(port),
             "hostname": configuration.hostname, "work_dir": configuration.workDir,
             "containerizers": configuration.containerizers.joined(separator: ","),
             "isolation": configuration.isolation.joined(separator: ","),

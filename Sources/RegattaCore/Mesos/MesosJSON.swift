@@ -50,7 +50,7 @@ public struct TimeInfo: Codable, Hashable, Sendable {
 public struct DurationInfo: Codable, Hashable, Sendable {
     public var nanoseconds: Int64
     public init(nanoseconds: Int64) { self.nanoseconds = nanoseconds }
-    public init(seconds: Double) { self.nanoseconds = Int64(seconds * 1e9) }
+    public init(seconds: Double) { self.nanoseconds = Saturating.nanoseconds(seconds: seconds) }
     public var duration: Duration { .nanoseconds(self.nanoseconds) }
 }
 

@@ -423,7 +423,7 @@ struct MasterStateView {
             "allocation_interval": MesosDuration.format(configuration.allocationInterval),
         ]
         if let timeout = configuration.offerTimeout { flags["offer_timeout"] = MesosDuration.format(timeout) }
-        if let zk = configuration.zk { flags["zk"] = ZooKeeperRedaction.redact(zk) }
+        if let zk = configuration.zk { flags["zk"] = Redaction.credentials(in: zk) }
         if let quorum = configuration.quorum { flags["quorum"] = String(quorum) }
         if let cluster = configuration.cluster { flags["cluster"] = cluster }
         flags["zk_session_timeout"] = MesosDuration.format(configuration.zkSessionTimeout)
@@ -630,13 +630,6 @@ struct MasterStateView {
     }
 }
 
-/// Removes credentials from ZooKeeper URLs before they are shown.
-enum ZooKeeperRedaction {
-    static func redact(_ url: String) -> String {
-        guard let at = url.firstIndex(of: "@"), let scheme = url.range(of: "://") else { return url }
-        return String(url[..<scheme.upperBound]) + "***@" + String(url[url.index(after: at)...])
-    }
-}
 
 // MARK: - Fast JSON output
 

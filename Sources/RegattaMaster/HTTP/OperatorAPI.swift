@@ -31,7 +31,7 @@ public enum OperatorAPI {
 
     public struct TimeInfoValue: Codable, Sendable, Equatable {
         public var nanoseconds: Int64
-        init(_ seconds: Double) { self.nanoseconds = Int64(seconds * 1e9) }
+        init(_ seconds: Double) { self.nanoseconds = Saturating.nanoseconds(seconds: seconds) }
     }
 
     public struct Framework: Codable, Sendable, Equatable {

@@ -377,7 +377,7 @@ public struct SchedulerState: Sendable {
         guard instance.state == .unreachable else { return false }
         guard let inactiveAfter = app.unreachableStrategy.inactiveAfterSeconds else { return false }
         guard let since = self.unreachableSince[instance.id], let now else { return inactiveAfter <= 0 }
-        return now - since >= .milliseconds(Int64(inactiveAfter * 1000))
+        return now - since >= Saturating.duration(seconds: inactiveAfter)
     }
 
     /// Whether an instance can replace an old one: running, and healthy when the app has health checks.
@@ -413,8 +413,8 @@ public struct SchedulerState: Sendable {
         let oldRunning = counts.activeRunningTotal - (counts.activeRunning[app.configVersion] ?? 0)
         // Rolling replacement (Marathon's rule): never more than maxCapacity instances in all, but allow one
         // extra when the health capacity would otherwise leave no room to start anything.
-        var capacity = Int((Double(app.instances) * (1 + app.upgradeStrategy.maximumOverCapacity)).rounded(.down))
-        let minHealthy = Int((Double(app.instances) * app.upgradeStrategy.minimumHealthCapacity).rounded(.up))
+        var capacity = Int(saturating: (Double(app.instances) * (1 + app.upgradeStrategy.maximumOverCapacity)).rounded(.down))
+        let minHealthy = Int(saturating: (Double(app.instances) * app.upgradeStrategy.minimumHealthCapacity).rounded(.up))
         if minHealthy == capacity && capacity <= oldRunning {
             capacity += 1
         }
@@ -469,7 +469,7 @@ public struct SchedulerState: Sendable {
             // instances that are ready (running, and healthy when the app has health checks).
             if !old.isEmpty {
                 let readyNew = min(current.filter { self.isReady($0, app: app) }.count, app.instances)
-                let minHealthy = Int((Double(app.instances) * app.upgradeStrategy.minimumHealthCapacity).rounded(.up))
+                let minHealthy = Int(saturating: (Double(app.instances) * app.upgradeStrategy.minimumHealthCapacity).rounded(.up))
                 var keep = max(0, min(old.count, minHealthy - readyNew, app.instances - readyNew))
                 // Stuck-rollout breaker: constraints (e.g. hostname:UNIQUE on a full cluster) refuse every offer
                 // because old instances hold the places, and nothing new is starting. Marathon waits forever here;
@@ -504,7 +504,7 @@ public struct SchedulerState: Sendable {
             guard let instance = self.instances[id], instance.state == .unreachable,
                 let app = self.apps[instance.appId],
                 let expungeAfter = app.unreachableStrategy.expungeAfterSeconds,
-                now - since >= .milliseconds(Int64(expungeAfter * 1000))
+                now - since >= Saturating.duration(seconds: expungeAfter)
             else { continue }
             // With expunge 0 the instance is replaced but kept until it is at least inactive.
             guard self.isInactive(instance, app: app, now: now) else { continue }
@@ -693,7 +693,7 @@ public struct SchedulerState: Sendable {
                 let next = self.delays[app.id].map { min($0.seconds * app.backoffFactor, app.maxLaunchDelaySeconds) }
                     ?? app.backoffSeconds
                 self.delays[app.id] = LaunchDelay(
-                    seconds: next, until: now + .milliseconds(Int64(next * 1000)))
+                    seconds: next, until: now + Saturating.duration(seconds: next))
             }
             if status.state != .killed && status.state != .finished {
                 self.lastTaskFailures[instance.appId] = TaskFailure(

@@ -38,8 +38,7 @@ public protocol MasterConnection: Sendable {
 public enum MasterConnections {
     /// A `--master` value safe to log or report: a `zk://` URL's password is replaced by `***`.
     public static func redacted(_ master: String) -> String {
-        guard master.hasPrefix("zk://") else { return master }
-        return (try? ZooKeeperURL(parsing: master)).map { "\($0)" } ?? "zk://(unparsable URL)"
+        Redaction.credentials(in: master)
     }
 
     /// `zk://host:port[,host:port]/path` follows the leading master through ZooKeeper; anything else is `host:port`
@@ -231,7 +230,7 @@ public final class HTTPMasterConnection: MasterConnection {
                         lastEvent.withLock { $0 = .now }
                         if event.type == .subscribed, let subscribed = event.subscribed {
                             heartbeat.withLock {
-                                $0 = .milliseconds(Int64((subscribed.heartbeatIntervalSeconds ?? 15) * 1000))
+                                $0 = Saturating.duration(seconds: subscribed.heartbeatIntervalSeconds ?? 15)
                             }
                             self.subscription.withLock {
                                 $0 = Subscription(

@@ -50,7 +50,7 @@ extension MarathonJSON {
         var item: Object = [
             "app": self.object(app),
             "count": count,
-            "delay": ["timeLeftSeconds": Int(max(0, left).rounded(.up)), "overdue": left <= 0] as Object,
+            "delay": ["timeLeftSeconds": Int(saturating: max(0, left).rounded(.up)), "overdue": left <= 0] as Object,
             "since": since,
             "processedOffersSummary": self.processedOffersSummary(statistics ?? OfferStatistics()),
         ]

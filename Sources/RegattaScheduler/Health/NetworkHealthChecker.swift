@@ -202,8 +202,7 @@ public struct NetworkHealthChecker: HealthChecker {
     }
 
     static func timeAmount(_ duration: Duration) -> TimeAmount {
-        let (seconds, attoseconds) = duration.components
-        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        TimeAmount(duration)
     }
 
     /// `2s`, `0.5s`.

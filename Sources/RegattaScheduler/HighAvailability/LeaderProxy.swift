@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import AsyncHTTPClient
+import RegattaCore
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -87,9 +88,9 @@ struct LeaderProxy: Sendable {
 }
 
 extension TimeAmount {
+    /// `duration` as a NIO time amount, saturating instead of trapping for spans beyond `Int64` nanoseconds.
     init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        self = .nanoseconds(Saturating.nanoseconds(duration))
     }
 }
 

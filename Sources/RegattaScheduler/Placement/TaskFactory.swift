@@ -104,7 +104,7 @@ public enum TaskFactory {
         result.intervalSeconds = check.intervalSeconds
         result.timeoutSeconds = check.timeoutSeconds
         // For Mesos checks Marathon's maxConsecutiveFailures 0 means "kill on the first failure".
-        result.consecutiveFailures = UInt32(max(1, check.maxConsecutiveFailures))
+        result.consecutiveFailures = UInt32(clamping: max(1, check.maxConsecutiveFailures))
         result.gracePeriodSeconds = check.gracePeriodSeconds
         return result
     }
