@@ -58,7 +58,8 @@ extension AgentRunner {
     /// Answers a PING with PONG.
     func pong(_ agentID: AgentID) async {
         do {
-            switch try await self.master.send(.pong(agent: agentID)) {
+            let token = await self.core.registrationToken
+            switch try await self.master.send(.pong(agent: agentID, registrationToken: token)) {
             case .accepted:
                 break
             case .unknownAgent(let message):

@@ -118,7 +118,7 @@ public final class AgentService: Service {
         if let saved {
             try Self.checkCompatible(saved: saved, current: info, metaFile: layout.agentMetaFile)
         }
-        await self.core.setAgentInfo(info)
+        await self.core.setAgentInfo(info, registrationToken: saved?.registrationToken)
         let ownsHTTPClient = self.httpClient == nil
         let http = self.httpClient ?? HTTPClient(eventLoopGroupProvider: .singleton)
         do {

@@ -176,13 +176,20 @@ public actor Master {
     ///
     /// With a registry, an agent the registry does not list as admitted is recorded there first (concurrently with
     /// other agents' registrations), so its registration is answered only once it is durable.
-    public func subscribeAgent(_ subscribe: AgentCall.Subscribe) async throws -> (AgentID, Int, AsyncStream<AgentMessage>) {
+    /// - Parameter token: the call's `registration_token`, needed to replace a stream the agent still holds.
+    public func subscribeAgent(
+        _ subscribe: AgentCall.Subscribe, token: String? = nil
+    ) async throws -> (AgentID, Int, AsyncStream<AgentMessage>) {
         guard !self.shuttingDown else { throw MasterError(.notLeader, "The master is shutting down.") }
         try self.requireLeading()
         if self.state.isGone(subscribe.agentInfo.id) {
             throw MasterError(
                 .forbidden,
                 "Agent '\(subscribe.agentInfo.id!)' was removed (marked gone by an operator, or replaced by a new agent at its address); start it with a fresh --work_dir to register as a new agent.")
+        }
+        if let id = subscribe.agentInfo.id, !id.value.isEmpty {
+            // Before anything is written: a forged SUBSCRIBE for a connected agent changes nothing.
+            try self.state.checkAgentSubscription(id, presentedToken: token)
         }
         var subscribe = subscribe
         if subscribe.agentInfo.id.map({ $0.value.isEmpty }) ?? true {
@@ -212,9 +219,9 @@ public actor Master {
         }
         self.nextConnection += 1
         let connection = self.nextConnection
-        let (id, actions) = self.state.subscribeAgent(
+        let (id, actions) = try self.state.subscribeAgent(
             subscribe, connection: connection, pingInterval: self.configuration.agentPingTimeout,
-            masterInfo: self.masterInfo, now: self.uptime())
+            masterInfo: self.masterInfo, presentedToken: token, newToken: self.makeStreamID(), now: self.uptime())
         let (stream, continuation) = AsyncStream.makeStream(of: AgentMessage.self, bufferingPolicy: .unbounded)
         self.perform(actions.filter { if case .closeAgentStream = $0 { true } else { false } })
         self.agentStreams[id] = AgentStream(connection: connection, continuation: continuation)
@@ -238,9 +245,9 @@ public actor Master {
     }
 
     /// Handles an agent's UPDATE; returns whether the framework received it (if not, the agent retries).
-    public func agentUpdate(_ update: AgentCall.Update, from id: AgentID) throws -> Bool {
+    public func agentUpdate(_ update: AgentCall.Update, from id: AgentID, token: String? = nil) throws -> Bool {
         try self.requireLeading()
-        let (delivered, actions) = try self.state.agentUpdate(update, from: id)
+        let (delivered, actions) = try self.state.agentUpdate(update, from: id, token: token)
         self.logger.debug(
             "Status update",
             metadata: [
@@ -253,9 +260,9 @@ public actor Master {
     }
 
     /// Handles an agent's PONG.
-    public func agentPong(from id: AgentID) throws {
+    public func agentPong(from id: AgentID, token: String? = nil) throws {
         try self.requireLeading()
-        try self.state.agentPong(id)
+        try self.state.agentPong(id, token: token)
     }
 
     // MARK: - Operator API

@@ -146,7 +146,10 @@ extension SimulatedAgent {
         info.id = state.agentID
         let tasks = state.tasks.values.sorted { $0.info.taskId < $1.info.taskId }
             .map { AgentTask(frameworkId: $0.frameworkID, task: $0.info, state: $0.state) }
-        return .subscribe(.init(agentInfo: info, tasks: tasks, capabilities: [], version: self.configuration.version))
+        var call = AgentCall.subscribe(
+            .init(agentInfo: info, tasks: tasks, capabilities: [], version: self.configuration.version))
+        call.registrationToken = state.registrationToken
+        return call
     }
 
     /// One SUBSCRIBE: returns whether the master registered the agent on this stream, and why it ended.
@@ -280,6 +283,7 @@ extension SimulatedAgent {
             let previous = self.state.withLock { state in
                 let previous = state.agentID
                 state.agentID = registered.agentId
+                state.registrationToken = registered.registrationToken
                 return previous
             }
             if let previous, previous != registered.agentId {
@@ -287,7 +291,7 @@ extension SimulatedAgent {
                     "The master assigned a different agent id; adopting it",
                     metadata: ["requested": "\(previous)", LogKey.agentID: "\(registered.agentId)"])
             }
-            let interval = registered.pingIntervalSeconds.flatMap { $0 > 0 ? Duration.seconds($0) : nil }
+            let interval = registered.pingIntervalSeconds.flatMap { $0 > 0 ? Saturating.duration(seconds: $0) : nil }
                 ?? self.configuration.defaultPingInterval
             session.registered(timeout: interval * self.configuration.missedPingsBeforeReconnect)
             self.counters.registered(with: master, at: .now, reregistration: previous != nil)

@@ -43,15 +43,15 @@ extension SimulatedAgent {
     func deliver(_ key: SimulatedTaskKey) async {
         var attempt = 0
         while !Task.isCancelled {
-            let next: (TaskStatus, AgentID?, String?)? = self.state.withLock { state in
+            let next: (TaskStatus, AgentID?, String?, String?)? = self.state.withLock { state in
                 guard let head = state.queues[key]?.first else {
                     state.queues[key] = nil
                     state.sending.remove(key)
                     return nil
                 }
-                return (head, state.agentID, state.masterEndpoint)
+                return (head, state.agentID, state.masterEndpoint, state.registrationToken)
             }
-            guard let (queued, agentID, endpoint) = next else { return }
+            guard let (queued, agentID, endpoint, token) = next else { return }
             var outcome: AgentCallClient.Outcome?
             // Updates wait while the agent is not registered (no master holds its stream), then go to the new one.
             if let agentID, let endpoint {
@@ -59,7 +59,8 @@ extension SimulatedAgent {
                 status.agentId = agentID
                 do {
                     outcome = try await self.client.send(
-                        .update(agent: agentID, framework: key.frameworkID, status: status), to: endpoint)
+                        .update(agent: agentID, framework: key.frameworkID, status: status, registrationToken: token),
+                        to: endpoint)
                 } catch {
                     outcome = nil
                 }

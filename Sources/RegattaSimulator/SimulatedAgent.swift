@@ -48,6 +48,8 @@ final class SimulatedAgent: Sendable {
 
     struct State: Sendable {
         var agentID: AgentID?
+        /// The master's token for the current registration, sent back on UPDATE, PONG and re-SUBSCRIBE.
+        var registrationToken: String?
         var tasks: [SimulatedTaskKey: SimulatedTask] = [:]
         var queues: [SimulatedTaskKey: [TaskStatus]] = [:]
         var sending: Set<SimulatedTaskKey> = []
@@ -146,10 +148,10 @@ final class SimulatedAgent: Sendable {
     }
 
     private func pong() async {
-        let (agentID, endpoint) = self.state.withLock { ($0.agentID, $0.masterEndpoint) }
+        let (agentID, endpoint, token) = self.state.withLock { ($0.agentID, $0.masterEndpoint, $0.registrationToken) }
         guard let agentID, let endpoint else { return }
         do {
-            switch try await self.client.send(.pong(agent: agentID), to: endpoint) {
+            switch try await self.client.send(.pong(agent: agentID, registrationToken: token), to: endpoint) {
             case .accepted:
                 self.counters.update { $0.pongsAccepted += 1 }
             case .unknownAgent:

@@ -68,7 +68,7 @@ struct ReferenceDRF {
             if Bool.random(using: &rng) {
                 try resources.add(.scalar("cpus", Double(Int.random(in: 1...4, using: &rng)), role: "web"))
             }
-            _ = h.state.subscribeAgent(
+            _ = try h.state.subscribeAgent(
                 AgentCall.Subscribe(agentInfo: AgentInfo(hostname: "h\(index)", resources: resources), tasks: []),
                 connection: index + 1, pingInterval: .seconds(15), masterInfo: nil, now: h.now)
         }

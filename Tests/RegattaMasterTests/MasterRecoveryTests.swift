@@ -81,7 +81,7 @@ import Testing
             task: Fixture.task("t1", agent: "a"),
             state: .running
         )
-        let (id, actions) = h.state.subscribeAgent(
+        let (id, actions) = try h.state.subscribeAgent(
             Fixture.agentSubscribe(id: "a", tasks: [task]),
             connection: 7,
             pingInterval: .seconds(15),
@@ -109,7 +109,7 @@ import Testing
     @Test func agentsThatDoNotReturnInTimeBecomeUnreachable() throws {
         var h = Self.harness(timeout: .seconds(10))
         h.state.recover([Self.entry("a", .admitted), Self.entry("b", .admitted)], now: .seconds(1))
-        _ = h.state.subscribeAgent(
+        _ = try h.state.subscribeAgent(
             Fixture.agentSubscribe(id: "b"),
             connection: 1,
             pingInterval: .seconds(15),
@@ -138,7 +138,7 @@ import Testing
         #expect(plainStatus.map(\.state) == [.lost])
 
         // The agent may still come back, and is then active again.
-        _ = h.state.subscribeAgent(
+        _ = try h.state.subscribeAgent(
             Fixture.agentSubscribe(id: "a"),
             connection: 2,
             pingInterval: .seconds(15),
@@ -148,13 +148,13 @@ import Testing
         #expect(h.state.agents["a"]?.isActive == true)
     }
 
-    @Test func tooManyMissingAgentsExceedTheRemovalLimitAndChangeNothing() {
+    @Test func tooManyMissingAgentsExceedTheRemovalLimitAndChangeNothing() throws {
         var h = Self.harness(timeout: .seconds(10), limit: 0.5)
         h.state.recover(
             [Self.entry("a", .admitted), Self.entry("b", .admitted), Self.entry("c", .admitted)],
             now: .zero
         )
-        _ = h.state.subscribeAgent(
+        _ = try h.state.subscribeAgent(
             Fixture.agentSubscribe(id: "c"),
             connection: 1,
             pingInterval: .seconds(15),
@@ -169,7 +169,7 @@ import Testing
 
         var within = Self.harness(timeout: .seconds(10), limit: 0.5)
         within.state.recover([Self.entry("a", .admitted), Self.entry("b", .admitted)], now: .zero)
-        _ = within.state.subscribeAgent(
+        _ = try within.state.subscribeAgent(
             Fixture.agentSubscribe(id: "b"),
             connection: 1,
             pingInterval: .seconds(15),
@@ -186,7 +186,7 @@ import Testing
             task: Fixture.task("t1", agent: "a"),
             state: .running
         )
-        _ = h.state.subscribeAgent(
+        _ = try h.state.subscribeAgent(
             Fixture.agentSubscribe(id: "a", tasks: [task]),
             connection: 1,
             pingInterval: .seconds(15),

@@ -17,7 +17,8 @@ struct MasterHarness {
 
     mutating func addAgent(_ hostname: String = "agent-1", cpus: Double = 4, memMB: Double = 8192,
                            partitionTasks: [AgentTask] = [], id: AgentID? = nil, connection: Int = 1) -> AgentID {
-        let (agentID, actions) = self.state.subscribeAgent(
+        // A registration without a token never throws (only one that replaces a token-holding stream can).
+        let (agentID, actions) = try! self.state.subscribeAgent(
             Fixture.agentSubscribe(hostname: hostname, id: id, cpus: cpus, memMB: memMB, tasks: partitionTasks),
             connection: connection, pingInterval: .seconds(15), masterInfo: nil, now: self.now)
         #expect(actions.first == .agentMessage(agentID, actions.first.flatMap { action -> AgentMessage? in
@@ -91,12 +92,12 @@ func launches(_ actions: [MasterAction]) -> [TaskInfo] {
         #expect(h.state.agents[first]?.connection == 3)
     }
 
-    @Test func agentSubscribingWithoutItsIDWhileItsStreamIsOpenGetsTheSameID() {
+    @Test func agentSubscribingWithoutItsIDWhileItsStreamIsOpenGetsTheSameID() throws {
         // Given an agent registered from sim-1:5051 whose SUBSCRIBE the master answered after it gave up on it
         var h = MasterHarness()
         let first = h.addAgent("sim-1", connection: 1)
         // When it subscribes again without an id on a new connection
-        let (again, actions) = h.state.subscribeAgent(
+        let (again, actions) = try h.state.subscribeAgent(
             Fixture.agentSubscribe(hostname: "sim-1", id: nil, cpus: 4, memMB: 8192, tasks: []),
             connection: 2, pingInterval: .seconds(15), masterInfo: nil, now: h.now)
         // Then it is the same agent (Mesos: "already registered, resending acknowledgement"), not a phantom second one
@@ -117,7 +118,7 @@ func launches(_ actions: [MasterAction]) -> [TaskInfo] {
         _ = try h.accept(offer, tasks: [Fixture.task("t1", agent: old, cpus: 1)], from: framework)
         _ = h.state.agentDisconnected(old, connection: 1, now: h.now)
         // When an agent without an id registers from the same address (the old one lost its state)
-        let (replacement, actions) = h.state.subscribeAgent(
+        let (replacement, actions) = try h.state.subscribeAgent(
             Fixture.agentSubscribe(hostname: "sim-1", id: nil, cpus: 4, memMB: 8192, tasks: []),
             connection: 2, pingInterval: .seconds(15), masterInfo: nil, now: h.now)
         // Then it is a new agent, the old one is removed for good and its task is lost
@@ -382,7 +383,7 @@ func launches(_ actions: [MasterAction]) -> [TaskInfo] {
         _ = h.state.pingAgents(now: h.now)
         _ = h.state.pingAgents(now: h.now)
         #expect(h.state.tasks[TaskKey(framework, "t1")]?.state == .unreachable)
-        let (_, actions) = h.state.subscribeAgent(
+        let (_, actions) = try h.state.subscribeAgent(
             Fixture.agentSubscribe(id: agent, tasks: [AgentTask(frameworkId: framework, task: task, state: .running)]),
             connection: 5, pingInterval: .seconds(15), masterInfo: nil, now: h.now)
         #expect(updates(actions, to: framework).map(\.state) == [.running])
@@ -476,7 +477,7 @@ func launches(_ actions: [MasterAction]) -> [TaskInfo] {
                 h.now += .milliseconds(Int64.random(in: 0...2000, using: &rng))
                 let agent = agents.randomElement(using: &rng)!
                 _ = h.state.agentDisconnected(agent, connection: h.state.agents[agent]?.connection ?? -1, now: h.now)
-                _ = h.state.subscribeAgent(
+                _ = try h.state.subscribeAgent(
                     Fixture.agentSubscribe(hostname: "x", id: agent, cpus: 2, memMB: 1024,
                                            tasks: h.state.tasks.values.filter { $0.agentID == agent }.map {
                                                AgentTask(frameworkId: $0.frameworkID, task: $0.info, state: $0.state) }),
@@ -531,7 +532,7 @@ func launches(_ actions: [MasterAction]) -> [TaskInfo] {
         var h = MasterHarness()
         var resources = Fixture.resources(cpus: 2, memMB: 1024)
         try resources.add(.scalar("cpus", 4, role: "web"))
-        let (agent, _) = h.state.subscribeAgent(
+        let (agent, _) = try h.state.subscribeAgent(
             AgentCall.Subscribe(agentInfo: AgentInfo(hostname: "r", resources: resources), tasks: []),
             connection: 1, pingInterval: .seconds(15), masterInfo: nil, now: h.now)
         let (web, _) = try h.subscribe(Fixture.framework(name: "web", role: "web"))
@@ -539,7 +540,7 @@ func launches(_ actions: [MasterAction]) -> [TaskInfo] {
         #expect(webOffer.bag.scalar("cpus") == Scalar(6))
         try h.state.reactivateAgent(agent)
         var h2 = MasterHarness()
-        _ = h2.state.subscribeAgent(
+        _ = try h2.state.subscribeAgent(
             AgentCall.Subscribe(agentInfo: AgentInfo(hostname: "r", resources: resources), tasks: []),
             connection: 1, pingInterval: .seconds(15), masterInfo: nil, now: h2.now)
         let (other, _) = try h2.subscribe(Fixture.framework(name: "other", role: "batch"))
@@ -572,7 +573,7 @@ func launches(_ actions: [MasterAction]) -> [TaskInfo] {
         let offer = try #require(h.offers(for: framework).first)
         let task = Fixture.task("t1", agent: agent, cpus: 1)
         _ = try h.accept(offer, tasks: [task], from: framework)
-        let (_, actions) = h.state.subscribeAgent(
+        let (_, actions) = try h.state.subscribeAgent(
             Fixture.agentSubscribe(id: agent, cpus: 2, tasks: [AgentTask(frameworkId: framework, task: task, state: .failed)]),
             connection: 7, pingInterval: .seconds(15), masterInfo: nil, now: h.now)
         #expect(updates(actions, to: framework).isEmpty)

@@ -23,7 +23,7 @@ import Testing
                     Attribute(name: "rack", value: .text("r\(index)")), Attribute(name: "rack_id", value: .scalar(Scalar(1.5))),
                     Attribute(name: "rackA", value: .text("x")), Attribute(name: "Zone", value: .text("é")),
                 ])
-            _ = h.state.subscribeAgent(
+            _ = try h.state.subscribeAgent(
                 AgentCall.Subscribe(agentInfo: info, tasks: []), connection: index + 1, pingInterval: .seconds(15),
                 masterInfo: nil, now: h.now)
         }
@@ -209,7 +209,7 @@ import Testing
         let operatorAgents = OperatorAPI.agents(h.state, startTime: master.startTime).recoveredAgents
         #expect(operatorAgents.compactMap(\.id?.value) == ["a", "b"])
 
-        _ = h.state.subscribeAgent(
+        _ = try h.state.subscribeAgent(
             Fixture.agentSubscribe(hostname: "host-a", id: "a"), connection: 1, pingInterval: .seconds(15),
             masterInfo: nil, now: h.now)
         view = MasterStateView(state: h.state, master: master)

@@ -123,6 +123,8 @@ actor AgentCore {
     private(set) var agentID: AgentID?
     private(set) var agentInfo: AgentInfo
     private(set) var masterInfo: MasterInfo?
+    /// The master's token for the current registration, sent back on every call (see `docs/protocol.md`).
+    private(set) var registrationToken: String?
     /// The port the agent's HTTP API is bound to, once it runs.
     private(set) var httpPort: Int?
     private(set) var isRegistered = false
@@ -156,10 +158,11 @@ actor AgentCore {
     // MARK: - Registration
 
     /// Sets what the agent registers with (resources are known only once the agent runs).
-    func setAgentInfo(_ info: AgentInfo) {
+    func setAgentInfo(_ info: AgentInfo, registrationToken: String? = nil) {
         self.agentInfo = info
         if let id = info.id { self.agentID = id }
         self.agentInfo.id = self.agentID
+        if let registrationToken { self.registrationToken = registrationToken }
     }
 
     /// Sets the container types the agent's runtime can run (known once the runtime is chosen).
@@ -191,8 +194,10 @@ actor AgentCore {
                     frameworkId: task.key.frameworkID, task: task.info,
                     state: self.updates.masterState(for: task.key) ?? .staging)
             }
-        return .subscribe(
+        var call = AgentCall.subscribe(
             AgentCall.Subscribe(agentInfo: info, tasks: tasks, capabilities: capabilities, version: version))
+        call.registrationToken = self.registrationToken
+        return call
     }
 
     /// Records the master's REGISTERED answer, resumes status updates and returns what must be saved under `meta/`.
@@ -205,9 +210,11 @@ actor AgentCore {
         self.agentID = registered.agentId
         self.agentInfo.id = registered.agentId
         self.masterInfo = registered.masterInfo
+        self.registrationToken = registered.registrationToken
         self.isRegistered = true
         self.perform(self.updates.resume(now: self.uptime()))
-        return AgentMetaStore.Meta(agentId: registered.agentId, agentInfo: self.agentInfo)
+        return AgentMetaStore.Meta(
+            agentId: registered.agentId, agentInfo: self.agentInfo, registrationToken: registered.registrationToken)
     }
 
     /// The stream to the master ended: status updates wait until the agent is registered again.
@@ -590,7 +597,8 @@ actor AgentCore {
         var status = update.status
         let agentID = self.agentID ?? status.agentId ?? AgentID("")
         status.agentId = agentID
-        return AgentCall.update(agent: agentID, framework: update.frameworkId, status: status)
+        return AgentCall.update(
+            agent: agentID, framework: update.frameworkId, status: status, registrationToken: self.registrationToken)
     }
 
     /// The master answered a send; records it and returns what happened, for logging.

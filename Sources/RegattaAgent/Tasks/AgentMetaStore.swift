@@ -11,6 +11,9 @@ struct AgentMetaStore: Sendable {
     struct Meta: Codable, Hashable, Sendable {
         var agentId: AgentID
         var agentInfo: AgentInfo
+        /// The master's token for the latest registration, so an agent that restarted can take its place at once
+        /// even while the master still holds its old stream (absent in files written before it existed).
+        var registrationToken: String?
     }
 
     var path: String

@@ -65,7 +65,7 @@ enum AllocatorScenario {
                     Attribute(name: "rack", value: .text("rack-\(index % 10)")),
                     Attribute(name: "zone", value: .text("zone-\(index % 3)")),
                 ])
-            _ = state.subscribeAgent(
+            _ = try state.subscribeAgent(
                 AgentCall.Subscribe(agentInfo: info, tasks: []), connection: index + 1, pingInterval: .seconds(15),
                 masterInfo: nil, now: .zero)
         }

@@ -50,6 +50,9 @@ public struct AgentCall: Codable, Hashable, Sendable {
     public var agentId: AgentID?
     public var subscribe: Subscribe?
     public var update: Update?
+    /// The token the master returned in ``AgentMessage/Registered/registrationToken``: proves on UPDATE, PONG and a
+    /// re-SUBSCRIBE while the old stream is still open that the call comes from the agent that registered.
+    public var registrationToken: String?
 
     public init(type: CallType, agentId: AgentID?) {
         self.type = type
@@ -62,14 +65,19 @@ public struct AgentCall: Codable, Hashable, Sendable {
         return call
     }
 
-    public static func update(agent: AgentID, framework: FrameworkID, status: TaskStatus) -> AgentCall {
+    public static func update(
+        agent: AgentID, framework: FrameworkID, status: TaskStatus, registrationToken: String? = nil
+    ) -> AgentCall {
         var call = AgentCall(type: .update, agentId: agent)
         call.update = Update(frameworkId: framework, status: status)
+        call.registrationToken = registrationToken
         return call
     }
 
-    public static func pong(agent: AgentID) -> AgentCall {
-        AgentCall(type: .pong, agentId: agent)
+    public static func pong(agent: AgentID, registrationToken: String? = nil) -> AgentCall {
+        var call = AgentCall(type: .pong, agentId: agent)
+        call.registrationToken = registrationToken
+        return call
     }
 }
 
@@ -88,10 +96,16 @@ public struct AgentMessage: Codable, Hashable, Sendable {
         public var agentId: AgentID
         public var masterInfo: MasterInfo?
         public var pingIntervalSeconds: Double?
-        public init(agentId: AgentID, masterInfo: MasterInfo?, pingIntervalSeconds: Double?) {
+        /// A secret the master made for this registration; the agent sends it back on every later call
+        /// (``AgentCall/registrationToken``). A new one is made at each registration.
+        public var registrationToken: String?
+        public init(
+            agentId: AgentID, masterInfo: MasterInfo?, pingIntervalSeconds: Double?, registrationToken: String? = nil
+        ) {
             self.agentId = agentId
             self.masterInfo = masterInfo
             self.pingIntervalSeconds = pingIntervalSeconds
+            self.registrationToken = registrationToken
         }
     }
     public struct Launch: Codable, Hashable, Sendable {

@@ -100,7 +100,7 @@ extension AgentCall.Update: MesosJSONCodable {
 
 extension AgentCall: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case type, agentId = "agent_id", subscribe, update
+        case type, agentId = "agent_id", subscribe, update, registrationToken = "registration_token"
     }
     private static let fields = JSONFieldTable<Field>()
 
@@ -113,6 +113,7 @@ extension AgentCall: MesosJSONCodable {
             case .agentId: self.agentId = try reader.read()
             case .subscribe: self.subscribe = try reader.read()
             case .update: self.update = try reader.read()
+            case .registrationToken: self.registrationToken = try reader.read()
             }
         }
         guard let type else { throw reader.missing(Field.type, in: object) }
@@ -125,6 +126,7 @@ extension AgentCall: MesosJSONCodable {
         writer.field("agent_id", self.agentId)
         writer.field("subscribe", self.subscribe)
         writer.field("update", self.update)
+        writer.field("registration_token", self.registrationToken)
         writer.endObject()
     }
 }
@@ -134,6 +136,7 @@ extension AgentMessage.MessageType: MesosJSONCodable {}
 extension AgentMessage.Registered: MesosJSONCodable {
     private enum Field: String, JSONField {
         case agentId = "agent_id", masterInfo = "master_info", pingIntervalSeconds = "ping_interval_seconds"
+        case registrationToken = "registration_token"
     }
     private static let fields = JSONFieldTable<Field>()
 
@@ -141,16 +144,20 @@ extension AgentMessage.Registered: MesosJSONCodable {
         var agentId: AgentID?
         var masterInfo: MasterInfo?
         var pingIntervalSeconds: Double?
+        var registrationToken: String?
         var object = try reader.beginObject()
         while let field = try reader.nextField(&object, Self.fields) {
             switch field {
             case .agentId: agentId = try reader.read()
             case .masterInfo: masterInfo = try reader.read()
             case .pingIntervalSeconds: pingIntervalSeconds = try reader.read()
+            case .registrationToken: registrationToken = try reader.read()
             }
         }
         guard let agentId else { throw reader.missing(Field.agentId, in: object) }
-        self.init(agentId: agentId, masterInfo: masterInfo, pingIntervalSeconds: pingIntervalSeconds)
+        self.init(
+            agentId: agentId, masterInfo: masterInfo, pingIntervalSeconds: pingIntervalSeconds,
+            registrationToken: registrationToken)
     }
 
     public func writeMesosJSON(into writer: inout JSONWriter) {
@@ -158,6 +165,7 @@ extension AgentMessage.Registered: MesosJSONCodable {
         writer.field("agent_id", self.agentId)
         writer.field("master_info", self.masterInfo)
         writer.field("ping_interval_seconds", self.pingIntervalSeconds)
+        writer.field("registration_token", self.registrationToken)
         writer.endObject()
     }
 }

@@ -252,7 +252,8 @@ public struct MasterRoutes: Sendable {
                 guard let subscribe = call.subscribe else {
                     return HTTPSupport.text(.badRequest, "Expecting 'subscribe' to be present.")
                 }
-                let (id, connection, stream) = try await master.subscribeAgent(subscribe)
+                let (id, connection, stream) = try await master.subscribeAgent(
+                    subscribe, token: call.registrationToken)
                 return HTTPSupport.recordIOStream(stream, headers: [:]) {
                     await master.agentStreamEnded(id, connection: connection)
                 }
@@ -260,7 +261,7 @@ public struct MasterRoutes: Sendable {
                 guard let agentID = call.agentId, let update = call.update else {
                     return HTTPSupport.text(.badRequest, "Expecting 'agent_id' and 'update' to be present.")
                 }
-                let delivered = try await master.agentUpdate(update, from: agentID)
+                let delivered = try await master.agentUpdate(update, from: agentID, token: call.registrationToken)
                 if !delivered {
                     return HTTPSupport.text(
                         .serviceUnavailable,
@@ -271,7 +272,7 @@ public struct MasterRoutes: Sendable {
                 guard let agentID = call.agentId else {
                     return HTTPSupport.text(.badRequest, "Expecting 'agent_id' to be present.")
                 }
-                try await master.agentPong(from: agentID)
+                try await master.agentPong(from: agentID, token: call.registrationToken)
                 return Response(status: .accepted)
             }
         } catch let error as MasterError {

@@ -59,6 +59,14 @@ public struct MasterState: Sendable {
         /// Set by DRAIN_AGENT: tasks are being killed; with `markGoneWhenDrained` the agent is removed once empty.
         public var draining: Bool = false
         public var markGoneWhenDrained: Bool = false
+        /// The secret returned in the current registration's `REGISTERED`; UPDATE, PONG and a SUBSCRIBE that
+        /// replaces a live stream must carry it.
+        public var registrationToken: String?
+        /// Finished tasks of this agent whose terminal update the framework has not acknowledged yet, with that
+        /// update's uuid when known: the agent may resend those updates although the task left `tasks`. Entries
+        /// leave on the matching ACKNOWLEDGE, when the framework is removed, or at the agent's next SUBSCRIBE (which
+        /// lists every finished task it still resends).
+        public var terminalAwaitingAck: [TaskKey: String] = [:]
 
         /// Whether the agent's resources may be offered.
         public var isOfferable: Bool { self.isActive && !self.deactivated && !self.draining }
@@ -169,6 +177,7 @@ public struct MasterState: Sendable {
     public mutating func subscribe(
         framework info: FrameworkInfo, streamID: String, heartbeat: Duration, masterInfo: MasterInfo?, now: Duration
     ) throws -> (FrameworkID, [MasterAction]) {
+        try WireValidation.check(info)
         var actions: [MasterAction] = []
         let id: FrameworkID
         if let requested = info.id, !requested.value.isEmpty {
@@ -247,6 +256,7 @@ public struct MasterState: Sendable {
 
     /// Handles a non-SUBSCRIBE scheduler call from an authorized framework.
     public mutating func handle(_ call: SchedulerCall, from id: FrameworkID, now: Duration) throws -> [MasterAction] {
+        try WireValidation.check(call)
         switch call.type {
         case .accept:
             guard let accept = call.accept else { throw MasterError(.badRequest, "Expecting 'accept' to be present.") }
@@ -275,6 +285,9 @@ public struct MasterState: Sendable {
             guard let agentID = self.tasks[key]?.agentID
                 ?? self.frameworks[id]?.completedTasks.last(where: { $0.info.taskId == ack.taskId })?.agentID
             else { return [] }
+            if let awaited = self.agents[agentID]?.terminalAwaitingAck[key], awaited.isEmpty || awaited == ack.uuid {
+                self.agents[agentID]?.terminalAwaitingAck[key] = nil
+            }
             guard self.agents[agentID]?.isActive == true else { return [] }
             return [
                 .agentMessage(agentID, .acknowledge(.init(frameworkId: id, taskId: ack.taskId, uuid: ack.uuid)))
@@ -359,7 +372,7 @@ public struct MasterState: Sendable {
         // Unused resources are declined, with the framework's filter.
         let refuse = min(accept.filters?.refuseSeconds ?? self.configuration.defaultRefuseSeconds, 365 * 86400)
         if !remaining.isEmpty, refuse > 0 {
-            self.frameworks[id]?.filters[agentID] = now + .milliseconds(Int64(refuse * 1000))
+            self.frameworks[id]?.filters[agentID] = now + Saturating.duration(seconds: refuse)
         }
         return actions
     }
@@ -380,6 +393,7 @@ public struct MasterState: Sendable {
             return "Task needs a 'command' or a 'container'"
         }
         if task.resources.isEmpty { return "Task uses no resources" }
+        if let problem = WireValidation.problem(in: task) { return problem }
         if !remaining.contains(task.resources) {
             return "Task uses more resources (\(task.resources)) than offered and not yet used (\(remaining))"
         }
@@ -394,7 +408,7 @@ public struct MasterState: Sendable {
             guard let record = self.offers[offerID], record.offer.frameworkId == id else { continue }
             _ = self.removeOffer(offerID)
             if refuse > 0 {
-                self.frameworks[id]?.filters[record.offer.agentId] = now + .milliseconds(Int64(refuse * 1000))
+                self.frameworks[id]?.filters[record.offer.agentId] = now + Saturating.duration(seconds: refuse)
             }
         }
         return []
@@ -485,6 +499,12 @@ public struct MasterState: Sendable {
         framework.streamID = nil
         framework.unregisteredAt = now
         self.frameworks[id] = nil
+        for index in self.agents.indices
+        where self.agents.values[index].terminalAwaitingAck.keys.contains(where: { $0.frameworkID == id }) {
+            self.agents.values[index].terminalAwaitingAck = self.agents.values[index].terminalAwaitingAck.filter {
+                $0.key.frameworkID != id
+            }
+        }
         self.completedFrameworks.append(framework)
         if self.completedFrameworks.count > self.configuration.maxCompletedFrameworks {
             self.completedFrameworks.removeFirst(self.completedFrameworks.count - self.configuration.maxCompletedFrameworks)
@@ -558,10 +578,15 @@ public struct MasterState: Sendable {
     }
 
     /// An agent subscribed (registered or re-registered) on a new stream connection.
+    ///
+    /// - Parameters:
+    ///   - presentedToken: the `registration_token` of the call; needed when the agent still holds a live stream.
+    ///   - newToken: the secret for this registration, returned in `REGISTERED`.
+    /// - Throws: `MasterError.forbidden` when the call claims a connected agent without its token.
     public mutating func subscribeAgent(
         _ subscribe: AgentCall.Subscribe, connection: Int, pingInterval: Duration, masterInfo: MasterInfo?,
-        now: Duration
-    ) -> (AgentID, [MasterAction]) {
+        presentedToken: String? = nil, newToken: String? = nil, now: Duration
+    ) throws -> (AgentID, [MasterAction]) {
         var actions: [MasterAction] = []
         let id: AgentID
         if let requested = subscribe.agentInfo.id, !requested.value.isEmpty {
@@ -571,6 +596,7 @@ public struct MasterState: Sendable {
             id = assigned
             actions += removals
         }
+        try self.checkAgentSubscription(id, presentedToken: presentedToken)
         var info = subscribe.agentInfo
         info.id = id
         if let previous = self.agents[id]?.info, Self.address(of: previous) != Self.address(of: info),
@@ -594,16 +620,19 @@ public struct MasterState: Sendable {
             agent.missedPings = 0
             agent.reregisteredAt = now
             agent.capabilities = subscribe.capabilities ?? []
+            agent.registrationToken = newToken
             self.agents[id] = agent
         } else {
             self.agents[id] = AgentRecord(
                 id: id, info: info, total: info.resources, used: Resources(), offered: Resources(), tasks: [],
                 capabilities: subscribe.capabilities ?? [], connection: connection, unreachable: false,
                 pingOutstanding: false, missedPings: 0, registeredAt: now, reregisteredAt: recovered ? now : nil,
-                offers: [])
+                offers: [], registrationToken: newToken)
         }
         let registered = AgentMessage.registered(
-            .init(agentId: id, masterInfo: masterInfo, pingIntervalSeconds: pingInterval.seconds))
+            .init(
+                agentId: id, masterInfo: masterInfo, pingIntervalSeconds: pingInterval.seconds,
+                registrationToken: newToken))
         actions.insert(.agentMessage(id, registered), at: 0)
         actions += self.reconcileAgentTasks(id, reported: subscribe.tasks)
         return (id, actions)
@@ -613,9 +642,14 @@ public struct MasterState: Sendable {
     private mutating func reconcileAgentTasks(_ id: AgentID, reported: [AgentTask]) -> [MasterAction] {
         var actions: [MasterAction] = []
         var reportedKeys = Set<TaskKey>()
+        var awaiting: [TaskKey: String] = [:]
+        defer { self.agents[id]?.terminalAwaitingAck = awaiting }
         for entry in reported {
             let key = TaskKey(entry.frameworkId, entry.task.taskId)
             reportedKeys.insert(key)
+            if entry.state.isTerminal, self.tasks[key] == nil {
+                awaiting[key] = self.agents[id]?.terminalAwaitingAck[key] ?? ""
+            }
             if let existing = self.tasks[key], !existing.state.isTerminal, entry.state.isTerminal {
                 // The agent will deliver the terminal update itself (with its uuid); release the resources now
                 // through the normal terminal path, without a framework update of our own.
@@ -800,10 +834,14 @@ public struct MasterState: Sendable {
     }
 
     /// An agent answered a ping.
-    public mutating func agentPong(_ id: AgentID) throws {
-        guard self.agents[id] != nil else {
+    ///
+    /// - Throws: `MasterError.notFound` for an unknown agent, `.forbidden` for a PONG without the token of the
+    ///   agent's current registration (it changes nothing).
+    public mutating func agentPong(_ id: AgentID, token: String? = nil) throws {
+        guard let agent = self.agents[id] else {
             throw MasterError(.notFound, "Agent '\(id)' is not registered; it must SUBSCRIBE again.")
         }
+        try Self.checkToken(of: agent, presented: token, call: "PONG")
         self.agents[id]?.pingOutstanding = false
         self.agents[id]?.missedPings = 0
     }
@@ -856,12 +894,14 @@ public struct MasterState: Sendable {
     ///
     /// - Returns: the actions, and whether the framework got the update now (if not, the agent should retry).
     /// - Throws: `MasterError.notFound` if the agent is not registered.
-    public mutating func agentUpdate(_ update: AgentCall.Update, from id: AgentID) throws -> (
+    public mutating func agentUpdate(_ update: AgentCall.Update, from id: AgentID, token: String? = nil) throws -> (
         delivered: Bool, actions: [MasterAction]
     ) {
-        guard self.agents[id]?.unreachable == false else {
+        guard let agent = self.agents[id], !agent.unreachable else {
             throw MasterError(.notFound, "Agent '\(id)' is not registered; it must SUBSCRIBE again.")
         }
+        try Self.checkToken(of: agent, presented: token, call: "UPDATE")
+        try self.checkUpdateOwnership(update, from: agent)
         self.counters["status_update", default: 0] += 1
         var status = update.status
         status.agentId = id
@@ -895,6 +935,7 @@ public struct MasterState: Sendable {
             if !wasTerminal && status.state.isTerminal {
                 self.agents[id]?.used -= task.info.resources
                 self.agents[id]?.tasks.remove(key)
+                self.agents[id]?.terminalAwaitingAck[key] = status.uuid ?? ""
                 self.frameworks[frameworkID]?.used -= task.info.resources
                 self.frameworks[frameworkID]?.tasks.remove(key.taskID)
                 self.terminalCounts[status.state, default: 0] += 1
@@ -982,7 +1023,7 @@ public struct MasterState: Sendable {
         }
         for (id, framework) in self.frameworks.sorted(by: { $0.key < $1.key }) {
             guard let disconnectedAt = framework.disconnectedAt else { continue }
-            let timeout = Duration.milliseconds(Int64((framework.info.failoverTimeout ?? 0) * 1000))
+            let timeout = Saturating.duration(seconds: framework.info.failoverTimeout ?? 0)
             if disconnectedAt + timeout <= now {
                 actions += self.removeFramework(id, now: now)
             }
