@@ -596,7 +596,9 @@ private let complexApp = #"""
     @Test(arguments: ["privileged", "--privileged", "volume", "v", "-v", "mount", "cap-add", "device", "pid", "Volume"])
     func dockerParametersGrantingHostAccessNeedAllowPrivileged(key: String) throws {
         // Given
-        let values = ["mount": "type=bind,source=/,target=/host", "device": "/dev/fuse", "volume": "/:/host"]
+        let values = [
+            "mount": "type=bind,source=/,target=/host", "device": "/dev/fuse", "volume": "/:/host", "privileged": "true",
+        ]
         let value = values[DockerParameter.canonicalKey(key)] ?? "host"
         let fields =
             #""container":{"docker":{"image":"a","parameters":["#
