@@ -349,7 +349,11 @@ extension AgentRunner {
                     metadata: [LogKey.error: "\(error)"])
             }
             let interval =
-                registered.pingIntervalSeconds.flatMap { $0 > 0 ? Duration.seconds($0) : nil }
+                // At most a day: a huge (or infinite) interval from the wire must neither trap nor disable the
+                // agent's check that its master is still there.
+                registered.pingIntervalSeconds.flatMap {
+                    $0 > 0 && $0.isFinite ? Duration.seconds(min($0, 86_400)) : nil
+                }
                 ?? self.configuration.defaultPingInterval
             session.registered(timeout: interval * self.configuration.missedPingsBeforeReconnect)
             self.logger.info(

@@ -67,7 +67,7 @@ public final class AgentService: Service {
                 failureBackoff: configuration.statusUpdateBackoff,
                 acknowledgementTimeout: configuration.statusUpdateAcknowledgementTimeout),
             baseEnvironment: ProcessContainerRuntime.agentEnvironment(), uptime: self.uptime, jobs: continuation,
-            logger: logger)
+            containerPolicy: configuration.containerPolicy, logger: logger)
     }
 
     /// The id the master assigned (or the saved one while re-registering); `nil` before the first registration.
@@ -138,7 +138,8 @@ public final class AgentService: Service {
                 master: MasterClient(
                     http: http, source: source, requestTimeout: self.configuration.requestTimeout,
                     zkSessionTimeout: self.configuration.zkSessionTimeout, logger: self.logger),
-                metaStore: metaStore, healthProbe: SystemHealthCheckProbe(http: http), capabilities: capabilities,
+                metaStore: metaStore, healthProbe: SystemHealthCheckProbe(http: http, containers: runtime),
+                capabilities: capabilities,
                 version: Self.version, uptime: self.uptime, logger: self.logger)
             try await self.recover(runtime, runner: runner)
             try await self.runChildren(runner, runtime: runtime, capabilities: capabilities)
@@ -188,7 +189,8 @@ public final class AgentService: Service {
         }
         if self.configuration.containerizers.contains("docker") {
             if let docker = await RecoverableDockerRuntime.makeIfReachable(
-                socketPath: self.configuration.dockerSocket, logger: self.logger)
+                socketPath: self.configuration.dockerSocket, containerPolicy: self.configuration.containerPolicy,
+                pidsLimit: self.configuration.dockerPidsLimit, logger: self.logger)
             {
                 runtimes.append(docker)
             } else {

@@ -50,6 +50,7 @@ struct SchedulerLeaderTerm: Sendable {
         routesConfiguration.abdicate = abdicate
         routesConfiguration.zooKeeper = zooKeeper
         routesConfiguration.zooKeeperSessionTimeout = sessionTimeout
+        routesConfiguration.containerPolicy = self.configuration.containerPolicy
         MarathonRoutes(
             scheduler: self.scheduler, advertisedAddress: self.advertisedAddress, events: self.events,
             configuration: routesConfiguration

@@ -15,6 +15,9 @@ public struct SchedulerService: Service {
         /// Port to listen on. Defaults to `8080`.
         public var httpPort: Int = 8080
         public var scheduler = ServiceScheduler.Configuration()
+        /// What apps' containers may do to their hosts (`--allowed_host_paths`, `--allow_privileged`), checked by
+        /// `/v2/apps`. Defaults to nothing beyond the sandbox; give the scheduler the agents' settings.
+        public var containerPolicy = ContainerPolicy()
         public init() {}
     }
 

@@ -132,3 +132,81 @@ import Testing
         }
     }
 }
+
+/// `/files/read` never blocks on, or serves, anything but a regular file.
+@Suite struct SandboxFilesSpecialFileTests {
+    @Test func fifosAreRefusedWithoutBlocking() async throws {
+        try await TestSupport.withTemporaryDirectory { sandbox in
+            // Given: a FIFO planted in the sandbox (nobody writes to it)
+            #expect(mkfifo(sandbox + "/pipe", 0o644) == 0)
+            // When
+            var status = 0
+            var message = ""
+            do {
+                _ = try SandboxFiles.read(sandbox + "/pipe", offset: "0", length: nil, sandboxes: [sandbox])
+            } catch let failure as SandboxFiles.Failure {
+                status = failure.status
+                message = failure.message
+            }
+            // Then: refused at once with a message
+            #expect(status == 400)
+            #expect(message.contains("not a regular file"))
+        }
+    }
+
+    @Test func symlinksToDevicesAreRefused() async throws {
+        try await TestSupport.withTemporaryDirectory { sandbox in
+            // Given
+            try FileManager.default.createSymbolicLink(atPath: sandbox + "/zero", withDestinationPath: "/dev/zero")
+            // When / Then
+            #expect(throws: SandboxFiles.Failure.self) {
+                try SandboxFiles.read(sandbox + "/zero", offset: "0", length: nil, sandboxes: [sandbox])
+            }
+        }
+    }
+}
+
+/// The agent's own sandbox files (`stdout`, `stderr`, the Docker log position) cannot be redirected.
+@Suite struct SandboxFileTests {
+    @Test func createsRegularFilesAndRefusesPlantedSymlinks() async throws {
+        try await TestSupport.withTemporaryDirectory { root in
+            // Given: a sandbox whose `stdout` a task replaced with a symlink to a host file
+            let sandbox = root + "/sandbox"
+            try FileManager.default.createDirectory(atPath: sandbox, withIntermediateDirectories: true)
+            try "host\n".write(toFile: root + "/host-file", atomically: true, encoding: .utf8)
+            try FileManager.default.createSymbolicLink(
+                atPath: sandbox + "/stdout", withDestinationPath: root + "/host-file")
+            // When / Then: opening it fails, and the host file is untouched
+            #expect(throws: AgentError.self) { try SandboxOutputFile(name: "stdout", in: sandbox) }
+            #expect(try String(contentsOfFile: root + "/host-file", encoding: .utf8) == "host\n")
+            // A dangling symlink is not followed to create its target either
+            try FileManager.default.createSymbolicLink(atPath: sandbox + "/stderr", withDestinationPath: root + "/new")
+            #expect(throws: AgentError.self) { try SandboxOutputFile(name: "stderr", in: sandbox) }
+            #expect(!FileManager.default.fileExists(atPath: root + "/new"))
+            // And a missing file is created as a regular file
+            let position = try DockerLogPosition(sandbox: sandbox)
+            try position.record(DockerLogTimestamp(seconds: 1_700_000_000, nanoseconds: 5))
+            #expect(
+                DockerLogPosition.read(sandbox: sandbox) == DockerLogTimestamp(seconds: 1_700_000_000, nanoseconds: 5))
+        }
+    }
+
+    @Test func recoveryRefusesReplacedFilesWithoutBlocking() async throws {
+        try await TestSupport.withTemporaryDirectory { root in
+            // Given: while the agent was down, the task replaced the position file with a FIFO and stdout with a
+            // symlink to a host file
+            let sandbox = root + "/sandbox"
+            try FileManager.default.createDirectory(atPath: sandbox, withIntermediateDirectories: true)
+            #expect(mkfifo(sandbox + "/" + DockerLogPosition.fileName, 0o644) == 0)
+            try "x".write(toFile: root + "/host-file", atomically: true, encoding: .utf8)
+            try FileManager.default.createSymbolicLink(
+                atPath: sandbox + "/stdout", withDestinationPath: root + "/host-file")
+            // When: the agent reads where to resume and reopens the files
+            let resume = DockerContainerRuntime.resumePoint(in: sandbox)
+            // Then: nothing blocks, the symlink's target does not count, and the files are refused
+            #expect(resume == nil)
+            #expect(throws: AgentError.self) { try DockerContainerRuntime.SandboxOutput(sandbox: sandbox) }
+            #expect(throws: AgentError.self) { try DockerLogPosition(sandbox: sandbox) }
+        }
+    }
+}

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
+import RegattaCore
 import RegattaScheduler
 import Testing
 
@@ -10,13 +11,13 @@ private enum Check {
     }
 
     /// Violations of a full app document, as `path → errors`.
-    static func document(_ json: String) throws -> [String: [String]] {
-        self.map(AppValidator.validate(try self.app(json)))
+    static func document(_ json: String, policy: ContainerPolicy = ContainerPolicy()) throws -> [String: [String]] {
+        self.map(AppValidator.validate(try self.app(json), policy: policy))
     }
 
     /// Violations of `{"id":"/web","cmd":"run", <fields>}`.
-    static func fields(_ fields: String) throws -> [String: [String]] {
-        try self.document(#"{"id":"/web","cmd":"run""# + (fields.isEmpty ? "" : ", " + fields) + "}")
+    static func fields(_ fields: String, policy: ContainerPolicy = ContainerPolicy()) throws -> [String: [String]] {
+        try self.document(#"{"id":"/web","cmd":"run""# + (fields.isEmpty ? "" : ", " + fields) + "}", policy: policy)
     }
 
     static func map(_ violations: [ValidationViolation]) -> [String: [String]] {
@@ -535,49 +536,140 @@ private let complexApp = #"""
         )
     }
 
-    @Test func privilegedContainersAreRefused() throws {
+    @Test func privilegedContainersNeedAllowPrivileged() throws {
+        // Given / When: the default policy
+        let refused = try Check.fields(#""container":{"docker":{"image":"a","privileged":true}}"#)
+        // Then: 422 details name the field and the flag
         #expect(
-            try Check.fields(#""container":{"docker":{"image":"a","privileged":true}}"#) == [
+            refused == [
                 "/container/docker/privileged": [
-                    "privileged containers are not allowed; remove privileged or set it to false"
+                    "privileged containers are not allowed; start the scheduler and its agents with "
+                        + "--allow_privileged to allow it"
                 ]
             ]
         )
         #expect(try Check.fields(#""container":{"docker":{"image":"a","privileged":false}}"#).isEmpty)
+        // And the operator's flag allows it
+        #expect(
+            try Check.fields(
+                #""container":{"docker":{"image":"a","privileged":true}}"#,
+                policy: ContainerPolicy(allowPrivileged: true)
+            ).isEmpty)
     }
 
-    @Test func hostVolumesAreRefused() throws {
+    @Test func hostVolumesNeedAllowedHostPaths() throws {
+        // Given: a sandbox volume, a volume of the host's root, one escaping the sandbox, and a malformed one
         let app = #"""
             "container":{"docker":{"image":"a"},"volumes":[
-              {"containerPath":"/data","mode":"RW"},
+              {"containerPath":"/data","hostPath":"data","mode":"RW"},
               {"containerPath":"/host","hostPath":"/","mode":"RW"},
+              {"containerPath":"/up","hostPath":"../..","mode":"RO"},
               {"containerPath":"","mode":"RX"}
             ]}
             """#
+        // When / Then
         #expect(
             try Check.fields(app) == [
                 "/container/volumes/1/hostPath": [
-                    "host volumes are not allowed: they expose the agent's files to the task; remove hostPath"
+                    "host path '/' is not under --allowed_host_paths; start the scheduler and its agents with "
+                        + "--allowed_host_paths=/ to allow it"
                 ],
-                "/container/volumes/2/containerPath": ["must not be empty"],
-                "/container/volumes/2/mode": ["must be RO or RW"],
+                "/container/volumes/2/hostPath": ["host path '../..' contains '..'; give the path without '..'"],
+                "/container/volumes/3/containerPath": ["must not be empty"],
+                "/container/volumes/3/mode": ["must be RO or RW"],
             ]
         )
+        // And an allowed path is accepted, a sibling with the same prefix is not
+        let policy = ContainerPolicy(allowedHostPaths: ["/srv/data"])
+        #expect(
+            try Check.fields(
+                #""container":{"docker":{"image":"a"},"volumes":[{"containerPath":"/d","hostPath":"/srv/data/x"}]}"#,
+                policy: policy
+            ).isEmpty)
+        #expect(
+            try Check.fields(
+                #""container":{"docker":{"image":"a"},"volumes":[{"containerPath":"/d","hostPath":"/srv/database"}]}"#,
+                policy: policy
+            ).keys.contains("/container/volumes/0/hostPath"))
     }
 
     @Test(arguments: ["privileged", "--privileged", "volume", "v", "-v", "mount", "cap-add", "device", "pid", "Volume"])
-    func dockerParametersGrantingHostAccessAreRefused(key: String) throws {
-        let errors = try Check.fields(
+    func dockerParametersGrantingHostAccessNeedAllowPrivileged(key: String) throws {
+        // Given
+        let values = [
+            "mount": "type=bind,source=/,target=/host", "device": "/dev/fuse", "volume": "/:/host", "privileged": "true",
+        ]
+        let value = values[DockerParameter.canonicalKey(key)] ?? "host"
+        let fields =
             #""container":{"docker":{"image":"a","parameters":["#
-                + #"{"key":"label","value":"x"},{"key":"\#(key)","value":"y"}]}}"#
-        )
+            + #"{"key":"label","value":"x"},{"key":"\#(key)","value":"\#(value)"}]}}"#
+        // When
+        let errors = try Check.fields(fields)
+        // Then
         #expect(
             errors == [
                 "/container/docker/parameters/1/key": [
-                    "'\(key)' is not allowed: it gives the container host privileges, devices or paths"
+                    "the Docker parameter '\(key)=\(value)' gives the container access to the host; start the "
+                        + "scheduler and its agents with --allow_privileged to allow it"
                 ]
             ]
         )
+        #expect(try Check.fields(fields, policy: ContainerPolicy(allowPrivileged: true)).isEmpty)
+    }
+
+    @Test func unknownAndMalformedDockerParametersAreRefused() throws {
+        // Given / When
+        let errors = try Check.fields(
+            #""container":{"docker":{"image":"a","parameters":["#
+                + #"{"key":"dns","value":"10.0.0.2"},{"key":"restart","value":"always"},"#
+                + #"{"key":"env","value":"NOEQUALS"},{"key":"network","value":"host"}]}}"#)
+        // Then: the unknown key, the malformed value and the host network each name their field
+        #expect(errors["/container/docker/parameters/0/key"] == nil)
+        #expect(
+            errors["/container/docker/parameters/1/key"]?.first?.hasPrefix(
+                "the Docker parameter 'restart' is not supported; supported parameters: add-host, ") == true)
+        #expect(
+            errors["/container/docker/parameters/2/value"] == [
+                "the Docker parameter 'env' has the value 'NOEQUALS'; write it as NAME=value"
+            ])
+        #expect(errors["/container/docker/parameters/3/key"]?.first?.contains("--allow_privileged") == true)
+        #expect(errors.count == 3)
+    }
+
+    @Test func appsCarryAtMostTheCappedNumberOfEntries() throws {
+        // Given: one more of each than allowed
+        func list(_ count: Int, _ entry: (Int) -> String) -> String {
+            (0..<count).map(entry).joined(separator: ",")
+        }
+        let labels = list(101) { #""l\#($0)":"v""# }
+        let env = list(101) { #""E\#($0)":"v""# }
+        let constraints = list(51) { _ in #"["hostname","UNIQUE"]"# }
+        let checks = list(21) { _ in #"{"protocol":"TCP"}"# }
+        let ports = list(101) { _ in #"{"port":0}"# }
+        let fetch = list(65) { #"{"uri":"http://x/\#($0)"}"# }
+        let app =
+            #"{"id":"/web","cmd":"run","labels":{"# + labels + #"},"env":{"# + env + #"},"constraints":["#
+            + constraints + #"],"healthChecks":["# + checks + #"],"portDefinitions":["# + ports + #"],"fetch":["#
+            + fetch + "]}"
+        // When
+        let errors = try Check.document(app)
+        // Then: 422 names each field
+        for (field, maximum) in [
+            ("/labels", 100), ("/env", 100), ("/constraints", 50), ("/healthChecks", 20), ("/portDefinitions", 100),
+            ("/fetch", 64),
+        ] {
+            let capped = errors[field]?.contains { $0.hasPrefix("must have at most \(maximum) entries") }
+            #expect(capped == true, "\(field)")
+        }
+    }
+
+    @Test func likePatternsAreLengthCapped() throws {
+        let long = String(repeating: "a", count: 257)
+        #expect(
+            try Check.fields(#""constraints":[["rack","LIKE","\#(long)"]]"#) == [
+                "/constraints/0": ["LIKE pattern must be at most 256 characters"]
+            ])
+        #expect(try Check.fields(#""constraints":[["rack","UNLIKE","\#(String(long.dropLast()))"]]"#).isEmpty)
     }
 
     @Test func dockerParameterKeysMustNotBeEmpty() throws {

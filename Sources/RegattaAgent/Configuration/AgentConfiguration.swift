@@ -25,6 +25,9 @@ import RegattaCore
 /// - `cgroupsRoot` (`--cgroups_root`, default `regatta`): the parent group of the tasks' control groups.
 /// - `dockerSocket` (`--docker_socket`, default `/var/run/docker.sock`).
 /// - `gcDelay` (`--gc_delay`, default 1 week): how long the sandbox of a finished task is kept.
+/// - `containerPolicy` (`--allowed_host_paths`, `--allow_privileged`; default: sandbox-relative volumes only, no
+///   privileges): enforced on every task, whoever sent it (see ``ContainerPolicy``).
+/// - `dockerPidsLimit` (default `4096`): the most processes a Docker task may have at once.
 /// - `killTasksOnShutdown` (default `false`): kill every task when the agent stops, as `regatta dev` does.
 ///   By default tasks keep running across an agent restart, as in Mesos, and the restarted agent recovers them
 ///   from `<work_dir>/meta`.
@@ -59,6 +62,12 @@ public struct AgentConfiguration: Sendable {
     public var gcDelay: Duration
     /// How often sandboxes are checked for garbage collection. Defaults to `1` minute.
     public var gcInterval: Duration
+    /// What tasks may do to this host: host paths they may mount (`--allowed_host_paths`) and whether they may be
+    /// privileged (`--allow_privileged`). Defaults to sandbox-relative volumes only and no privileges.
+    public var containerPolicy: ContainerPolicy
+    /// The most processes (threads included) a Docker task may have at once (`PidsLimit`), so a fork bomb stays
+    /// inside its container. Defaults to ``DockerContainerRuntime/Configuration/defaultPidsLimit``.
+    public var dockerPidsLimit: Int64
     /// Whether stopping the agent kills its tasks. Defaults to `false` (tasks survive an agent restart).
     public var killTasksOnShutdown: Bool
 
@@ -100,6 +109,8 @@ public struct AgentConfiguration: Sendable {
         self.gcDelay = .seconds(7 * 24 * 3600)
         self.gcInterval = .seconds(60)
         self.killTasksOnShutdown = false
+        self.containerPolicy = ContainerPolicy()
+        self.dockerPidsLimit = DockerContainerRuntime.Configuration.defaultPidsLimit
         self.defaultKillGracePeriod = .seconds(3)
         self.statusUpdateBackoff = RetryBackoff(initial: .milliseconds(500), maximum: .seconds(10))
         self.statusUpdateAcknowledgementTimeout = RetryBackoff(initial: .seconds(10), maximum: .seconds(600))

@@ -115,20 +115,10 @@ extension DockerContainerRuntime {
     /// records in the sandbox (``DockerLogPosition``) the timestamp of the last message copied, where a copy after
     /// a reconnect or a recovery resumes.
     private func copyOutput(_ followed: Followed) async {
-        guard let sandbox = followed.sandbox else { return }
-        let stdout: SandboxOutputFile
-        let stderr: SandboxOutputFile
-        let position: DockerLogPosition
-        do {
-            stdout = try SandboxOutputFile(path: "\(sandbox)/stdout")
-            stderr = try SandboxOutputFile(path: "\(sandbox)/stderr")
-            position = try DockerLogPosition(sandbox: sandbox)
-        } catch {
-            self.logger.warning(
-                "Cannot keep a Docker container's output",
-                metadata: [LogKey.containerID: "\(followed.containerID)", LogKey.error: "\(error)"])
-            return
-        }
+        guard let output = followed.output else { return }
+        let stdout = output.stdout
+        let stderr = output.stderr
+        let position = output.position
         var after = followed.logsAfter
         while !Task.isCancelled {
             do {

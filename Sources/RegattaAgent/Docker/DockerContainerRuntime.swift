@@ -33,6 +33,15 @@ public final class DockerContainerRuntime: ContainerRuntime {
         /// How long to wait before retrying a lost `wait` or logs stream (for example while dockerd restarts).
         /// Defaults to `1` second.
         public var retryInterval: Duration
+        /// What tasks may do to the host (host paths, privileges, Docker parameters), checked again when the
+        /// container is created. Defaults to sandbox-relative volumes only and no privileges.
+        public var containerPolicy: ContainerPolicy
+        /// The most processes a container may have at once (`PidsLimit`). Defaults to ``defaultPidsLimit``.
+        public var pidsLimit: Int64
+
+        /// `4096`: far above what a service needs (a JVM with a few hundred threads, a pre-forking server), far
+        /// below the kernel's `pid_max`, so a fork bomb in one task exhausts its own container, not the host.
+        public static let defaultPidsLimit: Int64 = 4096
 
         /// Creates a configuration; every setting has a default.
         public init(
@@ -47,6 +56,8 @@ public final class DockerContainerRuntime: ContainerRuntime {
             self.removeExitedContainers = removeExitedContainers
             self.logDrainTimeout = logDrainTimeout
             self.retryInterval = retryInterval
+            self.containerPolicy = ContainerPolicy()
+            self.pidsLimit = Self.defaultPidsLimit
         }
     }
 
@@ -64,10 +75,28 @@ public final class DockerContainerRuntime: ContainerRuntime {
     struct Followed: Sendable {
         var containerID: ContainerID
         var dockerID: String
-        /// Where its `stdout` and `stderr` go; `nil` discards its output.
-        var sandbox: String?
+        /// The sandbox files its output goes to, opened before it started (or on recovery); `nil` discards its
+        /// output.
+        var output: SandboxOutput?
         /// Only output logged strictly after this; `nil` for all of it.
         var logsAfter: DockerLogTimestamp?
+    }
+
+    /// The sandbox files a container's output is copied to: `stdout`, `stderr` and the ``DockerLogPosition``, each
+    /// opened through ``SandboxFile`` (no symlink followed, regular files only).
+    struct SandboxOutput: Sendable {
+        let stdout: SandboxOutputFile
+        let stderr: SandboxOutputFile
+        let position: DockerLogPosition
+
+        /// Opens (creating) the three files of `sandbox`.
+        ///
+        /// - Throws: `AgentError.workDirectory` when one cannot be opened or is not a regular file.
+        init(sandbox: String) throws {
+            self.stdout = try SandboxOutputFile(name: "stdout", in: sandbox)
+            self.stderr = try SandboxOutputFile(name: "stderr", in: sandbox)
+            self.position = try DockerLogPosition(sandbox: sandbox)
+        }
     }
 
     struct Entry {
@@ -216,6 +245,15 @@ public final class DockerContainerRuntime: ContainerRuntime {
                 "Cannot create the sandbox '\(request.sandbox)'; check that the work directory is writable.",
                 cause: error)
         }
+        // The output files exist before the container (which gets the sandbox read-write) can plant anything there;
+        // they are opened once, here, and never again by path while it runs.
+        let output: SandboxOutput
+        do {
+            output = try SandboxOutput(sandbox: request.sandbox)
+        } catch {
+            throw AgentError(
+                .launchFailed, "Cannot create the output files of the sandbox '\(request.sandbox)'.", cause: error)
+        }
         try await self.ensureImage(docker.image, forcePull: docker.forcePullImage ?? false, task: request.task.taskId)
         let name = Self.containerName(for: request.containerID)
         let created: DockerCreatedContainer
@@ -261,7 +299,7 @@ public final class DockerContainerRuntime: ContainerRuntime {
         self.jobSink.yield(
             .follow(
                 Followed(
-                    containerID: request.containerID, dockerID: created.id, sandbox: request.sandbox, logsAfter: nil)))
+                    containerID: request.containerID, dockerID: created.id, output: output, logsAfter: nil)))
         if let pendingKill {
             self.jobSink.yield(.stop(request.containerID, dockerID: created.id, gracePeriod: pendingKill))
         }
@@ -378,6 +416,42 @@ public final class DockerContainerRuntime: ContainerRuntime {
         }
     }
 
+    // MARK: - Commands
+
+    /// Runs `command` with `/bin/sh -c` inside the container (Docker's exec API), in the sandbox mount point with
+    /// the container's environment plus `environment`, as its task's COMMAND health check; never on the host.
+    ///
+    /// Polls the exec until it ends; at `timeout` its process is killed (by its host pid) and the result is
+    /// `.unknown`.
+    public func runCommand(
+        _ command: String, environment: [String: String], in container: ContainerID, timeout: Duration
+    ) async -> ContainerTermination.Status? {
+        let target = self.state.withLock { $0.containers[container]?.dockerID } ?? Self.containerName(for: container)
+        let deadline = ContinuousClock.now + timeout
+        do {
+            let exec = try await self.client.createExec(
+                target, command: ["/bin/sh", "-c", command],
+                environment: environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" },
+                workingDirectory: Self.sandboxMountPoint)
+            try await self.client.startExec(exec)
+            while true {
+                let details = try await self.client.inspectExec(exec)
+                if !details.running, let code = details.exitCode {
+                    return .exited(code: Int32(clamping: code))
+                }
+                if ContinuousClock.now >= deadline {
+                    if let pid = details.pid, pid > 0, let hostPID = pid_t(exactly: pid) {
+                        _ = Glibc.kill(hostPID, SIGKILL)
+                    }
+                    return .unknown(reason: "the check command timed out after \(timeout)")
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        } catch {
+            return .unknown(reason: "cannot run the check command in the container: \(error)")
+        }
+    }
+
     // MARK: - Recovery
 
     /// Finds the containers an earlier run of the agent launched and follows them again, so ``wait(for:)`` and
@@ -416,10 +490,13 @@ public final class DockerContainerRuntime: ContainerRuntime {
                 image: summary.image, state: summary.state, sandbox: labels[DockerLabel.sandbox])
             recovered.append(container)
             guard adopting?.contains(container.containerID) ?? true else { continue }
+            // Where to resume is read before the files are opened again (which creates missing ones).
+            let resumePoint = container.sandbox.flatMap(Self.resumePoint(in:))
             follow.append(
                 Followed(
-                    containerID: container.containerID, dockerID: summary.id, sandbox: container.sandbox,
-                    logsAfter: container.sandbox.flatMap(Self.resumePoint(in:))))
+                    containerID: container.containerID, dockerID: summary.id,
+                    output: container.sandbox.flatMap { self.recoveredOutput(sandbox: $0, container: container) },
+                    logsAfter: resumePoint))
         }
         let adopted = try self.state.withLock { state -> [Followed] in
             guard state.phase != .stopped else { throw Self.stoppedError() }
@@ -449,14 +526,26 @@ public final class DockerContainerRuntime: ContainerRuntime {
         DockerLogPosition.read(sandbox: sandbox) ?? Self.lastOutputTime(in: sandbox)
     }
 
-    /// When the container's output files last changed, to the nanosecond; `nil` when neither exists.
+    /// When the container's output files last changed, to the nanosecond; `nil` when neither is a regular file.
     static func lastOutputTime(in sandbox: String) -> DockerLogTimestamp? {
         let times = ["stdout", "stderr"].compactMap { name -> DockerLogTimestamp? in
-            var info = stat()
-            guard stat("\(sandbox)/\(name)", &info) == 0 else { return nil }
-            return DockerLogTimestamp(seconds: Int64(info.st_mtim.tv_sec), nanoseconds: Int32(info.st_mtim.tv_nsec))
+            guard let time = SandboxFile.modificationTime(name, in: sandbox) else { return nil }
+            return DockerLogTimestamp(seconds: Int64(time.tv_sec), nanoseconds: Int32(time.tv_nsec))
         }
         return times.max()
+    }
+
+    /// Opens a recovered container's output files again; `nil` (its output is then not copied, its task still
+    /// reported) when one of them is not a regular file, which a task can arrange while the agent is down.
+    func recoveredOutput(sandbox: String, container: RecoveredContainer) -> SandboxOutput? {
+        do {
+            return try SandboxOutput(sandbox: sandbox)
+        } catch {
+            self.logger.warning(
+                "Not copying a recovered Docker container's output: its sandbox files were replaced",
+                metadata: [LogKey.containerID: "\(container.containerID)", LogKey.error: "\(error)"])
+            return nil
+        }
     }
 
     // MARK: - Stopping

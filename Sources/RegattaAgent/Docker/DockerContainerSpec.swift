@@ -44,8 +44,58 @@ public struct DockerContainerSpec: Codable, Sendable, Hashable {
         public var nanoCpus: Int64?
         /// The relative CPU weight (1024 per CPU).
         public var cpuShares: Int64?
-        /// Whether the container is privileged; Regatta never sets it.
+        /// Whether the container is privileged; only with `--allow_privileged`.
         public var privileged: Bool?
+        /// `host:address` entries added to `/etc/hosts`.
+        public var extraHosts: [String]?
+        /// DNS servers.
+        public var dns: [String]?
+        /// DNS search domains.
+        public var dnsSearch: [String]?
+        /// Resolver options.
+        public var dnsOptions: [String]?
+        /// The logging driver and its options.
+        public var logConfig: LogConfig?
+        /// Resource limits (`setrlimit`) of the container's processes.
+        public var ulimits: [Ulimit]?
+        /// Capabilities added to the default set.
+        public var capAdd: [String]?
+        /// Capabilities removed from the default set (`ALL` removes every one).
+        public var capDrop: [String]?
+        /// Extra groups of the container's user.
+        public var groupAdd: [String]?
+        /// Whether an init process reaps zombies as PID 1.
+        public var initProcess: Bool?
+        /// Whether the root file system is read-only.
+        public var readonlyRootfs: Bool?
+        /// The size of `/dev/shm` in bytes.
+        public var shmSize: Int64?
+        /// tmpfs mounts: path → mount options.
+        public var tmpfs: [String: String]?
+        /// Host devices mapped into the container.
+        public var devices: [Device]?
+        /// Device cgroup rules.
+        public var deviceCgroupRules: [String]?
+        /// Mounts in `--mount` form.
+        public var mounts: [Mount]?
+        /// Containers whose volumes are mounted.
+        public var volumesFrom: [String]?
+        /// The PID namespace (`host`, `container:<id>`).
+        public var pidMode: String?
+        /// The IPC namespace.
+        public var ipcMode: String?
+        /// The UTS namespace.
+        public var utsMode: String?
+        /// The user namespace.
+        public var usernsMode: String?
+        /// The cgroup namespace.
+        public var cgroupnsMode: String?
+        /// The parent cgroup.
+        public var cgroupParent: String?
+        /// Security options (`no-new-privileges`, `seccomp=…`, `apparmor=…`).
+        public var securityOpt: [String]?
+        /// The most processes the container may have; `nil` or `0` means none.
+        public var pidsLimit: Int64?
 
         /// Creates host settings; everything defaults to Docker's defaults.
         public init(
@@ -72,6 +122,141 @@ public struct DockerContainerSpec: Codable, Sendable, Hashable {
             case nanoCpus = "NanoCpus"
             case cpuShares = "CpuShares"
             case privileged = "Privileged"
+            case extraHosts = "ExtraHosts"
+            case dns = "Dns"
+            case dnsSearch = "DnsSearch"
+            case dnsOptions = "DnsOptions"
+            case logConfig = "LogConfig"
+            case ulimits = "Ulimits"
+            case capAdd = "CapAdd"
+            case capDrop = "CapDrop"
+            case groupAdd = "GroupAdd"
+            case initProcess = "Init"
+            case readonlyRootfs = "ReadonlyRootfs"
+            case shmSize = "ShmSize"
+            case tmpfs = "Tmpfs"
+            case devices = "Devices"
+            case deviceCgroupRules = "DeviceCgroupRules"
+            case mounts = "Mounts"
+            case volumesFrom = "VolumesFrom"
+            case pidMode = "PidMode"
+            case ipcMode = "IpcMode"
+            case utsMode = "UTSMode"
+            case usernsMode = "UsernsMode"
+            case cgroupnsMode = "CgroupnsMode"
+            case cgroupParent = "CgroupParent"
+            case securityOpt = "SecurityOpt"
+            case pidsLimit = "PidsLimit"
+        }
+    }
+
+    /// A logging driver and its options (`LogConfig`).
+    public struct LogConfig: Codable, Sendable, Hashable {
+        /// The driver, e.g. `json-file`.
+        public var type: String
+        /// The driver's options.
+        public var config: [String: String]
+
+        init(type: String, config: [String: String]) {
+            self.type = type
+            self.config = config
+        }
+
+        /// Decodes Docker's inspect answer, where either field may be missing or `null`.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.type = try container.decodeIfPresent(String.self, forKey: .type) ?? ""
+            self.config = try container.decodeIfPresent([String: String].self, forKey: .config) ?? [:]
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case type = "Type"
+            case config = "Config"
+        }
+    }
+
+    /// A resource limit (`Ulimits` entry); `-1` is unlimited.
+    public struct Ulimit: Codable, Sendable, Hashable {
+        public var name: String
+        public var soft: Int64
+        public var hard: Int64
+
+        init(name: String, soft: Int64, hard: Int64) {
+            self.name = name
+            self.soft = soft
+            self.hard = hard
+        }
+
+        /// Decodes Docker's inspect answer, where fields may be missing.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.name = try container.decodeIfPresent(String.self, forKey: .name) ?? ""
+            self.soft = try container.decodeIfPresent(Int64.self, forKey: .soft) ?? 0
+            self.hard = try container.decodeIfPresent(Int64.self, forKey: .hard) ?? 0
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case name = "Name"
+            case soft = "Soft"
+            case hard = "Hard"
+        }
+    }
+
+    /// A host device mapped into the container (`Devices` entry).
+    public struct Device: Codable, Sendable, Hashable {
+        public var pathOnHost: String
+        public var pathInContainer: String
+        public var cgroupPermissions: String
+
+        init(pathOnHost: String, pathInContainer: String, cgroupPermissions: String) {
+            self.pathOnHost = pathOnHost
+            self.pathInContainer = pathInContainer
+            self.cgroupPermissions = cgroupPermissions
+        }
+
+        /// Decodes Docker's inspect answer, where fields may be missing.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.pathOnHost = try container.decodeIfPresent(String.self, forKey: .pathOnHost) ?? ""
+            self.pathInContainer = try container.decodeIfPresent(String.self, forKey: .pathInContainer) ?? ""
+            self.cgroupPermissions = try container.decodeIfPresent(String.self, forKey: .cgroupPermissions) ?? ""
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case pathOnHost = "PathOnHost"
+            case pathInContainer = "PathInContainer"
+            case cgroupPermissions = "CgroupPermissions"
+        }
+    }
+
+    /// A mount in `--mount` form (`Mounts` entry).
+    public struct Mount: Codable, Sendable, Hashable {
+        public var type: String
+        public var source: String?
+        public var target: String
+        public var readOnly: Bool
+
+        init(type: String, source: String?, target: String, readOnly: Bool) {
+            self.type = type
+            self.source = source
+            self.target = target
+            self.readOnly = readOnly
+        }
+
+        /// Decodes Docker's inspect answer, which leaves out `ReadOnly` when it is `false`.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.type = try container.decodeIfPresent(String.self, forKey: .type) ?? ""
+            self.source = try container.decodeIfPresent(String.self, forKey: .source)
+            self.target = try container.decodeIfPresent(String.self, forKey: .target) ?? ""
+            self.readOnly = try container.decodeIfPresent(Bool.self, forKey: .readOnly) ?? false
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case type = "Type"
+            case source = "Source"
+            case target = "Target"
+            case readOnly = "ReadOnly"
         }
     }
 

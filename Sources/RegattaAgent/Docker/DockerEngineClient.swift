@@ -243,6 +243,33 @@ public final class DockerEngineClient: Sendable {
         return status == 204
     }
 
+    /// Creates a process to run inside a running container (`POST /containers/{id}/exec`), detached from any
+    /// output, and returns the exec's id.
+    public func createExec(
+        _ id: String, command: [String], environment: [String], workingDirectory: String?
+    ) async throws -> String {
+        let body = try Self.encoder().encode(
+            DockerExecSpec(cmd: command, env: environment, workingDir: workingDirectory))
+        return try await self.decode(
+            DockerCreatedExec.self, .post, "/containers/\(id)/exec", body: body, expecting: [201],
+            action: "create a command in container '\(id)'"
+        ).id
+    }
+
+    /// Starts a created exec detached (`POST /exec/{id}/start`); its exit is read with ``inspectExec(_:)``.
+    public func startExec(_ execID: String) async throws {
+        try await self.call(
+            .post, "/exec/\(execID)/start", body: Data(#"{"Detach":true,"Tty":false}"#.utf8), expecting: [200],
+            action: "start command '\(execID)'")
+    }
+
+    /// Whether an exec still runs, its exit code and its host process id (`GET /exec/{id}/json`).
+    public func inspectExec(_ execID: String) async throws -> DockerExecDetails {
+        try await self.decode(
+            DockerExecDetails.self, .get, "/exec/\(execID)/json", expecting: [200],
+            action: "inspect command '\(execID)'")
+    }
+
     /// Sends `signal` to a container's main process (`POST /containers/{id}/kill`).
     ///
     /// - Returns: `false` when the container was not running.
@@ -491,15 +518,26 @@ public final class DockerEngineClient: Sendable {
 
     // MARK: - Helpers
 
+    /// `duration` as NIO's `TimeAmount`, saturating at `Int64` nanoseconds: a kill policy's grace period of
+    /// centuries (a value from the wire) becomes "never", not a trap.
+    // TODO(lead): use RegattaCore saturating helper
     static func timeAmount(_ duration: Duration) -> TimeAmount {
         let (seconds, attoseconds) = duration.components
-        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        let (nanoseconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let (total, carry) = nanoseconds.addingReportingOverflow(attoseconds / 1_000_000_000)
+        guard !overflow, !carry else { return .nanoseconds(seconds < 0 ? .min : .max) }
+        return .nanoseconds(total)
     }
 
-    /// `duration` in whole seconds, rounded up, never negative.
+    /// The longest stop timeout sent to Docker, in seconds (about 68 years): Docker multiplies `t` into a Go
+    /// `time.Duration` of nanoseconds, which a larger value would overflow into a negative (immediate) timeout.
+    static let maximumStopSeconds = Int64(Int32.max)
+
+    /// `duration` in whole seconds, rounded up, never negative, at most ``maximumStopSeconds``.
     static func wholeSeconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
         guard seconds >= 0 else { return 0 }
+        guard seconds < Self.maximumStopSeconds else { return Self.maximumStopSeconds }
         return attoseconds > 0 ? seconds + 1 : seconds
     }
 

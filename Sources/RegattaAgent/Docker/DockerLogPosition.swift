@@ -6,7 +6,7 @@ import Glibc
 /// copied whole, kept in the sandbox's ``fileName`` so that the copy resumes strictly after it when the agent
 /// recovers the container (Docker's `since` is inclusive; resuming by time alone repeats the messages logged in
 /// that instant).
-final class DockerLogPosition {
+final class DockerLogPosition: Sendable {
     /// The file in the sandbox holding the position.
     static let fileName = ".regatta-docker-logs"
 
@@ -14,26 +14,24 @@ final class DockerLogPosition {
     /// The file's path.
     let path: String
 
-    /// The position recorded in `sandbox`; `nil` when none was (or the file is unreadable).
+    /// The position recorded in `sandbox`; `nil` when none was, or the file is not a regular file (a task may have
+    /// replaced it) or is unreadable.
     static func read(sandbox: String) -> DockerLogTimestamp? {
-        guard let data = FileManager.default.contents(atPath: "\(sandbox)/\(Self.fileName)") else { return nil }
-        return DockerLogTimestamp(sinceArgument: String(decoding: data, as: UTF8.self))
+        guard let descriptor = try? SandboxFile.open(Self.fileName, in: sandbox, flags: O_RDONLY) else { return nil }
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
+        guard count > 0 else { return nil }
+        return DockerLogTimestamp(sinceArgument: String(decoding: buffer.prefix(count), as: UTF8.self))
     }
 
-    /// Opens (creating if needed) the position file of `sandbox` for recording.
+    /// Opens (creating if needed) the position file of `sandbox` for recording, through ``SandboxFile``.
     ///
-    /// - Throws: `AgentError.workDirectory` naming the file and the system error.
+    /// - Throws: `AgentError.workDirectory` naming the file and the system error, or saying that it is not a
+    ///   regular file.
     init(sandbox: String) throws {
-        let path = "\(sandbox)/\(Self.fileName)"
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw AgentError(
-                .workDirectory,
-                "Cannot open '\(path)' to record how far the container's output was copied: "
-                    + "\(String(cString: strerror(errno))); check that the sandbox exists and is writable.")
-        }
-        self.descriptor = descriptor
-        self.path = path
+        self.descriptor = try SandboxFile.open(Self.fileName, in: sandbox, flags: O_WRONLY | O_CREAT)
+        self.path = "\(sandbox)/\(Self.fileName)"
     }
 
     deinit {

@@ -3,24 +3,20 @@ import Glibc
 import NIOCore
 
 /// A sandbox output file (`stdout` or `stderr`) opened for appending; closed when released.
-final class SandboxOutputFile {
+///
+/// Opened through ``SandboxFile`` before the container starts (or on recovery), never by following a symlink.
+final class SandboxOutputFile: Sendable {
     private let descriptor: Int32
     /// The file's path.
     let path: String
 
-    /// Opens `path` for appending, creating it if needed.
+    /// Opens `name` in `sandbox` for appending, creating it if needed.
     ///
-    /// - Throws: `AgentError.workDirectory` naming the file and the system error.
-    init(path: String) throws {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw AgentError(
-                .workDirectory,
-                "Cannot open '\(path)' for the container's output: \(String(cString: strerror(errno))); check "
-                    + "that the sandbox exists and is writable.")
-        }
-        self.descriptor = descriptor
-        self.path = path
+    /// - Throws: `AgentError.workDirectory` naming the file and the system error, or saying that it is not a
+    ///   regular file.
+    init(name: String, in sandbox: String) throws {
+        self.descriptor = try SandboxFile.open(name, in: sandbox, flags: O_WRONLY | O_CREAT | O_APPEND)
+        self.path = "\(sandbox)/\(name)"
     }
 
     deinit {

@@ -7,8 +7,9 @@ import Glibc
 /// A path is served only if, with every symlink and `..` resolved, it is a sandbox of a task the agent knows or
 /// lies inside one. A path that names a sandbox but resolves outside it (`<sandbox>/../../etc/passwd`, a symlink
 /// in the sandbox pointing elsewhere) is refused with 403; any other path outside the sandboxes is 404, as for a
-/// file that does not exist. Files are opened without following a final symlink and checked again through
-/// `/proc/self/fd` after opening, so a path swapped for a symlink between the check and the open is refused too.
+/// file that does not exist. Files are opened without following a final symlink (and without blocking or taking a
+/// controlling terminal) and checked again through `/proc/self/fd` after opening, so a path swapped for a symlink
+/// between the check and the open is refused too; only regular files are read (a FIFO or device answers 400).
 enum SandboxFiles {
     /// One entry of `/files/browse`, in Mesos's shape.
     struct Entry: Encodable, Sendable, Hashable {
@@ -127,7 +128,9 @@ enum SandboxFiles {
             count = min(value, Self.maximumReadLength)
         }
         let resolved = try Self.resolve(path, sandboxes: sandboxes)
-        let fd = open(resolved, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        // O_NONBLOCK: a FIFO planted in the sandbox cannot block the open; O_NOCTTY: a terminal device never becomes
+        // the agent's controlling terminal. Anything but a regular file is refused below.
+        let fd = open(resolved, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
             if errno == ELOOP { throw .forbidden("Path '\(path ?? "")' is a symlink; only sandbox files are served.") }
             throw .notFound(path ?? "")

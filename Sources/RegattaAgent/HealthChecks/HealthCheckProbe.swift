@@ -17,13 +17,31 @@ struct HealthCheckTarget: Hashable, Sendable {
     var environment: [String: String]
     /// The task's sandbox: the working directory of COMMAND checks.
     var sandbox: String
+    /// The task's container when it has its own file system (a Docker task): COMMAND checks then run inside it,
+    /// never on the host. `nil` for command tasks.
+    var container: ContainerID?
+
+    init(environment: [String: String], sandbox: String, container: ContainerID? = nil) {
+        self.environment = environment
+        self.sandbox = sandbox
+        self.container = container
+    }
 }
 
-/// The real checks: COMMAND runs `/bin/sh -c` in the task's sandbox with its environment (exit 0 is healthy),
+/// The real checks: COMMAND runs `/bin/sh -c` in the task's sandbox with its environment (exit 0 is healthy) —
+/// inside the container for a Docker task (through ``containers``), on the host for a command task, as the task
+/// itself runs;
 /// HTTP (`MESOS_HTTP`) GETs `http://127.0.0.1:<port><path>` (a status in `statuses`, or 200–399, is healthy), TCP
 /// (`MESOS_TCP`) connects to `127.0.0.1:<port>`.
 struct SystemHealthCheckProbe: HealthCheckProbe {
     let http: HTTPClient
+    /// Runs COMMAND checks inside containers; `nil` when the agent has no such runtime.
+    var containers: (any ContainerRuntime)?
+
+    init(http: HTTPClient, containers: (any ContainerRuntime)? = nil) {
+        self.http = http
+        self.containers = containers
+    }
 
     func run(_ check: HealthCheck, target: HealthCheckTarget, timeout: Duration) async -> HealthCheckStateMachine.Result
     {
@@ -31,6 +49,17 @@ struct SystemHealthCheckProbe: HealthCheckProbe {
         case .command:
             guard let command = check.command, let value = command.value, !value.isEmpty else {
                 return .unhealthy("the COMMAND health check has no command.value")
+            }
+            if let container = target.container {
+                // The container already has the task's environment; add only the check's own variables.
+                let environment = command.environment?.dictionary ?? [:]
+                guard
+                    let status = await self.containers?.runCommand(
+                        value, environment: environment, in: container, timeout: timeout)
+                else {
+                    return .unhealthy("this agent cannot run a COMMAND check inside the task's container")
+                }
+                return Self.result(of: status)
             }
             var environment = target.environment
             for (name, value) in command.environment?.dictionary ?? [:] { environment[name] = value }
@@ -111,6 +140,17 @@ struct SystemHealthCheckProbe: HealthCheckProbe {
             }
         }
         return .unhealthy("connecting to 127.0.0.1:\(port) timed out after \(timeout)")
+    }
+
+    /// A check command's exit as a check result: exit 0 is healthy.
+    static func result(of status: ContainerTermination.Status) -> HealthCheckStateMachine.Result {
+        switch status {
+        case .exited(code: 0): return .healthy
+        case .exited(let code): return .unhealthy("the check command exited with status \(code)")
+        case .signaled(let signal):
+            return .unhealthy("the check command ended with signal \(SignalName.name(of: signal))")
+        case .unknown(let reason): return .unhealthy(reason)
+        }
     }
 
     /// Runs a shell command in its own process group; kills the group at the timeout.

@@ -174,8 +174,8 @@ struct CgroupIsolator: Sendable, Hashable {
         }
         if let cpu = self.cpu, let cpus, cpus > 0 {
             let directory = self.directory(container, in: cpu)
-            let shares = max(2, Int((cpus * 1024).rounded()))
-            let quota = max(Self.minimumQuotaMicroseconds, Int((cpus * Double(Self.cfsPeriodMicroseconds)).rounded()))
+            let shares = max(2, Saturating.int(cpus * 1024))
+            let quota = max(Self.minimumQuotaMicroseconds, Saturating.int(cpus * Double(Self.cfsPeriodMicroseconds)))
             switch cpu {
             case .v1:
                 try self.write(String(shares), to: directory + "/cpu.shares")
@@ -205,12 +205,14 @@ struct CgroupIsolator: Sendable, Hashable {
 
     /// The memory limit for `mem` MB, never below ``minimumMemoryBytes``.
     static func memoryLimitBytes(megabytes: Double) -> UInt64 {
-        max(Self.minimumMemoryBytes, UInt64(megabytes * 1_048_576))
+        max(Self.minimumMemoryBytes, Saturating.uint64(megabytes * 1_048_576))
     }
 
     /// cgroup v2's `cpu.weight` for v1 `cpu.shares` (the kernel's and systemd's mapping).
     static func weight(shares: Int) -> Int {
-        min(10_000, max(1, 1 + ((shares - 2) * 9999) / 262_142))
+        // Shares beyond v1's maximum (262144) would overflow the product and map to the top weight anyway.
+        let shares = min(max(shares, 2), 262_144)
+        return min(10_000, max(1, 1 + ((shares - 2) * 9999) / 262_142))
     }
 
     /// The memory limitation the container hit, if the kernel's OOM killer acted in its group.

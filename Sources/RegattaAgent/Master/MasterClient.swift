@@ -203,7 +203,8 @@ final class MasterClient: Sendable {
         return text.count > 300 ? String(text.prefix(300)) + "…" : text
     }
 
+    /// `duration` as NIO's `TimeAmount`, saturating (a health check's timeout comes from the wire).
     static func timeAmount(_ duration: Duration) -> TimeAmount {
-        .nanoseconds(Int64(duration.seconds * 1e9))
+        DockerEngineClient.timeAmount(duration)
     }
 }

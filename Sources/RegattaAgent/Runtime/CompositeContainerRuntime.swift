@@ -60,6 +60,15 @@ public final class CompositeContainerRuntime: RecoverableContainerRuntime {
         try await self.runtime(of: container).kill(container, gracePeriod: gracePeriod)
     }
 
+    public func runCommand(
+        _ command: String, environment: [String: String], in container: ContainerID, timeout: Duration
+    ) async -> ContainerTermination.Status? {
+        guard let runtime = try? self.runtime(of: container) else {
+            return .unknown(reason: "container '\(container)' is not known to this agent's runtimes")
+        }
+        return await runtime.runCommand(command, environment: environment, in: container, timeout: timeout)
+    }
+
     /// Hands each checkpoint to the recoverable runtime for its type.
     public func recover(_ containers: [ContainerCheckpoint]) async throws -> Set<ContainerID> {
         var found = Set<ContainerID>()

@@ -37,6 +37,25 @@ public protocol ContainerRuntime: Sendable {
     /// Killing a container that has already exited does nothing.
     /// - Throws: `AgentError.containerNotFound` for an unknown container.
     func kill(_ container: ContainerID, gracePeriod: Duration) async throws
+
+    /// Runs `command` with `/bin/sh -c` inside a running container whose file system and namespaces are its own
+    /// (a Docker container), for its task's COMMAND health check; waits at most `timeout`.
+    ///
+    /// - Returns: how the command ended (`.unknown` with the reason when it could not run or timed out), or `nil`
+    ///   when this runtime's containers are not isolated from the host; the check then runs on the host as
+    ///   the task itself does.
+    func runCommand(
+        _ command: String, environment: [String: String], in container: ContainerID, timeout: Duration
+    ) async -> ContainerTermination.Status?
+}
+
+extension ContainerRuntime {
+    /// Containers share the host: `nil`.
+    public func runCommand(
+        _ command: String, environment: [String: String], in container: ContainerID, timeout: Duration
+    ) async -> ContainerTermination.Status? {
+        nil
+    }
 }
 
 /// Everything a runtime needs to start one task's container.

@@ -12,10 +12,14 @@ final class RecoverableDockerRuntime: RecoverableContainerRuntime {
     }
 
     /// Makes the Docker runtime when a Docker Engine answers on `socketPath`, else `nil`.
-    static func makeIfReachable(socketPath: String, logger: Logger) async -> RecoverableDockerRuntime? {
+    static func makeIfReachable(
+        socketPath: String, containerPolicy: ContainerPolicy, pidsLimit: Int64, logger: Logger
+    ) async -> RecoverableDockerRuntime? {
         guard await DockerContainerRuntime.probe(socketPath: socketPath, logger: logger) else { return nil }
         var configuration = DockerContainerRuntime.Configuration()
         configuration.engine.socketPath = socketPath
+        configuration.containerPolicy = containerPolicy
+        configuration.pidsLimit = pidsLimit
         return RecoverableDockerRuntime(DockerContainerRuntime(configuration: configuration, logger: logger))
     }
 
@@ -41,6 +45,12 @@ final class RecoverableDockerRuntime: RecoverableContainerRuntime {
 
     func kill(_ container: ContainerID, gracePeriod: Duration) async throws {
         try await self.docker.kill(container, gracePeriod: gracePeriod)
+    }
+
+    func runCommand(
+        _ command: String, environment: [String: String], in container: ContainerID, timeout: Duration
+    ) async -> ContainerTermination.Status? {
+        await self.docker.runCommand(command, environment: environment, in: container, timeout: timeout)
     }
 
     /// Finds the checkpointed containers among those Docker still has (running or exited) and follows only those.

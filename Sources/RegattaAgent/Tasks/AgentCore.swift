@@ -119,6 +119,8 @@ actor AgentCore {
     private let uptime: @Sendable () -> Duration
     private let baseEnvironment: [String: String]
     private var supportedContainerTypes: Set<ContainerInfo.ContainerType>
+    /// What tasks may do to the host; a task it refuses ends with TASK_ERROR.
+    private let containerPolicy: ContainerPolicy
 
     private(set) var agentID: AgentID?
     private(set) var agentInfo: AgentInfo
@@ -139,8 +141,10 @@ actor AgentCore {
         agentInfo: AgentInfo, layout: SandboxLayout, defaultKillGracePeriod: Duration,
         supportedContainerTypes: Set<ContainerInfo.ContainerType>, updateTiming: StatusUpdateManager.Configuration,
         baseEnvironment: [String: String], uptime: @escaping @Sendable () -> Duration,
-        jobs: AsyncStream<Job>.Continuation, syncer: CheckpointSyncer? = nil, logger: Logger
+        jobs: AsyncStream<Job>.Continuation, syncer: CheckpointSyncer? = nil,
+        containerPolicy: ContainerPolicy = ContainerPolicy(), logger: Logger
     ) {
+        self.containerPolicy = containerPolicy
         self.agentInfo = agentInfo
         self.agentID = agentInfo.id
         self.layout = layout
@@ -366,7 +370,8 @@ actor AgentCore {
             return
         }
         let validation = LaunchValidation.check(
-            launch.task, frameworkID: key.frameworkID, supported: self.supportedContainerTypes)
+            launch.task, frameworkID: key.frameworkID, supported: self.supportedContainerTypes,
+            policy: self.containerPolicy)
         // A finished task id may be used again; the new run gets its own container and sandbox.
         self.completed.removeAll { $0.key == key }
         let containerID = ContainerID(UUID().uuidString.lowercased())
@@ -501,7 +506,9 @@ actor AgentCore {
 
     /// Kills every task (agent shutdown in `regatta dev`). `gracePeriod` overrides the tasks' kill policies.
     func killAll(gracePeriod: Duration?) -> [ContainerKill] {
-        let policy = gracePeriod.map { KillPolicy(gracePeriod: DurationInfo(nanoseconds: Int64($0.seconds * 1e9))) }
+        let policy = gracePeriod.map {
+            KillPolicy(gracePeriod: DurationInfo(nanoseconds: DockerEngineClient.timeAmount($0).nanoseconds))
+        }
         return self.live.keys.sorted { $0.description < $1.description }.compactMap {
             self.startKill($0, policy: policy)
         }
@@ -552,7 +559,7 @@ actor AgentCore {
                 ProcessContainerRuntime.environment(
                     for: self.launchRequest(task, agentID: $0), base: self.baseEnvironment)
             } ?? self.baseEnvironment,
-            sandbox: task.sandbox)
+            sandbox: task.sandbox, container: task.containerType == .docker ? task.containerID : nil)
         return .run(check, target, timeout: deadline - now)
     }
 

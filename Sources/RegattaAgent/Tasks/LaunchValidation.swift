@@ -15,9 +15,19 @@ enum LaunchValidation {
     static let noDockerMessage =
         "This agent has no Docker containerizer; start it with --containerizers docker,mesos and a reachable Docker Engine"
 
-    /// Checks `task` against what the agent's runtime supports.
+    /// The reason of a task the container policy refuses, as Mesos reports an unauthorized task.
+    static let policyReason = "REASON_TASK_UNAUTHORIZED"
+
+    /// Checks `task` against what the agent's runtime supports and what its container policy allows.
+    ///
+    /// - Parameters:
+    ///   - policy: the operator's ``ContainerPolicy``; a task it refuses ends with `TASK_ERROR`
+    ///     (`REASON_TASK_UNAUTHORIZED`) and a message naming the flag that would allow it.
+    ///   - resolve: resolves an absolute host path's symlinks (``HostPath/resolve(_:)``), so that a symlink under
+    ///     an allowed path cannot lead elsewhere.
     static func check(
-        _ task: TaskInfo, frameworkID: FrameworkID, supported: Set<ContainerInfo.ContainerType>
+        _ task: TaskInfo, frameworkID: FrameworkID, supported: Set<ContainerInfo.ContainerType>,
+        policy: ContainerPolicy = ContainerPolicy(), resolve: (String) -> String = HostPath.resolve
     )
         -> Decision
     {
@@ -51,7 +61,36 @@ enum LaunchValidation {
                     reason: "REASON_TASK_INVALID")
             }
         }
+        if let violation = Self.policyViolation(task, policy: policy, resolve: resolve) {
+            return .reject(state: .error, message: violation.description, reason: Self.policyReason)
+        }
         return .accept
+    }
+
+    /// The first thing in `task` that `policy` refuses: privileges, Docker parameters, host paths (checked as
+    /// written and again with symlinks resolved).
+    static func policyViolation(
+        _ task: TaskInfo, policy: ContainerPolicy, resolve: (String) -> String
+    ) -> ContainerPolicyViolation? {
+        if let docker = task.container?.docker {
+            if let violation = policy.checkPrivileged(docker.privileged) { return violation }
+            for parameter in docker.parameters ?? [] {
+                do {
+                    _ = try policy.dockerParameter(key: parameter.key, value: parameter.value)
+                } catch {
+                    return error
+                }
+            }
+        }
+        let resolvedPolicy = HostPath.resolvingAllowedPaths(of: policy, with: resolve)
+        for volume in task.container?.volumes ?? [] {
+            guard let hostPath = volume.hostPath else { continue }
+            if let violation = policy.checkHostPath(hostPath) { return violation }
+            if hostPath.hasPrefix("/"), let violation = resolvedPolicy.checkResolvedHostPath(resolve(hostPath)) {
+                return violation
+            }
+        }
+        return nil
     }
 
     /// Why an id cannot be a directory name in the sandbox path, or `nil` if it can.

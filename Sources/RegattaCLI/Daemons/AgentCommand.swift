@@ -32,6 +32,7 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("cgroups_root"), help: "Parent cgroup for tasks (default regatta).") var cgroupsRoot: String?
     @Option(name: .customLong("docker_socket"), help: "Docker Engine socket (default /var/run/docker.sock).")
     var dockerSocket: String?
+    @OptionGroup var containerPolicy: ContainerPolicyOptions
 
     func makeConfiguration() throws -> AgentConfiguration {
         guard let master = FlagEnvironment.string(self.master, "master") else {
@@ -101,6 +102,7 @@ struct AgentCommand: AsyncParsableCommand {
         if let socket = FlagEnvironment.string(self.dockerSocket, "docker_socket") {
             configuration.dockerSocket = socket
         }
+        configuration.containerPolicy = try self.containerPolicy.policy()
         return configuration
     }
 

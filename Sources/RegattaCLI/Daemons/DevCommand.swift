@@ -21,6 +21,7 @@ struct DevCommand: AsyncParsableCommand {
     @Option(name: .customLong("master_port"), help: "Master port (default 5050).") var masterPort: Int?
     @Option(name: .customLong("agent_port"), help: "Agent port (default 5051).") var agentPort: Int?
     @Option(name: .customLong("http_port"), help: "Scheduler port (default 8080).") var httpPort: Int?
+    @OptionGroup var containerPolicy: ContainerPolicyOptions
 
     func run() async throws {
         let workDir = URL(
@@ -44,9 +45,12 @@ struct DevCommand: AsyncParsableCommand {
             }
         }
         agent.killTasksOnShutdown = true
+        let policy = try self.containerPolicy.policy()
+        agent.containerPolicy = policy
         var scheduler = SchedulerService.Configuration()
         scheduler.master = "127.0.0.1:\(master.port)"
         scheduler.httpPort = try FlagEnvironment.port(self.httpPort, "http_port", default: 8080)
+        scheduler.containerPolicy = policy
         let store = try SchedulerStoreFactory.make(url: "sqlite://\(workDir)/scheduler.db", logger: logger)
 
         let services: [any Service] = [

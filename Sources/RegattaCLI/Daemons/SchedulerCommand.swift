@@ -40,6 +40,7 @@ struct SchedulerCommand: AsyncParsableCommand {
     var maxLaunchesInFlight: Int?
     @Option(name: .customLong("store"), help: "postgres://user@host:port/db or sqlite:///path (default sqlite under /tmp/regatta).")
     var store: String?
+    @OptionGroup var containerPolicy: ContainerPolicyOptions
 
     func run() async throws {
         guard let master = FlagEnvironment.string(self.master, "master") else {
@@ -64,6 +65,7 @@ struct SchedulerCommand: AsyncParsableCommand {
         configuration.master = master
         configuration.httpAddress = FlagEnvironment.string(self.httpAddress, "http_address", default: "127.0.0.1")!
         configuration.httpPort = try FlagEnvironment.port(self.httpPort, "http_port", default: 8080)
+        configuration.containerPolicy = try self.containerPolicy.policy()
         configuration.scheduler.hostname = FlagEnvironment.string(
             self.hostname, "hostname", default: configuration.httpAddress)!
         let state = configuration.scheduler.state

@@ -36,6 +36,32 @@ enum FlagEnvironment {
         }
     }
 
+    /// A boolean flag: set on the command line, else `true`/`1` or `false`/`0` in the environment, else `false`.
+    /// - Throws: a one-line `ValidationError` naming the flag for any other environment value.
+    static func bool(_ cli: Bool, _ flag: String) throws -> Bool {
+        if cli { return true }
+        guard let text = self.value(flag) else { return false }
+        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "true", "1": return true
+        case "false", "0", "": return false
+        default: throw ValidationError("--\(flag): '\(text)' is not a boolean; use true or false.")
+        }
+    }
+
+    /// The container policy from `--allowed_host_paths` and `--allow_privileged`, shared by the agent and the
+    /// scheduler. - Throws: a one-line `ValidationError` naming the flag.
+    static func containerPolicy(allowedHostPaths: String?, allowPrivileged: Bool) throws -> ContainerPolicy {
+        var policy = ContainerPolicy(allowPrivileged: try self.bool(allowPrivileged, "allow_privileged"))
+        if let text = self.string(allowedHostPaths, "allowed_host_paths") {
+            do {
+                policy.allowedHostPaths = try ContainerPolicy.parseAllowedHostPaths(text)
+            } catch {
+                throw ValidationError("--allowed_host_paths: \(error.problem).")
+            }
+        }
+        return policy
+    }
+
     /// A port flag. - Throws: a `ValidationError` naming the flag when outside 1–65535.
     static func port(_ cli: Int?, _ flag: String, default fallback: Int) throws -> Int {
         let port = try self.int(cli, flag, default: fallback)

@@ -126,6 +126,12 @@ public struct ContainerInfo: Codable, Hashable, Sendable {
         public var containerPath: String
         public var hostPath: String?
         public var mode: String?
+        /// Creates a volume; a relative `hostPath` is inside the task's sandbox. `mode` is `RW` or `RO`.
+        public init(containerPath: String, hostPath: String?, mode: String?) {
+            self.containerPath = containerPath
+            self.hostPath = hostPath
+            self.mode = mode
+        }
     }
     public var type: ContainerType
     public var docker: DockerInfo?

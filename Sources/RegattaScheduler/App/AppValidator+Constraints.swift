@@ -35,11 +35,16 @@ extension AppValidator {
                 }
             case "LIKE", "UNLIKE":
                 if let value {
-                    violations.require(
-                        (try? NSRegularExpression(pattern: value)) != nil,
-                        path,
-                        "'\(value)' is not a valid regular expression"
-                    )
+                    if value.count > ConstraintPattern.maximumLength {
+                        violations.add(
+                            path, "\(op) pattern must be at most \(ConstraintPattern.maximumLength) characters")
+                    } else {
+                        violations.require(
+                            (try? NSRegularExpression(pattern: value)) != nil && ConstraintPattern.regex(value) != nil,
+                            path,
+                            "'\(value)' is not a valid regular expression"
+                        )
+                    }
                 } else {
                     violations.add(path, "\(op) needs a regular expression as the third element")
                 }

@@ -1,24 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
+import RegattaCore
 
 extension AppValidator {
     static let containerTypes: Set<String> = ["DOCKER", "MESOS"]
     static let dockerNetworks: Set<String> = ["HOST", "BRIDGE", "USER", "NONE"]
     static let volumeModes: Set<String> = ["RO", "RW"]
-    /// Docker `run` options that give a container host privileges, host devices or host paths.
-    static let forbiddenDockerParameters: Set<String> = [
-        "privileged", "volume", "v", "mount", "volumes-from", "device", "device-cgroup-rule", "cap-add",
-        "security-opt", "pid", "ipc", "uts", "userns", "cgroupns", "cgroup-parent",
-    ]
+    /// Who must be restarted to allow what the policy refuses, in refusal messages.
+    static let policyDaemons = "scheduler and its agents"
 
-    static func validateContainer(_ app: AppDefinition, into violations: inout ViolationCollector) {
+    static func validateContainer(
+        _ app: AppDefinition, policy: ContainerPolicy, into violations: inout ViolationCollector
+    ) {
         guard let container = app.container else { return }
         let type = container.type ?? "DOCKER"
         if !self.containerTypes.contains(type) {
             violations.add("/container/type", "must be DOCKER or MESOS")
         }
         if let docker = container.docker {
-            self.validateDocker(docker, type: type, into: &violations)
+            self.validateDocker(docker, type: type, policy: policy, into: &violations)
         } else if type == "DOCKER" {
             violations.add("/container/docker", "is required for a DOCKER container; give docker.image")
         }
@@ -28,11 +28,8 @@ extension AppValidator {
             if volume.containerPath.trimmingCharacters(in: .whitespaces).isEmpty {
                 violations.add(path + "/containerPath", "must not be empty")
             }
-            if volume.hostPath != nil {
-                violations.add(
-                    path + "/hostPath",
-                    "host volumes are not allowed: they expose the agent's files to the task; remove hostPath"
-                )
+            if let hostPath = volume.hostPath, let refusal = policy.checkHostPath(hostPath) {
+                violations.add(path + "/hostPath", refusal.message(for: self.policyDaemons))
             }
             if let mode = volume.mode, !self.volumeModes.contains(mode) {
                 violations.add(path + "/mode", "must be RO or RW")
@@ -40,7 +37,9 @@ extension AppValidator {
         }
     }
 
-    static func validateDocker(_ docker: AppContainer.Docker, type: String, into violations: inout ViolationCollector) {
+    static func validateDocker(
+        _ docker: AppContainer.Docker, type: String, policy: ContainerPolicy, into violations: inout ViolationCollector
+    ) {
         let path = "/container/docker"
         if type == "MESOS" {
             violations.add(
@@ -57,21 +56,30 @@ extension AppValidator {
         if let network = docker.network, !self.dockerNetworks.contains(network) {
             violations.add(path + "/network", "must be HOST, BRIDGE, USER or NONE")
         }
-        if docker.privileged == true {
-            violations.add(
-                path + "/privileged",
-                "privileged containers are not allowed; remove privileged or set it to false"
-            )
+        if let refusal = policy.checkPrivileged(docker.privileged) {
+            violations.add(path + "/privileged", refusal.message(for: self.policyDaemons))
         }
-        for (index, parameter) in (docker.parameters ?? []).enumerated() {
-            let key = parameter.key.drop { $0 == "-" }.lowercased()
-            if key.isEmpty {
+        let parameters = docker.parameters ?? []
+        if parameters.count > self.maximumDockerParameters {
+            violations.add(path + "/parameters", "must have at most \(self.maximumDockerParameters) entries")
+        }
+        for (index, parameter) in parameters.enumerated().prefix(self.maximumDockerParameters) {
+            if DockerParameter.canonicalKey(parameter.key).isEmpty {
                 violations.add(path + "/parameters/\(index)/key", "must not be empty; give a docker run option name")
-            } else if self.forbiddenDockerParameters.contains(key) {
-                violations.add(
-                    path + "/parameters/\(index)/key",
-                    "'\(parameter.key)' is not allowed: it gives the container host privileges, devices or paths"
-                )
+                continue
+            }
+            let at = path + "/parameters/\(index)"
+            do {
+                _ = try DockerParameter.parse(key: parameter.key, value: parameter.value)
+            } catch {
+                let known = DockerParameter.supported.contains(DockerParameter.canonicalKey(parameter.key))
+                violations.add(at + (known ? "/value" : "/key"), error.message(for: self.policyDaemons))
+                continue
+            }
+            do {
+                _ = try policy.dockerParameter(key: parameter.key, value: parameter.value)
+            } catch {
+                violations.add(at + "/key", error.message(for: self.policyDaemons))
             }
         }
     }

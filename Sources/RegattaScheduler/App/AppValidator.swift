@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
+import RegattaCore
 
 /// Checks an ``AppDefinition`` against Marathon's rules and Regatta's safety rules, producing the `details`
 /// of Marathon's 422 response (`{"path":"/cpus","errors":["must be >= 0.001"]}`).
@@ -9,7 +10,11 @@ import Foundation
 /// An empty result means the app is valid.
 ///
 /// Beyond Marathon, Regatta refuses (reliability.md §4, §5):
-/// - privileged containers, host-path volumes and Docker parameters that grant host access;
+/// - what the operator's ``ContainerPolicy`` does not allow (`--allowed_host_paths`, `--allow_privileged`): the
+///   agents apply the same policy, so an app accepted here is not refused at every launch; Docker parameters
+///   Regatta does not support;
+/// - more entries than an app may carry (``maximumLabels`` and the other caps), so one app cannot grow the
+///   scheduler's memory, store and offer matching without bound;
 /// - `.`/`..` and empty id segments (Regatta does not resolve relative ids here);
 /// - more than one agent-run health check (`COMMAND` or `MESOS_*`), since a Mesos task carries one;
 /// - a `MESOS` container with a Docker image, which Regatta's agents do not run;
@@ -25,19 +30,60 @@ public enum AppValidator {
     /// The largest accepted count (`instances`, `maxConsecutiveFailures`), Marathon's int32.
     static let maximumCount = Int(Int32.max)
 
+    /// The most labels an app may carry.
+    static let maximumLabels = 100
+    /// The most environment variables an app may carry.
+    static let maximumEnvironment = 100
+    /// The most constraints an app may carry.
+    static let maximumConstraints = 50
+    /// The most health checks an app may carry.
+    static let maximumHealthChecks = 20
+    /// The most port definitions (or port mappings) an app may carry.
+    static let maximumPorts = 100
+    /// The most fetch URIs an app may carry.
+    static let maximumFetchURIs = 64
+    /// The most Docker parameters (and volumes) an app may carry.
+    static let maximumDockerParameters = 100
+
     /// Returns every rule `app` breaks, grouped by JSON pointer; empty when the app is valid.
-    public static func validate(_ app: AppDefinition) -> [ValidationViolation] {
+    ///
+    /// - Parameter policy: what the operator allows containers (`--allowed_host_paths`, `--allow_privileged`);
+    ///   defaults to nothing beyond the sandbox.
+    public static func validate(_ app: AppDefinition, policy: ContainerPolicy = ContainerPolicy())
+        -> [ValidationViolation]
+    {
         var violations = ViolationCollector()
+        self.validateCounts(app, into: &violations)
         self.validateID(app.id, into: &violations)
         self.validateCommand(app, into: &violations)
         self.validateResources(app, into: &violations)
         self.validateEnvironment(app, into: &violations)
         self.validateConstraints(app.constraints, into: &violations)
         self.validatePortDefinitions(app, into: &violations)
-        self.validateContainer(app, into: &violations)
+        self.validateContainer(app, policy: policy, into: &violations)
         self.validateHealthChecks(app, into: &violations)
         self.validateScheduling(app, into: &violations)
         return violations.violations
+    }
+
+    // MARK: counts
+
+    /// Refuses apps that carry more entries than the caps allow; the field is named in the path.
+    static func validateCounts(_ app: AppDefinition, into violations: inout ViolationCollector) {
+        let counts: [(String, Int, Int)] = [
+            ("/labels", app.labels.count, self.maximumLabels),
+            ("/env", app.env.count, self.maximumEnvironment),
+            ("/constraints", app.constraints.count, self.maximumConstraints),
+            ("/healthChecks", app.healthChecks.count, self.maximumHealthChecks),
+            ("/portDefinitions", app.portDefinitions.count, self.maximumPorts),
+            ("/container/portMappings", app.container?.portMappings?.count ?? 0, self.maximumPorts),
+            ("/container/docker/portMappings", app.container?.docker?.portMappings?.count ?? 0, self.maximumPorts),
+            ("/container/volumes", app.container?.volumes?.count ?? 0, self.maximumDockerParameters),
+            ("/fetch", app.fetch.count, self.maximumFetchURIs),
+        ]
+        for (path, count, maximum) in counts where count > maximum {
+            violations.add(path, "must have at most \(maximum) entries (has \(count))")
+        }
     }
 
     // MARK: id

@@ -23,6 +23,9 @@ public struct MarathonRoutes: Sendable {
         public var zooKeeper: String?
         /// The ZooKeeper session timeout, reported by `/v2/info` as `zookeeper_config.zk_session_timeout`.
         public var zooKeeperSessionTimeout: Duration = .seconds(10)
+        /// What apps' containers may do to their hosts (`--allowed_host_paths`, `--allow_privileged`); an app asking
+        /// for more is refused with 422. Defaults to nothing beyond the sandbox, as the agents' default.
+        public var containerPolicy = ContainerPolicy()
         public init() {}
     }
 
@@ -63,6 +66,7 @@ public struct MarathonRoutes: Sendable {
         let events = self.events
         let configuration = self.configuration
         let wallClock = self.wallClock
+        let policy = self.configuration.containerPolicy
         let router = router.group().add(middleware: MarathonLeaderMiddleware<Context>(leaderURL: "http://\(address)"))
         router.get("/ping") { _, _ in
             Response(
@@ -110,7 +114,7 @@ public struct MarathonRoutes: Sendable {
             await Self.handle {
                 var app = try await Self.decodeApp(request)
                 app.id = Self.normalize(app.id)
-                try Self.validate(app)
+                try Self.validate(app, policy: policy)
                 let (stored, deployment) = try await scheduler.createApp(app)
                 events?.publish(.apiPost(stored, uri: request.uri.path, clientIP: Self.clientIP(request, context)))
                 var body = MarathonJSON.appInfo(stored, state: await scheduler.state, embed: [.counts])
@@ -135,13 +139,13 @@ public struct MarathonRoutes: Sendable {
                         var app = try Self.decode(object, prefix: "/\(index)")
                         app.id = Self.normalize(app.id)
                         object["id"] = app.id
-                        try Self.validate(app, prefix: "/\(index)")
+                        try Self.validate(app, prefix: "/\(index)", policy: policy)
                         changes.append((app.id, object))
                     }
                     var lastDeployment: Deployment?
                     for change in changes {
                         let merged = try await Self.merge(change.id, scheduler: scheduler, with: change.object)
-                        try Self.validate(merged)
+                        try Self.validate(merged, policy: policy)
                         let (stored, deployment, _) = try await scheduler.putApp(
                             merged, force: Self.flag(request, "force"))
                         events?.publish(
@@ -222,7 +226,7 @@ public struct MarathonRoutes: Sendable {
                     } else {
                         app = try Self.decode(object, prefix: "")
                     }
-                    try Self.validate(app)
+                    try Self.validate(app, policy: policy)
                     let (stored, deployment, created) = try await scheduler.putApp(
                         app, force: Self.flag(request, "force"))
                     events?.publish(.apiPost(stored, uri: request.uri.path, clientIP: Self.clientIP(request, context)))
@@ -560,8 +564,8 @@ public struct MarathonRoutes: Sendable {
         }
     }
 
-    static func validate(_ app: AppDefinition, prefix: String = "") throws {
-        let violations = AppValidator.validate(app)
+    static func validate(_ app: AppDefinition, prefix: String = "", policy: ContainerPolicy) throws {
+        let violations = AppValidator.validate(app, policy: policy)
         guard violations.isEmpty else {
             throw SchedulerError(
                 .invalidApp, "Object is not valid",

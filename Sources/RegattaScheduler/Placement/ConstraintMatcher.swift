@@ -72,8 +72,7 @@ public enum ConstraintMatcher {
     }
 
     private static func fullMatch(_ value: String, pattern: String) -> Bool {
-        guard let regex = try? NSRegularExpression(pattern: "^(?:\(pattern))$") else { return false }
-        let range = NSRange(value.startIndex..., in: value)
-        return regex.firstMatch(in: value, range: range) != nil
+        guard let regex = ConstraintPattern.regex(pattern) else { return false }
+        return ConstraintPattern.fullMatch(value, regex)
     }
 }

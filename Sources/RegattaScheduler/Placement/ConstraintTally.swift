@@ -174,10 +174,10 @@ public struct ConstraintTally: Sendable {
 
     /// The pattern anchored at both ends, as Marathon matches LIKE and UNLIKE; `nil` if it is not valid.
     private static func regex(_ pattern: String) -> NSRegularExpression? {
-        try? NSRegularExpression(pattern: "^(?:\(pattern))$")
+        ConstraintPattern.regex(pattern)
     }
 
     private static func fullMatch(_ value: String, _ regex: NSRegularExpression) -> Bool {
-        regex.firstMatch(in: value, range: NSRange(value.startIndex..., in: value)) != nil
+        ConstraintPattern.fullMatch(value, regex)
     }
 }

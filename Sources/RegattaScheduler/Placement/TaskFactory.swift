@@ -173,6 +173,13 @@ public enum TaskFactory {
                     image: docker.image, network: network, portMappings: mappings.isEmpty ? nil : mappings,
                     privileged: docker.privileged, parameters: docker.parameters?.map { .init(key: $0.key, value: $0.value) },
                     forcePullImage: docker.forcePullImage))
+            // Host-path volumes (checked against the container policy by the validator and again by the agent).
+            let volumes = (app.container?.volumes ?? []).compactMap { volume in
+                volume.hostPath.map {
+                    ContainerInfo.Volume(containerPath: volume.containerPath, hostPath: $0, mode: volume.mode ?? "RW")
+                }
+            }
+            if !volumes.isEmpty { task.container?.volumes = volumes }
         }
         if let grace = app.taskKillGracePeriodSeconds {
             task.killPolicy = KillPolicy(gracePeriod: DurationInfo(seconds: grace))

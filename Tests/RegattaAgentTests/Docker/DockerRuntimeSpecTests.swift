@@ -39,14 +39,23 @@ import Testing
         return try MesosJSON.decode(ContainerInfo.Volume.self, from: JSONSerialization.data(withJSONObject: json))
     }
 
-    private func spec(_ request: ContainerLaunchRequest) throws -> DockerContainerSpec {
-        try DockerContainerRuntime.containerSpec(for: request, configuration: self.configuration)
+    /// The spec for `request`; symlinks are not resolved (the paths do not exist here) unless `resolve` says so.
+    private func spec(
+        _ request: ContainerLaunchRequest, policy: ContainerPolicy = ContainerPolicy(),
+        resolve: (String) -> String = { $0 }
+    ) throws -> DockerContainerSpec {
+        var configuration = self.configuration
+        configuration.containerPolicy = policy
+        return try DockerContainerRuntime.containerSpec(for: request, configuration: configuration, resolve: resolve)
     }
 
     /// The `launchFailed` message for a request the runtime must refuse.
-    private func refusal(_ request: ContainerLaunchRequest) -> String? {
+    private func refusal(
+        _ request: ContainerLaunchRequest, policy: ContainerPolicy = ContainerPolicy(),
+        resolve: (String) -> String = { $0 }
+    ) -> String? {
         do {
-            _ = try self.spec(request)
+            _ = try self.spec(request, policy: policy, resolve: resolve)
             return nil
         } catch let error as AgentError {
             return error.code == .launchFailed ? error.message : "unexpected code \(error.code)"
@@ -133,18 +142,131 @@ import Testing
         #expect(spec.hostname == "web-1")
     }
 
-    @Test func refusesParametersOutsideTheAllowList() throws {
-        let message = try #require(
+    @Test func refusesHostAccessParametersAndUnknownOnesNamingTheFlag() throws {
+        // Given / When
+        let capAdd = try #require(
             self.refusal(self.request(parameters: [.init(key: "cap-add", value: "SYS_ADMIN")])))
-        #expect(message.contains("'cap-add'"))
-        #expect(message.contains("env, hostname, label, user, workdir"))
+        let unknown = try #require(self.refusal(self.request(parameters: [.init(key: "restart", value: "always")])))
+        // Then
+        #expect(
+            capAdd
+                == "Task 'web.1' is refused: the Docker parameter 'cap-add=SYS_ADMIN' gives the container access to "
+                + "the host; start the agent with --allow_privileged to allow it")
+        #expect(unknown.contains("'restart' is not supported; supported parameters: add-host, cap-add"))
         #expect(self.refusal(self.request(parameters: [.init(key: "env", value: "NO_EQUALS")])) != nil)
+        // And with --allow_privileged the capability is added
+        let allowed = try self.spec(
+            self.request(parameters: [.init(key: "cap-add", value: "sys_admin")]),
+            policy: ContainerPolicy(allowPrivileged: true))
+        #expect(allowed.hostConfig.capAdd?.contains("SYS_ADMIN") == true)
     }
 
     @Test func refusesPrivilegedContainersAndOtherRuntimesTasks() throws {
         let privileged = try #require(self.refusal(self.request(privileged: true)))
-        #expect(privileged.contains("privileged"))
+        #expect(privileged.contains("privileged containers are not allowed; start the agent with --allow_privileged"))
         #expect(self.refusal(self.request(type: .mesos)) != nil)
+        // With --allow_privileged the container is privileged
+        let allowed = try self.spec(self.request(privileged: true), policy: ContainerPolicy(allowPrivileged: true))
+        #expect(allowed.hostConfig.privileged == true)
+    }
+
+    @Test func everyContainerIsHardened() throws {
+        // Given / When: a task asking for nothing special
+        let host = try self.spec(self.request()).hostConfig
+        // Then
+        #expect(host.securityOpt == ["no-new-privileges"])
+        #expect(host.pidsLimit == 4096)
+        #expect(host.capDrop == ["ALL"])
+        #expect(
+            host.capAdd == [
+                "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "NET_BIND_SERVICE", "SETGID", "SETUID",
+            ])
+        #expect(host.privileged == nil)
+        // And a task may drop more
+        let fewer = try self.spec(self.request(parameters: [.init(key: "cap-drop", value: "CHOWN")])).hostConfig
+        #expect(fewer.capAdd?.contains("CHOWN") == false)
+        let none = try self.spec(self.request(parameters: [.init(key: "cap-drop", value: "ALL")])).hostConfig
+        #expect(none.capAdd == [])
+    }
+
+    @Test func acceptedParametersAreAppliedToDockerFields() throws {
+        // Given: every container-only parameter
+        let parameters: [DockerInfo.Parameter] = [
+            .init(key: "add-host", value: "db:10.0.0.5"), .init(key: "dns", value: "10.0.0.2"),
+            .init(key: "dns-search", value: "example.com"), .init(key: "dns-option", value: "ndots:2"),
+            .init(key: "log-driver", value: "json-file"), .init(key: "log-opt", value: "max-size=10m"),
+            .init(key: "ulimit", value: "nofile=1024:4096"), .init(key: "group-add", value: "audio"),
+            .init(key: "init", value: "true"), .init(key: "read-only", value: ""),
+            .init(key: "shm-size", value: "64m"), .init(key: "tmpfs", value: "/run:size=1m"),
+            .init(key: "network", value: "none"),
+        ]
+        // When
+        let spec = try self.spec(self.request(parameters: parameters))
+        let host = spec.hostConfig
+        // Then
+        #expect(host.extraHosts == ["db:10.0.0.5"])
+        #expect(host.dns == ["10.0.0.2"])
+        #expect(host.dnsSearch == ["example.com"])
+        #expect(host.dnsOptions == ["ndots:2"])
+        #expect(host.logConfig == .init(type: "json-file", config: ["max-size": "10m"]))
+        #expect(host.ulimits == [.init(name: "nofile", soft: 1024, hard: 4096)])
+        #expect(host.groupAdd == ["audio"])
+        #expect(host.initProcess == true)
+        #expect(host.readonlyRootfs == true)
+        #expect(host.shmSize == 64 << 20)
+        #expect(host.tmpfs == ["/run": "size=1m"])
+        #expect(host.networkMode == "none")
+        // And the JSON uses Docker's field names
+        let json = try #require(
+            JSONSerialization.jsonObject(with: DockerEngineClient.encoder().encode(spec)) as? [String: Any])
+        let encoded = try #require(json["HostConfig"] as? [String: Any])
+        for field in [
+            "ExtraHosts", "Dns", "DnsSearch", "DnsOptions", "LogConfig", "Ulimits", "GroupAdd", "Init",
+            "ReadonlyRootfs", "ShmSize", "Tmpfs", "SecurityOpt", "PidsLimit", "CapDrop", "CapAdd",
+        ] {
+            #expect(encoded[field] != nil, "\(field)")
+        }
+    }
+
+    @Test func hostAccessParametersAreAppliedWithAllowPrivileged() throws {
+        // Given
+        let parameters: [DockerInfo.Parameter] = [
+            .init(key: "pid", value: "host"), .init(key: "ipc", value: "host"), .init(key: "uts", value: "host"),
+            .init(key: "device", value: "/dev/fuse"), .init(key: "v", value: "/srv:/srv:ro"),
+            .init(key: "mount", value: "type=bind,source=/etc,target=/host-etc,readonly"),
+            .init(key: "security-opt", value: "seccomp=unconfined"), .init(key: "cgroup-parent", value: "/x"),
+            .init(key: "network", value: "host"),
+        ]
+        // When
+        let host = try self.spec(
+            self.request(network: .bridge, parameters: parameters), policy: ContainerPolicy(allowPrivileged: true)
+        ).hostConfig
+        // Then
+        #expect(host.pidMode == "host" && host.ipcMode == "host" && host.utsMode == "host")
+        #expect(
+            host.devices == [.init(pathOnHost: "/dev/fuse", pathInContainer: "/dev/fuse", cgroupPermissions: "rwm")])
+        #expect(host.binds?.last == "/srv:/srv:ro")
+        #expect(host.mounts == [.init(type: "bind", source: "/etc", target: "/host-etc", readOnly: true)])
+        #expect(host.securityOpt == ["no-new-privileges", "seccomp=unconfined"])
+        #expect(host.cgroupParent == "/x")
+        #expect(host.networkMode == "host")
+    }
+
+    @Test func hugeResourcesSaturateInsteadOfTrapping() throws {
+        // Given: the largest amounts a Scalar holds
+        var configuration = self.configuration
+        configuration.enforceCPUQuota = true
+        let request = self.request(resources: "cpus:1000000000000;mem:1000000000000")
+        // When
+        let host = try DockerContainerRuntime.containerSpec(
+            for: request, configuration: configuration, resolve: { $0 }
+        ).hostConfig
+        // Then
+        #expect(host.nanoCpus == Int64.max)
+        #expect(host.cpuShares == 1_024_000_000_000_000)
+        let megabytes: Int64 = 1_000_000_000_000
+        #expect(host.memory == megabytes * 1_048_576)
+        #expect(host.memorySwap == host.memory)
     }
 
     @Test func bridgePortMappingsArePublishedOnTheConfiguredAddress() throws {
@@ -204,20 +326,45 @@ import Testing
         #expect(none.memory == nil && none.cpuShares == nil)
     }
 
-    @Test func sandboxAndVolumesAreBindMounted() throws {
+    @Test func hostVolumesNeedAllowedHostPaths() throws {
+        // Given: a framework that talks to the master directly asks to mount the agent's `/`
+        let root = [try self.volume(containerPath: "/host", hostPath: "/", mode: "RW")]
+        // When / Then: refused, naming the flag that would allow it
+        #expect(
+            self.refusal(self.request(volumes: root))
+                == "Task 'web.1' is refused: host path '/' is not under --allowed_host_paths; start the agent with "
+                + "--allowed_host_paths=/ to allow it")
+        // And a path under an allowed one is bound, a symlink leading out of it is not
+        let data = [try self.volume(containerPath: "/data", hostPath: "/srv/data", mode: "RO")]
+        let allowed = try self.spec(self.request(volumes: data), policy: ContainerPolicy(allowedHostPaths: ["/srv"]))
+        #expect(allowed.hostConfig.binds?.last == "/srv/data:/data:ro")
+        let escaping = self.refusal(
+            self.request(volumes: data), policy: ContainerPolicy(allowedHostPaths: ["/srv"]),
+            resolve: { $0 == "/srv/data" ? "/etc" : $0 })
+        #expect(escaping?.contains("host path '/etc' is not under --allowed_host_paths") == true)
+    }
+
+    @Test func sandboxVolumesAreBindMountedAndStayInside() throws {
+        // Given
         let spec = try self.spec(
-            self.request(volumes: [
-                try self.volume(containerPath: "/data", hostPath: "/srv/data", mode: "RO"),
-                try self.volume(containerPath: "/scratch", hostPath: "scratch", mode: "RW"),
-            ]))
+            self.request(volumes: [try self.volume(containerPath: "/scratch", hostPath: "scratch", mode: "RW")]))
+        // Then
         #expect(
             spec.hostConfig.binds == [
-                "/var/lib/regatta/sandbox/c0ffee:/mnt/mesos/sandbox", "/srv/data:/data:ro",
+                "/var/lib/regatta/sandbox/c0ffee:/mnt/mesos/sandbox",
                 "/var/lib/regatta/sandbox/c0ffee/scratch:/scratch:rw",
             ])
         #expect(
             self.refusal(self.request(volumes: [try self.volume(containerPath: "/x", hostPath: nil, mode: nil)]))
                 != nil)
+        #expect(
+            self.refusal(self.request(volumes: [try self.volume(containerPath: "/x", hostPath: "../..", mode: nil)]))?
+                .contains("contains '..'") == true)
+        // A symlink in the sandbox that leads out of it is refused
+        let planted = self.refusal(
+            self.request(volumes: [try self.volume(containerPath: "/x", hostPath: "link", mode: nil)]),
+            resolve: { $0.hasSuffix("/link") ? "/etc" : $0 })
+        #expect(planted?.contains("leads outside the sandbox") == true)
     }
 
     @Test func containerNamesAreValidDockerNames() {
@@ -291,6 +438,17 @@ import Testing
         #expect(DockerEngineClient.wholeSeconds(.milliseconds(1500)) == 2)
         #expect(DockerEngineClient.wholeSeconds(.milliseconds(1)) == 1)
         #expect(DockerEngineClient.wholeSeconds(.zero) == 0)
+    }
+
+    @Test func hugeGracePeriodsSaturateInsteadOfTrapping() {
+        // Given: a kill policy's grace period of about 292 years, the most DurationInfo holds
+        let huge = Duration.nanoseconds(Int64.max) * 1000
+        // When / Then
+        #expect(DockerEngineClient.timeAmount(huge).nanoseconds == Int64.max)
+        #expect(DockerEngineClient.timeAmount(.zero - huge).nanoseconds == Int64.min)
+        #expect(DockerEngineClient.timeAmount(.milliseconds(1500)).nanoseconds == 1_500_000_000)
+        #expect(DockerEngineClient.wholeSeconds(huge) == Int64(Int32.max))
+        #expect(MasterClient.timeAmount(huge).nanoseconds == Int64.max)
     }
 
     @Test func inspectAnswersBecomeExits() throws {
