@@ -251,15 +251,15 @@ extension DockerContainerRuntime {
         }
         let memory = task.resources.scalar("mem").value
         if memory > 0 {
-            let bytes = Saturating.int64(memory * 1024 * 1024)
+            let bytes = Int64(saturating: memory * 1024 * 1024)
             host.memory = bytes
             host.memorySwap = bytes
         }
         let cpus = task.resources.scalar("cpus").value
         if cpus > 0 {
-            host.cpuShares = max(2, Saturating.int64(cpus * 1024))
+            host.cpuShares = max(2, Int64(saturating: cpus * 1024))
             if configuration.enforceCPUQuota {
-                host.nanoCpus = max(10_000_000, Saturating.int64(cpus * 1e9))
+                host.nanoCpus = max(10_000_000, Int64(saturating: cpus * 1e9))
             }
         }
         spec.hostConfig = host

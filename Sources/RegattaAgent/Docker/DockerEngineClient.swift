@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import AsyncHTTPClient
 import Foundation
+import RegattaCore
 import Logging
 import NIOCore
 import Synchronization
@@ -520,13 +521,8 @@ public final class DockerEngineClient: Sendable {
 
     /// `duration` as NIO's `TimeAmount`, saturating at `Int64` nanoseconds: a kill policy's grace period of
     /// centuries (a value from the wire) becomes "never", not a trap.
-    // TODO(lead): use RegattaCore saturating helper
     static func timeAmount(_ duration: Duration) -> TimeAmount {
-        let (seconds, attoseconds) = duration.components
-        let (nanoseconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        let (total, carry) = nanoseconds.addingReportingOverflow(attoseconds / 1_000_000_000)
-        guard !overflow, !carry else { return .nanoseconds(seconds < 0 ? .min : .max) }
-        return .nanoseconds(total)
+        .nanoseconds(Saturating.nanoseconds(duration))
     }
 
     /// The longest stop timeout sent to Docker, in seconds (about 68 years): Docker multiplies `t` into a Go

@@ -174,8 +174,8 @@ struct CgroupIsolator: Sendable, Hashable {
         }
         if let cpu = self.cpu, let cpus, cpus > 0 {
             let directory = self.directory(container, in: cpu)
-            let shares = max(2, Saturating.int(cpus * 1024))
-            let quota = max(Self.minimumQuotaMicroseconds, Saturating.int(cpus * Double(Self.cfsPeriodMicroseconds)))
+            let shares = max(2, Int(saturating: (cpus * 1024).rounded()))
+            let quota = max(Self.minimumQuotaMicroseconds, Int(saturating: (cpus * Double(Self.cfsPeriodMicroseconds)).rounded()))
             switch cpu {
             case .v1:
                 try self.write(String(shares), to: directory + "/cpu.shares")
@@ -205,7 +205,7 @@ struct CgroupIsolator: Sendable, Hashable {
 
     /// The memory limit for `mem` MB, never below ``minimumMemoryBytes``.
     static func memoryLimitBytes(megabytes: Double) -> UInt64 {
-        max(Self.minimumMemoryBytes, Saturating.uint64(megabytes * 1_048_576))
+        max(Self.minimumMemoryBytes, UInt64(saturating: megabytes * 1_048_576))
     }
 
     /// cgroup v2's `cpu.weight` for v1 `cpu.shares` (the kernel's and systemd's mapping).
