@@ -2,6 +2,7 @@
 import Hummingbird
 import Logging
 import RegattaCore
+import RegattaHTTP
 import ServiceLifecycle
 
 /// Runs the service scheduler: loads state, subscribes to the master as a framework, serves Marathon's API.
@@ -15,6 +16,14 @@ public struct SchedulerService: Service {
         /// Port to listen on. Defaults to `8080`.
         public var httpPort: Int = 8080
         public var scheduler = ServiceScheduler.Configuration()
+        /// Limits of the HTTP listener: connections (`--max_connections`, default `4096`), idle timeout (`60`
+        /// seconds), request body (`8` MiB, the API's limit), request head (`80` KiB). A follower applies them to
+        /// the calls it proxies too.
+        public var listener = ListenerLimits(
+            maximumConnections: ListenerLimits.defaultMaximumConnections, maximumBodySize: MarathonRoutes.maximumBodySize)
+        /// `/v2/events` streams open at once; one more is answered `503` (`--max_event_subscribers`). Defaults to
+        /// `128`.
+        public var maxEventSubscribers = 128
         public init() {}
     }
 
@@ -44,6 +53,8 @@ public struct SchedulerService: Service {
         try await Self.migrate(self.store, logger: self.logger)
         let app = Application(
             responder: self.term.responder(),
+            server: LimitedHTTPServer.http1(
+                self.configuration.listener, refusal: MarathonRoutes.refusal, logger: self.logger),
             configuration: .init(
                 address: .hostname(self.configuration.httpAddress, port: self.configuration.httpPort), serverName: nil),
             logger: self.logger)

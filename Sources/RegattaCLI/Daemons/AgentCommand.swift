@@ -33,6 +33,11 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("docker_socket"), help: "Docker Engine socket (default /var/run/docker.sock).")
     var dockerSocket: String?
 
+    @Option(
+        name: .customLong("max_connections"),
+        help: "Connections to the agent's API open at once; more are closed on arrival (default 4096).")
+    var maxConnections: Int?
+
     func makeConfiguration() throws -> AgentConfiguration {
         guard let master = FlagEnvironment.string(self.master, "master") else {
             throw ValidationError(
@@ -101,6 +106,8 @@ struct AgentCommand: AsyncParsableCommand {
         if let socket = FlagEnvironment.string(self.dockerSocket, "docker_socket") {
             configuration.dockerSocket = socket
         }
+        configuration.listener.maximumConnections = try FlagEnvironment.positiveInt(
+            self.maxConnections, "max_connections", default: configuration.listener.maximumConnections)
         return configuration
     }
 

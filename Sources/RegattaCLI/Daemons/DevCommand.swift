@@ -21,6 +21,10 @@ struct DevCommand: AsyncParsableCommand {
     @Option(name: .customLong("master_port"), help: "Master port (default 5050).") var masterPort: Int?
     @Option(name: .customLong("agent_port"), help: "Agent port (default 5051).") var agentPort: Int?
     @Option(name: .customLong("http_port"), help: "Scheduler port (default 8080).") var httpPort: Int?
+    @Option(
+        name: .customLong("max_connections"),
+        help: "Connections open at once on each of the three listeners (default: each daemon's own).")
+    var maxConnections: Int?
 
     func run() async throws {
         let workDir = URL(
@@ -47,6 +51,13 @@ struct DevCommand: AsyncParsableCommand {
         var scheduler = SchedulerService.Configuration()
         scheduler.master = "127.0.0.1:\(master.port)"
         scheduler.httpPort = try FlagEnvironment.port(self.httpPort, "http_port", default: 8080)
+        if self.maxConnections != nil || FlagEnvironment.value("max_connections") != nil {
+            let maximum = try FlagEnvironment.positiveInt(
+                self.maxConnections, "max_connections", default: master.listener.maximumConnections)
+            master.listener.maximumConnections = maximum
+            agent.listener.maximumConnections = maximum
+            scheduler.listener.maximumConnections = maximum
+        }
         let store = try SchedulerStoreFactory.make(url: "sqlite://\(workDir)/scheduler.db", logger: logger)
 
         let services: [any Service] = [

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import RegattaCore
+import RegattaHTTP
 import RegattaZooKeeper
 import ServiceLifecycle
 
@@ -88,6 +89,7 @@ public struct ElectedSchedulerService: Service {
         let scheduler = self.configuration.scheduler
         let app = Application(
             responder: self.responder,
+            server: LimitedHTTPServer.http1(scheduler.listener, refusal: MarathonRoutes.refusal, logger: self.logger),
             configuration: .init(address: .hostname(scheduler.httpAddress, port: scheduler.httpPort), serverName: nil),
             logger: self.logger)
         self.logger.info(
