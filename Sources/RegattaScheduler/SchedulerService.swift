@@ -50,7 +50,10 @@ public struct SchedulerService: Service {
     }
 
     public func run() async throws {
-        try await Self.migrate(self.store, logger: self.logger)
+        guard try await Self.untilStopped(logger: self.logger, { [term] in
+            try await Self.migrate(self.store, logger: self.logger)
+            try await term.load()
+        }) else { return }
         let app = Application(
             responder: self.term.responder(),
             server: LimitedHTTPServer.http1(
@@ -63,12 +66,26 @@ public struct SchedulerService: Service {
             metadata: ["address": "\(self.configuration.httpAddress):\(self.configuration.httpPort)",
                        "master": "\(MasterConnections.redacted(self.configuration.master))"])
         let term = self.term
-        try await self.term.load()
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await app.run() }
             group.addTask {
                 try? await cancelWhenGracefulShutdown { try await term.runLoaded() }
             }
+        }
+    }
+
+    /// Runs `body` (waits on the store before serving) unless the scheduler is told to stop meanwhile: a stop cancels
+    /// it, since nothing needs draining yet, so a scheduler whose store is gone still stops at once.
+    ///
+    /// - Returns: `false` when stopped before `body` finished.
+    static func untilStopped(logger: Logger, _ body: @escaping @Sendable () async throws -> Void) async throws -> Bool {
+        do {
+            try await cancelWhenGracefulShutdown(body)
+            return true
+        } catch {
+            guard Task.isShuttingDownGracefully || Task.isCancelled else { throw error }
+            logger.info("Stopped before the store was ready", metadata: ["error": "\(error)"])
+            return false
         }
     }
 

@@ -115,8 +115,7 @@ struct AgentCommand: AsyncParsableCommand {
         let configuration = try self.makeConfiguration()
         let logger = Logger(label: "regatta.agent")
         let agent = AgentService(configuration: configuration, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ShutdownBounds.serviceGroup([agent], daemon: "agent", logger: logger)
         try await group.run()
     }
 }

@@ -71,10 +71,7 @@ struct DevCommand: AsyncParsableCommand {
             "Dev cluster starting",
             metadata: ["scheduler": "http://127.0.0.1:\(scheduler.httpPort)", "master": "http://127.0.0.1:\(master.port)",
                        "agent": "http://127.0.0.1:\(agent.port)", "work_dir": "\(workDir)"])
-        let group = ServiceGroup(
-            configuration: .init(
-                services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+        let group = ShutdownBounds.serviceGroup(services, daemon: "dev", logger: logger)
         try await group.run()
     }
 }

@@ -234,13 +234,7 @@ struct MasterCommand: AsyncParsableCommand {
             logger: logger,
             highAvailability: highAvailability
         )
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [master],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
-        )
+        let group = ShutdownBounds.serviceGroup([master], daemon: "master", logger: logger)
         try await group.run()
     }
 }

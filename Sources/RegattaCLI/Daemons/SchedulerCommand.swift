@@ -121,10 +121,7 @@ struct SchedulerCommand: AsyncParsableCommand {
 
     /// Runs the store and the scheduler until SIGTERM/SIGINT; a ``SchedulerExit`` ends the process with its code.
     static func run(store: any DurableSchedulerStore, service: some Service, logger: Logger) async throws {
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [StoreService(store: store), service], gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+        let group = ShutdownBounds.serviceGroup([StoreService(store: store), service], daemon: "scheduler", logger: logger)
         do {
             try await group.run()
         } catch let exit as SchedulerExit {

@@ -75,7 +75,11 @@ public struct ElectedSchedulerService: Service {
     }
 
     public func run() async throws {
-        try await SchedulerService.migrate(self.store, logger: self.logger)
+        guard
+            try await SchedulerService.untilStopped(logger: self.logger, {
+                try await SchedulerService.migrate(self.store, logger: self.logger)
+            })
+        else { return }
         let client: ZooKeeperClient
         do {
             client = try await ZooKeeperClient.connect(
