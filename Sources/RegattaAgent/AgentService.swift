@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import RegattaCore
+import RegattaHTTP
 import ServiceLifecycle
 import Synchronization
 
@@ -239,6 +240,7 @@ public final class AgentService: Service {
                 AgentHTTPAPI.Context(
                     core: core, configuration: configuration, capabilities: capabilities, version: Self.version,
                     startTime: Date().timeIntervalSince1970)),
+            server: LimitedHTTPServer.http1(configuration.listener, logger: self.logger),
             configuration: ApplicationConfiguration(address: .hostname(configuration.ip, port: configuration.port)),
             onServerRunning: { channel in
                 serverPortsContinuation.yield(channel.localAddress?.port ?? configuration.port)

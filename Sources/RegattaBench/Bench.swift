@@ -33,6 +33,8 @@ public enum Bench {
             report = try await MasterFailoverScenario.run(options: options, logger: logger)
         case .codec:
             report = try CodecScenario.run(options: options, logger: logger)
+        case .exhaustion:
+            report = try await ExhaustionScenario.run(options: options, logger: logger)
         }
         if let peak = ProcessMemory.peakResidentBytes() {
             report.set("peak_rss_mib", Double(peak) / 1_048_576)
@@ -43,6 +45,8 @@ public enum Bench {
                 report.notes.append("peak_rss_mib is this process's VmHWM: master and agent run in-process.")
             case .codec:
                 report.notes.append("peak_rss_mib is this process's VmHWM (the benchmark's messages).")
+            case .exhaustion:
+                report.notes.append("peak_rss_mib is this process's VmHWM: master, scheduler and attackers in-process.")
             case .masterFailover:
                 report.notes.append(
                     "peak_rss_mib is this process's VmHWM: the simulated agents; the masters run in child processes (new_leader_peak_rss_mib).")

@@ -18,6 +18,9 @@ public enum BenchScenario: String, CaseIterable, Sendable {
     case masterFailover = "master-failover"
     /// Messages per second through Foundation's JSON coders and the fast Mesos JSON codecs, in-process.
     case codec
+    /// Idle connections, subscribers that never read and oversized bodies against the master and the scheduler:
+    /// memory, descriptors, `/health` latency during the attack and the time to recover.
+    case exhaustion
 }
 
 /// Where the simulated agents run.
@@ -45,6 +48,10 @@ public struct BenchOptions: Sendable {
     /// api: tasks on the master in all (the scheduler's instances plus tasks of a second framework), default
     /// `100000`; real-launch: real tasks, default `500`.
     public var tasks: Int?
+    /// exhaustion: idle connections opened. Defaults to `5000`.
+    public var connections: Int?
+    /// exhaustion: concurrent oversized request bodies per round. Defaults to `32`.
+    public var bodies: Int?
     /// allocator: rounds timed, each on fresh state. Defaults to `5`.
     public var rounds = 5
     /// The scheduler's store: `postgres://…` or `sqlite:///path`; `nil` uses SQLite in the work directory.

@@ -7,11 +7,11 @@ import RegattaCore
 public actor Master {
     private struct FrameworkStream {
         var streamID: String
-        var continuation: AsyncStream<SchedulerEvent>.Continuation
+        var continuation: SubscriberStream<SchedulerEvent>
     }
     private struct AgentStream {
         var connection: Int
-        var continuation: AsyncStream<AgentMessage>.Continuation
+        var continuation: SubscriberStream<AgentMessage>
     }
 
     public let configuration: MasterConfiguration
@@ -19,7 +19,7 @@ public actor Master {
     private var state: MasterState
     private var frameworkStreams: [FrameworkID: FrameworkStream] = [:]
     private var agentStreams: [AgentID: AgentStream] = [:]
-    private var operatorStreams: [Int: AsyncStream<OperatorAPI.Message>.Continuation] = [:]
+    private var operatorStreams: [Int: SubscriberStream<OperatorAPI.Message>] = [:]
     private var nextConnection = 0
     private let uptime: @Sendable () -> Duration
     private let wallTime: @Sendable () -> Double
@@ -139,7 +139,7 @@ public actor Master {
         let (id, actions) = try self.state.subscribe(
             framework: subscribe.frameworkInfo, streamID: streamID, heartbeat: self.configuration.heartbeatInterval,
             masterInfo: self.masterInfo, now: self.uptime())
-        let (stream, continuation) = AsyncStream.makeStream(of: SchedulerEvent.self, bufferingPolicy: .unbounded)
+        let (stream, continuation) = SubscriberStream<SchedulerEvent>.make(limit: self.configuration.maxSubscriberQueue)
         // Close the stream being replaced before registering the new one.
         self.perform(actions.filter { if case .closeFrameworkStream = $0 { true } else { false } })
         self.frameworkStreams[id] = FrameworkStream(streamID: streamID, continuation: continuation)
@@ -222,7 +222,7 @@ public actor Master {
         let (id, actions) = try self.state.subscribeAgent(
             subscribe, connection: connection, pingInterval: self.configuration.agentPingTimeout,
             masterInfo: self.masterInfo, presentedToken: token, newToken: self.makeStreamID(), now: self.uptime())
-        let (stream, continuation) = AsyncStream.makeStream(of: AgentMessage.self, bufferingPolicy: .unbounded)
+        let (stream, continuation) = SubscriberStream<AgentMessage>.make(limit: self.configuration.maxSubscriberQueue)
         self.perform(actions.filter { if case .closeAgentStream = $0 { true } else { false } })
         self.agentStreams[id] = AgentStream(connection: connection, continuation: continuation)
         self.perform(actions.filter { if case .closeAgentStream = $0 { false } else { true } })
@@ -272,11 +272,14 @@ public actor Master {
         OperatorAPI.respond(to: type, state: self.state, startTime: self.startTime)
     }
 
-    /// Opens an operator event stream: SUBSCRIBED with the full state, then events as they happen.
-    public func subscribeOperator() -> (Int, AsyncStream<OperatorAPI.Message>) {
+    /// Opens an operator event stream: SUBSCRIBED with the full state, then events as they happen; `nil` when
+    /// `maxOperatorSubscribers` streams are open already.
+    public func subscribeOperator() -> (Int, AsyncStream<OperatorAPI.Message>)? {
+        guard self.operatorStreams.count < self.configuration.maxOperatorSubscribers else { return nil }
         self.nextConnection += 1
         let id = self.nextConnection
-        let (stream, continuation) = AsyncStream.makeStream(of: OperatorAPI.Message.self, bufferingPolicy: .unbounded)
+        let (stream, continuation) = SubscriberStream<OperatorAPI.Message>.make(
+            limit: self.configuration.maxSubscriberQueue)
         var subscribed = OperatorAPI.Message(type: "SUBSCRIBED")
         subscribed.subscribed = OperatorAPI.Subscribed(
             getState: OperatorAPI.state(self.state, startTime: self.startTime),
@@ -373,11 +376,11 @@ public actor Master {
     /// Sends HEARTBEAT to every connected framework.
     public func heartbeat() {
         guard self.leadership.isLeading else { return }
-        for stream in self.frameworkStreams.values {
-            stream.continuation.yield(.heartbeat)
+        for (id, stream) in self.frameworkStreams where !stream.continuation.yield(.heartbeat) {
+            self.frameworkFellBehind(id, streamID: stream.streamID)
         }
-        for stream in self.operatorStreams.values {
-            stream.yield(OperatorAPI.Message(type: "HEARTBEAT"))
+        for (id, stream) in self.operatorStreams where !stream.yield(OperatorAPI.Message(type: "HEARTBEAT")) {
+            self.operatorFellBehind(id)
         }
     }
 
@@ -392,12 +395,40 @@ public actor Master {
         self.agentStreams = [:]
     }
 
+    // MARK: - Subscribers that stopped reading
+
+    /// A framework left `maxSubscriberQueue` events unread: its stream is closed; it is disconnected, as when its
+    /// connection drops (its failover timeout starts).
+    private func frameworkFellBehind(_ id: FrameworkID, streamID: String) {
+        self.logger.warning(
+            "Framework stopped reading its event stream; disconnecting it",
+            metadata: [LogKey.frameworkID: "\(id)", "queue.limit": "\(self.configuration.maxSubscriberQueue)"])
+        self.frameworkStreamEnded(id, streamID: streamID)
+    }
+
+    /// An agent left `maxSubscriberQueue` messages unread: its stream is closed; it is disconnected until it
+    /// subscribes again.
+    private func agentFellBehind(_ id: AgentID, connection: Int) {
+        self.logger.warning(
+            "Agent stopped reading its message stream; disconnecting it",
+            metadata: [LogKey.agentID: "\(id)", "queue.limit": "\(self.configuration.maxSubscriberQueue)"])
+        self.agentStreamEnded(id, connection: connection)
+    }
+
+    /// An operator subscriber left `maxSubscriberQueue` events unread: its stream is closed.
+    private func operatorFellBehind(_ id: Int) {
+        self.logger.notice(
+            "Operator subscriber stopped reading its event stream; disconnecting it",
+            metadata: ["queue.limit": "\(self.configuration.maxSubscriberQueue)"])
+        self.operatorStreams[id] = nil
+    }
+
     // MARK: - Actions
 
     private func perform(_ actions: [MasterAction]) {
         if !self.operatorStreams.isEmpty {
             for event in OperatorAPI.events(for: actions, state: self.state, startTime: self.startTime) {
-                for stream in self.operatorStreams.values { stream.yield(event) }
+                for (id, stream) in self.operatorStreams where !stream.yield(event) { self.operatorFellBehind(id) }
             }
         }
         for action in actions {
@@ -406,9 +437,13 @@ public actor Master {
                 if event.type == .update, event.update?.status.timestamp == nil {
                     event.update?.status.timestamp = self.wallTime()
                 }
-                self.frameworkStreams[id]?.continuation.yield(event)
+                if let stream = self.frameworkStreams[id], !stream.continuation.yield(event) {
+                    self.frameworkFellBehind(id, streamID: stream.streamID)
+                }
             case .agentMessage(let id, let message):
-                self.agentStreams[id]?.continuation.yield(message)
+                if let stream = self.agentStreams[id], !stream.continuation.yield(message) {
+                    self.agentFellBehind(id, connection: stream.connection)
+                }
             case .closeFrameworkStream(let id, let streamID):
                 if let stream = self.frameworkStreams[id], stream.streamID == streamID {
                     stream.continuation.finish()

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import RegattaHTTP
 
 /// Settings of a master; flag names follow Mesos's (`--offer_timeout`, `--agent_ping_timeout`, …).
 public struct MasterConfiguration: Sendable {
@@ -44,6 +45,19 @@ public struct MasterConfiguration: Sendable {
     public var weights: [String: Double] = [:]
     /// The cluster's name shown in `/master/state`.
     public var cluster: String?
+    /// Limits of the HTTP listener: connections (`--max_connections`, default `16384`), idle timeout (`60`
+    /// seconds), request body (`16` MiB), request head (`80` KiB).
+    public var listener = ListenerLimits(
+        maximumConnections: ListenerLimits.defaultMasterMaximumConnections, maximumBodySize: HTTPSupport.maximumBodySize)
+    /// Events queued for one subscriber (framework, agent or operator stream) that has not read them yet; one more
+    /// disconnects it (`--max_subscriber_queue`). The protocols need every event, so a stream is never thinned, only
+    /// dropped: the framework's failover timeout starts, the agent reconnects. Defaults to `10000`: about ten seconds
+    /// of a busy cluster's status updates beyond what the socket buffers already hold, and at most a few MiB of memory
+    /// per stalled subscriber.
+    public var maxSubscriberQueue: Int = 10_000
+    /// Operator-API event streams (`/api/v1` SUBSCRIBE) open at once; one more is answered `503`
+    /// (`--max_operator_subscribers`). Each receives every event of the cluster. Defaults to `128`.
+    public var maxOperatorSubscribers: Int = 128
 
     public init() {}
 

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import RegattaCore
+import RegattaHTTP
 import ServiceLifecycle
 
 /// Runs a master: its HTTP server and its timers (allocation, offer and failover timeouts, agent pings,
@@ -45,6 +46,7 @@ public struct MasterService: Service {
         self.extraRoutes?(router)
         let app = Application(
             router: router,
+            server: LimitedHTTPServer.http1(self.configuration.listener, logger: self.logger),
             configuration: .init(
                 address: .hostname(self.configuration.ip, port: self.configuration.port), serverName: nil,
                 // Thousands of agents reconnect at once after a failover; the kernel caps this at somaxconn.

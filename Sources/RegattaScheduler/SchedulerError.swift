@@ -5,7 +5,7 @@ public struct SchedulerError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case appNotFound, appExists, appLocked, invalidApp, invalidJSON, taskNotFound, masterUnavailable
-            case storeUnavailable, notLeader
+            case storeUnavailable, notLeader, bodyTooLarge
         }
         private let base: Base
         /// No app with the given id (404).
@@ -26,6 +26,8 @@ public struct SchedulerError: Error, Sendable, CustomStringConvertible {
         public static let storeUnavailable = Code(base: .storeUnavailable)
         /// This scheduler is not the leader.
         public static let notLeader = Code(base: .notLeader)
+        /// The request body is larger than the API accepts (413).
+        public static let bodyTooLarge = Code(base: .bodyTooLarge)
         public var description: String { self.base.rawValue }
     }
 

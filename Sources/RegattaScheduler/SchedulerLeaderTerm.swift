@@ -26,7 +26,9 @@ struct SchedulerLeaderTerm: Sendable {
         self.connection = connection
         let start = ContinuousClock.now
         self.start = start
-        let events = EventBus()
+        var eventsConfiguration = EventBus.Configuration()
+        eventsConfiguration.maximumSubscribers = configuration.maxEventSubscribers
+        let events = EventBus(configuration: eventsConfiguration)
         self.events = events
         var schedulerConfiguration = configuration.scheduler
         schedulerConfiguration.webuiURL =

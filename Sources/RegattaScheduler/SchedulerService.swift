@@ -2,6 +2,7 @@
 import Hummingbird
 import Logging
 import RegattaCore
+import RegattaHTTP
 import ServiceLifecycle
 
 /// Runs the service scheduler: loads state, subscribes to the master as a framework, serves Marathon's API.
@@ -18,6 +19,14 @@ public struct SchedulerService: Service {
         /// What apps' containers may do to their hosts (`--allowed_host_paths`, `--allow_privileged`), checked by
         /// `/v2/apps`. Defaults to nothing beyond the sandbox; give the scheduler the agents' settings.
         public var containerPolicy = ContainerPolicy()
+        /// Limits of the HTTP listener: connections (`--max_connections`, default `4096`), idle timeout (`60`
+        /// seconds), request body (`8` MiB, the API's limit), request head (`80` KiB). A follower applies them to
+        /// the calls it proxies too.
+        public var listener = ListenerLimits(
+            maximumConnections: ListenerLimits.defaultMaximumConnections, maximumBodySize: MarathonRoutes.maximumBodySize)
+        /// `/v2/events` streams open at once; one more is answered `503` (`--max_event_subscribers`). Defaults to
+        /// `128`.
+        public var maxEventSubscribers = 128
         public init() {}
     }
 
@@ -44,9 +53,14 @@ public struct SchedulerService: Service {
     }
 
     public func run() async throws {
-        try await Self.migrate(self.store, logger: self.logger)
+        guard try await Self.untilStopped(logger: self.logger, { [term] in
+            try await Self.migrate(self.store, logger: self.logger)
+            try await term.load()
+        }) else { return }
         let app = Application(
             responder: self.term.responder(),
+            server: LimitedHTTPServer.http1(
+                self.configuration.listener, refusal: MarathonRoutes.refusal, logger: self.logger),
             configuration: .init(
                 address: .hostname(self.configuration.httpAddress, port: self.configuration.httpPort), serverName: nil),
             logger: self.logger)
@@ -55,12 +69,26 @@ public struct SchedulerService: Service {
             metadata: ["address": "\(self.configuration.httpAddress):\(self.configuration.httpPort)",
                        "master": "\(MasterConnections.redacted(self.configuration.master))"])
         let term = self.term
-        try await self.term.load()
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await app.run() }
             group.addTask {
                 try? await cancelWhenGracefulShutdown { try await term.runLoaded() }
             }
+        }
+    }
+
+    /// Runs `body` (waits on the store before serving) unless the scheduler is told to stop meanwhile: a stop cancels
+    /// it, since nothing needs draining yet, so a scheduler whose store is gone still stops at once.
+    ///
+    /// - Returns: `false` when stopped before `body` finished.
+    static func untilStopped(logger: Logger, _ body: @escaping @Sendable () async throws -> Void) async throws -> Bool {
+        do {
+            try await cancelWhenGracefulShutdown(body)
+            return true
+        } catch {
+            guard Task.isShuttingDownGracefully || Task.isCancelled else { throw error }
+            logger.info("Stopped before the store was ready", metadata: ["error": "\(error)"])
+            return false
         }
     }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Glibc
 import RegattaCore
+import RegattaHTTP
 
 /// Settings of an agent, mapped from `regatta agent` flags by `RegattaCLI`.
 ///
@@ -91,6 +92,9 @@ public struct AgentConfiguration: Sendable {
     public var requestTimeout: Duration
     /// How long a graceful shutdown waits for killed tasks and pending status updates. Defaults to `5` seconds.
     public var shutdownDrainTimeout: Duration
+    /// Limits of the HTTP API's listener: connections (`--max_connections`, default `4096`), idle timeout (`60`
+    /// seconds), request body (`1` MiB: the agent's API takes no bodies), request head (`80` KiB).
+    public var listener: ListenerLimits
 
     /// Creates a configuration with defaults for everything but the master.
     public init(master: String) {
@@ -119,6 +123,8 @@ public struct AgentConfiguration: Sendable {
         self.missedPingsBeforeReconnect = 3
         self.requestTimeout = .seconds(10)
         self.shutdownDrainTimeout = .seconds(5)
+        self.listener = ListenerLimits(
+            maximumConnections: ListenerLimits.defaultMaximumConnections, maximumBodySize: 1 << 20)
     }
 
     /// The machine's hostname (`gethostname`), or `localhost` if it cannot be read.

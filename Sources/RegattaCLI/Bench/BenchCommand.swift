@@ -9,7 +9,7 @@ import RegattaCore
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Run a scale benchmark: allocator, deploy-one-app, deploy-constrained, api, real-launch, master-failover or codec.",
+        abstract: "Run a scale benchmark: allocator, deploy-one-app, deploy-constrained, api, real-launch, master-failover, codec or exhaustion.",
         discussion: """
             Starts the real master (and scheduler, and simulated agents) in this process on free loopback ports, \
             measures, and prints one JSON line followed by a summary. Counts default to the figures in \
@@ -17,13 +17,15 @@ struct BenchCommand: AsyncParsableCommand {
             release build for real figures.
             """)
 
-    @Argument(help: "allocator | deploy-one-app | deploy-constrained | api | real-launch | master-failover | codec")
+    @Argument(help: "allocator | deploy-one-app | deploy-constrained | api | real-launch | master-failover | codec | exhaustion")
     var scenario: String
     @Option(name: .customLong("agents"), help: "Simulated agents.") var agents: Int?
     @Option(name: .customLong("instances"), help: "deploy-one-app: instances of the app; deploy-constrained, api: per app.")
     var instances: Int?
     @Option(name: .customLong("apps"), help: "deploy-constrained, api: number of apps (default 1000).") var apps: Int?
-    @Option(name: .customLong("frameworks"), help: "allocator: number of frameworks (default 1000).") var frameworks: Int?
+    @Option(name: .customLong("frameworks"), help: "allocator: number of frameworks (default 1000); exhaustion: subscribers that never read (default 200).") var frameworks: Int?
+    @Option(name: .customLong("connections"), help: "exhaustion: idle connections (default 5000).") var connections: Int?
+    @Option(name: .customLong("bodies"), help: "exhaustion: concurrent oversized request bodies per round (default 32).") var bodies: Int?
     @Option(name: .customLong("tasks"), help: "api: tasks on the master in all (default 100000); real-launch: tasks (default 500).")
     var tasks: Int?
     @Option(name: .customLong("rounds"), help: "allocator: rounds to time (default 5).") var rounds: Int = 5
@@ -58,7 +60,7 @@ struct BenchCommand: AsyncParsableCommand {
         var options = BenchOptions()
         for (name, value) in [
             ("agents", self.agents), ("instances", self.instances), ("apps", self.apps), ("frameworks", self.frameworks),
-            ("tasks", self.tasks),
+            ("tasks", self.tasks), ("connections", self.connections), ("bodies", self.bodies),
         ] {
             if let value, value < 0 { throw ValidationError("--\(name): \(value) is negative.") }
         }
@@ -67,6 +69,8 @@ struct BenchCommand: AsyncParsableCommand {
         options.apps = self.apps
         options.frameworks = self.frameworks
         options.tasks = self.tasks
+        options.connections = self.connections
+        options.bodies = self.bodies
         guard self.rounds > 0, self.clients > 0, self.requests > 0 else {
             throw ValidationError("--rounds, --clients and --requests must be at least 1.")
         }

@@ -34,6 +34,11 @@ struct AgentCommand: AsyncParsableCommand {
     var dockerSocket: String?
     @OptionGroup var containerPolicy: ContainerPolicyOptions
 
+    @Option(
+        name: .customLong("max_connections"),
+        help: "Connections to the agent's API open at once; more are closed on arrival (default 4096).")
+    var maxConnections: Int?
+
     func makeConfiguration() throws -> AgentConfiguration {
         guard let master = FlagEnvironment.string(self.master, "master") else {
             throw ValidationError(
@@ -103,6 +108,8 @@ struct AgentCommand: AsyncParsableCommand {
             configuration.dockerSocket = socket
         }
         configuration.containerPolicy = try self.containerPolicy.policy()
+        configuration.listener.maximumConnections = try FlagEnvironment.positiveInt(
+            self.maxConnections, "max_connections", default: configuration.listener.maximumConnections)
         return configuration
     }
 
@@ -110,8 +117,7 @@ struct AgentCommand: AsyncParsableCommand {
         let configuration = try self.makeConfiguration()
         let logger = Logger(label: "regatta.agent")
         let agent = AgentService(configuration: configuration, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ShutdownBounds.serviceGroup([agent], daemon: "agent", logger: logger)
         try await group.run()
     }
 }

@@ -22,6 +22,10 @@ struct DevCommand: AsyncParsableCommand {
     @Option(name: .customLong("agent_port"), help: "Agent port (default 5051).") var agentPort: Int?
     @Option(name: .customLong("http_port"), help: "Scheduler port (default 8080).") var httpPort: Int?
     @OptionGroup var containerPolicy: ContainerPolicyOptions
+    @Option(
+        name: .customLong("max_connections"),
+        help: "Connections open at once on each of the three listeners (default: each daemon's own).")
+    var maxConnections: Int?
 
     func run() async throws {
         let workDir = URL(
@@ -51,6 +55,13 @@ struct DevCommand: AsyncParsableCommand {
         scheduler.master = "127.0.0.1:\(master.port)"
         scheduler.httpPort = try FlagEnvironment.port(self.httpPort, "http_port", default: 8080)
         scheduler.containerPolicy = policy
+        if self.maxConnections != nil || FlagEnvironment.value("max_connections") != nil {
+            let maximum = try FlagEnvironment.positiveInt(
+                self.maxConnections, "max_connections", default: master.listener.maximumConnections)
+            master.listener.maximumConnections = maximum
+            agent.listener.maximumConnections = maximum
+            scheduler.listener.maximumConnections = maximum
+        }
         let store = try SchedulerStoreFactory.make(url: "sqlite://\(workDir)/scheduler.db", logger: logger)
 
         let services: [any Service] = [
@@ -64,10 +75,7 @@ struct DevCommand: AsyncParsableCommand {
             "Dev cluster starting",
             metadata: ["scheduler": "http://127.0.0.1:\(scheduler.httpPort)", "master": "http://127.0.0.1:\(master.port)",
                        "agent": "http://127.0.0.1:\(agent.port)", "work_dir": "\(workDir)"])
-        let group = ServiceGroup(
-            configuration: .init(
-                services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+        let group = ShutdownBounds.serviceGroup(services, daemon: "dev", logger: logger)
         try await group.run()
     }
 }

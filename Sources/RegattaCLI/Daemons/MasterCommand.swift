@@ -72,6 +72,18 @@ struct MasterCommand: AsyncParsableCommand {
         help: "Role weights for fair sharing, e.g. web=2,batch=0.5."
     )
     var weights: String?
+    @Option(
+        name: .customLong("max_connections"),
+        help: "Connections open at once; more are closed on arrival (default 16384: 10,000 agents and headroom).")
+    var maxConnections: Int?
+    @Option(
+        name: .customLong("max_subscriber_queue"),
+        help: "Events queued for a stream subscriber that is not reading; one more disconnects it (default 10000).")
+    var maxSubscriberQueue: Int?
+    @Option(
+        name: .customLong("max_operator_subscribers"),
+        help: "Operator API event streams (/api/v1 SUBSCRIBE) open at once; more get 503 (default 128).")
+    var maxOperatorSubscribers: Int?
 
     func makeConfiguration() throws -> MasterConfiguration {
         var configuration = MasterConfiguration()
@@ -158,6 +170,12 @@ struct MasterCommand: AsyncParsableCommand {
             )
         }
         configuration.cluster = FlagEnvironment.string(self.cluster, "cluster")
+        configuration.listener.maximumConnections = try FlagEnvironment.positiveInt(
+            self.maxConnections, "max_connections", default: configuration.listener.maximumConnections)
+        configuration.maxSubscriberQueue = try FlagEnvironment.positiveInt(
+            self.maxSubscriberQueue, "max_subscriber_queue", default: configuration.maxSubscriberQueue)
+        configuration.maxOperatorSubscribers = try FlagEnvironment.positiveInt(
+            self.maxOperatorSubscribers, "max_operator_subscribers", default: configuration.maxOperatorSubscribers)
         if let text = FlagEnvironment.string(self.weights, "weights") {
             for pair in text.split(separator: ",") {
                 let parts = pair.split(separator: "=")
@@ -216,13 +234,7 @@ struct MasterCommand: AsyncParsableCommand {
             logger: logger,
             highAvailability: highAvailability
         )
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [master],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
-        )
+        let group = ShutdownBounds.serviceGroup([master], daemon: "master", logger: logger)
         try await group.run()
     }
 }

@@ -41,6 +41,14 @@ struct SchedulerCommand: AsyncParsableCommand {
     @Option(name: .customLong("store"), help: "postgres://user@host:port/db or sqlite:///path (default sqlite under /tmp/regatta).")
     var store: String?
     @OptionGroup var containerPolicy: ContainerPolicyOptions
+    @Option(
+        name: .customLong("max_connections"),
+        help: "Connections open at once; more are closed on arrival (default 4096).")
+    var maxConnections: Int?
+    @Option(
+        name: .customLong("max_event_subscribers"),
+        help: "/v2/events streams open at once; more get 503 (default 128).")
+    var maxEventSubscribers: Int?
 
     func run() async throws {
         guard let master = FlagEnvironment.string(self.master, "master") else {
@@ -79,6 +87,10 @@ struct SchedulerCommand: AsyncParsableCommand {
         ] where value < 1 {
             throw ValidationError("--\(flag): \(value) is less than 1; give at least 1.")
         }
+        configuration.listener.maximumConnections = try FlagEnvironment.positiveInt(
+            self.maxConnections, "max_connections", default: configuration.listener.maximumConnections)
+        configuration.maxEventSubscribers = try FlagEnvironment.positiveInt(
+            self.maxEventSubscribers, "max_event_subscribers", default: configuration.maxEventSubscribers)
         let url = FlagEnvironment.string(self.store, "store", default: "sqlite:///tmp/regatta/scheduler.db")!
         let logger = Logger(label: "regatta.scheduler")
         let store: any DurableSchedulerStore
@@ -111,10 +123,7 @@ struct SchedulerCommand: AsyncParsableCommand {
 
     /// Runs the store and the scheduler until SIGTERM/SIGINT; a ``SchedulerExit`` ends the process with its code.
     static func run(store: any DurableSchedulerStore, service: some Service, logger: Logger) async throws {
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [StoreService(store: store), service], gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+        let group = ShutdownBounds.serviceGroup([StoreService(store: store), service], daemon: "scheduler", logger: logger)
         do {
             try await group.run()
         } catch let exit as SchedulerExit {

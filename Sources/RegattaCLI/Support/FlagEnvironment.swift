@@ -26,6 +26,15 @@ enum FlagEnvironment {
         return value
     }
 
+    /// A positive integer flag (a count or a limit). - Throws: a one-line `ValidationError` naming the flag.
+    static func positiveInt(_ cli: Int?, _ flag: String, default fallback: Int) throws -> Int {
+        let value = try self.int(cli, flag, default: fallback)
+        guard value >= 1 else {
+            throw ValidationError("--\(flag): \(value) is less than 1; give a positive integer (default \(fallback)).")
+        }
+        return value
+    }
+
     /// A duration flag in Mesos's form (`15secs`). - Throws: a `ValidationError` naming the flag.
     static func duration(_ cli: String?, _ flag: String, default fallback: Duration?) throws -> Duration? {
         guard let text = cli ?? self.value(flag) else { return fallback }

@@ -5,6 +5,7 @@ import Hummingbird
 import NIOCore
 import NIOPosix
 import RegattaCore
+import RegattaHTTP
 
 extension HTTPField.Name {
     /// `Mesos-Stream-Id`, which fences a framework's calls to its current subscription.
@@ -15,6 +16,12 @@ extension HTTPField.Name {
 public enum HTTPSupport {
     /// The largest request body accepted. 16 MiB.
     public static let maximumBodySize = 16 << 20
+
+    /// The answer to a body over ``maximumBodySize`` (the listener refuses one announced by `Content-Length`
+    /// before it is read; this one crossed the limit while being read).
+    static var bodyTooLarge: Response {
+        HTTPSupport.text(.contentTooLarge, RequestBodyTooLargeError(limit: HTTPSupport.maximumBodySize).message)
+    }
 
     /// A plain-text response, as Mesos answers errors.
     public static func text(_ status: HTTPResponse.Status, _ message: String) -> Response {
@@ -175,10 +182,7 @@ public struct MasterRoutes: Sendable {
             return HTTPSupport.text(
                 .unsupportedMediaType, "Regatta accepts JSON only; send 'Content-Type: application/json'.")
         }
-        guard let body = try await readBody(request) else {
-            return HTTPSupport.text(
-                .contentTooLarge, "The request body exceeds \(HTTPSupport.maximumBodySize) bytes.")
-        }
+        guard let body = try await readBody(request) else { return HTTPSupport.bodyTooLarge }
         let call: SchedulerCall
         do {
             call = try body.withUnsafeReadableBytes { try MesosJSON.decodeFast(SchedulerCall.self, from: $0) }
@@ -209,9 +213,7 @@ public struct MasterRoutes: Sendable {
     }
 
     private static func operatorCall(_ request: Request, master: Master) async throws -> Response {
-        guard let body = try await readBody(request) else {
-            return HTTPSupport.text(.contentTooLarge, "The request body exceeds \(HTTPSupport.maximumBodySize) bytes.")
-        }
+        guard let body = try await readBody(request) else { return HTTPSupport.bodyTooLarge }
         let call: OperatorAPI.Call
         do {
             call = try MesosJSON.decode(OperatorAPI.Call.self, from: Data(buffer: body))
@@ -224,7 +226,12 @@ public struct MasterRoutes: Sendable {
             return HTTPSupport.text(.init(code: error.status), error.message)
         }
         if call.type == "SUBSCRIBE" {
-            let (id, stream) = await master.subscribeOperator()
+            guard let (id, stream) = await master.subscribeOperator() else {
+                return HTTPSupport.text(
+                    .serviceUnavailable,
+                    "Too many operator event streams are open (\(master.configuration.maxOperatorSubscribers), "
+                        + "--max_operator_subscribers); close one or retry later.")
+            }
             return HTTPSupport.recordIOStream(stream, headers: [:]) { await master.operatorStreamEnded(id) }
         }
         guard let message = await master.operatorCall(call.type) else {
@@ -237,9 +244,7 @@ public struct MasterRoutes: Sendable {
     }
 
     private static func agentCall(_ request: Request, master: Master) async throws -> Response {
-        guard let body = try await readBody(request) else {
-            return HTTPSupport.text(.contentTooLarge, "The request body exceeds \(HTTPSupport.maximumBodySize) bytes.")
-        }
+        guard let body = try await readBody(request) else { return HTTPSupport.bodyTooLarge }
         let call: AgentCall
         do {
             call = try body.withUnsafeReadableBytes { try MesosJSON.decodeFast(AgentCall.self, from: $0) }

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import RegattaCore
+import RegattaHTTP
 import ServiceLifecycle
 
 /// Marathon's REST API v2 over the ``ServiceScheduler``.
@@ -55,7 +56,8 @@ public struct MarathonRoutes: Sendable {
         self.wallClock = wallClock
     }
 
-    static let maximumBodySize = 8 << 20
+    /// The largest request body the API accepts. 8 MiB.
+    public static let maximumBodySize = 8 << 20
 
     /// Adds the `/v2` routes, `/ping` and `/metrics` to `router`; every response carries `X-Marathon-Leader`.
     ///
@@ -355,10 +357,16 @@ public struct MarathonRoutes: Sendable {
             let types = EventStream.eventTypes(Self.queryValues(request, "event_type"))
             let remote = Self.clientIP(request, context) ?? "unknown"
             let heartbeat = configuration.eventStreamHeartbeat
+            guard let subscription = events.subscribeWithinLimit(eventTypes: types) else {
+                return Self.json(
+                    MarathonJSON.error(
+                        "Too many event streams are open (\(events.configuration.maximumSubscribers), "
+                            + "--max_event_subscribers); close one or retry later."),
+                    status: .serviceUnavailable)
+            }
             return Response(
                 status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                 body: ResponseBody { writer in
-                    let subscription = events.subscribe(eventTypes: types)
                     events.publishStreamAttached(remoteAddress: remote)
                     defer {
                         subscription.finish()
@@ -509,8 +517,15 @@ public struct MarathonRoutes: Sendable {
             let buffer = try await request.body.collect(upTo: self.maximumBodySize)
             return Data(buffer: buffer)
         } catch {
-            throw SchedulerError(.invalidJSON, "Request body is larger than \(self.maximumBodySize) bytes")
+            // Over the limit while being read (the listener refuses an announced Content-Length before reading).
+            throw SchedulerError(.bodyTooLarge, RequestBodyTooLargeError(limit: self.maximumBodySize).message)
         }
+    }
+
+    /// The listener's answer to a request it refuses before a route runs (`413`, `431`): Marathon's
+    /// `{"message": …}`.
+    public static let refusal: ListenerLimits.Refusal = { _, message in
+        ("application/json", ByteBuffer(bytes: MarathonJSON.data(MarathonJSON.error(message))))
     }
 
     static func decodeApp(_ request: Request) async throws -> AppDefinition {
@@ -647,6 +662,7 @@ public struct MarathonRoutes: Sendable {
                 )
             case .invalidApp: status = .unprocessableContent
             case .invalidJSON: status = .badRequest
+            case .bodyTooLarge: status = .contentTooLarge
             case .storeUnavailable, .notLeader, .masterUnavailable: status = .serviceUnavailable
             default: status = .internalServerError
             }

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import RegattaCore
+import RegattaHTTP
 import RegattaZooKeeper
 import ServiceLifecycle
 
@@ -74,7 +75,11 @@ public struct ElectedSchedulerService: Service {
     }
 
     public func run() async throws {
-        try await SchedulerService.migrate(self.store, logger: self.logger)
+        guard
+            try await SchedulerService.untilStopped(logger: self.logger, {
+                try await SchedulerService.migrate(self.store, logger: self.logger)
+            })
+        else { return }
         let client: ZooKeeperClient
         do {
             client = try await ZooKeeperClient.connect(
@@ -88,6 +93,7 @@ public struct ElectedSchedulerService: Service {
         let scheduler = self.configuration.scheduler
         let app = Application(
             responder: self.responder,
+            server: LimitedHTTPServer.http1(scheduler.listener, refusal: MarathonRoutes.refusal, logger: self.logger),
             configuration: .init(address: .hostname(scheduler.httpAddress, port: scheduler.httpPort), serverName: nil),
             logger: self.logger)
         self.logger.info(

@@ -6,6 +6,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOHTTP1
+import RegattaHTTP
 
 /// Forwards a follower's API call to the leading scheduler, as Marathon's `LeaderProxyFilter` does: same method,
 /// path, query, headers and body, plus `X-Marathon-Via: 1.1 <own host:port>`; the leader's answer (with its
@@ -16,8 +17,11 @@ struct LeaderProxy: Sendable {
         "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "host",
         "content-length",
     ]
-    /// The largest request or response body forwarded.
-    static let maximumBodySize = 64 << 20
+    /// The largest request body forwarded: the leader's own limit, so a follower accepts no more than the leader
+    /// would (its listener refuses more before reading it).
+    static let maximumRequestBodySize = MarathonRoutes.maximumBodySize
+    /// The largest response body forwarded (the leader's answers, e.g. `/v2/apps` of a large cluster).
+    static let maximumResponseBodySize = 64 << 20
 
 
     /// This scheduler's `host:port`, named in `X-Marathon-Via`.
@@ -53,7 +57,13 @@ struct LeaderProxy: Sendable {
         outgoing.headers.add(name: HTTPField.Name.marathonVia.rawName, value: self.via)
         do {
             let body = request.body
-            let buffer = try await body.collect(upTo: Self.maximumBodySize)
+            let buffer: ByteBuffer
+            do {
+                buffer = try await body.collect(upTo: Self.maximumRequestBodySize)
+            } catch {
+                return Self.error(
+                    RequestBodyTooLargeError(limit: Self.maximumRequestBodySize).message, status: .contentTooLarge)
+            }
             if buffer.readableBytes > 0 || request.method == .post || request.method == .put
                 || request.method == .patch
             {
@@ -64,7 +74,7 @@ struct LeaderProxy: Sendable {
             for (name, value) in response.headers where !Self.hopByHop.contains(name.lowercased()) {
                 if let name = HTTPField.Name(name) { headers.append(HTTPField(name: name, value: value)) }
             }
-            let responseBody = try await response.body.collect(upTo: Self.maximumBodySize)
+            let responseBody = try await response.body.collect(upTo: Self.maximumResponseBodySize)
             return Response(
                 status: HTTPResponse.Status(code: Int(response.status.code), reasonPhrase: response.status.reasonPhrase),
                 headers: headers, body: ResponseBody(byteBuffer: responseBody))

@@ -68,23 +68,42 @@ func payload(_ frame: ServerSentEvent) throws -> [String: Any] {
         #expect(await collect(all.events).map(\.type) == ["api_post_event", "deployment_info", "deployment_success"])
     }
 
-    @Test func slowSubscriberKeepsOnlyTheNewestEvents() async throws {
-        // Given a subscriber with room for 3 events that reads nothing
+    @Test func subscriberThatFallsAFullBufferBehindIsDropped() async throws {
+        // Given a subscriber with room for 3 events that reads nothing, and another
         let bus = self.bus(bufferSize: 3)
         let slow = bus.subscribe()
-        let fast = bus.subscribe(eventTypes: ["nothing"])
+        let other = bus.subscribe(eventTypes: ["nothing"])
         // When 10 events are published
         for index in 0..<10 {
             bus.publish(
                 .healthStatusChanged(appId: "/web", instanceId: "web.instance-\(index)", version: "v1", alive: true))
         }
-        slow.finish()
-        // Then it gets the newest 3, the rest were dropped, and publishing never waited for it
+        // Then its stream ends after the 3 it had room for (never thinned), it is unsubscribed, and publishing never
+        // waited for it
         let ids = try await collect(slow.events).map { try payload($0)["instanceId"] as? String }
-        #expect(ids == ["web.instance-7", "web.instance-8", "web.instance-9"])
-        #expect(bus.droppedEventCount == 7)
-        #expect(bus.publishedEventCount == 10)
-        fast.finish()
+        #expect(ids == ["web.instance-0", "web.instance-1", "web.instance-2"])
+        #expect(bus.droppedSubscriberCount == 1)
+        #expect(bus.subscriberCount == 1)
+        // (the fourth event found it full and dropped it; nobody took the six after)
+        #expect(bus.publishedEventCount == 4)
+        other.finish()
+    }
+
+    @Test func subscribeWithinLimitRefusesOverTheCap() {
+        // Given a bus admitting 2 subscribers, both taken
+        var configuration = EventBus.Configuration()
+        configuration.maximumSubscribers = 2
+        let bus = EventBus(configuration: configuration)
+        let first = bus.subscribeWithinLimit()
+        let second = bus.subscribeWithinLimit()
+        // When a third asks
+        let third = bus.subscribeWithinLimit()
+        // Then it is refused; once one leaves, there is room again
+        #expect(first != nil && second != nil)
+        #expect(third == nil)
+        first?.finish()
+        #expect(bus.subscribeWithinLimit() != nil)
+        second?.finish()
     }
 
     @Test func rendersNothingWithoutSubscribers() {
