@@ -46,3 +46,15 @@ import Testing
         #expect(attributes.first?.value == .text("1e30"))
     }
 }
+
+extension HostileInputTests {
+    @Test func repeatedHugeAmountsAreRefusedNotSummedIntoATrap() throws {
+        // Given a TaskInfo-style resource list that repeats cpus 1e12 (Fuzz/Crashes/codec/scalar-sum-overflow.json)
+        let one = Resource.scalar("cpus", 1e12)
+        // When it is read / Then it is refused with a message naming the resource
+        #expect(throws: CoreError.self) { try Resources(Array(repeating: one, count: 10_000)) }
+        // Accounting sums saturate instead of trapping.
+        #expect((Scalar(milli: .max) + Scalar(milli: 1)).milli == .max)
+        #expect((Scalar(milli: .min) - Scalar(milli: 1)).milli == .min)
+    }
+}

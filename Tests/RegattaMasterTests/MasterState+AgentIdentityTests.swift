@@ -147,3 +147,20 @@ import Testing
         #expect(again == a)
     }
 }
+
+extension MasterStateAgentIdentityTests {
+    @Test func aSubscribeReportingAnotherAgentsTaskChangesNothingOfIt() throws {
+        // Given task t1 running on agent A
+        var (h, a, _, framework) = try self.cluster()
+        let info = try #require(h.state.tasks[TaskKey(framework, "t1")]?.info)
+        // When a new agent subscribes reporting t1 as finished (Fuzz/Crashes/master/foreign-task-report.bin)
+        _ = try self.register(
+            &h, hostname: "c", token: "token-c", connection: 7,
+            tasks: [AgentTask(frameworkId: framework, task: info, state: .finished)])
+        // Then t1 still runs on A, which still accounts for it
+        #expect(h.state.tasks[TaskKey(framework, "t1")]?.agentID == a)
+        #expect(h.state.tasks[TaskKey(framework, "t1")]?.state.isTerminal == false)
+        #expect(h.state.agents[a]?.tasks.contains(TaskKey(framework, "t1")) == true)
+        #expect(h.invariantsHold())
+    }
+}

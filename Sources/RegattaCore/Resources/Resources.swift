@@ -34,7 +34,7 @@ public struct Resources: Hashable, Sendable {
         self.entries = []
         self.entries.reserveCapacity(resources.count)
         for resource in resources {
-            try self.add(resource)
+            try self.add(Key(name: resource.name, role: resource.role), resource.value, name: resource.name, bounded: true)
         }
     }
 
@@ -111,7 +111,9 @@ public struct Resources: Hashable, Sendable {
         try self.add(Key(name: resource.name, role: resource.role), resource.value, name: resource.name)
     }
 
-    private mutating func add(_ key: Key, _ value: Resource.Value, name: String) throws {
+    /// - Parameter bounded: refuse a scalar that adds up to more than ``Scalar/maximumValue`` (for a list from a
+    ///   request, which may repeat a name); sums of accounting (`+=`) only saturate.
+    private mutating func add(_ key: Key, _ value: Resource.Value, name: String, bounded: Bool = false) throws {
         let (index, found) = self.position(of: key)
         guard found else {
             self.entries.insert(Entry(key: key, value: value), at: index)
@@ -119,7 +121,15 @@ public struct Resources: Hashable, Sendable {
         }
         let existing = self.entries[index].value
         switch (existing, value) {
-        case (.scalar(let a), .scalar(let b)): self.entries[index].value = .scalar(a + b)
+        case (.scalar(let a), .scalar(let b)):
+            let sum = a + b
+            if bounded, sum.value.magnitude > Scalar.maximumValue {
+                throw CoreError(
+                    .invalidResources,
+                    "Resource '\(name)' adds up to \(sum.value), more than \(Int64(Scalar.maximumValue)); give each name once with a smaller amount."
+                )
+            }
+            self.entries[index].value = .scalar(sum)
         case (.ranges(let a), .ranges(let b)): self.entries[index].value = .ranges(a.union(b))
         case (.set(let a), .set(let b)): self.entries[index].value = .set(a.union(b))
         default:

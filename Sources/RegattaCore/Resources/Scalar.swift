@@ -29,10 +29,18 @@ public struct Scalar: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The amount as a floating-point value.
     public var value: Double { Double(self.milli) / 1000 }
 
-    public static func + (lhs: Scalar, rhs: Scalar) -> Scalar { Scalar(milli: lhs.milli + rhs.milli) }
-    public static func - (lhs: Scalar, rhs: Scalar) -> Scalar { Scalar(milli: lhs.milli - rhs.milli) }
-    public static func += (lhs: inout Scalar, rhs: Scalar) { lhs.milli += rhs.milli }
-    public static func -= (lhs: inout Scalar, rhs: Scalar) { lhs.milli -= rhs.milli }
+    // Sums saturate instead of trapping: amounts come from the wire, and a request repeating a huge amount must not
+    // stop a daemon. Where a sum is built from a request, `Resources` refuses it beyond `maximumValue` first.
+    public static func + (lhs: Scalar, rhs: Scalar) -> Scalar { Scalar(milli: Self.saturating(lhs.milli, rhs.milli)) }
+    public static func - (lhs: Scalar, rhs: Scalar) -> Scalar { Scalar(milli: Self.saturating(lhs.milli, -rhs.milli)) }
+    public static func += (lhs: inout Scalar, rhs: Scalar) { lhs = lhs + rhs }
+    public static func -= (lhs: inout Scalar, rhs: Scalar) { lhs = lhs - rhs }
+
+    private static func saturating(_ a: Int64, _ b: Int64) -> Int64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        if overflow { return b > 0 ? .max : .min }
+        return sum
+    }
     public static func < (lhs: Scalar, rhs: Scalar) -> Bool { lhs.milli < rhs.milli }
 
     /// Formats like Mesos: no trailing zeros, at most three decimals (`0.1`, `2`, `0.125`).

@@ -646,6 +646,9 @@ public struct MasterState: Sendable {
         defer { self.agents[id]?.terminalAwaitingAck = awaiting }
         for entry in reported {
             let key = TaskKey(entry.frameworkId, entry.task.taskId)
+            // An agent speaks only for itself: a task the master knows on another agent is not this agent's to
+            // report (found by the MasterState fuzzer: reporting it finished orphaned it on its real agent).
+            if let owner = self.tasks[key]?.agentID, owner != id { continue }
             reportedKeys.insert(key)
             if entry.state.isTerminal, self.tasks[key] == nil {
                 awaiting[key] = self.agents[id]?.terminalAwaitingAck[key] ?? ""

@@ -121,19 +121,24 @@ public enum TaskFactory {
         if app.disk > 0 { list += self.take("disk", app.disk, from: resources, role: role) }
         if app.gpus > 0 { list += self.take("gpus", app.gpus, from: resources, role: role) }
         if !hostPorts.isEmpty {
-            let portRole = resources.list.first { $0.name == "ports" && $0.role != "*" }
-                .flatMap { entry -> String? in
-                    if case .ranges(let ranges) = entry.value,
-                        hostPorts.allSatisfy({ ranges.contains(UInt64($0)) })
-                    {
-                        return entry.role
-                    }
-                    return nil
-                } ?? "*"
-            list.append(
-                Resource(
-                    name: "ports", value: .ranges(RangeSet(values: hostPorts.map(UInt64.init))), role: portRole,
-                    allocationRole: role))
+            // Each port is taken from the role whose range holds it (reserved first), so ports that span a reserved
+            // and the unreserved range become one resource per role (found by the app fuzzer: labelling them all
+            // with one role asked for more than the offer held, and the master refused every launch).
+            let portEntries = resources.list.filter { $0.name == "ports" }
+                .sorted { ($0.role == "*" ? 1 : 0) < ($1.role == "*" ? 1 : 0) }
+            var byRole: [String: [UInt64]] = [:]
+            for port in hostPorts {
+                let value = UInt64(port)
+                let owner = portEntries.first { entry in
+                    if case .ranges(let ranges) = entry.value { return ranges.contains(value) }
+                    return false
+                }?.role ?? "*"
+                byRole[owner, default: []].append(value)
+            }
+            for (portRole, ports) in byRole.sorted(by: { $0.key < $1.key }) {
+                list.append(
+                    Resource(name: "ports", value: .ranges(RangeSet(values: ports)), role: portRole, allocationRole: role))
+            }
         }
         let bag = (try? Resources(list)) ?? Resources()
         let env = self.environment(app: app, taskID: taskID, host: offer.hostname, hostPorts: hostPorts)
