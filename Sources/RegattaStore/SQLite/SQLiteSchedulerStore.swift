@@ -511,7 +511,18 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
             let timeout = self.configuration.busyTimeout.components
             let milliseconds = timeout.seconds * 1000 + timeout.attoseconds / 1_000_000_000_000_000
             try await connection.execute("PRAGMA busy_timeout = \(milliseconds)")
-            let mode = try await connection.query("PRAGMA journal_mode = WAL").first?.column("journal_mode")?.string
+            // Switching a new file to WAL needs an exclusive lock and SQLite answers BUSY at once, without the busy
+            // timeout, while another connection opens the same file: retry within the timeout.
+            let deadline = ContinuousClock.now + self.configuration.busyTimeout
+            var mode: String?
+            while true {
+                do {
+                    mode = try await connection.query("PRAGMA journal_mode = WAL").first?.column("journal_mode")?.string
+                    break
+                } catch let error as SQLiteError where error.reason == .busy && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+            }
             if mode?.lowercased() != "wal" {
                 self.logger.warning(
                     "SQLite refused WAL mode; writers will block readers",
