@@ -11,8 +11,8 @@ Each case is a dict:
   watch     seconds to keep checking that every daemon answers after the case (crashes that come later)
   within    seconds the answer must take at most (default 15)
   pending   "<tag>: why" — the correct answer is not in main yet; the case reports but does not fail the run.
-            Flip it (delete the key) once the work named by the tag is merged. Tags: listener-limits (413/431,
-            limits on every listener), agent-identity (issue 13 item 4: forged agent calls get 403).
+            Flip it (delete the key) once the work named by the tag is merged; the run prints FLIP for a pending
+            case that passes. Tag in use: app-caps (issue 13 item 5).
   finding   "why" — a known bug this corpus found; reports without failing until fixed, then delete the key.
 
 Limits the cases are built around (change them here when the code changes):
@@ -20,7 +20,8 @@ Limits the cases are built around (change them here when the code changes):
   goes on to Foundation's decoder, whose limit (512 levels) is the one clients see; the scheduler and the master
   operator API use Foundation (JSONSerialization/JSONDecoder) directly.
   Bodies: master HTTPSupport.maximumBodySize = 16 MiB, scheduler MarathonRoutes.maximumBodySize = 8 MiB,
-  agent: no body-reading route (1 MiB listener limit with listener-limits).
+  agent: no body-reading route, 1 MiB listener limit. Every listener refuses an announced Content-Length over its
+  limit with 413 before reading, oversized headers and request lines with 431.
 """
 import json
 
@@ -104,8 +105,8 @@ def app(**fields):
 
 # A finding of this corpus (report to whoever owns MasterRoutes/MarathonRoutes body reading).
 BODY_FINDING = ("the body reader maps every error (a malformed chunk, a Content-Length trailer) to 'too large': "
-                "master 413 'exceeds 16777216 bytes', scheduler 400 'larger than 8388608 bytes' "
-                "(MasterRoutes.readBody and MarathonRoutes.body catch every error); expected 400 naming the framing")
+                "master and scheduler answer 413 'The request body exceeds N bytes' (MasterRoutes.readBody and "
+                "MarathonRoutes.body catch every error of collect(upTo:)); expected 400 naming the framing")
 # Issue 13 item 5: caps on what an app carries. Today a 1.5 MB app with 100k labels takes ~12 s of a debug
 # scheduler's CPU (linear, ~125 µs per entry) before its 422.
 CAPS = "app-caps: issue 13 item 5 caps labels/env/constraints with an early 422; today the 422 takes 12-15 s on a debug build"
@@ -134,12 +135,12 @@ def scheduler_cases():
     case("body-under-limit", http("POST", "/v2/apps", sized(INVALID_APP_PREFIX, SCHEDULER_LIMIT - 1, b'"}}')),
          [422], contains="/instances")
     case("body-over-limit", http("POST", "/v2/apps", sized(INVALID_APP_PREFIX, SCHEDULER_LIMIT + 1, b'"}}')),
-         [413], pending="listener-limits: the scheduler answers an oversized body 400 today")
+         [413])
     case("body-over-limit-chunked",
          http("POST", "/v2/apps", chunked=[sized(INVALID_APP_PREFIX, SCHEDULER_LIMIT + 1, b'"}}')]),
-         [413], pending="listener-limits: the scheduler answers an oversized body 400 today")
+         [413])
     case("body-announced-over-limit-not-sent", http("POST", "/v2/apps", length=SCHEDULER_LIMIT + 1),
-         [413], within=5, pending="listener-limits: Content-Length is not checked before the body is read")
+         [413], within=5)
     case("content-length-huge", http("POST", "/v2/apps", length=10**20), [400, 413, "closed"])
     case("content-length-negative", http("POST", "/v2/apps", headers=["Content-Length: -1"]), [400, "closed"])
     case("content-length-twice",
@@ -153,9 +154,9 @@ def scheduler_cases():
               trailers=[b"X-Trailer: 1", b"X-Other: 2"]), [422])
     case("chunked-content-length-trailer",
          http("POST", "/v2/apps", chunked=[b'{"id":"/hostile",', b'"cmd":"x","instances":-1}'],
-              trailers=[b"Content-Length: 99999999999"]), [400, 422], excludes="larger than", finding=BODY_FINDING)
+              trailers=[b"Content-Length: 99999999999"]), [400, 422], excludes="exceeds", finding=BODY_FINDING)
     case("chunked-bad-size", b"POST /v2/apps HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
-         [400, "closed"], excludes="larger than", finding=BODY_FINDING)
+         [400, "closed"], excludes="exceeds", finding=BODY_FINDING)
     case("chunked-size-overflow",
          b"POST /v2/apps HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\n{}\r\n0\r\n\r\n",
          [400, 413, "closed"])
@@ -243,12 +244,9 @@ def scheduler_cases():
          http("GET", "/v2/events?event_type=" + ",".join(f"t{i}" for i in range(10_000)),
               headers=["Accept: text/event-stream"]), [200, 414, 431], stream=True)
     # Oversized headers and URIs.
-    case("header-100KiB", http("GET", "/ping", headers=["X-Big: " + "a" * 100_000]), [431],
-         pending="listener-limits: 431 for oversized headers")
-    case("headers-10k", http("GET", "/ping", headers=[f"X-H{i}: v" for i in range(10_000)]), [431],
-         pending="listener-limits: 431 for oversized headers")
-    case("uri-100KiB", http("GET", "/v2/apps/" + "a" * 100_000), [414, 431],
-         pending="listener-limits: 414/431 for an oversized request line")
+    case("header-100KiB", http("GET", "/ping", headers=["X-Big: " + "a" * 100_000]), [431])
+    case("headers-10k", http("GET", "/ping", headers=[f"X-H{i}: v" for i in range(10_000)]), [431])
+    case("uri-100KiB", http("GET", "/v2/apps/" + "a" * 100_000), [414, 431])
     return s
 
 
@@ -293,8 +291,7 @@ def master_cases():
          [413])
     case("agent-api-body-over-limit", http("POST", "/api/v1/agent", sized(b'{"type":"PONG","y":"', MASTER_LIMIT + 1)),
          [413])
-    case("body-announced-over-limit-not-sent", http("POST", sub, length=MASTER_LIMIT + 1), [413], within=5,
-         pending="listener-limits: Content-Length is not checked before the body is read")
+    case("body-announced-over-limit-not-sent", http("POST", sub, length=MASTER_LIMIT + 1), [413], within=5)
     case("chunked-with-trailers", http("POST", sub, chunked=[b'{"type":"SUBSC', b'RIBE"}'],
                                        trailers=[b"X-Trailer: 1", b"Mesos-Stream-Id: forged"]), [400],
          contains="subscribe")
@@ -337,12 +334,9 @@ def master_cases():
          [400, 404, "closed"])
     case("state-jsonp", http("GET", "/master/state?jsonp=alert(1)//"), [200, 400], excludes="alert(1)")
     case("unknown-method", http("BREW", "/master/state"), [400, 404, 405, 501, "closed"])
-    case("header-100KiB", http("GET", "/health", headers=["X-Big: " + "a" * 100_000]), [431],
-         pending="listener-limits: 431 for oversized headers")
-    case("headers-10k", http("GET", "/health", headers=[f"X-H{i}: v" for i in range(10_000)]), [431],
-         pending="listener-limits: 431 for oversized headers")
-    case("uri-100KiB", http("GET", "/master/" + "a" * 100_000), [414, 431],
-         pending="listener-limits: 414/431 for an oversized request line")
+    case("header-100KiB", http("GET", "/health", headers=["X-Big: " + "a" * 100_000]), [431])
+    case("headers-10k", http("GET", "/health", headers=[f"X-H{i}: v" for i in range(10_000)]), [431])
+    case("uri-100KiB", http("GET", "/master/" + "a" * 100_000), [414, 431])
     return s
 
 
@@ -405,22 +399,17 @@ def agent_cases():
          [200, 404])
     # Bodies: the agent reads none; a huge one must not be buffered.
     case("body-under-limit", http("POST", "/files/read", b"a" * (AGENT_LIMIT - 1)), [404, 405])
-    case("body-over-limit", http("POST", "/files/read", b"a" * (MASTER_LIMIT + 1)), [413],
-         pending="listener-limits: 413 on the agent")
-    case("body-announced-over-limit-not-sent", http("POST", "/files/read", length=MASTER_LIMIT + 1), [413], within=5,
-         pending="listener-limits: Content-Length is not checked before the body is read")
+    case("body-over-limit", http("POST", "/files/read", b"a" * (MASTER_LIMIT + 1)), [413])
+    case("body-announced-over-limit-not-sent", http("POST", "/files/read", length=MASTER_LIMIT + 1), [413], within=5)
     case("chunked-with-trailers", http("GET", "/health", chunked=[b"x"], trailers=[b"X-Trailer: 1"]), [200])
     # Odd paths and headers.
     case("double-slash-health", http("GET", "//health"), [200, 301, 404])
     case("files-traversal-in-route", http("GET", "/files/read/../../etc/passwd"), [400, 404])
     case("empty-request-target", b"GET  HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", [400, 404, "closed"])
     case("unknown-method", http("BREW", "/state"), [400, 404, 405, 501, "closed"])
-    case("header-100KiB", http("GET", "/health", headers=["X-Big: " + "a" * 100_000]), [431],
-         pending="listener-limits: 431 for oversized headers")
-    case("headers-10k", http("GET", "/health", headers=[f"X-H{i}: v" for i in range(10_000)]), [431],
-         pending="listener-limits: 431 for oversized headers")
-    case("uri-100KiB", http("GET", "/state?" + "a" * 100_000), [414, 431],
-         pending="listener-limits: 414/431 for an oversized request line")
+    case("header-100KiB", http("GET", "/health", headers=["X-Big: " + "a" * 100_000]), [431])
+    case("headers-10k", http("GET", "/health", headers=[f"X-H{i}: v" for i in range(10_000)]), [431])
+    case("uri-100KiB", http("GET", "/state?" + "a" * 100_000), [414, 431])
     return s
 
 
