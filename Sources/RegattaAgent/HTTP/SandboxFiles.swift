@@ -56,6 +56,10 @@ enum SandboxFiles {
         guard path.hasPrefix("/") else {
             throw .badRequest("Path '\(path)' is not absolute; give the absolute path of a file in a task sandbox.")
         }
+        // The C calls below stop at a NUL, so `<sandbox>/stdout%00/x` would be served as `<sandbox>/stdout`.
+        guard !path.utf8.contains(0) else {
+            throw .badRequest("Path contains a NUL character; give the absolute path of a file in a task sandbox.")
+        }
         let lexical = Self.normalized(path)
         let named = sandboxes.contains { Self.isInside(path, root: $0) }
         let lexicallyInside = sandboxes.contains { Self.isInside(lexical, root: Self.normalized($0)) }

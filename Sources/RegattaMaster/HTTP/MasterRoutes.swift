@@ -19,6 +19,13 @@ public enum HTTPSupport {
 
     /// The answer to a body over ``maximumBodySize`` (the listener refuses one announced by `Content-Length`
     /// before it is read; this one crossed the limit while being read).
+    /// Whether reading a body failed because it crossed the limit (rather than because its framing was malformed).
+    public static func isTooLarge(_ error: any Error) -> Bool {
+        if error is RequestBodyTooLargeError { return true }
+        if let error = error as? HTTPError, error.status == .contentTooLarge { return true }
+        return false
+    }
+
     static var bodyTooLarge: Response {
         HTTPSupport.text(.contentTooLarge, RequestBodyTooLargeError(limit: HTTPSupport.maximumBodySize).message)
     }
@@ -169,12 +176,22 @@ public struct MasterRoutes: Sendable {
         }
     }
 
-    private static func readBody(_ request: Request) async throws -> ByteBuffer? {
+    /// The request's body, or the answer for a body that is too large (`413`) or cannot be read (`400`, e.g. a
+    /// malformed chunk size).
+    private static func readBody(_ request: Request) async -> Result<ByteBuffer, BodyRefusal> {
         do {
-            return try await request.body.collect(upTo: HTTPSupport.maximumBodySize)
+            return .success(try await request.body.collect(upTo: HTTPSupport.maximumBodySize))
         } catch {
-            return nil
+            if HTTPSupport.isTooLarge(error) { return .failure(BodyRefusal(response: HTTPSupport.bodyTooLarge)) }
+            return .failure(
+                BodyRefusal(
+                    response: HTTPSupport.text(
+                        .badRequest, "The request body could not be read (\(error)); send a valid HTTP/1.1 body.")))
         }
+    }
+
+    private struct BodyRefusal: Error {
+        var response: Response
     }
 
     private static func schedulerCall(_ request: Request, master: Master) async throws -> Response {
@@ -182,7 +199,11 @@ public struct MasterRoutes: Sendable {
             return HTTPSupport.text(
                 .unsupportedMediaType, "Regatta accepts JSON only; send 'Content-Type: application/json'.")
         }
-        guard let body = try await readBody(request) else { return HTTPSupport.bodyTooLarge }
+        let body: ByteBuffer
+        switch await readBody(request) {
+        case .success(let read): body = read
+        case .failure(let refusal): return refusal.response
+        }
         let call: SchedulerCall
         do {
             call = try body.withUnsafeReadableBytes { try MesosJSON.decodeFast(SchedulerCall.self, from: $0) }
@@ -213,7 +234,11 @@ public struct MasterRoutes: Sendable {
     }
 
     private static func operatorCall(_ request: Request, master: Master) async throws -> Response {
-        guard let body = try await readBody(request) else { return HTTPSupport.bodyTooLarge }
+        let body: ByteBuffer
+        switch await readBody(request) {
+        case .success(let read): body = read
+        case .failure(let refusal): return refusal.response
+        }
         let call: OperatorAPI.Call
         do {
             call = try MesosJSON.decode(OperatorAPI.Call.self, from: Data(buffer: body))
@@ -244,7 +269,11 @@ public struct MasterRoutes: Sendable {
     }
 
     private static func agentCall(_ request: Request, master: Master) async throws -> Response {
-        guard let body = try await readBody(request) else { return HTTPSupport.bodyTooLarge }
+        let body: ByteBuffer
+        switch await readBody(request) {
+        case .success(let read): body = read
+        case .failure(let refusal): return refusal.response
+        }
         let call: AgentCall
         do {
             call = try body.withUnsafeReadableBytes { try MesosJSON.decodeFast(AgentCall.self, from: $0) }

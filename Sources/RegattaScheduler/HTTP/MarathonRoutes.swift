@@ -516,9 +516,14 @@ public struct MarathonRoutes: Sendable {
         do {
             let buffer = try await request.body.collect(upTo: self.maximumBodySize)
             return Data(buffer: buffer)
-        } catch {
+        } catch let error as RequestBodyTooLargeError {
+            throw SchedulerError(.bodyTooLarge, error.message)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
             // Over the limit while being read (the listener refuses an announced Content-Length before reading).
             throw SchedulerError(.bodyTooLarge, RequestBodyTooLargeError(limit: self.maximumBodySize).message)
+        } catch {
+            // A body whose framing is malformed (a bad chunk size, a Content-Length trailer) is not "too large".
+            throw SchedulerError(.invalidJSON, "The request body could not be read (\(error)); send a valid HTTP/1.1 body.")
         }
     }
 
