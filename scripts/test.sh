@@ -16,6 +16,7 @@
 # Time limits (CI stops everything at 90 minutes; these leave room to tear down and report first):
 #   REGATTA_BUILD_TIMEOUT      seconds for `swift build --build-tests` (default 2700)
 #   REGATTA_TEST_TIMEOUT       seconds for `swift test` (default 1800)
+#   REGATTA_FUZZ_SECONDS       seconds per libFuzzer target in the fuzz smoke after the tests (default 10; 0 skips)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -91,6 +92,20 @@ STATUS=0
 run timeout --signal=TERM --kill-after=30 "${REGATTA_TEST_TIMEOUT:-1800}" swift test --skip-build --no-parallel "$@" || STATUS=$?
 TEST_SECONDS=$(since "$STARTED")
 
+# 4. Fuzz smoke: every libFuzzer harness in Fuzz/ for a few seconds (a crash, or a finding not in
+#    Fuzz/Crashes/allow, fails the run). REGATTA_FUZZ_SECONDS=0 skips it.
+FUZZ_STATUS=0
+FUZZ_SECONDS_EACH=${REGATTA_FUZZ_SECONDS:-10}
+STARTED=$(now)
+if [ "$FUZZ_SECONDS_EACH" -gt 0 ]; then
+    run timeout --signal=TERM --kill-after=30 900 "$ROOT/scripts/fuzz.sh" all "$FUZZ_SECONDS_EACH" || FUZZ_STATUS=$?
+fi
+FUZZ_TIME=$(since "$STARTED")
+if [ "$STATUS" -eq 0 ] && [ "$FUZZ_STATUS" -ne 0 ]; then
+    say "fuzz smoke FAILED (exit $FUZZ_STATUS); see the summary above and .build/fuzz/crashes/"
+    STATUS=$FUZZ_STATUS
+fi
+
 if [ "$STATUS" -eq 0 ]; then
     RESULT=PASSED
 elif [ "$STATUS" -eq 124 ]; then
@@ -99,5 +114,5 @@ else
     RESULT="FAILED (swift test exit $STATUS)"
 fi
 say "$RESULT in $(since "$TOTAL_STARTED")s: packages ${INSTALL_SECONDS}s, services ${SETUP_SECONDS}s," \
-    "build ${BUILD_SECONDS}s, tests ${TEST_SECONDS}s; $DOCKER_STATE"
+    "build ${BUILD_SECONDS}s, tests ${TEST_SECONDS}s, fuzz smoke ${FUZZ_TIME}s; $DOCKER_STATE"
 exit "$STATUS"
