@@ -102,6 +102,17 @@ public actor InMemorySchedulerStore: SchedulerStore {
         try self.write { contents in
             contents.apps[app.id] = StoredApp(version: version, definition: definition)
             contents.versions[app.id, default: [:]][version] = definition
+            // The newest versions, and those a stored instance still runs (SchedulerStoreLimits), as the real stores.
+            let history = contents.versions[app.id] ?? [:]
+            if history.count > SchedulerStoreLimits.maximumVersionsPerApp {
+                let running = Set(
+                    contents.instances.values.filter { $0.appId == app.id }
+                        .compactMap { try? Self.decode(Instance.self, $0.definition).version })
+                let newest = history.keys.sorted { Self.precedes($1, $0) }
+                    .prefix(SchedulerStoreLimits.maximumVersionsPerApp)
+                let keep = Set(newest).union(running)
+                contents.versions[app.id] = history.filter { keep.contains($0.key) }
+            }
             changes(&contents)
         }
     }

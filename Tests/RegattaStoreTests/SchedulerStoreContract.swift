@@ -19,6 +19,7 @@ enum SchedulerStoreContract {
         Check(name: "replaces the current definition on save", run: replacesCurrentDefinitionOnSave),
         Check(name: "lists versions newest first", run: listsVersionsNewestFirst),
         Check(name: "looks up one version", run: looksUpOneVersion),
+        Check(name: "keeps the newest versions and those instances run", run: keepsNewestVersionsAndRunningOnes),
         Check(name: "rejects an app without a version", run: rejectsAppWithoutVersion),
         Check(name: "rejects an app that cannot be encoded", run: rejectsAppThatCannotBeEncoded),
         Check(name: "deleting an app removes its versions and instances", run: deletingAppCascades),
@@ -93,6 +94,27 @@ enum SchedulerStoreContract {
             #expect(versions == [30, 20, 10].map { StoreFixtures.version($0) })
             #expect(try await store.loadApps().first { $0.id == "/web" }?.instances == 20)
             #expect(try await store.appVersions(id: "/unknown") == [])
+        }
+    }
+
+    static func keepsNewestVersionsAndRunningOnes(_ storage: any StoreStorage) async throws {
+        try await storage.withStore { store async throws in
+            // Given: an instance still running version 1 of /web
+            let limit = SchedulerStoreLimits.maximumVersionsPerApp
+            try await store.saveApp(StoreFixtures.app("/web", version: 1))
+            try await store.saveInstances([StoreFixtures.instance(1)])
+
+            // When: many more versions are saved
+            for n in 2...(limit + 20) {
+                try await store.saveApp(StoreFixtures.app("/web", version: n))
+            }
+
+            // Then: the newest `limit` versions are kept, plus version 1, which the instance runs
+            let versions = try await store.appVersions(id: "/web")
+            let newest = ((limit + 20 - limit + 1)...(limit + 20)).reversed().map { StoreFixtures.version($0) }
+            #expect(versions == newest + [StoreFixtures.version(1)])
+            #expect(try await store.appVersion(id: "/web", version: StoreFixtures.version(1)) != nil)
+            #expect(try await store.appVersion(id: "/web", version: StoreFixtures.version(2)) == nil)
         }
     }
 

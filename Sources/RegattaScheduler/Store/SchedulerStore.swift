@@ -22,6 +22,9 @@ public protocol SchedulerStore: Sendable {
     /// Stores `app` as the current definition of `app.id`, records it under `app.version` in the app's version
     /// history and applies `deployments` (as ``updateDeployments(_:)`` does), all in one transaction, so an app is
     /// never stored without the deployment that rolls it out. `app.version` must be set.
+    ///
+    /// - Important: The history keeps the newest ``SchedulerStoreLimits/maximumVersionsPerApp`` versions, plus any
+    ///   older version that a stored instance of the app still runs; older ones are dropped in the same transaction.
     func saveApp(_ app: AppDefinition, deployments: DeploymentChanges) async throws
 
     /// Removes the app, its version history and all its instances, and applies `deployments` (as
@@ -81,4 +84,11 @@ extension SchedulerStore {
     public func deleteApp(id: String) async throws {
         try await self.deleteApp(id: id, deployments: DeploymentChanges())
     }
+}
+
+/// Bounds every store keeps, so that nothing an API caller repeats grows the store without limit.
+public enum SchedulerStoreLimits {
+    /// Versions kept per app: the newest 50 (Marathon's default for `--zk_max_versions`), plus those its stored
+    /// instances still run (their health checks are read from them after a restart).
+    public static let maximumVersionsPerApp = 50
 }

@@ -187,9 +187,25 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
                 """,
             binds: binds
         )
+        var pruneBinds = PostgresBindings()
+        pruneBinds.append(app.id)
+        pruneBinds.append(SchedulerStoreLimits.maximumVersionsPerApp)
+        // The newest versions, and those a stored instance still runs (SchedulerStoreLimits).
+        let prune = PostgresQuery(
+            unsafeSQL: """
+                DELETE FROM \(self.schema).app_versions WHERE app_id = $1
+                AND version NOT IN (
+                    SELECT version FROM \(self.schema).app_versions WHERE app_id = $1 ORDER BY version DESC LIMIT $2)
+                AND version NOT IN (
+                    SELECT definition->>'version' FROM \(self.schema).instances
+                    WHERE app_id = $1 AND definition->>'version' IS NOT NULL)
+                """,
+            binds: pruneBinds
+        )
         let deploymentStatements = try self.deploymentStatements(deployments)
         try await self.transaction("save app '\(app.id)'") { connection, logger in
             try await connection.execute(upsertApp, logger: logger)
+            try await connection.execute(prune, logger: logger)
             for statement in deploymentStatements {
                 try await connection.execute(statement, logger: logger)
             }

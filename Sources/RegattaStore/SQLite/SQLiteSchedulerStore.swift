@@ -185,6 +185,18 @@ public actor SQLiteSchedulerStore: DurableSchedulerStore {
                     """,
                     [.text(app.id), .text(version), .text(definition)]
                 )
+                // The newest versions, and those a stored instance still runs (SchedulerStoreLimits).
+                try await connection.execute(
+                    """
+                    DELETE FROM app_versions WHERE app_id = ?1
+                    AND version NOT IN (
+                        SELECT version FROM app_versions WHERE app_id = ?1 ORDER BY version DESC LIMIT ?2)
+                    AND version NOT IN (
+                        SELECT json_extract(definition, '$.version') FROM instances
+                        WHERE app_id = ?1 AND json_extract(definition, '$.version') IS NOT NULL)
+                    """,
+                    [.text(app.id), .integer(SchedulerStoreLimits.maximumVersionsPerApp)]
+                )
                 try await Self.apply(changes, connection)
             }
         }
