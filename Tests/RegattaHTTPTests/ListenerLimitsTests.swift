@@ -36,29 +36,8 @@ import Testing
     static func serve(
         _ limits: ListenerLimits, limiter: ConnectionLimiter? = nil, _ body: @Sendable (Int) async throws -> Void
     ) async throws {
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            router: Self.router(), server: LimitedHTTPServer.http1(limits, limiter: limiter, logger: Self.logger),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? 0)
-                continuation.finish()
-            },
-            logger: Self.logger)
-        let group = ServiceGroup(services: [app], logger: Self.logger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var iterator = ports.makeAsyncIterator()
-            let port = try #require(await iterator.next())
-            do {
-                try await body(port)
-            } catch {
-                await group.triggerGracefulShutdown()
-                throw error
-            }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
+        try await TestServers.hummingbird(
+            Self.router(), server: LimitedHTTPServer.http1(limits, limiter: limiter, logger: Self.logger), body)
     }
 
     static func limits(
@@ -198,27 +177,13 @@ import Testing
                     try await writer.finish(nil)
                 })
         }
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            router: router, server: LimitedHTTPServer.http1(Self.limits(), logger: Self.logger),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? 0)
-                continuation.finish()
-            },
-            logger: Self.logger)
-        let group = ServiceGroup(services: [app], logger: Self.logger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var iterator = ports.makeAsyncIterator()
-            let port = try #require(await iterator.next())
+        try await TestServers.hummingbird(router, server: LimitedHTTPServer.http1(Self.limits(), logger: Self.logger)) {
+            port in
             let connection = try await RawConnection.connect(port: port)
             try await connection.send("GET /stream HTTP/1.1\r\nHost: test\r\n\r\n")
             // Then the client sees the connection end
             let received = try await connection.waitUntilClosed()
             #expect(received.hasPrefix("HTTP/1.1 200"))
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
     }
 }

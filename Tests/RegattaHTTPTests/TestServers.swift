@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -16,9 +17,18 @@ enum TestServers {
         _ router: Router<BasicRequestContext>, idleTimeout: TimeAmount? = nil,
         _ body: @Sendable (Int) async throws -> Void
     ) async throws {
+        try await self.hummingbird(router, server: .http1(configuration: .init(idleTimeout: idleTimeout)), body)
+    }
+
+    /// Runs a Hummingbird server for `router` with the HTTP server `server` on 127.0.0.1 (a free port) while `body`
+    /// runs.
+    static func hummingbird(
+        _ router: Router<BasicRequestContext>, server: HTTPServerBuilder,
+        _ body: @Sendable (Int) async throws -> Void
+    ) async throws {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
-            router: router, server: .http1(configuration: .init(idleTimeout: idleTimeout)),
+            router: router, server: server,
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in
                 continuation.yield(channel.localAddress?.port ?? 0)
