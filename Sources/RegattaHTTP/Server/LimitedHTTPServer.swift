@@ -70,14 +70,27 @@ struct LimitedHTTP1Channel: ServerChildChannel {
         }
         // Shared by two handlers of this channel, on its event loop.
         let sharedProgress = NIOLoopBound(progress, eventLoop: channel.eventLoop)
-        return self.base.setup(channel: channel, logger: logger).flatMapThrowing { value in
-            // After the HTTP codec, before Hummingbird's connection handler.
-            let connectionState = try channel.pipeline.syncOperations.handler(type: HTTPConnectionStateHandler.self)
-            try channel.pipeline.syncOperations.addHandler(
-                RequestLimitHandler(
-                    maximumBodySize: self.limits.maximumBodySize, refusal: self.refusal, progress: sharedProgress.value),
-                position: .before(connectionState))
-            return value
+        return self.base.setup(channel: channel, logger: logger).flatMap { value in
+            do {
+                // After the HTTP codec, before Hummingbird's connection handler.
+                let connectionState = try channel.pipeline.syncOperations.handler(
+                    type: HTTPConnectionStateHandler.self)
+                try channel.pipeline.syncOperations.addHandler(
+                    RequestLimitHandler(
+                        maximumBodySize: self.limits.maximumBodySize, refusal: self.refusal,
+                        progress: sharedProgress.value),
+                    position: .before(connectionState))
+                return channel.eventLoop.makeSucceededFuture(value)
+            } catch {
+                // The connection closed while it was being set up (its pipeline is gone). The async channel made for
+                // it is never handled, so it must be closed here, which finishes its writer: NIO stops the process
+                // when one is deinited unfinished ("Deinited NIOAsyncWriter without calling finish()"). The task
+                // ends as soon as the channel is closed; the future it completes is the only handle needed.
+                return channel.eventLoop.makeFutureWithTask {
+                    try? await value.executeThenClose { _, _ in }
+                    throw error
+                }
+            }
         }
     }
 
