@@ -45,21 +45,3 @@ public final class FakeMasterConnection: MasterConnection {
         self.recorded.withLock { $0.append(call) }
     }
 }
-
-/// A manual monotonic clock for components that take an `uptime` closure.
-public final class ManualClock: Sendable {
-    private let current = Locked(Duration.zero)
-
-    public init() {}
-
-    /// The time now.
-    public var now: Duration { self.current.value }
-
-    /// Moves time forward.
-    public func advance(by duration: Duration) {
-        self.current.withLock { $0 += duration }
-    }
-
-    /// A closure reading this clock, to pass as `uptime`.
-    public var uptime: @Sendable () -> Duration { { self.now } }
-}

@@ -12,9 +12,9 @@ import Testing
     private func check(
         _ machine: inout HealthCheckStateMachine, _ result: HealthCheckStateMachine.Result
     ) -> [HealthCheckStateMachine.Action] {
-        #expect(machine.isDue(now: self.clock.now))
-        _ = machine.checkStarted(now: self.clock.now)
-        return machine.checkCompleted(result, now: self.clock.now)
+        #expect(machine.isDue(now: self.clock.uptimeNow))
+        _ = machine.checkStarted(now: self.clock.uptimeNow)
+        return machine.checkCompleted(result, now: self.clock.uptimeNow)
     }
 
     @Test func appliesMesosDefaults() {
@@ -31,26 +31,26 @@ import Testing
     @Test func firstCheckWaitsForTheDelayThenRunsEveryInterval() {
         // Given
         var machine = HealthCheckStateMachine(
-            settings: .init(HealthCheck(type: .command, delaySeconds: 5, intervalSeconds: 2)), startedAt: self.clock.now
+            settings: .init(HealthCheck(type: .command, delaySeconds: 5, intervalSeconds: 2)), startedAt: self.clock.uptimeNow
         )
         // Then nothing runs before the delay
         self.clock.advance(by: .milliseconds(4999))
-        #expect(!machine.isDue(now: self.clock.now))
+        #expect(!machine.isDue(now: self.clock.uptimeNow))
         self.clock.advance(by: .milliseconds(1))
         // When the first check starts, it times out after the timeout
-        #expect(machine.checkStarted(now: self.clock.now) == self.clock.now + .seconds(20))
-        #expect(!machine.isDue(now: self.clock.now + .seconds(100)), "one check at a time")
+        #expect(machine.checkStarted(now: self.clock.uptimeNow) == self.clock.uptimeNow + .seconds(20))
+        #expect(!machine.isDue(now: self.clock.uptimeNow + .seconds(100)), "one check at a time")
         self.clock.advance(by: .seconds(1))
-        _ = machine.checkCompleted(.healthy, now: self.clock.now)
+        _ = machine.checkCompleted(.healthy, now: self.clock.uptimeNow)
         // Then the next one is an interval after the previous ended
-        #expect(machine.nextCheckAt == self.clock.now + .seconds(2))
+        #expect(machine.nextCheckAt == self.clock.uptimeNow + .seconds(2))
     }
 
     @Test func reportsTheFirstResultAndOnlyChangesAfterwards() {
         // Given
         var machine = HealthCheckStateMachine(
             settings: .init(HealthCheck(type: .command, delaySeconds: 0, intervalSeconds: 1, consecutiveFailures: 5)),
-            startedAt: self.clock.now)
+            startedAt: self.clock.uptimeNow)
         var reports: [[HealthCheckStateMachine.Action]] = []
         // When the task is healthy twice, fails twice, then recovers
         for result in [
@@ -68,7 +68,7 @@ import Testing
         // Given a 10 s grace period and checks every second
         var machine = HealthCheckStateMachine(
             settings: .init(HealthCheck(type: .command, delaySeconds: 0, intervalSeconds: 1, consecutiveFailures: 2)),
-            startedAt: self.clock.now)
+            startedAt: self.clock.uptimeNow)
         // When it fails for 9 s
         for _ in 0..<10 {
             #expect(self.check(&machine, .unhealthy("connection refused")).isEmpty)
@@ -84,7 +84,7 @@ import Testing
         // Given
         var machine = HealthCheckStateMachine(
             settings: .init(HealthCheck(type: .command, delaySeconds: 0, intervalSeconds: 1, consecutiveFailures: 2)),
-            startedAt: self.clock.now)
+            startedAt: self.clock.uptimeNow)
         #expect(self.check(&machine, .healthy) == [.report(healthy: true)])
         self.clock.advance(by: .seconds(1))
         // When it fails twice within 10 s of the start
@@ -93,15 +93,15 @@ import Testing
         // Then the task is killed at the second failure and checks stop
         #expect(self.check(&machine, .unhealthy("x")) == [.kill(failures: 2)])
         #expect(machine.isStopped)
-        #expect(!machine.isDue(now: self.clock.now + .seconds(60)))
-        #expect(machine.checkCompleted(.unhealthy("late"), now: self.clock.now).isEmpty)
+        #expect(!machine.isDue(now: self.clock.uptimeNow + .seconds(60)))
+        #expect(machine.checkCompleted(.unhealthy("late"), now: self.clock.uptimeNow).isEmpty)
     }
 
     @Test func killsAfterConsecutiveFailuresOnly() {
         // Given 3 allowed failures
         var machine = HealthCheckStateMachine(
             settings: .init(HealthCheck(type: .command, delaySeconds: 0, intervalSeconds: 1, gracePeriodSeconds: 0)),
-            startedAt: self.clock.now)
+            startedAt: self.clock.uptimeNow)
         var actions: [HealthCheckStateMachine.Action] = []
         // When failures are interrupted by a success
         for result in [
@@ -123,7 +123,7 @@ import Testing
             settings: .init(
                 HealthCheck(
                     type: .command, delaySeconds: 0, intervalSeconds: 1, consecutiveFailures: 0, gracePeriodSeconds: 0)),
-            startedAt: self.clock.now)
+            startedAt: self.clock.uptimeNow)
         // When
         var actions: [HealthCheckStateMachine.Action] = []
         for _ in 0..<20 {

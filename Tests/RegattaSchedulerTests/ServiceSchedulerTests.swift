@@ -21,7 +21,7 @@ struct SchedulerHarness {
             configuration: configuration, store: self.store, connection: self.master,
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
             uptime: clock.uptime,
-            wallClock: { Date(timeIntervalSince1970: 1_800_000_000 + clock.now.seconds) },
+            wallClock: { Date(timeIntervalSince1970: 1_800_000_000 + clock.uptimeNow.seconds) },
             makeUUID: { uuids.withLock { $0 += 1; return "u\($0)" } })
         try await self.scheduler.load()
         await self.scheduler.handle(.subscribed("fw"))
