@@ -4,8 +4,8 @@
 # Runs the whole test suite from a clean clone: installs missing Debian packages, starts PostgreSQL 15, ZooKeeper and
 # (if needed) dockerd on 127.0.0.1 in a temporary directory, builds, runs `swift test`, and always tears down what it
 # started. Extra arguments go to `swift test`, e.g. `scripts/test.sh --filter RegattaZooKeeperTests`.
-# Tests run one at a time (--no-parallel): the integration suites start many real processes, and on a 2-core machine
-# running them together starves the timing-sensitive ones (health check loops, ack timeouts).
+# Unit-test targets run in parallel; the integration suites run one at a time (--no-parallel): they start many real
+# processes, and on a 2-core machine running them together starves the timing-sensitive ones.
 #
 # Environment exported to the tests:
 #   REGATTA_TEST_PG_URL        postgres://postgres@127.0.0.1:PORT/postgres
@@ -87,9 +87,24 @@ if [ "$BUILD_STATUS" -ne 0 ]; then
 fi
 BUILD_SECONDS=$(since "$STARTED")
 
+# Unit tests (no services, no real time) run in parallel; the suites that start real processes, services or
+# containers, or still run on real time, run one at a time after them. A new test target is a unit target unless it
+# is added to INTEGRATION. Arguments given to this script replace both phases with one serial run.
+INTEGRATION='^(RegattaAgentTests|RegattaStoreTests|RegattaZooKeeperTests|RegattaSimulatorTests|IntegrationTests)\.|HealthCheckServiceTests|NetworkHealthCheckerTests'
 STARTED=$(now)
 STATUS=0
-run timeout --signal=TERM --kill-after=30 "${REGATTA_TEST_TIMEOUT:-1800}" swift test --skip-build --no-parallel "$@" || STATUS=$?
+UNIT_SECONDS=0
+if [ "$#" -gt 0 ]; then
+    run timeout --signal=TERM --kill-after=30 "${REGATTA_TEST_TIMEOUT:-1800}" swift test --skip-build --no-parallel "$@" || STATUS=$?
+else
+    run timeout --signal=TERM --kill-after=30 600 swift test --skip-build --parallel --skip "$INTEGRATION" || STATUS=$?
+    UNIT_SECONDS=$(since "$STARTED")
+    say "unit tests (parallel) took ${UNIT_SECONDS}s, exit $STATUS"
+    INTEGRATION_STATUS=0
+    run timeout --signal=TERM --kill-after=30 "${REGATTA_TEST_TIMEOUT:-1800}" swift test --skip-build --no-parallel \
+        --filter "$INTEGRATION" || INTEGRATION_STATUS=$?
+    if [ "$STATUS" -eq 0 ]; then STATUS=$INTEGRATION_STATUS; fi
+fi
 TEST_SECONDS=$(since "$STARTED")
 
 # 4. Fuzz smoke: every libFuzzer harness in Fuzz/ for a few seconds (a crash, or a finding not in
@@ -114,5 +129,5 @@ else
     RESULT="FAILED (swift test exit $STATUS)"
 fi
 say "$RESULT in $(since "$TOTAL_STARTED")s: packages ${INSTALL_SECONDS}s, services ${SETUP_SECONDS}s," \
-    "build ${BUILD_SECONDS}s, tests ${TEST_SECONDS}s, fuzz smoke ${FUZZ_TIME}s; $DOCKER_STATE"
+    "build ${BUILD_SECONDS}s, tests ${TEST_SECONDS}s (unit ${UNIT_SECONDS}s), fuzz smoke ${FUZZ_TIME}s; $DOCKER_STATE"
 exit "$STATUS"

@@ -149,15 +149,15 @@ import Glibc
     @Test(.enabled(if: HACluster.isAvailable, HACluster.skipReason))
     func killingTheLeadingMasterDuringA200InstanceDeploymentLosesAndDuplicatesNothing() async throws {
         try await Self.withCluster { cluster in
-            // Given a deployment of 200 instances meant not to finish before the kill: with agent 2 stopped, the
-            // other two should hold only 160 of them (cpus 0.1 of 8 each)
+            // Given a deployment of 200 instances that cannot finish before the kill: with agent 2 stopped, the
+            // other two hold at most 160 of them (cpus 0.1 of 8 each)
             try await Self.holdBackAgent2(cluster)
             try await cluster.createApp("/ha-big", instances: 200, cpus: 0.1)
             try await cluster.eventually("30 instances running", timeout: .seconds(180)) {
                 try await cluster.runningTaskIDsAtMaster().count >= 30
             }
             let before = Set(try await cluster.runningTaskIDsAtMaster())
-            let midDeployment = before.count < 200
+            let perAgent = try await cluster.runningTasksPerAgentAtMaster()
             // When the leading master is SIGKILLed (and agent 2 comes back once the new master leads)
             let (leaderTime, agentsTime) = try await Self.failOverMaster(cluster, agents: 2)
             try cluster.restart(.agent, 2)
@@ -165,11 +165,11 @@ import Glibc
             Self.timing("master-kill-to-agents-reregistered(200-deploy)", agentsTime)
             // Then a new master leads within the session timeout plus a few seconds
             #expect(leaderTime <= cluster.sessionTimeout + .seconds(8), "new leader after \(leaderTime)")
-            // Whether the kill landed mid-deployment still depends on the machine (the agent-2 gate did not hold in
-            // one CI run: 200 of 200 ran on two agents); what follows is checked either way.
-            withKnownIssue("the kill may land after the deployment finished", isIntermittent: true) {
-                #expect(midDeployment, "the kill happened mid-deployment (\(before.count) of 200 running)")
-            }
+            // The kill landed mid-deployment by construction: two agents of 8 cpus hold at most 160 instances of 0.1.
+            // More would be an over-commit, so the per-agent counts are part of the message.
+            #expect(
+                perAgent.count <= 2 && perAgent.values.allSatisfy { $0 <= 80 } && before.count < 200,
+                "the kill must land mid-deployment: \(before.count) of 200 running before it, per agent \(perAgent)")
             // And the deployment completes with exactly 200 tasks, none lost, none duplicated, none replaced
             let deployed = try await cluster.eventually("the deployment finished", timeout: .seconds(300)) {
                 try await cluster.deploymentFinished(app: "/ha-big", instances: 200)
@@ -191,14 +191,15 @@ import Glibc
     @Test(.enabled(if: HACluster.isAvailable, HACluster.skipReason))
     func killingTheLeadingSchedulerMidDeploymentLetsTheOtherFinishIt() async throws {
         try await Self.withCluster { cluster in
-            // Given a deployment of 120 instances meant not to finish before the kill: with agent 2 stopped, the
-            // other two should hold only 106 of them (cpus 0.15 of 8 each)
+            // Given a deployment of 120 instances that cannot finish before the kill: with agent 2 stopped, the
+            // other two hold at most 106 of them (cpus 0.15 of 8 each)
             try await Self.holdBackAgent2(cluster)
             try await cluster.createApp("/ha-sched", instances: 120, cpus: 0.15)
             try await cluster.eventually("20 instances running", timeout: .seconds(180)) {
                 try await cluster.runningTaskIDsAtMaster().count >= 20
             }
             let before = Set(try await cluster.runningTaskIDsAtMaster())
+            let perAgent = try await cluster.runningTasksPerAgentAtMaster()
             let old = try #require(await cluster.leadingScheduler())
             // When the leading scheduler is SIGKILLed
             let killed = ContinuousClock.now
@@ -213,9 +214,10 @@ import Glibc
             try cluster.restart(.agent, 2)
             // Then it finishes the deployment, and the instances that ran before keep their ids
             #expect(takeover <= cluster.sessionTimeout + .seconds(8), "new scheduler leader after \(takeover)")
-            withKnownIssue("the kill may land after the deployment finished", isIntermittent: true) {
-                #expect(before.count < 120, "the kill happened mid-deployment (\(before.count) of 120 running)")
-            }
+            // Mid-deployment by construction: two agents of 8 cpus hold at most 106 instances of 0.15.
+            #expect(
+                perAgent.count <= 2 && perAgent.values.allSatisfy { $0 <= 53 } && before.count < 120,
+                "the kill must land mid-deployment: \(before.count) of 120 running before it, per agent \(perAgent)")
             try await cluster.eventually("the deployment finished", timeout: .seconds(300)) {
                 try await cluster.deploymentFinished(app: "/ha-sched", instances: 120)
             }

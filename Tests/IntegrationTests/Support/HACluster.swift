@@ -296,6 +296,24 @@ final class HACluster: @unchecked Sendable {
         return tasks.filter { $0["state"] as? String == "TASK_RUNNING" }.compactMap { $0["id"] as? String }
     }
 
+    /// The running tasks the leading master knows, counted per agent id.
+    func runningTasksPerAgentAtMaster() async throws -> [String: Int] {
+        guard let leader = await self.leadingMaster() else {
+            throw ChildProcessError(message: "no master leads")
+        }
+        let state = try await HTTP.get("\(self.masterURL(leader))/master/state")
+        guard let root = state.json as? [String: Any] else {
+            throw ChildProcessError(message: "/master/state is not JSON: \(state.status) \(state.text.prefix(200))")
+        }
+        var perAgent: [String: Int] = [:]
+        for framework in root["frameworks"] as? [[String: Any]] ?? [] {
+            for task in framework["tasks"] as? [[String: Any]] ?? [] where task["state"] as? String == "TASK_RUNNING" {
+                perAgent[task["slave_id"] as? String ?? "?", default: 0] += 1
+            }
+        }
+        return perAgent
+    }
+
     /// The scheduler's tasks of `app` (`/v2/apps<app>/tasks`) through scheduler `index` (a follower proxies).
     func schedulerTasks(app: String, via index: Int? = nil) async throws -> [[String: Any]] {
         let via = index ?? self.schedulers.indices.first { self.schedulers[$0]?.isRunning == true } ?? 0
