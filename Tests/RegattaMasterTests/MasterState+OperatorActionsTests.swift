@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+import RegattaCore
+import RegattaTestKit
+import Testing
+
+@testable import RegattaMaster
+
+@Suite struct MasterStateOperatorActionsTests {
+    @Test func deactivatedAgentIsNotOfferedUntilReactivated() throws {
+        var h = MasterHarness()
+        let agent = h.addAgent()
+        let (framework, _) = try h.subscribe()
+        let offer = try #require(h.offers(for: framework).first)
+        let actions = try h.state.deactivateAgent(agent)
+        #expect(actions.contains(.frameworkEvent(framework, .rescind(offer.id))))
+        #expect(h.offers(for: framework).isEmpty)
+        try h.state.reactivateAgent(agent)
+        #expect(h.offers(for: framework).count == 1)
+    }
+
+    @Test func drainingKillsTasksAndMarksTheAgentGoneOnceEmpty() throws {
+        var h = MasterHarness()
+        let agent = h.addAgent()
+        let (framework, _) = try h.subscribe()
+        let offer = try #require(h.offers(for: framework).first)
+        _ = try h.accept(offer, tasks: [Fixture.task("t1", agent: agent)], from: framework)
+        let actions = try h.state.drainAgent(agent, markGone: true, now: h.now)
+        #expect(actions.contains { if case .agentMessage(agent, let m) = $0 { m.type == .kill } else { false } })
+        #expect(h.state.agents[agent] != nil, "still draining")
+        _ = try h.state.agentUpdate(.init(frameworkId: framework, status: TaskStatus(taskId: "t1", state: .killed)), from: agent)
+        #expect(h.state.agents[agent] == nil)
+        #expect(h.state.isGone(agent))
+    }
+
+    @Test func markingGoneReportsTasksGoneByOperator() throws {
+        var h = MasterHarness()
+        let agent = h.addAgent()
+        let (framework, _) = try h.subscribe()
+        let offer = try #require(h.offers(for: framework).first)
+        _ = try h.accept(offer, tasks: [Fixture.task("t1", agent: agent)], from: framework)
+        let actions = try h.state.markAgentGone(agent, now: h.now)
+        #expect(updates(actions, to: framework).map(\.state) == [.goneByOperator])
+        #expect(actions.contains(.frameworkEvent(framework, .failure(agent: agent))))
+        #expect(throws: MasterError.self) { try h.state.markAgentGone(agent, now: h.now) }
+    }
+}
