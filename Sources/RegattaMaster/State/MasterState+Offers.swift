@@ -7,33 +7,22 @@ extension MasterState {
     public mutating func allocate(now: Duration) -> [MasterAction] {
         self.expireFilters(now: now)
         if !self.frameworks.values.contains(where: { $0.isConnected && !$0.suppressed }) { return [] }
+        var view = self.allocationView(now: now)
+        self.allocator.allocate(&view)
+        // The view recorded only offers of offerable agents to connected frameworks, within what each agent had
+        // left in the round: they need no re-check here.
         var batches: [FrameworkID: [Offer]] = [:]
-        let decisions = self.allocator.allocate(state: self, now: now)
-        // The built-in allocator offers each agent at most once per round, in agent order, a part of its `available`
-        // resources computed from this same state, so its decisions need no re-check; other allocators' decisions
-        // are checked against what is left.
-        let trusted = self.allocator is DRFAllocator
-        var previousAgent: AgentID?
-        self.offers.reserveCapacity(self.offers.count + decisions.count)
+        self.offers.reserveCapacity(self.offers.count + view.decisions.count)
         // Records are read and changed in place through their dictionary indices (`inout` access, no copy): copying a
         // record out would retain every field, and a live copy would force a copy of the offer sets changed below
         // (quadratic in the offers of one framework).
-        for decision in decisions {
-            guard let agentIndex = self.agents.index(forKey: decision.agentID),
-                let frameworkIndex = self.frameworks.index(forKey: decision.frameworkID)
+        for decision in view.decisions {
+            let frameworkID = view.frameworks[decision.framework].id
+            let role = view.frameworks[decision.framework].role
+            guard let agentIndex = self.agents.index(forKey: view.agents[decision.agent].id),
+                let frameworkIndex = self.frameworks.index(forKey: frameworkID)
             else { continue }
             let resources = decision.resources
-            guard !resources.isEmpty else { continue }
-            let (connected, role, frameworkID) = Self.access(&self.frameworks.values[frameworkIndex]) {
-                ($0.isConnected, $0.role, $0.id)
-            }
-            guard connected else { continue }
-            let checked = trusted && decision.agentID != previousAgent
-            previousAgent = decision.agentID
-            let offerable = Self.access(&self.agents.values[agentIndex]) {
-                $0.isOfferable && (checked || $0.available.contains(resources))
-            }
-            guard offerable else { continue }
             self.nextOfferNumber += 1
             let offerID = OfferID("\(self.masterID)-O\(self.nextOfferNumber)")
             let offer = Self.access(&self.agents.values[agentIndex]) { agent in
@@ -48,7 +37,7 @@ extension MasterState {
                 framework.offeredResources += resources
             }
             self.offers[offerID] = OfferRecord(offer: offer, resources: resources, createdAt: now)
-            batches[decision.frameworkID, default: []].append(offer)
+            batches[frameworkID, default: []].append(offer)
         }
         return batches.keys.sorted().map { .frameworkEvent($0, .offers(batches[$0]!)) }
     }
