@@ -14,6 +14,20 @@ public enum MasterAction: Sendable, Equatable {
     case closeAgentStream(AgentID, connection: Int)
 }
 
+/// A counter of versions of a master's tasks (see ``MasterState/tasksVersion``), shared by the copies of one state so
+/// that copies changed apart never share a version.
+public final class TaskVersions: Sendable {
+    private let last = Atomic<UInt64>(0)
+
+    /// Creates a counter whose first version is `1`.
+    public init() {}
+
+    /// The next version.
+    func next() -> UInt64 {
+        self.last.wrappingAdd(1, ordering: .relaxed).newValue
+    }
+}
+
 /// Identifies a task within the master: task ids are unique per framework.
 public struct TaskKey: Hashable, Sendable {
     public var frameworkID: FrameworkID
@@ -29,12 +43,6 @@ public struct TaskKey: Hashable, Sendable {
 /// `now` is monotonic time since the master started.
 /// - Important: Invariant: for every agent, `used + offered` never exceeds `total` (no over-commit).
 public struct MasterState: Sendable {
-    private static let tasksVersions = Atomic<UInt64>(0)
-
-    private static func nextTasksVersion() -> UInt64 {
-        Self.tasksVersions.wrappingAdd(1, ordering: .relaxed).newValue
-    }
-
     /// A registered agent.
     public struct AgentRecord: Sendable {
         public var id: AgentID
@@ -121,12 +129,14 @@ public struct MasterState: Sendable {
     public internal(set) var frameworks: [FrameworkID: FrameworkRecord] = [:]
     public internal(set) var completedFrameworks: [FrameworkRecord] = []
     public internal(set) var tasks: [TaskKey: TaskRecord] = [:] {
-        didSet { self.tasksVersion = Self.nextTasksVersion() }
+        didSet { self.tasksVersion = self.tasksVersions.next() }
     }
     /// Changes with every change to `tasks` (a task added, updated or removed), so a rendering of the tasks can be
-    /// kept for as long as it is the same. Versions come from one process-wide counter: two states, or two copies
-    /// of one state changed differently, never share a version.
-    public internal(set) var tasksVersion: UInt64 = MasterState.nextTasksVersion()
+    /// kept for as long as it is the same. Versions come from the state's ``TaskVersions`` counter, which copies of
+    /// the state share: two copies of one state changed differently never share a version.
+    public internal(set) var tasksVersion: UInt64
+    /// Where ``tasksVersion`` comes from: one counter per master (given at init), not per process.
+    let tasksVersions: TaskVersions
     public internal(set) var offers: [OfferID: OfferRecord] = [:]
     var allocator: any Allocator
     var nextFrameworkNumber = 0
@@ -153,7 +163,17 @@ public struct MasterState: Sendable {
     /// How many admitted agents the registry held at recovery, the base of `--recovery_agent_removal_limit`.
     public internal(set) var recoveryAdmittedCount = 0
 
-    public init(masterID: String, configuration: MasterConfiguration, allocator: (any Allocator)? = nil) {
+    /// Creates an empty state.
+    ///
+    /// - Parameters:
+    ///   - allocator: the allocation policy. Defaults to ``DRFAllocator`` with the configuration's weights.
+    ///   - tasksVersions: the counter of ``tasksVersion``. Defaults to a new counter for this state (and its copies).
+    public init(
+        masterID: String, configuration: MasterConfiguration, allocator: (any Allocator)? = nil,
+        tasksVersions: TaskVersions = TaskVersions()
+    ) {
+        self.tasksVersions = tasksVersions
+        self.tasksVersion = tasksVersions.next()
         self.masterID = masterID
         self.configuration = configuration
         self.allocator = allocator ?? DRFAllocator(weights: configuration.weights)
