@@ -122,4 +122,29 @@ import Testing
         #expect(h.state.tasks[TaskKey(framework, "t1")] == nil)
         #expect(h.state.agents[agent]?.used.isEmpty == true)
     }
+
+    @Test func anAgentMarkedUnreachableOrReplacedIsRecordedInTheRegistryOnce() throws {
+        // Given an agent that stops answering pings, and a disconnected agent
+        var configuration = MasterConfiguration()
+        configuration.maxAgentPingTimeouts = 1
+        var h = MasterHarness(configuration: configuration)
+        let silent = h.addAgent("silent", connection: 1)
+        let old = h.addAgent("old", connection: 2)
+        let info = try #require(h.state.agents[silent]?.info)
+        let oldInfo = try #require(h.state.agents[old]?.info)
+        _ = h.state.agentDisconnected(old, connection: 2, now: h.now)
+        func records(_ actions: [MasterAction]) -> [MasterAction] {
+            actions.filter { if case .recordAgent = $0 { true } else { false } }
+        }
+
+        // When a new agent registers at the disconnected agent's address, then the pings go unanswered
+        let (_, replacing) = h.state.agentIDForRegistration(of: oldInfo)
+        let rounds = (0..<3).map { _ in h.state.pingAgents(now: h.now) }
+
+        // Then the state asks for each registry write once: gone for the replaced agent, unreachable for the other
+        #expect(records(replacing) == [.recordAgent(oldInfo, .gone)])
+        #expect(records(rounds[0]).isEmpty, "the first ping is only sent")
+        #expect(records(rounds[1]) == [.recordAgent(info, .unreachable)])
+        #expect(records(rounds[2]).isEmpty)
+    }
 }

@@ -43,4 +43,25 @@ import Testing
         #expect(actions.contains(.frameworkEvent(framework, .failure(agent: agent))))
         #expect(throws: MasterError.self) { try h.state.markAgentGone(agent, now: h.now) }
     }
+
+    @Test func markingGoneAndDrainingToGoneAreRecordedInTheRegistry() throws {
+        // Given an agent with a task, and an empty agent
+        var h = MasterHarness()
+        let agent = h.addAgent("a1", connection: 1)
+        let empty = h.addAgent("a2", connection: 2)
+        let info = try #require(h.state.agents[agent]?.info)
+        let emptyInfo = try #require(h.state.agents[empty]?.info)
+        let (framework, _) = try h.subscribe()
+        let offer = try #require(h.offers(for: framework).first { $0.agentId == agent })
+        _ = try h.accept(offer, tasks: [Fixture.task("t1", agent: agent)], from: framework)
+
+        // When an operator drains the empty one for good and marks the other gone
+        let drained = try h.state.drainAgent(empty, markGone: true, now: h.now)
+        let gone = try h.state.markAgentGone(agent, now: h.now)
+
+        // Then each is recorded gone in the registry, after the updates of its tasks
+        #expect(drained.last == .recordAgent(emptyInfo, .gone))
+        #expect(gone.last == .recordAgent(info, .gone))
+        #expect(updates(gone, to: framework).map(\.state) == [.goneByOperator])
+    }
 }

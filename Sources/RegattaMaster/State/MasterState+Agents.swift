@@ -56,6 +56,7 @@ extension MasterState {
         }
         self.removeAgentRecord(id)
         self.goneAgents.insert(id)
+        actions.append(.recordAgent(agent.info, .gone))
         return actions
     }
 
@@ -243,6 +244,7 @@ extension MasterState {
         agent.unreachable = true
         agent.connection = nil
         self.agents[id] = agent
+        actions.append(.recordAgent(agent.info, .unreachable))
         for key in agent.tasks.sorted(by: { $0.taskID < $1.taskID }) {
             guard let task = self.tasks[key], !task.state.isTerminal else { continue }
             let partitionAware = self.frameworks[key.frameworkID]?.isPartitionAware ?? false

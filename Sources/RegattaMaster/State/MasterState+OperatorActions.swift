@@ -65,6 +65,7 @@ extension MasterState {
         }
         self.removeAgentRecord(id)
         self.goneAgents.insert(id)
+        actions.append(.recordAgent(agent.info, .gone))
         return actions
     }
 

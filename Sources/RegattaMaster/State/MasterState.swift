@@ -12,6 +12,9 @@ public enum MasterAction: Sendable, Equatable {
     case closeFrameworkStream(FrameworkID, streamID: String)
     /// Close an agent's stream (it was replaced).
     case closeAgentStream(AgentID, connection: Int)
+    /// Record an agent's new standing (unreachable or gone) in the agent registry, when the master keeps one
+    /// (`--zk`); the shell stamps the time and writes it in the background.
+    case recordAgent(AgentInfo, AgentRegistryEntry.State)
 }
 
 /// A counter of versions of a master's tasks (see ``MasterState/tasksVersion``), shared by the copies of one state so
