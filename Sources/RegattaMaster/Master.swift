@@ -36,7 +36,6 @@ public actor Master {
     private var registry: AgentRegistry?
     /// What the registry holds for each agent, as far as this master wrote or loaded it.
     private var registryEntries: [AgentID: AgentRegistryEntry] = [:]
-    private var registryGoneCount = 0
     /// Called when the master must stop at once (with `--zk`).
     private var onExit: (@Sendable (MasterExit) -> Void)?
 
@@ -88,7 +87,6 @@ public actor Master {
         self.onExit = onExit
         for entry in entries { self.registryEntries[entry.agentID] = entry }
         self.state.recover(entries, now: self.uptime())
-        self.registryGoneCount = self.state.goneAgents.count
         self.leadership.recovered()
         self.logger.notice(
             "Elected leader; recovered the agent registry",
@@ -100,27 +98,24 @@ public actor Master {
             ])
     }
 
-    /// Records agents newly marked unreachable in the registry.
+    /// Records agents that recovery marked unreachable in the registry.
     private func recordUnreachable(_ ids: [AgentID]) {
-        guard let registry = self.registry else { return }
         for id in ids {
             guard let info = self.state.agents[id]?.info ?? self.registryEntries[id]?.agentInfo else { continue }
-            let entry = AgentRegistryEntry(agentInfo: info, state: .unreachable, changedAt: self.wallTime())
-            registry.writeInBackground(entry, exists: self.registryEntries[id] != nil)
-            self.registryEntries[id] = entry
+            self.record(info, .unreachable)
         }
     }
 
-    /// Records agents newly marked gone in the registry (cheap when nothing changed).
-    private func recordGone() {
-        guard let registry = self.registry, self.state.goneAgents.count != self.registryGoneCount else { return }
-        self.registryGoneCount = self.state.goneAgents.count
-        for id in self.state.goneAgents where self.registryEntries[id]?.state != .gone {
-            let info = self.registryEntries[id]?.agentInfo ?? AgentInfo(hostname: "", resources: Resources(), id: id)
-            let entry = AgentRegistryEntry(agentInfo: info, state: .gone, changedAt: self.wallTime())
-            registry.writeInBackground(entry, exists: self.registryEntries[id] != nil)
-            self.registryEntries[id] = entry
-        }
+    /// Performs ``MasterAction/recordAgent(_:_:)``: writes the agent's new standing to the registry, if there is one.
+    /// A gone agent keeps the information the registry holds for it (as admitted).
+    private func record(_ info: AgentInfo, _ standing: AgentRegistryEntry.State) {
+        guard let registry = self.registry, let id = info.id else { return }
+        let known = self.registryEntries[id]
+        if standing == .gone && known?.state == .gone { return }
+        let recorded = standing == .gone ? known?.agentInfo ?? info : info
+        let entry = AgentRegistryEntry(agentInfo: recorded, state: standing, changedAt: self.wallTime())
+        registry.writeInBackground(entry, exists: known != nil)
+        self.registryEntries[id] = entry
     }
 
     /// A snapshot of the state, for read-only endpoints.
@@ -197,7 +192,6 @@ public actor Master {
             let (id, removals) = self.state.agentIDForRegistration(of: subscribe.agentInfo)
             subscribe.agentInfo.id = id
             self.perform(removals)
-            self.recordGone()
         }
         if let registry = self.registry, let id = subscribe.agentInfo.id {
             if self.registryEntries[id]?.state != .admitted {
@@ -255,7 +249,6 @@ public actor Master {
                 LogKey.state: "\(update.status.state.rawValue)",
             ])
         self.perform(actions)
-        self.recordGone()
         return delivered
     }
 
@@ -299,7 +292,6 @@ public actor Master {
     /// - Throws: `MasterError` for a missing or unknown agent id.
     public func agentOperation(_ call: OperatorAPI.Call) throws -> Bool {
         try self.requireLeading()
-        defer { self.recordGone() }
         let now = self.uptime()
         func target(_ value: OperatorAPI.Call.AgentTarget?, _ field: String) throws -> OperatorAPI.Call.AgentTarget {
             guard let value else { throw MasterError(.badRequest, "Expecting '\(field).agent_id' to be present.") }
@@ -363,14 +355,11 @@ public actor Master {
     /// Pings agents and marks those that stopped answering unreachable.
     public func pingAgents() {
         guard self.leadership.isLeading else { return }
-        let before = Set(self.state.agents.values.filter(\.unreachable).map(\.id))
-        self.perform(self.state.pingAgents(now: self.uptime()))
-        var newlyUnreachable: [AgentID] = []
-        for agent in self.state.agents.values where agent.unreachable && !before.contains(agent.id) {
-            self.logger.warning("Agent unreachable", metadata: [LogKey.agentID: "\(agent.id)"])
-            newlyUnreachable.append(agent.id)
+        let actions = self.state.pingAgents(now: self.uptime())
+        for case .recordAgent(let info, .unreachable) in actions {
+            self.logger.warning("Agent unreachable", metadata: [LogKey.agentID: "\(info.id ?? AgentID(""))"])
         }
-        self.recordUnreachable(newlyUnreachable)
+        self.perform(actions)
     }
 
     /// Sends HEARTBEAT to every connected framework.
@@ -454,6 +443,8 @@ public actor Master {
                     stream.continuation.finish()
                     self.agentStreams[id] = nil
                 }
+            case .recordAgent(let info, let standing):
+                self.record(info, standing)
             }
         }
     }

@@ -8,14 +8,15 @@ import Testing
 /// How `MasterState.allocate` turns an allocator's decisions into offers.
 @Suite struct MasterAllocationTests {
     /// Offers every agent's whole available resources to every given framework, in order: the second and later
-    /// decisions for an agent over-commit it.
+    /// offers of an agent would over-commit it.
     struct GreedyAllocator: Allocator {
         var frameworks: [FrameworkID]
-        mutating func allocate(state: MasterState, now: Duration) -> [AllocationDecision] {
-            state.agents.keys.sorted().flatMap { agentID in
-                self.frameworks.map { framework in
-                    AllocationDecision(
-                        agentID: agentID, frameworkID: framework, resources: state.agents[agentID]!.available)
+        mutating func allocate(_ view: inout AllocationView) {
+            for agent in view.agents.indices {
+                let whole = view.agents[agent].available
+                for id in self.frameworks {
+                    guard let framework = view.frameworks.firstIndex(where: { $0.id == id }) else { continue }
+                    view.offer(whole, of: agent, to: framework)
                 }
             }
         }

@@ -15,9 +15,21 @@ public struct AllocationDecision: Sendable, Equatable {
 
 /// An allocation policy: decides which framework is offered which agent's available resources.
 ///
-/// - Important: Decisions must only use an agent's `available` resources; the master re-checks them
-///   and drops any decision that would over-commit an agent.
+/// The policy sees the master only through an ``AllocationView`` and makes its offers through it
+/// (``AllocationView/offer(_:of:to:)``, ``AllocationView/offerAvailable(of:to:)``).
+/// - Important: The view refuses offers that would over-commit an agent, go to a suppressed framework or to one
+///   filtering the agent; the master turns every offer the view recorded into an offer to the framework.
 public protocol Allocator: Sendable {
-    /// Computes one allocation round over the master's current state.
-    mutating func allocate(state: MasterState, now: Duration) -> [AllocationDecision]
+    /// Makes one allocation round's offers through `view`.
+    mutating func allocate(_ view: inout AllocationView)
+}
+
+extension Allocator {
+    /// One round over the view of `state` at `now`, without changing `state`: the decisions the master would turn
+    /// into offers (for benchmarks and tests).
+    public mutating func allocate(state: MasterState, now: Duration) -> [AllocationDecision] {
+        var view = state.allocationView(now: now)
+        self.allocate(&view)
+        return view.allocationDecisions
+    }
 }

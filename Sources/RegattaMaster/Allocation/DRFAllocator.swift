@@ -20,7 +20,8 @@ public struct DRFAllocator: Allocator {
 
     /// What one eligible framework holds during a round, indexed like the heap's entries.
     private struct Candidate {
-        var id: FrameworkID
+        /// The framework's position in the view's frameworks.
+        var index: Int
         var role: String
         var filters: [AgentID: Duration]
         /// Held cpus, mem and disk in thousandths (used + offered, plus what this round offered).
@@ -43,7 +44,6 @@ public struct DRFAllocator: Allocator {
     /// An agent's free resources as offered to one role.
     private struct RoleOffer {
         var role: String
-        var resources: Resources
         var cpus: Int64
         var mem: Int64
         var disk: Int64
@@ -51,15 +51,16 @@ public struct DRFAllocator: Allocator {
         var worthOffering: Bool
     }
 
-    public mutating func allocate(state: MasterState, now: Duration) -> [AllocationDecision] {
+    /// Offers each offerable agent, in id order, to the eligible framework with the lowest weighted dominant share.
+    public mutating func allocate(_ view: inout AllocationView) {
         // Eligible frameworks in id order (the tie-break).
-        let eligible = state.frameworks.values.filter { $0.isConnected && !$0.suppressed }.sorted { $0.id < $1.id }
-        if eligible.isEmpty { return [] }
+        let eligible = view.frameworks.indices.filter { !view.frameworks[$0].isSuppressed }
+        if eligible.isEmpty { return }
         // Cluster totals (denominators of the shares).
         var totalCPUs: Int64 = 0
         var totalMem: Int64 = 0
         var totalDisk: Int64 = 0
-        for agent in state.agents.values where !agent.unreachable {
+        for agent in view.agents where agent.isReachable {
             totalCPUs += agent.total.scalar("cpus").milli
             totalMem += agent.total.scalar("mem").milli
             totalDisk += agent.total.scalar("disk").milli
@@ -70,25 +71,27 @@ public struct DRFAllocator: Allocator {
         var heap = MinHeap<Entry>()
         heap.reserveCapacity(eligible.count)
         var anyFilters = false
-        for framework in eligible {
-            let held = framework.used + framework.offeredResources
+        for index in eligible {
+            let framework = view.frameworks[index]
+            let held = framework.held
             let role = framework.role
             let candidate = Candidate(
-                id: framework.id, role: role, filters: framework.filters, cpus: held.scalar("cpus").milli,
+                index: index, role: role, filters: framework.filters, cpus: held.scalar("cpus").milli,
                 mem: held.scalar("mem").milli, disk: held.scalar("disk").milli,
                 weight: max(self.weights[role] ?? 1, 0.0001))
             anyFilters = anyFilters || !framework.filters.isEmpty
             heap.push(Entry(share: totals.share(candidate), index: candidates.count))
             candidates.append(candidate)
         }
+        let now = view.now
         let minimumCPUs = self.minimumCPUs.milli
         let minimumMemory = self.minimumMemory.milli
-        var decisions: [AllocationDecision] = []
         var skipped: [Entry] = []
         var roleOffers: [RoleOffer] = []
-        for agentID in state.agents.keys.sorted() {
-            guard let agent = state.agents[agentID], agent.isOfferable else { continue }
-            let available = agent.available
+        for agentIndex in view.agents.indices {
+            guard view.agents[agentIndex].isOfferable else { continue }
+            let agentID = view.agents[agentIndex].id
+            let available = view.agents[agentIndex].available
             if available.scalar("cpus").milli < minimumCPUs && available.scalar("mem").milli < minimumMemory { continue }
             skipped.removeAll(keepingCapacity: true)
             roleOffers.removeAll(keepingCapacity: true)
@@ -106,16 +109,14 @@ public struct DRFAllocator: Allocator {
                     let cpus = resources.scalar("cpus").milli
                     let mem = resources.scalar("mem").milli
                     offer = RoleOffer(
-                        role: candidate.role, resources: resources, cpus: cpus, mem: mem,
-                        disk: resources.scalar("disk").milli,
+                        role: candidate.role, cpus: cpus, mem: mem, disk: resources.scalar("disk").milli,
                         worthOffering: !(cpus < minimumCPUs && mem < minimumMemory) && !resources.isEmpty)
                     roleOffers.append(offer)
                 }
-                guard offer.worthOffering else {
+                guard offer.worthOffering, view.offerAvailable(of: agentIndex, to: candidate.index) != nil else {
                     skipped.append(entry)
                     continue
                 }
-                decisions.append(AllocationDecision(agentID: agentID, frameworkID: candidate.id, resources: offer.resources))
                 candidates[entry.index].cpus += offer.cpus
                 candidates[entry.index].mem += offer.mem
                 candidates[entry.index].disk += offer.disk
@@ -124,7 +125,6 @@ public struct DRFAllocator: Allocator {
             }
             for entry in skipped { heap.push(entry) }
         }
-        return decisions
     }
 
     /// The cluster's cpus, mem and disk in thousandths.

@@ -116,11 +116,10 @@ public struct MasterRoutes: Sendable {
             return HTTPSupport.json(try view.encodeFlags())
         }
         router.get("/metrics") { _, _ in
-            let view = MasterStateView(state: await master.snapshot, master: master)
-            var text = view.prometheusText()
-            if !leadership.isElected {
-                text = text.replacingOccurrences(of: "\nmesos_master_elected 1.0\n", with: "\nmesos_master_elected 0.0\n")
-            }
+            let state = await master.snapshot
+            let text = MasterMetrics(
+                state: state, elected: leadership.isElected, uptimeSeconds: master.now() - master.startTime
+            ).prometheusText
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
@@ -167,9 +166,10 @@ public struct MasterRoutes: Sendable {
             return HTTPSupport.json(try view.encodeTasks())
         }
         router.get("/metrics/snapshot") { _, _ in
-            let view = MasterStateView(state: await master.snapshot, master: master)
-            var metrics = view.metrics()
-            metrics["master/elected"] = leadership.isElected ? 1 : 0
+            let state = await master.snapshot
+            let metrics = MasterMetrics(
+                state: state, elected: leadership.isElected, uptimeSeconds: master.now() - master.startTime
+            ).values
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
             return HTTPSupport.json(try encoder.encode(metrics))

@@ -14,9 +14,17 @@ public actor StateDocumentRenderer {
     /// Produces one document; takes its snapshot of the state when called.
     public typealias Render = @Sendable () async throws -> [UInt8]
 
+    /// What a waiting request is told when it resumes.
+    private enum Turn {
+        /// The document rendered for its batch (or the render's error).
+        case done(Result<[UInt8], any Error>)
+        /// It leads the next batch: it renders, for itself and for `followers`.
+        case lead(followers: [CheckedContinuation<Turn, Never>])
+    }
+
     private let render: Render
     private let maxConcurrentRenders: Int
-    private var waiting: [CheckedContinuation<[UInt8], any Error>] = []
+    private var waiting: [CheckedContinuation<Turn, Never>] = []
     private var running = 0
     /// Renders started so far.
     public private(set) var renders = 0
@@ -28,35 +36,50 @@ public actor StateDocumentRenderer {
     }
 
     /// The document as of a moment after this call began.
+    ///
+    /// The render of a batch runs in the task of one of its requests (the one that started it, or the first that
+    /// waited for a free slot), awaited there: no task outlives the requests.
     public func document() async throws -> [UInt8] {
-        try await withCheckedThrowingContinuation { continuation in
-            self.waiting.append(continuation)
-            self.startIfPossible()
-        }
-    }
-
-    /// Starts a render for everything waiting, if a render slot is free.
-    private func startIfPossible() {
-        guard !self.waiting.isEmpty, self.running < self.maxConcurrentRenders else { return }
-        let batch = self.waiting
-        self.waiting = []
-        self.running += 1
-        self.renders += 1
-        let render = self.render
-        Task {
-            let result: Result<[UInt8], any Error>
-            do {
-                result = .success(try await render())
-            } catch {
-                result = .failure(error)
+        let turn: Turn
+        if self.running < self.maxConcurrentRenders && self.waiting.isEmpty {
+            self.running += 1
+            turn = .lead(followers: [])
+        } else {
+            turn = await withCheckedContinuation {
+                self.waiting.append($0)
+                self.startIfPossible()
             }
-            for continuation in batch { continuation.resume(with: result) }
-            self.finished()
+        }
+        switch turn {
+        case .done(let result):
+            return try result.get()
+        case .lead(let followers):
+            return try await self.renderBatch(followers: followers)
         }
     }
 
-    private func finished() {
+    /// Renders for a leader and its followers in a slot taken for them, then hands the slot on.
+    private func renderBatch(followers: [CheckedContinuation<Turn, Never>]) async throws -> [UInt8] {
+        self.renders += 1
+        let result: Result<[UInt8], any Error>
+        do {
+            result = .success(try await self.render())
+        } catch {
+            result = .failure(error)
+        }
+        for follower in followers { follower.resume(returning: .done(result)) }
         self.running -= 1
         self.startIfPossible()
+        return try result.get()
+    }
+
+    /// Hands a free render slot to everything waiting: the first waiter leads the batch.
+    private func startIfPossible() {
+        guard !self.waiting.isEmpty, self.running < self.maxConcurrentRenders else { return }
+        var batch = self.waiting
+        self.waiting = []
+        self.running += 1
+        let leader = batch.removeFirst()
+        leader.resume(returning: .lead(followers: batch))
     }
 }

@@ -8,7 +8,7 @@ import Testing
 @testable import RegattaMaster
 
 /// A newly elected master's recovery from the agent registry, on a manual clock.
-@Suite struct MasterRecoveryTests {
+@Suite struct MasterStateRecoveryTests {
     static func entry(
         _ id: AgentID,
         _ state: AgentRegistryEntry.State,
