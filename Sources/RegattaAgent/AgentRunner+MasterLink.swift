@@ -157,7 +157,7 @@ extension AgentRunner {
     }
 
     /// Backoff after `503` (the master is electing or recovering): short, since it is usually ready soon.
-    static let unavailableBackoff = RetryBackoff(initial: .milliseconds(200), maximum: .seconds(5), jitter: 0.5)
+    static let unavailableBackoff = Backoff(initial: .milliseconds(200), maximum: .seconds(5), jitter: 0.5)
 
     /// The fixed master, or the detected leader (waiting while none is known); `nil` once cancelled.
     private func nextTarget() async -> Target? {
