@@ -136,7 +136,7 @@ let package = Package(
         ),
         .target(
             name: "RegattaTestKit",
-            dependencies: ["RegattaCore", "RegattaScheduler", "RegattaMaster"]
+            dependencies: ["RegattaCore", "RegattaScheduler", "RegattaMaster", "RegattaAgent"]
         ),
         .testTarget(name: "RegattaCoreTests", dependencies: ["RegattaCore", "RegattaTestKit"]),
         .testTarget(

@@ -8,9 +8,9 @@ extension AgentRunner {
     /// task is cancelled.
     func runGarbageCollection() async {
         while !Task.isCancelled {
-            await self.collectGarbage(wallNow: Date().timeIntervalSince1970)
+            await self.collectGarbage(wallNow: self.environment.wallClock())
             do {
-                try await Task.sleep(for: self.configuration.gcInterval)
+                try await self.sleep(for: self.configuration.gcInterval)
             } catch {
                 return
             }

@@ -11,7 +11,7 @@ extension AgentRunner {
             case .wait(let until):
                 let delay = until - self.uptime()
                 do {
-                    try await Task.sleep(for: max(.milliseconds(10), min(delay, .seconds(1))))
+                    try await self.sleep(for: max(.milliseconds(10), min(delay, .seconds(1))))
                 } catch {
                     return
                 }

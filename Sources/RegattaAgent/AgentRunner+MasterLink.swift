@@ -40,22 +40,22 @@ extension AgentRunner {
         }
     }
 
-    /// Liveness of one SUBSCRIBE stream, shared by the reader and the watchdog.
+    /// Liveness of one SUBSCRIBE stream, shared by the reader and the watchdog; times are the agent's uptime.
     final class StreamSession: Sendable {
         private struct State {
             var registered = false
-            var lastMessage: ContinuousClock.Instant
+            var lastMessage: Duration
             var timeout: Duration
         }
         private let state: Mutex<State>
 
-        init(openedAt: ContinuousClock.Instant, timeout: Duration) {
+        init(openedAt: Duration, timeout: Duration) {
             self.state = Mutex(State(lastMessage: openedAt, timeout: timeout))
         }
 
         var isRegistered: Bool { self.state.withLock { $0.registered } }
 
-        func messageReceived(at instant: ContinuousClock.Instant) {
+        func messageReceived(at instant: Duration) {
             self.state.withLock { $0.lastMessage = instant }
         }
 
@@ -67,9 +67,9 @@ extension AgentRunner {
         }
 
         /// The silence that exceeded the timeout, if it did.
-        func expired(at instant: ContinuousClock.Instant) -> Duration? {
+        func expired(at instant: Duration) -> Duration? {
             self.state.withLock { state in
-                let silence = state.lastMessage.duration(to: instant)
+                let silence = instant - state.lastMessage
                 return silence > state.timeout ? state.timeout : nil
             }
         }
@@ -105,6 +105,7 @@ extension AgentRunner {
     private func keepSubscribed() async {
         var attempt = 0
         var unavailableAttempt = 0
+        var generator = self.environment.random
         while !Task.isCancelled {
             guard let target = await self.nextTarget() else { return }
             let (registered, end) = await self.subscribeOnce(target)
@@ -124,9 +125,10 @@ extension AgentRunner {
                         : "The leading master changed; re-registering with the new leader",
                     metadata: [LogKey.master: "\(next.map { "\($0)" } ?? "none")", LogKey.reason: "\(end)"])
                 // A little jitter so agents that saw the same change do not all dial the new leader at once.
-                delay = .milliseconds(Int.random(in: 0..<100))
+                delay = .milliseconds(Int.random(in: 0..<100, using: &generator))
             case .unavailable:
-                delay = Self.unavailableBackoff.delay(attempt: unavailableAttempt, random: Double.random(in: 0..<1))
+                delay = Self.unavailableBackoff.delay(
+                    attempt: unavailableAttempt, random: Double.random(in: 0..<1, using: &generator))
                 unavailableAttempt += 1
                 self.logger.info(
                     "Master not ready; subscribing again",
@@ -135,7 +137,8 @@ extension AgentRunner {
                     ])
             default:
                 unavailableAttempt = 0
-                delay = self.configuration.subscribeBackoff.delay(attempt: attempt, random: Double.random(in: 0..<1))
+                delay = self.configuration.subscribeBackoff.delay(
+                    attempt: attempt, random: Double.random(in: 0..<1, using: &generator))
                 attempt += 1
                 let metadata: Logger.Metadata = [
                     LogKey.master: "\(target.endpoint)", LogKey.retryDelay: "\(delay)", LogKey.reason: "\(end)",
@@ -152,12 +155,16 @@ extension AgentRunner {
                     self.logger.debug("Cannot subscribe to the master; retrying", metadata: metadata)
                 }
             }
-            guard await self.pause(delay, generation: end == .leaderChanged ? nil : target.generation) else { return }
+            let afterChange = Duration.milliseconds(Int.random(in: 0..<100, using: &generator))
+            guard
+                await self.pause(
+                    delay, generation: end == .leaderChanged ? nil : target.generation, afterChange: afterChange)
+            else { return }
         }
     }
 
     /// Backoff after `503` (the master is electing or recovering): short, since it is usually ready soon.
-    static let unavailableBackoff = RetryBackoff(initial: .milliseconds(200), maximum: .seconds(5), jitter: 0.5)
+    static let unavailableBackoff = Backoff(initial: .milliseconds(200), maximum: .seconds(5), jitter: 0.5)
 
     /// The fixed master, or the detected leader (waiting while none is known); `nil` once cancelled.
     private func nextTarget() async -> Target? {
@@ -176,14 +183,14 @@ extension AgentRunner {
         }
     }
 
-    /// Sleeps `delay`, ending early when the leader moves on from `generation` (then after a short jitter, so agents
-    /// that waited for the same leader do not all dial it at once).
+    /// Sleeps `delay`, ending early when the leader moves on from `generation` (then after the jitter `afterChange`,
+    /// so agents that waited for the same leader do not all dial it at once).
     ///
     /// - Returns: `false` when cancelled.
-    private func pause(_ delay: Duration, generation: Int?) async -> Bool {
+    private func pause(_ delay: Duration, generation: Int?, afterChange: Duration) async -> Bool {
         guard let generation else {
             do {
-                try await Task.sleep(for: delay)
+                try await self.sleep(for: delay)
                 return true
             } catch {
                 return false
@@ -191,7 +198,7 @@ extension AgentRunner {
         }
         let leading = self.master.leading
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await Task.sleep(for: delay) }
+            group.addTask { try? await self.sleep(for: delay) }
             group.addTask { await leading.waitForChange(from: generation) }
             await group.next()
             group.cancelAll()
@@ -199,7 +206,7 @@ extension AgentRunner {
         if Task.isCancelled { return false }
         if leading.current.generation != generation {
             do {
-                try await Task.sleep(for: .milliseconds(Int.random(in: 0..<100)))
+                try await self.sleep(for: afterChange)
             } catch {
                 return false
             }
@@ -213,9 +220,9 @@ extension AgentRunner {
         _ = await self.core.takeResubscribeRequest()
         // Updates wait while the agent is not registered; let sends still in flight settle first, so the tasks'
         // states in SUBSCRIBE include every update the master took.
-        let settleDeadline = ContinuousClock.now + self.configuration.requestTimeout + .seconds(1)
-        while await self.core.updatesInFlight > 0 && ContinuousClock.now < settleDeadline {
-            try? await Task.sleep(for: .milliseconds(10))
+        let settleDeadline = self.uptime() + self.configuration.requestTimeout + .seconds(1)
+        while await self.core.updatesInFlight > 0 && self.uptime() < settleDeadline {
+            try? await self.sleep(for: .milliseconds(10))
         }
         let leading = self.master.leading
         if let generation = target.generation, leading.current.generation != generation {
@@ -245,7 +252,7 @@ extension AgentRunner {
             return (false, .failed("cannot reach the master: \(error)"))
         }
         let session = StreamSession(
-            openedAt: .now,
+            openedAt: self.uptime(),
             timeout: self.configuration.defaultPingInterval * self.configuration.missedPingsBeforeReconnect)
         let end: StreamEnd
         do {
@@ -294,7 +301,7 @@ extension AgentRunner {
         for try await chunk in body {
             for record in try decoder.feed(chunk.readableBytesView) {
                 // Any record proves the stream alive, even one this agent cannot decode.
-                session.messageReceived(at: .now)
+                session.messageReceived(at: self.uptime())
                 let message: AgentMessage
                 do {
                     message = try MesosJSON.decodeFast(AgentMessage.self, from: record)
@@ -315,11 +322,11 @@ extension AgentRunner {
     /// Ends the stream when the master has been silent too long or a re-subscribe was requested.
     private func watch(_ session: StreamSession) async throws -> StreamEnd {
         while true {
-            try await Task.sleep(for: .milliseconds(100))
+            try await self.sleep(for: .milliseconds(100))
             if await self.core.takeResubscribeRequest() {
                 return .resubscribeRequested
             }
-            if let timeout = session.expired(at: .now) {
+            if let timeout = session.expired(at: self.uptime()) {
                 return .pingTimeout(timeout)
             }
         }

@@ -48,7 +48,7 @@ extension AgentRunner {
         while !Task.isCancelled {
             await self.core.sendDueUpdates()
             do {
-                try await Task.sleep(for: .milliseconds(100))
+                try await self.sleep(for: .milliseconds(100))
             } catch {
                 return
             }

@@ -13,9 +13,19 @@ struct AgentRunner: Sendable {
     let healthProbe: any HealthCheckProbe
     let capabilities: [String]
     let version: String
-    /// The monotonic clock the core runs on.
-    let uptime: @Sendable () -> Duration
+    /// The clock, wall clock, ids and randomness the agent runs on.
+    let environment: AgentEnvironment
     let logger: Logger
+
+    /// Time on the agent's clock since it was created, which the core's timers use.
+    var uptime: @Sendable () -> Duration { self.environment.uptime }
+
+    /// Sleeps `duration` on the agent's clock.
+    ///
+    /// - Throws: `CancellationError` when the calling task is cancelled.
+    func sleep(for duration: Duration) async throws {
+        try await self.environment.clock.sleep(for: duration)
+    }
 
     /// Runs every job the core schedules, concurrently, until the calling task is cancelled.
     func runJobs(_ jobs: AsyncStream<AgentCore.Job>) async {
@@ -53,11 +63,11 @@ struct AgentRunner: Sendable {
     ///
     /// - Returns: whether everything drained in time.
     func drain(includingTasks: Bool, timeout: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        let deadline = self.uptime() + timeout
+        while self.uptime() < deadline {
             if await self.core.isQuiescent(includingTasks: includingTasks) { return true }
             do {
-                try await Task.sleep(for: .milliseconds(50))
+                try await self.sleep(for: .milliseconds(50))
             } catch {
                 return false
             }

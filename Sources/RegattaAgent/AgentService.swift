@@ -33,7 +33,7 @@ public final class AgentService: Service {
     private let core: AgentCore
     private let jobs: AsyncStream<AgentCore.Job>
     private let started = Mutex(false)
-    private let uptime: @Sendable () -> Duration
+    private let environment: AgentEnvironment
 
     /// Creates an agent; nothing runs until ``run()``.
     ///
@@ -45,16 +45,25 @@ public final class AgentService: Service {
     ///     runtime for `docker` when a Docker Engine answers on ``AgentConfiguration/dockerSocket``.
     ///   - httpClient: the client used to reach the master. Defaults to a client the agent creates and shuts
     ///     down itself; a client passed in is left running.
-    public init(
+    public convenience init(
         configuration: AgentConfiguration, logger: Logger, runtime: (any ContainerRuntime)? = nil,
         httpClient: HTTPClient? = nil
+    ) {
+        self.init(
+            configuration: configuration, logger: logger, runtime: runtime, httpClient: httpClient,
+            environment: .live())
+    }
+
+    /// Creates an agent that takes its time, ids and randomness from `environment` (tests pass a manual clock).
+    init(
+        configuration: AgentConfiguration, logger: Logger, runtime: (any ContainerRuntime)?, httpClient: HTTPClient?,
+        environment: AgentEnvironment
     ) {
         self.configuration = configuration
         self.logger = logger
         self.givenRuntime = runtime
         self.httpClient = httpClient
-        let origin = ContinuousClock.now
-        self.uptime = { origin.duration(to: .now) }
+        self.environment = environment
         let (jobs, continuation) = AsyncStream<AgentCore.Job>.makeStream(bufferingPolicy: .unbounded)
         self.jobs = jobs
         self.core = AgentCore(
@@ -67,7 +76,7 @@ public final class AgentService: Service {
             updateTiming: StatusUpdateManager.Configuration(
                 failureBackoff: configuration.statusUpdateBackoff,
                 acknowledgementTimeout: configuration.statusUpdateAcknowledgementTimeout),
-            baseEnvironment: ProcessContainerRuntime.agentEnvironment(), uptime: self.uptime, jobs: continuation,
+            baseEnvironment: ProcessContainerRuntime.agentEnvironment(), environment: environment, jobs: continuation,
             containerPolicy: configuration.containerPolicy, logger: logger)
     }
 
@@ -141,7 +150,7 @@ public final class AgentService: Service {
                     zkSessionTimeout: self.configuration.zkSessionTimeout, logger: self.logger),
                 metaStore: metaStore, healthProbe: SystemHealthCheckProbe(http: http, containers: runtime),
                 capabilities: capabilities,
-                version: Self.version, uptime: self.uptime, logger: self.logger)
+                version: Self.version, environment: self.environment, logger: self.logger)
             try await self.recover(runtime, runner: runner)
             try await self.runChildren(runner, runtime: runtime, capabilities: capabilities)
         } catch {
@@ -239,7 +248,7 @@ public final class AgentService: Service {
             router: AgentHTTPAPI.router(
                 AgentHTTPAPI.Context(
                     core: core, configuration: configuration, capabilities: capabilities, version: Self.version,
-                    startTime: Date().timeIntervalSince1970)),
+                    startTime: self.environment.wallClock())),
             server: LimitedHTTPServer.http1(configuration.listener, logger: self.logger),
             configuration: ApplicationConfiguration(address: .hostname(configuration.ip, port: configuration.port)),
             onServerRunning: { channel in

@@ -51,12 +51,12 @@ extension AgentSimulator {
         /// Agents started per second; `nil` starts all at once. Defaults to `2000`.
         public var subscribeRate: Double? = 2000
         /// Retry policy of status updates. Defaults to `0.5` s doubling to `10` s, as the real agent.
-        public var statusUpdateBackoff = BackoffPolicy(initial: .milliseconds(500), maximum: .seconds(10))
+        public var statusUpdateBackoff = Backoff(initial: .milliseconds(500), maximum: .seconds(10))
         /// Retry policy of SUBSCRIBE. Defaults to `1` s doubling to `10` s with 25 % jitter, as the real agent.
-        public var subscribeBackoff = BackoffPolicy(initial: .seconds(1), maximum: .seconds(10), jitter: 0.25)
+        public var subscribeBackoff = Backoff(initial: .seconds(1), maximum: .seconds(10), jitter: 0.25)
         /// Retry policy of SUBSCRIBE after `503` (a master that is electing or recovering). Defaults to `200` ms
         /// doubling to `5` s with 50 % jitter.
-        public var unavailableBackoff = BackoffPolicy(initial: .milliseconds(200), maximum: .seconds(5), jitter: 0.5)
+        public var unavailableBackoff = Backoff(initial: .milliseconds(200), maximum: .seconds(5), jitter: 0.5)
         /// Ping interval assumed until `REGISTERED` says otherwise. Defaults to `15` seconds.
         public var defaultPingInterval: Duration = .seconds(15)
         /// Ping intervals without any message after which an agent drops its stream. Defaults to `3`.

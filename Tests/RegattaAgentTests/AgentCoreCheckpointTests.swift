@@ -14,7 +14,8 @@ import Testing
             agentInfo: AgentInfo(hostname: "h1", port: 5051, resources: Resources(), id: "agent-1"),
             layout: SandboxLayout(workDir: workDir), defaultKillGracePeriod: .seconds(1),
             supportedContainerTypes: [.mesos], updateTiming: StatusUpdateManager.Configuration(),
-            baseEnvironment: [:], uptime: { .zero }, jobs: continuation, logger: TestSupport.logger())
+            baseEnvironment: [:], environment: TestSupport.environment(), jobs: continuation,
+            logger: TestSupport.logger())
         return (core, jobs)
     }
 

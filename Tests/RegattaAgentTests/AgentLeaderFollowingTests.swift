@@ -29,7 +29,7 @@ struct AgentLeaderFollowingTests {
         configuration.workDir = workDir
         configuration.resources = try Resources.parse("cpus:2;mem:1024;disk:1000;ports:[31000-31005]")
         configuration.killTasksOnShutdown = true
-        configuration.subscribeBackoff = RetryBackoff(initial: .milliseconds(200), maximum: .seconds(1))
+        configuration.subscribeBackoff = Backoff(initial: .milliseconds(200), maximum: .seconds(1))
         configuration.zkSessionTimeout = .seconds(4)
         return configuration
     }

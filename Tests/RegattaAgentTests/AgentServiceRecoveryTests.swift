@@ -21,8 +21,8 @@ import Testing
         configuration.hostname = "agent-test.example"
         configuration.workDir = workDir
         configuration.resources = try Resources.parse("cpus:2;mem:1024;disk:1000;ports:[31000-31005]")
-        configuration.subscribeBackoff = RetryBackoff(initial: .milliseconds(100), maximum: .milliseconds(500))
-        configuration.statusUpdateAcknowledgementTimeout = RetryBackoff(initial: .seconds(1), maximum: .seconds(2))
+        configuration.subscribeBackoff = Backoff(initial: .milliseconds(100), maximum: .milliseconds(500))
+        configuration.statusUpdateAcknowledgementTimeout = Backoff(initial: .seconds(1), maximum: .seconds(2))
         return configuration
     }
 

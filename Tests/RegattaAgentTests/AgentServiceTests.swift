@@ -22,7 +22,7 @@ import Testing
         configuration.resources = try Resources.parse("cpus:2;mem:1024;disk:1000;ports:[31000-31005]")
         configuration.attributes = try Attribute.parseList("rack:a;zone:1")
         configuration.killTasksOnShutdown = true
-        configuration.subscribeBackoff = RetryBackoff(initial: .milliseconds(200), maximum: .seconds(1))
+        configuration.subscribeBackoff = Backoff(initial: .milliseconds(200), maximum: .seconds(1))
         return configuration
     }
 
@@ -221,7 +221,7 @@ import Testing
             try await self.withAgent(
                 master, workDir: workDir,
                 configure: {
-                    $0.statusUpdateBackoff = RetryBackoff(initial: .milliseconds(100), maximum: .milliseconds(400))
+                    $0.statusUpdateBackoff = Backoff(initial: .milliseconds(100), maximum: .milliseconds(400))
                 }
             ) { agent in
                 #expect(await TestSupport.eventually { await agent.agentID != nil })

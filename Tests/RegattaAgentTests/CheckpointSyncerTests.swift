@@ -115,7 +115,7 @@ import Testing
                 agentInfo: AgentInfo(hostname: "h1", port: 5051, resources: Resources(), id: "agent-1"),
                 layout: SandboxLayout(workDir: workDir), defaultKillGracePeriod: .seconds(1),
                 supportedContainerTypes: [.mesos], updateTiming: StatusUpdateManager.Configuration(),
-                baseEnvironment: [:], uptime: { .zero }, jobs: continuation, syncer: syncer,
+                baseEnvironment: [:], environment: TestSupport.environment(), jobs: continuation, syncer: syncer,
                 logger: TestSupport.logger())
             _ = await core.registered(
                 AgentMessage.Registered(agentId: "agent-1", masterInfo: nil, pingIntervalSeconds: nil))

@@ -3,6 +3,9 @@ import Foundation
 import Glibc
 import Logging
 import RegattaCore
+import RegattaTestKit
+
+@testable import RegattaAgent
 
 /// Helpers shared by the agent tests.
 enum TestSupport {
@@ -13,6 +16,27 @@ enum TestSupport {
             ProcessInfo.processInfo.environment["REGATTA_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
             ?? .warning
         return logger
+    }
+
+    /// The wall clock of ``environment(clock:wallClock:)``: 2023-11-14T22:13:20Z.
+    static let wallClockStart: Double = 1_700_000_000
+
+    /// An agent environment for unit tests: time on `clock` (the wall clock moves with it from `wallClock`),
+    /// container ids `c-1`, `c-2`, … and a generator seeded with `seed`.
+    static func environment(
+        clock: ManualClock = ManualClock(), wallClock: Double = Self.wallClockStart, seed: UInt64 = 1
+    ) -> AgentEnvironment {
+        let ids = Locked(0)
+        return AgentEnvironment(
+            clock: clock, wallClock: { wallClock + clock.uptimeNow.seconds },
+            makeContainerID: {
+                let next = ids.withLock { count -> Int in
+                    count += 1
+                    return count
+                }
+                return ContainerID("c-\(next)")
+            },
+            random: SeededGenerator(seed: seed))
     }
 
     /// Creates an empty temporary directory and removes it after `body`.

@@ -42,8 +42,8 @@ struct AgentSimulatorFailoverTests {
         var configuration = AgentSimulator.Configuration(master: "zk://\(servers)\(path)")
         configuration.agents = 20
         configuration.zkSessionTimeout = .seconds(4)
-        configuration.subscribeBackoff = BackoffPolicy(initial: .milliseconds(100), maximum: .milliseconds(500))
-        configuration.statusUpdateBackoff = BackoffPolicy(initial: .milliseconds(50), maximum: .milliseconds(500))
+        configuration.subscribeBackoff = Backoff(initial: .milliseconds(100), maximum: .milliseconds(500))
+        configuration.statusUpdateBackoff = Backoff(initial: .milliseconds(50), maximum: .milliseconds(500))
         let simulator = try AgentSimulator(configuration: configuration, logger: self.logger)
         let running = BackgroundService.start { try await simulator.run() }
         try await simulator.waitUntilRegistered(withMaster: "127.0.0.1:\(first.port)", timeout: .seconds(20))

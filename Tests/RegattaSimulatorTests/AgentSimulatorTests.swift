@@ -13,8 +13,8 @@ struct AgentSimulatorTests {
         configuration.agents = agents
         configuration.racks = 4
         configuration.zones = 2
-        configuration.subscribeBackoff = BackoffPolicy(initial: .milliseconds(100), maximum: .milliseconds(500), jitter: 0.25)
-        configuration.statusUpdateBackoff = BackoffPolicy(initial: .milliseconds(50), maximum: .milliseconds(500))
+        configuration.subscribeBackoff = Backoff(initial: .milliseconds(100), maximum: .milliseconds(500), jitter: 0.25)
+        configuration.statusUpdateBackoff = Backoff(initial: .milliseconds(50), maximum: .milliseconds(500))
         return configuration
     }
 

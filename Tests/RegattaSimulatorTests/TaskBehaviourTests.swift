@@ -39,7 +39,7 @@ import Testing
     }
 
     @Test func backoffDoublesUpToItsCap() {
-        let policy = BackoffPolicy(initial: .milliseconds(500), maximum: .seconds(10), jitter: 0.25)
+        let policy = Backoff(initial: .milliseconds(500), maximum: .seconds(10), jitter: 0.25)
         #expect(policy.delay(attempt: 0) == .milliseconds(500))
         #expect(policy.delay(attempt: 3) == .seconds(4))
         #expect(policy.delay(attempt: 40) == .seconds(10))

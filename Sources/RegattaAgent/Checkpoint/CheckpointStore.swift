@@ -34,6 +34,11 @@ struct CheckpointStore: Sendable {
         self.runsDirectory + "/" + container.value
     }
 
+    /// Whether the run's checkpoint directory exists (its first write succeeded).
+    func hasRun(_ container: ContainerID) -> Bool {
+        FileManager.default.fileExists(atPath: self.runDirectory(container))
+    }
+
     func taskFile(_ container: ContainerID) -> String {
         self.runDirectory(container) + "/task.json"
     }

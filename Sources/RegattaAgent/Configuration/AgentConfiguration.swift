@@ -77,13 +77,13 @@ public struct AgentConfiguration: Sendable {
     public var defaultKillGracePeriod: Duration
     /// Retry policy for status updates the master has not taken yet (error, timeout, `503`). Defaults to `0.5` s
     /// doubling to `10` s.
-    public var statusUpdateBackoff: RetryBackoff
+    public var statusUpdateBackoff: Backoff
     /// When to resend a status update the master took but the framework has not acknowledged. Defaults to `10` s
     /// doubling to `10` min, as Mesos's status update manager.
-    public var statusUpdateAcknowledgementTimeout: RetryBackoff
+    public var statusUpdateAcknowledgementTimeout: Backoff
     /// Retry policy for SUBSCRIBE after the stream ended or failed. Defaults to `1` s doubling to `10` s,
     /// with up to 25 % jitter so that many agents do not reconnect in lockstep.
-    public var subscribeBackoff: RetryBackoff
+    public var subscribeBackoff: Backoff
     /// Ping interval assumed when the master does not send one in REGISTERED. Defaults to `15` seconds.
     public var defaultPingInterval: Duration
     /// How many ping intervals may pass without a message before the agent re-subscribes. Defaults to `3`.
@@ -116,9 +116,9 @@ public struct AgentConfiguration: Sendable {
         self.containerPolicy = ContainerPolicy()
         self.dockerPidsLimit = DockerContainerRuntime.Configuration.defaultPidsLimit
         self.defaultKillGracePeriod = .seconds(3)
-        self.statusUpdateBackoff = RetryBackoff(initial: .milliseconds(500), maximum: .seconds(10))
-        self.statusUpdateAcknowledgementTimeout = RetryBackoff(initial: .seconds(10), maximum: .seconds(600))
-        self.subscribeBackoff = RetryBackoff(initial: .seconds(1), maximum: .seconds(10), jitter: 0.25)
+        self.statusUpdateBackoff = Backoff(initial: .milliseconds(500), maximum: .seconds(10))
+        self.statusUpdateAcknowledgementTimeout = Backoff(initial: .seconds(10), maximum: .seconds(600))
+        self.subscribeBackoff = Backoff(initial: .seconds(1), maximum: .seconds(10), jitter: 0.25)
         self.defaultPingInterval = .seconds(15)
         self.missedPingsBeforeReconnect = 3
         self.requestTimeout = .seconds(10)

@@ -20,14 +20,14 @@ struct StatusUpdateManager: Sendable {
     /// Retry timing.
     struct Configuration: Hashable, Sendable {
         /// Delay before retrying an update the master did not take. Defaults to `0.5` s doubling to `10` s.
-        var failureBackoff: RetryBackoff
+        var failureBackoff: Backoff
         /// Delay before resending an update the master took but the framework did not acknowledge. Defaults to
         /// `10` s doubling to `10` min, as Mesos's `STATUS_UPDATE_RETRY_INTERVAL_MIN/MAX`.
-        var acknowledgementTimeout: RetryBackoff
+        var acknowledgementTimeout: Backoff
 
         init(
-            failureBackoff: RetryBackoff = RetryBackoff(initial: .milliseconds(500), maximum: .seconds(10)),
-            acknowledgementTimeout: RetryBackoff = RetryBackoff(initial: .seconds(10), maximum: .seconds(600))
+            failureBackoff: Backoff = Backoff(initial: .milliseconds(500), maximum: .seconds(10)),
+            acknowledgementTimeout: Backoff = Backoff(initial: .seconds(10), maximum: .seconds(600))
         ) {
             self.failureBackoff = failureBackoff
             self.acknowledgementTimeout = acknowledgementTimeout

@@ -7,8 +7,10 @@ import RegattaCore
 ///
 /// Methods change state and return what the caller must do (kill a container); long-running work is asked for by
 /// yielding ``Job``s, which ``AgentService`` runs in its task group. Decisions about status updates and health
-/// are made by the pure ``StatusUpdateManager`` and ``HealthCheckStateMachine``; time comes from the injected
-/// `uptime` clock. The only I/O here is the checkpoint (``CheckpointStore``): small synchronous writes, so that a
+/// are made by the pure ``StatusUpdateManager`` and ``HealthCheckStateMachine``. Time, container ids and the
+/// randomness of update UUIDs come from the injected ``AgentEnvironment``, so tests drive them (a `ManualClock`, a
+/// fixed wall clock, a seeded generator). The only I/O here is the checkpoint (``CheckpointStore``): small
+/// synchronous writes, so that a
 /// task's state and its status updates are written before anything is sent; making them durable (fsync) is left
 /// to ``syncer``, a group commit outside the actor, and every ``Job/sendUpdate(_:_:durableAt:)`` waits for it.
 actor AgentCore {
@@ -117,6 +119,9 @@ actor AgentCore {
     private let defaultKillGracePeriod: Duration
     private let jobs: AsyncStream<Job>.Continuation
     private let uptime: @Sendable () -> Duration
+    private let wallClock: @Sendable () -> Double
+    private let makeContainerID: @Sendable () -> ContainerID
+    private var random: any RandomNumberGenerator & Sendable
     private let baseEnvironment: [String: String]
     private var supportedContainerTypes: Set<ContainerInfo.ContainerType>
     /// What tasks may do to the host; a task it refuses ends with TASK_ERROR.
@@ -140,7 +145,7 @@ actor AgentCore {
     init(
         agentInfo: AgentInfo, layout: SandboxLayout, defaultKillGracePeriod: Duration,
         supportedContainerTypes: Set<ContainerInfo.ContainerType>, updateTiming: StatusUpdateManager.Configuration,
-        baseEnvironment: [String: String], uptime: @escaping @Sendable () -> Duration,
+        baseEnvironment: [String: String], environment: AgentEnvironment,
         jobs: AsyncStream<Job>.Continuation, syncer: CheckpointSyncer? = nil,
         containerPolicy: ContainerPolicy = ContainerPolicy(), logger: Logger
     ) {
@@ -154,7 +159,10 @@ actor AgentCore {
         self.supportedContainerTypes = supportedContainerTypes
         self.updates = StatusUpdateManager(configuration: updateTiming)
         self.baseEnvironment = baseEnvironment
-        self.uptime = uptime
+        self.uptime = environment.uptime
+        self.wallClock = environment.wallClock
+        self.makeContainerID = environment.makeContainerID
+        self.random = environment.random
         self.jobs = jobs
         self.logger = logger
     }
@@ -374,11 +382,11 @@ actor AgentCore {
             policy: self.containerPolicy)
         // A finished task id may be used again; the new run gets its own container and sandbox.
         self.completed.removeAll { $0.key == key }
-        let containerID = ContainerID(UUID().uuidString.lowercased())
+        let containerID = self.makeContainerID()
         let sandbox = self.layout.sandbox(
             agent: agentID, framework: key.frameworkID, task: key.taskID, container: containerID)
         metadata[LogKey.containerID] = "\(containerID)"
-        let now = Self.now()
+        let now = self.wallClock()
         let task = TrackedTask(
             key: key, info: launch.task, frameworkInfo: launch.frameworkInfo ?? self.frameworks[key.frameworkID],
             agentID: agentID, containerID: containerID, containerType: launch.task.container?.type ?? .mesos,
@@ -716,7 +724,7 @@ actor AgentCore {
         healthy: Bool? = nil
     ) {
         guard self.live[key] != nil else { return }
-        self.live[key]?.completedAt = Self.now()
+        self.live[key]?.completedAt = self.wallClock()
         self.live[key]?.health?.stop()
         self.emit(key, state: state, message: message, reason: reason, source: source, healthy: healthy)
         guard let task = self.live.removeValue(forKey: key) else { return }
@@ -744,10 +752,10 @@ actor AgentCore {
                 metadata: [LogKey.taskID: "\(key.taskID)", LogKey.taskState: "\(state.rawValue)"])
             return
         }
-        let timestamp = Self.now()
+        let timestamp = self.wallClock()
         var status = TaskStatus(
             taskId: key.taskID, state: state, message: message, source: source, reason: reason, agentId: agentID,
-            timestamp: timestamp, uuid: Self.makeUUID(), healthy: healthy)
+            timestamp: timestamp, uuid: self.makeUUID(), healthy: healthy)
         status.executorId = ExecutorID(key.taskID.value)
         task.state = state
         task.statuses.append(StatusRecord(state: state, timestamp: timestamp, healthy: healthy))
@@ -756,7 +764,7 @@ actor AgentCore {
         // only when what it alone holds changes (pid, kill request), not per status update: one fsync'd append per
         // update instead of an append plus an atomic rewrite. If the run has no checkpoint yet (its first write
         // failed), it is written now so that the update below has somewhere to go.
-        if !FileManager.default.fileExists(atPath: self.checkpoints.runDirectory(task.containerID)) {
+        if !self.checkpoints.hasRun(task.containerID) {
             self.saveCheckpoint(task)
         }
         self.logger.debug(
@@ -775,7 +783,7 @@ actor AgentCore {
         guard let agentID = self.agentID else { return }
         var status = TaskStatus(
             taskId: key.taskID, state: .lost, message: "Task is unknown to the agent", source: .agent,
-            reason: "REASON_TASK_UNKNOWN", agentId: agentID, timestamp: Self.now(), uuid: Self.makeUUID())
+            reason: "REASON_TASK_UNKNOWN", agentId: agentID, timestamp: self.wallClock(), uuid: self.makeUUID())
         status.executorId = nil
         self.perform(
             self.updates.enqueue(
@@ -815,7 +823,7 @@ actor AgentCore {
     }
 
     private func appendRecord(_ record: UpdateRecord, container: ContainerID, key: TaskKey) {
-        guard FileManager.default.fileExists(atPath: self.checkpoints.runDirectory(container)) else { return }
+        guard self.checkpoints.hasRun(container) else { return }
         do {
             let writes = try self.checkpoints.append(record, container: container)
             if !writes.isEmpty { self.syncer.register(writes) }
@@ -826,14 +834,14 @@ actor AgentCore {
         }
     }
 
-    private static func now() -> Double {
-        Date().timeIntervalSince1970
-    }
-
     /// Base64 of 16 random bytes, as Mesos encodes status update UUIDs.
-    private static func makeUUID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    private func makeUUID() -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(16)
+        for _ in 0..<2 {
+            let word = self.random.next()
+            for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: word >> shift)) }
+        }
         return Data(bytes).base64EncodedString()
     }
 }
