@@ -8,7 +8,9 @@ let package = Package(
     products: [
         .executable(name: "regatta", targets: ["regatta"]),
         .library(name: "RegattaCore", targets: ["RegattaCore"]),
+        .library(name: "RegattaModel", targets: ["RegattaModel"]),
         .library(name: "RegattaTestKit", targets: ["RegattaTestKit"]),
+        .library(name: "RegattaSchedulerTestKit", targets: ["RegattaSchedulerTestKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -24,6 +26,9 @@ let package = Package(
     ],
     targets: [
         .target(name: "RegattaCore"),
+        // What the scheduler's store persists (apps, instances, deployments) and the store protocol: shared by the
+        // scheduler and the stores, so the stores do not link the scheduler.
+        .target(name: "RegattaModel", dependencies: ["RegattaCore"]),
         .target(
             name: "RegattaHTTP",
             dependencies: [
@@ -65,6 +70,7 @@ let package = Package(
             name: "RegattaScheduler",
             dependencies: [
                 "RegattaCore",
+                "RegattaModel",
                 "RegattaHTTP",
                 "RegattaZooKeeper",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -81,7 +87,7 @@ let package = Package(
             name: "RegattaStore",
             dependencies: [
                 "RegattaCore",
-                "RegattaScheduler",
+                "RegattaModel",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -134,10 +140,10 @@ let package = Package(
             ],
             path: "Examples/HelloFramework"
         ),
-        .target(
-            name: "RegattaTestKit",
-            dependencies: ["RegattaCore", "RegattaScheduler", "RegattaMaster"]
-        ),
+        // Fakes and fixtures shared by the test targets. RegattaTestKit needs only Core and the model, so Core's
+        // tests do not compile the services; the service kits hold the fakes of the protocols those modules declare.
+        .target(name: "RegattaTestKit", dependencies: ["RegattaCore", "RegattaModel"]),
+        .target(name: "RegattaSchedulerTestKit", dependencies: ["RegattaTestKit", "RegattaScheduler"]),
         .testTarget(name: "RegattaCoreTests", dependencies: ["RegattaCore", "RegattaTestKit"]),
         .testTarget(
             name: "RegattaHTTPTests",
@@ -153,10 +159,15 @@ let package = Package(
         ),
         .testTarget(name: "RegattaMasterTests", dependencies: ["RegattaMaster", "RegattaTestKit"]),
         .testTarget(name: "RegattaAgentTests", dependencies: ["RegattaAgent", "RegattaTestKit"]),
-        .testTarget(name: "RegattaSchedulerTests", dependencies: ["RegattaScheduler", "RegattaTestKit"]),
+        .testTarget(
+            name: "RegattaSchedulerTests",
+            dependencies: ["RegattaScheduler", "RegattaTestKit", "RegattaSchedulerTestKit"]
+        ),
         .testTarget(
             name: "RegattaStoreTests",
-            dependencies: ["RegattaStore", "RegattaTestKit", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "RegattaStore", "RegattaModel", "RegattaTestKit", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "RegattaZooKeeperTests",
