@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "RegattaModel", targets: ["RegattaModel"]),
         .library(name: "RegattaTestKit", targets: ["RegattaTestKit"]),
         .library(name: "RegattaSchedulerTestKit", targets: ["RegattaSchedulerTestKit"]),
+        .library(name: "RegattaMasterTestKit", targets: ["RegattaMasterTestKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -29,6 +30,9 @@ let package = Package(
         // What the scheduler's store persists (apps, instances, deployments) and the store protocol: shared by the
         // scheduler and the stores, so the stores do not link the scheduler.
         .target(name: "RegattaModel", dependencies: ["RegattaCore"]),
+        // The coordination seam: the election and detector protocols the logic modules use, the pure failover
+        // rules they share, and the values that cross it (ZooKeeperURL, MesosMasterAddress). No libzookeeper.
+        .target(name: "RegattaCoordination", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(
             name: "RegattaHTTP",
             dependencies: [
@@ -45,7 +49,7 @@ let package = Package(
             dependencies: [
                 "RegattaCore",
                 "RegattaHTTP",
-                "RegattaZooKeeper",
+                "RegattaCoordination",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -58,7 +62,7 @@ let package = Package(
             dependencies: [
                 "RegattaCore",
                 "RegattaHTTP",
-                "RegattaZooKeeper",
+                "RegattaCoordination",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -72,7 +76,7 @@ let package = Package(
                 "RegattaCore",
                 "RegattaModel",
                 "RegattaHTTP",
-                "RegattaZooKeeper",
+                "RegattaCoordination",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -96,7 +100,9 @@ let package = Package(
         .systemLibrary(name: "CZooKeeper", path: "Sources/CZooKeeper"),
         .target(
             name: "RegattaZooKeeper",
-            dependencies: ["CZooKeeper", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "CZooKeeper", "RegattaCoordination", "RegattaMaster", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "RegattaCLI",
@@ -116,7 +122,7 @@ let package = Package(
             dependencies: [
                 "RegattaCore",
                 "RegattaHTTP",
-                "RegattaZooKeeper",
+                "RegattaCoordination",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -142,8 +148,9 @@ let package = Package(
         ),
         // Fakes and fixtures shared by the test targets. RegattaTestKit needs only Core and the model, so Core's
         // tests do not compile the services; the service kits hold the fakes of the protocols those modules declare.
-        .target(name: "RegattaTestKit", dependencies: ["RegattaCore", "RegattaModel"]),
+        .target(name: "RegattaTestKit", dependencies: ["RegattaCore", "RegattaModel", "RegattaCoordination"]),
         .target(name: "RegattaSchedulerTestKit", dependencies: ["RegattaTestKit", "RegattaScheduler"]),
+        .target(name: "RegattaMasterTestKit", dependencies: ["RegattaTestKit", "RegattaMaster"]),
         .testTarget(name: "RegattaCoreTests", dependencies: ["RegattaCore", "RegattaTestKit"]),
         .testTarget(
             name: "RegattaHTTPTests",
@@ -157,8 +164,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "RegattaMasterTests", dependencies: ["RegattaMaster", "RegattaTestKit"]),
-        .testTarget(name: "RegattaAgentTests", dependencies: ["RegattaAgent", "RegattaTestKit"]),
+        .testTarget(name: "RegattaCoordinationTests", dependencies: ["RegattaCoordination", "RegattaTestKit"]),
+        .testTarget(
+            name: "RegattaMasterTests",
+            dependencies: ["RegattaMaster", "RegattaTestKit", "RegattaMasterTestKit", "RegattaZooKeeper"]
+        ),
+        .testTarget(name: "RegattaAgentTests", dependencies: ["RegattaAgent", "RegattaTestKit", "RegattaZooKeeper"]),
         .testTarget(
             name: "RegattaSchedulerTests",
             dependencies: ["RegattaScheduler", "RegattaTestKit", "RegattaSchedulerTestKit"]
@@ -175,7 +186,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RegattaSimulatorTests",
-            dependencies: ["RegattaSimulator", "RegattaMaster", "RegattaTestKit", "RegattaBench"]
+            dependencies: ["RegattaSimulator", "RegattaMaster", "RegattaTestKit", "RegattaBench", "RegattaZooKeeper"]
         ),
         .testTarget(
             name: "IntegrationTests",

@@ -35,7 +35,9 @@ import Testing
         let servers = try #require(Self.zooKeeper)
         let client = try await ZooKeeperClient.connect(connectionString: servers, logger: self.logger)
         let path = "/test-\(UUID().uuidString)/mesos"
-        let registry = AgentRegistry(client: client, electionPath: path, logger: self.logger)
+        let registry = AgentRegistry(
+            store: ZooKeeperAgentRegistryStore(client: client, electionPath: path, logger: self.logger),
+            logger: self.logger)
         do {
             try await body(registry, client, path)
         } catch {

@@ -2,33 +2,32 @@
 import Logging
 
 /// The leader of a Mesos-style election: the `json.info_` node with the lowest sequence, and its data.
-public struct ZooKeeperLeader: Hashable, Sendable, CustomStringConvertible {
-    /// The node's name, e.g. `json.info_0000000003`.
-    public var nodeName: String
-    /// The node's sequence.
-    public var sequence: Int64
-    /// The node's data (for Mesos masters, `MasterInfo` JSON).
-    public var data: [UInt8]
+public typealias ZooKeeperLeader = ElectedLeader
 
+extension ElectedLeader {
+    /// A leader whose election node is `nodeName`, with `sequence` as its epoch.
     public init(nodeName: String, sequence: Int64, data: [UInt8]) {
-        self.nodeName = nodeName
-        self.sequence = sequence
-        self.data = data
+        self.init(name: nodeName, epoch: sequence, data: data)
     }
 
-    public var description: String { self.nodeName }
+    /// The election node's name, e.g. `json.info_0000000003`.
+    public var nodeName: String { self.name }
+    /// The election node's sequence.
+    public var sequence: Int64 { self.epoch }
 }
 
 /// Finds the leader of a Mesos-style election under a path and reports when it changes, the way Mesos agents and
 /// frameworks find the leading master from `zk://…/mesos`.
 ///
 /// Only children named `json.info_<sequence>` take part; the lowest sequence leads.
-public struct LeaderDetector: Sendable {
+public struct ZooKeeperLeaderDetector: LeaderDetector {
+    /// The client whose session the watches use.
     public let client: ZooKeeperClient
     /// The election path, e.g. `/mesos`.
     public let path: String
     private let logger: Logger
 
+    /// A detector of the election under `path`, in `client`'s session.
     public init(client: ZooKeeperClient, path: String, logger: Logger) {
         self.client = client
         self.path = path
