@@ -55,72 +55,84 @@ public struct ZooKeeperLeaderDetector: LeaderDetector {
 
     /// Yields the current leader at once, then the new leader each time it changes (`nil` while there is none).
     ///
-    /// The stream keeps only the newest value for a slow consumer. It finishes with the session's error when the
-    /// session expires or the client is closed, and stops watching when the consumer stops iterating.
+    /// The stream is pulled: it watches in the consumer's task, only while the consumer waits for the next value, so
+    /// a slow consumer sees the newest leader and nothing runs once it stops iterating or is cancelled. It finishes
+    /// with the session's error when the session expires or the client is closed.
     public func leaders() -> AsyncThrowingStream<ZooKeeperLeader?, any Error> {
-        let (stream, continuation) = AsyncThrowingStream.makeStream(
-            of: ZooKeeperLeader?.self,
-            throwing: (any Error).self,
-            bufferingPolicy: .bufferingNewest(1)
-        )
-        let task = Task {
-            do {
-                try await self.watchLeaders { continuation.yield($0) }
-                continuation.finish()
-            } catch is CancellationError {
-                continuation.finish()
-            } catch {
-                self.logger.debug("Stopped detecting the leader", metadata: [LogKey.error: "\(error)"])
-                continuation.finish(throwing: error)
-            }
-        }
-        continuation.onTermination = { _ in task.cancel() }
-        return stream
+        let cursor = Cursor(detector: self)
+        return AsyncThrowingStream { try await cursor.next() }
     }
 
-    private func watchLeaders(_ report: (ZooKeeperLeader?) -> Void) async throws {
+    /// Where one ``leaders()`` stream stands: the leader it reported and the watch set since.
+    ///
+    /// Only the stream's consumer calls ``next()``, one call at a time (an async iterator is not shared), so the
+    /// state needs no lock.
+    private final class Cursor: @unchecked Sendable {
+        let detector: ZooKeeperLeaderDetector
         var reported: ZooKeeperLeader?? = .none
-        while true {
-            try Task.checkCancellation()
-            let children: [String]
-            let watch: ZooKeeperWatch
-            do {
-                let watched = try await self.client.retryingAfterConnectionLoss {
-                    try await self.client.watchChildren(self.path)
-                }
-                children = watched.value
-                watch = watched.watch
-            } catch let error as ZooKeeperError where error.code == .noNode {
-                // No election path yet: wait for it to appear.
-                let watched = try await self.client.retryingAfterConnectionLoss {
-                    try await self.client.watchExists(self.path)
-                }
-                if watched.value != nil { continue }
-                children = []
-                watch = watched.watch
-            }
+        var watch: ZooKeeperWatch?
+        var finished = false
 
-            var leader: ZooKeeperLeader?
-            if let node = ElectionNode.candidates(in: children).first {
-                if case .some(.some(let previous)) = reported, previous.nodeName == node.name {
-                    leader = previous
-                } else {
-                    guard let read = try await self.read(node) else { continue }
-                    leader = read
-                }
-            }
-            if case .some(let previous) = reported, previous?.nodeName == leader?.nodeName {
-                // Some other contender came or went; the leader is the same.
-            } else {
-                self.logger.info(
-                    "Leader changed",
-                    metadata: [LogKey.leaderNode: "\(leader.map(\.nodeName) ?? "none")"]
-                )
-                report(leader)
-                reported = .some(leader)
-            }
-            _ = try await watch.event()
+        init(detector: ZooKeeperLeaderDetector) {
+            self.detector = detector
         }
+
+        /// The next leader (`.some(nil)` for none), or `nil` once the stream has ended.
+        func next() async throws -> ZooKeeperLeader?? {
+            guard !self.finished else { return .none }
+            do {
+                while true {
+                    if let watch = self.watch {
+                        _ = try await watch.event()
+                        self.watch = nil
+                    }
+                    guard let found = try await self.detector.look(reported: self.reported) else { continue }
+                    let (leader, watch) = found
+                    self.watch = watch
+                    if case .some(let previous) = self.reported, previous?.nodeName == leader?.nodeName {
+                        continue  // Some other contender came or went; the leader is the same.
+                    }
+                    self.detector.logger.info(
+                        "Leader changed", metadata: [LogKey.leaderNode: "\(leader.map(\.nodeName) ?? "none")"])
+                    self.reported = .some(leader)
+                    return .some(leader)
+                }
+            } catch is CancellationError {
+                self.finished = true
+                return .none
+            } catch {
+                self.finished = true
+                self.detector.logger.debug("Stopped detecting the leader", metadata: [LogKey.error: "\(error)"])
+                throw error
+            }
+        }
+    }
+
+    /// Lists the contenders with a watch and reads the leader (reusing `reported` if it still leads); `nil` when the
+    /// listing must be repeated (the path appeared, or the leader's node went away before it was read).
+    private func look(reported: ZooKeeperLeader??) async throws -> (ZooKeeperLeader?, ZooKeeperWatch)? {
+        try Task.checkCancellation()
+        let children: [String]
+        let watch: ZooKeeperWatch
+        do {
+            let watched = try await self.client.retryingAfterConnectionLoss {
+                try await self.client.watchChildren(self.path)
+            }
+            children = watched.value
+            watch = watched.watch
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            // No election path yet: wait for it to appear.
+            let watched = try await self.client.retryingAfterConnectionLoss {
+                try await self.client.watchExists(self.path)
+            }
+            if watched.value != nil { return nil }
+            children = []
+            watch = watched.watch
+        }
+        guard let node = ElectionNode.candidates(in: children).first else { return (nil, watch) }
+        if case .some(.some(let previous)) = reported, previous.nodeName == node.name { return (previous, watch) }
+        guard let read = try await self.read(node) else { return nil }
+        return (read, watch)
     }
 
     /// Reads an election node; `nil` if it is gone.

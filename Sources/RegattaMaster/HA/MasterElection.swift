@@ -221,6 +221,19 @@ struct MasterElection<C: Clock<Duration>>: Sendable {
         self.master.leadership.elected(now: self.master.now())
         self.logger.notice("Elected the leading master", metadata: ["zk.node": "\(candidacy.name)"])
         let registry = AgentRegistry(store: self.highAvailability.registry, logger: self.logger)
+        // The registry's background writes run for the rest of the term.
+        await withDiscardingTaskGroup { group in
+            group.addTask { await registry.run() }
+            await self.serve(candidacy, registry: registry, event: event, exit: exit)
+            group.cancelAll()
+        }
+    }
+
+    /// Recovers the registry and leads until the candidacy is gone.
+    private func serve(
+        _ candidacy: any LeaderCandidacy, registry: AgentRegistry, event: Event,
+        exit: @escaping @Sendable (MasterExit) -> Void
+    ) async {
         do {
             let entries = try await registry.load()
             await self.master.becomeLeader(registry: registry, entries: entries, onExit: exit)
