@@ -4,8 +4,8 @@ import Logging
 /// Follows the leading Mesos master of a `zk://host:port[,host:port]/path` URL, the way Mesos agents and frameworks
 /// do, for as long as it is iterated.
 ///
-/// Unlike ``ZooKeeperLeaderDetector``, it outlives ZooKeeper sessions: when the session expires or no server answers, it
-/// reports `nil` (so a caller ignores every master until it learns the leader again, as a Mesos agent does), then
+/// Unlike ``ZooKeeperLeaderDetector``, it outlives ZooKeeper sessions: when the session expires or no server answers,
+/// it reports `nil` (so a caller ignores every master until it learns the leader again, as a Mesos agent does), then
 /// reconnects with a capped backoff and reports the leader it finds.
 public struct ZooKeeperMasterDetector: MasterDetector {
     /// The ensemble and election path.

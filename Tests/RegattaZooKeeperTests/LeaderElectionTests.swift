@@ -128,7 +128,8 @@ struct LeaderElectionTests {
 
     @Test func leadersStreamEndsWhenTheClientCloses() async throws {
         let zk = try await TestZooKeeper.connect()
-        let stream = ZooKeeperLeaderDetector(client: zk, path: "/regatta-test-absent", logger: TestZooKeeper.logger).leaders()
+        let stream = ZooKeeperLeaderDetector(client: zk, path: "/regatta-test-absent", logger: TestZooKeeper.logger)
+            .leaders()
         var leaders = stream.makeAsyncIterator()
         #expect(try await leaders.next() == .some(.none))
         await zk.close()
