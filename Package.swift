@@ -8,7 +8,11 @@ let package = Package(
     products: [
         .executable(name: "regatta", targets: ["regatta"]),
         .library(name: "RegattaCore", targets: ["RegattaCore"]),
+        .library(name: "RegattaModel", targets: ["RegattaModel"]),
         .library(name: "RegattaTestKit", targets: ["RegattaTestKit"]),
+        .library(name: "RegattaSchedulerTestKit", targets: ["RegattaSchedulerTestKit"]),
+        .library(name: "RegattaMasterTestKit", targets: ["RegattaMasterTestKit"]),
+        .library(name: "RegattaAgentTestKit", targets: ["RegattaAgentTestKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -24,6 +28,12 @@ let package = Package(
     ],
     targets: [
         .target(name: "RegattaCore"),
+        // What the scheduler's store persists (apps, instances, deployments) and the store protocol: shared by the
+        // scheduler and the stores, so the stores do not link the scheduler.
+        .target(name: "RegattaModel", dependencies: ["RegattaCore"]),
+        // The coordination seam: the election and detector protocols the logic modules use, the pure failover
+        // rules they share, and the values that cross it (ZooKeeperURL, MesosMasterAddress). No libzookeeper.
+        .target(name: "RegattaCoordination", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(
             name: "RegattaHTTP",
             dependencies: [
@@ -40,7 +50,7 @@ let package = Package(
             dependencies: [
                 "RegattaCore",
                 "RegattaHTTP",
-                "RegattaZooKeeper",
+                "RegattaCoordination",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -53,7 +63,7 @@ let package = Package(
             dependencies: [
                 "RegattaCore",
                 "RegattaHTTP",
-                "RegattaZooKeeper",
+                "RegattaCoordination",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -65,8 +75,9 @@ let package = Package(
             name: "RegattaScheduler",
             dependencies: [
                 "RegattaCore",
+                "RegattaModel",
                 "RegattaHTTP",
-                "RegattaZooKeeper",
+                "RegattaCoordination",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -81,7 +92,7 @@ let package = Package(
             name: "RegattaStore",
             dependencies: [
                 "RegattaCore",
-                "RegattaScheduler",
+                "RegattaModel",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -90,7 +101,9 @@ let package = Package(
         .systemLibrary(name: "CZooKeeper", path: "Sources/CZooKeeper"),
         .target(
             name: "RegattaZooKeeper",
-            dependencies: ["CZooKeeper", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "CZooKeeper", "RegattaCoordination", "RegattaMaster", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "RegattaCLI",
@@ -110,7 +123,7 @@ let package = Package(
             dependencies: [
                 "RegattaCore",
                 "RegattaHTTP",
-                "RegattaZooKeeper",
+                "RegattaCoordination",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -134,10 +147,12 @@ let package = Package(
             ],
             path: "Examples/HelloFramework"
         ),
-        .target(
-            name: "RegattaTestKit",
-            dependencies: ["RegattaCore", "RegattaScheduler", "RegattaMaster", "RegattaAgent"]
-        ),
+        // Fakes and fixtures shared by the test targets. RegattaTestKit needs only Core and the model, so Core's
+        // tests do not compile the services; the service kits hold the fakes of the protocols those modules declare.
+        .target(name: "RegattaTestKit", dependencies: ["RegattaCore", "RegattaModel", "RegattaCoordination"]),
+        .target(name: "RegattaSchedulerTestKit", dependencies: ["RegattaTestKit", "RegattaScheduler"]),
+        .target(name: "RegattaMasterTestKit", dependencies: ["RegattaTestKit", "RegattaMaster"]),
+        .target(name: "RegattaAgentTestKit", dependencies: ["RegattaTestKit", "RegattaAgent"]),
         .testTarget(name: "RegattaCoreTests", dependencies: ["RegattaCore", "RegattaTestKit"]),
         .testTarget(
             name: "RegattaHTTPTests",
@@ -151,12 +166,24 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "RegattaMasterTests", dependencies: ["RegattaMaster", "RegattaTestKit"]),
-        .testTarget(name: "RegattaAgentTests", dependencies: ["RegattaAgent", "RegattaTestKit"]),
-        .testTarget(name: "RegattaSchedulerTests", dependencies: ["RegattaScheduler", "RegattaTestKit"]),
+        .testTarget(name: "RegattaCoordinationTests", dependencies: ["RegattaCoordination", "RegattaTestKit"]),
+        .testTarget(
+            name: "RegattaMasterTests",
+            dependencies: ["RegattaMaster", "RegattaTestKit", "RegattaMasterTestKit", "RegattaZooKeeper"]
+        ),
+        .testTarget(
+            name: "RegattaAgentTests",
+            dependencies: ["RegattaAgent", "RegattaTestKit", "RegattaAgentTestKit", "RegattaZooKeeper"]
+        ),
+        .testTarget(
+            name: "RegattaSchedulerTests",
+            dependencies: ["RegattaScheduler", "RegattaTestKit", "RegattaSchedulerTestKit"]
+        ),
         .testTarget(
             name: "RegattaStoreTests",
-            dependencies: ["RegattaStore", "RegattaTestKit", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "RegattaStore", "RegattaModel", "RegattaTestKit", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "RegattaZooKeeperTests",
@@ -164,7 +191,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RegattaSimulatorTests",
-            dependencies: ["RegattaSimulator", "RegattaMaster", "RegattaTestKit", "RegattaBench"]
+            dependencies: ["RegattaSimulator", "RegattaMaster", "RegattaTestKit", "RegattaBench", "RegattaZooKeeper"]
         ),
         .testTarget(
             name: "IntegrationTests",

@@ -4,7 +4,7 @@ import Foundation
 import Logging
 import NIOCore
 import RegattaCore
-import RegattaZooKeeper
+import RegattaCoordination
 import Synchronization
 
 extension AgentRunner {
@@ -89,12 +89,10 @@ extension AgentRunner {
     /// the detected leader, waits while none is known, and drops its stream as soon as the leader changes, then
     /// re-registers with the new one at once (its id, its tasks; unacknowledged updates are resent once registered).
     func runMasterLink() async {
-        guard case .zooKeeper(let url) = self.master.source else {
+        guard case .zooKeeper = self.master.source, let detector = self.master.detector else {
             await self.keepSubscribed()
             return
         }
-        let detector = MesosMasterDetector(
-            url: url, sessionTimeout: self.master.zkSessionTimeout, logger: self.logger)
         await withDiscardingTaskGroup { group in
             group.addTask { await self.master.leading.follow(detector.leaders(), logger: self.logger) }
             await self.keepSubscribed()

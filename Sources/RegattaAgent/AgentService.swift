@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import RegattaCoordination
 import RegattaCore
 import RegattaHTTP
 import ServiceLifecycle
@@ -30,6 +31,7 @@ public final class AgentService: Service {
     private let logger: Logger
     private let givenRuntime: (any ContainerRuntime)?
     private let httpClient: HTTPClient?
+    private let masterDetector: MasterDetectorFactory?
     private let core: AgentCore
     private let jobs: AsyncStream<AgentCore.Job>
     private let started = Mutex(false)
@@ -45,20 +47,23 @@ public final class AgentService: Service {
     ///     runtime for `docker` when a Docker Engine answers on ``AgentConfiguration/dockerSocket``.
     ///   - httpClient: the client used to reach the master. Defaults to a client the agent creates and shuts
     ///     down itself; a client passed in is left running.
+    ///   - masterDetector: finds the leading master of a `zk://` `--master` (in ZooKeeper,
+    ///     `ZooKeeperMasterDetector.factory`); required for such a master.
     public convenience init(
         configuration: AgentConfiguration, logger: Logger, runtime: (any ContainerRuntime)? = nil,
-        httpClient: HTTPClient? = nil
+        httpClient: HTTPClient? = nil, masterDetector: MasterDetectorFactory? = nil
     ) {
         self.init(
             configuration: configuration, logger: logger, runtime: runtime, httpClient: httpClient,
-            environment: .live())
+            masterDetector: masterDetector, environment: .live())
     }
 
     /// Creates an agent that takes its time, ids and randomness from `environment` (tests pass a manual clock).
     init(
         configuration: AgentConfiguration, logger: Logger, runtime: (any ContainerRuntime)?, httpClient: HTTPClient?,
-        environment: AgentEnvironment
+        masterDetector: MasterDetectorFactory?, environment: AgentEnvironment
     ) {
+        self.masterDetector = masterDetector
         self.configuration = configuration
         self.logger = logger
         self.givenRuntime = runtime
@@ -117,6 +122,16 @@ public final class AgentService: Service {
         }
         let layout = SandboxLayout(workDir: self.configuration.workDir)
         let source = try MasterSource(master: self.configuration.master)
+        var detector: (any MasterDetector)?
+        if case .zooKeeper(let url) = source {
+            guard let masterDetector = self.masterDetector else {
+                throw AgentError(
+                    .invalidConfiguration,
+                    "The master '\(source)' is a zk:// URL, but this agent was built without a way to follow the "
+                        + "leading master; pass a master detector to AgentService (the regatta agent command does).")
+            }
+            detector = masterDetector(url, self.configuration.zkSessionTimeout)
+        }
         try self.prepareWorkDirectory()
         let resources = try ResourceDetector.detect(
             workDir: self.configuration.workDir, overrides: self.configuration.resources)
@@ -147,7 +162,7 @@ public final class AgentService: Service {
                 configuration: self.configuration, core: self.core, runtime: runtime,
                 master: MasterClient(
                     http: http, source: source, requestTimeout: self.configuration.requestTimeout,
-                    zkSessionTimeout: self.configuration.zkSessionTimeout, logger: self.logger),
+                    zkSessionTimeout: self.configuration.zkSessionTimeout, detector: detector, logger: self.logger),
                 metaStore: metaStore, healthProbe: SystemHealthCheckProbe(http: http, containers: runtime),
                 capabilities: capabilities,
                 version: Self.version, environment: self.environment, logger: self.logger)

@@ -8,6 +8,7 @@ import RegattaMaster
 import RegattaScheduler
 import RegattaSimulator
 import RegattaStore
+import RegattaZooKeeper
 
 /// The cluster a scenario measures, on loopback: the real master (in-process ``MasterService`` on a free
 /// port), optionally the real scheduler (``SchedulerService`` with SQLite or PostgreSQL) and simulated agents
@@ -151,7 +152,9 @@ final class BenchCluster: Sendable {
             default:
                 var simulatorLogger = logger
                 simulatorLogger.logLevel = options.serviceLogLevel
-                let created = try AgentSimulator(configuration: simulatorConfiguration, logger: simulatorLogger)
+                let created = try AgentSimulator(
+                    configuration: simulatorConfiguration,
+                    masterDetector: ZooKeeperMasterDetector.factory(logger: simulatorLogger), logger: simulatorLogger)
                 simulator = created
                 simulatorRunner = BackgroundService.start { try await created.run() }
             }

@@ -198,7 +198,7 @@ public actor Master {
                 let entry = AgentRegistryEntry(agentInfo: subscribe.agentInfo, state: .admitted, changedAt: self.wallTime())
                 let exists = self.registryEntries[id] != nil
                 do {
-                    try await registry.write(entry, exists: exists).value
+                    try await registry.write(entry, exists: exists)
                 } catch {
                     throw MasterError(
                         .notLeader, "Could not record agent '\(id)' in the registry in ZooKeeper (\(error)); retry.")

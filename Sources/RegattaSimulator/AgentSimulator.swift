@@ -3,7 +3,7 @@ import AsyncHTTPClient
 import Logging
 import NIOCore
 import RegattaCore
-import RegattaZooKeeper
+import RegattaCoordination
 import Synchronization
 
 /// Simulates many agents in one process, each a real client of the master's agent protocol over HTTP.
@@ -42,12 +42,15 @@ public final class AgentSimulator: Sendable {
     private let agents = Mutex<[SimulatedAgent]>([])
     private let leaderChange = Mutex<LeaderChange?>(nil)
     private let started = Mutex(false)
+    private let detector: (any MasterDetector)?
 
     /// Creates a simulator; nothing connects until ``run()``.
     ///
-    /// - Throws: ``SimulatorError`` (`invalidConfiguration`) for a malformed master address or a negative
-    ///   agent count.
-    public init(configuration: Configuration, logger: Logger) throws {
+    /// - Parameter masterDetector: finds the leading master of a `zk://` master (in ZooKeeper,
+    ///   `ZooKeeperMasterDetector.factory`); required for such a master. One detector serves every agent.
+    /// - Throws: ``SimulatorError`` (`invalidConfiguration`) for a malformed master address, a `zk://` master without
+    ///   a detector, or a negative agent count.
+    public init(configuration: Configuration, masterDetector: MasterDetectorFactory? = nil, logger: Logger) throws {
         guard configuration.agents >= 0 else {
             throw SimulatorError(.invalidConfiguration, "The agent count \(configuration.agents) is negative; use 0 or more.")
         }
@@ -55,6 +58,17 @@ public final class AgentSimulator: Sendable {
             throw SimulatorError(.invalidConfiguration, "missedPingsBeforeReconnect must be at least 1.")
         }
         self.source = try MasterSource(master: configuration.master)
+        if case .zooKeeper(let url) = self.source {
+            guard let masterDetector else {
+                throw SimulatorError(
+                    .invalidConfiguration,
+                    "The master '\(self.source)' is a zk:// URL, but no master detector was given to follow the "
+                        + "leading master; pass one to AgentSimulator (the regatta commands do).")
+            }
+            self.detector = masterDetector(url, configuration.zkSessionTimeout)
+        } else {
+            self.detector = nil
+        }
         self.configuration = configuration
         self.logger = logger
         self.counters = SimulatorCounters(agents: configuration.agents)
@@ -101,10 +115,8 @@ public final class AgentSimulator: Sendable {
             "Simulated agents starting", metadata: [LogKey.master: "\(self.source)", "agents": "\(agents.count)"])
         let rate = self.configuration.subscribeRate
         await withDiscardingTaskGroup { group in
-            if case .zooKeeper(let url) = self.source {
+            if let detector = self.detector {
                 // One detector (one ZooKeeper session) for every agent of the simulator.
-                let detector = MesosMasterDetector(
-                    url: url, sessionTimeout: self.configuration.zkSessionTimeout, logger: self.logger)
                 let counters = self.counters
                 group.addTask {
                     await self.leading.follow(detector.leaders(), logger: self.logger) { leader in

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
-import RegattaZooKeeper
+import RegattaCoordination
 
 /// Where the simulated agents find their master: one fixed address, or the leader elected under a ZooKeeper path.
 enum MasterSource: Sendable, Equatable, CustomStringConvertible {

@@ -3,7 +3,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import RegattaCore
-import RegattaZooKeeper
+import RegattaCoordination
 
 extension SimulatedAgent {
     /// Why a SUBSCRIBE stream ended.

@@ -2,7 +2,7 @@
 import Foundation
 import Logging
 import RegattaCore
-import RegattaZooKeeper
+import RegattaCoordination
 import Synchronization
 
 /// Identifies a task on an agent: task ids are unique per framework.

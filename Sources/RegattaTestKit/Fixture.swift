@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import RegattaCore
-import RegattaScheduler
+import RegattaModel
 
 /// Valid default values that each test tweaks (after Nomad's `mock.Job()`).
 public enum Fixture {

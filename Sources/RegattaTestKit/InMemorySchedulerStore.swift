@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
 import RegattaCore
-import RegattaScheduler
+import RegattaModel
 
 /// A ``SchedulerStore`` in memory, for unit tests; the contract suite in `RegattaStoreTests` checks that it behaves
 /// like `SQLiteSchedulerStore` and `PostgresSchedulerStore`.

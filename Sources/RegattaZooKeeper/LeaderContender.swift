@@ -4,8 +4,9 @@ import Logging
 /// Takes part in a leader election the way Mesos masters do: an ephemeral, sequential `<path>/json.info_` node holds
 /// this contender's data (for a master, its `MasterInfo` JSON), and the node with the lowest sequence leads.
 ///
-/// Existing Mesos tooling and ``LeaderDetector`` find the leader from these nodes. The candidacy lasts as long as the
-/// node: ``withdraw()`` deletes it, and it goes away by itself when the client is closed or its session expires.
+/// Existing Mesos tooling and ``ZooKeeperLeaderDetector`` find the leader from these nodes. The candidacy lasts as
+/// long as the node: ``withdraw()`` deletes it, and it goes away by itself when the client is closed or its session
+/// expires.
 public final class LeaderContender: Sendable {
     /// The client whose session owns the node.
     public let client: ZooKeeperClient

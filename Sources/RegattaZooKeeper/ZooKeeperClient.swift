@@ -158,7 +158,7 @@ public final class ZooKeeperClient: Sendable {
 
     /// Connects to the servers of a `zk://` URL, authenticating with its credentials if it has any.
     ///
-    /// The URL's path is not a chroot: pass it to ``LeaderContender`` / ``LeaderDetector`` or use it in paths.
+    /// The URL's path is not a chroot: pass it to ``LeaderContender`` / ``ZooKeeperLeaderDetector`` or use it in paths.
     public static func connect(
         url: ZooKeeperURL,
         sessionTimeout: Duration = .seconds(10),

@@ -1,41 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 import CZooKeeper
 
-/// The state of a ZooKeeper session, as the C client reports it.
+/// The state of a ZooKeeper session, as the C client reports it: the coordination session states.
 ///
 /// A session starts `connecting`, becomes `connected`, may drop back to `connecting` while the client fails over to
 /// another server (ephemeral nodes and watches survive that), and ends `expired`, `authenticationFailed` or `closed`.
 /// The three end states are final: the client cannot be used again.
-public enum ZooKeeperSessionState: Hashable, Sendable, CustomStringConvertible {
-    /// Not connected to any server; the client is trying (also after a disconnect).
-    case connecting
-    /// Connected with a live session.
-    case connected
-    /// The server expired the session: its ephemeral nodes and watches are gone.
-    case expired
-    /// The server rejected the credentials.
-    case authenticationFailed
-    /// The client was closed.
-    case closed
+public typealias ZooKeeperSessionState = CoordinationSessionState
 
-    /// Whether the session can never become connected again.
-    public var isTerminal: Bool {
-        switch self {
-        case .connecting, .connected: false
-        case .expired, .authenticationFailed, .closed: true
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .connecting: "connecting"
-        case .connected: "connected"
-        case .expired: "expired"
-        case .authenticationFailed: "authentication failed"
-        case .closed: "closed"
-        }
-    }
-
+extension CoordinationSessionState {
     /// Maps a C `ZOO_*_STATE` value.
     init(cState state: Int32) {
         switch state {

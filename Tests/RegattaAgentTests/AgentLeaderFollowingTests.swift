@@ -77,7 +77,9 @@ struct AgentLeaderFollowingTests {
                 // Given an agent pointed at a master that does not lead
                 let configuration = try self.configuration(
                     master: "127.0.0.1:\(try await follower.waitForPort())", workDir: workDir)
-                let agent = AgentService(configuration: configuration, logger: self.logger, httpClient: http)
+                let agent = AgentService(
+                    configuration: configuration, logger: self.logger, httpClient: http,
+                    masterDetector: ZooKeeperMasterDetector.factory(logger: self.logger))
                 await withThrowingTaskGroup(of: Void.self) { agentGroup in
                     agentGroup.addTask { try await agent.run() }
                     defer { agentGroup.cancelAll() }
@@ -116,7 +118,9 @@ struct AgentLeaderFollowingTests {
                     client: zooKeeper, path: path, data: Self.masterInfo(id: "m1", port: firstPort),
                     logger: self.logger)
                 let configuration = try self.configuration(master: "zk://\(servers)\(path)", workDir: workDir)
-                let agent = AgentService(configuration: configuration, logger: self.logger)
+                let agent = AgentService(
+                    configuration: configuration, logger: self.logger,
+                    masterDetector: ZooKeeperMasterDetector.factory(logger: self.logger))
                 try await withThrowingTaskGroup(of: Void.self) { agentGroup in
                     agentGroup.addTask { try await agent.run() }
                     defer { agentGroup.cancelAll() }
@@ -183,7 +187,9 @@ struct AgentLeaderFollowingTests {
                     client: zooKeeper, path: path, data: Self.masterInfo(id: "m1", port: firstPort),
                     logger: self.logger)
                 let configuration = try self.configuration(master: "zk://\(servers)\(path)", workDir: workDir)
-                let agent = AgentService(configuration: configuration, logger: self.logger)
+                let agent = AgentService(
+                    configuration: configuration, logger: self.logger,
+                    masterDetector: ZooKeeperMasterDetector.factory(logger: self.logger))
                 try await withThrowingTaskGroup(of: Void.self) { agentGroup in
                     agentGroup.addTask { try await agent.run() }
                     defer { agentGroup.cancelAll() }

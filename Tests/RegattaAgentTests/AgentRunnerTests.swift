@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import AsyncHTTPClient
 import RegattaCore
+import RegattaAgentTestKit
 import RegattaTestKit
 import Synchronization
 import Testing

@@ -35,7 +35,9 @@ import Testing
         let servers = try #require(Self.zooKeeper)
         let client = try await ZooKeeperClient.connect(connectionString: servers, logger: self.logger)
         let path = "/test-\(UUID().uuidString)/mesos"
-        let registry = AgentRegistry(client: client, electionPath: path, logger: self.logger)
+        let registry = AgentRegistry(
+            store: ZooKeeperAgentRegistryStore(client: client, electionPath: path, logger: self.logger),
+            logger: self.logger)
         do {
             try await body(registry, client, path)
         } catch {
@@ -50,13 +52,18 @@ import Testing
     func writesForOneAgentApplyInOrderAndLoadReadsThemBack() async throws {
         try await self.withRegistry { registry, client, path in
             #expect(try await registry.load().isEmpty)
-            // Submitted back to back without waiting: the last one wins.
-            registry.write(Self.entry(1, .admitted), exists: false)
-            registry.write(Self.entry(1, .unreachable), exists: true)
-            let last = registry.write(Self.entry(1, .gone), exists: true)
-            // `exists` is only a hint: a create of an existing node updates it.
-            try await registry.write(Self.entry(2, .unreachable), exists: true).value
-            try await last.value
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await registry.run() }
+                // Submitted back to back without waiting: the last one wins.
+                registry.writeInBackground(Self.entry(1, .admitted), exists: false)
+                registry.writeInBackground(Self.entry(1, .unreachable), exists: true)
+                registry.writeInBackground(Self.entry(1, .gone), exists: true)
+                // `exists` is only a hint: a create of an existing node updates it.
+                try await registry.write(Self.entry(2, .unreachable), exists: true)
+                // A write waits for the earlier ones of its agent: once it is done, all of agent 1's are.
+                try await registry.write(Self.entry(1, .gone), exists: true)
+                group.cancelAll()
+            }
             try await client.create(path + "/registry/agents/garbage", data: Array("not json".utf8))
             let loaded = try await registry.load().sorted { $0.agentID < $1.agentID }
             #expect(loaded == [Self.entry(1, .gone), Self.entry(2, .unreachable)])
@@ -68,8 +75,12 @@ import Testing
         try await self.withRegistry { registry, _, _ in
             _ = try await registry.load()
             let start = ContinuousClock.now
-            let writes = (0..<10_000).map { registry.write(Self.entry($0), exists: false) }
-            for write in writes { try await write.value }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<10_000 {
+                    group.addTask { try await registry.write(Self.entry(index), exists: false) }
+                }
+                try await group.waitForAll()
+            }
             let elapsed = ContinuousClock.now - start
             // One round trip each, serialized, would take far longer; pipelined they take a few seconds even in a
             // debug build on a loaded machine.

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import RegattaCore
 import RegattaScheduler
+import RegattaSchedulerTestKit
 import RegattaTestKit
 import Testing
 

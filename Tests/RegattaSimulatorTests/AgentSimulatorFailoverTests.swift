@@ -44,7 +44,9 @@ struct AgentSimulatorFailoverTests {
         configuration.zkSessionTimeout = .seconds(4)
         configuration.subscribeBackoff = Backoff(initial: .milliseconds(100), maximum: .milliseconds(500))
         configuration.statusUpdateBackoff = Backoff(initial: .milliseconds(50), maximum: .milliseconds(500))
-        let simulator = try AgentSimulator(configuration: configuration, logger: self.logger)
+        let simulator = try AgentSimulator(
+            configuration: configuration, masterDetector: ZooKeeperMasterDetector.factory(logger: self.logger),
+            logger: self.logger)
         let running = BackgroundService.start { try await simulator.run() }
         try await simulator.waitUntilRegistered(withMaster: "127.0.0.1:\(first.port)", timeout: .seconds(20))
         #expect(simulator.detectedLeader?.port == first.port)
@@ -105,7 +107,9 @@ struct AgentSimulatorFailoverTests {
         // Given agents that follow an election path where no master contends yet
         var configuration = AgentSimulator.Configuration(master: "zk://\(servers)\(path)")
         configuration.agents = 5
-        let simulator = try AgentSimulator(configuration: configuration, logger: self.logger)
+        let simulator = try AgentSimulator(
+            configuration: configuration, masterDetector: ZooKeeperMasterDetector.factory(logger: self.logger),
+            logger: self.logger)
         let running = BackgroundService.start { try await simulator.run() }
         try await Task.sleep(for: .milliseconds(500))
         #expect(simulator.statistics.registrations == 0)

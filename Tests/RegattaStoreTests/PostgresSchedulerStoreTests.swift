@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
-import RegattaScheduler
+import RegattaModel
 @_spi(Testing) import RegattaStore
 import Testing
 

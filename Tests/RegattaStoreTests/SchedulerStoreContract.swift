@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
 import RegattaCore
-import RegattaScheduler
+import RegattaModel
 import Testing
 
 /// The behaviour every ``SchedulerStore`` must show. Each check runs against every backend, so the in-memory fake

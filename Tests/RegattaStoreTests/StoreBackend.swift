@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
 import Logging
-import RegattaScheduler
+import RegattaModel
 @_spi(Testing) import RegattaStore
 import RegattaTestKit
 

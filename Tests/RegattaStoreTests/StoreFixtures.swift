@@ -2,7 +2,7 @@
 import Foundation
 import Logging
 import RegattaCore
-import RegattaScheduler
+import RegattaModel
 
 /// Valid models for store tests; each test tweaks what it needs.
 enum StoreFixtures {

@@ -128,7 +128,8 @@ struct LeaderElectionTests {
 
     @Test func leadersStreamEndsWhenTheClientCloses() async throws {
         let zk = try await TestZooKeeper.connect()
-        let stream = LeaderDetector(client: zk, path: "/regatta-test-absent", logger: TestZooKeeper.logger).leaders()
+        let stream = ZooKeeperLeaderDetector(client: zk, path: "/regatta-test-absent", logger: TestZooKeeper.logger)
+            .leaders()
         var leaders = stream.makeAsyncIterator()
         #expect(try await leaders.next() == .some(.none))
         await zk.close()
@@ -155,6 +156,6 @@ private func contend(_ client: ZooKeeperClient, _ path: String, _ data: String) 
     try await LeaderContender.contend(client: client, path: path, data: data.bytes, logger: TestZooKeeper.logger)
 }
 
-private func detector(_ client: ZooKeeperClient, _ path: String) -> LeaderDetector {
-    LeaderDetector(client: client, path: path, logger: TestZooKeeper.logger)
+private func detector(_ client: ZooKeeperClient, _ path: String) -> ZooKeeperLeaderDetector {
+    ZooKeeperLeaderDetector(client: client, path: path, logger: TestZooKeeper.logger)
 }

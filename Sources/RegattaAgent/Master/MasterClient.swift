@@ -4,7 +4,7 @@ import Foundation
 import Logging
 import NIOCore
 import RegattaCore
-import RegattaZooKeeper
+import RegattaCoordination
 import Synchronization
 
 /// Sends agent calls to the master's `POST /api/v1/agent` endpoint.
@@ -44,15 +44,20 @@ final class MasterClient: Sendable {
     let requestTimeout: Duration
     /// The ZooKeeper session timeout of the leader detector.
     let zkSessionTimeout: Duration
+    /// Finds the leading master of a `zk://` source (`nil` for a fixed master).
+    let detector: (any MasterDetector)?
     let logger: Logger
     private let session = Mutex<String?>(nil)
 
-    init(http: HTTPClient, source: MasterSource, requestTimeout: Duration, zkSessionTimeout: Duration, logger: Logger)
-    {
+    init(
+        http: HTTPClient, source: MasterSource, requestTimeout: Duration, zkSessionTimeout: Duration,
+        detector: (any MasterDetector)? = nil, logger: Logger
+    ) {
         self.http = http
         self.source = source
         self.requestTimeout = requestTimeout
         self.zkSessionTimeout = zkSessionTimeout
+        self.detector = detector
         self.logger = logger
     }
 

@@ -2,6 +2,7 @@
 import Foundation
 import Logging
 import RegattaSimulator
+import RegattaZooKeeper
 
 /// Master failover: two `regatta master --zk` processes contend in ZooKeeper, the simulated agents (in this process)
 /// follow `zk://`; once every agent is registered with the leader, the leader is killed with SIGKILL and the time
@@ -60,7 +61,9 @@ enum MasterFailoverScenario {
         simulatorLogger.logLevel = options.serviceLogLevel
         let simulator: AgentSimulator
         do {
-            simulator = try AgentSimulator(configuration: configuration, logger: simulatorLogger)
+            simulator = try AgentSimulator(
+                configuration: configuration,
+                masterDetector: ZooKeeperMasterDetector.factory(logger: simulatorLogger), logger: simulatorLogger)
         } catch {
             await stopMasters()
             throw BenchError(.setupFailed, "Cannot create the simulator: \(error).")

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import RegattaCore
 import RegattaSimulator
+import RegattaZooKeeper
 import ServiceLifecycle
 
 /// `regatta simulate-agents`: many simulated agents in one process, each a real client of the master.
@@ -118,7 +119,9 @@ struct SimulateAgentsCommand: AsyncParsableCommand {
         let logger = Logger(label: "regatta.simulator")
         let simulator: AgentSimulator
         do {
-            simulator = try AgentSimulator(configuration: configuration, logger: logger)
+            simulator = try AgentSimulator(
+                configuration: configuration, masterDetector: ZooKeeperMasterDetector.factory(logger: logger),
+                logger: logger)
         } catch let error as SimulatorError {
             throw ValidationError("--master: \(error.message)")
         }

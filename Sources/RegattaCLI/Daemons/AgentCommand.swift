@@ -116,7 +116,9 @@ struct AgentCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try self.makeConfiguration()
         let logger = Logger(label: "regatta.agent")
-        let agent = AgentService(configuration: configuration, logger: logger)
+        let agent = AgentService(
+            configuration: configuration, logger: logger,
+            masterDetector: ZooKeeperMasterDetector.factory(logger: logger))
         let group = ShutdownBounds.serviceGroup([agent], daemon: "agent", logger: logger)
         try await group.run()
     }

@@ -225,7 +225,11 @@ struct MasterCommand: AsyncParsableCommand {
                     .zooKeeperUnreachable("regatta master: cannot reach ZooKeeper for --zk: \(error)")
                 )
             }
-            highAvailability = MasterHighAvailability(client: client, url: url) { reason in
+            highAvailability = MasterHighAvailability(
+                election: ZooKeeperLeaderElection(
+                    client: client, path: url.path, sessionTimeout: configuration.zkSessionTimeout, logger: logger),
+                registry: ZooKeeperAgentRegistryStore(client: client, electionPath: url.path, logger: logger)
+            ) { reason in
                 Self.exitNow(reason)
             }
         }

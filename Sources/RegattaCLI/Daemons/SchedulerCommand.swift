@@ -108,13 +108,26 @@ struct SchedulerCommand: AsyncParsableCommand {
             }
             var elected = ElectedSchedulerService.Configuration(scheduler: configuration, zooKeeper: zooKeeper)
             elected.sessionTimeout = sessionTimeout
+            let electionPath = elected.electionPath
+            let detectors = ZooKeeperMasterDetector.factory(logger: logger)
             let service = ElectedSchedulerService(
                 configuration: elected, store: store,
-                makeConnection: { MasterConnections.make(master: master, sessionTimeout: sessionTimeout, logger: logger) },
+                election: {
+                    let client = try await ZooKeeperClient.connect(
+                        url: zooKeeper, sessionTimeout: sessionTimeout, logger: logger)
+                    return ZooKeeperLeaderElection(
+                        client: client, path: electionPath, sessionTimeout: sessionTimeout, logger: logger)
+                },
+                makeConnection: {
+                    MasterConnections.make(
+                        master: master, sessionTimeout: sessionTimeout, masterDetector: detectors, logger: logger)
+                },
                 logger: logger)
             try await Self.run(store: store, service: service, logger: logger)
         } else {
-            let connection = MasterConnections.make(master: master, sessionTimeout: sessionTimeout, logger: logger)
+            let connection = MasterConnections.make(
+                master: master, sessionTimeout: sessionTimeout,
+                masterDetector: ZooKeeperMasterDetector.factory(logger: logger), logger: logger)
             let service = SchedulerService(
                 configuration: configuration, store: store, connection: connection, logger: logger)
             try await Self.run(store: store, service: service, logger: logger)

@@ -1,79 +1,76 @@
 // SPDX-License-Identifier: Apache-2.0
 import Logging
 import RegattaCore
-import RegattaZooKeeper
 import Synchronization
 
-/// The master's durable agent list in ZooKeeper: one persistent node per agent under `<zk path>/registry/agents`,
-/// holding its ``AgentRegistryEntry`` JSON.
+/// The master's durable agent list, kept in an ``AgentRegistryStore``.
 ///
 /// Writes for one agent run in the order they were submitted (each waits for the previous one of that agent);
-/// writes for different agents run concurrently, so the ZooKeeper client pipelines them on its one connection and
-/// thousands of agents can be admitted within seconds.
+/// writes for different agents run concurrently, so a store can pipeline them and thousands of agents can be
+/// admitted within seconds. Background writes (``writeInBackground(_:exists:)``) run in ``run()``.
 public final class AgentRegistry: Sendable {
-    /// The node under which the agents' nodes live, e.g. `/mesos/registry/agents`.
-    public let agentsPath: String
-    private let client: ZooKeeperClient
-    private let logger: Logger
-    private let pending = Mutex<[AgentID: Task<Void, any Error>]>([:])
+    /// Completes once one write has finished, for the next write of the same agent to wait on.
+    private final class Completion: Sendable {
+        private let state = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
-    /// - Parameter electionPath: the `--zk` URL's path (e.g. `/mesos`); the registry lives under `<path>/registry`.
-    public init(client: ZooKeeperClient, electionPath: String, logger: Logger) {
-        let base = electionPath.hasSuffix("/") ? String(electionPath.dropLast()) : electionPath
-        self.agentsPath = base + "/registry/agents"
-        self.client = client
-        self.logger = logger
-    }
-
-    /// Reads every entry (creating the registry's nodes if missing). Entries that cannot be decoded are logged and
-    /// skipped.
-    public func load() async throws -> [AgentRegistryEntry] {
-        try await self.client.createParents(of: self.agentsPath + "/_")
-        let children: [String]
-        do {
-            children = try await self.client.getChildren(self.agentsPath)
-        } catch let error as ZooKeeperError where error.code == .noNode {
-            children = []
-        }
-        let client = self.client
-        let path = self.agentsPath
-        var entries: [AgentRegistryEntry] = []
-        entries.reserveCapacity(children.count)
-        // Read in batches: all requests of a batch are in flight at once on the one connection.
-        for batch in stride(from: 0, to: children.count, by: 1000) {
-            let names = children[batch..<min(batch + 1000, children.count)]
-            try await withThrowingTaskGroup(of: (String, [UInt8]?).self) { group in
-                for name in names {
-                    group.addTask {
-                        do {
-                            return (name, try await client.getData(path + "/" + name).data)
-                        } catch let error as ZooKeeperError where error.code == .noNode {
-                            return (name, nil)
-                        }
-                    }
+        func wait() async {
+            await withCheckedContinuation { continuation in
+                let done = self.state.withLock { state in
+                    if !state.done { state.waiters.append(continuation) }
+                    return state.done
                 }
-                for try await (name, data) in group {
-                    guard let data else { continue }
-                    do {
-                        entries.append(try AgentRegistryEntry(data: data))
-                    } catch {
-                        self.logger.error(
-                            "Skipping an unreadable agent registry entry",
-                            metadata: ["zk.path": "\(path)/\(name)", LogKey.error: "\(error)"]
-                        )
-                    }
-                }
+                if done { continuation.resume() }
             }
         }
-        return entries
+
+        func complete() {
+            let waiters = self.state.withLock { state in
+                state.done = true
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            for waiter in waiters { waiter.resume() }
+        }
     }
 
-    /// Writes `entry` like ``write(_:exists:)`` without waiting; a failure is logged.
+    /// Where the registry lives, for messages (e.g. `/mesos/registry/agents`).
+    public var agentsPath: String { self.store.location }
+    private let store: any AgentRegistryStore
+    private let logger: Logger
+    /// The last write submitted for each agent that has not finished yet.
+    private let pending = Mutex<[AgentID: Completion]>([:])
+    private let background: AsyncStream<@Sendable () async -> Void>
+    private let submit: AsyncStream<@Sendable () async -> Void>.Continuation
+
+    /// A registry kept in `store`.
+    public init(store: any AgentRegistryStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+        (self.background, self.submit) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+    }
+
+    /// Reads every entry (creating the registry if missing). Entries that cannot be decoded are skipped.
+    public func load() async throws -> [AgentRegistryEntry] {
+        try await self.store.load()
+    }
+
+    /// Performs the background writes until the calling task is cancelled; the election runs it for the term.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            for await write in self.background {
+                group.addTask { await write() }
+            }
+        }
+    }
+
+    /// Writes `entry` like ``write(_:exists:)`` without waiting, in ``run()``; a failure is logged.
     public func writeInBackground(_ entry: AgentRegistryEntry, exists: Bool) {
-        let task = self.write(entry, exists: exists)
+        let write = self.enqueue(entry, exists: exists)
         let logger = self.logger
-        Task {
-            if case .failure(let error) = await task.result {
+        self.submit.yield {
+            do {
+                try await write()
+            } catch {
                 logger.error(
                     "Could not update the agent registry",
                     metadata: [
@@ -85,43 +82,32 @@ public final class AgentRegistry: Sendable {
         }
     }
 
-    /// Writes `entry` after any earlier write for the same agent and returns the write's task.
+    /// Writes `entry` after any earlier write for the same agent.
     ///
-    /// - Parameter exists: whether the node is believed to exist (update), or not (create); either way the other
-    ///   operation is used if ZooKeeper disagrees.
-    @discardableResult
-    public func write(_ entry: AgentRegistryEntry, exists: Bool) -> Task<Void, any Error> {
+    /// - Parameter exists: whether the entry is believed to be stored already (a hint for the store).
+    public func write(_ entry: AgentRegistryEntry, exists: Bool) async throws {
+        try await self.enqueue(entry, exists: exists)()
+    }
+
+    /// Takes the agent's place in line now (so writes keep the order they were submitted in) and returns the write.
+    private func enqueue(_ entry: AgentRegistryEntry, exists: Bool) -> @Sendable () async throws -> Void {
         let id = entry.agentID
-        let client = self.client
-        let path = self.agentsPath + "/" + AgentRegistryEntry.nodeName(id)
-        return self.pending.withLock { pending in
-            let previous = pending[id]
-            let task = Task<Void, any Error> {
-                _ = await previous?.result
-                let data = try entry.encoded()
-                if exists {
-                    do {
-                        _ = try await client.setData(path, data: data)
-                    } catch let error as ZooKeeperError where error.code == .noNode {
-                        try await client.create(path, data: data)
-                    }
-                } else {
-                    do {
-                        try await client.create(path, data: data)
-                    } catch let error as ZooKeeperError where error.code == .nodeExists {
-                        _ = try await client.setData(path, data: data)
-                    }
+        let completion = Completion()
+        let previous = self.pending.withLock { pending in
+            defer { pending[id] = completion }
+            return pending[id]
+        }
+        let store = self.store
+        return {
+            defer {
+                completion.complete()
+                // Forget the write once it is done, unless a later one replaced it.
+                self.pending.withLock { pending in
+                    if pending[id] === completion { pending[id] = nil }
                 }
             }
-            pending[id] = task
-            // Forget the task once it is done, unless a later write replaced it.
-            Task { [weak self] in
-                _ = await task.result
-                self?.pending.withLock { pending in
-                    if pending[id] == task { pending[id] = nil }
-                }
-            }
-            return task
+            await previous?.wait()
+            try await store.save(entry, exists: exists)
         }
     }
 }

@@ -86,6 +86,17 @@ public final class MasterLeadership: Sendable {
     /// wake-ups a second competing with the registry load they wait for), by their limit, or by cancellation.
     public func waitWhileRecovering(atMost limit: Duration) async {
         guard self.isRecovering else { return }
+        // Whichever ends first (recovery or the limit) cancels the other.
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: limit) }
+            group.addTask { await self.waitForRecovery() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Waits until ``recovered()`` is called, or the calling task is cancelled.
+    private func waitForRecovery() async {
         let id = self.status.withLock { status in
             status.nextWaiter += 1
             return status.nextWaiter
@@ -93,15 +104,12 @@ public final class MasterLeadership: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let waiting = self.status.withLock { status in
-                    guard status.elected && !status.recovered else { return false }
+                    // A cancellation that came first found no waiter to resume: do not wait at all.
+                    guard status.elected && !status.recovered, !Task.isCancelled else { return false }
                     status.recoveryWaiters[id] = continuation
                     return true
                 }
                 guard waiting else { return continuation.resume() }
-                Task {
-                    try? await Task.sleep(for: limit)
-                    self.resumeWaiter(id)
-                }
             }
         } onCancel: {
             self.resumeWaiter(id)

@@ -6,7 +6,7 @@ import NIOCore
 import NIOHTTP1
 import RegattaCore
 import RegattaHTTP
-import RegattaZooKeeper
+import RegattaCoordination
 
 /// What a framework's connection to the master reports.
 public enum ConnectionEvent: Sendable, Equatable {
@@ -43,11 +43,16 @@ public enum MasterConnections {
 
     /// `zk://host:port[,host:port]/path` follows the leading master through ZooKeeper; anything else is `host:port`
     /// (or `http://host:port`) of one master, whose redirects to the leader are followed.
+    ///
+    /// - Parameter masterDetector: finds the leading master of a `zk://` value (in ZooKeeper,
+    ///   `ZooKeeperMasterDetector.factory`); without one, a `zk://` value is refused on first use.
     public static func make(
-        master: String, sessionTimeout: Duration = .seconds(10), client: HTTPClient = .shared, logger: Logger
+        master: String, sessionTimeout: Duration = .seconds(10), masterDetector: MasterDetectorFactory? = nil,
+        client: HTTPClient = .shared, logger: Logger
     ) -> any MasterConnection {
         if master.hasPrefix("zk://"), let url = try? ZooKeeperURL(parsing: master) {
-            return HTTPMasterConnection(zooKeeper: url, sessionTimeout: sessionTimeout, client: client, logger: logger)
+            return HTTPMasterConnection(
+                zooKeeper: url, detector: masterDetector?(url, sessionTimeout), client: client, logger: logger)
         }
         return HTTPMasterConnection(master: master, client: client, logger: logger)
     }
@@ -74,7 +79,7 @@ public final class HTTPMasterConnection: MasterConnection {
 
     private let master: String
     private let zooKeeper: ZooKeeperURL?
-    private let sessionTimeout: Duration
+    private let detector: (any MasterDetector)?
     private let client: HTTPClient
     private let logger: Logger
     private let subscription = Locked<Subscription?>(nil)
@@ -85,17 +90,18 @@ public final class HTTPMasterConnection: MasterConnection {
     public init(master: String, client: HTTPClient = .shared, logger: Logger) {
         self.master = Self.baseURL(master)
         self.zooKeeper = nil
-        self.sessionTimeout = .seconds(10)
+        self.detector = nil
         self.client = client
         self.logger = logger
     }
 
-    /// Follows the leading master of `zooKeeper` (`zk://…/mesos`).
-    public init(zooKeeper: ZooKeeperURL, sessionTimeout: Duration = .seconds(10), client: HTTPClient = .shared,
+    /// Follows the leading master of `zooKeeper` (`zk://…/mesos`) as `detector` finds it; without a detector,
+    /// ``run(frameworkInfo:events:)`` throws.
+    public init(zooKeeper: ZooKeeperURL, detector: (any MasterDetector)?, client: HTTPClient = .shared,
                 logger: Logger) {
         self.master = "zk://\(zooKeeper.connectionString)\(zooKeeper.path)"
         self.zooKeeper = zooKeeper
-        self.sessionTimeout = sessionTimeout
+        self.detector = detector
         self.client = client
         self.logger = logger
     }
@@ -128,7 +134,12 @@ public final class HTTPMasterConnection: MasterConnection {
             try await self.subscribeLoop(master: self.master, frameworkInfo: frameworkInfo, events: events)
             return
         }
-        let detector = MesosMasterDetector(url: zooKeeper, sessionTimeout: self.sessionTimeout, logger: self.logger)
+        guard let detector = self.detector else {
+            throw SchedulerError(
+                .masterUnavailable,
+                "The master '\(zooKeeper)' is a zk:// URL, but no master detector was given to follow the leading "
+                    + "master; pass one to MasterConnections.make (the regatta scheduler command does).")
+        }
         // The iteration ends when this task is cancelled; the subscription task is then cancelled too.
         var current: Task<Void, Never>?
         for await leader in detector.leaders() {

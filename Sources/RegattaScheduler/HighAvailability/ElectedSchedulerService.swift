@@ -4,14 +4,16 @@ import Hummingbird
 import Logging
 import RegattaCore
 import RegattaHTTP
-import RegattaZooKeeper
+import RegattaCoordination
 import ServiceLifecycle
 
-/// A scheduler that takes part in a ZooKeeper leader election (`regatta scheduler --zk zk://…/regatta`): the leader
+/// A scheduler that takes part in a leader election (`regatta scheduler --zk zk://…/regatta`): the leader
 /// schedules, the others serve HTTP by proxying to it.
 ///
-/// - Election: an ephemeral sequential `json.info_` node under `<zk path>/leader` holding ``SchedulerLeaderInfo``;
-///   the lowest sequence leads.
+/// - Election: a candidacy in a ``LeaderElection`` (in ZooKeeper, an ephemeral sequential `json.info_` node under
+///   `<zk path>/leader`) holding ``SchedulerLeaderInfo``; the oldest candidacy leads.
+/// - Failover rules: those of ``LeaderElectionMachine``, with a leader that keeps scheduling while disconnected (until
+///   the session timeout) and a follower that contends again when its candidacy is lost.
 /// - Takeover: the winner claims its node's sequence as the store's leadership epoch (fencing: the deposed leader's
 ///   writes fail from then on), loads apps, instances and deployments, subscribes with the stored framework id,
 ///   reconciles and resumes the deployments. Running tasks keep their ids.
@@ -47,6 +49,8 @@ public struct ElectedSchedulerService: Service {
     }
 
     private let configuration: Configuration
+    private let connectElection: @Sendable () async throws -> any LeaderElection
+    private let clock: any Clock<Duration>
     private let store: any SchedulerStore
     private let makeConnection: @Sendable () -> any MasterConnection
     private let logger: Logger
@@ -55,13 +59,21 @@ public struct ElectedSchedulerService: Service {
     /// The HTTP front: the leader's API while leading, the proxy while following.
     public let responder: SchedulerRoleResponder
 
-    /// - Parameter makeConnection: makes the master connection of each leadership term (defaults to the
-    ///   `--master` of `configuration`).
+    /// - Parameters:
+    ///   - election: connects the session to contend in, under ``Configuration/electionPath`` (in ZooKeeper,
+    ///     `ZooKeeperLeaderElection`); a failure ends ``run()`` with ``SchedulerExit`` 100.
+    ///   - makeConnection: makes the master connection of each leadership term (defaults to the `--master` of
+    ///     `configuration`).
+    ///   - clock: the clock the session timeout is measured on. Defaults to `ContinuousClock`.
     public init(
         configuration: Configuration, store: any SchedulerStore,
-        makeConnection: (@Sendable () -> any MasterConnection)? = nil, logger: Logger
+        election: @escaping @Sendable () async throws -> any LeaderElection,
+        makeConnection: (@Sendable () -> any MasterConnection)? = nil, clock: any Clock<Duration> = ContinuousClock(),
+        logger: Logger
     ) {
         self.configuration = configuration
+        self.connectElection = election
+        self.clock = clock
         self.store = store
         self.logger = logger
         let master = configuration.scheduler.master
@@ -80,11 +92,9 @@ public struct ElectedSchedulerService: Service {
                 try await SchedulerService.migrate(self.store, logger: self.logger)
             })
         else { return }
-        let client: ZooKeeperClient
+        let client: any LeaderElection
         do {
-            client = try await ZooKeeperClient.connect(
-                url: self.configuration.zooKeeper, sessionTimeout: self.configuration.sessionTimeout,
-                logger: self.logger)
+            client = try await self.connectElection()
         } catch let error as CancellationError {
             throw error
         } catch {
@@ -121,41 +131,63 @@ public struct ElectedSchedulerService: Service {
 
     // MARK: Session and leader
 
-    /// Throws ``SchedulerExit`` 101 when the session expires or stays disconnected for the session timeout.
-    private func watchSession(_ client: ZooKeeperClient) async throws {
-        let disconnectedSince = Locked<ContinuousClock.Instant?>(nil)
-        let timeout = self.configuration.sessionTimeout
+    /// Throws ``SchedulerExit`` 101 when the session expires or stays disconnected for the session timeout, as
+    /// ``LeaderElectionMachine`` decides.
+    private func watchSession(_ client: any LeaderElection) async throws {
+        var configuration = LeaderElectionMachine.Configuration(sessionTimeout: self.configuration.sessionTimeout)
+        // A leading scheduler keeps scheduling while disconnected: the store fences it off if another takes over.
+        configuration.suspendWhileDisconnected = false
+        let machine = Locked(LeaderElectionMachine(configuration: configuration))
+        try await Self.watchSession(
+            client, machine: machine, clock: self.clock, checkInterval: .milliseconds(200), logger: self.logger)
+    }
+
+    /// Feeds `client`'s session states and the passing time to `machine`; throws its exit as ``SchedulerExit``.
+    static func watchSession<C: Clock<Duration>>(
+        _ client: any LeaderElection, machine: Locked<LeaderElectionMachine>, clock: C, checkInterval: Duration,
+        logger: Logger
+    ) async throws {
+        let start = clock.now
+        let now: @Sendable () -> Duration = { start.duration(to: clock.now) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await state in client.sessionStates() {
-                    switch state {
-                    case .connected:
-                        disconnectedSince.withLock { $0 = nil }
-                    case .connecting:
-                        disconnectedSince.withLock { $0 = $0 ?? .now }
-                        self.logger.warning("Disconnected from ZooKeeper; reconnecting")
-                    case .expired, .authenticationFailed, .closed:
-                        throw SchedulerExit.sessionLost("session \(state)")
-                    }
+                    if state == .connecting { logger.warning("Disconnected from ZooKeeper; reconnecting") }
+                    let time = now()
+                    try Self.perform(machine.withLock { $0.sessionChanged(to: state, now: time) })
                 }
                 try Task.checkCancellation()
                 throw SchedulerExit.sessionLost("the session ended")
             }
             group.addTask {
                 while true {
-                    try await Task.sleep(for: .milliseconds(200))
-                    if let since = disconnectedSince.value, ContinuousClock.now - since >= timeout {
-                        throw SchedulerExit.sessionLost("disconnected for \(timeout), the session timeout")
-                    }
+                    try await clock.sleep(for: checkInterval)
+                    let time = now()
+                    try Self.perform(machine.withLock { $0.tick(now: time) })
                 }
             }
             try await group.next()
         }
     }
 
+    /// Throws the exit the machine decided.
+    private static func perform(_ action: LeaderElectionMachine.Action) throws {
+        guard case .exit(let reason) = action else { return }
+        switch reason {
+        case .disconnected(let timeout):
+            throw SchedulerExit.sessionLost("disconnected for \(timeout), the session timeout")
+        case .sessionExpired: throw SchedulerExit.sessionLost("session expired")
+        case .authenticationFailed: throw SchedulerExit.sessionLost("session authentication failed")
+        case .sessionClosed: throw SchedulerExit.sessionLost("session closed")
+        case .sessionFailed(let detail): throw SchedulerExit.sessionLost(detail)
+        case .candidacyLost: throw SchedulerExit.leadershipLost("the election node is gone")
+        case .fenced: throw SchedulerExit.leadershipLost("the store fenced this scheduler off")
+        }
+    }
+
     /// Keeps the responder's idea of the leader current.
-    private func followLeader(_ client: ZooKeeperClient) async throws {
-        let detector = LeaderDetector(client: client, path: self.configuration.electionPath, logger: self.logger)
+    private func followLeader(_ client: any LeaderElection) async throws {
+        let detector = client.detector()
         do {
             for try await leader in detector.leaders() {
                 guard let leader else {
@@ -169,7 +201,7 @@ public struct ElectedSchedulerService: Service {
                 } catch {
                     self.logger.error(
                         "The leading scheduler's election node holds no scheduler info; ignoring it",
-                        metadata: ["node": "\(leader.nodeName)", "error": "\(error)"])
+                        metadata: ["node": "\(leader.name)", "error": "\(error)"])
                     self.responder.setLeader(nil)
                 }
             }
@@ -186,15 +218,14 @@ public struct ElectedSchedulerService: Service {
 
     /// Contends, leads when elected, and contends again after abdicating; throws ``SchedulerExit`` when leadership
     /// or the session is lost.
-    private func contend(_ client: ZooKeeperClient) async throws {
+    private func contend(_ client: any LeaderElection) async throws {
         let data = try self.info.encoded()
         while true {
-            let contender: LeaderContender
+            let contender: any LeaderCandidacy
             do {
-                contender = try await LeaderContender.contend(
-                    client: client, path: self.configuration.electionPath, data: data, logger: self.logger)
+                contender = try await client.contend(data: data)
                 try await contender.waitUntilElected()
-            } catch let error as ZooKeeperError where error.code == .candidacyLost {
+            } catch let error as LeaderElectionError where error.code == .candidacyLost {
                 self.logger.warning("The election node disappeared while following; contending again")
                 continue
             } catch is CancellationError {
@@ -209,14 +240,14 @@ public struct ElectedSchedulerService: Service {
             case .fenced(let error):
                 throw SchedulerExit.leadershipLost("\(error)")
             case .candidacyLost:
-                throw SchedulerExit.leadershipLost("the election node \(contender.nodePath) is gone")
+                throw SchedulerExit.leadershipLost("the election node \(contender.name) is gone")
             }
         }
     }
 
     /// One leadership term, until abdication or loss. Scheduling has stopped when it returns.
-    private func lead(_ contender: LeaderContender) async throws -> TermEnd {
-        let epoch = contender.sequence
+    private func lead(_ contender: any LeaderCandidacy) async throws -> TermEnd {
+        let epoch = contender.epoch
         let (ends, signal) = AsyncStream.makeStream(of: TermEnd.self, bufferingPolicy: .unbounded)
         let connection = GatedMasterConnection(self.makeConnection())
         let responder = self.responder
@@ -228,7 +259,7 @@ public struct ElectedSchedulerService: Service {
         }
         var logger = self.logger
         logger[metadataKey: "leader.epoch"] = "\(epoch)"
-        logger.notice("Elected leading scheduler; taking over", metadata: ["node": "\(contender.nodePath)"])
+        logger.notice("Elected leading scheduler; taking over", metadata: ["node": "\(contender.name)"])
         // The store may be briefly unavailable: retry (the session watch ends this if ZooKeeper is lost meanwhile).
         var delay = Duration.milliseconds(250)
         var loaded: SchedulerLeaderTerm?
@@ -262,7 +293,7 @@ public struct ElectedSchedulerService: Service {
                 return nil
             }
             group.addTask {
-                try await contender.waitUntilCandidacyLost()
+                try await contender.waitUntilLost()
                 connection.close()
                 responder.follow()
                 return .candidacyLost

@@ -2,7 +2,7 @@
 import Logging
 import PostgresNIO
 import RegattaCore
-import RegattaScheduler
+import RegattaModel
 
 /// A ``SchedulerStore`` in PostgreSQL, for highly available schedulers (`--store postgres://…`).
 ///

@@ -2,7 +2,7 @@
 import Foundation
 import Logging
 import RegattaCore
-import RegattaScheduler
+import RegattaModel
 import SQLiteNIO
 
 /// A ``SchedulerStore`` in one SQLite file, for single-node mode (`regatta dev`, `--store sqlite:///path`).

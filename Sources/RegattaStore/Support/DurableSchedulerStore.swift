@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import RegattaScheduler
+import RegattaModel
 
 /// A ``SchedulerStore`` backed by a database connection that lives as long as its `run()` call.
 ///

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
-import RegattaScheduler
+import RegattaModel
 
 /// Encodes the scheduler's models to the JSON text the stores keep, and decodes them back.
 ///

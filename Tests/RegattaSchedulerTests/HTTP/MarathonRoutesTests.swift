@@ -7,6 +7,7 @@ import NIOCore
 import NIOHTTP1
 import RegattaCore
 import RegattaScheduler
+import RegattaSchedulerTestKit
 import RegattaTestKit
 import ServiceLifecycle
 import Testing

@@ -230,6 +230,12 @@ public struct AppNetwork: Codable, Hashable, Sendable {
     /// `host`, `container/bridge` or `container`.
     public var mode: String
     public var name: String?
+
+    /// A network of `mode` (`host`, `container` or `container/bridge`), named `name` for `container`.
+    public init(mode: String, name: String? = nil) {
+        self.mode = mode
+        self.name = name
+    }
 }
 
 /// Marathon's `container` object.
@@ -277,7 +283,11 @@ public struct AppContainer: Codable, Hashable, Sendable {
 
 /// Marathon's health check definition.
 public struct AppHealthCheck: Codable, Hashable, Sendable {
-    public struct Command: Codable, Hashable, Sendable { public var value: String }
+    public struct Command: Codable, Hashable, Sendable {
+        public var value: String
+        /// A command health check running `value` in a shell.
+        public init(value: String) { self.value = value }
+    }
     /// `HTTP` (default), `HTTPS`, `TCP`, `COMMAND`, `MESOS_HTTP`, `MESOS_HTTPS`, `MESOS_TCP`.
     public var `protocol`: String
     public var path: String?

@@ -4,16 +4,17 @@ import Logging
 /// Follows the leading Mesos master of a `zk://host:port[,host:port]/path` URL, the way Mesos agents and frameworks
 /// do, for as long as it is iterated.
 ///
-/// Unlike ``LeaderDetector``, it outlives ZooKeeper sessions: when the session expires or no server answers, it
-/// reports `nil` (so a caller ignores every master until it learns the leader again, as a Mesos agent does), then
+/// Unlike ``ZooKeeperLeaderDetector``, it outlives ZooKeeper sessions: when the session expires or no server answers,
+/// it reports `nil` (so a caller ignores every master until it learns the leader again, as a Mesos agent does), then
 /// reconnects with a capped backoff and reports the leader it finds.
-public struct MesosMasterDetector: Sendable {
+public struct ZooKeeperMasterDetector: MasterDetector {
     /// The ensemble and election path.
     public let url: ZooKeeperURL
     /// The session timeout asked of ZooKeeper.
     public let sessionTimeout: Duration
     private let logger: Logger
 
+    /// A detector of the leading master of `url`, with sessions that ask for `sessionTimeout`.
     public init(url: ZooKeeperURL, sessionTimeout: Duration = .seconds(10), logger: Logger) {
         self.url = url
         self.sessionTimeout = sessionTimeout
@@ -69,7 +70,7 @@ public struct MesosMasterDetector: Sendable {
                 continue
             }
             delay = .milliseconds(100)
-            let detector = LeaderDetector(client: client, path: self.url.path, logger: self.logger)
+            let detector = ZooKeeperLeaderDetector(client: client, path: self.url.path, logger: self.logger)
             do {
                 for try await leader in detector.leaders() {
                     guard let leader else {
@@ -95,5 +96,13 @@ public struct MesosMasterDetector: Sendable {
             report(nil)
             await client.close()
         }
+    }
+}
+
+extension ZooKeeperMasterDetector {
+    /// Makes a detector for each `zk://` master URL: what the agent, the simulator and the scheduler's master
+    /// connection are given to find the leading master.
+    public static func factory(logger: Logger) -> MasterDetectorFactory {
+        { url, sessionTimeout in ZooKeeperMasterDetector(url: url, sessionTimeout: sessionTimeout, logger: logger) }
     }
 }
