@@ -26,75 +26,114 @@ public struct ZooKeeperMasterDetector: MasterDetector {
     /// Yields the leading master's address each time it changes, and `nil` while no leader is known (no contender,
     /// no ZooKeeper session, or a leader node that holds no usable MasterInfo JSON).
     ///
-    /// Consecutive equal values are not repeated; a slow consumer sees only the newest. The stream never finishes
-    /// by itself; it stops (and closes its ZooKeeper session) when the consumer stops iterating or is cancelled.
+    /// Consecutive equal values are not repeated. The stream is pulled: it connects and watches in the consumer's
+    /// task while the consumer waits for the next value, so a slow consumer sees the newest leader. It never
+    /// finishes by itself; when the consumer's task is cancelled it finishes and closes its ZooKeeper session.
     public func leaders() -> AsyncStream<MesosMasterAddress?> {
-        let (stream, continuation) = AsyncStream.makeStream(
-            of: MesosMasterAddress?.self,
-            bufferingPolicy: .bufferingNewest(1)
-        )
-        let task = Task {
-            var last: MesosMasterAddress?? = .none
-            func report(_ address: MesosMasterAddress?) {
-                if case .some(let previous) = last, previous == address { return }
-                last = .some(address)
-                continuation.yield(address)
-            }
-            await self.follow(report)
-            continuation.finish()
-        }
-        continuation.onTermination = { _ in task.cancel() }
-        return stream
+        let cursor = Cursor(detector: self)
+        return AsyncStream(unfolding: { await cursor.next() })
     }
 
-    /// Connects, watches, and reconnects until cancelled.
-    private func follow(_ report: (MesosMasterAddress?) -> Void) async {
+    /// Where one ``leaders()`` stream stands: its session, its leader watch and what it reported last.
+    ///
+    /// Only the stream's consumer calls ``next()``, one call at a time (an async iterator is not shared), so the
+    /// state needs no lock.
+    private final class Cursor: @unchecked Sendable {
+        private static let maximumDelay = Duration.seconds(5)
+
+        let detector: ZooKeeperMasterDetector
+        var client: ZooKeeperClient?
+        var leaders: AsyncThrowingStream<ZooKeeperLeader?, any Error>.AsyncIterator?
+        var reported: MesosMasterAddress?? = .none
+        /// How long to wait before the next connection attempt, after a failed one.
+        var retryAfter: Duration?
         var delay = Duration.milliseconds(100)
-        let maximumDelay = Duration.seconds(5)
-        while !Task.isCancelled {
-            let client: ZooKeeperClient
-            do {
-                client = try await ZooKeeperClient.connect(
-                    url: self.url,
-                    sessionTimeout: self.sessionTimeout,
-                    logger: self.logger
-                )
-            } catch {
-                self.logger.warning(
-                    "Cannot reach ZooKeeper to find the leading master; retrying",
-                    metadata: [LogKey.error: "\(error)", LogKey.servers: "\(self.url.connectionString)"]
-                )
-                report(nil)
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, maximumDelay)
-                continue
+        var finished = false
+
+        init(detector: ZooKeeperMasterDetector) {
+            self.detector = detector
+        }
+
+        /// The next change (`.some(nil)` while no leader is known), or `nil` once the consumer was cancelled.
+        func next() async -> MesosMasterAddress?? {
+            guard !self.finished else { return .none }
+            while !Task.isCancelled {
+                if let change = await self.step() { return .some(change) }
             }
-            delay = .milliseconds(100)
-            let detector = ZooKeeperLeaderDetector(client: client, path: self.url.path, logger: self.logger)
-            do {
-                for try await leader in detector.leaders() {
-                    guard let leader else {
-                        report(nil)
-                        continue
-                    }
-                    do {
-                        report(try MesosMasterAddress(masterInfoJSON: leader.data))
-                    } catch {
-                        self.logger.error(
-                            "Ignoring the leading master's election node",
-                            metadata: [LogKey.leaderNode: "\(leader.nodeName)", LogKey.error: "\(error)"]
-                        )
-                        report(nil)
-                    }
+            await self.finish()
+            return .none
+        }
+
+        /// One connection attempt or one leader change; the address to report if it changed what was reported.
+        private func step() async -> MesosMasterAddress?? {
+            let logger = self.detector.logger
+            guard var leaders = self.leaders, let client = self.client else {
+                if let wait = self.retryAfter {
+                    self.retryAfter = nil
+                    try? await Task.sleep(for: wait)
+                    return nil
                 }
-            } catch {
-                self.logger.warning(
-                    "Lost the ZooKeeper session that followed the leading master; reconnecting",
-                    metadata: [LogKey.error: "\(error)"]
-                )
+                do {
+                    let client = try await ZooKeeperClient.connect(
+                        url: self.detector.url, sessionTimeout: self.detector.sessionTimeout, logger: logger)
+                    self.client = client
+                    self.leaders = ZooKeeperLeaderDetector(client: client, path: self.detector.url.path, logger: logger)
+                        .leaders().makeAsyncIterator()
+                    self.delay = .milliseconds(100)
+                } catch {
+                    if Task.isCancelled { return nil }
+                    logger.warning(
+                        "Cannot reach ZooKeeper to find the leading master; retrying",
+                        metadata: [LogKey.error: "\(error)", LogKey.servers: "\(self.detector.url.connectionString)"]
+                    )
+                    self.retryAfter = self.delay
+                    self.delay = min(self.delay * 2, Self.maximumDelay)
+                    return self.report(nil)
+                }
+                return nil
             }
-            report(nil)
-            await client.close()
+            let next: ZooKeeperLeader??
+            do {
+                next = try await leaders.next()
+                self.leaders = leaders
+            } catch {
+                next = .none
+                logger.warning(
+                    "Lost the ZooKeeper session that followed the leading master; reconnecting",
+                    metadata: [LogKey.error: "\(error)"])
+            }
+            guard case .some(let leader) = next else {
+                // The session ended (or this task was cancelled): start over with a new one.
+                self.leaders = nil
+                self.client = nil
+                await client.close()
+                return self.report(nil)
+            }
+            guard let leader else { return self.report(nil) }
+            do {
+                return self.report(try MesosMasterAddress(masterInfoJSON: leader.data))
+            } catch {
+                logger.error(
+                    "Ignoring the leading master's election node",
+                    metadata: [LogKey.leaderNode: "\(leader.nodeName)", LogKey.error: "\(error)"])
+                return self.report(nil)
+            }
+        }
+
+        /// `.some(address)` if it differs from what was reported last (and records it), else `nil`.
+        private func report(_ address: MesosMasterAddress?) -> MesosMasterAddress?? {
+            if case .some(let previous) = self.reported, previous == address { return .none }
+            self.reported = .some(address)
+            return .some(address)
+        }
+
+        private func finish() async {
+            self.finished = true
+            self.leaders = nil
+            if let client = self.client {
+                self.client = nil
+                await client.close()
+            }
         }
     }
 }
