@@ -117,10 +117,9 @@ public struct MarathonRoutes: Sendable {
             try Self.validate(app, policy: policy)
             let (stored, deployment) = try await scheduler.createApp(app)
             events?.publish(.apiPost(stored, uri: request.uri.path, clientIP: Self.clientIP(request, context)))
-            var body = MarathonJSON.appInfo(stored, state: await scheduler.state, embed: [.counts])
-            body["deployments"] = [["id": deployment.id]]
+            let view = MarathonAppsView(state: await scheduler.state, healthResults: [:], now: wallClock())
             return Self.json(
-                body, status: .created,
+                bytes: view.createdAppDocument(stored, deployment: deployment), status: .created,
                 headers: [.location: "/v2/apps\(stored.id)", .marathonDeploymentID: deployment.id])
         }
         for method in [HTTPRequest.Method.put, .patch] {
@@ -168,7 +167,8 @@ public struct MarathonRoutes: Sendable {
                 guard state.apps[path.id] != nil else { throw MarathonAPIError.appNotFound(path.id) }
                 let store = await scheduler.storeForReads
                 if let version {
-                    return Self.json(MarathonJSON.object(try await Self.storedVersion(path.id, version, in: store)))
+                    let app = try await Self.storedVersion(path.id, version, in: store)
+                    return Self.json(bytes: MarathonAppsView.definitionDocument(app))
                 }
                 return Self.json(["versions": try await store.appVersions(id: path.id)])
             default:
@@ -222,7 +222,8 @@ public struct MarathonRoutes: Sendable {
             switch path.suffix {
             case .none:
                 // Marathon's code defaults `force` to true for DELETE of an app.
-                let deployment = try await scheduler.deleteApp(path.id, force: Self.flag(request, "force", default: true))
+                let deployment = try await scheduler.deleteApp(
+                    path.id, force: Self.flag(request, "force", default: true))
                 return Self.json(
                     ["deploymentId": deployment.id, "version": deployment.version],
                     headers: [.marathonDeploymentID: deployment.id])
@@ -230,12 +231,14 @@ public struct MarathonRoutes: Sendable {
                 let host = Self.queryValue(request, "host")
                 let (killed, deployment) = try await scheduler.killTasks(
                     appId: path.id, taskIDs: nil, host: host, scale: scale, force: Self.flag(request, "force"))
-                return try await Self.killResponse(killed, deployment: deployment, single: false, scheduler: scheduler)
+                return try await Self.killResponse(
+                    killed, deployment: deployment, single: false, scheduler: scheduler, now: wallClock())
             case .task(let taskID):
                 let (killed, deployment) = try await scheduler.killTasks(
                     appId: path.id, taskIDs: [TaskID(taskID)], host: nil, scale: scale,
                     force: Self.flag(request, "force"))
-                return try await Self.killResponse(killed, deployment: deployment, single: true, scheduler: scheduler)
+                return try await Self.killResponse(
+                    killed, deployment: deployment, single: true, scheduler: scheduler, now: wallClock())
             default:
                 throw MarathonAPIError.appNotFound(path.id)
             }
@@ -262,8 +265,8 @@ public struct MarathonRoutes: Sendable {
             }
             let killed = try await scheduler.killTasks(
                 ids: ids.map(TaskID.init), scale: Self.flag(request, "scale"), force: Self.flag(request, "force"))
-            let state = await scheduler.state
-            return Self.json(["tasks": killed.map { MarathonJSON.task($0, app: state.apps[$0.appId]) }])
+            let view = MarathonAppsView(state: await scheduler.state, healthResults: [:], now: wallClock())
+            return Self.json(bytes: view.tasksDocument(killed))
         }
         router.get("/v2/deployments") { _, _ in
             let state = await scheduler.state
@@ -594,26 +597,27 @@ public struct MarathonRoutes: Sendable {
     }
 
     /// A stored version of an app; 404 when the store does not have it.
-    static func storedVersion(_ id: String, _ version: String, in store: any SchedulerStore) async throws -> AppDefinition {
+    static func storedVersion(_ id: String, _ version: String, in store: any SchedulerStore) async throws
+        -> AppDefinition
+    {
         guard let app = try await store.appVersion(id: id, version: version) else {
             throw MarathonAPIError(.notFound, "App '\(id)' does not exist in version \(version)")
         }
         return app
     }
 
-    static func killResponse(_ killed: [Instance], deployment: Deployment?, single: Bool, scheduler: ServiceScheduler)
-        async throws -> Response
-    {
+    static func killResponse(
+        _ killed: [Instance], deployment: Deployment?, single: Bool, scheduler: ServiceScheduler, now: Date
+    ) async throws -> Response {
         if let deployment {
             return Self.json(
                 ["deploymentId": deployment.id, "version": deployment.version],
                 headers: [.marathonDeploymentID: deployment.id])
         }
-        let state = await scheduler.state
-        let health = await scheduler.healthResults
-        let tasks = killed.map { MarathonJSON.task($0, app: state.apps[$0.appId], healthResults: health[$0.id]) }
-        if single, let first = tasks.first { return Self.json(["task": first]) }
-        return Self.json(["tasks": tasks])
+        let view = MarathonAppsView(
+            state: await scheduler.state, healthResults: await scheduler.healthResults, now: now)
+        if single, let first = killed.first { return Self.json(bytes: view.taskDocument(first)) }
+        return Self.json(bytes: view.tasksDocument(killed))
     }
 
     static func json(_ object: MarathonJSON.Object, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:])
@@ -627,10 +631,10 @@ public struct MarathonRoutes: Sendable {
     }
 
     /// A response with a body already written as JSON.
-    static func json(bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    static func json(bytes: [UInt8], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     static func jsonArray(_ array: [MarathonJSON.Object]) -> Response {
