@@ -153,7 +153,12 @@ let package = Package(
         ),
         .testTarget(name: "RegattaMasterTests", dependencies: ["RegattaMaster", "RegattaTestKit"]),
         .testTarget(name: "RegattaAgentTests", dependencies: ["RegattaAgent", "RegattaTestKit"]),
-        .testTarget(name: "RegattaSchedulerTests", dependencies: ["RegattaScheduler", "RegattaTestKit"]),
+        .testTarget(
+            name: "RegattaSchedulerTests",
+            dependencies: [
+                "RegattaScheduler", "RegattaTestKit", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(
             name: "RegattaStoreTests",
             dependencies: ["RegattaStore", "RegattaTestKit", .product(name: "Logging", package: "swift-log")]
