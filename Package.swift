@@ -177,7 +177,10 @@ let package = Package(
         ),
         .testTarget(
             name: "RegattaSchedulerTests",
-            dependencies: ["RegattaScheduler", "RegattaTestKit", "RegattaSchedulerTestKit"]
+            dependencies: [
+                "RegattaScheduler", "RegattaTestKit", "RegattaSchedulerTestKit",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
         .testTarget(
             name: "RegattaStoreTests",

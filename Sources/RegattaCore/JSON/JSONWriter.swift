@@ -73,6 +73,15 @@ public struct JSONWriter: Sendable {
         self.needsComma = false
     }
 
+    /// Writes a key that comes from data (an environment variable's name, a label), escaped as a string, and its
+    /// `:`; write its value next.
+    public mutating func key(named key: String) {
+        self.separate()
+        JSONStringBytes.append(key, to: &self.bytes)
+        self.bytes.append(UInt8(ascii: ":"))
+        self.needsComma = false
+    }
+
     /// Writes a key and its value.
     @inline(__always)
     public mutating func field<T: MesosJSONEncodable>(_ key: StaticString, _ value: T) {
@@ -110,6 +119,15 @@ public struct JSONWriter: Sendable {
     public mutating func write(_ bool: Bool) {
         self.separate()
         if bool { self.append("true") } else { self.append("false") }
+        self.needsComma = true
+    }
+
+    /// Writes a value that is already JSON text (a number formatted by the caller, a document written before).
+    ///
+    /// - Important: `json` must be one complete JSON value; it is copied as is.
+    public mutating func writeFragment(_ json: some Sequence<UInt8>) {
+        self.separate()
+        self.bytes.append(contentsOf: json)
         self.needsComma = true
     }
 

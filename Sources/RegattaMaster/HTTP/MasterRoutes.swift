@@ -26,10 +26,6 @@ public enum HTTPSupport {
         return false
     }
 
-    static var bodyTooLarge: Response {
-        HTTPSupport.text(.contentTooLarge, RequestBodyTooLargeError(limit: HTTPSupport.maximumBodySize).message)
-    }
-
     /// A plain-text response, as Mesos answers errors.
     public static func text(_ status: HTTPResponse.Status, _ message: String) -> Response {
         Response(
@@ -76,6 +72,44 @@ public enum HTTPSupport {
     }
 }
 
+/// An error of the master's HTTP API, answered as Mesos answers errors: the status, and the message as plain text.
+///
+/// Route handlers throw it, or a ``MasterError``, which ``MesosErrorMiddleware`` answers with ``init(_:)``.
+public struct MesosAPIError: HTTPResponseError, Sendable {
+    /// The response's status.
+    public var status: HTTPResponse.Status
+    /// The body.
+    public var message: String
+
+    /// An error answered with `status` and `message`.
+    public init(_ status: HTTPResponse.Status, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+
+    /// The answer to a master error: its ``MasterError/status`` and message.
+    public init(_ error: MasterError) {
+        self.init(HTTPResponse.Status(code: error.status), error.message)
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        HTTPSupport.text(self.status, self.message)
+    }
+}
+
+/// Answers a ``MasterError`` thrown by a route as ``MesosAPIError/init(_:)`` does; other errors pass through.
+struct MesosErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch let error as MasterError {
+            return try MesosAPIError(error).response(from: request, context: context)
+        }
+    }
+}
+
 /// The master's HTTP API: the v1 scheduler API, the agent protocol and the read-only endpoints.
 public struct MasterRoutes: Sendable {
     public let master: Master
@@ -88,6 +122,7 @@ public struct MasterRoutes: Sendable {
     public func register<Context: RequestContext>(on router: Router<Context>) {
         let master = self.master
         let leadership = master.leadership
+        let router = router.group().add(middleware: MesosErrorMiddleware<Context>())
         // Only the leader serves the APIs and the state endpoints; other masters redirect (307) or answer 503.
         router.post("/api/v1/scheduler") { request, _ in
             if let answer = LeaderRedirect.gate(leadership, request: request) { return answer }
@@ -176,83 +211,66 @@ public struct MasterRoutes: Sendable {
         }
     }
 
-    /// The request's body, or the answer for a body that is too large (`413`) or cannot be read (`400`, e.g. a
-    /// malformed chunk size).
-    private static func readBody(_ request: Request) async -> Result<ByteBuffer, BodyRefusal> {
+    /// The request's body; a body that is too large is refused with `413`, one that cannot be read (e.g. a
+    /// malformed chunk size) with `400`.
+    private static func readBody(_ request: Request) async throws -> ByteBuffer {
         do {
-            return .success(try await request.body.collect(upTo: HTTPSupport.maximumBodySize))
+            return try await request.body.collect(upTo: HTTPSupport.maximumBodySize)
         } catch {
-            if HTTPSupport.isTooLarge(error) { return .failure(BodyRefusal(response: HTTPSupport.bodyTooLarge)) }
-            return .failure(
-                BodyRefusal(
-                    response: HTTPSupport.text(
-                        .badRequest, "The request body could not be read (\(error)); send a valid HTTP/1.1 body.")))
+            if HTTPSupport.isTooLarge(error) {
+                throw MesosAPIError(
+                    .contentTooLarge, RequestBodyTooLargeError(limit: HTTPSupport.maximumBodySize).message)
+            }
+            throw MesosAPIError(
+                .badRequest, "The request body could not be read (\(error)); send a valid HTTP/1.1 body.")
         }
     }
 
-    private struct BodyRefusal: Error {
-        var response: Response
+    /// Decodes a call, refusing one that does not parse with `400` and `<what>: <reason>`.
+    private static func decode<Call>(_ what: String, _ decode: () throws -> Call) throws -> Call {
+        do {
+            return try decode()
+        } catch let error as CoreError {
+            throw MesosAPIError(.badRequest, "\(what): \(error.message)")
+        }
     }
 
     private static func schedulerCall(_ request: Request, master: Master) async throws -> Response {
         if let contentType = request.headers[.contentType], contentType.contains("protobuf") {
-            return HTTPSupport.text(
+            throw MesosAPIError(
                 .unsupportedMediaType, "Regatta accepts JSON only; send 'Content-Type: application/json'.")
         }
-        let body: ByteBuffer
-        switch await readBody(request) {
-        case .success(let read): body = read
-        case .failure(let refusal): return refusal.response
+        let body = try await readBody(request)
+        let call = try Self.decode("Failed to parse the call") {
+            try body.withUnsafeReadableBytes { try MesosJSON.decodeFast(SchedulerCall.self, from: $0) }
         }
-        let call: SchedulerCall
-        do {
-            call = try body.withUnsafeReadableBytes { try MesosJSON.decodeFast(SchedulerCall.self, from: $0) }
-        } catch let error as CoreError {
-            return HTTPSupport.text(.badRequest, "Failed to parse the call: \(error.message)")
-        }
-        do {
-            if call.type == .subscribe {
-                guard let subscribe = call.subscribe else {
-                    return HTTPSupport.text(.badRequest, "Expecting 'subscribe' to be present.")
-                }
-                if let callID = call.frameworkId, let infoID = subscribe.frameworkInfo.id, callID != infoID {
-                    return HTTPSupport.text(
-                        .badRequest, "'framework_id' differs from 'subscribe.framework_info.id'.")
-                }
-                var subscribeCall = subscribe
-                if subscribeCall.frameworkInfo.id == nil { subscribeCall.frameworkInfo.id = call.frameworkId }
-                let (id, streamID, stream) = try await master.subscribe(subscribeCall)
-                return HTTPSupport.recordIOStream(stream, headers: [.mesosStreamID: streamID]) {
-                    await master.frameworkStreamEnded(id, streamID: streamID)
-                }
+        if call.type == .subscribe {
+            guard let subscribe = call.subscribe else {
+                throw MesosAPIError(.badRequest, "Expecting 'subscribe' to be present.")
             }
-            try await master.handle(call, streamID: request.headers[.mesosStreamID])
-            return Response(status: .accepted)
-        } catch let error as MasterError {
-            return HTTPSupport.text(.init(code: error.status), error.message)
+            if let callID = call.frameworkId, let infoID = subscribe.frameworkInfo.id, callID != infoID {
+                throw MesosAPIError(.badRequest, "'framework_id' differs from 'subscribe.framework_info.id'.")
+            }
+            var subscribeCall = subscribe
+            if subscribeCall.frameworkInfo.id == nil { subscribeCall.frameworkInfo.id = call.frameworkId }
+            let (id, streamID, stream) = try await master.subscribe(subscribeCall)
+            return HTTPSupport.recordIOStream(stream, headers: [.mesosStreamID: streamID]) {
+                await master.frameworkStreamEnded(id, streamID: streamID)
+            }
         }
+        try await master.handle(call, streamID: request.headers[.mesosStreamID])
+        return Response(status: .accepted)
     }
 
     private static func operatorCall(_ request: Request, master: Master) async throws -> Response {
-        let body: ByteBuffer
-        switch await readBody(request) {
-        case .success(let read): body = read
-        case .failure(let refusal): return refusal.response
+        let body = try await readBody(request)
+        let call = try Self.decode("Failed to parse the call") {
+            try MesosJSON.decode(OperatorAPI.Call.self, from: Data(buffer: body))
         }
-        let call: OperatorAPI.Call
-        do {
-            call = try MesosJSON.decode(OperatorAPI.Call.self, from: Data(buffer: body))
-        } catch let error as CoreError {
-            return HTTPSupport.text(.badRequest, "Failed to parse the call: \(error.message)")
-        }
-        do {
-            if try await master.agentOperation(call) { return Response(status: .ok) }
-        } catch let error as MasterError {
-            return HTTPSupport.text(.init(code: error.status), error.message)
-        }
+        if try await master.agentOperation(call) { return Response(status: .ok) }
         if call.type == "SUBSCRIBE" {
             guard let (id, stream) = await master.subscribeOperator() else {
-                return HTTPSupport.text(
+                throw MesosAPIError(
                     .serviceUnavailable,
                     "Too many operator event streams are open (\(master.configuration.maxOperatorSubscribers), "
                         + "--max_operator_subscribers); close one or retry later.")
@@ -260,57 +278,44 @@ public struct MasterRoutes: Sendable {
             return HTTPSupport.recordIOStream(stream, headers: [:]) { await master.operatorStreamEnded(id) }
         }
         guard let message = await master.operatorCall(call.type) else {
-            return HTTPSupport.text(
+            throw MesosAPIError(
                 .badRequest,
-                "Operator call '\(call.type)' is not supported; use GET_STATE, GET_AGENTS, GET_FRAMEWORKS, GET_TASKS, GET_EXECUTORS, GET_HEALTH, GET_VERSION or SUBSCRIBE."
-            )
+                "Operator call '\(call.type)' is not supported; use GET_STATE, GET_AGENTS, GET_FRAMEWORKS, GET_TASKS, "
+                    + "GET_EXECUTORS, GET_HEALTH, GET_VERSION or SUBSCRIBE.")
         }
         return HTTPSupport.json(try MesosJSON.encode(message))
     }
 
     private static func agentCall(_ request: Request, master: Master) async throws -> Response {
-        let body: ByteBuffer
-        switch await readBody(request) {
-        case .success(let read): body = read
-        case .failure(let refusal): return refusal.response
+        let body = try await readBody(request)
+        let call = try Self.decode("Failed to parse the agent call") {
+            try body.withUnsafeReadableBytes { try MesosJSON.decodeFast(AgentCall.self, from: $0) }
         }
-        let call: AgentCall
-        do {
-            call = try body.withUnsafeReadableBytes { try MesosJSON.decodeFast(AgentCall.self, from: $0) }
-        } catch let error as CoreError {
-            return HTTPSupport.text(.badRequest, "Failed to parse the agent call: \(error.message)")
-        }
-        do {
-            switch call.type {
-            case .subscribe:
-                guard let subscribe = call.subscribe else {
-                    return HTTPSupport.text(.badRequest, "Expecting 'subscribe' to be present.")
-                }
-                let (id, connection, stream) = try await master.subscribeAgent(
-                    subscribe, token: call.registrationToken)
-                return HTTPSupport.recordIOStream(stream, headers: [:]) {
-                    await master.agentStreamEnded(id, connection: connection)
-                }
-            case .update:
-                guard let agentID = call.agentId, let update = call.update else {
-                    return HTTPSupport.text(.badRequest, "Expecting 'agent_id' and 'update' to be present.")
-                }
-                let delivered = try await master.agentUpdate(update, from: agentID, token: call.registrationToken)
-                if !delivered {
-                    return HTTPSupport.text(
-                        .serviceUnavailable,
-                        "Framework '\(update.frameworkId)' is disconnected; retry the update later.")
-                }
-                return Response(status: .accepted)
-            case .pong:
-                guard let agentID = call.agentId else {
-                    return HTTPSupport.text(.badRequest, "Expecting 'agent_id' to be present.")
-                }
-                try await master.agentPong(from: agentID, token: call.registrationToken)
-                return Response(status: .accepted)
+        switch call.type {
+        case .subscribe:
+            guard let subscribe = call.subscribe else {
+                throw MesosAPIError(.badRequest, "Expecting 'subscribe' to be present.")
             }
-        } catch let error as MasterError {
-            return HTTPSupport.text(.init(code: error.status), error.message)
+            let (id, connection, stream) = try await master.subscribeAgent(subscribe, token: call.registrationToken)
+            return HTTPSupport.recordIOStream(stream, headers: [:]) {
+                await master.agentStreamEnded(id, connection: connection)
+            }
+        case .update:
+            guard let agentID = call.agentId, let update = call.update else {
+                throw MesosAPIError(.badRequest, "Expecting 'agent_id' and 'update' to be present.")
+            }
+            let delivered = try await master.agentUpdate(update, from: agentID, token: call.registrationToken)
+            if !delivered {
+                throw MesosAPIError(
+                    .serviceUnavailable, "Framework '\(update.frameworkId)' is disconnected; retry the update later.")
+            }
+            return Response(status: .accepted)
+        case .pong:
+            guard let agentID = call.agentId else {
+                throw MesosAPIError(.badRequest, "Expecting 'agent_id' to be present.")
+            }
+            try await master.agentPong(from: agentID, token: call.registrationToken)
+            return Response(status: .accepted)
         }
     }
 }

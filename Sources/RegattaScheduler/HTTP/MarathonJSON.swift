@@ -2,7 +2,8 @@
 import Foundation
 import RegattaCore
 
-/// Marathon's JSON shapes for responses: AppInfo, Task, deployments, queue, errors.
+/// Marathon's JSON shapes for responses built as trees: deployments, queue, errors, and the helpers the documents
+/// share. Apps and tasks are written by one renderer, ``MarathonAppsView`` on the Core `JSONWriter`.
 ///
 /// - Important: Marathon clients parse these into strict models (marathon-python passes every field as a keyword
 ///   argument), so a field Marathon does not send breaks them: add fields only where Marathon has them.
@@ -23,6 +24,12 @@ public enum MarathonJSON {
             let object = try? JSONSerialization.jsonObject(with: data) as? Object
         else { return [:] }
         return object
+    }
+
+    /// An app definition as a JSON object, for the documents still built as trees (queue items, events): parsed
+    /// from what the one app renderer writes (``MarathonAppsView/definitionDocument(_:)``), so the app has one shape.
+    public static func object(_ app: AppDefinition) -> Object {
+        (try? JSONSerialization.jsonObject(with: Data(MarathonAppsView.definitionDocument(app)))) as? Object ?? [:]
     }
 
     /// Marathon's error body: `{"message": …}` plus `details` for 400 and 422.
@@ -70,38 +77,6 @@ public enum MarathonJSON {
         return app.container?.effectivePortMappings.map { $0.servicePort ?? 0 } ?? []
     }
 
-    /// Marathon's Task JSON.
-    ///
-    /// - Parameter healthResults: the scheduler-run health check results of the instance; when absent, a result is
-    ///   derived from the health the agent reported (`MESOS_*` checks).
-    public static func task(_ instance: Instance, app: AppDefinition?, healthResults: [HealthCheckResult]? = nil)
-        -> Object
-    {
-        var object: Object = [
-            "id": instance.taskId.value,
-            "appId": instance.appId,
-            "host": instance.host ?? "",
-            "ports": instance.ports,
-            "servicePorts": self.servicePorts(app),
-            "slaveId": instance.agentId?.value ?? "",
-            "state": instance.state.rawValue,
-            "stagedAt": instance.stagedAt,
-            "version": instance.version,
-            "ipAddresses": self.ipAddresses(instance.host),
-            "healthCheckResults": [] as [Any],
-            "localVolumes": [] as [Any],
-        ]
-        if let startedAt = instance.startedAt { object["startedAt"] = startedAt }
-        if let healthResults, !healthResults.isEmpty {
-            object["healthCheckResults"] = healthResults.map { self.object($0) }
-        } else if let healthy = instance.healthy {
-            object["healthCheckResults"] = [
-                ["alive": healthy, "consecutiveFailures": healthy ? 0 : 1, "instanceId": instance.id] as Object
-            ]
-        }
-        return object
-    }
-
     // MARK: - Apps
 
     /// What an AppInfo embeds (`?embed=app.<name>` / `apps.<name>`).
@@ -146,41 +121,6 @@ public enum MarathonJSON {
         }
     }
 
-    /// Marathon's AppInfo: the definition plus what `embed` asks for.
-    /// - Parameters:
-    ///   - healthResults: scheduler-run health check results by instance id (for embedded tasks).
-    ///   - now: the time task life times are measured to (`taskStats`).
-    public static func appInfo(
-        _ app: AppDefinition, state: SchedulerState, embed: AppEmbed,
-        healthResults: [String: [HealthCheckResult]] = [:], now: Date = Date()
-    ) -> Object {
-        var object = self.object(app)
-        let instances = state.instances(ofApp: app.id).filter { !$0.state.isTerminal }
-        if embed.contains(.counts) {
-            let counts = TaskCounts(instances)
-            object["tasksStaged"] = counts.staged
-            object["tasksRunning"] = counts.running
-            object["tasksHealthy"] = counts.healthy
-            object["tasksUnhealthy"] = counts.unhealthy
-        }
-        if embed.contains(.deployments) {
-            object["deployments"] = state.deployments(ofApp: app.id).map { ["id": $0.id] }
-        }
-        if embed.contains(.readiness) {
-            object["readinessCheckResults"] = [] as [Any]
-        }
-        if embed.contains(.tasks) {
-            object["tasks"] = instances.map { self.task($0, app: app, healthResults: healthResults[$0.id]) }
-        }
-        if embed.contains(.lastTaskFailure), let failure = state.lastTaskFailures[app.id] {
-            object["lastTaskFailure"] = self.object(failure)
-        }
-        if embed.contains(.taskStats) {
-            object["taskStats"] = self.taskStats(app, instances: instances, now: now)
-        }
-        return object
-    }
-
     /// Task counts as AppInfo and `taskStats` report them.
     struct TaskCounts {
         var staged = 0
@@ -200,43 +140,6 @@ public enum MarathonJSON {
                 }
             }
         }
-
-        var object: Object {
-            ["staged": self.staged, "running": self.running, "healthy": self.healthy, "unhealthy": self.unhealthy]
-        }
-    }
-
-    /// Marathon's `taskStats`: counts and life times of all tasks, of those started after the last scaling, and of
-    /// those on the latest or an outdated configuration. Empty categories are left out, as Marathon does.
-    static func taskStats(_ app: AppDefinition, instances: [Instance], now: Date) -> Object {
-        func stats(_ instances: [Instance]) -> Object? {
-            guard !instances.isEmpty else { return nil }
-            var stats: Object = ["counts": TaskCounts(instances).object]
-            let lifeTimes = instances.filter { $0.state == .running }
-                .compactMap { $0.startedAt.flatMap(self.date) }
-                .map { max(0, now.timeIntervalSince($0)) }
-                .sorted()
-            if !lifeTimes.isEmpty {
-                let middle = lifeTimes.count / 2
-                let median =
-                    lifeTimes.count % 2 == 1 ? lifeTimes[middle] : (lifeTimes[middle - 1] + lifeTimes[middle]) / 2
-                stats["lifeTime"] = [
-                    "averageSeconds": lifeTimes.reduce(0, +) / Double(lifeTimes.count), "medianSeconds": median,
-                ]
-            }
-            return ["stats": stats]
-        }
-        let lastScaling = (app.versionInfo?.lastScalingAt ?? app.version).flatMap(self.date)
-        let afterScaling = instances.filter { instance in
-            guard let lastScaling, let staged = self.date(instance.stagedAt) else { return false }
-            return staged >= lastScaling
-        }
-        var object: Object = [:]
-        object["startedAfterLastScaling"] = stats(afterScaling)
-        object["withLatestConfig"] = stats(instances.filter { $0.version == app.configVersion })
-        object["withOutdatedConfig"] = stats(instances.filter { $0.version != app.configVersion })
-        object["totalSummary"] = stats(instances)
-        return object
     }
 
     // MARK: - Deployments

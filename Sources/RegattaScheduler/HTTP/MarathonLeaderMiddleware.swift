@@ -2,7 +2,9 @@
 import HTTPTypes
 import Hummingbird
 
-/// Stamps Marathon's `X-Marathon-Leader: http://<host:port>` on every response, as Marathon's leader does.
+/// Stamps Marathon's `X-Marathon-Leader: http://<host:port>` on every response, as Marathon's leader does, and
+/// answers the errors routes throw: a ``SchedulerError`` as ``MarathonAPIError/init(_:)`` maps it, any other error
+/// that is no `HTTPResponseError` as a 500 (``MarathonAPIError/init(internal:)``).
 struct MarathonLeaderMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The header's value: the leader's URL.
     let leaderURL: String
@@ -15,6 +17,10 @@ struct MarathonLeaderMiddleware<Context: RequestContext>: RouterMiddleware {
             response = try await next(request, context)
         } catch let error as any HTTPResponseError {
             response = try error.response(from: request, context: context)
+        } catch let error as SchedulerError {
+            response = try MarathonAPIError(error).response(from: request, context: context)
+        } catch {
+            response = try MarathonAPIError(internal: error).response(from: request, context: context)
         }
         response.headers[.marathonLeader] = self.leaderURL
         return response

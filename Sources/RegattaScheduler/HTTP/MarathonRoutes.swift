@@ -79,11 +79,10 @@ public struct MarathonRoutes: Sendable {
         let abdicate = configuration.abdicate
         router.delete("/v2/leader") { _, _ in
             guard let abdicate else {
-                return Self.json(
-                    MarathonJSON.error(
-                        "This scheduler runs without leader election (no --zk), so it cannot abdicate; run several "
-                            + "schedulers with --zk to hand leadership over."),
-                    status: .badRequest)
+                throw MarathonAPIError(
+                    .badRequest,
+                    "This scheduler runs without leader election (no --zk), so it cannot abdicate; run several "
+                        + "schedulers with --zk to hand leadership over.")
             }
             abdicate()
             return Self.json(["message": "Leadership abdicated"])
@@ -113,168 +112,135 @@ public struct MarathonRoutes: Sendable {
             return Self.json(bytes: view.appsDocument(apps, embed: embed))
         }
         router.post("/v2/apps") { request, context in
-            await Self.handle {
-                var app = try await Self.decodeApp(request)
-                app.id = Self.normalize(app.id)
-                try Self.validate(app, policy: policy)
-                let (stored, deployment) = try await scheduler.createApp(app)
-                events?.publish(.apiPost(stored, uri: request.uri.path, clientIP: Self.clientIP(request, context)))
-                var body = MarathonJSON.appInfo(stored, state: await scheduler.state, embed: [.counts])
-                body["deployments"] = [["id": deployment.id]]
-                return Self.json(
-                    body, status: .created,
-                    headers: [.location: "/v2/apps\(stored.id)", .marathonDeploymentID: deployment.id])
-            }
+            var app = try await Self.decodeApp(request)
+            app.id = Self.normalize(app.id)
+            try Self.validate(app, policy: policy)
+            let (stored, deployment) = try await scheduler.createApp(app)
+            events?.publish(.apiPost(stored, uri: request.uri.path, clientIP: Self.clientIP(request, context)))
+            let view = MarathonAppsView(state: await scheduler.state, healthResults: [:], now: wallClock())
+            return Self.json(
+                bytes: view.createdAppDocument(stored, deployment: deployment), status: .created,
+                headers: [.location: "/v2/apps\(stored.id)", .marathonDeploymentID: deployment.id])
         }
         for method in [HTTPRequest.Method.put, .patch] {
             // PUT and PATCH of a list: create or partially update each app (Marathon's bulk form).
             router.on("/v2/apps", method: method) { request, context in
-                await Self.handle {
-                    let data = try await Self.body(request)
-                    guard let array = try? JSONSerialization.jsonObject(with: data) as? [MarathonJSON.Object] else {
-                        throw SchedulerError(
-                            .invalidJSON, "Invalid JSON",
-                            details: [.init(path: "/", errors: ["error.expected.jsarray"])])
-                    }
-                    var changes: [(id: String, object: MarathonJSON.Object)] = []
-                    for (index, var object) in array.enumerated() {
-                        var app = try Self.decode(object, prefix: "/\(index)")
-                        app.id = Self.normalize(app.id)
-                        object["id"] = app.id
-                        try Self.validate(app, prefix: "/\(index)", policy: policy)
-                        changes.append((app.id, object))
-                    }
-                    var lastDeployment: Deployment?
-                    for change in changes {
-                        let merged = try await Self.merge(change.id, scheduler: scheduler, with: change.object)
-                        try Self.validate(merged, policy: policy)
-                        let (stored, deployment, _) = try await scheduler.putApp(
-                            merged, force: Self.flag(request, "force"))
-                        events?.publish(
-                            .apiPost(stored, uri: request.uri.path, clientIP: Self.clientIP(request, context)))
-                        lastDeployment = deployment
-                    }
-                    return Self.json(
-                        ["deploymentId": lastDeployment?.id ?? "", "version": lastDeployment?.version ?? ""],
-                        headers: lastDeployment.map { [.marathonDeploymentID: $0.id] } ?? [:])
+                let patches = try Self.decodePatches(try await Self.body(request))
+                var changes: [(id: String, patch: AppPatch)] = []
+                for (index, decoded) in patches.enumerated() {
+                    // Each app is checked as a whole new app first, in order, as Marathon does.
+                    let patch = try decoded.get()
+                    let id = Self.normalize(patch.id ?? "")
+                    try Self.validate(patch.applied(to: nil, id: id), prefix: "/\(index)", policy: policy)
+                    changes.append((id, patch))
                 }
+                var lastDeployment: Deployment?
+                for change in changes {
+                    let merged = change.patch.applied(to: await scheduler.state.apps[change.id], id: change.id)
+                    try Self.validate(merged, policy: policy)
+                    let (stored, deployment, _) = try await scheduler.putApp(merged, force: Self.flag(request, "force"))
+                    events?.publish(.apiPost(stored, uri: request.uri.path, clientIP: Self.clientIP(request, context)))
+                    lastDeployment = deployment
+                }
+                return Self.json(
+                    ["deploymentId": lastDeployment?.id ?? "", "version": lastDeployment?.version ?? ""],
+                    headers: lastDeployment.map { [.marathonDeploymentID: $0.id] } ?? [:])
             }
         }
         router.get("/v2/apps/**") { request, _ in
-            await Self.handle {
-                let path = Self.appPath(request)
-                let (state, health) = await scheduler.readSnapshot()
-                switch path.suffix {
-                case .none:
-                    guard let app = state.apps[path.id] else { throw Self.notFound(path.id) }
-                    // Marathon always embeds counts, tasks, deployments and the last failure of one app.
-                    let embed = MarathonJSON.AppEmbed.parse(Self.queryValues(request, "embed"))
-                        .union([.counts, .tasks, .deployments, .lastTaskFailure])
-                    let view = MarathonAppsView(state: state, healthResults: health, now: wallClock())
-                    return Self.json(bytes: view.appDocument(app, embed: embed))
-                case .tasks:
-                    guard let app = state.apps[path.id] else { throw Self.notFound(path.id) }
-                    let view = MarathonAppsView(state: state, healthResults: health, now: wallClock())
-                    return Self.json(
-                        bytes: view.tasksDocument(state.instances(ofApp: app.id).filter { !$0.state.isTerminal }))
-                case .versions(let version):
-                    guard state.apps[path.id] != nil else { throw Self.notFound(path.id) }
-                    let store = await scheduler.storeForReads
-                    if let version {
-                        guard let app = try await store.appVersion(id: path.id, version: version) else {
-                            throw SchedulerError(.appNotFound, "App '\(path.id)' does not exist in version \(version)")
-                        }
-                        return Self.json(MarathonJSON.object(app))
-                    }
-                    return Self.json(["versions": try await store.appVersions(id: path.id)])
-                default:
-                    throw Self.notFound(path.id)
+            let path = Self.appPath(request)
+            let (state, health) = await scheduler.readSnapshot()
+            switch path.suffix {
+            case .none:
+                guard let app = state.apps[path.id] else { throw MarathonAPIError.appNotFound(path.id) }
+                // Marathon always embeds counts, tasks, deployments and the last failure of one app.
+                let embed = MarathonJSON.AppEmbed.parse(Self.queryValues(request, "embed"))
+                    .union([.counts, .tasks, .deployments, .lastTaskFailure])
+                let view = MarathonAppsView(state: state, healthResults: health, now: wallClock())
+                return Self.json(bytes: view.appDocument(app, embed: embed))
+            case .tasks:
+                guard let app = state.apps[path.id] else { throw MarathonAPIError.appNotFound(path.id) }
+                let view = MarathonAppsView(state: state, healthResults: health, now: wallClock())
+                return Self.json(
+                    bytes: view.tasksDocument(state.instances(ofApp: app.id).filter { !$0.state.isTerminal }))
+            case .versions(let version):
+                guard state.apps[path.id] != nil else { throw MarathonAPIError.appNotFound(path.id) }
+                let store = await scheduler.storeForReads
+                if let version {
+                    let app = try await Self.storedVersion(path.id, version, in: store)
+                    return Self.json(bytes: MarathonAppsView.definitionDocument(app))
                 }
+                return Self.json(["versions": try await store.appVersions(id: path.id)])
+            default:
+                throw MarathonAPIError.appNotFound(path.id)
             }
         }
         for method in [HTTPRequest.Method.put, .patch] {
             router.on("/v2/apps/**", method: method) { request, context in
-                await Self.handle {
-                    let path = Self.appPath(request)
-                    guard case .none = path.suffix else { throw Self.notFound(path.id) }
-                    let data = try await Self.body(request)
-                    guard var object = try? JSONSerialization.jsonObject(with: data) as? MarathonJSON.Object else {
-                        throw SchedulerError(
-                            .invalidJSON, "Invalid JSON",
-                            details: [.init(path: "/", errors: ["error.expected.jsobject"])])
-                    }
-                    if let bodyID = object["id"] as? String, Self.normalize(bodyID) != path.id {
-                        throw SchedulerError(
-                            .invalidApp, "Object is not valid",
-                            details: [
-                                .init(
-                                    path: "/id",
-                                    errors: ["the id in the body ('\(bodyID)') differs from the path ('\(path.id)')"])
-                            ])
-                    }
-                    object["id"] = path.id
-                    let app: AppDefinition
-                    if let version = object["version"] as? String {
-                        // Marathon: an update naming a version rolls the app back to that stored version.
-                        guard let stored = try await scheduler.storeForReads.appVersion(id: path.id, version: version)
-                        else {
-                            throw SchedulerError(.appNotFound, "App '\(path.id)' does not exist in version \(version)")
-                        }
-                        app = stored
-                    } else if method == .patch
-                        || Self.queryValue(request, "partialUpdate").map({ $0.lowercased() != "false" }) ?? true
-                    {
-                        app = try await Self.merge(path.id, scheduler: scheduler, with: object)
-                    } else {
-                        app = try Self.decode(object, prefix: "")
-                    }
-                    try Self.validate(app, policy: policy)
-                    let (stored, deployment, created) = try await scheduler.putApp(
-                        app, force: Self.flag(request, "force"))
-                    events?.publish(.apiPost(stored, uri: request.uri.path, clientIP: Self.clientIP(request, context)))
-                    return Self.json(
-                        ["deploymentId": deployment.id, "version": deployment.version],
-                        status: created ? .created : .ok, headers: [.marathonDeploymentID: deployment.id])
+                let path = Self.appPath(request)
+                guard case .none = path.suffix else { throw MarathonAPIError.appNotFound(path.id) }
+                let patch = try Self.decodePatch(try await Self.body(request))
+                if let bodyID = patch.id, Self.normalize(bodyID) != path.id {
+                    throw MarathonAPIError(
+                        .unprocessableContent, "Object is not valid",
+                        details: [
+                            ValidationViolation(
+                                path: "/id",
+                                errors: ["the id in the body ('\(bodyID)') differs from the path ('\(path.id)')"])
+                        ])
                 }
+                let app: AppDefinition
+                if let version = patch.version.value {
+                    // Marathon: an update naming a version rolls the app back to that stored version.
+                    app = try await Self.storedVersion(path.id, version, in: scheduler.storeForReads)
+                } else if method == .patch
+                    || Self.queryValue(request, "partialUpdate").map({ $0.lowercased() != "false" }) ?? true
+                {
+                    app = patch.applied(to: await scheduler.state.apps[path.id], id: path.id)
+                } else {
+                    app = patch.applied(to: nil, id: path.id)
+                }
+                try Self.validate(app, policy: policy)
+                let (stored, deployment, created) = try await scheduler.putApp(app, force: Self.flag(request, "force"))
+                events?.publish(.apiPost(stored, uri: request.uri.path, clientIP: Self.clientIP(request, context)))
+                return Self.json(
+                    ["deploymentId": deployment.id, "version": deployment.version],
+                    status: created ? .created : .ok, headers: [.marathonDeploymentID: deployment.id])
             }
         }
         router.post("/v2/apps/**") { request, _ in
-            await Self.handle {
-                let path = Self.appPath(request)
-                guard case .restart = path.suffix else { throw Self.notFound(path.id) }
-                let (_, deployment) = try await scheduler.restartApp(path.id, force: Self.flag(request, "force"))
+            let path = Self.appPath(request)
+            guard case .restart = path.suffix else { throw MarathonAPIError.appNotFound(path.id) }
+            let (_, deployment) = try await scheduler.restartApp(path.id, force: Self.flag(request, "force"))
+            return Self.json(
+                ["deploymentId": deployment.id, "version": deployment.version],
+                headers: [.marathonDeploymentID: deployment.id])
+        }
+        router.delete("/v2/apps/**") { request, _ in
+            let path = Self.appPath(request)
+            let scale = Self.flag(request, "scale")
+            switch path.suffix {
+            case .none:
+                // Marathon's code defaults `force` to true for DELETE of an app.
+                let deployment = try await scheduler.deleteApp(
+                    path.id, force: Self.flag(request, "force", default: true))
                 return Self.json(
                     ["deploymentId": deployment.id, "version": deployment.version],
                     headers: [.marathonDeploymentID: deployment.id])
-            }
-        }
-        router.delete("/v2/apps/**") { request, _ in
-            await Self.handle {
-                let path = Self.appPath(request)
-                let scale = Self.flag(request, "scale")
-                switch path.suffix {
-                case .none:
-                    // Marathon's code defaults `force` to true for DELETE of an app.
-                    let deployment = try await scheduler.deleteApp(
-                        path.id, force: Self.flag(request, "force", default: true))
-                    return Self.json(
-                        ["deploymentId": deployment.id, "version": deployment.version],
-                        headers: [.marathonDeploymentID: deployment.id])
-                case .tasks:
-                    let host = Self.queryValue(request, "host")
-                    let (killed, deployment) = try await scheduler.killTasks(
-                        appId: path.id, taskIDs: nil, host: host, scale: scale, force: Self.flag(request, "force"))
-                    return try await Self.killResponse(
-                        killed, deployment: deployment, single: false, scheduler: scheduler)
-                case .task(let taskID):
-                    let (killed, deployment) = try await scheduler.killTasks(
-                        appId: path.id, taskIDs: [TaskID(taskID)], host: nil, scale: scale,
-                        force: Self.flag(request, "force"))
-                    return try await Self.killResponse(
-                        killed, deployment: deployment, single: true, scheduler: scheduler)
-                default:
-                    throw Self.notFound(path.id)
-                }
+            case .tasks:
+                let host = Self.queryValue(request, "host")
+                let (killed, deployment) = try await scheduler.killTasks(
+                    appId: path.id, taskIDs: nil, host: host, scale: scale, force: Self.flag(request, "force"))
+                return try await Self.killResponse(
+                    killed, deployment: deployment, single: false, scheduler: scheduler, now: wallClock())
+            case .task(let taskID):
+                let (killed, deployment) = try await scheduler.killTasks(
+                    appId: path.id, taskIDs: [TaskID(taskID)], host: nil, scale: scale,
+                    force: Self.flag(request, "force"))
+                return try await Self.killResponse(
+                    killed, deployment: deployment, single: true, scheduler: scheduler, now: wallClock())
+            default:
+                throw MarathonAPIError.appNotFound(path.id)
             }
         }
         router.get("/v2/tasks") { request, _ in
@@ -291,35 +257,29 @@ public struct MarathonRoutes: Sendable {
             return Self.json(bytes: view.tasksDocument(tasks))
         }
         router.post("/v2/tasks/delete") { request, _ in
-            await Self.handle {
-                let data = try await Self.body(request)
-                guard let object = try? JSONSerialization.jsonObject(with: data) as? MarathonJSON.Object,
-                    let ids = object["ids"] as? [String]
-                else {
-                    throw SchedulerError(
-                        .invalidJSON, "Invalid JSON", details: [.init(path: "/ids", errors: ["error.expected.jsarray"])]
-                    )
-                }
-                let killed = try await scheduler.killTasks(
-                    ids: ids.map(TaskID.init), scale: Self.flag(request, "scale"), force: Self.flag(request, "force"))
-                let state = await scheduler.state
-                return Self.json(["tasks": killed.map { MarathonJSON.task($0, app: state.apps[$0.appId]) }])
+            let data = try await Self.body(request)
+            guard let object = try? JSONSerialization.jsonObject(with: data) as? MarathonJSON.Object,
+                let ids = object["ids"] as? [String]
+            else {
+                throw MarathonAPIError.invalidJSON(path: "/ids", "error.expected.jsarray")
             }
+            let killed = try await scheduler.killTasks(
+                ids: ids.map(TaskID.init), scale: Self.flag(request, "scale"), force: Self.flag(request, "force"))
+            let view = MarathonAppsView(state: await scheduler.state, healthResults: [:], now: wallClock())
+            return Self.json(bytes: view.tasksDocument(killed))
         }
         router.get("/v2/deployments") { _, _ in
             let state = await scheduler.state
             return Self.jsonArray(state.deployments.values.sorted { $0.id < $1.id }.map(MarathonJSON.deployment))
         }
         router.delete("/v2/deployments/:id") { request, context in
-            await Self.handle {
-                let id = context.parameters.get("id") ?? ""
-                let force = Self.flag(request, "force")
-                let rollback = try await scheduler.cancelDeployment(id, force: force)
-                guard !force, let rollback else { return Response(status: .accepted) }
-                return Self.json(
-                    ["deploymentId": rollback.id, "version": rollback.version],
-                    headers: [.marathonDeploymentID: rollback.id])
-            }
+            let id = context.parameters.get("id") ?? ""
+            let force = Self.flag(request, "force")
+            let rollback = try await scheduler.cancelDeployment(id, force: force)
+            guard !force, let rollback else { return Response(status: .accepted) }
+            return Self.json(
+                ["deploymentId": rollback.id, "version": rollback.version],
+                headers: [.marathonDeploymentID: rollback.id])
         }
         router.get("/v2/queue") { request, _ in
             let state = await scheduler.state
@@ -336,33 +296,28 @@ public struct MarathonRoutes: Sendable {
             return Self.json(["queue": entries])
         }
         router.delete("/v2/queue/**") { request, _ in
-            await Self.handle {
-                var path = request.uri.path
-                guard path.hasSuffix("/delay") else { throw Self.notFound(path) }
-                path = String(path.dropFirst("/v2/queue".count).dropLast("/delay".count))
-                try await scheduler.resetDelay(Self.normalize(path))
-                return Response(status: .noContent)
-            }
+            var path = request.uri.path
+            guard path.hasSuffix("/delay") else { throw MarathonAPIError.appNotFound(path) }
+            path = String(path.dropFirst("/v2/queue".count).dropLast("/delay".count))
+            try await scheduler.resetDelay(Self.normalize(path))
+            return Response(status: .noContent)
         }
         router.get("/v2/events") { request, context in
             guard let events else {
-                return Self.json(
-                    MarathonJSON.error("The event bus is not enabled on this scheduler."), status: .serviceUnavailable)
+                throw MarathonAPIError(.serviceUnavailable, "The event bus is not enabled on this scheduler.")
             }
             guard EventStream.accepts(request.headers[.accept]) else {
-                return Self.json(
-                    MarathonJSON.error("/v2/events streams server-sent events only: send 'Accept: text/event-stream'."),
-                    status: .methodNotAllowed)
+                throw MarathonAPIError(
+                    .methodNotAllowed, "/v2/events streams server-sent events only: send 'Accept: text/event-stream'.")
             }
             let types = EventStream.eventTypes(Self.queryValues(request, "event_type"))
             let remote = Self.clientIP(request, context) ?? "unknown"
             let heartbeat = configuration.eventStreamHeartbeat
             guard let subscription = events.subscribeWithinLimit(eventTypes: types) else {
-                return Self.json(
-                    MarathonJSON.error(
-                        "Too many event streams are open (\(events.configuration.maximumSubscribers), "
-                            + "--max_event_subscribers); close one or retry later."),
-                    status: .serviceUnavailable)
+                throw MarathonAPIError(
+                    .serviceUnavailable,
+                    "Too many event streams are open (\(events.configuration.maximumSubscribers), "
+                        + "--max_event_subscribers); close one or retry later.")
             }
             return Response(
                 status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
@@ -517,13 +472,14 @@ public struct MarathonRoutes: Sendable {
             let buffer = try await request.body.collect(upTo: self.maximumBodySize)
             return Data(buffer: buffer)
         } catch let error as RequestBodyTooLargeError {
-            throw SchedulerError(.bodyTooLarge, error.message)
+            throw MarathonAPIError(.contentTooLarge, error.message)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             // Over the limit while being read (the listener refuses an announced Content-Length before reading).
-            throw SchedulerError(.bodyTooLarge, RequestBodyTooLargeError(limit: self.maximumBodySize).message)
+            throw MarathonAPIError(.contentTooLarge, RequestBodyTooLargeError(limit: self.maximumBodySize).message)
         } catch {
             // A body whose framing is malformed (a bad chunk size, a Content-Length trailer) is not "too large".
-            throw SchedulerError(.invalidJSON, "The request body could not be read (\(error)); send a valid HTTP/1.1 body.")
+            throw MarathonAPIError(
+                .badRequest, "The request body could not be read (\(error)); send a valid HTTP/1.1 body.")
         }
     }
 
@@ -533,40 +489,76 @@ public struct MarathonRoutes: Sendable {
         ("application/json", ByteBuffer(bytes: MarathonJSON.data(MarathonJSON.error(message))))
     }
 
+    // Bodies are decoded once, from the bytes as sent; a body is parsed a second time only to explain a failure.
+    // (Parsing it first and writing it out again with sorted keys cost superlinear time: 100,000 labels took 12-15 s.)
+
+    /// The app of `POST /v2/apps`; a body that does not decode is refused with Marathon's 400.
     static func decodeApp(_ request: Request) async throws -> AppDefinition {
         let data = try await self.body(request)
-        // Decoded once, from the bytes as sent; the body is parsed a second time only to explain a failure. (Parsing
-        // it first and writing it out again with sorted keys cost superlinear time: 100,000 labels took 12-15 s.)
-        do {
-            return try JSONDecoder().decode(AppDefinition.self, from: data)
-        } catch is DecodingError {
-            // Explained below.
-        }
-        guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
-            throw SchedulerError(
-                .invalidJSON, "Invalid JSON",
-                details: [.init(path: "/", errors: ["the body is not valid JSON; send an app definition object"])])
-        }
-        guard object is MarathonJSON.Object else {
-            throw SchedulerError(
-                .invalidJSON, "Invalid JSON", details: [.init(path: "/", errors: ["error.expected.jsobject"])])
-        }
-        return try self.decode(data: data, prefix: "")
-    }
-
-    /// Decodes an app from a JSON object, turning type errors into Marathon's 400 with the JSON path.
-    static func decode(_ object: MarathonJSON.Object, prefix: String) throws -> AppDefinition {
-        try self.decode(data: MarathonJSON.data(object), prefix: prefix)
-    }
-
-    /// Decodes an app from JSON bytes, turning type errors into Marathon's 400 with the JSON path.
-    static func decode(data: Data, prefix: String) throws -> AppDefinition {
         do {
             return try JSONDecoder().decode(AppDefinition.self, from: data)
         } catch let error as DecodingError {
-            let (path, message) = Self.describe(error)
-            throw SchedulerError(.invalidJSON, "Invalid JSON", details: [.init(path: prefix + path, errors: [message])])
+            guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
+                throw MarathonAPIError.invalidJSON(
+                    path: "/", "the body is not valid JSON; send an app definition object")
+            }
+            guard object is MarathonJSON.Object else {
+                throw MarathonAPIError.invalidJSON(path: "/", "error.expected.jsobject")
+            }
+            throw Self.invalidJSON(error)
         }
+    }
+
+    /// The patch of `PUT`/`PATCH /v2/apps/{id}`; a body that does not decode is refused with Marathon's 400. The
+    /// body's `id` is ignored unless it is a string (the path names the app).
+    static func decodePatch(_ data: Data) throws -> AppPatch {
+        let decoder = JSONDecoder()
+        decoder.userInfo[AppPatch.ignoresInvalidID] = true
+        do {
+            return try decoder.decode(AppPatch.self, from: data)
+        } catch let error as DecodingError {
+            guard (try? JSONSerialization.jsonObject(with: data)) is MarathonJSON.Object else {
+                throw MarathonAPIError.invalidJSON(path: "/", "error.expected.jsobject")
+            }
+            throw Self.invalidJSON(error)
+        }
+    }
+
+    /// The patches of the bulk `PUT`/`PATCH /v2/apps`, in order. A body that is not an array of objects is refused
+    /// with Marathon's 400 at `/`; an app that does not decode is left in the list as its 400 (at its index), thrown
+    /// once the apps before it have been validated, as Marathon reads them one by one.
+    static func decodePatches(_ data: Data) throws -> [Result<AppPatch, MarathonAPIError>] {
+        /// One element of the list: its patch, or why it does not decode.
+        struct Element: Decodable {
+            var patch: Result<AppPatch, DecodingError>
+            init(from decoder: any Decoder) throws {
+                do {
+                    self.patch = .success(try AppPatch(from: decoder))
+                } catch let error as DecodingError {
+                    self.patch = .failure(error)
+                }
+            }
+        }
+        let notAList = MarathonAPIError.invalidJSON(path: "/", "error.expected.jsarray")
+        guard let elements = try? JSONDecoder().decode([Element].self, from: data) else { throw notAList }
+        // An element that is no object makes the whole body invalid, whatever comes before it.
+        if elements.contains(where: { Self.isNotAnObject($0.patch) }) { throw notAList }
+        return elements.map { $0.patch.mapError(Self.invalidJSON) }
+    }
+
+    /// Whether a list element failed to decode because it is not a JSON object (its error is at the element).
+    private static func isNotAnObject(_ result: Result<AppPatch, DecodingError>) -> Bool {
+        guard case .failure(let error) = result else { return false }
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context): return context.codingPath.count == 1
+        default: return false
+        }
+    }
+
+    /// Marathon's 400 for a body that is JSON but has wrong types: `Invalid JSON`, with the path and the reason.
+    static func invalidJSON(_ error: DecodingError) -> MarathonAPIError {
+        let (path, message) = Self.describe(error)
+        return MarathonAPIError.invalidJSON(path: path, message)
     }
 
     static func describe(_ error: DecodingError) -> (String, String) {
@@ -598,46 +590,34 @@ public struct MarathonRoutes: Sendable {
     static func validate(_ app: AppDefinition, prefix: String = "", policy: ContainerPolicy) throws {
         let violations = AppValidator.validate(app, policy: policy)
         guard violations.isEmpty else {
-            throw SchedulerError(
-                .invalidApp, "Object is not valid",
+            throw MarathonAPIError(
+                .unprocessableContent, "Object is not valid",
                 details: violations.map { ValidationViolation(path: prefix + $0.path, errors: $0.errors) })
         }
     }
 
-    /// Overlays the given fields on the stored app (partial update); a new app if none is stored.
-    static func merge(_ id: String, scheduler: ServiceScheduler, with object: MarathonJSON.Object) async throws
+    /// A stored version of an app; 404 when the store does not have it.
+    static func storedVersion(_ id: String, _ version: String, in store: any SchedulerStore) async throws
         -> AppDefinition
     {
-        guard let existing = await scheduler.state.apps[id] else {
-            return try self.decode(object, prefix: "")
+        guard let app = try await store.appVersion(id: id, version: version) else {
+            throw MarathonAPIError(.notFound, "App '\(id)' does not exist in version \(version)")
         }
-        var base = MarathonJSON.object(existing)
-        for key in ["version", "versionInfo", "ports", "uris"] { base[key] = nil }
-        for (key, value) in object { base[key] = value }
-        if object["ports"] != nil && object["portDefinitions"] == nil { base["portDefinitions"] = nil }
-        if object["uris"] != nil && object["fetch"] == nil { base["fetch"] = nil }
-        if object["ports"] != nil { base["ports"] = object["ports"] }
-        if object["uris"] != nil { base["uris"] = object["uris"] }
-        return try self.decode(base, prefix: "")
+        return app
     }
 
-    static func killResponse(_ killed: [Instance], deployment: Deployment?, single: Bool, scheduler: ServiceScheduler)
-        async throws -> Response
-    {
+    static func killResponse(
+        _ killed: [Instance], deployment: Deployment?, single: Bool, scheduler: ServiceScheduler, now: Date
+    ) async throws -> Response {
         if let deployment {
             return Self.json(
                 ["deploymentId": deployment.id, "version": deployment.version],
                 headers: [.marathonDeploymentID: deployment.id])
         }
-        let state = await scheduler.state
-        let health = await scheduler.healthResults
-        let tasks = killed.map { MarathonJSON.task($0, app: state.apps[$0.appId], healthResults: health[$0.id]) }
-        if single, let first = tasks.first { return Self.json(["task": first]) }
-        return Self.json(["tasks": tasks])
-    }
-
-    static func notFound(_ id: String) -> SchedulerError {
-        SchedulerError(.appNotFound, "App '\(id)' does not exist")
+        let view = MarathonAppsView(
+            state: await scheduler.state, healthResults: await scheduler.healthResults, now: now)
+        if single, let first = killed.first { return Self.json(bytes: view.taskDocument(first)) }
+        return Self.json(bytes: view.tasksDocument(killed))
     }
 
     static func json(_ object: MarathonJSON.Object, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:])
@@ -651,41 +631,16 @@ public struct MarathonRoutes: Sendable {
     }
 
     /// A response with a body already written as JSON.
-    static func json(bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    static func json(bytes: [UInt8], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     static func jsonArray(_ array: [MarathonJSON.Object]) -> Response {
         Response(
             status: .ok, headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: MarathonJSON.data(array))))
-    }
-
-    /// Runs a handler, mapping `SchedulerError`s to Marathon's status codes and bodies.
-    static func handle(_ body: () async throws -> Response) async -> Response {
-        do {
-            return try await body()
-        } catch let error as SchedulerError {
-            let status: HTTPResponse.Status
-            switch error.code {
-            case .appNotFound, .taskNotFound: status = .notFound
-            case .appExists: status = .conflict
-            case .appLocked:
-                return Self.json(
-                    ["message": error.message, "deployments": error.deploymentIDs.map { ["id": $0] }], status: .conflict
-                )
-            case .invalidApp: status = .unprocessableContent
-            case .invalidJSON: status = .badRequest
-            case .bodyTooLarge: status = .contentTooLarge
-            case .storeUnavailable, .notLeader, .masterUnavailable: status = .serviceUnavailable
-            default: status = .internalServerError
-            }
-            return Self.json(MarathonJSON.error(error.message, details: error.details), status: status)
-        } catch {
-            return Self.json(MarathonJSON.error("Internal error: \(error)"), status: .internalServerError)
-        }
     }
 }
 

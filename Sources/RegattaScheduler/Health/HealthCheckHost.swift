@@ -27,7 +27,7 @@ public struct HealthCheckResult: Codable, Sendable, Hashable {
 
 /// What the scheduler-side health checking needs from the scheduler.
 public protocol HealthCheckHost: Sendable {
-    /// The checks to run now: every scheduler-run check (HTTP, HTTPS, TCP, COMMAND) of every running instance.
+    /// The checks to run now: every scheduler-run check (HTTP, HTTPS, TCP) of every running instance.
     func healthTargets() async -> [HealthCheckTarget]
     /// The results of an instance's checks changed (one entry per check, in `healthChecks` order).
     func healthResultsChanged(instanceId: String, results: [HealthCheckResult]) async

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Runs the scheduler-side health checks (HTTP, HTTPS, TCP, COMMAND) of every running instance, reports their
+/// Runs the scheduler-side health checks (HTTP, HTTPS, TCP) of every running instance, reports their
 /// results to the scheduler and asks it to kill instances that fail too often (see ``HealthTracker``).
 ///
 /// Every `tickInterval` it asks the host for the current targets, and starts the checks that are due, at most

@@ -50,7 +50,7 @@ public enum HealthCheckOutcome: Sendable, Equatable {
     case ignored
 }
 
-/// Runs health checks (HTTP, HTTPS, TCP, COMMAND) for the scheduler.
+/// Runs health checks (HTTP, HTTPS, TCP) for the scheduler.
 public protocol HealthChecker: Sendable {
     /// Runs one check with its timeout and returns the outcome. Never throws: failures are outcomes.
     func run(_ target: HealthCheckTarget) async -> HealthCheckOutcome

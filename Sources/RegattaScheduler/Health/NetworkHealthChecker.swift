@@ -6,16 +6,16 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 
-/// Runs Marathon's scheduler-side health checks for real: `HTTP`, `HTTPS`, `TCP` and `COMMAND`.
+/// Runs Marathon's scheduler-side health checks for real: `HTTP`, `HTTPS` and `TCP`.
 ///
 /// - `HTTP`/`HTTPS`: `GET <path>` on the check's port over a fresh connection (see ``HealthCheckHTTPProbe``);
 ///   200–399 within `timeoutSeconds` is healthy, a 1xx answer is ``HealthCheckOutcome/ignored`` with
 ///   `ignoreHttp1xx` (unhealthy otherwise), anything else unhealthy. HTTPS does not verify the certificate (as
 ///   Marathon). Redirects are not followed: a 3xx is already a pass.
 /// - `TCP`: healthy when a connection is established within the timeout.
-/// - `COMMAND`: `/bin/sh -c <command.value>` as a child process of the scheduler (see ``HealthCheckCommand``);
-///   exit status 0 is healthy. Marathon runs these on the agent; running them in the scheduler is only right when
-///   the agent is on the same machine, which is what `regatta dev` does today.
+///
+/// `COMMAND` and `MESOS_*` checks run on the agent, as in Marathon (the task carries them); given one, the checker
+/// answers ``HealthCheckOutcome/skipped``.
 ///
 /// Checks go to `127.0.0.1` when the agent is this machine (see `Configuration.assumeLocalAgents`). A run that is
 /// cancelled (the service is stopping) or cannot resolve its agent because the resolver is down is
@@ -30,9 +30,6 @@ public struct NetworkHealthChecker: HealthChecker {
         /// agents run on other machines, so that a misnamed agent fails its checks instead of probing this one.
         /// Defaults to `true`.
         public var assumeLocalAgents = true
-        /// Whether COMMAND checks run (as child processes of the scheduler). When `false` they fail with a message
-        /// saying so. Defaults to `true`.
-        public var runsCommandChecks = true
         /// How long the address chosen for an agent hostname is reused before resolving it again. Defaults to `60`
         /// seconds.
         public var addressCacheTTL: Duration = .seconds(60)
@@ -81,14 +78,6 @@ public struct NetworkHealthChecker: HealthChecker {
                     secure: kind == "HTTPS", address: address, port: port, path: check.path ?? "/",
                     ignoreHttp1xx: check.ignoreHttp1xx, timeout: timeout)
             }
-        case "COMMAND":
-            guard let value = check.command?.value, !value.isEmpty else {
-                return .unhealthy("the COMMAND health check has no command.value")
-            }
-            guard self.configuration.runsCommandChecks else {
-                return .unhealthy("COMMAND health checks are disabled on this scheduler")
-            }
-            outcome = await HealthCheckCommand.run(value, environment: Self.environment(of: target), timeout: timeout)
         default:
             self.logger.debug(
                 "Health check protocol not run by the scheduler",
@@ -183,22 +172,6 @@ public struct NetworkHealthChecker: HealthChecker {
         if let port = target.check.port { return "the health check's port \(port) is not a valid port" }
         let index = target.check.portIndex ?? 0
         return "the health check's portIndex \(index) does not name one of the instance's \(target.ports.count) ports"
-    }
-
-    /// The environment of a COMMAND check: the instance's host and ports, Marathon's app and task variables, and
-    /// the scheduler's `PATH` (nothing else of the scheduler's environment, which may hold credentials).
-    static func environment(of target: HealthCheckTarget) -> [String: String] {
-        var environment: [String: String] = [
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
-            "HOST": target.host,
-            "MARATHON_APP_ID": target.appId,
-            "MARATHON_APP_VERSION": target.version,
-            "MESOS_TASK_ID": target.taskId.value,
-            "PORTS": target.ports.map(String.init).joined(separator: ","),
-        ]
-        for (index, port) in target.ports.enumerated() { environment["PORT\(index)"] = String(port) }
-        if let first = target.ports.first { environment["PORT"] = String(first) }
-        return environment
     }
 
     static func timeAmount(_ duration: Duration) -> TimeAmount {

@@ -6,8 +6,8 @@ import Testing
 
 @testable import RegattaScheduler
 
-/// The read endpoints' direct writer against the `[String: Any]` path it replaced (`MarathonJSON.appInfo`/`task`
-/// serialized by `MarathonJSON.data`): the same bytes, for apps that use every field.
+/// The read endpoints' direct writer against the `[String: Any]` path it replaced (``LegacyMarathonJSON``'s
+/// `appInfo`/`task` serialized by `MarathonJSON.data`): the same bytes, for apps that use every field.
 @Suite struct MarathonAppsViewTests {
     static let version = "2027-01-15T08:00:00.000Z"
     static let now = MarathonJSON.date("2027-01-15T08:01:10.500Z")!
@@ -172,7 +172,7 @@ import Testing
         // Then
         let old = MarathonJSON.data([
             "apps": apps.map {
-                MarathonJSON.appInfo($0, state: state, embed: embed, healthResults: health, now: Self.now)
+                LegacyMarathonJSON.appInfo($0, state: state, embed: embed, healthResults: health, now: Self.now)
             }
         ])
         try self.expectSame(written, old, "embed \(embed.rawValue)")
@@ -199,7 +199,7 @@ import Testing
             let written = view.appDocument(app, embed: embed)
             // Then
             let old = MarathonJSON.data([
-                "app": MarathonJSON.appInfo(app, state: state, embed: embed, healthResults: health, now: Self.now)
+                "app": LegacyMarathonJSON.appInfo(app, state: state, embed: embed, healthResults: health, now: Self.now)
             ])
             try self.expectSame(written, old, "app \(app.id)")
         }
@@ -217,11 +217,53 @@ import Testing
         // Then
         let old = MarathonJSON.data([
             "tasks": instances.map {
-                MarathonJSON.task($0, app: state.apps[$0.appId], healthResults: health[$0.id])
+                LegacyMarathonJSON.task($0, app: state.apps[$0.appId], healthResults: health[$0.id])
             }
         ])
         try self.expectSame(written, old, "all tasks")
         #expect(instances.count == 9)
+    }
+
+    @Test func aCreatedAppIsTheOldDocument() throws {
+        // Given
+        let (state, health) = try Self.fixture()
+        let view = MarathonAppsView(state: state, healthResults: health, now: Self.now)
+        let app = Self.commandApp()
+        let deployment = Deployment(id: "d-new", appId: app.id, version: Self.version, action: "StartApplication")
+        // When
+        let written = view.createdAppDocument(app, deployment: deployment)
+        // Then it is the AppInfo with counts, and only the new deployment
+        var old = LegacyMarathonJSON.appInfo(app, state: state, embed: [.counts])
+        old["deployments"] = [["id": deployment.id]]
+        try self.expectSame(written, MarathonJSON.data(old), "created app")
+    }
+
+    @Test func aDefinitionAloneIsItsCodableForm() throws {
+        for app in [Self.commandApp(), try Self.dockerApp(), AppDefinition(id: "/empty")] {
+            // When
+            let written = MarathonAppsView.definitionDocument(app)
+            // Then
+            try self.expectSame(written, MarathonJSON.data(LegacyMarathonJSON.object(app)), "definition \(app.id)")
+            #expect(
+                MarathonJSON.data(MarathonJSON.object(app)) == MarathonJSON.data(LegacyMarathonJSON.object(app)),
+                "trees that embed the app (queue, events) get the same app")
+        }
+    }
+
+    @Test func oneTaskIsTheOldDocument() throws {
+        // Given
+        let (state, health) = try Self.fixture()
+        let view = MarathonAppsView(state: state, healthResults: health, now: Self.now)
+        for instance in state.instances.values {
+            // When
+            let written = view.taskDocument(instance)
+            // Then
+            let old = MarathonJSON.data([
+                "task": LegacyMarathonJSON.task(
+                    instance, app: state.apps[instance.appId], healthResults: health[instance.id])
+            ])
+            try self.expectSame(written, old, "task \(instance.id)")
+        }
     }
 
     @Test func numbersAndStringsAreWrittenAsJSONSerializationWritesThem() throws {
@@ -229,14 +271,14 @@ import Testing
         let doubles: [Double] = [0, -0.0, 1, -1, 0.01, 1.15, 128, 1e-7, 1e15, 1e16, 1e17, 1e21, 0.1 + 0.2, -2.5, 123456789.123]
         let strings = ["", "plain", "q\"b\\s/", "\u{0}\u{1f}\u{7f}\u{8}\u{c}\n\r\t", "é ü 雪 🙂", "\u{2028}"]
         // When
-        var direct = MarathonJSONWriter()
-        direct.array(doubles) { writer, value in writer.number(value) }
-        var encoded = MarathonJSONWriter()
-        encoded.array(doubles) { writer, value in writer.encodedNumber(value) }
-        var text = MarathonJSONWriter()
-        text.strings(strings)
-        var integers = MarathonJSONWriter()
-        integers.numbers([0, 7, -7, 10, Int.max, Int.min])
+        var direct = JSONWriter()
+        direct.writeArray(doubles) { writer, value in writer.writeNumber(value) }
+        var encoded = JSONWriter()
+        encoded.writeArray(doubles) { writer, value in writer.writeEncodedNumber(value) }
+        var text = JSONWriter()
+        text.write(strings: strings)
+        var integers = JSONWriter()
+        integers.write(integers: [0, 7, -7, 10, Int.max, Int.min])
         // Then
         let roundTripped = try JSONSerialization.jsonObject(with: JSONEncoder().encode(doubles))
         #expect(direct.bytes == Array(MarathonJSON.data(doubles)))
@@ -289,7 +331,7 @@ import Testing
         for _ in 0..<5 {
             let o = time {
                 MarathonJSON.data([
-                    "apps": sorted.map { MarathonJSON.appInfo($0, state: state, embed: embed, now: Self.now) }
+                    "apps": sorted.map { LegacyMarathonJSON.appInfo($0, state: state, embed: embed, now: Self.now) }
                 ]).count
             }
             let n = time {

@@ -68,6 +68,24 @@ func keys(_ object: Any?) -> Set<String> {
         return (state, app)
     }
 
+    /// One AppInfo as the API writes it, parsed.
+    static func appInfo(_ app: AppDefinition, state: SchedulerState, embed: MarathonJSON.AppEmbed, now: Date) throws
+        -> [String: Any]
+    {
+        let view = MarathonAppsView(state: state, healthResults: [:], now: now)
+        let document = try JSONSerialization.jsonObject(with: Data(view.appDocument(app, embed: embed)))
+        return try #require((document as? [String: Any])?["app"] as? [String: Any])
+    }
+
+    /// One Task as the API writes it, parsed.
+    static func task(_ instance: Instance, in state: SchedulerState, healthResults: [String: [HealthCheckResult]])
+        throws -> [String: Any]
+    {
+        let view = MarathonAppsView(state: state, healthResults: healthResults, now: Date())
+        let document = try JSONSerialization.jsonObject(with: Data(view.taskDocument(instance)))
+        return try #require((document as? [String: Any])?["task"] as? [String: Any])
+    }
+
     @Test func appInfoHasOnlyMarathonFieldsAndTheEmbedsAskedFor() throws {
         // Given
         let (state, app) = self.state()
@@ -75,7 +93,7 @@ func keys(_ object: Any?) -> Set<String> {
         // When every embed is asked for
         let embed = MarathonJSON.AppEmbed.parse(["app.counts", "apps.deployments,apps.readiness", "app.taskStats"])
             .union([.tasks, .lastTaskFailure])
-        let info = MarathonJSON.appInfo(app, state: state, embed: embed, now: now)
+        let info = try Self.appInfo(app, state: state, embed: embed, now: now)
         // Then
         #expect(
             keys(info).isSubset(of: MarathonPythonFields.app), "\(keys(info).subtracting(MarathonPythonFields.app))")
@@ -96,9 +114,9 @@ func keys(_ object: Any?) -> Set<String> {
         #expect(outdated["lifeTime"] == nil, "no running task, no life time")
     }
 
-    @Test func appInfoWithoutEmbedsIsTheDefinition() {
+    @Test func appInfoWithoutEmbedsIsTheDefinition() throws {
         let (state, app) = self.state()
-        let info = MarathonJSON.appInfo(app, state: state, embed: [])
+        let info = try Self.appInfo(app, state: state, embed: [], now: Date())
         #expect(info["tasks"] == nil)
         #expect(info["tasksRunning"] == nil)
         #expect(info["deployments"] == nil)
@@ -117,7 +135,7 @@ func keys(_ object: Any?) -> Set<String> {
 
     @Test func taskRendersSchedulerHealthResultsWhenPresent() throws {
         // Given
-        let (state, app) = self.state()
+        let (state, _) = self.state()
         let instance = try #require(state.instances["web.instance-a"])
         let results = [
             HealthCheckResult(
@@ -126,8 +144,8 @@ func keys(_ object: Any?) -> Set<String> {
                 instanceId: instance.id)
         ]
         // When
-        let task = MarathonJSON.task(instance, app: app, healthResults: results)
-        let fallback = MarathonJSON.task(instance, app: app)
+        let task = try Self.task(instance, in: state, healthResults: [instance.id: results])
+        let fallback = try Self.task(instance, in: state, healthResults: [:])
         // Then
         #expect(keys(task).isSubset(of: MarathonPythonFields.task))
         let rendered = try #require((task["healthCheckResults"] as? [[String: Any]])?.first)

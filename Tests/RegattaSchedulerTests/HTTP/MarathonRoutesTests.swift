@@ -13,7 +13,8 @@ import ServiceLifecycle
 import Testing
 
 /// The Marathon routes served by a real Hummingbird server on 127.0.0.1 (a free port) over a scheduler with an
-/// in-memory store and a recording master connection.
+/// in-memory store and a recording master connection: for what needs the server (event streams, graceful
+/// shutdown). The rest of the routes is tested in memory, in `MarathonRouterTests`.
 struct APIHarness {
     let bus: EventBus
     let scheduler: ServiceScheduler
@@ -236,79 +237,5 @@ func waitUntil(timeout: Duration = .seconds(5), _ condition: () async -> Bool) a
             while try await events.nextFrame() != nil {}
         }
         #expect(ContinuousClock.now - started < .seconds(10))
-    }
-
-    @Test func queueShowsWaitingAppsWithRejectReasons() async throws {
-        try await APIHarness.with { api in
-            // Given an app bigger than any offer, and an offer that cannot fit it
-            _ = try await api.request(.POST, "/v2/apps", json: ["id": "/big", "cmd": "sleep 1", "cpus": 64, "mem": 16])
-            await api.scheduler.handle(.event(.offers([Fixture.offer("o1", cpus: 4)])))
-            // When
-            let queue = try await api.request(.GET, "/v2/queue")
-            // Then
-            let entries = try #require((queue.json as? [String: Any])?["queue"] as? [[String: Any]])
-            #expect(entries.count == 1)
-            let entry = try #require(entries.first)
-            #expect(Set(entry.keys) == ["app", "count", "delay", "since", "processedOffersSummary"])
-            #expect(entry["count"] as? Int == 1)
-            #expect((entry["app"] as? [String: Any])?["id"] as? String == "/big")
-            let summary = try #require(entry["processedOffersSummary"] as? [String: Any])
-            #expect(summary["processedOffersCount"] as? Int == 1)
-            #expect(summary["unusedOffersCount"] as? Int == 1)
-            let steps = try #require(summary["rejectSummaryLastOffers"] as? [[String: Any]])
-            let cpus = try #require(steps.first { $0["reason"] as? String == "InsufficientCpus" })
-            #expect(cpus["declined"] as? Int == 1)
-            #expect(steps.count == MarathonJSON.rejectReasonFunnel.count)
-        }
-    }
-
-    @Test func updatesPatchAndRollBack() async throws {
-        try await APIHarness.with { api in
-            // Given
-            let created = try await api.request(
-                .POST, "/v2/apps", json: ["id": "/web", "cmd": "sleep 1000", "cpus": 0.1, "mem": 16])
-            let first = try #require((created.json as? [String: Any])?["version"] as? String)
-            // When patched with force (a deployment is running) through a doubled slash, as some clients send
-            let patched = try await api.request(.PATCH, "/v2/apps//web?force=True", json: ["cmd": "sleep 2000"])
-            // Then only the given field changed
-            #expect(patched.status == 200)
-            var app = try #require(
-                (try await api.request(.GET, "/v2/apps/web").json as? [String: Any])?["app"] as? [String: Any])
-            #expect(app["cmd"] as? String == "sleep 2000")
-            #expect(app["mem"] as? Double == 16)
-            // When rolled back by naming the first version
-            let rolledBack = try await api.request(.PUT, "/v2/apps/web?force=true", json: ["version": first])
-            #expect(rolledBack.status == 200)
-            app = try #require(
-                (try await api.request(.GET, "/v2/apps/web").json as? [String: Any])?["app"] as? [String: Any])
-            #expect(app["cmd"] as? String == "sleep 1000")
-            // And a version that does not exist is a 404
-            let missing = try await api.request(
-                .PUT, "/v2/apps/web?force=true", json: ["version": "2001-01-01T00:00:00.000Z"])
-            #expect(missing.status == 404)
-            // And `force=False` (as Python sends it) is not force
-            let locked = try await api.request(.PUT, "/v2/apps/web?force=False", json: ["instances": 2])
-            #expect(locked.status == 409)
-        }
-    }
-
-    @Test func appListEmbedsCountsAndDeploymentsAndWhatIsAskedFor() async throws {
-        try await APIHarness.with { api in
-            _ = try await api.request(
-                .POST, "/v2/apps", json: ["id": "/web", "cmd": "sleep 1000", "cpus": 0.1, "mem": 16])
-            let plain = try await api.request(.GET, "/v2/apps")
-            let app = try #require(((plain.json as? [String: Any])?["apps"] as? [[String: Any]])?.first)
-            #expect(app["tasksRunning"] as? Int == 0)
-            #expect((app["deployments"] as? [Any])?.count == 1)
-            #expect(app["tasks"] == nil)
-            #expect(app["taskStats"] == nil)
-            let embedded = try await api.request(
-                .GET, "/v2/apps?embed=apps.tasks&embed=apps.taskStats&embed=apps.readiness")
-            let full = try #require(((embedded.json as? [String: Any])?["apps"] as? [[String: Any]])?.first)
-            #expect(full["tasks"] as? [Any] != nil)
-            #expect(full["taskStats"] as? [String: Any] != nil)
-            #expect(full["readinessCheckResults"] as? [Any] != nil)
-            #expect(Set(full.keys).isSubset(of: MarathonPythonFields.app))
-        }
     }
 }

@@ -265,40 +265,19 @@ final class PythonTestServer: Sendable {
         }
     }
 
-    // MARK: - COMMAND
+    // MARK: - Checks the agent runs
 
-    static func command(_ value: String, timeout: Double = 5) -> HealthCheckTarget {
-        var check = AppHealthCheck(protocol: "COMMAND", path: nil, portIndex: nil)
-        let json = try! JSONEncoder().encode(["value": value])
-        check.command = try! JSONDecoder().decode(AppHealthCheck.Command.self, from: json)
-        check.timeoutSeconds = timeout
-        return F.target(check: check, ports: [31000, 31001])
-    }
-
-    @Test func commandPassesOnExitZeroWithTheInstancePortsInItsEnvironment() async throws {
+    @Test func commandAndMesosChecksAreLeftToTheAgent() async throws {
         try await Self.withChecker { checker in
-            #expect(await checker.run(Self.command("true")) == .healthy)
-            let environment = [
-                #"test "$PORT0" = 31000"#, #"test "$PORT1" = 31001"#, #"test "$PORT" = 31000"#,
-                #"test "$PORTS" = 31000,31001"#, #"test "$HOST" = agent-0"#, #"test "$MARATHON_APP_ID" = /web"#,
-            ]
-            #expect(await checker.run(Self.command(environment.joined(separator: " && "))) == .healthy)
-            #expect(
-                await checker.run(Self.command("exit 3"))
-                    == .unhealthy("the health check command exited with status 3"))
-            #expect(
-                await checker.run(Self.command("kill -9 $$"))
-                    == .unhealthy("the health check command was killed by signal 9"))
-        }
-    }
-
-    @Test func commandIsKilledAtItsTimeout() async throws {
-        try await Self.withChecker { checker in
-            let started = ContinuousClock.now
-            #expect(
-                await checker.run(Self.command("sleep 30; true", timeout: 0.3))
-                    == .unhealthy("the health check command timed out after 0.3s"))
-            #expect(ContinuousClock.now - started < .seconds(3))
+            // Given checks that Marathon runs on the agent
+            var command = AppHealthCheck(protocol: "COMMAND", path: nil, portIndex: nil)
+            command.command = try JSONDecoder().decode(
+                AppHealthCheck.Command.self, from: Data(#"{"value":"false"}"#.utf8))
+            let mesosTCP = AppHealthCheck(protocol: "MESOS_TCP", path: nil, portIndex: 0)
+            // When the scheduler's checker is given them
+            // Then it runs nothing and reports neither health nor failure
+            #expect(await checker.run(F.target(check: command, ports: [31000])) == .skipped)
+            #expect(await checker.run(F.target(check: mesosTCP, ports: [31000])) == .skipped)
         }
     }
 
