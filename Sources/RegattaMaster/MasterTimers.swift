@@ -32,7 +32,8 @@ struct MasterTimers<C: Clock>: Sendable where C.Duration == Duration {
             let deadline = await self.master.nextTimerDeadline()
             await withTaskGroup(of: Void.self) { group in
                 if let deadline {
-                    group.addTask { try? await self.clock.sleep(until: self.origin.advanced(by: deadline), tolerance: nil) }
+                    let instant = self.origin.advanced(by: deadline)
+                    group.addTask { try? await self.clock.sleep(until: instant, tolerance: nil) }
                 }
                 group.addTask { await wake.wait() }
                 await group.next()

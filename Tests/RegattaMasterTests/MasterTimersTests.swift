@@ -142,4 +142,31 @@ import Testing
             #expect(await master.snapshot.agents["a"]?.unreachable == true)
         }
     }
+
+    @Test func tooManyMissingRecoveredAgentsStopTheMasterWhenTheWindowCloses() async throws {
+        // Given a master elected with 2 recovered agents, 30 s to re-register, and a 50 % removal limit
+        let clock = ManualClock()
+        let master = Self.master(clock: clock) {
+            $0.agentReregisterTimeout = .seconds(30)
+            $0.recoveryAgentRemovalLimit = 0.5
+            $0.agentPingTimeout = .seconds(600)
+        }
+        let (exits, exit) = AsyncStream<MasterExit>.makeStream()
+        await master.becomeLeader(
+            registry: nil,
+            entries: [MasterStateRecoveryTests.entry("a", .admitted), MasterStateRecoveryTests.entry("b", .admitted)],
+            onExit: { exit.yield($0) })
+        try await Self.withDeadlineLoop(master, clock: clock) {
+            // When neither comes back before the window closes
+            await clock.sleepers(atLeast: 1)
+            clock.advance(by: .seconds(30))
+            // Then the master is told to stop, at 30 s, and nobody was marked unreachable
+            var iterator = exits.makeAsyncIterator()
+            let stop = await iterator.next()
+            #expect(stop?.code == 104)
+            #expect(stop?.message.contains("2 of 2 agents") == true)
+            #expect(clock.uptimeNow == .seconds(30))
+            #expect(await master.snapshot.agents.isEmpty)
+        }
+    }
 }
