@@ -38,6 +38,10 @@ public actor Master {
     private var registryEntries: [AgentID: AgentRegistryEntry] = [:]
     /// Called when the master must stop at once (with `--zk`).
     private var onExit: (@Sendable (MasterExit) -> Void)?
+    /// Rung when an event brings a deadline nearer than the one the timer loop sleeps until (see ``MasterTimers``).
+    nonisolated let wake = WakeSignal()
+    /// The deadline the timer loop last asked for (``nextTimerDeadline()``); `nil` when it waits for no deadline.
+    private var plannedWake: Duration?
 
     /// Creates a master.
     ///
@@ -88,6 +92,8 @@ public actor Master {
         for entry in entries { self.registryEntries[entry.agentID] = entry }
         self.state.recover(entries, now: self.uptime())
         self.leadership.recovered()
+        // The timer loop waited for no deadline while this master did not lead.
+        self.wake.ring()
         self.logger.notice(
             "Elected leader; recovered the agent registry",
             metadata: [
@@ -96,14 +102,6 @@ public actor Master {
                 "registry.gone": "\(self.state.goneAgents.count)",
                 "agent_reregister_timeout": "\(MesosDuration.format(self.configuration.agentReregisterTimeout))",
             ])
-    }
-
-    /// Records agents that recovery marked unreachable in the registry.
-    private func recordUnreachable(_ ids: [AgentID]) {
-        for id in ids {
-            guard let info = self.state.agents[id]?.info ?? self.registryEntries[id]?.agentInfo else { continue }
-            self.record(info, .unreachable)
-        }
     }
 
     /// Performs ``MasterAction/recordAgent(_:_:)``: writes the agent's new standing to the registry, if there is one.
@@ -241,7 +239,7 @@ public actor Master {
     /// Handles an agent's UPDATE; returns whether the framework received it (if not, the agent retries).
     public func agentUpdate(_ update: AgentCall.Update, from id: AgentID, token: String? = nil) throws -> Bool {
         try self.requireLeading()
-        let (delivered, actions) = try self.state.agentUpdate(update, from: id, token: token)
+        let (delivered, actions) = try self.state.agentUpdate(update, from: id, token: token, now: self.uptime())
         self.logger.debug(
             "Status update",
             metadata: [
@@ -327,35 +325,25 @@ public actor Master {
         self.perform(self.state.allocate(now: self.uptime()))
     }
 
-    /// Rescinds expired offers and removes frameworks past their failover timeout.
-    public func tick() {
-        guard self.leadership.isLeading else { return }
-        let now = self.uptime()
-        self.perform(self.state.tick(now: now))
-        if self.state.recoveryDeadline != nil {
-            switch self.state.expireRecoveredAgents(now: now) {
-            case .pending:
-                break
-            case .markedUnreachable(let ids):
-                self.logger.warning(
-                    "Agents did not re-register within --agent_reregister_timeout; marked unreachable",
-                    metadata: ["agents": "\(ids.count)"])
-                self.recordUnreachable(ids)
-            case .limitExceeded(let missing, let admitted):
-                let limit = Int((self.configuration.recoveryAgentRemovalLimit * 100).rounded())
-                self.onExit?(
-                    .agentRemovalLimit(
-                        "\(missing) of \(admitted) agents in the registry did not re-register within "
-                            + "--agent_reregister_timeout, more than --recovery_agent_removal_limit=\(limit)%; "
-                            + "stopping so an operator can look (raise the limit to accept the loss)."))
-            }
-        }
+    /// When the timer loop must next call ``timerFired()``, in `uptime`; `nil` while this master does not lead (it is
+    /// woken when it starts to).
+    func nextTimerDeadline() -> Duration? {
+        self.plannedWake = self.leadership.isLeading ? self.state.nextDeadline() : nil
+        return self.plannedWake
     }
 
-    /// Pings agents and marks those that stopped answering unreachable.
-    public func pingAgents() {
+    /// Does what the state has due now (see ``MasterState/timerFired(now:)``): offers expire, frameworks past their
+    /// failover timeout are removed, recovered agents that did not re-register are marked unreachable, agents are
+    /// pinged.
+    public func timerFired() {
         guard self.leadership.isLeading else { return }
-        let actions = self.state.pingAgents(now: self.uptime())
+        let recovering = self.state.recoveredAgents.count
+        let actions = self.state.timerFired(now: self.uptime())
+        if self.state.recoveredAgents.count < recovering {
+            self.logger.warning(
+                "Agents did not re-register within --agent_reregister_timeout; marked unreachable",
+                metadata: ["agents": "\(recovering - self.state.recoveredAgents.count)"])
+        }
         for case .recordAgent(let info, .unreachable) in actions {
             self.logger.warning("Agent unreachable", metadata: [LogKey.agentID: "\(info.id ?? AgentID(""))"])
         }
@@ -445,6 +433,18 @@ public actor Master {
                 }
             case .recordAgent(let info, let standing):
                 self.record(info, standing)
+            case .wakeAt(let deadline):
+                if let planned = self.plannedWake, deadline < planned {
+                    self.plannedWake = deadline
+                    self.wake.ring()
+                }
+            case .recoveryRemovalLimitExceeded(let missing, let admitted):
+                let limit = Int((self.configuration.recoveryAgentRemovalLimit * 100).rounded())
+                self.onExit?(
+                    .agentRemovalLimit(
+                        "\(missing) of \(admitted) agents in the registry did not re-register within "
+                            + "--agent_reregister_timeout, more than --recovery_agent_removal_limit=\(limit)%; "
+                            + "stopping so an operator can look (raise the limit to accept the loss)."))
             }
         }
     }

@@ -7,13 +7,15 @@ import RegattaHTTP
 import ServiceLifecycle
 
 /// Runs a master: its HTTP server and its timers (allocation, offer and failover timeouts, agent pings,
-/// framework heartbeats).
+/// framework heartbeats; see ``MasterTimers``).
 public struct MasterService: Service {
     public let master: Master
     private let configuration: MasterConfiguration
     private let logger: Logger
     private let extraRoutes: (@Sendable (Router<BasicRequestContext>) -> Void)?
     private let highAvailability: MasterHighAvailability?
+    /// The master's time zero on the clock its timers run on.
+    private let start: ContinuousClock.Instant
 
     /// Creates a master service.
     ///
@@ -31,6 +33,7 @@ public struct MasterService: Service {
         self.extraRoutes = extraRoutes
         self.highAvailability = highAvailability
         let start = ContinuousClock.now
+        self.start = start
         self.master = Master(
             configuration: configuration, masterID: UUID().uuidString.lowercased(), logger: logger,
             uptime: { ContinuousClock.now - start }, wallTime: { Date().timeIntervalSince1970 },
@@ -54,6 +57,9 @@ public struct MasterService: Service {
             logger: self.logger)
         let master = self.master
         let configuration = self.configuration
+        let timers = MasterTimers(
+            master: master, clock: ContinuousClock(), origin: self.start,
+            allocationInterval: configuration.allocationInterval, heartbeatInterval: configuration.heartbeatInterval)
         self.logger.info(
             "Master starting",
             metadata: ["address": "\(configuration.ip):\(configuration.port)", "master.id": "\(master.masterInfo.id)"])
@@ -71,22 +77,8 @@ public struct MasterService: Service {
                 await master.closeAllStreams()
             }
             group.addTask {
-                try? await cancelWhenGracefulShutdown {
-                    try await withThrowingDiscardingTaskGroup { timers in
-                        timers.addTask { try await Self.every(configuration.allocationInterval) { await master.allocate() } }
-                        timers.addTask { try await Self.every(.milliseconds(250)) { await master.tick() } }
-                        timers.addTask { try await Self.every(configuration.agentPingTimeout) { await master.pingAgents() } }
-                        timers.addTask { try await Self.every(configuration.heartbeatInterval) { await master.heartbeat() } }
-                    }
-                }
+                try? await cancelWhenGracefulShutdown { try await timers.run() }
             }
-        }
-    }
-
-    private static func every(_ interval: Duration, _ body: @Sendable () async -> Void) async throws {
-        while !Task.isCancelled {
-            try await Task.sleep(for: interval)
-            await body()
         }
     }
 }

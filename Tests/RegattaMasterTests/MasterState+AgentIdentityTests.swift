@@ -42,7 +42,7 @@ import Testing
         let forged = AgentCall.Update(frameworkId: framework, status: TaskStatus(taskId: "t1", state: .failed))
         // Then it is refused with 403 and the task is untouched
         #expect {
-            try h.state.agentUpdate(forged, from: b, token: "token-b")
+            try h.state.agentUpdate(forged, from: b, token: "token-b", now: h.now)
         } throws: { error in
             (error as? MasterError)?.status == 403 && "\(error)".contains("runs on agent")
         }
@@ -53,11 +53,11 @@ import Testing
     @Test func updateWithoutTheAgentsTokenIsForbidden() throws {
         var (h, a, _, framework) = try self.cluster()
         let update = AgentCall.Update(frameworkId: framework, status: TaskStatus(taskId: "t1", state: .failed))
-        #expect(throws: MasterError.self) { try h.state.agentUpdate(update, from: a, token: nil) }
-        #expect(throws: MasterError.self) { try h.state.agentUpdate(update, from: a, token: "token-b") }
+        #expect(throws: MasterError.self) { try h.state.agentUpdate(update, from: a, token: nil, now: h.now) }
+        #expect(throws: MasterError.self) { try h.state.agentUpdate(update, from: a, token: "token-b", now: h.now) }
         #expect(h.state.tasks[TaskKey(framework, "t1")]?.state != .failed)
         // The agent itself may.
-        let result = try h.state.agentUpdate(update, from: a, token: "token-a")
+        let result = try h.state.agentUpdate(update, from: a, token: "token-a", now: h.now)
         #expect(result.actions.isEmpty == false)
         #expect(h.state.tasks[TaskKey(framework, "t1")] == nil)
     }
@@ -65,7 +65,7 @@ import Testing
     @Test func updateForAnUnknownTaskIsForbidden() throws {
         var (h, a, _, framework) = try self.cluster()
         let update = AgentCall.Update(frameworkId: framework, status: TaskStatus(taskId: "nope", state: .running))
-        #expect(throws: MasterError.self) { try h.state.agentUpdate(update, from: a, token: "token-a") }
+        #expect(throws: MasterError.self) { try h.state.agentUpdate(update, from: a, token: "token-a", now: h.now) }
         #expect(h.state.tasks[TaskKey(framework, "nope")] == nil)
     }
 
@@ -74,16 +74,16 @@ import Testing
         var (h, a, _, framework) = try self.cluster()
         let finished = AgentCall.Update(
             frameworkId: framework, status: TaskStatus(taskId: "t1", state: .finished, uuid: "u1"))
-        _ = try h.state.agentUpdate(finished, from: a, token: "token-a")
+        _ = try h.state.agentUpdate(finished, from: a, token: "token-a", now: h.now)
         #expect(h.state.tasks[TaskKey(framework, "t1")] == nil)
         // When A resends it (no acknowledgement yet), it is taken again
-        _ = try h.state.agentUpdate(finished, from: a, token: "token-a")
+        _ = try h.state.agentUpdate(finished, from: a, token: "token-a", now: h.now)
         // Then once the framework acknowledges it, a further resend is refused
         var ack = SchedulerCall(frameworkId: framework, type: .acknowledge)
         ack.acknowledge = .init(agentId: a, taskId: "t1", uuid: "u1")
         _ = try h.call(ack, from: framework)
         #expect(h.state.agents[a]?.terminalAwaitingAck.isEmpty == true)
-        #expect(throws: MasterError.self) { try h.state.agentUpdate(finished, from: a, token: "token-a") }
+        #expect(throws: MasterError.self) { try h.state.agentUpdate(finished, from: a, token: "token-a", now: h.now) }
     }
 
     @Test func afterFailoverReportedTerminalTasksMayBeUpdated() throws {
@@ -96,7 +96,7 @@ import Testing
         // When it sends that task's terminal update
         let update = AgentCall.Update(frameworkId: "f1", status: TaskStatus(taskId: "t9", state: .finished, uuid: "u"))
         // Then it is taken
-        #expect(throws: Never.self) { try h.state.agentUpdate(update, from: a, token: "t") }
+        #expect(throws: Never.self) { try h.state.agentUpdate(update, from: a, token: "t", now: h.now) }
     }
 
     @Test func pongWithoutTheCurrentTokenIsForbidden() throws {

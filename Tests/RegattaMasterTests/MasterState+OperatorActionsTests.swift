@@ -27,7 +27,8 @@ import Testing
         let actions = try h.state.drainAgent(agent, markGone: true, now: h.now)
         #expect(actions.contains { if case .agentMessage(agent, let m) = $0 { m.type == .kill } else { false } })
         #expect(h.state.agents[agent] != nil, "still draining")
-        _ = try h.state.agentUpdate(.init(frameworkId: framework, status: TaskStatus(taskId: "t1", state: .killed)), from: agent)
+        _ = try h.state.agentUpdate(
+            .init(frameworkId: framework, status: TaskStatus(taskId: "t1", state: .killed)), from: agent, now: h.now)
         #expect(h.state.agents[agent] == nil)
         #expect(h.state.isGone(agent))
     }

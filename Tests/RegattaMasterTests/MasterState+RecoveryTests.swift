@@ -195,7 +195,8 @@ import Testing
         )
         let pending = try h.state.agentUpdate(
             .init(frameworkId: "later", status: TaskStatus(taskId: "t1", state: .running)),
-            from: "a"
+            from: "a",
+            now: h.now
         )
         #expect(!pending.delivered)
 
@@ -203,7 +204,8 @@ import Testing
         _ = h.state.removeFramework(framework, now: h.now)
         let dropped = try h.state.agentUpdate(
             .init(frameworkId: framework, status: TaskStatus(taskId: "gone", state: .running)),
-            from: "a"
+            from: "a",
+            now: h.now
         )
         #expect(dropped.delivered)
     }

@@ -108,7 +108,9 @@ func launches(_ actions: [MasterAction]) -> [TaskInfo] {
             case 3:
                 guard let key = h.state.tasks.keys.randomElement(using: &rng), let task = h.state.tasks[key] else { continue }
                 let state: TaskState = [.running, .finished, .failed, .killed].randomElement(using: &rng)!
-                _ = try? h.state.agentUpdate(.init(frameworkId: key.frameworkID, status: TaskStatus(taskId: key.taskID, state: state)), from: task.agentID)
+                _ = try? h.state.agentUpdate(
+                    .init(frameworkId: key.frameworkID, status: TaskStatus(taskId: key.taskID, state: state)),
+                    from: task.agentID, now: h.now)
             case 4:
                 guard !outstanding.isEmpty else { continue }
                 let offer = outstanding.removeFirst()

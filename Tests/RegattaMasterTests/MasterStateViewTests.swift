@@ -39,11 +39,11 @@ import Testing
                 _ = try h.state.agentUpdate(
                     .init(frameworkId: framework, status: TaskStatus(
                         taskId: task.taskId, state: .running, timestamp: 1_763_767_200.125, healthy: taskNumber.isMultiple(of: 2))),
-                    from: offer.agentId)
+                    from: offer.agentId, now: h.now)
                 if taskNumber == 3 {
                     _ = try h.state.agentUpdate(
                         .init(frameworkId: framework, status: TaskStatus(taskId: task.taskId, state: .finished)),
-                        from: offer.agentId)
+                        from: offer.agentId, now: h.now)
                 }
             }
         }
@@ -87,7 +87,7 @@ import Testing
         _ = try h.state.agentUpdate(
             .init(frameworkId: key.frameworkID, status: TaskStatus(
                 taskId: key.taskID, state: .killed, timestamp: 1_763_767_300.5)),
-            from: record.agentID)
+            from: record.agentID, now: h.now)
         let third = MasterStateView(state: h.state, master: master)
         let changed = try third.encodeState()
         #expect(changed != first)
@@ -119,7 +119,7 @@ import Testing
             let update = AgentCall.Update(
                 frameworkId: task.key.frameworkID,
                 status: TaskStatus(taskId: task.key.taskID, state: .killed, timestamp: 1_763_767_400.5))
-            _ = try state.agentUpdate(update, from: task.value.agentID)
+            _ = try state.agentUpdate(update, from: task.value.agentID, now: h.now)
         }
         try kill(running[0], in: &killedFirst)
         try kill(running[1], in: &killedSecond)

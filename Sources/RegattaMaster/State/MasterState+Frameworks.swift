@@ -55,13 +55,15 @@ extension MasterState {
         return (id, actions)
     }
 
-    /// A framework's subscription stream ended. Its offers are recovered and its failover timeout starts.
+    /// A framework's subscription stream ended. Its offers are recovered and its failover timeout starts (the actions
+    /// end with ``MasterAction/wakeAt(_:)`` its expiry).
     public mutating func frameworkDisconnected(_ id: FrameworkID, streamID: String, now: Duration) -> [MasterAction] {
         guard var framework = self.frameworks[id], framework.streamID == streamID else { return [] }
         framework.streamID = nil
         framework.disconnectedAt = now
-        let actions = self.recoverOffers(of: &framework, rescind: false)
+        var actions = self.recoverOffers(of: &framework, rescind: false)
         self.frameworks[id] = framework
+        actions.append(.wakeAt(now + Saturating.duration(seconds: framework.info.failoverTimeout ?? 0)))
         return actions
     }
 

@@ -39,7 +39,11 @@ extension MasterState {
             self.offers[offerID] = OfferRecord(offer: offer, resources: resources, createdAt: now)
             batches[frameworkID, default: []].append(offer)
         }
-        return batches.keys.sorted().map { .frameworkEvent($0, .offers(batches[$0]!)) }
+        var actions: [MasterAction] = batches.keys.sorted().map { .frameworkEvent($0, .offers(batches[$0]!)) }
+        if let timeout = self.configuration.offerTimeout, !batches.isEmpty {
+            actions.append(.wakeAt(now + timeout))
+        }
+        return actions
     }
 
     /// Runs `body` on a record in place: through `inout`, a dictionary value is neither copied nor retained.
@@ -157,7 +161,8 @@ extension MasterState {
         return []
     }
 
-    /// Rescinds offers older than the offer timeout and removes frameworks whose failover timeout expired.
+    /// Rescinds offers older than the offer timeout and removes frameworks whose failover timeout expired (part of
+    /// ``timerFired(now:)``).
     public mutating func tick(now: Duration) -> [MasterAction] {
         var actions: [MasterAction] = []
         if let timeout = self.configuration.offerTimeout {

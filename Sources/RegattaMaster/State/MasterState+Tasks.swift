@@ -5,9 +5,12 @@ import RegattaCore
 extension MasterState {
     /// A status update from an agent.
     ///
+    /// - Parameter now: when the update arrived; a drained agent whose last task ended is marked gone at that time.
     /// - Returns: the actions, and whether the framework got the update now (if not, the agent should retry).
     /// - Throws: `MasterError.notFound` if the agent is not registered.
-    public mutating func agentUpdate(_ update: AgentCall.Update, from id: AgentID, token: String? = nil) throws -> (
+    public mutating func agentUpdate(
+        _ update: AgentCall.Update, from id: AgentID, token: String? = nil, now: Duration
+    ) throws -> (
         delivered: Bool, actions: [MasterAction]
     ) {
         guard let agent = self.agents[id], !agent.unreachable else {
@@ -20,7 +23,7 @@ extension MasterState {
         status.agentId = id
         var actions = self.applyStatus(status, framework: update.frameworkId, agent: id)
         if status.state.isTerminal, self.agents[id]?.draining == true {
-            actions += self.finishDrains(now: .zero)
+            actions += self.finishDrains(now: now)
         }
         let framework = self.frameworks[update.frameworkId]
         // An update for a framework that was removed is dropped. One for a disconnected framework is retried, and so

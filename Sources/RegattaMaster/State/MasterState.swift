@@ -15,6 +15,14 @@ public enum MasterAction: Sendable, Equatable {
     /// Record an agent's new standing (unreachable or gone) in the agent registry, when the master keeps one
     /// (`--zk`); the shell stamps the time and writes it in the background.
     case recordAgent(AgentInfo, AgentRegistryEntry.State)
+    /// The state has something to do at this time (monotonic, like `now`): the shell must call
+    /// ``MasterState/timerFired(now:)`` then, waking earlier than it planned to if need be. Returned by events that
+    /// bring a new deadline (an offer that expires, a framework's failover timeout); ``MasterState/nextDeadline()``
+    /// tells the earliest of all of them.
+    case wakeAt(Duration)
+    /// More of the registry's admitted agents than `--recovery_agent_removal_limit` allows did not re-register in
+    /// time: the master must stop so a person looks (nothing was marked unreachable).
+    case recoveryRemovalLimitExceeded(missing: Int, admitted: Int)
 }
 
 /// A counter of versions of a master's tasks (see ``MasterState/tasksVersion``), shared by the copies of one state so
@@ -165,6 +173,11 @@ public struct MasterState: Sendable {
     public internal(set) var recoveryDeadline: Duration?
     /// How many admitted agents the registry held at recovery, the base of `--recovery_agent_removal_limit`.
     public internal(set) var recoveryAdmittedCount = 0
+    /// Set once ``timerFired(now:)`` reported ``MasterAction/recoveryRemovalLimitExceeded(missing:admitted:)``: the
+    /// master is stopping, the recovery deadline is no longer a reason to wake.
+    var recoveryLimitReported = false
+    /// When ``timerFired(now:)`` next pings the agents (every `agentPingTimeout` from the master's start).
+    public internal(set) var nextPingAt: Duration
 
     /// Creates an empty state.
     ///
@@ -177,6 +190,7 @@ public struct MasterState: Sendable {
     ) {
         self.tasksVersions = tasksVersions
         self.tasksVersion = tasksVersions.next()
+        self.nextPingAt = configuration.agentPingTimeout
         self.masterID = masterID
         self.configuration = configuration
         self.allocator = allocator ?? DRFAllocator(weights: configuration.weights)
