@@ -7,7 +7,7 @@ import Foundation
 /// zero). Operations are what the master's shell (`Master`) does on the wire's behalf — framework SUBSCRIBE,
 /// ACCEPT, DECLINE, KILL, TEARDOWN, REVIVE/SUPPRESS, ACKNOWLEDGE/RECONCILE, stream ends, agent SUBSCRIBE (with, without,
 /// or with someone else's `registration_token`, and with tasks reported that belong to other agents), UPDATE, PONG,
-/// operator DRAIN/MARK_AGENT_GONE/DEACTIVATE/REACTIVATE, and the timers: `tick`, `allocate` and `pingAgents` with
+/// operator DRAIN/MARK_AGENT_GONE/DEACTIVATE/REACTIVATE, and the timers: `timerFired`, `tick`, `allocate` and `pingAgents` with
 /// `now` jumping to hostile values (negative, `Int64.max` seconds and nanoseconds). Framework calls are written as
 /// JSON and decoded with ``MesosJSON/decodeFast(_:from:)-([UInt8])`` as `MasterRoutes` does, so hostile numbers
 /// (`failover_timeout` 1e300 or -1, `refuse_seconds`, negative kill grace periods, health-check seconds) take the
@@ -134,8 +134,12 @@ enum MasterStateFuzzer {
             }
         case 13:
             self.advance(&d, &input)
-            _ = d.state.tick(now: d.now)
-            _ = d.state.expireRecoveredAgents(now: d.now)
+            if input.bool() {
+                _ = d.state.timerFired(now: d.now)
+            } else {
+                _ = d.state.tick(now: d.now)
+                _ = d.state.expireRecoveredAgents(now: d.now)
+            }
         case 14:
             self.advance(&d, &input)
             _ = d.state.allocate(now: d.now)
@@ -342,7 +346,7 @@ enum MasterStateFuzzer {
             taskId: key.taskID, state: input.pick(self.states), source: .executor,
             uuid: input.bool() ? "dTE=" : nil)
         let update = AgentCall.Update(frameworkId: key.frameworkID, status: status)
-        _ = try? d.state.agentUpdate(update, from: id, token: self.token(&d, slot, &input))
+        _ = try? d.state.agentUpdate(update, from: id, token: self.token(&d, slot, &input), now: d.now)
     }
 
     // MARK: - Tracing
