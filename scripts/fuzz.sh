@@ -55,7 +55,8 @@ max_len() {
 }
 
 # The sources: RegattaCore, and the pure files of the other modules (none imports Hummingbird or NIO; the names they
-# take from RegattaHTTP have stand-ins in Fuzz/StandIns, and their `import RegattaHTTP` is dropped below).
+# take from RegattaHTTP have stand-ins in Fuzz/StandIns, and their `import RegattaHTTP`/`import RegattaModel` is dropped
+# below; RegattaModel's files are compiled in).
 SOURCES=(
     $(find Sources/RegattaCore -name '*.swift' | sort)
     Sources/RegattaMaster/State/*.swift
@@ -67,7 +68,7 @@ SOURCES=(
     Sources/RegattaAgent/Tasks/SandboxLayout.swift
     Sources/RegattaScheduler/App/*.swift
     Sources/RegattaScheduler/Placement/*.swift
-    Sources/RegattaScheduler/Instance/Instance.swift
+    Sources/RegattaModel/*.swift
     Fuzz/*.swift
     Fuzz/StandIns/*.swift
 )
@@ -87,9 +88,9 @@ else
     rm -rf "$OUT/src"
     COMPILED=()
     for source in "${SOURCES[@]}"; do
-        if grep -q '^import RegattaHTTP$' "$source"; then
+        if grep -qE '^(public )?import (RegattaHTTP|RegattaModel)$' "$source"; then
             mkdir -p "$OUT/src/$(dirname "$source")"
-            sed '/^import RegattaHTTP$/d' "$source" >"$OUT/src/$source"
+            sed -E '/^(public )?import (RegattaHTTP|RegattaModel)$/d' "$source" >"$OUT/src/$source"
             COMPILED+=("$ROOT/$OUT/src/$source")
         else
             COMPILED+=("$ROOT/$source")
