@@ -170,9 +170,12 @@ extension SchedulerState {
         case .callsFinished(let id, let failures):
             self.callsFinished(id, failures: failures, &actions)
         case .connection(.event(let event)) where event.type == .update:
-            if let status = event.update?.status, !self.pipeline.isFenced { self.pipeline.updates.append(status) }
+            if let status = event.update?.status, !self.pipeline.isFenced { self.pipeline.enqueue(status) }
         case .connection(.event(let event)) where event.type == .offers:
             self.pipeline.enqueue(.offers(event.offers?.offers ?? []))
+        case .connection(.event(let event)) where event.type != .error && event.type != .failure:
+            // Heartbeats, rescinds (the master ignores an answer to a rescinded offer), messages: nothing to do.
+            break
         case .connection(let event):
             self.pipeline.enqueue(.connection(event))
         case .command(let id, let command):

@@ -66,22 +66,39 @@ extension SchedulerState {
         var inFlight: (id: WriteID, step: Step)?
         /// Status updates received and not yet applied, in arrival order; the next write stores them together.
         var updates: [TaskStatus] = []
-        /// Other work waiting for the store, in arrival order.
-        var backlog: [Work] = []
+        /// Status updates received so far, and applied so far.
+        var updatesReceived: UInt64 = 0
+        var updatesApplied: UInt64 = 0
+        /// Other work waiting for the store, in arrival order, each with the number of status updates received
+        /// before it: those are applied first, later ones after it (so a stream of updates cannot hold work back).
+        var backlog: [(work: Work, updatesBefore: UInt64)] = []
         /// Set once a write was refused because another scheduler took over: nothing is written or sent anymore.
         var isFenced = false
 
         /// Queues work behind the write in flight. Offers that follow offers join their round, and a tick already
         /// waiting makes another one pointless.
         mutating func enqueue(_ work: Work) {
-            switch (work, self.backlog.last) {
+            switch (work, self.backlog.last?.work) {
             case (.offers(let more), .offers(let earlier)):
-                self.backlog[self.backlog.count - 1] = .offers(earlier + more)
-            case (.tick, _) where self.backlog.contains(where: { if case .tick = $0 { true } else { false } }):
+                self.backlog[self.backlog.count - 1] = (.offers(earlier + more), self.updatesReceived)
+            case (.tick, _) where self.backlog.contains(where: { if case .tick = $0.work { true } else { false } }):
                 break
             default:
-                self.backlog.append(work)
+                self.backlog.append((work, self.updatesReceived))
             }
+        }
+
+        /// Queues a status update for the next write.
+        mutating func enqueue(_ update: TaskStatus) {
+            self.updates.append(update)
+            self.updatesReceived += 1
+        }
+
+        /// Takes the queued status updates to apply them.
+        mutating func takeUpdates() -> [TaskStatus] {
+            defer { self.updates = [] }
+            self.updatesApplied = self.updatesReceived
+            return self.updates
         }
     }
 
@@ -97,12 +114,18 @@ extension SchedulerState {
                 self.drainFenced(&actions)
                 return
             }
-            if !self.pipeline.updates.isEmpty {
+            if let next = self.pipeline.backlog.first, next.updatesBefore > self.pipeline.updatesApplied,
+                !self.pipeline.updates.isEmpty
+            {
                 self.applyUpdates(now: now, &actions)
                 continue
             }
-            guard !self.pipeline.backlog.isEmpty else { return }
-            switch self.pipeline.backlog.removeFirst() {
+            if self.pipeline.backlog.isEmpty {
+                guard !self.pipeline.updates.isEmpty else { return }
+                self.applyUpdates(now: now, &actions)
+                continue
+            }
+            switch self.pipeline.backlog.removeFirst().work {
             case .offers(let offers):
                 self.offersReceived(offers, now: now, &actions)
             case .command(let id, let command):
@@ -236,7 +259,7 @@ extension SchedulerState {
     mutating func fence(_ failure: StoreFailure, _ actions: inout [Action]) {
         guard !self.pipeline.isFenced else { return }
         self.pipeline.isFenced = true
-        self.pipeline.updates = []
+        _ = self.pipeline.takeUpdates()
         actions.append(.log(LogRecord(.error, "Deposed: the store refused a write; scheduling stopped", ["error": "\(failure)"])))
         self.dropQueuedCalls(&actions)
         self.drainFenced(&actions)
@@ -246,7 +269,7 @@ extension SchedulerState {
     private mutating func drainFenced(_ actions: inout [Action]) {
         let waiting = self.pipeline.backlog
         self.pipeline.backlog = []
-        for work in waiting {
+        for (work, _) in waiting {
             switch work {
             case .command(let id, _):
                 actions.append(.reply(id, .failure(Self.notLeader)))

@@ -24,8 +24,7 @@ extension SchedulerState {
 
     /// Applies the queued status updates and writes their effect (saves, deletes) in one write.
     mutating func applyUpdates(now: Now, _ actions: inout [Action]) {
-        let statuses = self.pipeline.updates
-        self.pipeline.updates = []
+        let statuses = self.pipeline.takeUpdates()
         let operation = self.operation()
         // One timestamp for the batch (startedAt, failures): its updates are handled as one step.
         let timestamp = self.timestamp(now)
