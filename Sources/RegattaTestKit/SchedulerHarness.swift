@@ -210,7 +210,9 @@ public final class SchedulerHarness {
             case .publish(let event):
                 self.published.append(event)
             case .reply(let id, let result):
-                if self.pendingCommands.remove(id) == nil { self.problems.append("\(id) answered twice or never asked") }
+                if self.pendingCommands.remove(id) == nil {
+                    self.problems.append("\(id) answered twice or never asked")
+                }
                 self.replies[id] = result
             case .settled:
                 break
@@ -288,7 +290,8 @@ public final class SchedulerHarness {
         guard let (id, writes) = self.write else { return }
         self.write = nil
         let failAt = fail ? Int(self.generator.next() % UInt64(writes.count)) : writes.count
-        self.note("write \(id) \(writes.map(Self.describe).joined(separator: ", "))\(fail ? " fails at \(failAt)" : "")")
+        self.note(
+            "write \(id) \(writes.map(Self.describe).joined(separator: ", "))\(fail ? " fails at \(failAt)" : "")")
         for (index, write) in writes.enumerated() {
             guard index < failAt else {
                 self.handle(.writeFinished(id, .failed(SchedulerState.StoreFailure(Self.outage))))
@@ -467,7 +470,9 @@ public final class SchedulerHarness {
         }
         let storedDeployments = (try? await self.store.loadDeployments()) ?? []
         if storedDeployments.map(\.id).sorted() != self.state.deployments.keys.sorted() {
-            differences.append("store holds deployments \(storedDeployments.map(\.id)), memory \(self.state.deployments.keys.sorted())")
+            differences.append(
+                "store holds deployments \(storedDeployments.map(\.id)), memory \(self.state.deployments.keys.sorted())"
+            )
         }
         return differences
     }
@@ -487,7 +492,8 @@ public final class SchedulerHarness {
         let state = self.state
         let inFlight = state.instances.values.filter { $0.state == .staging || $0.state == .starting }.count
         if state.launchesInFlight != inFlight {
-            self.problems.append("launchesInFlight is \(state.launchesInFlight) but \(inFlight) instances are in flight")
+            self.problems.append(
+                "launchesInFlight is \(state.launchesInFlight) but \(inFlight) instances are in flight")
         }
         if state.launchesInFlight > state.configuration.maxLaunchesInFlight {
             self.problems.append(
@@ -602,7 +608,8 @@ public final class SchedulerHarness {
         guard let update else { return }
         let everStored = self.writtenStates[ack.taskId] != nil
         guard everStored else { return }
-        let written = update.state.isTerminal || update.state == .unknown
+        let written =
+            update.state.isTerminal || update.state == .unknown
             ? self.deletedTasks.contains(ack.taskId)
             : self.writtenStates[ack.taskId]?.contains(update.state) == true || self.deletedTasks.contains(ack.taskId)
         if !written {
@@ -717,7 +724,8 @@ public final class SchedulerHarness {
     public func reconnect() {
         guard self.connected, let frameworkID = self.frameworkID else { return }
         self.note("disconnect")
-        self.perform(self.master.frameworkDisconnected(frameworkID, streamID: "stream-\(self.streamNumber)", now: self.uptime))
+        self.perform(
+            self.master.frameworkDisconnected(frameworkID, streamID: "stream-\(self.streamNumber)", now: self.uptime))
         self.connected = false
         self.inbox = []
         self.handle(.connection(.disconnected(reason: "injected")))
@@ -822,7 +830,9 @@ public final class SchedulerHarness {
 
     private static func describe(_ call: SchedulerCall) -> String {
         switch call.type {
-        case .accept: "ACCEPT \(call.accept?.offerIds ?? []) \((call.accept?.operations ?? []).flatMap { $0.launch?.taskInfos ?? [] }.count) tasks"
+        case .accept:
+            "ACCEPT \(call.accept?.offerIds ?? []) "
+                + "\((call.accept?.operations ?? []).flatMap { $0.launch?.taskInfos ?? [] }.count) tasks"
         case .decline: "DECLINE \(call.decline?.offerIds ?? [])"
         case .kill: "KILL \(call.kill?.taskId.value ?? "")"
         case .acknowledge: "ACKNOWLEDGE \(call.acknowledge?.taskId.value ?? "")"

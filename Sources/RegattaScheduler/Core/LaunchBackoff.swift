@@ -23,7 +23,8 @@ public struct LaunchBackoff: Sendable, Hashable {
 
     /// Delays `app` after a task of it failed at `now`.
     public mutating func taskFailed(_ app: AppDefinition, now: Duration) {
-        let seconds = self.delays[app.id].map { min($0.seconds * app.backoffFactor, app.maxLaunchDelaySeconds) }
+        let seconds =
+            self.delays[app.id].map { min($0.seconds * app.backoffFactor, app.maxLaunchDelaySeconds) }
             ?? app.backoffSeconds
         self.delays[app.id] = LaunchDelay(seconds: seconds, until: now + Saturating.duration(seconds: seconds))
     }

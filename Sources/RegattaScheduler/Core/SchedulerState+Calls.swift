@@ -76,10 +76,13 @@ extension SchedulerState {
             case .accept:
                 // The master may or may not have launched them: keep the instances; reconciliation decides.
                 actions.append(
-                    .log(LogRecord(.warning, "ACCEPT failed; reconciling", ["count": "\(failures.count)", "error": failure])))
+                    .log(
+                        LogRecord(
+                            .warning, "ACCEPT failed; reconciling", ["count": "\(failures.count)", "error": failure])))
                 self.link.lastReconciliation = nil
             case .kill(let task):
-                actions.append(.log(LogRecord(.warning, "KILL failed; will retry", ["task.id": "\(task)", "error": failure])))
+                actions.append(
+                    .log(LogRecord(.warning, "KILL failed; will retry", ["task.id": "\(task)", "error": failure])))
             case .revive:
                 // Unknown which is in effect now: the next change sends REVIVE or SUPPRESS again.
                 self.link.suppressed = nil
@@ -97,15 +100,13 @@ extension SchedulerState {
 
     /// Releases `parked` once every batch queued from number `first` on is sent: at once if there is none.
     mutating func park(_ parked: CallQueue.Parked, afterBatchesFrom first: UInt64, _ actions: inout [Action]) {
-        let last = self.calls.nextID
-        // Batches first..<last were queued by the one waiting; are any of them still queued or in flight?
-        let pending = (self.calls.inFlight.map { $0.id.value >= first } ?? false)
-            || self.calls.waiting.contains { $0.id.value >= first }
-        guard pending, last > 0 else {
+        // Batches finish in order, so what waits for several waits for the last of them still queued or in flight.
+        let last = self.calls.waiting.last?.id ?? self.calls.inFlight?.id
+        guard let last, last.value >= first else {
             Self.release([parked], &actions)
             return
         }
-        self.calls.parked[last - 1, default: []].append(parked)
+        self.calls.parked[last.value, default: []].append(parked)
     }
 
     private mutating func release(through id: UInt64, _ actions: inout [Action]) {

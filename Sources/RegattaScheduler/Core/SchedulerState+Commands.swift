@@ -60,7 +60,8 @@ extension SchedulerState {
             if let locked = self.lockError(appId, force: force) { return self.fail(operation, locked, &actions) }
             self.startRemoval(appId, operation, now: now, &actions)
         case .killTasks(let appId, let taskIDs, let host, let scale, let force):
-            self.killTasks(appId, taskIDs: taskIDs, host: host, scale: scale, force: force, operation, now: now, &actions)
+            self.killTasks(
+                appId, taskIDs: taskIDs, host: host, scale: scale, force: force, operation, now: now, &actions)
         case .resetDelay(let appId):
             guard self.apps[appId] != nil else { return self.fail(operation, Self.notFound(appId), &actions) }
             self.resetDelay(appId)
@@ -131,7 +132,8 @@ extension SchedulerState {
     /// Removes an app from the store and the state: its deployments in progress are replaced by a
     /// `StopApplication` deployment while it has instances to kill, in the same write.
     mutating func startRemoval(_ appId: String, _ operation: Operation, now: Now, _ actions: inout [Action]) {
-        let stop = Deployment(id: self.ids.next(), appId: appId, version: self.timestamp(now), action: "StopApplication")
+        let stop = Deployment(
+            id: self.ids.next(), appId: appId, version: self.timestamp(now), action: "StopApplication")
         let existing = self.deployments(ofApp: appId).map(\.id)
         // The state keeps the stop deployment only if something is left to kill (see `removeApp(_:deployment:)`).
         let killsSomething = self.instances(ofApp: appId).contains { !$0.killRequested }
@@ -154,7 +156,8 @@ extension SchedulerState {
         for id in removal.existing + [removal.stop.id] { self.persistence.deploymentChanged(id) }
         operation.kills += kills
         operation.result = .deployment(removal.stop)
-        actions.append(.log(LogRecord(.info, "App removed", ["app.id": "\(removal.appId)", "instances": "\(kills.count)"])))
+        actions.append(
+            .log(LogRecord(.info, "App removed", ["app.id": "\(removal.appId)", "instances": "\(kills.count)"])))
         self.afterChange(operation, now: now, &actions)
     }
 
@@ -178,7 +181,8 @@ extension SchedulerState {
         if scale && !targets.isEmpty {
             if let locked = self.lockError(appId, force: force) { return self.fail(operation, locked, &actions) }
             app.instances = max(0, app.instances - targets.count)
-            self.apply(app, restart: false, purpose: .scaleDown(killing: targets.map(\.id)), operation, now: now, &actions)
+            self.apply(
+                app, restart: false, purpose: .scaleDown(killing: targets.map(\.id)), operation, now: now, &actions)
             return
         }
         var operation = operation
@@ -196,7 +200,8 @@ extension SchedulerState {
         guard !force, let first = deployments.first else { return nil }
         return SchedulerError(
             .appLocked,
-            "App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/\(first.id)'.",
+            "App is locked by one or more deployments. Override with the option '?force=true'. "
+                + "View details at '/v2/deployments/\(first.id)'.",
             deploymentIDs: deployments.map(\.id))
     }
 

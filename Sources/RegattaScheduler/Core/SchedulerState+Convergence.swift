@@ -100,7 +100,8 @@ extension SchedulerState {
                 let ordered = current.sorted { lhs, rhs in
                     if (lhs.state == .running) != (rhs.state == .running) { return lhs.state != .running }
                     return app.killSelection == "OLDEST_FIRST"
-                        ? (lhs.stagedAt, lhs.id) < (rhs.stagedAt, rhs.id) : (lhs.stagedAt, lhs.id) > (rhs.stagedAt, rhs.id)
+                        ? (lhs.stagedAt, lhs.id) < (rhs.stagedAt, rhs.id)
+                        : (lhs.stagedAt, lhs.id) > (rhs.stagedAt, rhs.id)
                 }
                 kills += ordered.prefix(current.count - app.instances)
             }

@@ -6,7 +6,8 @@ import RegattaCore
 extension SchedulerState {
     /// Restores deployments loaded from the store (those of apps that no longer exist are dropped).
     public mutating func restoreDeployments(_ deployments: [Deployment]) {
-        for deployment in deployments where self.apps[deployment.appId] != nil || deployment.action == "StopApplication" {
+        for deployment in deployments where self.apps[deployment.appId] != nil || deployment.action == "StopApplication"
+        {
             self.deployments[deployment.id] = deployment
         }
     }

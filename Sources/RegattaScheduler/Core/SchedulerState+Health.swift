@@ -40,7 +40,8 @@ extension SchedulerState {
         }
         guard instance.healthy != alive else { return self.complete(operation, now: now, &actions) }
         actions.append(
-            .log(LogRecord(.debug, "Instance health changed", ["task.id": "\(instance.taskId)", "healthy": "\(alive)"])))
+            .log(
+                LogRecord(.debug, "Instance health changed", ["task.id": "\(instance.taskId)", "healthy": "\(alive)"])))
         instance.healthy = alive
         self.put(instance)
         self.persistence.instanceChanged(instanceId)
@@ -56,8 +57,11 @@ extension SchedulerState {
         var operation = operation
         if let instance = self.instances[instanceId], !instance.killRequested, instance.state != .unreachable {
             actions.append(
-                .log(LogRecord(.notice, "Killing an unhealthy instance", ["task.id": "\(instance.taskId)", "reason": reason])))
-            actions.append(.publish(.failedHealthCheck(appId: instance.appId, taskId: instance.taskId, healthCheck: check)))
+                .log(
+                    LogRecord(
+                        .notice, "Killing an unhealthy instance", ["task.id": "\(instance.taskId)", "reason": reason])))
+            actions.append(
+                .publish(.failedHealthCheck(appId: instance.appId, taskId: instance.taskId, healthCheck: check)))
             actions.append(.publish(.unhealthyInstanceKill(instance, reason: reason)))
             operation.kills = [instance]
         }

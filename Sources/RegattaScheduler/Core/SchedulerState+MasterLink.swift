@@ -43,7 +43,8 @@ extension SchedulerState {
         case .event(let event):
             switch event.type {
             case .error:
-                actions.append(.log(LogRecord(.error, "The master sent an error", ["error": event.error?.message ?? ""])))
+                actions.append(
+                    .log(LogRecord(.error, "The master sent an error", ["error": event.error?.message ?? ""])))
             case .failure:
                 actions.append(
                     .log(

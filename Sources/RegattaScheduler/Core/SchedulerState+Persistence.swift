@@ -94,7 +94,10 @@ extension SchedulerState {
             self.persistence.unsavedDeploymentIDs.subtract(housekeeping.comparedDeployments)
         case .failed(let failure):
             actions.append(
-                .log(LogRecord(.warning, "Could not store instance and deployment changes; will retry", ["error": "\(failure)"])))
+                .log(
+                    LogRecord(
+                        .warning, "Could not store instance and deployment changes; will retry", ["error": "\(failure)"]
+                    )))
         }
         self.complete(operation, now: now, &actions)
     }

@@ -185,7 +185,8 @@ extension SchedulerState {
         let expunged = self.expungeUnreachable(now: now.uptime)
         for instance in expunged {
             self.persistence.instanceChanged(instance.id)
-            actions.append(.log(LogRecord(.notice, "Expunged an unreachable instance", ["task.id": "\(instance.taskId)"])))
+            actions.append(
+                .log(LogRecord(.notice, "Expunged an unreachable instance", ["task.id": "\(instance.taskId)"])))
         }
         let kills = self.computeKills(now: now.uptime)
         for instance in kills {
@@ -260,7 +261,8 @@ extension SchedulerState {
         guard !self.pipeline.isFenced else { return }
         self.pipeline.isFenced = true
         _ = self.pipeline.takeUpdates()
-        actions.append(.log(LogRecord(.error, "Deposed: the store refused a write; scheduling stopped", ["error": "\(failure)"])))
+        actions.append(
+            .log(LogRecord(.error, "Deposed: the store refused a write; scheduling stopped", ["error": "\(failure)"])))
         self.dropQueuedCalls(&actions)
         self.drainFenced(&actions)
     }

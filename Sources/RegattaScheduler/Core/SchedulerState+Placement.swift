@@ -22,7 +22,8 @@ extension SchedulerState {
         var budget = min(
             waiting.reduce(0) { $0 + pending[$1.id, default: 0] },
             max(0, self.configuration.maxLaunchesInFlight - self.launchesInFlight))
-        let perOffer = offers.isEmpty
+        let perOffer =
+            offers.isEmpty
             ? 0 : min(self.configuration.maxInstancesPerOffer, (budget + offers.count - 1) / offers.count)
         // Each constrained app's placed values, tallied once per round and extended as we place: checking an offer
         // allocates nothing and rescans nothing.
@@ -85,7 +86,8 @@ extension SchedulerState {
                     placedHere += 1
                 }
                 if pending[app.id, default: 0] == 0 { filled = true }
-                self.record(app.id, placed: placedHere, rejection: placedHere > 0 ? nil : rejection, timestamp: timestamp)
+                self.record(
+                    app.id, placed: placedHere, rejection: placedHere > 0 ? nil : rejection, timestamp: timestamp)
             }
             budget -= tasks.count
             if filled { waiting.removeAll { pending[$0.id, default: 0] == 0 } }

@@ -48,7 +48,9 @@ extension SchedulerState {
             }
             if outcome.killUnknown, let agent = status.agentId {
                 actions.append(
-                    .log(LogRecord(.notice, "Killing a task the scheduler does not know", ["task.id": "\(status.taskId)"])))
+                    .log(
+                        LogRecord(
+                            .notice, "Killing a task the scheduler does not know", ["task.id": "\(status.taskId)"])))
                 batch.calls.append(self.killUnknown(status.taskId, agent: agent))
             }
             if let uuid = status.uuid, let agent = status.agentId {

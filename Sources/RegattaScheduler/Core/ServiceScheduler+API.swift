@@ -83,8 +83,9 @@ extension ServiceScheduler {
                     .storeUnavailable, "The store is unavailable; nothing was changed. Retry later.", cause: error)
             }
         }
-        guard case .deployment(let rollback) = try await self.command(
-            .cancelDeployment(id, force: force, previous: previous))
+        guard
+            case .deployment(let rollback) = try await self.command(
+                .cancelDeployment(id, force: force, previous: previous))
         else { throw Self.unexpected("cancelDeployment") }
         return rollback
     }

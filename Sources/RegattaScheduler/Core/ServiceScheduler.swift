@@ -151,7 +151,9 @@ public actor ServiceScheduler: Service {
             user: self.configuration.user, name: self.configuration.frameworkName, id: self.machine.frameworkID,
             failoverTimeout: self.configuration.failoverTimeout, checkpoint: true, roles: [self.configuration.role],
             hostname: self.configuration.hostname,
-            capabilities: [.init(type: "MULTI_ROLE"), .init(type: "PARTITION_AWARE"), .init(type: "TASK_KILLING_STATE")])
+            capabilities: [
+                .init(type: "MULTI_ROLE"), .init(type: "PARTITION_AWARE"), .init(type: "TASK_KILLING_STATE"),
+            ])
         info.webuiUrl = self.configuration.webuiURL
         return info
     }

@@ -31,8 +31,10 @@ import Testing
         let locked = m.command(.putApp(Fixture.app(instances: 3), force: false))
         let missing = m.command(.deleteApp("/nope", force: true))
         let noTask = m.command(.killTasks(appId: "/web", taskIDs: ["nope"], host: nil, scale: false, force: false))
-        for (id, code) in [(exists, SchedulerError.Code.appExists), (locked, .appLocked), (missing, .appNotFound),
-                           (noTask, .taskNotFound)] {
+        for (id, code) in [
+            (exists, SchedulerError.Code.appExists), (locked, .appLocked), (missing, .appNotFound),
+            (noTask, .taskNotFound),
+        ] {
             #expect(throws: SchedulerError.self) { try m.replies[id]?.get() }
             if case .failure(let error)? = m.replies[id] { #expect(error.code == code) }
         }
@@ -62,10 +64,14 @@ import Testing
         #expect(m.state.apps["/web"]?.instances == 2)
         #expect(m.calls(.kill)[killsBefore...].compactMap { $0.kill?.taskId } == [tasks[1]])
         // And its mark is written
-        #expect(m.writes.flatMap { $0 }.contains { write in
-            if case .saveInstances(let saved) = write { saved.contains { $0.taskId == tasks[1] && $0.killRequested } }
-            else { false }
-        })
+        #expect(
+            m.writes.flatMap { $0 }.contains { write in
+                if case .saveInstances(let saved) = write {
+                    saved.contains { $0.taskId == tasks[1] && $0.killRequested }
+                } else {
+                    false
+                }
+            })
     }
 
     @Test func killingWithoutScaleReplacesTheTask() throws {

@@ -30,9 +30,14 @@ import Testing
         m.command(.healthResultsChanged(instanceId: instance.id, results: [Self.result(instance, alive: true)]))
         m.settle()
         #expect(m.state.instances[instance.id]?.healthy == true)
-        #expect(m.writes.contains { $0.contains { if case .saveInstances(let saved) = $0 { saved.first?.healthy == true } else { false } } })
+        #expect(
+            m.writes.contains {
+                $0.contains { if case .saveInstances(let saved) = $0 { saved.first?.healthy == true } else { false } }
+            })
         #expect(m.state.deployments.isEmpty)
-        #expect(m.published.contains(.healthStatusChanged(appId: "/web", instanceId: instance.id, version: instance.version, alive: true)))
+        #expect(
+            m.published.contains(
+                .healthStatusChanged(appId: "/web", instanceId: instance.id, version: instance.version, alive: true)))
     }
 
     @Test func anUnhealthyInstanceIsKilledAndReplaced() throws {

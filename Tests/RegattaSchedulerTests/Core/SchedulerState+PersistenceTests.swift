@@ -17,7 +17,10 @@ import Testing
         m.command(.putApp(Fixture.app(instances: 1, cpus: 0.1, ports: 0), force: true))
         m.finishWrite()
         let marks = try #require(m.write?.writes)
-        #expect(marks.contains { if case .saveInstances(let saved) = $0 { saved.allSatisfy(\.killRequested) } else { false } })
+        #expect(
+            marks.contains {
+                if case .saveInstances(let saved) = $0 { saved.allSatisfy(\.killRequested) } else { false }
+            })
         m.finishWrite(failing: true)
         m.settle()
         // Then the KILL still goes out, and the next tick writes the same mark again

@@ -53,7 +53,9 @@ import Testing
         let waiting = m.command(.resetDelay("/web"))
         // When the store refuses the write: another scheduler took over
         let write = try #require(m.write)
-        m.handle(.writeFinished(write.id, .failed(SchedulerState.StoreFailure(LeadershipFencedError(ownEpoch: 1, storedEpoch: 2)))))
+        m.handle(
+            .writeFinished(
+                write.id, .failed(SchedulerState.StoreFailure(LeadershipFencedError(ownEpoch: 1, storedEpoch: 2)))))
         // Then both calls fail as not leading, and nothing is written or sent from now on
         for id in [create, waiting] {
             guard case .failure(let error)? = m.replies[id] else {
@@ -71,5 +73,28 @@ import Testing
         #expect(throws: SchedulerError.self) { try m.replies[late]?.get() }
         m.handle(.settle(SchedulerState.WaiterID(1)))
         #expect(m.settled == [SchedulerState.WaiterID(1)])
+    }
+
+    @Test func aSettleAfterFencingResumesOnceTheBatchInFlightIsSent() throws {
+        // Given an ACCEPT being sent with a SUPPRESS queued behind it
+        var m = MachineDriver()
+        m.subscribe()
+        m.createApp(Fixture.app(instances: 1))
+        m.handle(.connection(.event(.offers([Fixture.offer()]))))
+        m.finishWrite()
+        #expect(m.batch?.calls.map(\.type) == [.accept])
+        // When the next write is refused by the store
+        m.command(.createApp(Fixture.app(id: "/b")))
+        let write = try #require(m.write)
+        m.handle(
+            .writeFinished(
+                write.id, .failed(SchedulerState.StoreFailure(LeadershipFencedError(ownEpoch: 1, storedEpoch: 2)))))
+        // Then a settle waits for the ACCEPT already on its way, and no longer for the dropped SUPPRESS
+        m.handle(.settle(SchedulerState.WaiterID(3)))
+        #expect(m.settled.isEmpty)
+        m.finishCalls()
+        #expect(m.settled == [SchedulerState.WaiterID(3)])
+        #expect(m.batch == nil)
+        #expect(m.calls(.suppress).count == 1, "only the one sent when subscribing")
     }
 }

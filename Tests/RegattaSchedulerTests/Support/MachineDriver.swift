@@ -95,7 +95,9 @@ struct MachineDriver {
     mutating func createApp(_ app: AppDefinition) -> AppDefinition {
         let id = self.command(.createApp(app))
         self.settle()
-        guard case .success(.app(let stored, _, _)) = self.replies[id] else { fatalError("not created: \(String(describing: self.replies[id]))") }
+        guard case .success(.app(let stored, _, _)) = self.replies[id] else {
+            fatalError("not created: \(String(describing: self.replies[id]))")
+        }
         return stored
     }
 
@@ -111,8 +113,12 @@ struct MachineDriver {
 
     /// Delivers a status update and settles.
     mutating func update(_ task: TaskID, _ state: TaskState, uuid: String? = nil, healthy: Bool? = nil) {
-        self.handle(.connection(.event(.update(TaskStatus(
-            taskId: task, state: state, agentId: "a1", uuid: uuid, healthy: healthy)))))
+        self.handle(
+            .connection(
+                .event(
+                    .update(
+                        TaskStatus(
+                            taskId: task, state: state, agentId: "a1", uuid: uuid, healthy: healthy)))))
         self.settle()
     }
 
