@@ -4,15 +4,16 @@ import Logging
 import RegattaCore
 import ServiceLifecycle
 
-/// One term of leadership: a ``ServiceScheduler`` with its event bus, master subscription, periodic work and
-/// health checks, and the routes that serve Marathon's API from it.
+/// One term of leadership: a ``ServiceScheduler`` (which owns the master subscription and the periodic work) with its
+/// event bus and health checks, and the routes that serve Marathon's API from it.
 ///
 /// A single scheduler runs one term for its whole life; an elected scheduler (`--zk`) starts a fresh term, with state
 /// loaded from the store, each time it wins the election, and ends it (cancels ``run()``) when it stops leading.
+/// Everything the term started runs inside ``runLoaded()``'s task group, so nothing of it outlives the term: no
+/// call reaches the master once it has ended.
 struct SchedulerLeaderTerm: Sendable {
     let scheduler: ServiceScheduler
     let events: EventBus
-    let connection: any MasterConnection
     private let configuration: SchedulerService.Configuration
     private let logger: Logger
     private let start: ContinuousClock.Instant
@@ -23,7 +24,6 @@ struct SchedulerLeaderTerm: Sendable {
     ) {
         self.configuration = configuration
         self.logger = logger
-        self.connection = connection
         let start = ContinuousClock.now
         self.start = start
         var eventsConfiguration = EventBus.Configuration()
@@ -35,7 +35,7 @@ struct SchedulerLeaderTerm: Sendable {
             schedulerConfiguration.webuiURL ?? "http://\(schedulerConfiguration.hostname):\(configuration.httpPort)"
         self.scheduler = ServiceScheduler(
             configuration: schedulerConfiguration, store: store, connection: connection, logger: logger,
-            uptime: { ContinuousClock.now - start }, events: events)
+            clock: ContinuousClock(), events: events)
     }
 
     /// `host:port` this scheduler advertises.
@@ -80,27 +80,13 @@ struct SchedulerLeaderTerm: Sendable {
     /// Subscribes to the master and schedules until cancelled; the state must be loaded already.
     func runLoaded() async throws {
         let scheduler = self.scheduler
-        let connection = self.connection
         let start = self.start
         let health = HealthCheckService(
             host: scheduler, checker: NetworkHealthChecker(logger: self.logger), logger: self.logger,
             uptime: { ContinuousClock.now - start })
-        let (events, continuation) = AsyncStream.makeStream(of: ConnectionEvent.self, bufferingPolicy: .unbounded)
-        defer { continuation.finish() }
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await health.run() }
-            group.addTask {
-                try await connection.run(frameworkInfo: { await scheduler.frameworkInfo() }, events: continuation)
-            }
-            group.addTask {
-                for await event in events { await scheduler.handle(event) }
-            }
-            group.addTask {
-                while true {
-                    try await Task.sleep(for: .seconds(1))
-                    await scheduler.tick()
-                }
-            }
+            group.addTask { try await scheduler.run() }
         }
     }
 }

@@ -28,6 +28,12 @@ public actor InMemorySchedulerStore: SchedulerStore {
         /// What failed and how to fix it.
         public var message: String
 
+        /// A failure of `kind`, as the store or a harness injecting faults reports it.
+        public init(kind: Kind, message: String) {
+            self.kind = kind
+            self.message = message
+        }
+
         public var description: String { self.message }
     }
 

@@ -13,19 +13,17 @@ import Testing
     let store = GatedSchedulerStore()
     let master = FakeMasterConnection()
     let scheduler: ServiceScheduler
+    let running: RunningScheduler
 
     init() async throws {
         self.scheduler = Self.makeScheduler(store: self.store, master: self.master)
         try await self.scheduler.load()
+        self.running = RunningScheduler(self.scheduler)
         await self.scheduler.handle(.subscribed("fw"))
     }
 
     static func makeScheduler(store: any SchedulerStore, master: FakeMasterConnection) -> ServiceScheduler {
-        let uuids = Locked(0)
-        return ServiceScheduler(
-            configuration: .init(), store: store, connection: master,
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), uptime: { .zero },
-            makeUUID: { uuids.withLock { $0 += 1; return "u\($0)" } })
+        ServiceScheduler.forTests(store: store, connection: master)
     }
 
     /// Offers one agent per app's instances and reports every launched task running.
@@ -106,6 +104,7 @@ import Testing
         let master = FakeMasterConnection()
         let scheduler = Self.makeScheduler(store: failingOnce, master: master)
         try await scheduler.load()
+        let running = RunningScheduler(scheduler)
         await scheduler.handle(.subscribed("fw"))
         await failingOnce.setFailDeletes(true)
 
@@ -120,6 +119,7 @@ import Testing
         await failingOnce.setFailDeletes(false)
         await scheduler.tick()
         #expect(try await failingOnce.loadDeployments().isEmpty)
+        await running.stop()
     }
 
     @Test func deletingAnAppStoresItsStopDeploymentWithTheDelete() async throws {
@@ -172,11 +172,13 @@ import Testing
         // When a scheduler starts from it
         let scheduler = Self.makeScheduler(store: store, master: FakeMasterConnection())
         try await scheduler.load()
+        let running = RunningScheduler(scheduler)
         await scheduler.handle(.subscribed("fw"))
 
         // Then the orphan is deleted and the app's deployment kept
         #expect(await scheduler.state.deployments.keys.sorted() == ["d-web"])
         #expect(try await store.loadDeployments() == [current])
+        await running.stop()
     }
 }
 

@@ -92,7 +92,7 @@ import Testing
     @Test func offersDeclinedWhileTheWindowIsFullComeBackAfterOneInterval() async throws {
         var configuration = ServiceScheduler.Configuration()
         configuration.state.maxLaunchesInFlight = 2
-        let h = try await SchedulerHarness(configuration: configuration)
+        let h = try await ShellHarness(configuration: configuration)
         _ = try await h.scheduler.createApp(Fixture.app(instances: 5, cpus: 0.01, memMB: 8, ports: 0))
         await h.scheduler.handle(.event(.offers([Fixture.offer("o1")])))
         await h.scheduler.settle()

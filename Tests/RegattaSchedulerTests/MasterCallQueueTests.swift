@@ -63,18 +63,16 @@ final class HeldCallsMasterConnection: MasterConnection {
     let store = InMemorySchedulerStore()
     let master = HeldCallsMasterConnection()
     let scheduler: ServiceScheduler
+    let running: RunningScheduler
 
     init() async throws {
-        let uuids = Locked(0)
-        self.scheduler = ServiceScheduler(
-            configuration: .init(), store: self.store, connection: self.master,
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), uptime: { .zero },
-            makeUUID: { uuids.withLock { $0 += 1; return "u\($0)" } })
+        self.scheduler = ServiceScheduler.forTests(store: self.store, connection: self.master)
         try await self.scheduler.load()
+        self.running = RunningScheduler(self.scheduler)
         await self.scheduler.handle(.subscribed("fw"))
     }
 
-    /// Waits until `condition` holds, polling (the calls are sent by a task of the scheduler).
+    /// Waits until `condition` holds, polling (the calls are sent by a child task of the scheduler's run).
     func eventually(_ condition: () async throws -> Bool) async throws {
         for _ in 0..<500 where try await !condition() { try await Task.sleep(for: .milliseconds(2)) }
     }

@@ -7,24 +7,19 @@ import RegattaSchedulerTestKit
 import RegattaTestKit
 import Testing
 
-/// Drives a `ServiceScheduler` with an in-memory store, a recording master connection and a manual clock.
-struct SchedulerHarness {
+/// Runs a `ServiceScheduler` with an in-memory store, a recording master connection and a manual clock.
+struct ShellHarness {
     let clock = ManualClock()
     let store = InMemorySchedulerStore()
     let master = FakeMasterConnection()
     let scheduler: ServiceScheduler
-    let uuids = Locked(0)
+    let running: RunningScheduler
 
     init(configuration: ServiceScheduler.Configuration = .init()) async throws {
-        let uuids = self.uuids
-        let clock = self.clock
-        self.scheduler = ServiceScheduler(
-            configuration: configuration, store: self.store, connection: self.master,
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
-            uptime: clock.uptime,
-            wallClock: { Date(timeIntervalSince1970: 1_800_000_000 + clock.uptimeNow.seconds) },
-            makeUUID: { uuids.withLock { $0 += 1; return "u\($0)" } })
+        self.scheduler = ServiceScheduler.forTests(
+            configuration: configuration, store: self.store, connection: self.master, clock: self.clock)
         try await self.scheduler.load()
+        self.running = RunningScheduler(self.scheduler)
         await self.scheduler.handle(.subscribed("fw"))
     }
 
@@ -49,7 +44,7 @@ struct SchedulerHarness {
 @Suite struct ServiceSchedulerTests {
     @Test func launchesInstancesWithPortsAndMarathonEnvironment() async throws {
         // Given
-        let h = try await SchedulerHarness()
+        let h = try await ShellHarness()
         _ = try await h.scheduler.createApp(Fixture.app(id: "/web", instances: 2, ports: 2))
         // When
         await h.scheduler.handle(.event(.offers([Fixture.offer("o1", cpus: 4, ports: 31000...31010)])))
@@ -71,7 +66,7 @@ struct SchedulerHarness {
     }
 
     @Test func instancesArePersistedBeforeTheOfferIsAccepted() async throws {
-        let h = try await SchedulerHarness()
+        let h = try await ShellHarness()
         _ = try await h.scheduler.createApp(Fixture.app(instances: 1))
         await h.store.setFailing(true)
         await h.scheduler.handle(.event(.offers([Fixture.offer()])))
@@ -84,7 +79,7 @@ struct SchedulerHarness {
     }
 
     @Test func replacesAFailedInstanceAfterTheBackoffDelay() async throws {
-        let h = try await SchedulerHarness()
+        let h = try await ShellHarness()
         _ = try await h.scheduler.createApp(Fixture.app(instances: 1))
         await h.offerAndRun([Fixture.offer("o1")])
         let first = try #require(h.master.launched.first)
@@ -107,7 +102,7 @@ struct SchedulerHarness {
     }
 
     @Test func acknowledgesUpdatesOnlyAfterPersisting() async throws {
-        let h = try await SchedulerHarness()
+        let h = try await ShellHarness()
         _ = try await h.scheduler.createApp(Fixture.app(instances: 1))
         await h.scheduler.handle(.event(.offers([Fixture.offer()])))
         let task = try #require(h.master.launched.first)
@@ -121,7 +116,7 @@ struct SchedulerHarness {
     }
 
     @Test func scalingDownKillsTheYoungestAndDoesNotReplaceThem() async throws {
-        let h = try await SchedulerHarness()
+        let h = try await ShellHarness()
         var app = Fixture.app(instances: 3)
         _ = try await h.scheduler.createApp(app)
         await h.offerAndRun([Fixture.offer("o1", cpus: 1, ports: 31000...31000)])
@@ -144,7 +139,7 @@ struct SchedulerHarness {
     }
 
     @Test func appInADeploymentIsLockedUnlessForced() async throws {
-        let h = try await SchedulerHarness()
+        let h = try await ShellHarness()
         var app = Fixture.app(instances: 2)
         _ = try await h.scheduler.createApp(app)
         app.instances = 3
@@ -154,7 +149,7 @@ struct SchedulerHarness {
     }
 
     @Test func rollingRestartStartsNewBeforeKillingOld() async throws {
-        let h = try await SchedulerHarness()
+        let h = try await ShellHarness()
         _ = try await h.scheduler.createApp(Fixture.app(instances: 2))
         await h.offerAndRun([Fixture.offer("o1")])
         #expect(await h.scheduler.state.deployments.isEmpty)
@@ -173,7 +168,7 @@ struct SchedulerHarness {
     }
 
     @Test func hostnameUniquePlacesOneInstancePerAgent() async throws {
-        let h = try await SchedulerHarness()
+        let h = try await ShellHarness()
         _ = try await h.scheduler.createApp(Fixture.app(instances: 3, constraints: [["hostname", "UNIQUE"]]))
         await h.scheduler.handle(.event(.offers([
             Fixture.offer("o1", agent: "a1", hostname: "h1"), Fixture.offer("o2", agent: "a2", hostname: "h2"),
@@ -186,14 +181,14 @@ struct SchedulerHarness {
     }
 
     @Test func unknownRunningTasksAreKilled() async throws {
-        let h = try await SchedulerHarness()
+        let h = try await ShellHarness()
         await h.update("stranger", .running)
         #expect(h.master.killed == ["stranger"])
         #expect(h.master.calls(.acknowledge).count == 1)
     }
 
     @Test func removingAnAppKillsItsInstancesAndSuppressesOffers() async throws {
-        let h = try await SchedulerHarness()
+        let h = try await ShellHarness()
         _ = try await h.scheduler.createApp(Fixture.app(instances: 2))
         await h.offerAndRun([Fixture.offer()])
         #expect(!h.master.calls(.suppress).isEmpty, "nothing waits once both run")
@@ -205,12 +200,10 @@ struct SchedulerHarness {
     }
 
     @Test func stateSurvivesARestartFromTheStore() async throws {
-        let h = try await SchedulerHarness()
+        let h = try await ShellHarness()
         _ = try await h.scheduler.createApp(Fixture.app(instances: 2))
         await h.offerAndRun([Fixture.offer()])
-        let restarted = ServiceScheduler(
-            configuration: .init(), store: h.store, connection: FakeMasterConnection(),
-            logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }), uptime: h.clock.uptime)
+        let restarted = ServiceScheduler.forTests(store: h.store, connection: FakeMasterConnection(), clock: h.clock)
         try await restarted.load()
         let state = await restarted.state
         #expect(state.apps["/web"]?.instances == 2)
@@ -220,15 +213,15 @@ struct SchedulerHarness {
 
     @Test func aDeploymentInProgressResumesAfterARestart() async throws {
         // Given a deployment that placed 1 of 3 instances
-        let h = try await SchedulerHarness()
+        let h = try await ShellHarness()
         let (_, deployment) = try await h.scheduler.createApp(Fixture.app(instances: 3, cpus: 1, ports: 0))
         await h.offerAndRun([Fixture.offer("o1", cpus: 1)])
         #expect(try await h.store.loadDeployments().map(\.id) == [deployment.id])
         // When the scheduler restarts from the store
-        let restarted = ServiceScheduler(
-            configuration: .init(), store: h.store, connection: h.master,
-            logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }), uptime: h.clock.uptime)
+        await h.running.stop()
+        let restarted = ServiceScheduler.forTests(store: h.store, connection: h.master, clock: h.clock, seed: 2)
         try await restarted.load()
+        let running = RunningScheduler(restarted)
         await restarted.handle(.subscribed("fw"))
         // Then the same deployment continues and finishes with exactly the intended instances
         #expect(await restarted.state.deployments.keys.sorted() == [deployment.id])
@@ -242,10 +235,11 @@ struct SchedulerHarness {
         #expect(await restarted.state.instances.count == 3)
         #expect(await restarted.state.deployments.isEmpty)
         #expect(try await h.store.loadDeployments().isEmpty)
+        await running.stop()
     }
 
     @Test func storeOutageFailsTheRequestAndChangesNothing() async throws {
-        let h = try await SchedulerHarness()
+        let h = try await ShellHarness()
         await h.store.setFailing(true)
         await #expect(throws: SchedulerError.self) { _ = try await h.scheduler.createApp(Fixture.app()) }
         #expect(await h.scheduler.state.apps.isEmpty)
@@ -272,7 +266,7 @@ struct SchedulerHarness {
 
     @Test func oldInstancesKeepTheirChecksThroughAnUpgradeAndARestartOfTheScheduler() async throws {
         // Given an instance running with a check on /old
-        let h = try await SchedulerHarness()
+        let h = try await ShellHarness()
         _ = try await h.scheduler.createApp(Self.app(path: "/old"))
         await h.offerAndRun([Fixture.offer("o1", cpus: 4, ports: 31000...31010)])
         let old = try #require(h.master.launched.first?.taskId.value)
@@ -285,10 +279,7 @@ struct SchedulerHarness {
         #expect(await Self.paths(h.scheduler) == [old: "/old", new: "/new"])
 
         // And a scheduler that loads the same store after a restart remembers the earlier check
-        let restarted = ServiceScheduler(
-            configuration: .init(), store: h.store, connection: FakeMasterConnection(),
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), uptime: h.clock.uptime,
-            wallClock: { Date(timeIntervalSince1970: 1_800_000_000) }, makeUUID: { "r" })
+        let restarted = ServiceScheduler.forTests(store: h.store, connection: FakeMasterConnection(), seed: 2)
         try await restarted.load()
         #expect(await Self.paths(restarted) == [old: "/old", new: "/new"])
 
@@ -299,7 +290,7 @@ struct SchedulerHarness {
     }
 
     @Test func aScaleKeepsOneConfigurationAndNothingIsRemembered() async throws {
-        let h = try await SchedulerHarness()
+        let h = try await ShellHarness()
         _ = try await h.scheduler.createApp(Self.app(path: "/health"))
         await h.offerAndRun([Fixture.offer("o1", cpus: 4, ports: 31000...31010)])
         var scaled = Self.app(path: "/health")

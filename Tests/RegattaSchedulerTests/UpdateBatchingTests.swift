@@ -86,14 +86,12 @@ actor GatedSchedulerStore: SchedulerStore {
     let store = GatedSchedulerStore()
     let master = FakeMasterConnection()
     let scheduler: ServiceScheduler
+    let running: RunningScheduler
 
     init() async throws {
-        let uuids = Locked(0)
-        self.scheduler = ServiceScheduler(
-            configuration: .init(), store: self.store, connection: self.master,
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), uptime: { .zero },
-            makeUUID: { uuids.withLock { $0 += 1; return "u\($0)" } })
+        self.scheduler = ServiceScheduler.forTests(store: self.store, connection: self.master)
         try await self.scheduler.load()
+        self.running = RunningScheduler(self.scheduler)
         await self.scheduler.handle(.subscribed("fw"))
     }
 

@@ -140,29 +140,65 @@ public final class HTTPMasterConnection: MasterConnection {
                 "The master '\(zooKeeper)' is a zk:// URL, but no master detector was given to follow the leading "
                     + "master; pass one to MasterConnections.make (the regatta scheduler command does).")
         }
-        // The iteration ends when this task is cancelled; the subscription task is then cancelled too.
-        var current: Task<Void, Never>?
-        for await leader in detector.leaders() {
-            if let current {
-                current.cancel()
-                await current.value
+        // One subscription at a time, each a child of this task: a new leader ends the current one (and waits for
+        // its end, so its `.disconnected` comes before the next `.subscribed`); cancelling `run` ends them all.
+        try await withThrowingDiscardingTaskGroup { group in
+            var current: Subscriber?
+            // The iteration ends when this task is cancelled.
+            for await leader in detector.leaders() {
+                await current?.stop()
+                current = nil
+                guard let leader else {
+                    self.logger.warning("No leading master is known; waiting for one to be elected")
+                    continue
+                }
+                self.logger.info("Following the leading master", metadata: ["master": "\(leader.hostPort)"])
+                let master = Self.baseURL(leader.hostPort)
+                let subscriber = Subscriber()
+                current = subscriber
+                group.addTask {
+                    await subscriber.run {
+                        try? await self.subscribeLoop(master: master, frameworkInfo: frameworkInfo, events: events)
+                    }
+                }
             }
-            current = nil
-            guard let leader else {
-                self.logger.warning("No leading master is known; waiting for one to be elected")
-                continue
-            }
-            self.logger.info("Following the leading master", metadata: ["master": "\(leader.hostPort)"])
-            let master = Self.baseURL(leader.hostPort)
-            current = Task {
-                try? await self.subscribeLoop(master: master, frameworkInfo: frameworkInfo, events: events)
-            }
-        }
-        if let current {
-            current.cancel()
-            await current.value
+            await current?.stop()
         }
         try Task.checkCancellation()
+    }
+
+    /// A subscription to one master, run by a child task of ``run(frameworkInfo:events:)`` until it is stopped.
+    private struct Subscriber: Sendable {
+        private let stopSignal: AsyncStream<Never>
+        private let stopper: AsyncStream<Never>.Continuation
+        private let endSignal: AsyncStream<Never>
+        private let ender: AsyncStream<Never>.Continuation
+
+        init() {
+            let (stopSignal, stopper) = AsyncStream.makeStream(of: Never.self)
+            let (endSignal, ender) = AsyncStream.makeStream(of: Never.self)
+            self.stopSignal = stopSignal
+            self.stopper = stopper
+            self.endSignal = endSignal
+            self.ender = ender
+        }
+
+        /// Runs `body` until it returns or ``stop()`` is called (then it is cancelled).
+        func run(_ body: @escaping @Sendable () async -> Void) async {
+            defer { self.ender.finish() }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await body() }
+                group.addTask { for await _ in self.stopSignal {} }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+
+        /// Stops the subscription and waits until it has ended.
+        func stop() async {
+            self.stopper.finish()
+            for await _ in self.endSignal {}
+        }
     }
 
     /// Subscribes to `master` (following its redirects), re-subscribing with backoff, until cancelled.
@@ -286,7 +322,7 @@ public final class HTTPMasterConnection: MasterConnection {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Mesos-Stream-Id", value: subscription.streamID)
-        guard let client = self.callClient(for: subscription.master) else {
+        guard let client = await self.callClient(for: subscription.master) else {
             try await self.sendThroughHTTPClient(
                 call.type, url: "\(subscription.master)/api/v1/scheduler", method: .POST, headers: headers, body: body)
             return
@@ -318,7 +354,7 @@ public final class HTTPMasterConnection: MasterConnection {
 
     /// The call client for `master` (`http://host[:port]`), replacing the one of an earlier master; `nil` for a
     /// master it cannot reach (`https://`).
-    private func callClient(for master: String) -> HTTPCallClient? {
+    private func callClient(for master: String) async -> HTTPCallClient? {
         guard let (host, port) = Self.hostPort(ofHTTPBase: master) else { return nil }
         let (client, replaced) = self.callClient.withLock { current -> (HTTPCallClient, HTTPCallClient?) in
             if let current, current.master == master { return (current.client, nil) }
@@ -333,7 +369,8 @@ public final class HTTPMasterConnection: MasterConnection {
             current = (master, client)
             return (client, replaced)
         }
-        if let replaced { Task { await replaced.shutdown() } }
+        // Calls still pending with the earlier master fail now rather than at their timeout.
+        if let replaced { await replaced.shutdown() }
         return client
     }
 

@@ -249,11 +249,11 @@ public struct ElectedSchedulerService: Service {
     private func lead(_ contender: any LeaderCandidacy) async throws -> TermEnd {
         let epoch = contender.epoch
         let (ends, signal) = AsyncStream.makeStream(of: TermEnd.self, bufferingPolicy: .unbounded)
-        let connection = GatedMasterConnection(self.makeConnection())
+        let connection = self.makeConnection()
         let responder = self.responder
         let store = FencingObserverStore(self.store) { error in
-            // Stop at once: no call reaches the master from here on, and the API is proxied again.
-            connection.close()
+            // Stop at once: the scheduler sends nothing after a refused write, ending the term cancels it, and the API
+            // is proxied again.
             responder.follow()
             signal.yield(.fenced(error))
         }
@@ -294,7 +294,6 @@ public struct ElectedSchedulerService: Service {
             }
             group.addTask {
                 try await contender.waitUntilLost()
-                connection.close()
                 responder.follow()
                 return .candidacyLost
             }
@@ -308,7 +307,6 @@ public struct ElectedSchedulerService: Service {
             }
             throw CancellationError()
         }
-        connection.close()
         self.responder.follow()
         // Event streams of this term end, so their clients reconnect (and are redirected to the new leader).
         term.events.finishAll()

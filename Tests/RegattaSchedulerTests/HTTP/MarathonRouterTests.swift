@@ -30,13 +30,19 @@ struct RouterHarness: Sendable {
     {
         let scheduler = ServiceScheduler(
             configuration: .init(), store: InMemorySchedulerStore(), connection: FakeMasterConnection(),
-            logger: APIHarness.logger, uptime: ManualClock().uptime, events: EventBus())
+            logger: APIHarness.logger, clock: ManualClock(), events: EventBus())
         try await scheduler.load()
-        await scheduler.handle(.subscribed("fw"))
         let router = Router()
         MarathonRoutes(scheduler: scheduler, advertisedAddress: "127.0.0.1:8080").register(on: router)
         let app = Application(router: router, logger: APIHarness.logger)
-        try await app.test(.router) { client in try await body(RouterHarness(scheduler: scheduler), client) }
+        // The scheduler's shell runs beside the in-memory router (its run() consumes the commands the routes send)
+        // and is cancelled when the test body is done.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await scheduler.run() }
+            await scheduler.handle(.subscribed("fw"))
+            try await app.test(.router) { client in try await body(RouterHarness(scheduler: scheduler), client) }
+            group.cancelAll()
+        }
     }
 }
 

@@ -39,9 +39,8 @@ struct APIHarness {
         let clock = ManualClock()
         let scheduler = ServiceScheduler(
             configuration: .init(), store: InMemorySchedulerStore(), connection: master, logger: Self.logger,
-            uptime: clock.uptime, events: bus)
+            clock: clock, events: bus)
         try await scheduler.load()
-        await scheduler.handle(.subscribed("fw"))
         let router = Router(context: MarathonRequestContext.self)
         var configuration = MarathonRoutes.Configuration()
         configuration.eventStreamHeartbeat = heartbeat
@@ -56,9 +55,10 @@ struct APIHarness {
                 portContinuation.finish()
             },
             logger: Self.logger)
-        let group = ServiceGroup(services: [app], logger: Self.logger)
+        let group = ServiceGroup(services: [scheduler, app], logger: Self.logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
+            await scheduler.handle(.subscribed("fw"))
             var iterator = ports.makeAsyncIterator()
             let port = try #require(await iterator.next())
             let harness = APIHarness(

@@ -41,12 +41,11 @@ import Testing
         // Given: a scheduler leading with epoch 1 whose store another leader has since claimed with epoch 2
         let data = InMemorySchedulerStore()
         let master = FakeMasterConnection()
-        let gate = GatedMasterConnection(master)
-        let store = FencingObserverStore(InMemorySchedulerStore(sharingDataWith: data)) { _ in gate.close() }
+        let store = FencingObserverStore(InMemorySchedulerStore(sharingDataWith: data)) { _ in }
         try await store.claimLeadership(epoch: 1)
-        let scheduler = ServiceScheduler(
-            configuration: .init(), store: store, connection: gate, logger: Self.logger, uptime: { .zero })
+        let scheduler = ServiceScheduler.forTests(store: store, connection: master)
         try await scheduler.load()
+        let running = RunningScheduler(scheduler)
         await scheduler.handle(.subscribed("fw"))
         try await InMemorySchedulerStore(sharingDataWith: data).claimLeadership(epoch: 2)
         master.reset()
@@ -55,10 +54,13 @@ import Testing
         await #expect(throws: SchedulerError.self) { _ = try await scheduler.createApp(Self.app("/web")) }
         await scheduler.handle(.event(.offers([Fixture.offer(framework: "fw")])))
 
-        // Then: nothing was stored, and nothing was sent to the master after the fencing
+        // Then: nothing was stored, and nothing was sent to the master after the fencing (the scheduler stopped
+        // itself: no gate in front of the connection is needed)
         #expect(try await data.loadApps().isEmpty)
         #expect(try await data.loadInstances().isEmpty)
         #expect(master.calls.isEmpty)
+        await #expect(throws: SchedulerError.self) { _ = try await scheduler.createApp(Self.app("/later")) }
+        await running.stop()
     }
 
     @Test func masterLocationsNameTheLeader() {
