@@ -150,7 +150,10 @@ let package = Package(
         // Fakes and fixtures shared by the test targets. RegattaTestKit needs only Core and the model, so Core's
         // tests do not compile the services; the service kits hold the fakes of the protocols those modules declare.
         .target(name: "RegattaTestKit", dependencies: ["RegattaCore", "RegattaModel", "RegattaCoordination"]),
-        .target(name: "RegattaSchedulerTestKit", dependencies: ["RegattaTestKit", "RegattaScheduler", "RegattaMaster"]),
+        .target(
+            name: "RegattaSchedulerTestKit",
+            dependencies: ["RegattaTestKit", "RegattaScheduler", "RegattaMaster"]
+        ),
         .target(name: "RegattaMasterTestKit", dependencies: ["RegattaTestKit", "RegattaMaster"]),
         .target(name: "RegattaAgentTestKit", dependencies: ["RegattaTestKit", "RegattaAgent"]),
         .testTarget(name: "RegattaCoreTests", dependencies: ["RegattaCore", "RegattaTestKit"]),

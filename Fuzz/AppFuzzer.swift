@@ -18,10 +18,16 @@ enum AppFuzzer {
         func offer(_ id: String, _ resources: [Resource]) -> Offer {
             let bag = try! Resources(resources)
             return Offer(
-                id: OfferID(id), frameworkId: FrameworkID("f"), agentId: AgentID("a-\(id)"), hostname: "host-\(id)",
+                id: OfferID(id),
+                frameworkId: FrameworkID("f"),
+                agentId: AgentID("a-\(id)"),
+                hostname: "host-\(id)",
                 resources: bag.allocated(to: "*"),
-                attributes: [Attribute(name: "rack", value: .text("r1")), Attribute(name: "zone", value: .scalar(Scalar(2)))],
-                role: "*")
+                attributes: [
+                    Attribute(name: "rack", value: .text("r1")), Attribute(name: "zone", value: .scalar(Scalar(2))),
+                ],
+                role: "*"
+            )
         }
         return [
             offer(
@@ -29,7 +35,8 @@ enum AppFuzzer {
                 [
                     .scalar("cpus", 1e9), .scalar("mem", 1e12), .scalar("disk", 1e12), .scalar("gpus", 1e6),
                     .ranges("ports", RangeSet([ValueRange(begin: 1, end: 65535)])),
-                ]),
+                ]
+            ),
             offer(
                 "reserved",
                 [
@@ -37,7 +44,8 @@ enum AppFuzzer {
                     .scalar("mem", 1e12), .scalar("disk", 1e12),
                     .ranges("ports", RangeSet([ValueRange(begin: 31000, end: 31002)]), role: "web"),
                     .ranges("ports", RangeSet([ValueRange(begin: 80, end: 90), ValueRange(begin: 31003, end: 31010)])),
-                ]),
+                ]
+            ),
             offer(
                 "hostile",
                 [
@@ -48,8 +56,10 @@ enum AppFuzzer {
                             ValueRange(begin: 4_294_967_290, end: 4_294_967_300),
                             ValueRange(begin: 9_223_372_036_854_775_800, end: 9_223_372_036_854_775_815),
                             ValueRange(begin: 18_446_744_073_709_551_610, end: 18_446_744_073_709_551_615),
-                        ])),
-                ]),
+                        ])
+                    ),
+                ]
+            ),
         ]
     }()
 
@@ -75,8 +85,13 @@ enum AppFuzzer {
                 else { break }
                 let ids = Instance.makeIDs(appId: app.id, uuid: "00000000-0000-0000-0000-00000000000\(attempt)")
                 let task = TaskFactory.makeTask(
-                    app: app, taskID: ids.task, offer: offer, hostPorts: hostPorts,
-                    role: offer.allocationInfo?.role ?? "*", resources: remaining)
+                    app: app,
+                    taskID: ids.task,
+                    offer: offer,
+                    hostPorts: hostPorts,
+                    role: offer.allocationInfo?.role ?? "*",
+                    resources: remaining
+                )
                 self.check(task, offer: offer, remaining: remaining, app: app)
                 remaining -= task.resources
                 if !hostPorts.isEmpty { ports = ports.subtracting(RangeSet(values: hostPorts.map(UInt64.init))) }
@@ -98,18 +113,21 @@ enum AppFuzzer {
             && remaining.ranges("ports").contains(task.resources.ranges("ports"))
         FuzzCheck.require(
             remaining.contains(task.resources) || knownPortRoleIssue,
-            "app \(app.id): task uses \(task.resources), more than offer \(offer.id) has left (\(remaining))")
+            "app \(app.id): task uses \(task.resources), more than offer \(offer.id) has left (\(remaining))"
+        )
         if let grace = task.killPolicy?.gracePeriod {
             FuzzCheck.require(
                 WireNumber.checkNanoseconds(grace.nanoseconds, field: "grace") == nil,
-                "app \(app.id): the task's kill grace period \(grace.nanoseconds) ns would be refused by the master")
+                "app \(app.id): the task's kill grace period \(grace.nanoseconds) ns would be refused by the master"
+            )
         }
         if let check = task.healthCheck {
             for value in [check.delaySeconds, check.intervalSeconds, check.timeoutSeconds, check.gracePeriodSeconds] {
                 guard let value else { continue }
                 FuzzCheck.require(
                     WireNumber.checkSeconds(value, field: "health_check") == nil,
-                    "app \(app.id): health-check seconds \(value) would be refused by the master")
+                    "app \(app.id): health-check seconds \(value) would be refused by the master"
+                )
             }
         }
         guard let encoded = try? MesosJSON.encodeFast(task) else {
@@ -118,6 +136,7 @@ enum AppFuzzer {
         let decoded = Result { try MesosJSON.decode(TaskInfo.self, from: Data(encoded)) }
         FuzzCheck.require(
             (try? decoded.get()) == task,
-            "app \(app.id): task \(String(decoding: encoded, as: UTF8.self)) reads back as \(decoded)")
+            "app \(app.id): task \(String(decoding: encoded, as: UTF8.self)) reads back as \(decoded)"
+        )
     }
 }

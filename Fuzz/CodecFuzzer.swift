@@ -22,7 +22,9 @@ enum CodecFuzzer {
     }
 
     private static func check<T: MesosJSONCodable & Codable & Equatable>(
-        _ type: T.Type, _ bytes: UnsafeRawBufferPointer, _ array: [UInt8]
+        _ type: T.Type,
+        _ bytes: UnsafeRawBufferPointer,
+        _ array: [UInt8]
     ) {
         let name = String(describing: type)
         let text = String(decoding: array, as: UTF8.self)
@@ -45,7 +47,8 @@ enum CodecFuzzer {
             let actualError = error as? CoreError
             FuzzCheck.require(
                 expectedError?.code == actualError?.code && expectedError?.message == actualError?.message,
-                "\(name): decodeFast threw \(error), Foundation \(expected) for \(text)")
+                "\(name): decodeFast threw \(error), Foundation \(expected) for \(text)"
+            )
         default:
             FuzzCheck.fail("\(name): Foundation \(foundation), decodeFast \(fast) for \(text)")
         }
@@ -60,9 +63,13 @@ enum CodecFuzzer {
         let text = String(decoding: encoded, as: UTF8.self)
         let viaFoundation = Result { try MesosJSON.decode(T.self, from: Data(encoded)) }
         FuzzCheck.require(
-            (try? viaFoundation.get()) == value, "\(name): Foundation reads \(viaFoundation) from \(text), not \(value)")
+            (try? viaFoundation.get()) == value,
+            "\(name): Foundation reads \(viaFoundation) from \(text), not \(value)"
+        )
         let viaFast = Result { try encoded.withUnsafeBytes { bytes in try JSONReader.decode(T.self, from: bytes) } }
         FuzzCheck.require(
-            (try? viaFast.get()) == value, "\(name): the fast reader reads \(viaFast) from \(text), not \(value)")
+            (try? viaFast.get()) == value,
+            "\(name): the fast reader reads \(viaFast) from \(text), not \(value)"
+        )
     }
 }

@@ -53,7 +53,8 @@ enum FuzzCheck {
     /// The findings reported and not fixed yet that `REGATTA_FUZZ_ALLOW` (comma-separated ids) tolerates, so a run can
     /// look for new ones meanwhile. Each id names a reproducer under `Fuzz/Crashes/`.
     static let allowed: Set<String> = Set(
-        (ProcessInfo.processInfo.environment["REGATTA_FUZZ_ALLOW"] ?? "").split(separator: ",").map(String.init))
+        (ProcessInfo.processInfo.environment["REGATTA_FUZZ_ALLOW"] ?? "").split(separator: ",").map(String.init)
+    )
 
     /// Whether the known finding `id` is tolerated in this run.
     static func isAllowed(_ id: String) -> Bool { self.allowed.contains(id) }

@@ -94,7 +94,8 @@ enum MasterStateFuzzer {
             self.call(slot, #""type":"DECLINE","decline":{"offer_ids":[\#(offers)]\#(filters)}"#, &d)
         case 4:
             let slot = input.choose(3)
-            let grace = input.bool()
+            let grace =
+                input.bool()
                 ? #","kill_policy":{"grace_period":{"nanoseconds":\#(input.pick(HostileNumbers.nanoseconds))}}"# : ""
             let agent = input.bool() ? #","agent_id":{"value":"\#(self.agentID(&d, &input))"}"# : ""
             self.call(slot, #""type":"KILL","kill":{"task_id":{"value":"t\#(input.choose(5))"}\#(agent)\#(grace)}"#, &d)
@@ -108,9 +109,12 @@ enum MasterStateFuzzer {
                 self.call(
                     slot,
                     #""type":"ACKNOWLEDGE","acknowledge":{"agent_id":{"value":"\#(agent)"},"task_id":{"value":"\#(task)"},"uuid":"\#(input.pick(["", "u1", "dTE="]))"}"#,
-                    &d)
+                    &d
+                )
             } else {
-                let tasks = input.bool() ? "" : #"{"task_id":{"value":"\#(task)"},"agent_id":{"value":"\#(self.agentID(&d, &input))"}}"#
+                let tasks =
+                    input.bool()
+                    ? "" : #"{"task_id":{"value":"\#(task)"},"agent_id":{"value":"\#(self.agentID(&d, &input))"}}"#
                 self.call(slot, #""type":"RECONCILE","reconcile":{"tasks":[\#(tasks)]}"#, &d)
             }
         case 8: self.subscribeAgent(&d, &input)
@@ -177,7 +181,12 @@ enum MasterStateFuzzer {
         let stream = "s\(d.next())"
         guard
             let (id, _) = try? d.state.subscribe(
-                framework: info, streamID: stream, heartbeat: .seconds(15), masterInfo: nil, now: d.now)
+                framework: info,
+                streamID: stream,
+                heartbeat: .seconds(15),
+                masterInfo: nil,
+                now: d.now
+            )
         else { return }
         for index in d.frameworks.indices where d.frameworks[index].id == id { d.frameworks[index].stream = nil }
         d.frameworks[slot] = FrameworkSlot(id: id, stream: stream)
@@ -228,27 +237,36 @@ enum MasterStateFuzzer {
             ]
             if input.bool() {
                 let port = 31000 + input.choose(4)
-                resources.append(#"{"name":"ports","type":"RANGES","ranges":{"range":[{"begin":\#(port),"end":\#(port)}]}}"#)
+                resources.append(
+                    #"{"name":"ports","type":"RANGES","ranges":{"range":[{"begin":\#(port),"end":\#(port)}]}}"#
+                )
             }
             if input.bool() {
                 resources.append(#"{"name":"cpus","type":"SCALAR","role":"web","scalar":{"value":0.1}}"#)
             }
-            var task = #"{"name":"n","task_id":{"value":"t\#(input.choose(5))"},"agent_id":{"value":"\#(agent)"},"resources":[\#(resources.joined(separator: ","))]"#
+            var task =
+                #"{"name":"n","task_id":{"value":"t\#(input.choose(5))"},"agent_id":{"value":"\#(agent)"},"resources":[\#(resources.joined(separator: ","))]"#
             if input.choose(8) != 0 { task += #","command":{"shell":true,"value":"sleep 1"}"# }
             if input.bool() {
                 task += #","kill_policy":{"grace_period":{"nanoseconds":\#(input.pick(HostileNumbers.nanoseconds))}}"#
             }
             if input.bool() {
                 let field = input.pick(["delay_seconds", "interval_seconds", "timeout_seconds", "grace_period_seconds"])
-                task += #","health_check":{"type":"COMMAND","command":{"shell":true,"value":"true"},"\#(field)":\#(input.pick(HostileNumbers.seconds))}"#
+                task +=
+                    #","health_check":{"type":"COMMAND","command":{"shell":true,"value":"true"},"\#(field)":\#(input.pick(HostileNumbers.seconds))}"#
             }
             tasks.append(task + "}")
         }
         let filters = input.bool() ? #","filters":{"refuse_seconds":\#(input.pick(HostileNumbers.seconds))}"# : ""
-        let operation = input.bool()
+        let operation =
+            input.bool()
             ? #"{"type":"LAUNCH","launch":{"task_infos":[\#(tasks.joined(separator: ","))]}}"#
             : #"{"type":"LAUNCH_GROUP","launch_group":{"executor":{"executor_id":{"value":"e"}},"task_group":{"tasks":[\#(tasks.joined(separator: ","))]}}}"#
-        self.call(slot, #""type":"ACCEPT","accept":{"offer_ids":[\#(offers)],"operations":[\#(operation)]\#(filters)}"#, &d)
+        self.call(
+            slot,
+            #""type":"ACCEPT","accept":{"offer_ids":[\#(offers)],"operations":[\#(operation)]\#(filters)}"#,
+            &d
+        )
     }
 
     private static func token(_ d: inout Driver, _ slot: Int, _ input: inout FuzzBytes) -> String? {
@@ -273,11 +291,15 @@ enum MasterStateFuzzer {
             // A baseline that the tiny tasks an agent reports fit in: an agent reporting tasks beyond its own total
             // is malformed input the master takes as the agent's word, not an over-commit by the master.
             var resources = (try? Resources([.scalar("cpus", 1), .scalar("mem", 1024)])) ?? Resources()
-            for (name, amount) in [("cpus", input.pick(HostileNumbers.amounts)), ("mem", input.pick(HostileNumbers.amounts))] {
+            for (name, amount) in [
+                ("cpus", input.pick(HostileNumbers.amounts)), ("mem", input.pick(HostileNumbers.amounts)),
+            ] {
                 try? resources.add(.scalar(name, max(0, Double(amount) ?? 0)))
             }
             try? resources.add(.scalar("cpus", 1, role: "web"))
-            try? resources.add(.ranges("ports", RangeSet([ValueRange(begin: 31000, end: 31000 + UInt64(input.choose(4)))])))
+            try? resources.add(
+                .ranges("ports", RangeSet([ValueRange(begin: 31000, end: 31000 + UInt64(input.choose(4)))]))
+            )
             d.agents[slot].resources = resources
         }
         var reported: [AgentTask] = []
@@ -289,8 +311,12 @@ enum MasterStateFuzzer {
             } else {
                 let framework = d.frameworks[input.choose(3)].id ?? FrameworkID("m-0001")
                 let task = TaskInfo(
-                    name: "r", taskId: TaskID("t\(input.choose(5))"), agentId: id ?? AgentID("m-S1"),
-                    resources: (try? Resources([.scalar("cpus", 0.01)])) ?? Resources(), command: .shell("sleep 1"))
+                    name: "r",
+                    taskId: TaskID("t\(input.choose(5))"),
+                    agentId: id ?? AgentID("m-S1"),
+                    resources: (try? Resources([.scalar("cpus", 0.01)])) ?? Resources(),
+                    command: .shell("sleep 1")
+                )
                 reported.append(AgentTask(frameworkId: framework, task: task, state: state))
             }
         }
@@ -304,8 +330,13 @@ enum MasterStateFuzzer {
         }
         let subscribe = AgentCall.Subscribe(
             agentInfo: AgentInfo(
-                hostname: "h\(slot)", port: 5051, resources: d.agents[slot].resources ?? Resources(), id: id),
-            tasks: reported)
+                hostname: "h\(slot)",
+                port: 5051,
+                resources: d.agents[slot].resources ?? Resources(),
+                id: id
+            ),
+            tasks: reported
+        )
         // Master.subscribeAgent's checks, in its order.
         if d.state.isGone(id) { return }
         if let id, !id.value.isEmpty {
@@ -320,8 +351,14 @@ enum MasterStateFuzzer {
         let token = "k\(connection)"
         guard
             let (assigned, _) = try? d.state.subscribeAgent(
-                call, connection: connection, pingInterval: .seconds(15), masterInfo: nil, presentedToken: presented,
-                newToken: token, now: d.now)
+                call,
+                connection: connection,
+                pingInterval: .seconds(15),
+                masterInfo: nil,
+                presentedToken: presented,
+                newToken: token,
+                now: d.now
+            )
         else { return }
         for index in d.agents.indices where d.agents[index].id == assigned {
             d.agents[index].connection = nil
@@ -343,8 +380,11 @@ enum MasterStateFuzzer {
             key = TaskKey(d.frameworks[input.choose(3)].id ?? FrameworkID("m-0001"), TaskID("t\(input.choose(5))"))
         }
         let status = TaskStatus(
-            taskId: key.taskID, state: input.pick(self.states), source: .executor,
-            uuid: input.bool() ? "dTE=" : nil)
+            taskId: key.taskID,
+            state: input.pick(self.states),
+            source: .executor,
+            uuid: input.bool() ? "dTE=" : nil
+        )
         let update = AgentCall.Update(frameworkId: key.frameworkID, status: status)
         _ = try? d.state.agentUpdate(update, from: id, token: self.token(&d, slot, &input), now: d.now)
     }
@@ -364,13 +404,18 @@ enum MasterStateFuzzer {
         for agent in d.state.agents.values.sorted(by: { $0.id < $1.id }) {
             let tasks = agent.tasks.map { "\($0.frameworkID)/\($0.taskID)" }.sorted()
             lines.append(
-                "  agent \(agent.id) conn=\(agent.connection.map(String.init) ?? "-") unreachable=\(agent.unreachable) total=\(agent.total) used=\(agent.used) offered=\(agent.offered) tasks=\(tasks)")
+                "  agent \(agent.id) conn=\(agent.connection.map(String.init) ?? "-") unreachable=\(agent.unreachable) total=\(agent.total) used=\(agent.used) offered=\(agent.offered) tasks=\(tasks)"
+            )
         }
-        for (key, task) in d.state.tasks.sorted(by: { ($0.key.frameworkID, $0.key.taskID) < ($1.key.frameworkID, $1.key.taskID) }) {
+        for (key, task) in d.state.tasks.sorted(by: {
+            ($0.key.frameworkID, $0.key.taskID) < ($1.key.frameworkID, $1.key.taskID)
+        }) {
             lines.append("  task \(key.frameworkID)/\(key.taskID) \(task.state) on \(task.agentID)")
         }
         for framework in d.state.frameworks.values.sorted(by: { $0.id < $1.id }) {
-            lines.append("  framework \(framework.id) stream=\(framework.streamID ?? "-") offers=\(framework.offers.count)")
+            lines.append(
+                "  framework \(framework.id) stream=\(framework.streamID ?? "-") offers=\(framework.offers.count)"
+            )
         }
         FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
     }
@@ -381,31 +426,38 @@ enum MasterStateFuzzer {
         for agent in state.agents.values {
             FuzzCheck.require(
                 agent.total.contains(agent.used + agent.offered),
-                "after op \(op): agent \(agent.id) is over-committed: total \(agent.total), used \(agent.used), offered \(agent.offered)")
+                "after op \(op): agent \(agent.id) is over-committed: total \(agent.total), used \(agent.used), offered \(agent.offered)"
+            )
             for key in agent.tasks {
                 let task = state.tasks[key]
                 FuzzCheck.require(
                     task != nil && !task!.state.isTerminal && task!.agentID == agent.id,
-                    "after op \(op): agent \(agent.id) lists task \(key.taskID) of \(key.frameworkID), which is \(task.map { "\($0.state) on \($0.agentID)" } ?? "unknown")")
+                    "after op \(op): agent \(agent.id) lists task \(key.taskID) of \(key.frameworkID), which is \(task.map { "\($0.state) on \($0.agentID)" } ?? "unknown")"
+                )
             }
             for offer in agent.offers {
                 FuzzCheck.require(
-                    state.offers[offer]?.offer.agentId == agent.id, "after op \(op): agent \(agent.id) lists stale offer \(offer)")
+                    state.offers[offer]?.offer.agentId == agent.id,
+                    "after op \(op): agent \(agent.id) lists stale offer \(offer)"
+                )
             }
         }
         for (key, task) in state.tasks where !task.state.isTerminal {
             let holders = state.agents.values.filter { $0.tasks.contains(key) }.map(\.id)
             FuzzCheck.require(
                 holders == [task.agentID],
-                "after op \(op): live task \(key.taskID) of \(key.frameworkID) (\(task.state)) is on \(task.agentID) but listed by \(holders)")
+                "after op \(op): live task \(key.taskID) of \(key.frameworkID) (\(task.state)) is on \(task.agentID) but listed by \(holders)"
+            )
         }
         for (id, record) in state.offers {
             FuzzCheck.require(
                 state.agents[record.offer.agentId]?.offers.contains(id) == true,
-                "after op \(op): offer \(id) is not listed by agent \(record.offer.agentId)")
+                "after op \(op): offer \(id) is not listed by agent \(record.offer.agentId)"
+            )
             FuzzCheck.require(
                 state.frameworks[record.offer.frameworkId]?.offers.contains(id) == true,
-                "after op \(op): offer \(id) is not listed by framework \(record.offer.frameworkId)")
+                "after op \(op): offer \(id) is not listed by framework \(record.offer.frameworkId)"
+            )
         }
     }
 
@@ -417,23 +469,44 @@ enum MasterStateFuzzer {
 
     /// The JSON templates must decode, or the driver would silently do nothing.
     static let selfTest: Void = {
-        let task = #"{"name":"n","task_id":{"value":"t0"},"agent_id":{"value":"m-S1"},"resources":[{"name":"cpus","type":"SCALAR","scalar":{"value":1}}],"command":{"shell":true,"value":"sleep 1"},"kill_policy":{"grace_period":{"nanoseconds":-1}},"health_check":{"type":"COMMAND","command":{"shell":true,"value":"true"},"interval_seconds":1e300}}"#
+        let task =
+            #"{"name":"n","task_id":{"value":"t0"},"agent_id":{"value":"m-S1"},"resources":[{"name":"cpus","type":"SCALAR","scalar":{"value":1}}],"command":{"shell":true,"value":"sleep 1"},"kill_policy":{"grace_period":{"nanoseconds":-1}},"health_check":{"type":"COMMAND","command":{"shell":true,"value":"true"},"interval_seconds":1e300}}"#
         let documents: [(String, Bool)] = [
-            (#"{"user":"u","name":"f","roles":["web"],"failover_timeout":1e300,"capabilities":[{"type":"PARTITION_AWARE"}],"id":{"value":"x"}}"#, false),
-            (#"{"framework_id":{"value":"f"},"type":"ACCEPT","accept":{"offer_ids":[{"value":"o"}],"operations":[{"type":"LAUNCH","launch":{"task_infos":[\#(task)]}}],"filters":{"refuse_seconds":-1}}}"#, true),
-            (#"{"framework_id":{"value":"f"},"type":"ACCEPT","accept":{"offer_ids":[{"value":"o"}],"operations":[{"type":"LAUNCH_GROUP","launch_group":{"executor":{"executor_id":{"value":"e"}},"task_group":{"tasks":[\#(task)]}}}]}}"#, true),
-            (#"{"framework_id":{"value":"f"},"type":"KILL","kill":{"task_id":{"value":"t"},"agent_id":{"value":"a"},"kill_policy":{"grace_period":{"nanoseconds":-9223372036854775808}}}}"#, true),
-            (#"{"framework_id":{"value":"f"},"type":"ACKNOWLEDGE","acknowledge":{"agent_id":{"value":"a"},"task_id":{"value":"t"},"uuid":"dTE="}}"#, true),
+            (
+                #"{"user":"u","name":"f","roles":["web"],"failover_timeout":1e300,"capabilities":[{"type":"PARTITION_AWARE"}],"id":{"value":"x"}}"#,
+                false
+            ),
+            (
+                #"{"framework_id":{"value":"f"},"type":"ACCEPT","accept":{"offer_ids":[{"value":"o"}],"operations":[{"type":"LAUNCH","launch":{"task_infos":[\#(task)]}}],"filters":{"refuse_seconds":-1}}}"#,
+                true
+            ),
+            (
+                #"{"framework_id":{"value":"f"},"type":"ACCEPT","accept":{"offer_ids":[{"value":"o"}],"operations":[{"type":"LAUNCH_GROUP","launch_group":{"executor":{"executor_id":{"value":"e"}},"task_group":{"tasks":[\#(task)]}}}]}}"#,
+                true
+            ),
+            (
+                #"{"framework_id":{"value":"f"},"type":"KILL","kill":{"task_id":{"value":"t"},"agent_id":{"value":"a"},"kill_policy":{"grace_period":{"nanoseconds":-9223372036854775808}}}}"#,
+                true
+            ),
+            (
+                #"{"framework_id":{"value":"f"},"type":"ACKNOWLEDGE","acknowledge":{"agent_id":{"value":"a"},"task_id":{"value":"t"},"uuid":"dTE="}}"#,
+                true
+            ),
             (#"{"framework_id":{"value":"f"},"type":"RECONCILE","reconcile":{"tasks":[]}}"#, true),
         ]
         for (json, isCall) in documents {
-            let ok = isCall ? MasterStateFuzzer.decode(SchedulerCall.self, json) != nil : MasterStateFuzzer.decode(FrameworkInfo.self, json) != nil
+            let ok =
+                isCall
+                ? MasterStateFuzzer.decode(SchedulerCall.self, json) != nil
+                : MasterStateFuzzer.decode(FrameworkInfo.self, json) != nil
             FuzzCheck.require(ok, "the driver's template does not decode: \(json)")
         }
         let accept = MasterStateFuzzer.decode(SchedulerCall.self, documents[1].0)
         FuzzCheck.require(
             accept?.accept?.operations?.first?.launch?.taskInfos.first?.healthCheck?.intervalSeconds == 1e300
-                && accept?.accept?.operations?.first?.launch?.taskInfos.first?.killPolicy?.gracePeriod?.nanoseconds == -1,
-            "the driver's task template loses fields: \(String(describing: accept))")
+                && accept?.accept?.operations?.first?.launch?.taskInfos.first?.killPolicy?.gracePeriod?.nanoseconds
+                    == -1,
+            "the driver's task template loses fields: \(String(describing: accept))"
+        )
     }()
 }

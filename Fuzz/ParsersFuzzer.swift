@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
 
-
 /// Fuzzing of the text parsers of agent flags (`REGATTA_FUZZ_TARGET=parsers`): ``Resources/parse(_:)`` (text and
 /// JSON forms), ``Attribute/parseList(_:)`` and ``MesosDuration/parse(_:)``.
 ///
@@ -16,7 +15,11 @@ enum ParsersFuzzer {
         let text = String(decoding: bytes, as: UTF8.self)
 
         if let resources = try? Resources.parse(text) {
-            self.checkBag(resources, text: text, isJSON: text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("["))
+            self.checkBag(
+                resources,
+                text: text,
+                isJSON: text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("[")
+            )
             let parts = text.split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false)
             if parts.count == 2, let a = try? Resources.parse(String(parts[0])),
                 let b = try? Resources.parse(String(parts[1]))
@@ -33,14 +36,19 @@ enum ParsersFuzzer {
                 FuzzCheck.require(!attribute.name.isEmpty, "an attribute without a name from \(text)")
                 FuzzCheck.require(!attribute.stringValue.isEmpty, "attribute \(attribute.name) has no value in \(text)")
                 if case .scalar(let scalar) = attribute.value {
-                    FuzzCheck.require(abs(scalar.value) <= Scalar.maximumValue, "attribute scalar \(scalar) out of range")
+                    FuzzCheck.require(
+                        abs(scalar.value) <= Scalar.maximumValue,
+                        "attribute scalar \(scalar) out of range"
+                    )
                 }
             }
         }
 
         if let duration = try? MesosDuration.parse(text) {
             FuzzCheck.require(
-                duration >= .zero && duration <= .seconds(3650 * 86400), "duration \(duration) from '\(text)' out of range")
+                duration >= .zero && duration <= .seconds(3650 * 86400),
+                "duration \(duration) from '\(text)' out of range"
+            )
             _ = MesosDuration.format(duration)
         }
     }
@@ -51,10 +59,13 @@ enum ParsersFuzzer {
             case .scalar(let scalar):
                 FuzzCheck.require(
                     scalar.milli >= 0 && scalar.value <= Scalar.maximumValue,
-                    "resource \(resource.name) is \(scalar) from '\(text)'")
+                    "resource \(resource.name) is \(scalar) from '\(text)'"
+                )
             case .ranges(let ranges):
                 FuzzCheck.require(
-                    ranges.ranges.allSatisfy { $0.begin <= $0.end }, "resource \(resource.name) has reversed ranges")
+                    ranges.ranges.allSatisfy { $0.begin <= $0.end },
+                    "resource \(resource.name) has reversed ranges"
+                )
             case .set:
                 break
             }
@@ -65,6 +76,7 @@ enum ParsersFuzzer {
         let again = Result { try Resources.parse(description) }
         FuzzCheck.require(
             (try? again.get()) == resources,
-            "'\(text)' parses to \(resources), whose text form '\(description)' parses to \(again)")
+            "'\(text)' parses to \(resources), whose text form '\(description)' parses to \(again)"
+        )
     }
 }

@@ -26,7 +26,8 @@ enum RecordIOFuzzer {
             FuzzCheck.require(records == reference.records, "whole: \(records) != reference \(reference.records)")
             FuzzCheck.require(
                 whole.isAtRecordBoundary == reference.atBoundary,
-                "whole: boundary \(whole.isAtRecordBoundary) != reference \(reference.atBoundary)")
+                "whole: boundary \(whole.isAtRecordBoundary) != reference \(reference.atBoundary)"
+            )
         case (.failure, true):
             // The records of the failing call are dropped with the stream.
             FuzzCheck.require((try? whole.feed([UInt8(ascii: "1")])) == nil, "a failed decoder accepted more bytes")
@@ -55,7 +56,8 @@ enum RecordIOFuzzer {
         FuzzCheck.require(failed == reference.failed, "chunked failed: \(failed), reference: \(reference.failed)")
         FuzzCheck.require(
             records.count <= reference.records.count && Array(reference.records.prefix(records.count)) == records,
-            "chunked records \(records) are not a prefix of \(reference.records)")
+            "chunked records \(records) are not a prefix of \(reference.records)"
+        )
         if !failed {
             FuzzCheck.require(records == reference.records, "chunked \(records) != reference \(reference.records)")
             FuzzCheck.require(chunked.isAtRecordBoundary == reference.atBoundary, "chunked boundary differs")
@@ -68,7 +70,10 @@ enum RecordIOFuzzer {
     }
 
     /// The format read the obvious way: the records up to the end or the first error, and whether there was one.
-    private static func reference(_ stream: [UInt8], maximum: Int) -> (records: [[UInt8]], failed: Bool, atBoundary: Bool) {
+    private static func reference(
+        _ stream: [UInt8],
+        maximum: Int
+    ) -> (records: [[UInt8]], failed: Bool, atBoundary: Bool) {
         var records: [[UInt8]] = []
         var index = 0
         while index < stream.count {

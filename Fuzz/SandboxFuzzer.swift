@@ -29,9 +29,17 @@ enum SandboxFuzzer {
         let base = FileManager.default.temporaryDirectory.path + "/regatta-fuzz-sandbox-\(getpid())"
         let layout = SandboxLayout(workDir: base)
         let first = layout.sandbox(
-            agent: AgentID("a"), framework: FrameworkID("f"), task: TaskID("t"), container: ContainerID("c1"))
+            agent: AgentID("a"),
+            framework: FrameworkID("f"),
+            task: TaskID("t"),
+            container: ContainerID("c1")
+        )
         let second = layout.sandbox(
-            agent: AgentID("a"), framework: FrameworkID("f"), task: TaskID("t"), container: ContainerID("c10"))
+            agent: AgentID("a"),
+            framework: FrameworkID("f"),
+            task: TaskID("t"),
+            container: ContainerID("c10")
+        )
         let fm = FileManager.default
         for sandbox in [first, second] {
             try! fm.createDirectory(atPath: sandbox + "/dir/sub", withIntermediateDirectories: true)
@@ -70,11 +78,13 @@ enum SandboxFuzzer {
             FuzzCheck.require(self.realPath(resolved) == resolved, "resolved '\(resolved)' is not a real path")
             FuzzCheck.require(
                 roots.contains { self.isInside(resolved, root: $0) },
-                "'\(path ?? "")' resolved to '\(resolved)', outside the sandboxes \(roots)")
+                "'\(path ?? "")' resolved to '\(resolved)', outside the sandboxes \(roots)"
+            )
             if let chunk = try? SandboxFiles.read(path, offset: field(1), length: field(2), sandboxes: known) {
                 FuzzCheck.require(
                     chunk.data.utf8.count <= SandboxFiles.maximumReadLength * 3,
-                    "read returned \(chunk.data.utf8.count) bytes")
+                    "read returned \(chunk.data.utf8.count) bytes"
+                )
             }
         }
 
@@ -86,19 +96,24 @@ enum SandboxFuzzer {
             let components = normal.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
             FuzzCheck.require(
                 normal == "/" || !components.contains { $0.isEmpty || $0 == "." || $0 == ".." },
-                "normalized '\(raw)' to '\(normal)'")
+                "normalized '\(raw)' to '\(normal)'"
+            )
             FuzzCheck.require(SandboxFiles.normalized(normal) == normal, "normalizing '\(normal)' again changes it")
         }
 
         // A sandbox path built from hostile ids stays one sandbox deep under `slaves/`.
         let layout = SandboxLayout(workDir: tree.workDir)
         let sandbox = layout.sandbox(
-            agent: AgentID(field(3) ?? ""), framework: FrameworkID(field(4) ?? ""), task: TaskID(field(5) ?? ""),
-            container: ContainerID(field(6) ?? ""))
+            agent: AgentID(field(3) ?? ""),
+            framework: FrameworkID(field(4) ?? ""),
+            task: TaskID(field(5) ?? ""),
+            container: ContainerID(field(6) ?? "")
+        )
         FuzzCheck.require(SandboxFiles.normalized(sandbox) == sandbox, "sandbox path '\(sandbox)' is not normal")
         FuzzCheck.require(
             self.isInside(sandbox, root: layout.sandboxesRoot) && sandbox != layout.sandboxesRoot,
-            "sandbox path '\(sandbox)' is outside '\(layout.sandboxesRoot)'")
+            "sandbox path '\(sandbox)' is outside '\(layout.sandboxesRoot)'"
+        )
         let depth = sandbox.split(separator: "/").count - layout.sandboxesRoot.split(separator: "/").count
         FuzzCheck.require(depth == 7, "sandbox path '\(sandbox)' is \(depth) components deep, not 7")
     }

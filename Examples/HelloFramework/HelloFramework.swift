@@ -22,7 +22,9 @@ struct HelloFramework {
             case "--tasks": taskCount = Int(arguments.next() ?? "") ?? taskCount
             case "--command": command = arguments.next() ?? command
             default:
-                FileHandle.standardError.write(Data("usage: hello-framework [--master host:port] [--tasks N] [--command CMD]\n".utf8))
+                FileHandle.standardError.write(
+                    Data("usage: hello-framework [--master host:port] [--tasks N] [--command CMD]\n".utf8)
+                )
                 exit(2)
             }
         }
@@ -119,8 +121,13 @@ actor Framework {
             self.launched += 1
             tasks.append(
                 TaskInfo(
-                    name: "hello-\(self.launched)", taskId: TaskID("hello-\(self.launched)"), agentId: offer.agentId,
-                    resources: need, command: .shell(self.command)))
+                    name: "hello-\(self.launched)",
+                    taskId: TaskID("hello-\(self.launched)"),
+                    agentId: offer.agentId,
+                    resources: need,
+                    command: .shell(self.command)
+                )
+            )
             available -= need
         }
         if tasks.isEmpty {
@@ -144,7 +151,9 @@ actor Framework {
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         guard response.status == .accepted else {
             let body = try await response.body.collect(upTo: 1 << 16)
-            throw FrameworkError(message: "\(call.type.rawValue) answered \(response.status.code): \(String(buffer: body))")
+            throw FrameworkError(
+                message: "\(call.type.rawValue) answered \(response.status.code): \(String(buffer: body))"
+            )
         }
     }
 }

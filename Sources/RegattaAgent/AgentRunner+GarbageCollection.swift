@@ -40,7 +40,8 @@ extension AgentRunner {
                 if FileManager.default.fileExists(atPath: path) {
                     self.logger.warning(
                         "Cannot remove a finished task's directory",
-                        metadata: [LogKey.sandbox: "\(path)", LogKey.error: "\(error)"])
+                        metadata: [LogKey.sandbox: "\(path)", LogKey.error: "\(error)"]
+                    )
                 }
             }
             layout.removeEmptyParents(of: path)

@@ -3,8 +3,8 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
-import RegattaCore
 import RegattaCoordination
+import RegattaCore
 import Synchronization
 
 extension AgentRunner {
@@ -121,22 +121,28 @@ extension AgentRunner {
                     next == nil
                         ? "Lost the leading master; ignoring every master until ZooKeeper names one"
                         : "The leading master changed; re-registering with the new leader",
-                    metadata: [LogKey.master: "\(next.map { "\($0)" } ?? "none")", LogKey.reason: "\(end)"])
+                    metadata: [LogKey.master: "\(next.map { "\($0)" } ?? "none")", LogKey.reason: "\(end)"]
+                )
                 // A little jitter so agents that saw the same change do not all dial the new leader at once.
                 delay = .milliseconds(Int.random(in: 0..<100, using: &generator))
             case .unavailable:
                 delay = Self.unavailableBackoff.delay(
-                    attempt: unavailableAttempt, random: Double.random(in: 0..<1, using: &generator))
+                    attempt: unavailableAttempt,
+                    random: Double.random(in: 0..<1, using: &generator)
+                )
                 unavailableAttempt += 1
                 self.logger.info(
                     "Master not ready; subscribing again",
                     metadata: [
                         LogKey.master: "\(target.endpoint)", LogKey.retryDelay: "\(delay)", LogKey.reason: "\(end)",
-                    ])
+                    ]
+                )
             default:
                 unavailableAttempt = 0
                 delay = self.configuration.subscribeBackoff.delay(
-                    attempt: attempt, random: Double.random(in: 0..<1, using: &generator))
+                    attempt: attempt,
+                    random: Double.random(in: 0..<1, using: &generator)
+                )
                 attempt += 1
                 let metadata: Logger.Metadata = [
                     LogKey.master: "\(target.endpoint)", LogKey.retryDelay: "\(delay)", LogKey.reason: "\(end)",
@@ -156,7 +162,10 @@ extension AgentRunner {
             let afterChange = Duration.milliseconds(Int.random(in: 0..<100, using: &generator))
             guard
                 await self.pause(
-                    delay, generation: end == .leaderChanged ? nil : target.generation, afterChange: afterChange)
+                    delay,
+                    generation: end == .leaderChanged ? nil : target.generation,
+                    afterChange: afterChange
+                )
             else { return }
         }
     }
@@ -172,7 +181,9 @@ extension AgentRunner {
         case .zooKeeper(let url):
             if self.master.leading.current.address == nil {
                 self.logger.info(
-                    "Waiting for ZooKeeper to name the leading master", metadata: [LogKey.master: "\(url)"])
+                    "Waiting for ZooKeeper to name the leading master",
+                    metadata: [LogKey.master: "\(url)"]
+                )
             }
             guard let snapshot = await self.master.leading.waitForLeader(), let address = snapshot.address else {
                 return nil
@@ -251,7 +262,8 @@ extension AgentRunner {
         }
         let session = StreamSession(
             openedAt: self.uptime(),
-            timeout: self.configuration.defaultPingInterval * self.configuration.missedPingsBeforeReconnect)
+            timeout: self.configuration.defaultPingInterval * self.configuration.missedPingsBeforeReconnect
+        )
         let end: StreamEnd
         do {
             end = try await withThrowingTaskGroup(of: StreamEnd.self) { group in
@@ -276,7 +288,8 @@ extension AgentRunner {
 
     /// Runs `body`, abandoning it (`nil`) if the leader moves on from `generation` first.
     private func raceLeaderChange<T: Sendable>(
-        _ generation: Int?, _ body: @escaping @Sendable () async throws -> T
+        _ generation: Int?,
+        _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T? {
         guard let generation else { return try await body() }
         let leading = self.master.leading
@@ -306,7 +319,8 @@ extension AgentRunner {
                 } catch {
                     self.logger.warning(
                         "Ignoring a message from the master that cannot be decoded",
-                        metadata: [LogKey.error: "\(error)"])
+                        metadata: [LogKey.error: "\(error)"]
+                    )
                     continue
                 }
                 if let end = await self.handle(message, session: session) {
@@ -351,7 +365,8 @@ extension AgentRunner {
             } catch {
                 self.logger.error(
                     "Cannot save the agent id; a restarted agent would register as a new one",
-                    metadata: [LogKey.error: "\(error)"])
+                    metadata: [LogKey.error: "\(error)"]
+                )
             }
             let interval =
                 // At most a day: a huge (or infinite) interval from the wire must neither trap nor disable the
@@ -367,7 +382,8 @@ extension AgentRunner {
                     LogKey.agentID: "\(registered.agentId)",
                     LogKey.master: "\(self.master.sessionEndpoint ?? "-")",
                     "ping.interval": "\(interval)",
-                ])
+                ]
+            )
         case .launch:
             guard let launch = message.launch else {
                 self.logger.warning("Ignoring LAUNCH without its 'launch' field")

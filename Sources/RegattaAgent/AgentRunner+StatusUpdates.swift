@@ -37,7 +37,9 @@ extension AgentRunner {
             result.failures == 1 || backoff.delay(attempt: result.failures - 2) < backoff.maximum
         {
             self.logger.warning(
-                "Status update not delivered yet; retrying until the master takes it", metadata: metadata)
+                "Status update not delivered yet; retrying until the master takes it",
+                metadata: metadata
+            )
         } else {
             self.logger.debug("Status update not delivered; retrying", metadata: metadata)
         }
@@ -64,11 +66,15 @@ extension AgentRunner {
                 break
             case .unknownAgent(let message):
                 self.logger.notice(
-                    "Master does not know this agent; re-subscribing", metadata: [LogKey.error: "\(message)"])
+                    "Master does not know this agent; re-subscribing",
+                    metadata: [LogKey.error: "\(message)"]
+                )
                 await self.core.requestResubscribe()
             case .rejected(let status, let message):
                 self.logger.warning(
-                    "Master refused PONG", metadata: [LogKey.httpStatus: "\(status)", LogKey.error: "\(message)"])
+                    "Master refused PONG",
+                    metadata: [LogKey.httpStatus: "\(status)", LogKey.error: "\(message)"]
+                )
             }
         } catch {
             self.logger.debug("PONG failed", metadata: [LogKey.error: "\(error)"])

@@ -26,7 +26,8 @@ extension AgentRunner {
                     LogKey.frameworkID: "\(key.frameworkID)", LogKey.taskID: "\(key.taskID)",
                     LogKey.containerID: "\(launched.containerID)",
                     LogKey.pid: "\(launched.pid.map(String.init) ?? "-")", LogKey.sandbox: "\(request.sandbox)",
-                ])
+                ]
+            )
             if let gracePeriod = await self.core.launched(key, launched) {
                 await self.killContainer(AgentCore.ContainerKill(containerID: containerID, gracePeriod: gracePeriod))
             }
@@ -41,12 +42,15 @@ extension AgentRunner {
             await self.core.terminated(key, termination)
         } catch let error as AgentError where error.code == .containerNotFound {
             await self.core.terminated(
-                key, ContainerTermination(status: .unknown(reason: "its container is gone: \(error)"), killed: false))
+                key,
+                ContainerTermination(status: .unknown(reason: "its container is gone: \(error)"), killed: false)
+            )
         } catch {
             // Cancelled or the runtime stopped: the agent is stopping and the task keeps running.
             self.logger.debug(
                 "Stopped supervising task",
-                metadata: [LogKey.taskID: "\(key.taskID)", LogKey.error: "\(error)"])
+                metadata: [LogKey.taskID: "\(key.taskID)", LogKey.error: "\(error)"]
+            )
         }
     }
 }

@@ -55,7 +55,8 @@ struct AgentRunner: Sendable {
         } catch {
             self.logger.debug(
                 "Container to kill is already gone",
-                metadata: [LogKey.containerID: "\(kill.containerID)", LogKey.error: "\(error)"])
+                metadata: [LogKey.containerID: "\(kill.containerID)", LogKey.error: "\(error)"]
+            )
         }
     }
 

@@ -50,18 +50,30 @@ public final class AgentService: Service {
     ///   - masterDetector: finds the leading master of a `zk://` `--master` (in ZooKeeper,
     ///     `ZooKeeperMasterDetector.factory`); required for such a master.
     public convenience init(
-        configuration: AgentConfiguration, logger: Logger, runtime: (any ContainerRuntime)? = nil,
-        httpClient: HTTPClient? = nil, masterDetector: MasterDetectorFactory? = nil
+        configuration: AgentConfiguration,
+        logger: Logger,
+        runtime: (any ContainerRuntime)? = nil,
+        httpClient: HTTPClient? = nil,
+        masterDetector: MasterDetectorFactory? = nil
     ) {
         self.init(
-            configuration: configuration, logger: logger, runtime: runtime, httpClient: httpClient,
-            masterDetector: masterDetector, environment: .live())
+            configuration: configuration,
+            logger: logger,
+            runtime: runtime,
+            httpClient: httpClient,
+            masterDetector: masterDetector,
+            environment: .live()
+        )
     }
 
     /// Creates an agent that takes its time, ids and randomness from `environment` (tests pass a manual clock).
     init(
-        configuration: AgentConfiguration, logger: Logger, runtime: (any ContainerRuntime)?, httpClient: HTTPClient?,
-        masterDetector: MasterDetectorFactory?, environment: AgentEnvironment
+        configuration: AgentConfiguration,
+        logger: Logger,
+        runtime: (any ContainerRuntime)?,
+        httpClient: HTTPClient?,
+        masterDetector: MasterDetectorFactory?,
+        environment: AgentEnvironment
     ) {
         self.masterDetector = masterDetector
         self.configuration = configuration
@@ -73,16 +85,24 @@ public final class AgentService: Service {
         self.jobs = jobs
         self.core = AgentCore(
             agentInfo: AgentInfo(
-                hostname: configuration.hostname, port: configuration.port, resources: Resources(),
-                attributes: configuration.attributes),
+                hostname: configuration.hostname,
+                port: configuration.port,
+                resources: Resources(),
+                attributes: configuration.attributes
+            ),
             layout: SandboxLayout(workDir: configuration.workDir),
             defaultKillGracePeriod: configuration.defaultKillGracePeriod,
             supportedContainerTypes: runtime?.supportedContainerTypes ?? [],
             updateTiming: StatusUpdateManager.Configuration(
                 failureBackoff: configuration.statusUpdateBackoff,
-                acknowledgementTimeout: configuration.statusUpdateAcknowledgementTimeout),
-            baseEnvironment: ProcessContainerRuntime.agentEnvironment(), environment: environment, jobs: continuation,
-            containerPolicy: configuration.containerPolicy, logger: logger)
+                acknowledgementTimeout: configuration.statusUpdateAcknowledgementTimeout
+            ),
+            baseEnvironment: ProcessContainerRuntime.agentEnvironment(),
+            environment: environment,
+            jobs: continuation,
+            containerPolicy: configuration.containerPolicy,
+            logger: logger
+        )
     }
 
     /// The id the master assigned (or the saved one while re-registering); `nil` before the first registration.
@@ -118,7 +138,8 @@ public final class AgentService: Service {
         guard !alreadyStarted else {
             throw AgentError(
                 .alreadyStarted,
-                "AgentService.run() was already called; create a new AgentService to run the agent again.")
+                "AgentService.run() was already called; create a new AgentService to run the agent again."
+            )
         }
         let layout = SandboxLayout(workDir: self.configuration.workDir)
         let source = try MasterSource(master: self.configuration.master)
@@ -128,18 +149,25 @@ public final class AgentService: Service {
                 throw AgentError(
                     .invalidConfiguration,
                     "The master '\(source)' is a zk:// URL, but this agent was built without a way to follow the "
-                        + "leading master; pass a master detector to AgentService (the regatta agent command does).")
+                        + "leading master; pass a master detector to AgentService (the regatta agent command does)."
+                )
             }
             detector = masterDetector(url, self.configuration.zkSessionTimeout)
         }
         try self.prepareWorkDirectory()
         let resources = try ResourceDetector.detect(
-            workDir: self.configuration.workDir, overrides: self.configuration.resources)
+            workDir: self.configuration.workDir,
+            overrides: self.configuration.resources
+        )
         let metaStore = AgentMetaStore(path: layout.agentMetaFile)
         let saved = try metaStore.load()
         let info = AgentInfo(
-            hostname: self.configuration.hostname, port: self.configuration.port, resources: resources,
-            attributes: self.configuration.attributes, id: saved?.agentId)
+            hostname: self.configuration.hostname,
+            port: self.configuration.port,
+            resources: resources,
+            attributes: self.configuration.attributes,
+            id: saved?.agentId
+        )
         if let saved {
             try Self.checkCompatible(saved: saved, current: info, metaFile: layout.agentMetaFile)
         }
@@ -157,15 +185,27 @@ public final class AgentService: Service {
                     LogKey.agentID: "\(saved?.agentId.value ?? "(new)")", LogKey.master: "\(source)",
                     "agent.resources": "\(resources)", "agent.work_dir": "\(self.configuration.workDir)",
                     "agent.capabilities": "\(capabilities)",
-                ])
+                ]
+            )
             let runner = AgentRunner(
-                configuration: self.configuration, core: self.core, runtime: runtime,
+                configuration: self.configuration,
+                core: self.core,
+                runtime: runtime,
                 master: MasterClient(
-                    http: http, source: source, requestTimeout: self.configuration.requestTimeout,
-                    zkSessionTimeout: self.configuration.zkSessionTimeout, detector: detector, logger: self.logger),
-                metaStore: metaStore, healthProbe: SystemHealthCheckProbe(http: http, containers: runtime),
+                    http: http,
+                    source: source,
+                    requestTimeout: self.configuration.requestTimeout,
+                    zkSessionTimeout: self.configuration.zkSessionTimeout,
+                    detector: detector,
+                    logger: self.logger
+                ),
+                metaStore: metaStore,
+                healthProbe: SystemHealthCheckProbe(http: http, containers: runtime),
                 capabilities: capabilities,
-                version: Self.version, environment: self.environment, logger: self.logger)
+                version: Self.version,
+                environment: self.environment,
+                logger: self.logger
+            )
             try await self.recover(runtime, runner: runner)
             try await self.runChildren(runner, runtime: runtime, capabilities: capabilities)
         } catch {
@@ -200,7 +240,9 @@ public final class AgentService: Service {
         if self.configuration.containerizers.contains("mesos") {
             var processConfiguration = ProcessContainerRuntime.Configuration()
             processConfiguration.isolator = try CgroupIsolator.detect(
-                isolation: self.configuration.isolation, root: self.configuration.cgroupsRoot)
+                isolation: self.configuration.isolation,
+                root: self.configuration.cgroupsRoot
+            )
             if let isolator = processConfiguration.isolator {
                 self.logger.info(
                     "Isolating command tasks in control groups",
@@ -208,20 +250,24 @@ public final class AgentService: Service {
                         "cgroups.cpu": "\(isolator.cpu.map { "\($0)" } ?? "-")",
                         "cgroups.memory": "\(isolator.memory.map { "\($0)" } ?? "-")",
                         "cgroups.root": "\(isolator.root)",
-                    ])
+                    ]
+                )
             }
             runtimes.append(ProcessContainerRuntime(configuration: processConfiguration, logger: self.logger))
         }
         if self.configuration.containerizers.contains("docker") {
             if let docker = await RecoverableDockerRuntime.makeIfReachable(
-                socketPath: self.configuration.dockerSocket, containerPolicy: self.configuration.containerPolicy,
-                pidsLimit: self.configuration.dockerPidsLimit, logger: self.logger)
-            {
+                socketPath: self.configuration.dockerSocket,
+                containerPolicy: self.configuration.containerPolicy,
+                pidsLimit: self.configuration.dockerPidsLimit,
+                logger: self.logger
+            ) {
                 runtimes.append(docker)
             } else {
                 self.logger.warning(
                     "Docker Engine not reachable; Docker tasks will fail and DOCKER is not advertised",
-                    metadata: ["docker.socket": "\(self.configuration.dockerSocket)"])
+                    metadata: ["docker.socket": "\(self.configuration.dockerSocket)"]
+                )
             }
         }
         return CompositeContainerRuntime(runtimes)
@@ -237,11 +283,13 @@ public final class AgentService: Service {
             } catch {
                 self.logger.error(
                     "Cannot recover the containers of the earlier run; their tasks are reported failed",
-                    metadata: [LogKey.error: "\(error)"])
+                    metadata: [LogKey.error: "\(error)"]
+                )
             }
             self.logger.info(
                 "Recovered checkpointed tasks",
-                metadata: ["recovery.checkpointed": "\(containers.count)", "recovery.found": "\(found.count)"])
+                metadata: ["recovery.checkpointed": "\(containers.count)", "recovery.found": "\(found.count)"]
+            )
         }
         for kill in await self.core.resumeRecovered(found: found) {
             await runner.killContainer(kill)
@@ -254,7 +302,9 @@ public final class AgentService: Service {
     }
 
     private func runChildren(
-        _ runner: AgentRunner, runtime: any ContainerRuntime, capabilities: [String]
+        _ runner: AgentRunner,
+        runtime: any ContainerRuntime,
+        capabilities: [String]
     ) async throws {
         let (serverPorts, serverPortsContinuation) = AsyncStream<Int>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let configuration = self.configuration
@@ -262,15 +312,21 @@ public final class AgentService: Service {
         let app = Application(
             router: AgentHTTPAPI.router(
                 AgentHTTPAPI.Context(
-                    core: core, configuration: configuration, capabilities: capabilities, version: Self.version,
-                    startTime: self.environment.wallClock())),
+                    core: core,
+                    configuration: configuration,
+                    capabilities: capabilities,
+                    version: Self.version,
+                    startTime: self.environment.wallClock()
+                )
+            ),
             server: LimitedHTTPServer.http1(configuration.listener, logger: self.logger),
             configuration: ApplicationConfiguration(address: .hostname(configuration.ip, port: configuration.port)),
             onServerRunning: { channel in
                 serverPortsContinuation.yield(channel.localAddress?.port ?? configuration.port)
                 serverPortsContinuation.finish()
             },
-            logger: self.logger)
+            logger: self.logger
+        )
 
         try await withThrowingTaskGroup(of: Child.self) { group in
             group.addTask {
@@ -297,7 +353,8 @@ public final class AgentService: Service {
                     throw AgentError(
                         .invalidConfiguration,
                         "Cannot serve the agent API on \(configuration.ip):\(configuration.port); stop whatever uses the port or choose another --port.",
-                        cause: error)
+                        cause: error
+                    )
                 }
                 return .server
             }
@@ -379,12 +436,15 @@ public final class AgentService: Service {
     private func prepareWorkDirectory() throws {
         do {
             try FileManager.default.createDirectory(
-                atPath: self.configuration.workDir, withIntermediateDirectories: true)
+                atPath: self.configuration.workDir,
+                withIntermediateDirectories: true
+            )
         } catch {
             throw AgentError(
                 .workDirectory,
                 "Cannot create the work directory '\(self.configuration.workDir)'; choose a writable --work_dir.",
-                cause: error)
+                cause: error
+            )
         }
     }
 
@@ -399,7 +459,8 @@ public final class AgentService: Service {
         if !unsupported.isEmpty {
             self.logger.warning(
                 "Containerizers not available in this agent; their tasks will fail",
-                metadata: ["agent.containerizers": "\(unsupported.joined(separator: ","))"])
+                metadata: ["agent.containerizers": "\(unsupported.joined(separator: ","))"]
+            )
         }
     }
 }

@@ -34,7 +34,10 @@ public final class FakeContainerRuntime<C: Clock<Duration>>: ContainerRuntime {
 
         /// Describes a behaviour; the defaults run the container until it is killed.
         public init(
-            runFor: Duration? = nil, exitCode: Int32 = 0, startError: String? = nil, ignoresSIGTERM: Bool = false
+            runFor: Duration? = nil,
+            exitCode: Int32 = 0,
+            startError: String? = nil,
+            ignoresSIGTERM: Bool = false
         ) {
             self.runFor = runFor
             self.exitCode = exitCode
@@ -171,8 +174,11 @@ public final class FakeContainerRuntime<C: Clock<Duration>>: ContainerRuntime {
         if let runFor = behaviour.runFor {
             self.exitsContinuation.yield(
                 Exit(
-                    containerID: request.containerID, deadline: now.advanced(by: runFor),
-                    termination: ContainerTermination(status: .exited(code: behaviour.exitCode), killed: false)))
+                    containerID: request.containerID,
+                    deadline: now.advanced(by: runFor),
+                    termination: ContainerTermination(status: .exited(code: behaviour.exitCode), killed: false)
+                )
+            )
         }
         return LaunchedContainer(containerID: request.containerID, pid: pid, startTime: UInt64(pid))
     }
@@ -238,8 +244,11 @@ public final class FakeContainerRuntime<C: Clock<Duration>>: ContainerRuntime {
         case true?:
             self.exitsContinuation.yield(
                 Exit(
-                    containerID: container, deadline: now.advanced(by: gracePeriod),
-                    termination: ContainerTermination(status: .signaled(signal: 9), killed: true)))
+                    containerID: container,
+                    deadline: now.advanced(by: gracePeriod),
+                    termination: ContainerTermination(status: .signaled(signal: 9), killed: true)
+                )
+            )
         }
     }
 

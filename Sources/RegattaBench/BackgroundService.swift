@@ -40,7 +40,9 @@ public final class BackgroundService: Sendable {
     /// Starts `service` in a service group of its own; ``stop()`` shuts it down gracefully, and cancels it
     /// if that takes longer than `maximumGracefulShutdown`.
     public static func start(
-        service: any Service, logger: Logger, maximumGracefulShutdown: Duration = .seconds(10)
+        service: any Service,
+        logger: Logger,
+        maximumGracefulShutdown: Duration = .seconds(10)
     ) -> BackgroundService {
         var configuration = ServiceGroupConfiguration(services: [.init(service: service)], logger: logger)
         configuration.maximumGracefulShutdownDuration = maximumGracefulShutdown

@@ -14,7 +14,8 @@ public enum Bench {
     /// Runs one scenario and returns its figures, with the process's peak RSS added.
     ///
     /// - Throws: ``BenchError`` for bad options, a cluster that cannot start, or a scenario that times out.
-    public static func run(_ scenario: BenchScenario, options: BenchOptions, logger: Logger) async throws -> BenchReport {
+    public static func run(_ scenario: BenchScenario, options: BenchOptions, logger: Logger) async throws -> BenchReport
+    {
         var logger = logger
         logger[metadataKey: LogKey.scenario] = "\(scenario.rawValue)"
         var report: BenchReport
@@ -49,12 +50,14 @@ public enum Bench {
                 report.notes.append("peak_rss_mib is this process's VmHWM: master, scheduler and attackers in-process.")
             case .masterFailover:
                 report.notes.append(
-                    "peak_rss_mib is this process's VmHWM: the simulated agents; the masters run in child processes (new_leader_peak_rss_mib).")
+                    "peak_rss_mib is this process's VmHWM: the simulated agents; the masters run in child processes (new_leader_peak_rss_mib)."
+                )
             default:
                 report.notes.append(
                     "peak_rss_mib is this process's VmHWM: master and scheduler run in-process"
                         + (report["simulator"] == .string("in-process")
-                            ? ", and so do the simulated agents." : "; the simulated agents run in a child process."))
+                            ? ", and so do the simulated agents." : "; the simulated agents run in a child process.")
+                )
             }
         }
         return report

@@ -35,10 +35,22 @@ final class BenchCluster: Sendable {
     var master: Master { self.masterService.master }
 
     private init(
-        workDir: String, removeWorkDir: Bool, logger: Logger, options: BenchOptions, http: HTTPClient,
-        masterService: MasterService, masterPort: Int, scheduler: SchedulerService?, schedulerPort: Int?,
-        storeKind: String, agents: Int, simulatorPlacement: String, runners: [BackgroundService],
-        simulator: AgentSimulator?, simulatorRunner: BackgroundService?, simulatorProcess: SimulatorProcess?
+        workDir: String,
+        removeWorkDir: Bool,
+        logger: Logger,
+        options: BenchOptions,
+        http: HTTPClient,
+        masterService: MasterService,
+        masterPort: Int,
+        scheduler: SchedulerService?,
+        schedulerPort: Int?,
+        storeKind: String,
+        agents: Int,
+        simulatorPlacement: String,
+        runners: [BackgroundService],
+        simulator: AgentSimulator?,
+        simulatorRunner: BackgroundService?,
+        simulatorProcess: SimulatorProcess?
     ) {
         self.workDir = workDir
         self.removeWorkDir = removeWorkDir
@@ -60,12 +72,20 @@ final class BenchCluster: Sendable {
 
     /// Starts a cluster, runs `body` on it and stops it, also when `body` throws.
     static func with<T: Sendable>(
-        options: BenchOptions, agents: Int, scheduler withScheduler: Bool, logger: Logger,
+        options: BenchOptions,
+        agents: Int,
+        scheduler withScheduler: Bool,
+        logger: Logger,
         simulator configure: @Sendable (inout AgentSimulator.Configuration) -> Void = { _ in },
         _ body: (BenchCluster) async throws -> T
     ) async throws -> T {
         let cluster = try await self.start(
-            options: options, agents: agents, scheduler: withScheduler, logger: logger, simulator: configure)
+            options: options,
+            agents: agents,
+            scheduler: withScheduler,
+            logger: logger,
+            simulator: configure
+        )
         do {
             let result = try await body(cluster)
             await cluster.stop()
@@ -77,20 +97,29 @@ final class BenchCluster: Sendable {
     }
 
     private static func start(
-        options: BenchOptions, agents: Int, scheduler withScheduler: Bool, logger: Logger,
+        options: BenchOptions,
+        agents: Int,
+        scheduler withScheduler: Bool,
+        logger: Logger,
         simulator configure: @Sendable (inout AgentSimulator.Configuration) -> Void
     ) async throws -> BenchCluster {
         var serviceLogger = logger
         serviceLogger.logLevel = options.serviceLogLevel
         let removeWorkDir = options.workDir == nil
-        let workDir = options.workDir ?? (NSTemporaryDirectory() + "regatta-bench-" + UUID().uuidString.prefix(8).lowercased())
+        let workDir =
+            options.workDir ?? (NSTemporaryDirectory() + "regatta-bench-" + UUID().uuidString.prefix(8).lowercased())
         try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
         var runners: [BackgroundService] = []
         var httpConfiguration = HTTPClient.Configuration()
-        httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        httpConfiguration.connectionPool = .init(
+            idleTimeout: .seconds(60),
+            concurrentHTTP1ConnectionsPerHostSoftLimit: 64
+        )
         let http = HTTPClient(
-            eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration,
-            backgroundActivityLogger: serviceLogger)
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+            configuration: httpConfiguration,
+            backgroundActivityLogger: serviceLogger
+        )
 
         // Master.
         var masterConfiguration = MasterConfiguration()
@@ -114,7 +143,9 @@ final class BenchCluster: Sendable {
             } catch {
                 throw BenchError(.invalidArgument, "--store: \(error)")
             }
-            runners.append(BackgroundService.start(service: StoreRunner { try await store.run() }, logger: serviceLogger))
+            runners.append(
+                BackgroundService.start(service: StoreRunner { try await store.run() }, logger: serviceLogger)
+            )
             var configuration = SchedulerService.Configuration()
             configuration.master = "127.0.0.1:\(masterConfiguration.port)"
             configuration.httpPort = try LoopbackPort.free()
@@ -144,27 +175,44 @@ final class BenchCluster: Sendable {
                 guard let command = options.simulatorCommand else {
                     throw BenchError(
                         .invalidArgument,
-                        "Running the simulator in a child process needs the 'regatta' command; use --simulator in-process.")
+                        "Running the simulator in a child process needs the 'regatta' command; use --simulator in-process."
+                    )
                 }
                 simulatorProcess = try SimulatorProcess.start(
-                    command: command, arguments: Self.arguments(for: simulatorConfiguration),
-                    logPath: workDir + "/simulator.log")
+                    command: command,
+                    arguments: Self.arguments(for: simulatorConfiguration),
+                    logPath: workDir + "/simulator.log"
+                )
             default:
                 var simulatorLogger = logger
                 simulatorLogger.logLevel = options.serviceLogLevel
                 let created = try AgentSimulator(
                     configuration: simulatorConfiguration,
-                    masterDetector: ZooKeeperMasterDetector.factory(logger: simulatorLogger), logger: simulatorLogger)
+                    masterDetector: ZooKeeperMasterDetector.factory(logger: simulatorLogger),
+                    logger: simulatorLogger
+                )
                 simulator = created
                 simulatorRunner = BackgroundService.start { try await created.run() }
             }
         }
         let cluster = BenchCluster(
-            workDir: workDir, removeWorkDir: removeWorkDir, logger: logger, options: options, http: http,
-            masterService: masterService, masterPort: masterConfiguration.port, scheduler: scheduler,
-            schedulerPort: schedulerPort, storeKind: storeKind, agents: agents,
-            simulatorPlacement: agents == 0 ? "none" : placement.rawValue, runners: runners, simulator: simulator,
-            simulatorRunner: simulatorRunner, simulatorProcess: simulatorProcess)
+            workDir: workDir,
+            removeWorkDir: removeWorkDir,
+            logger: logger,
+            options: options,
+            http: http,
+            masterService: masterService,
+            masterPort: masterConfiguration.port,
+            scheduler: scheduler,
+            schedulerPort: schedulerPort,
+            storeKind: storeKind,
+            agents: agents,
+            simulatorPlacement: agents == 0 ? "none" : placement.rawValue,
+            runners: runners,
+            simulator: simulator,
+            simulatorRunner: simulatorRunner,
+            simulatorProcess: simulatorProcess
+        )
         do {
             try await cluster.waitForAgents(timeout: .seconds(max(60, Double(agents) / 100)))
             if let scheduler {
@@ -212,7 +260,8 @@ final class BenchCluster: Sendable {
                 throw BenchError(
                     .setupFailed,
                     "Only \(active) of \(self.agents) simulated agents registered within \(timeout)"
-                        + (self.simulatorProcess.map { "; see \($0.logPath)" } ?? "."))
+                        + (self.simulatorProcess.map { "; see \($0.logPath)" } ?? ".")
+                )
             }
             if now - lastLog > .seconds(5) {
                 lastLog = now
@@ -260,7 +309,9 @@ final class BenchCluster: Sendable {
         let body = try await response.body.collect(upTo: 1 << 20)
         guard response.status.code == 201 else {
             throw BenchError(
-                .setupFailed, "POST /v2/apps answered \(response.status.code): \(String(buffer: body).prefix(500))")
+                .setupFailed,
+                "POST /v2/apps answered \(response.status.code): \(String(buffer: body).prefix(500))"
+            )
         }
     }
 
@@ -283,7 +334,11 @@ final class BenchCluster: Sendable {
     /// Polling reads O(1) tallies and lets go of the state at once: holding a copy of the scheduler's state
     /// across its next change would make the scheduler copy all its instances (at 100,000 instances, ten times a
     /// second), which is the benchmark measuring itself.
-    func waitForRunning(apps postedAt: [String: ContinuousClock.Instant], total: Int, timeout: Duration)
+    func waitForRunning(
+        apps postedAt: [String: ContinuousClock.Instant],
+        total: Int,
+        timeout: Duration
+    )
         async throws -> [Duration]
     {
         guard let scheduler = self.scheduler?.scheduler else { return [] }
@@ -299,12 +354,15 @@ final class BenchCluster: Sendable {
             if now - start > timeout {
                 throw BenchError(
                     .timedOut,
-                    "Only \(running) of \(total) instances were running after \(timeout) (\(inFlight) launched, not yet running).")
+                    "Only \(running) of \(total) instances were running after \(timeout) (\(inFlight) launched, not yet running)."
+                )
             }
             if now - lastLog > .seconds(5) {
                 lastLog = now
                 self.logger.info(
-                    "Deploying", metadata: ["running": "\(running)", "in_flight": "\(inFlight)", "wanted": "\(total)"])
+                    "Deploying",
+                    metadata: ["running": "\(running)", "in_flight": "\(inFlight)", "wanted": "\(total)"]
+                )
             }
             try await Task.sleep(for: self.options.sampleInterval)
         }

@@ -23,7 +23,12 @@ public actor InProcessFramework {
         /// Most tasks put on one offer. Defaults to `100`.
         public var maxPerOffer: Int
 
-        public init(cpus: Double = 0.01, memMB: Double = 8, command: CommandInfo = .shell("sleep 1000000"), maxPerOffer: Int = 100) {
+        public init(
+            cpus: Double = 0.01,
+            memMB: Double = 8,
+            command: CommandInfo = .shell("sleep 1000000"),
+            maxPerOffer: Int = 100
+        ) {
             self.cpus = cpus
             self.memMB = memMB
             self.command = command
@@ -72,8 +77,12 @@ public actor InProcessFramework {
     /// Subscribes a new framework (with `TASK_KILLING_STATE`) to `master`.
     public static func subscribe(to master: Master, name: String = "regatta-bench") async throws -> InProcessFramework {
         let info = FrameworkInfo(
-            user: "root", name: name, failoverTimeout: 0, roles: ["*"],
-            capabilities: [.init(type: "TASK_KILLING_STATE")])
+            user: "root",
+            name: name,
+            failoverTimeout: 0,
+            roles: ["*"],
+            capabilities: [.init(type: "TASK_KILLING_STATE")]
+        )
         let (id, streamID, events) = try await master.subscribe(.init(frameworkInfo: info))
         return InProcessFramework(master: master, id: id, streamID: streamID, events: events)
     }
@@ -124,7 +133,9 @@ public actor InProcessFramework {
         while !condition(self.summary) {
             if ContinuousClock.now >= deadline {
                 throw BenchError(
-                    .timedOut, "The framework's tasks did not reach the expected states within \(timeout): \(self.summary)")
+                    .timedOut,
+                    "The framework's tasks did not reach the expected states within \(timeout): \(self.summary)"
+                )
             }
             try await Task.sleep(for: .milliseconds(10))
         }
@@ -159,8 +170,13 @@ public actor InProcessFramework {
                 self.pending.removeFirst()
                 tasks.append(
                     TaskInfo(
-                        name: taskID.value, taskId: taskID, agentId: offer.agentId, resources: resources,
-                        command: shape.command))
+                        name: taskID.value,
+                        taskId: taskID,
+                        agentId: offer.agentId,
+                        resources: resources,
+                        command: shape.command
+                    )
+                )
             }
             if tasks.isEmpty {
                 unused.append(offer.id)

@@ -16,7 +16,9 @@ public enum LoopbackPort {
         #else
         let fd = socket(AF_INET, SOCK_STREAM, 0)
         #endif
-        guard fd >= 0 else { throw BenchError(.setupFailed, "Cannot open a socket to find a free port (errno \(errno)).") }
+        guard fd >= 0 else {
+            throw BenchError(.setupFailed, "Cannot open a socket to find a free port (errno \(errno)).")
+        }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -26,7 +28,9 @@ public enum LoopbackPort {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
         }
-        guard bound == 0 else { throw BenchError(.setupFailed, "Cannot bind 127.0.0.1:0 to find a free port (errno \(errno)).") }
+        guard bound == 0 else {
+            throw BenchError(.setupFailed, "Cannot bind 127.0.0.1:0 to find a free port (errno \(errno)).")
+        }
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
@@ -61,7 +65,10 @@ public enum LoopbackPort {
         let deadline = ContinuousClock.now + timeout
         while !self.isListening(port) {
             if ContinuousClock.now >= deadline {
-                throw BenchError(.setupFailed, "Nothing listens on 127.0.0.1:\(port) after \(timeout); the service did not start.")
+                throw BenchError(
+                    .setupFailed,
+                    "Nothing listens on 127.0.0.1:\(port) after \(timeout); the service did not start."
+                )
             }
             try await Task.sleep(for: .milliseconds(10))
         }

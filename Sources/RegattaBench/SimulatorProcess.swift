@@ -15,7 +15,12 @@ final class SimulatorProcess: @unchecked Sendable {
     /// Starts `command` followed by `arguments`, with its output in `logPath`.
     ///
     /// - Throws: ``BenchError`` (`setupFailed`) when the command cannot be started.
-    static func start(command: [String], arguments: [String], logPath: String, what: String = "the simulator") throws
+    static func start(
+        command: [String],
+        arguments: [String],
+        logPath: String,
+        what: String = "the simulator"
+    ) throws
         -> SimulatorProcess
     {
         guard let executable = command.first else {

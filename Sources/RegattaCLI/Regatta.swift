@@ -9,8 +9,10 @@ public struct Regatta: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             MasterCommand.self, AgentCommand.self, SchedulerCommand.self, DevCommand.self, AppCommand.self,
-            TaskCommand.self, DeploymentCommand.self, ClusterCommand.self, SimulateAgentsCommand.self, BenchCommand.self,
-        ])
+            TaskCommand.self, DeploymentCommand.self, ClusterCommand.self, SimulateAgentsCommand.self,
+            BenchCommand.self,
+        ]
+    )
 
     public init() {}
 }

@@ -87,7 +87,8 @@ public final class LeadingMaster: Sendable {
     /// Records every leader `leaders` reports until it finishes or the calling task is cancelled, then forgets the
     /// leader (nothing follows it any more). `changed` is called on every change, before any waiter wakes.
     public func follow(
-        _ leaders: AsyncStream<MesosMasterAddress?>, logger: Logger,
+        _ leaders: AsyncStream<MesosMasterAddress?>,
+        logger: Logger,
         changed: @Sendable (MesosMasterAddress?) -> Void = { _ in }
     ) async {
         for await leader in leaders {
@@ -97,7 +98,8 @@ public final class LeadingMaster: Sendable {
             if let leader {
                 logger.info(
                     "Detected the leading master",
-                    metadata: [LogKey.master: "\(leader)", "master.id": "\(leader.id ?? "-")"])
+                    metadata: [LogKey.master: "\(leader)", "master.id": "\(leader.id ?? "-")"]
+                )
             } else {
                 logger.warning("No leading master known; ignoring every master until ZooKeeper names one")
             }

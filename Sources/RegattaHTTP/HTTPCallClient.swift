@@ -70,8 +70,11 @@ public final class HTTPCallClient: Sendable {
     /// - Parameter eventLoop: the loop every connection of this client runs on; by default one of NIO's shared
     ///   group.
     public init(
-        host: String, port: Int, configuration: Configuration = Configuration(),
-        eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(), logger: Logger
+        host: String,
+        port: Int,
+        configuration: Configuration = Configuration(),
+        eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(),
+        logger: Logger
     ) {
         var configuration = configuration
         configuration.connections = max(1, configuration.connections)
@@ -82,7 +85,8 @@ public final class HTTPCallClient: Sendable {
         self.eventLoop = eventLoop
         self.pool = NIOLoopBoundBox.makeBoxSendingValue(
             HTTPCallPool(host: host, port: port, configuration: configuration, eventLoop: eventLoop, logger: logger),
-            eventLoop: eventLoop)
+            eventLoop: eventLoop
+        )
     }
 
     deinit {
@@ -98,7 +102,9 @@ public final class HTTPCallClient: Sendable {
     public func execute(_ request: HTTPCallRequest, timeout: TimeAmount? = nil) async throws -> HTTPCallResponse {
         let promise = self.eventLoop.makePromise(of: HTTPCallResponse.self)
         let call = NIOLoopBoundBox.makeBoxSendingValue(
-            HTTPCall(request: request, promise: promise), eventLoop: self.eventLoop)
+            HTTPCall(request: request, promise: promise),
+            eventLoop: self.eventLoop
+        )
         let pool = self.pool
         let deadline = timeout ?? self.configuration.timeout
         self.eventLoop.execute { pool.value.submit(call.value, timeout: deadline) }

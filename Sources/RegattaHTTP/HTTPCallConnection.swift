@@ -53,7 +53,11 @@ final class HTTPCallConnection {
         self.inFlight.append(call)
         let request = call.request
         var head = HTTPRequestHead(
-            version: .http1_1, method: request.method, uri: request.path, headers: request.headers)
+            version: .http1_1,
+            method: request.method,
+            uri: request.path,
+            headers: request.headers
+        )
         if !head.headers.contains(name: "Host") { head.headers.add(name: "Host", value: self.pool.hostHeader) }
         if !head.headers.contains(name: "Content-Length") && !head.headers.contains(name: "Transfer-Encoding") {
             head.headers.add(name: "Content-Length", value: String(request.body.readableBytes))
@@ -84,10 +88,14 @@ final class HTTPCallConnection {
             call.complete(
                 .failure(
                     HTTPCallError(
-                        .responseTooLarge, mayHaveReachedServer: true,
+                        .responseTooLarge,
+                        mayHaveReachedServer: true,
                         "The response of \(self.pool.hostHeader) to \(call.summary) is larger than "
                             + "\(self.pool.configuration.maximumResponseBodyBytes) bytes; raise "
-                            + "maximumResponseBodyBytes if such responses are expected.")))
+                            + "maximumResponseBodyBytes if such responses are expected."
+                    )
+                )
+            )
         } else if call.body.readableBytes == 0 {
             call.body = buffer
         } else {
@@ -105,8 +113,12 @@ final class HTTPCallConnection {
             call.complete(
                 .failure(
                     HTTPCallError(
-                        .invalidResponse, mayHaveReachedServer: true,
-                        "The server at \(self.pool.hostHeader) ended a response to \(call.summary) without a head.")))
+                        .invalidResponse,
+                        mayHaveReachedServer: true,
+                        "The server at \(self.pool.hostHeader) ended a response to \(call.summary) without a head."
+                    )
+                )
+            )
         }
         if self.closing {
             self.close()
@@ -144,10 +156,14 @@ final class HTTPCallConnection {
             call.complete(
                 .failure(
                     HTTPCallError(
-                        .connectionLost, mayHaveReachedServer: true,
+                        .connectionLost,
+                        mayHaveReachedServer: true,
                         "The connection to \(self.pool.hostHeader) closed\(cause) before the response to "
                             + "\(call.summary) arrived; the server may have received the request, so it was not sent "
-                            + "again.")))
+                            + "again."
+                    )
+                )
+            )
         }
         self.pool.connectionClosed(self)
     }

@@ -21,7 +21,8 @@ final class HTTPCallPool {
     private var isShutDown = false
     private(set) var statistics = HTTPCallClient.Statistics()
 
-    init(host: String, port: Int, configuration: HTTPCallClient.Configuration, eventLoop: any EventLoop, logger: Logger) {
+    init(host: String, port: Int, configuration: HTTPCallClient.Configuration, eventLoop: any EventLoop, logger: Logger)
+    {
         self.host = host
         self.port = port
         self.configuration = configuration
@@ -35,8 +36,12 @@ final class HTTPCallPool {
             call.complete(
                 .failure(
                     HTTPCallError(
-                        .shutDown, mayHaveReachedServer: false,
-                        "The HTTP client for \(self.hostHeader) is shut down; \(call.summary) was not sent.")))
+                        .shutDown,
+                        mayHaveReachedServer: false,
+                        "The HTTP client for \(self.hostHeader) is shut down; \(call.summary) was not sent."
+                    )
+                )
+            )
             return
         }
         call.deadline = self.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
@@ -133,16 +138,22 @@ final class HTTPCallPool {
     private func connectFailed(_ connection: HTTPCallConnection, error: any Error) {
         self.connections.removeAll { $0 === connection }
         self.logger.debug(
-            "Connecting for HTTP calls failed", metadata: ["server": "\(self.hostHeader)", "error": "\(error)"])
+            "Connecting for HTTP calls failed",
+            metadata: ["server": "\(self.hostHeader)", "error": "\(error)"]
+        )
         // With another connection open or opening, the waiting calls go there; else they fail now.
         guard self.connections.isEmpty else { return }
         while let call = self.waiting.popFirst() {
             call.complete(
                 .failure(
                     HTTPCallError(
-                        .connectFailed, mayHaveReachedServer: false,
+                        .connectFailed,
+                        mayHaveReachedServer: false,
                         "Could not connect to \(self.hostHeader) (\(error)); \(call.summary) was not sent. Check "
-                            + "that the server runs and listens there.")))
+                            + "that the server runs and listens there."
+                    )
+                )
+            )
         }
     }
 
@@ -166,7 +177,12 @@ final class HTTPCallPool {
             call.complete(
                 .failure(
                     HTTPCallError(
-                        .shutDown, mayHaveReachedServer: false, "\(reason); \(call.summary) was not sent.")))
+                        .shutDown,
+                        mayHaveReachedServer: false,
+                        "\(reason); \(call.summary) was not sent."
+                    )
+                )
+            )
         }
         var closed: [EventLoopFuture<Void>] = []
         for connection in self.connections {
@@ -174,9 +190,13 @@ final class HTTPCallPool {
                 call.complete(
                     .failure(
                         HTTPCallError(
-                            .shutDown, mayHaveReachedServer: true,
+                            .shutDown,
+                            mayHaveReachedServer: true,
                             "\(reason) before \(self.hostHeader) answered \(call.summary); the server may have "
-                                + "received it.")))
+                                + "received it."
+                        )
+                    )
+                )
             }
             if case .active(let channel) = connection.state {
                 closed.append(channel.close().recover { _ in })

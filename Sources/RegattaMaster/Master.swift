@@ -52,15 +52,22 @@ public actor Master {
     ///   - leadership: `nil` leads from the start (a single master); pass ``MasterLeadership/contending()`` for a
     ///     master that waits for a ZooKeeper election.
     public init(
-        configuration: MasterConfiguration, masterID: String, logger: Logger,
-        uptime: @escaping @Sendable () -> Duration, wallTime: @escaping @Sendable () -> Double,
+        configuration: MasterConfiguration,
+        masterID: String,
+        logger: Logger,
+        uptime: @escaping @Sendable () -> Duration,
+        wallTime: @escaping @Sendable () -> Double,
         makeStreamID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() },
         leadership: MasterLeadership? = nil
     ) {
         self.configuration = configuration
         self.masterInfo = MasterInfo(
-            id: masterID, ip: configuration.ip, port: configuration.port, hostname: configuration.advertisedHostname,
-            version: RegattaVersion.mesosCompatible)
+            id: masterID,
+            ip: configuration.ip,
+            port: configuration.port,
+            hostname: configuration.advertisedHostname,
+            version: RegattaVersion.mesosCompatible
+        )
         self.state = MasterState(masterID: masterID, configuration: configuration)
         self.logger = logger
         self.uptime = uptime
@@ -74,7 +81,11 @@ public actor Master {
         switch self.leadership.role {
         case .leading: return
         case .electedNotServing(let reason): throw MasterError(.notLeader, reason)
-        case .following: throw MasterError(.notLeader, "This master is not the leader; use the leading master (see /master/redirect).")
+        case .following:
+            throw MasterError(
+                .notLeader,
+                "This master is not the leader; use the leading master (see /master/redirect)."
+            )
         }
     }
 
@@ -85,7 +96,9 @@ public actor Master {
     ///
     /// - Parameter onExit: called when the master must stop (too many agents did not re-register).
     public func becomeLeader(
-        registry: AgentRegistry?, entries: [AgentRegistryEntry], onExit: @escaping @Sendable (MasterExit) -> Void
+        registry: AgentRegistry?,
+        entries: [AgentRegistryEntry],
+        onExit: @escaping @Sendable (MasterExit) -> Void
     ) {
         self.registry = registry
         self.onExit = onExit
@@ -101,7 +114,8 @@ public actor Master {
                 "registry.unreachable": "\(entries.count(where: { $0.state == .unreachable }))",
                 "registry.gone": "\(self.state.goneAgents.count)",
                 "agent_reregister_timeout": "\(MesosDuration.format(self.configuration.agentReregisterTimeout))",
-            ])
+            ]
+        )
     }
 
     /// Performs ``MasterAction/recordAgent(_:_:)``: writes the agent's new standing to the registry, if there is one.
@@ -125,13 +139,19 @@ public actor Master {
     // MARK: - Frameworks
 
     /// Subscribes a framework and returns its id, the new stream id and its event stream.
-    public func subscribe(_ subscribe: SchedulerCall.Subscribe) throws -> (FrameworkID, String, AsyncStream<SchedulerEvent>) {
+    public func subscribe(
+        _ subscribe: SchedulerCall.Subscribe
+    ) throws -> (FrameworkID, String, AsyncStream<SchedulerEvent>) {
         guard !self.shuttingDown else { throw MasterError(.notLeader, "The master is shutting down.") }
         try self.requireLeading()
         let streamID = self.makeStreamID()
         let (id, actions) = try self.state.subscribe(
-            framework: subscribe.frameworkInfo, streamID: streamID, heartbeat: self.configuration.heartbeatInterval,
-            masterInfo: self.masterInfo, now: self.uptime())
+            framework: subscribe.frameworkInfo,
+            streamID: streamID,
+            heartbeat: self.configuration.heartbeatInterval,
+            masterInfo: self.masterInfo,
+            now: self.uptime()
+        )
         let (stream, continuation) = SubscriberStream<SchedulerEvent>.make(limit: self.configuration.maxSubscriberQueue)
         // Close the stream being replaced before registering the new one.
         self.perform(actions.filter { if case .closeFrameworkStream = $0 { true } else { false } })
@@ -139,7 +159,8 @@ public actor Master {
         self.perform(actions.filter { if case .closeFrameworkStream = $0 { false } else { true } })
         self.logger.info(
             "Framework subscribed",
-            metadata: [LogKey.frameworkID: "\(id)", "framework.name": "\(subscribe.frameworkInfo.name)"])
+            metadata: [LogKey.frameworkID: "\(id)", "framework.name": "\(subscribe.frameworkInfo.name)"]
+        )
         return (id, streamID, stream)
     }
 
@@ -171,14 +192,16 @@ public actor Master {
     /// other agents' registrations), so its registration is answered only once it is durable.
     /// - Parameter token: the call's `registration_token`, needed to replace a stream the agent still holds.
     public func subscribeAgent(
-        _ subscribe: AgentCall.Subscribe, token: String? = nil
+        _ subscribe: AgentCall.Subscribe,
+        token: String? = nil
     ) async throws -> (AgentID, Int, AsyncStream<AgentMessage>) {
         guard !self.shuttingDown else { throw MasterError(.notLeader, "The master is shutting down.") }
         try self.requireLeading()
         if self.state.isGone(subscribe.agentInfo.id) {
             throw MasterError(
                 .forbidden,
-                "Agent '\(subscribe.agentInfo.id!)' was removed (marked gone by an operator, or replaced by a new agent at its address); start it with a fresh --work_dir to register as a new agent.")
+                "Agent '\(subscribe.agentInfo.id!)' was removed (marked gone by an operator, or replaced by a new agent at its address); start it with a fresh --work_dir to register as a new agent."
+            )
         }
         if let id = subscribe.agentInfo.id, !id.value.isEmpty {
             // Before anything is written: a forged SUBSCRIBE for a connected agent changes nothing.
@@ -193,27 +216,42 @@ public actor Master {
         }
         if let registry = self.registry, let id = subscribe.agentInfo.id {
             if self.registryEntries[id]?.state != .admitted {
-                let entry = AgentRegistryEntry(agentInfo: subscribe.agentInfo, state: .admitted, changedAt: self.wallTime())
+                let entry = AgentRegistryEntry(
+                    agentInfo: subscribe.agentInfo,
+                    state: .admitted,
+                    changedAt: self.wallTime()
+                )
                 let exists = self.registryEntries[id] != nil
                 do {
                     try await registry.write(entry, exists: exists)
                 } catch {
                     throw MasterError(
-                        .notLeader, "Could not record agent '\(id)' in the registry in ZooKeeper (\(error)); retry.")
+                        .notLeader,
+                        "Could not record agent '\(id)' in the registry in ZooKeeper (\(error)); retry."
+                    )
                 }
                 self.registryEntries[id] = entry
                 // The actor may have run other calls meanwhile.
                 try self.requireLeading()
                 if self.state.isGone(id) {
-                    throw MasterError(.forbidden, "Agent '\(id)' was removed (marked gone by an operator, or replaced by a new agent at its address).")
+                    throw MasterError(
+                        .forbidden,
+                        "Agent '\(id)' was removed (marked gone by an operator, or replaced by a new agent at its address)."
+                    )
                 }
             }
         }
         self.nextConnection += 1
         let connection = self.nextConnection
         let (id, actions) = try self.state.subscribeAgent(
-            subscribe, connection: connection, pingInterval: self.configuration.agentPingTimeout,
-            masterInfo: self.masterInfo, presentedToken: token, newToken: self.makeStreamID(), now: self.uptime())
+            subscribe,
+            connection: connection,
+            pingInterval: self.configuration.agentPingTimeout,
+            masterInfo: self.masterInfo,
+            presentedToken: token,
+            newToken: self.makeStreamID(),
+            now: self.uptime()
+        )
         let (stream, continuation) = SubscriberStream<AgentMessage>.make(limit: self.configuration.maxSubscriberQueue)
         self.perform(actions.filter { if case .closeAgentStream = $0 { true } else { false } })
         self.agentStreams[id] = AgentStream(connection: connection, continuation: continuation)
@@ -223,7 +261,8 @@ public actor Master {
             metadata: [
                 LogKey.agentID: "\(id)", LogKey.hostname: "\(subscribe.agentInfo.hostname)",
                 "agent.resources": "\(subscribe.agentInfo.resources)", "agent.tasks": "\(subscribe.tasks.count)",
-            ])
+            ]
+        )
         return (id, connection, stream)
     }
 
@@ -245,7 +284,8 @@ public actor Master {
             metadata: [
                 LogKey.agentID: "\(id)", LogKey.taskID: "\(update.status.taskId)",
                 LogKey.state: "\(update.status.state.rawValue)",
-            ])
+            ]
+        )
         self.perform(actions)
         return delivered
     }
@@ -270,11 +310,13 @@ public actor Master {
         self.nextConnection += 1
         let id = self.nextConnection
         let (stream, continuation) = SubscriberStream<OperatorAPI.Message>.make(
-            limit: self.configuration.maxSubscriberQueue)
+            limit: self.configuration.maxSubscriberQueue
+        )
         var subscribed = OperatorAPI.Message(type: "SUBSCRIBED")
         subscribed.subscribed = OperatorAPI.Subscribed(
             getState: OperatorAPI.state(self.state, startTime: self.startTime),
-            heartbeatIntervalSeconds: self.configuration.heartbeatInterval.seconds)
+            heartbeatIntervalSeconds: self.configuration.heartbeatInterval.seconds
+        )
         continuation.yield(subscribed)
         if self.shuttingDown {
             continuation.finish()
@@ -300,7 +342,9 @@ public actor Master {
             let value = try target(call.drainAgent, "drain_agent")
             self.perform(try self.state.drainAgent(value.agentId, markGone: value.markGone ?? false, now: now))
         case "MARK_AGENT_GONE":
-            self.perform(try self.state.markAgentGone(try target(call.markAgentGone, "mark_agent_gone").agentId, now: now))
+            self.perform(
+                try self.state.markAgentGone(try target(call.markAgentGone, "mark_agent_gone").agentId, now: now)
+            )
         case "DEACTIVATE_AGENT":
             self.perform(try self.state.deactivateAgent(try target(call.deactivateAgent, "deactivate_agent").agentId))
         case "REACTIVATE_AGENT":
@@ -342,7 +386,8 @@ public actor Master {
         if self.state.recoveredAgents.count < recovering {
             self.logger.warning(
                 "Agents did not re-register within --agent_reregister_timeout; marked unreachable",
-                metadata: ["agents": "\(recovering - self.state.recoveredAgents.count)"])
+                metadata: ["agents": "\(recovering - self.state.recoveredAgents.count)"]
+            )
         }
         for case .recordAgent(let info, .unreachable) in actions {
             self.logger.warning("Agent unreachable", metadata: [LogKey.agentID: "\(info.id ?? AgentID(""))"])
@@ -379,7 +424,8 @@ public actor Master {
     private func frameworkFellBehind(_ id: FrameworkID, streamID: String) {
         self.logger.warning(
             "Framework stopped reading its event stream; disconnecting it",
-            metadata: [LogKey.frameworkID: "\(id)", "queue.limit": "\(self.configuration.maxSubscriberQueue)"])
+            metadata: [LogKey.frameworkID: "\(id)", "queue.limit": "\(self.configuration.maxSubscriberQueue)"]
+        )
         self.frameworkStreamEnded(id, streamID: streamID)
     }
 
@@ -388,7 +434,8 @@ public actor Master {
     private func agentFellBehind(_ id: AgentID, connection: Int) {
         self.logger.warning(
             "Agent stopped reading its message stream; disconnecting it",
-            metadata: [LogKey.agentID: "\(id)", "queue.limit": "\(self.configuration.maxSubscriberQueue)"])
+            metadata: [LogKey.agentID: "\(id)", "queue.limit": "\(self.configuration.maxSubscriberQueue)"]
+        )
         self.agentStreamEnded(id, connection: connection)
     }
 
@@ -396,7 +443,8 @@ public actor Master {
     private func operatorFellBehind(_ id: Int) {
         self.logger.notice(
             "Operator subscriber stopped reading its event stream; disconnecting it",
-            metadata: ["queue.limit": "\(self.configuration.maxSubscriberQueue)"])
+            metadata: ["queue.limit": "\(self.configuration.maxSubscriberQueue)"]
+        )
         self.operatorStreams[id] = nil
     }
 
@@ -444,7 +492,9 @@ public actor Master {
                     .agentRemovalLimit(
                         "\(missing) of \(admitted) agents in the registry did not re-register within "
                             + "--agent_reregister_timeout, more than --recovery_agent_removal_limit=\(limit)%; "
-                            + "stopping so an operator can look (raise the limit to accept the loss)."))
+                            + "stopping so an operator can look (raise the limit to accept the loss)."
+                    )
+                )
             }
         }
     }

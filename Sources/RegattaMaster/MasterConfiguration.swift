@@ -48,7 +48,9 @@ public struct MasterConfiguration: Sendable {
     /// Limits of the HTTP listener: connections (`--max_connections`, default `16384`), idle timeout (`60`
     /// seconds), request body (`16` MiB), request head (`80` KiB).
     public var listener = ListenerLimits(
-        maximumConnections: ListenerLimits.defaultMasterMaximumConnections, maximumBodySize: HTTPSupport.maximumBodySize)
+        maximumConnections: ListenerLimits.defaultMasterMaximumConnections,
+        maximumBodySize: HTTPSupport.maximumBodySize
+    )
     /// Events queued for one subscriber (framework, agent or operator stream) that has not read them yet; one more
     /// disconnects it (`--max_subscriber_queue`). The protocols need every event, so a stream is never thinned, only
     /// dropped: the framework's failover timeout starts, the agent reconnects. Defaults to `10000`: about ten seconds

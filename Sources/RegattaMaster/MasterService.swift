@@ -24,7 +24,8 @@ public struct MasterService: Service {
     ///   - highAvailability: with `--zk`, the ZooKeeper session to contend with; the master then serves as leader
     ///     only once elected. `nil` leads at once.
     public init(
-        configuration: MasterConfiguration, logger: Logger,
+        configuration: MasterConfiguration,
+        logger: Logger,
         extraRoutes: (@Sendable (Router<BasicRequestContext>) -> Void)? = nil,
         highAvailability: MasterHighAvailability? = nil
     ) {
@@ -35,9 +36,13 @@ public struct MasterService: Service {
         let start = ContinuousClock.now
         self.start = start
         self.master = Master(
-            configuration: configuration, masterID: UUID().uuidString.lowercased(), logger: logger,
-            uptime: { ContinuousClock.now - start }, wallTime: { Date().timeIntervalSince1970 },
-            leadership: highAvailability == nil ? nil : .contending())
+            configuration: configuration,
+            masterID: UUID().uuidString.lowercased(),
+            logger: logger,
+            uptime: { ContinuousClock.now - start },
+            wallTime: { Date().timeIntervalSince1970 },
+            leadership: highAvailability == nil ? nil : .contending()
+        )
     }
 
     public func run() async throws {
@@ -51,24 +56,35 @@ public struct MasterService: Service {
             router: router,
             server: LimitedHTTPServer.http1(self.configuration.listener, logger: self.logger),
             configuration: .init(
-                address: .hostname(self.configuration.ip, port: self.configuration.port), serverName: nil,
+                address: .hostname(self.configuration.ip, port: self.configuration.port),
+                serverName: nil,
                 // Thousands of agents reconnect at once after a failover; the kernel caps this at somaxconn.
-                backlog: 4096),
-            logger: self.logger)
+                backlog: 4096
+            ),
+            logger: self.logger
+        )
         let master = self.master
         let configuration = self.configuration
         let timers = MasterTimers(
-            master: master, clock: ContinuousClock(), origin: self.start,
-            allocationInterval: configuration.allocationInterval, heartbeatInterval: configuration.heartbeatInterval)
+            master: master,
+            clock: ContinuousClock(),
+            origin: self.start,
+            allocationInterval: configuration.allocationInterval,
+            heartbeatInterval: configuration.heartbeatInterval
+        )
         self.logger.info(
             "Master starting",
-            metadata: ["address": "\(configuration.ip):\(configuration.port)", "master.id": "\(master.masterInfo.id)"])
+            metadata: ["address": "\(configuration.ip):\(configuration.port)", "master.id": "\(master.masterInfo.id)"]
+        )
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await app.run() }
             if let highAvailability = self.highAvailability {
                 let election = MasterElection(
-                    master: master, highAvailability: highAvailability, sessionTimeout: configuration.zkSessionTimeout,
-                    logger: self.logger)
+                    master: master,
+                    highAvailability: highAvailability,
+                    sessionTimeout: configuration.zkSessionTimeout,
+                    logger: self.logger
+                )
                 group.addTask { await election.run() }
             }
             group.addTask {

@@ -15,7 +15,9 @@ struct SubscriberStream<Element: Sendable>: Sendable {
     /// Makes a stream holding at most `limit` unread events.
     static func make(limit: Int) -> (AsyncStream<Element>, SubscriberStream) {
         let (stream, continuation) = AsyncStream.makeStream(
-            of: Element.self, bufferingPolicy: .bufferingOldest(max(1, limit)))
+            of: Element.self,
+            bufferingPolicy: .bufferingOldest(max(1, limit))
+        )
         return (stream, SubscriberStream(continuation: continuation, connection: ServerConnection.current))
     }
 

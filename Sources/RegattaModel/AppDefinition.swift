@@ -97,7 +97,8 @@ public struct AppDefinition: Codable, Hashable, Sendable {
         self.container = try c.decodeIfPresent(AppContainer.self, forKey: .container)
         self.networks = try c.decodeIfPresent([AppNetwork].self, forKey: .networks)
         // `networks` (Marathon ≥ 1.5) sets the Docker network when `docker.network` is absent.
-        if let mode = self.networks?.first?.mode, self.container?.docker != nil, self.container?.docker?.network == nil {
+        if let mode = self.networks?.first?.mode, self.container?.docker != nil, self.container?.docker?.network == nil
+        {
             switch mode {
             case "container/bridge": self.container?.docker?.network = "BRIDGE"
             case "container": self.container?.docker?.network = "USER"
@@ -115,7 +116,8 @@ public struct AppDefinition: Codable, Hashable, Sendable {
         }
         self.requirePorts = try c.decodeIfPresent(Bool.self, forKey: .requirePorts) ?? false
         self.healthChecks = try c.decodeIfPresent([AppHealthCheck].self, forKey: .healthChecks) ?? []
-        self.upgradeStrategy = try c.decodeIfPresent(UpgradeStrategy.self, forKey: .upgradeStrategy) ?? UpgradeStrategy()
+        self.upgradeStrategy =
+            try c.decodeIfPresent(UpgradeStrategy.self, forKey: .upgradeStrategy) ?? UpgradeStrategy()
         self.backoffSeconds = try c.decodeIfPresent(Double.self, forKey: .backoffSeconds) ?? 1
         self.backoffFactor = try c.decodeIfPresent(Double.self, forKey: .backoffFactor) ?? 1.15
         self.maxLaunchDelaySeconds = try c.decodeIfPresent(Double.self, forKey: .maxLaunchDelaySeconds) ?? 300
@@ -372,7 +374,9 @@ public struct UnreachableStrategy: Codable, Hashable, Sendable {
         if let single = try? decoder.singleValueContainer(), let text = try? single.decode(String.self) {
             guard text == "disabled" else {
                 throw DecodingError.dataCorruptedError(
-                    in: single, debugDescription: "unreachableStrategy must be \"disabled\" or an object")
+                    in: single,
+                    debugDescription: "unreachableStrategy must be \"disabled\" or an object"
+                )
             }
             self.inactiveAfterSeconds = nil
             self.expungeAfterSeconds = nil

@@ -30,8 +30,15 @@ public struct Instance: Codable, Hashable, Sendable {
     public var message: String?
 
     public init(
-        id: String, appId: String, version: String, taskId: TaskID, agentId: AgentID?, host: String?, ports: [Int],
-        state: TaskState = .staging, stagedAt: String
+        id: String,
+        appId: String,
+        version: String,
+        taskId: TaskID,
+        agentId: AgentID?,
+        host: String?,
+        ports: [Int],
+        state: TaskState = .staging,
+        stagedAt: String
     ) {
         self.id = id
         self.appId = appId

@@ -41,8 +41,13 @@ public struct SchedulerError: Error, Sendable, CustomStringConvertible {
     public var location: String
 
     public init(
-        _ code: Code, _ message: String, details: [ValidationViolation] = [], deploymentIDs: [String] = [],
-        cause: (any Error & Sendable)? = nil, file: String = #fileID, line: Int = #line
+        _ code: Code,
+        _ message: String,
+        details: [ValidationViolation] = [],
+        deploymentIDs: [String] = [],
+        cause: (any Error & Sendable)? = nil,
+        file: String = #fileID,
+        line: Int = #line
     ) {
         self.code = code
         self.message = message

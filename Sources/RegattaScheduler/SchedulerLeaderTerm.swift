@@ -19,7 +19,9 @@ struct SchedulerLeaderTerm: Sendable {
     private let start: ContinuousClock.Instant
 
     init(
-        configuration: SchedulerService.Configuration, store: any SchedulerStore, connection: any MasterConnection,
+        configuration: SchedulerService.Configuration,
+        store: any SchedulerStore,
+        connection: any MasterConnection,
         logger: Logger
     ) {
         self.configuration = configuration
@@ -34,8 +36,13 @@ struct SchedulerLeaderTerm: Sendable {
         schedulerConfiguration.webuiURL =
             schedulerConfiguration.webuiURL ?? "http://\(schedulerConfiguration.hostname):\(configuration.httpPort)"
         self.scheduler = ServiceScheduler(
-            configuration: schedulerConfiguration, store: store, connection: connection, logger: logger,
-            clock: ContinuousClock(), events: events)
+            configuration: schedulerConfiguration,
+            store: store,
+            connection: connection,
+            logger: logger,
+            clock: ContinuousClock(),
+            events: events
+        )
     }
 
     /// `host:port` this scheduler advertises.
@@ -44,7 +51,9 @@ struct SchedulerLeaderTerm: Sendable {
     /// The API of this term. With `abdicate`, `DELETE /v2/leader` calls it.
     /// With `zooKeeper`, `/v2/info` reports the election (`ha: true`).
     func responder(
-        abdicate: (@Sendable () -> Void)? = nil, zooKeeper: String? = nil, sessionTimeout: Duration = .seconds(10)
+        abdicate: (@Sendable () -> Void)? = nil,
+        zooKeeper: String? = nil,
+        sessionTimeout: Duration = .seconds(10)
     ) -> some HTTPResponder<MarathonRequestContext> {
         let router = Router(context: MarathonRequestContext.self)
         var routesConfiguration = MarathonRoutes.Configuration()
@@ -54,7 +63,9 @@ struct SchedulerLeaderTerm: Sendable {
         routesConfiguration.zooKeeperSessionTimeout = sessionTimeout
         routesConfiguration.containerPolicy = self.configuration.containerPolicy
         MarathonRoutes(
-            scheduler: self.scheduler, advertisedAddress: self.advertisedAddress, events: self.events,
+            scheduler: self.scheduler,
+            advertisedAddress: self.advertisedAddress,
+            events: self.events,
             configuration: routesConfiguration
         ).register(on: router)
         return router.buildResponder()
@@ -82,8 +93,11 @@ struct SchedulerLeaderTerm: Sendable {
         let scheduler = self.scheduler
         let start = self.start
         let health = HealthCheckService(
-            host: scheduler, checker: NetworkHealthChecker(logger: self.logger), logger: self.logger,
-            uptime: { ContinuousClock.now - start })
+            host: scheduler,
+            checker: NetworkHealthChecker(logger: self.logger),
+            logger: self.logger,
+            uptime: { ContinuousClock.now - start }
+        )
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await health.run() }
             group.addTask { try await scheduler.run() }

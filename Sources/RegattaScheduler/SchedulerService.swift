@@ -23,7 +23,9 @@ public struct SchedulerService: Service {
         /// seconds), request body (`8` MiB, the API's limit), request head (`80` KiB). A follower applies them to
         /// the calls it proxies too.
         public var listener = ListenerLimits(
-            maximumConnections: ListenerLimits.defaultMaximumConnections, maximumBodySize: MarathonRoutes.maximumBodySize)
+            maximumConnections: ListenerLimits.defaultMaximumConnections,
+            maximumBodySize: MarathonRoutes.maximumBodySize
+        )
         /// `/v2/events` streams open at once; one more is answered `503` (`--max_event_subscribers`). Defaults to
         /// `128`.
         public var maxEventSubscribers = 128
@@ -39,35 +41,56 @@ public struct SchedulerService: Service {
     private let logger: Logger
 
     public init(
-        configuration: Configuration, store: any SchedulerStore, connection: (any MasterConnection)? = nil,
+        configuration: Configuration,
+        store: any SchedulerStore,
+        connection: (any MasterConnection)? = nil,
         logger: Logger
     ) {
         self.configuration = configuration
         self.logger = logger
         self.store = store
         let connection = connection ?? MasterConnections.make(master: configuration.master, logger: logger)
-        let term = SchedulerLeaderTerm(configuration: configuration, store: store, connection: connection, logger: logger)
+        let term = SchedulerLeaderTerm(
+            configuration: configuration,
+            store: store,
+            connection: connection,
+            logger: logger
+        )
         self.term = term
         self.scheduler = term.scheduler
         self.events = term.events
     }
 
     public func run() async throws {
-        guard try await Self.untilStopped(logger: self.logger, { [term] in
-            try await Self.migrate(self.store, logger: self.logger)
-            try await term.load()
-        }) else { return }
+        guard
+            try await Self.untilStopped(
+                logger: self.logger,
+                { [term] in
+                    try await Self.migrate(self.store, logger: self.logger)
+                    try await term.load()
+                }
+            )
+        else { return }
         let app = Application(
             responder: self.term.responder(),
             server: LimitedHTTPServer.http1(
-                self.configuration.listener, refusal: MarathonRoutes.refusal, logger: self.logger),
+                self.configuration.listener,
+                refusal: MarathonRoutes.refusal,
+                logger: self.logger
+            ),
             configuration: .init(
-                address: .hostname(self.configuration.httpAddress, port: self.configuration.httpPort), serverName: nil),
-            logger: self.logger)
+                address: .hostname(self.configuration.httpAddress, port: self.configuration.httpPort),
+                serverName: nil
+            ),
+            logger: self.logger
+        )
         self.logger.info(
             "Scheduler starting",
-            metadata: ["address": "\(self.configuration.httpAddress):\(self.configuration.httpPort)",
-                       "master": "\(MasterConnections.redacted(self.configuration.master))"])
+            metadata: [
+                "address": "\(self.configuration.httpAddress):\(self.configuration.httpPort)",
+                "master": "\(MasterConnections.redacted(self.configuration.master))",
+            ]
+        )
         let term = self.term
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await app.run() }

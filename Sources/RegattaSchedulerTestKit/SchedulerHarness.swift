@@ -158,7 +158,11 @@ public final class SchedulerHarness {
     /// A cluster of `agents` agents of `cpus` and `memMB` each (hostnames `agent-1` …) and a scheduler with
     /// `configuration` (reconciling every 30 s and retrying kills every 10 s unless set otherwise).
     public init(
-        seed: UInt64, agents: Int = 5, cpus: Double = 4, memMB: Double = 4096, faults: Faults = Faults(),
+        seed: UInt64,
+        agents: Int = 5,
+        cpus: Double = 4,
+        memMB: Double = 4096,
+        faults: Faults = Faults(),
         configuration: SchedulerState.Configuration? = nil
     ) {
         self.seed = seed
@@ -178,8 +182,12 @@ public final class SchedulerHarness {
             var info = Fixture.agentSubscribe(hostname: "agent-\(number)", cpus: cpus, memMB: memMB).agentInfo
             info.resources = Fixture.resources(cpus: cpus, memMB: memMB, ports: 31000...31009)
             let (id, actions) = try! self.master.subscribeAgent(
-                AgentCall.Subscribe(agentInfo: info, tasks: []), connection: number, pingInterval: .seconds(15),
-                masterInfo: nil, now: self.uptime)
+                AgentCall.Subscribe(agentInfo: info, tasks: []),
+                connection: number,
+                pingInterval: .seconds(15),
+                masterInfo: nil,
+                now: self.uptime
+            )
             info.id = id
             self.agents.append(Agent(id: id, info: info))
             self.perform(actions)
@@ -250,13 +258,23 @@ public final class SchedulerHarness {
     public func subscribe() {
         self.streamNumber += 1
         var info = FrameworkInfo(
-            user: "root", name: "marathon", id: self.state.frameworkID, failoverTimeout: 604_800, checkpoint: true,
-            roles: ["*"], capabilities: [.init(type: "PARTITION_AWARE")])
+            user: "root",
+            name: "marathon",
+            id: self.state.frameworkID,
+            failoverTimeout: 604_800,
+            checkpoint: true,
+            roles: ["*"],
+            capabilities: [.init(type: "PARTITION_AWARE")]
+        )
         info.hostname = "scheduler"
         do {
             let (id, actions) = try self.master.subscribe(
-                framework: info, streamID: "stream-\(self.streamNumber)", heartbeat: .seconds(15), masterInfo: nil,
-                now: self.uptime)
+                framework: info,
+                streamID: "stream-\(self.streamNumber)",
+                heartbeat: .seconds(15),
+                masterInfo: nil,
+                now: self.uptime
+            )
             self.frameworkID = id
             self.connected = true
             self.perform(actions)
@@ -292,7 +310,8 @@ public final class SchedulerHarness {
         self.write = nil
         let failAt = fail ? Int(self.generator.next() % UInt64(writes.count)) : writes.count
         self.note(
-            "write \(id) \(writes.map(Self.describe).joined(separator: ", "))\(fail ? " fails at \(failAt)" : "")")
+            "write \(id) \(writes.map(Self.describe).joined(separator: ", "))\(fail ? " fails at \(failAt)" : "")"
+        )
         for (index, write) in writes.enumerated() {
             guard index < failAt else {
                 self.handle(.writeFinished(id, .failed(SchedulerState.StoreFailure(Self.outage))))
@@ -445,7 +464,8 @@ public final class SchedulerHarness {
             let running = instances.filter { $0.state == .running && $0.isActive && $0.version == app.configVersion }
             if running.count != app.instances || instances.count != app.instances {
                 differences.append(
-                    "\(app.id): \(running.count) of \(app.instances) running (\(instances.count) instances)")
+                    "\(app.id): \(running.count) of \(app.instances) running (\(instances.count) instances)"
+                )
             }
         }
         if !self.state.deployments.isEmpty {
@@ -454,12 +474,14 @@ public final class SchedulerHarness {
         let orphans = self.state.instances.values.filter { self.state.apps[$0.appId] == nil }
         if !orphans.isEmpty { differences.append("\(orphans.count) instances of removed apps") }
         let clusterTasks = Set(
-            self.agents.flatMap { $0.tasks.filter { !$0.value.state.isTerminal }.keys })
+            self.agents.flatMap { $0.tasks.filter { !$0.value.state.isTerminal }.keys }
+        )
         let machineTasks = Set(self.state.instances.values.map(\.taskId))
         if clusterTasks != machineTasks {
             differences.append(
                 "cluster runs \(clusterTasks.subtracting(machineTasks).count) tasks the scheduler does not know, and "
-                    + "misses \(machineTasks.subtracting(clusterTasks).count) it knows")
+                    + "misses \(machineTasks.subtracting(clusterTasks).count) it knows"
+            )
         }
         let storedInstances = (try? await self.store.loadInstances()) ?? []
         let storedByID = Dictionary(storedInstances.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
@@ -467,7 +489,8 @@ public final class SchedulerHarness {
             || self.state.instances.values.contains(where: { storedByID[$0.id]?.state != $0.state })
         {
             differences.append(
-                "store holds \(storedByID.count) instances, memory \(self.state.instances.count) (or states differ)")
+                "store holds \(storedByID.count) instances, memory \(self.state.instances.count) (or states differ)"
+            )
         }
         let storedDeployments = (try? await self.store.loadDeployments()) ?? []
         if storedDeployments.map(\.id).sorted() != self.state.deployments.keys.sorted() {
@@ -494,11 +517,13 @@ public final class SchedulerHarness {
         let inFlight = state.instances.values.filter { $0.state == .staging || $0.state == .starting }.count
         if state.launchesInFlight != inFlight {
             self.problems.append(
-                "launchesInFlight is \(state.launchesInFlight) but \(inFlight) instances are in flight")
+                "launchesInFlight is \(state.launchesInFlight) but \(inFlight) instances are in flight"
+            )
         }
         if state.launchesInFlight > state.configuration.maxLaunchesInFlight {
             self.problems.append(
-                "\(state.launchesInFlight) launches in flight, more than \(state.configuration.maxLaunchesInFlight)")
+                "\(state.launchesInFlight) launches in flight, more than \(state.configuration.maxLaunchesInFlight)"
+            )
         }
         var tasks = Set<TaskID>()
         for instance in state.instances.values {
@@ -580,8 +605,12 @@ public final class SchedulerHarness {
             let offer = call.accept?.offerIds.first.flatMap { self.master.offers[$0]?.offer }
             self.launched.append(
                 Launch(
-                    offer: call.accept?.offerIds.first ?? OfferID(""), agent: offer?.agentId, hostname: offer?.hostname,
-                    tasks: tasks.map(\.taskId)))
+                    offer: call.accept?.offerIds.first ?? OfferID(""),
+                    agent: offer?.agentId,
+                    hostname: offer?.hostname,
+                    tasks: tasks.map(\.taskId)
+                )
+            )
         case .decline:
             for offer in call.decline?.offerIds ?? [] {
                 self.answers[offer, default: 0] += 1
@@ -637,7 +666,10 @@ public final class SchedulerHarness {
         case .launch:
             guard let launch = message.launch else { return }
             self.agents[index].tasks[launch.task.taskId] = AgentTask(
-                info: launch.task, framework: launch.frameworkId, state: .staging)
+                info: launch.task,
+                framework: launch.frameworkId,
+                state: .staging
+            )
         case .kill:
             guard let kill = message.kill, var task = self.agents[index].tasks[kill.taskId], !task.state.isTerminal
             else { return }
@@ -674,8 +706,10 @@ public final class SchedulerHarness {
         self.agents[agentIndex].tasks[taskID] = task
         do {
             let (_, actions) = try self.master.agentUpdate(
-                AgentCall.Update(frameworkId: task.framework, status: update), from: self.agents[agentIndex].id,
-                now: self.uptime)
+                AgentCall.Update(frameworkId: task.framework, status: update),
+                from: self.agents[agentIndex].id,
+                now: self.uptime
+            )
             self.perform(actions)
         } catch {
             self.problems.append("the master refused an agent's update: \(error)")
@@ -685,7 +719,12 @@ public final class SchedulerHarness {
     private func status(_ task: TaskID, _ state: TaskState, agent: AgentID) -> TaskStatus {
         self.nextUpdate += 1
         var status = TaskStatus(
-            taskId: task, state: state, source: .executor, agentId: agent, uuid: "update-\(self.nextUpdate)")
+            taskId: task,
+            state: state,
+            source: .executor,
+            agentId: agent,
+            uuid: "update-\(self.nextUpdate)"
+        )
         status.message = state.rawValue
         return status
     }
@@ -727,7 +766,8 @@ public final class SchedulerHarness {
         guard self.connected, let frameworkID = self.frameworkID else { return }
         self.note("disconnect")
         self.perform(
-            self.master.frameworkDisconnected(frameworkID, streamID: "stream-\(self.streamNumber)", now: self.uptime))
+            self.master.frameworkDisconnected(frameworkID, streamID: "stream-\(self.streamNumber)", now: self.uptime)
+        )
         self.connected = false
         self.inbox = []
         self.handle(.connection(.disconnected(reason: "injected")))
@@ -749,8 +789,12 @@ public final class SchedulerHarness {
             }
             do {
                 let (_, actions) = try self.master.subscribeAgent(
-                    AgentCall.Subscribe(agentInfo: self.agents[index].info, tasks: tasks), connection: index + 1,
-                    pingInterval: .seconds(15), masterInfo: nil, now: self.uptime)
+                    AgentCall.Subscribe(agentInfo: self.agents[index].info, tasks: tasks),
+                    connection: index + 1,
+                    pingInterval: .seconds(15),
+                    masterInfo: nil,
+                    now: self.uptime
+                )
                 self.perform(actions)
             } catch {
                 self.problems.append("an agent could not re-register: \(error)")
@@ -778,8 +822,13 @@ public final class SchedulerHarness {
             let instance = instances[Int(self.generator.next() % UInt64(instances.count))]
             self.send(
                 .killTasks(
-                    appId: app.id, taskIDs: [instance.taskId], host: nil, scale: self.generator.next() % 2 == 0,
-                    force: true))
+                    appId: app.id,
+                    taskIDs: [instance.taskId],
+                    host: nil,
+                    scale: self.generator.next() % 2 == 0,
+                    force: true
+                )
+            )
         case 4:
             guard let deployment = self.state.deployments(ofApp: app.id).first else { return }
             let force = self.generator.next() % 2 == 0

@@ -76,12 +76,18 @@ struct AgentCallClient: Sendable {
                 guard let colon = hostPort.lastIndex(of: ":"), let port = Int(hostPort[hostPort.index(after: colon)...])
                 else {
                     throw SimulatorError(
-                        .invalidConfiguration, "The master endpoint \(endpoint) names no port; use host:port.")
+                        .invalidConfiguration,
+                        "The master endpoint \(endpoint) names no port; use host:port."
+                    )
                 }
                 var host = String(hostPort[..<colon])
                 if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
                 let client = HTTPCallClient(
-                    host: host, port: port, configuration: self.configuration, logger: self.logger)
+                    host: host,
+                    port: port,
+                    configuration: self.configuration,
+                    logger: self.logger
+                )
                 clients[hostPort] = client
                 return client
             }
@@ -111,12 +117,16 @@ struct AgentCallClient: Sendable {
         while address.hasSuffix("/") { address.removeLast() }
         guard !address.isEmpty, !address.contains("/"), !address.contains(" "), !address.hasPrefix("zk:") else {
             throw SimulatorError(
-                .invalidConfiguration, "Master '\(master)' is not an address; write it as host:port, e.g. 127.0.0.1:5050.")
+                .invalidConfiguration,
+                "Master '\(master)' is not an address; write it as host:port, e.g. 127.0.0.1:5050."
+            )
         }
         if let colon = address.lastIndex(of: ":") {
             guard let port = Int(address[address.index(after: colon)...]), (1...65535).contains(port) else {
                 throw SimulatorError(
-                    .invalidConfiguration, "Master '\(master)' has an invalid port; write it as host:port, e.g. 127.0.0.1:5050.")
+                    .invalidConfiguration,
+                    "Master '\(master)' has an invalid port; write it as host:port, e.g. 127.0.0.1:5050."
+                )
             }
         } else {
             address += ":5050"
@@ -133,7 +143,9 @@ struct AgentCallClient: Sendable {
         var redirected = false
         while true {
             let response = try await self.http.execute(
-                try self.request(call, endpoint: target, accept: "application/recordio"), timeout: self.timeout)
+                try self.request(call, endpoint: target, accept: "application/recordio"),
+                timeout: self.timeout
+            )
             switch response.status.code {
             case 200:
                 return .opened(response, endpoint: target)
@@ -145,7 +157,8 @@ struct AgentCallClient: Sendable {
                 else {
                     return .notLeader(
                         "the master at \(target) is not the leader (status \(response.status.code), location "
-                            + "\(location ?? "none")): \(message)")
+                            + "\(location ?? "none")): \(message)"
+                    )
                 }
                 redirected = true
                 target = next
@@ -167,8 +180,12 @@ struct AgentCallClient: Sendable {
         headers.add(name: "Accept", value: "application/json")
         let response = try await self.calls.client(for: endpoint).execute(
             HTTPCallRequest(
-                method: .POST, path: "/api/v1/agent", headers: headers,
-                body: ByteBuffer(bytes: try MesosJSON.encodeFast(call))))
+                method: .POST,
+                path: "/api/v1/agent",
+                headers: headers,
+                body: ByteBuffer(bytes: try MesosJSON.encodeFast(call))
+            )
+        )
         switch response.status.code {
         case 200..<300:
             return .accepted

@@ -2,8 +2,8 @@
 import AsyncHTTPClient
 import Logging
 import NIOCore
-import RegattaCore
 import RegattaCoordination
+import RegattaCore
 import Synchronization
 
 /// Simulates many agents in one process, each a real client of the master's agent protocol over HTTP.
@@ -52,7 +52,10 @@ public final class AgentSimulator: Sendable {
     ///   a detector, or a negative agent count.
     public init(configuration: Configuration, masterDetector: MasterDetectorFactory? = nil, logger: Logger) throws {
         guard configuration.agents >= 0 else {
-            throw SimulatorError(.invalidConfiguration, "The agent count \(configuration.agents) is negative; use 0 or more.")
+            throw SimulatorError(
+                .invalidConfiguration,
+                "The agent count \(configuration.agents) is negative; use 0 or more."
+            )
         }
         guard configuration.missedPingsBeforeReconnect > 0 else {
             throw SimulatorError(.invalidConfiguration, "missedPingsBeforeReconnect must be at least 1.")
@@ -63,7 +66,8 @@ public final class AgentSimulator: Sendable {
                 throw SimulatorError(
                     .invalidConfiguration,
                     "The master '\(self.source)' is a zk:// URL, but no master detector was given to follow the "
-                        + "leading master; pass one to AgentSimulator (the regatta commands do).")
+                        + "leading master; pass one to AgentSimulator (the regatta commands do)."
+                )
             }
             self.detector = masterDetector(url, configuration.zkSessionTimeout)
         } else {
@@ -91,28 +95,43 @@ public final class AgentSimulator: Sendable {
         if limit < needed {
             self.logger.warning(
                 "The open file limit is lower than the simulated agents need; some will fail to connect",
-                metadata: ["limit": "\(limit)", "needed": "\(needed)"])
+                metadata: ["limit": "\(limit)", "needed": "\(needed)"]
+            )
         }
         let timeout = TimeAmount.nanoseconds(
             self.configuration.requestTimeout.components.seconds * 1_000_000_000
-                + self.configuration.requestTimeout.components.attoseconds / 1_000_000_000)
+                + self.configuration.requestTimeout.components.attoseconds / 1_000_000_000
+        )
         let perClient = max(1, self.configuration.agentsPerClient)
         let clients = (0..<self.configuration.clientCount).map { shard in
             let agentsInShard = min(perClient, self.configuration.agents - shard * perClient)
             return AgentCallClient(
                 http: Self.makeHTTPClient(
-                    connectionLimit: agentsInShard + self.configuration.extraConnectionsPerClient, logger: self.logger),
-                timeout: timeout, callConnections: self.configuration.callConnectionsPerClient,
-                callPipelineDepth: self.configuration.callPipelineDepth, logger: self.logger)
+                    connectionLimit: agentsInShard + self.configuration.extraConnectionsPerClient,
+                    logger: self.logger
+                ),
+                timeout: timeout,
+                callConnections: self.configuration.callConnectionsPerClient,
+                callPipelineDepth: self.configuration.callPipelineDepth,
+                logger: self.logger
+            )
         }
         let agents = (0..<self.configuration.agents).map {
             SimulatedAgent(
-                index: $0, configuration: self.configuration, client: clients[$0 / perClient], source: self.source,
-                leading: self.leading, counters: self.counters, logger: self.logger)
+                index: $0,
+                configuration: self.configuration,
+                client: clients[$0 / perClient],
+                source: self.source,
+                leading: self.leading,
+                counters: self.counters,
+                logger: self.logger
+            )
         }
         self.agents.withLock { $0 = agents }
         self.logger.info(
-            "Simulated agents starting", metadata: [LogKey.master: "\(self.source)", "agents": "\(agents.count)"])
+            "Simulated agents starting",
+            metadata: [LogKey.master: "\(self.source)", "agents": "\(agents.count)"]
+        )
         let rate = self.configuration.subscribeRate
         await withDiscardingTaskGroup { group in
             if let detector = self.detector {
@@ -143,14 +162,18 @@ public final class AgentSimulator: Sendable {
     private static func makeHTTPClient(connectionLimit: Int, logger: Logger) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(
-            idleTimeout: .seconds(120), concurrentHTTP1ConnectionsPerHostSoftLimit: connectionLimit)
+            idleTimeout: .seconds(120),
+            concurrentHTTP1ConnectionsPerHostSoftLimit: connectionLimit
+        )
         configuration.httpVersion = .http1Only
         // SUBSCRIBE decides which redirects to follow (none from a ZooKeeper-detected leader).
         configuration.redirectConfiguration = .disallow
         configuration.timeout.connect = .seconds(10)
         return HTTPClient(
-            eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration,
-            backgroundActivityLogger: logger)
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+            configuration: configuration,
+            backgroundActivityLogger: logger
+        )
     }
 
     /// Counters summed over all agents.
@@ -209,7 +232,9 @@ public final class AgentSimulator: Sendable {
     /// - Throws: ``SimulatorError`` (`timedOut`) naming how many registered, or `CancellationError`.
     @discardableResult
     public func waitUntilRegistered(
-        withMaster master: String, _ count: Int? = nil, timeout: Duration
+        withMaster master: String,
+        _ count: Int? = nil,
+        timeout: Duration
     ) async throws -> ContinuousClock.Instant {
         let wanted = count ?? self.configuration.agents
         let deadline = ContinuousClock.now + timeout
@@ -221,7 +246,8 @@ public final class AgentSimulator: Sendable {
                     .timedOut,
                     "Only \(registered) of \(wanted) simulated agents registered with the master at \(master) within "
                         + "\(timeout); check that it runs and leads (detected leader: "
-                        + "\(self.detectedLeader.map { "\($0)" } ?? "none")).")
+                        + "\(self.detectedLeader.map { "\($0)" } ?? "none"))."
+                )
             }
             try await Task.sleep(for: .milliseconds(5))
         }

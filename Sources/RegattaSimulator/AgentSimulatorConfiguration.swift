@@ -86,7 +86,9 @@ extension AgentSimulator {
         }
 
         /// The number of HTTP clients (connection pools) the agents are spread over.
-        public var clientCount: Int { max(1, (self.agents + max(1, self.agentsPerClient) - 1) / max(1, self.agentsPerClient)) }
+        public var clientCount: Int {
+            max(1, (self.agents + max(1, self.agentsPerClient) - 1) / max(1, self.agentsPerClient))
+        }
 
         /// Connections each client keeps besides its agents' streams.
         public var extraConnectionsPerClient: Int { max(8, self.extraConnections / self.clientCount) }

@@ -2,8 +2,8 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
-import RegattaCore
 import RegattaCoordination
+import RegattaCore
 
 extension SimulatedAgent {
     /// Why a SUBSCRIBE stream ended.
@@ -83,7 +83,8 @@ extension SimulatedAgent {
                 registered ? "Lost the master stream; subscribing again" : "Cannot subscribe to the master; retrying",
                 metadata: [
                     LogKey.master: "\(target.endpoint)", LogKey.reason: "\(end)", LogKey.retryDelay: "\(delay)",
-                ])
+                ]
+            )
             guard await self.pause(delay, generation: generation) else { return }
         }
     }
@@ -147,7 +148,8 @@ extension SimulatedAgent {
         let tasks = state.tasks.values.sorted { $0.info.taskId < $1.info.taskId }
             .map { AgentTask(frameworkId: $0.frameworkID, task: $0.info, state: $0.state) }
         var call = AgentCall.subscribe(
-            .init(agentInfo: info, tasks: tasks, capabilities: [], version: self.configuration.version))
+            .init(agentInfo: info, tasks: tasks, capabilities: [], version: self.configuration.version)
+        )
         call.registrationToken = state.registrationToken
         return call
     }
@@ -159,7 +161,9 @@ extension SimulatedAgent {
             return (false, .leaderChanged)
         }
         let session = StreamSession(
-            openedAt: .now, timeout: self.configuration.defaultPingInterval * self.configuration.missedPingsBeforeReconnect)
+            openedAt: .now,
+            timeout: self.configuration.defaultPingInterval * self.configuration.missedPingsBeforeReconnect
+        )
         let call = self.state.withLock { state in
             state.session = session
             return self.subscribeCall(state: state)
@@ -228,7 +232,9 @@ extension SimulatedAgent {
 
     /// Runs `body`, abandoning it (`nil`) if the leader moves on from `generation` first.
     private static func raceLeaderChange<T: Sendable>(
-        _ leading: LeadingMaster, _ generation: Int?, _ body: @escaping @Sendable () async throws -> T
+        _ leading: LeadingMaster,
+        _ generation: Int?,
+        _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T? {
         guard let generation else { return try await body() }
         return try await withThrowingTaskGroup(of: T?.self) { group in
@@ -245,7 +251,8 @@ extension SimulatedAgent {
     }
 
     /// Reads the RecordIO stream until it ends or breaks the protocol.
-    private func read(_ body: HTTPClientResponse.Body, session: StreamSession, master: String) async throws -> StreamEnd {
+    private func read(_ body: HTTPClientResponse.Body, session: StreamSession, master: String) async throws -> StreamEnd
+    {
         var decoder = RecordIODecoder()
         for try await chunk in body {
             for record in try decoder.feed(chunk.readableBytesView) {
@@ -289,9 +296,11 @@ extension SimulatedAgent {
             if let previous, previous != registered.agentId {
                 self.logger.warning(
                     "The master assigned a different agent id; adopting it",
-                    metadata: ["requested": "\(previous)", LogKey.agentID: "\(registered.agentId)"])
+                    metadata: ["requested": "\(previous)", LogKey.agentID: "\(registered.agentId)"]
+                )
             }
-            let interval = registered.pingIntervalSeconds.flatMap { $0 > 0 ? Saturating.duration(seconds: $0) : nil }
+            let interval =
+                registered.pingIntervalSeconds.flatMap { $0 > 0 ? Saturating.duration(seconds: $0) : nil }
                 ?? self.configuration.defaultPingInterval
             session.registered(timeout: interval * self.configuration.missedPingsBeforeReconnect)
             self.counters.registered(with: master, at: .now, reregistration: previous != nil)

@@ -7,8 +7,12 @@ extension SimulatedAgent.State {
     ///
     /// - Returns: the job to start the task's sender, when none is running.
     mutating func emit(
-        _ key: SimulatedTaskKey, _ taskState: TaskState, message: String? = nil, reason: String? = nil,
-        source: TaskStatus.Source, counters: SimulatorCounters
+        _ key: SimulatedTaskKey,
+        _ taskState: TaskState,
+        message: String? = nil,
+        reason: String? = nil,
+        source: TaskStatus.Source,
+        counters: SimulatorCounters
     ) -> SimulatedAgent.Job? {
         if let task = self.tasks[key] {
             if !task.state.isTerminal && taskState.isTerminal {
@@ -17,8 +21,15 @@ extension SimulatedAgent.State {
             self.tasks[key]?.state = taskState
         }
         let status = TaskStatus(
-            taskId: key.taskID, state: taskState, message: message, source: source, reason: reason,
-            agentId: self.agentID, timestamp: Date().timeIntervalSince1970, uuid: self.makeUUID())
+            taskId: key.taskID,
+            state: taskState,
+            message: message,
+            source: source,
+            reason: reason,
+            agentId: self.agentID,
+            timestamp: Date().timeIntervalSince1970,
+            uuid: self.makeUUID()
+        )
         self.queues[key, default: []].append(status)
         return self.sending.insert(key).inserted ? .deliver(key) : nil
     }
@@ -29,7 +40,9 @@ extension SimulatedAgent.State {
         bytes.reserveCapacity(16)
         for _ in 0..<2 {
             let word = self.random.next()
-            for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
+            for shift in stride(from: 0, to: 64, by: 8) {
+                bytes.append(UInt8(truncatingIfNeeded: word >> UInt64(shift)))
+            }
         }
         return Data(bytes).base64EncodedString()
     }
@@ -60,7 +73,8 @@ extension SimulatedAgent {
                 do {
                     outcome = try await self.client.send(
                         .update(agent: agentID, framework: key.frameworkID, status: status, registrationToken: token),
-                        to: endpoint)
+                        to: endpoint
+                    )
                 } catch {
                     outcome = nil
                 }
@@ -90,7 +104,8 @@ extension SimulatedAgent {
                 metadata: [
                     LogKey.taskID: "\(key.taskID)", LogKey.state: "\(queued.state.rawValue)",
                     LogKey.retryDelay: "\(delay)", LogKey.reason: "\(outcome.map { "\($0)" } ?? "no answer")",
-                ])
+                ]
+            )
             do {
                 try await Task.sleep(for: delay)
             } catch {

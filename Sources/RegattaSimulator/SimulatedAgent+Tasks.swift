@@ -19,11 +19,16 @@ extension SimulatedAgent {
             state.nextGeneration += 1
             let generation = state.nextGeneration
             state.tasks[key] = SimulatedTask(
-                info: launch.task, frameworkID: launch.frameworkId, state: .staging, behaviour: behaviour,
-                generation: generation)
+                info: launch.task,
+                frameworkID: launch.frameworkId,
+                state: .staging,
+                behaviour: behaviour,
+                generation: generation
+            )
             self.counters.update { $0.liveTasks += 1 }
             var jobs: [Job] = []
-            let crashes = behaviour.crashOnStartProbability > 0 && state.random.unit() < behaviour.crashOnStartProbability
+            let crashes =
+                behaviour.crashOnStartProbability > 0 && state.random.unit() < behaviour.crashOnStartProbability
             if behaviour.reportStarting {
                 jobs += [state.emit(key, .starting, source: .executor, counters: self.counters)].compactMap { $0 }
             } else {
@@ -32,8 +37,13 @@ extension SimulatedAgent {
             if crashes {
                 jobs += [
                     state.emit(
-                        key, .failed, message: "Failed to launch the task: simulated start failure",
-                        reason: "REASON_CONTAINER_LAUNCH_FAILED", source: .agent, counters: self.counters)
+                        key,
+                        .failed,
+                        message: "Failed to launch the task: simulated start failure",
+                        reason: "REASON_CONTAINER_LAUNCH_FAILED",
+                        source: .agent,
+                        counters: self.counters
+                    )
                 ].compactMap { $0 }
             } else if behaviour.startDelay > .zero {
                 jobs.append(.after(behaviour.startDelay, key, generation: generation, .started))
@@ -44,7 +54,8 @@ extension SimulatedAgent {
         }
     }
 
-    private func start(_ key: SimulatedTaskKey, generation: Int, behaviour: TaskBehaviour, state: inout State) -> [Job] {
+    private func start(_ key: SimulatedTaskKey, generation: Int, behaviour: TaskBehaviour, state: inout State) -> [Job]
+    {
         var jobs = [state.emit(key, .running, source: .executor, counters: self.counters)].compactMap { $0 }
         if let runFor = behaviour.runFor {
             jobs.append(.after(runFor, key, generation: generation, .ended))
@@ -61,8 +72,13 @@ extension SimulatedAgent {
             guard let task = state.tasks[key] else {
                 return [
                     state.emit(
-                        key, .lost, message: "Task is unknown to the agent", reason: "REASON_TASK_UNKNOWN",
-                        source: .agent, counters: self.counters)
+                        key,
+                        .lost,
+                        message: "Task is unknown to the agent",
+                        reason: "REASON_TASK_UNKNOWN",
+                        source: .agent,
+                        counters: self.counters
+                    )
                 ].compactMap { $0 }
             }
             if task.state.isTerminal || task.killRequested { return [] }
@@ -70,8 +86,12 @@ extension SimulatedAgent {
             if task.state == .staging || task.state == .starting {
                 return [
                     state.emit(
-                        key, .killed, message: "Task killed before it started", source: .agent,
-                        counters: self.counters)
+                        key,
+                        .killed,
+                        message: "Task killed before it started",
+                        source: .agent,
+                        counters: self.counters
+                    )
                 ].compactMap { $0 }
             }
             var jobs: [Job] = []
@@ -83,8 +103,12 @@ extension SimulatedAgent {
             } else {
                 jobs += [
                     state.emit(
-                        key, .killed, message: "Command terminated with signal SIGTERM", source: .executor,
-                        counters: self.counters)
+                        key,
+                        .killed,
+                        message: "Command terminated with signal SIGTERM",
+                        source: .executor,
+                        counters: self.counters
+                    )
                 ].compactMap { $0 }
             }
             return jobs
@@ -109,20 +133,36 @@ extension SimulatedAgent {
                 guard task.state == .starting || task.state == .staging else { return [] }
                 return self.start(key, generation: generation, behaviour: task.behaviour, state: &state)
             case .ended:
-                let fails = task.behaviour.failureProbability > 0
+                let fails =
+                    task.behaviour.failureProbability > 0
                     && state.random.unit() < task.behaviour.failureProbability
                 let job =
                     fails
                     ? state.emit(
-                        key, .failed, message: "Command exited with status 1", reason: "REASON_COMMAND_EXECUTOR_FAILED",
-                        source: .executor, counters: self.counters)
-                    : state.emit(key, .finished, message: "Command exited with status 0", source: .executor, counters: self.counters)
+                        key,
+                        .failed,
+                        message: "Command exited with status 1",
+                        reason: "REASON_COMMAND_EXECUTOR_FAILED",
+                        source: .executor,
+                        counters: self.counters
+                    )
+                    : state.emit(
+                        key,
+                        .finished,
+                        message: "Command exited with status 0",
+                        source: .executor,
+                        counters: self.counters
+                    )
                 return [job].compactMap { $0 }
             case .killed:
                 return [
                     state.emit(
-                        key, .killed, message: "Command terminated with signal SIGTERM", source: .executor,
-                        counters: self.counters)
+                        key,
+                        .killed,
+                        message: "Command terminated with signal SIGTERM",
+                        source: .executor,
+                        counters: self.counters
+                    )
                 ].compactMap { $0 }
             }
         }

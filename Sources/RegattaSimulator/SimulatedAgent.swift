@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
 import Logging
-import RegattaCore
 import RegattaCoordination
+import RegattaCore
 import Synchronization
 
 /// Identifies a task on an agent: task ids are unique per framework.
@@ -77,8 +77,13 @@ final class SimulatedAgent: Sendable {
     private let jobsContinuation: AsyncStream<Job>.Continuation
 
     init(
-        index: Int, configuration: AgentSimulator.Configuration, client: AgentCallClient, source: MasterSource,
-        leading: LeadingMaster, counters: SimulatorCounters, logger: Logger
+        index: Int,
+        configuration: AgentSimulator.Configuration,
+        client: AgentCallClient,
+        source: MasterSource,
+        leading: LeadingMaster,
+        counters: SimulatorCounters,
+        logger: Logger
     ) {
         self.index = index
         self.configuration = configuration
@@ -98,8 +103,11 @@ final class SimulatedAgent: Sendable {
         }
         attributes += configuration.attributes
         self.info = AgentInfo(
-            hostname: "\(configuration.hostnamePrefix)\(index)", port: configuration.reportedPort,
-            resources: configuration.resources, attributes: attributes)
+            hostname: "\(configuration.hostnamePrefix)\(index)",
+            port: configuration.reportedPort,
+            resources: configuration.resources,
+            attributes: attributes
+        )
         self.state = Mutex(State(random: SplitMix64(seed: configuration.seed &+ UInt64(index))))
         (self.jobs, self.jobsContinuation) = AsyncStream.makeStream(of: Job.self, bufferingPolicy: .unbounded)
     }

@@ -29,8 +29,12 @@ public struct TaskBehaviour: Hashable, Sendable {
 
     /// Creates a behaviour; the defaults run every task until it is killed.
     public init(
-        runFor: Duration? = nil, failureProbability: Double = 0, crashOnStartProbability: Double = 0,
-        startDelay: Duration = .zero, killDelay: Duration = .zero, reportStarting: Bool = true
+        runFor: Duration? = nil,
+        failureProbability: Double = 0,
+        crashOnStartProbability: Double = 0,
+        startDelay: Duration = .zero,
+        killDelay: Duration = .zero,
+        reportStarting: Bool = true
     ) {
         self.runFor = runFor
         self.failureProbability = failureProbability

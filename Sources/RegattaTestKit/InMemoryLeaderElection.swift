@@ -91,7 +91,9 @@ public final class InMemoryLeaderElection: LeaderElection {
 
     public func sessionStates() -> AsyncStream<CoordinationSessionState> {
         let (stream, continuation) = AsyncStream.makeStream(
-            of: CoordinationSessionState.self, bufferingPolicy: .bufferingNewest(64))
+            of: CoordinationSessionState.self,
+            bufferingPolicy: .bufferingNewest(64)
+        )
         let id: Int? = self.state.withLock { state in
             continuation.yield(state.session)
             guard !state.session.isTerminal else { return nil }
@@ -138,7 +140,10 @@ public final class InMemoryLeaderElection: LeaderElection {
     /// The stream of the leaders, for ``InMemoryLeaderDetector``.
     func leaders() -> AsyncThrowingStream<ElectedLeader?, any Error> {
         let (stream, continuation) = AsyncThrowingStream.makeStream(
-            of: ElectedLeader?.self, throwing: (any Error).self, bufferingPolicy: .bufferingNewest(1))
+            of: ElectedLeader?.self,
+            throwing: (any Error).self,
+            bufferingPolicy: .bufferingNewest(1)
+        )
         let id: Int? = self.state.withLock { state in
             guard !state.session.isTerminal else { return nil }
             let leader = state.leader

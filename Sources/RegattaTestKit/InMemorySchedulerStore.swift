@@ -113,7 +113,8 @@ public actor InMemorySchedulerStore: SchedulerStore {
             if history.count > SchedulerStoreLimits.maximumVersionsPerApp {
                 let running = Set(
                     contents.instances.values.filter { $0.appId == app.id }
-                        .compactMap { try? Self.decode(Instance.self, $0.definition).version })
+                        .compactMap { try? Self.decode(Instance.self, $0.definition).version }
+                )
                 let newest = history.keys.sorted { Self.precedes($1, $0) }
                     .prefix(SchedulerStoreLimits.maximumVersionsPerApp)
                 let keep = Set(newest).union(running)

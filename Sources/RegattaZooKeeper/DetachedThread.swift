@@ -25,11 +25,16 @@ enum DetachedThread {
         #else
         var thread: pthread_t? = nil
         #endif
-        let rc = pthread_create(&thread, &attributes, { context in
-            guard let context else { return nil }
-            Unmanaged<Body>.fromOpaque(context).takeRetainedValue().run()
-            return nil
-        }, context)
+        let rc = pthread_create(
+            &thread,
+            &attributes,
+            { context in
+                guard let context else { return nil }
+                Unmanaged<Body>.fromOpaque(context).takeRetainedValue().run()
+                return nil
+            },
+            context
+        )
         if rc != 0 {
             Unmanaged<Body>.fromOpaque(context).takeRetainedValue().run()
         }

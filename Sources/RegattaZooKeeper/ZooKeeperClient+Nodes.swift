@@ -137,25 +137,37 @@ extension ZooKeeperClient {
     /// - Throws: ``ZooKeeperError`` — `.noNode`, `.noAuth`, `.connectionLoss`, …
     public func getData(_ path: String) async throws -> ZooKeeperNode {
         try await self.submit("getData", path: path) { handle, context in
-            zoo_aget(handle, path, 0, { rc, value, length, stat, data in
-                let completion = Completion<ZooKeeperNode>.take(data)
-                guard rc == ZOK.rawValue, let stat else { return completion.fail(rc) }
-                completion.succeed(
-                    ZooKeeperNode(data: copyBytes(value, count: length), stat: ZooKeeperStat(stat.pointee))
-                )
-            }, context)
+            zoo_aget(
+                handle,
+                path,
+                0,
+                { rc, value, length, stat, data in
+                    let completion = Completion<ZooKeeperNode>.take(data)
+                    guard rc == ZOK.rawValue, let stat else { return completion.fail(rc) }
+                    completion.succeed(
+                        ZooKeeperNode(data: copyBytes(value, count: length), stat: ZooKeeperStat(stat.pointee))
+                    )
+                },
+                context
+            )
         }
     }
 
     /// Returns a node's metadata, or `nil` if it does not exist.
     public func exists(_ path: String) async throws -> ZooKeeperStat? {
         try await self.submit("exists", path: path) { handle, context in
-            zoo_aexists(handle, path, 0, { rc, stat, data in
-                let completion = Completion<ZooKeeperStat?>.take(data)
-                if rc == ZNONODE.rawValue { return completion.succeed(nil) }
-                guard rc == ZOK.rawValue, let stat else { return completion.fail(rc) }
-                completion.succeed(ZooKeeperStat(stat.pointee))
-            }, context)
+            zoo_aexists(
+                handle,
+                path,
+                0,
+                { rc, stat, data in
+                    let completion = Completion<ZooKeeperStat?>.take(data)
+                    if rc == ZNONODE.rawValue { return completion.succeed(nil) }
+                    guard rc == ZOK.rawValue, let stat else { return completion.fail(rc) }
+                    completion.succeed(ZooKeeperStat(stat.pointee))
+                },
+                context
+            )
         }
     }
 
@@ -164,11 +176,17 @@ extension ZooKeeperClient {
     /// - Throws: ``ZooKeeperError`` — `.noNode`, `.noAuth`, `.connectionLoss`, …
     public func getChildren(_ path: String) async throws -> [String] {
         try await self.submit("getChildren", path: path) { handle, context in
-            zoo_aget_children(handle, path, 0, { rc, strings, data in
-                let completion = Completion<[String]>.take(data)
-                guard rc == ZOK.rawValue else { return completion.fail(rc) }
-                completion.succeed(copyStrings(strings))
-            }, context)
+            zoo_aget_children(
+                handle,
+                path,
+                0,
+                { rc, strings, data in
+                    let completion = Completion<[String]>.take(data)
+                    guard rc == ZOK.rawValue else { return completion.fail(rc) }
+                    completion.succeed(copyStrings(strings))
+                },
+                context
+            )
         }
     }
 

@@ -21,17 +21,17 @@ extension ZooKeeperError {
             code = .badVersion
             message =
                 "ZooKeeper node \(subject) changed since it was read (version conflict in \(operation)); read it again "
-                    + "and retry."
+                + "and retry."
         case ZNOCHILDRENFOREPHEMERALS.rawValue:
             code = .noChildrenForEphemerals
             message =
                 "ZooKeeper node \(subject) cannot be created: its parent is ephemeral, and ephemeral nodes have no "
-                    + "children."
+                + "children."
         case ZNOAUTH.rawValue:
             code = .noAuth
             message =
                 "Not authorized to \(operation) ZooKeeper node \(subject); connect with credentials its ACL allows "
-                    + "(zk://user:password@host:port/path)."
+                + "(zk://user:password@host:port/path)."
         case ZINVALIDACL.rawValue:
             code = .invalidACL
             message = "ZooKeeper rejected the ACL for \(subject) (\(operation))."
@@ -39,12 +39,12 @@ extension ZooKeeperError {
             code = .badArguments
             message =
                 "ZooKeeper rejected the arguments of \(operation) on \(subject); paths are absolute, without a "
-                    + "trailing slash or empty components."
+                + "trailing slash or empty components."
         case ZCONNECTIONLOSS.rawValue:
             code = .connectionLoss
             message =
                 "Lost the connection to ZooKeeper during \(operation) of \(subject); the client reconnects by itself, "
-                    + "so retry once the session is connected."
+                + "so retry once the session is connected."
         case ZOPERATIONTIMEOUT.rawValue:
             code = .operationTimeout
             message = "ZooKeeper \(operation) of \(subject) timed out; retry once the session is connected."
@@ -52,7 +52,7 @@ extension ZooKeeperError {
             code = .sessionExpired
             message =
                 "The ZooKeeper session expired, so \(operation) of \(subject) failed; its ephemeral nodes and watches "
-                    + "are gone. Connect a new client."
+                + "are gone. Connect a new client."
         case ZAUTHFAILED.rawValue:
             code = .authenticationFailed
             message = "ZooKeeper rejected the credentials; check the user:password in the zk:// URL."

@@ -93,7 +93,9 @@ public struct ZooKeeperLeaderDetector: LeaderDetector {
                         continue  // Some other contender came or went; the leader is the same.
                     }
                     self.detector.logger.info(
-                        "Leader changed", metadata: [LogKey.leaderNode: "\(leader.map(\.nodeName) ?? "none")"])
+                        "Leader changed",
+                        metadata: [LogKey.leaderNode: "\(leader.map(\.nodeName) ?? "none")"]
+                    )
                     self.reported = .some(leader)
                     return .some(leader)
                 }

@@ -33,7 +33,11 @@ public struct ZooKeeperLeaderElection: LeaderElection {
     public func contend(data: [UInt8]) async throws -> any LeaderCandidacy {
         do {
             let contender = try await LeaderContender.contend(
-                client: self.client, path: self.path, data: data, logger: self.logger)
+                client: self.client,
+                path: self.path,
+                data: data,
+                logger: self.logger
+            )
             return ZooKeeperLeaderCandidacy(contender: contender)
         } catch let error as ZooKeeperError {
             throw ZooKeeperLeaderCandidacy.map(error)

@@ -75,7 +75,10 @@ public struct ZooKeeperMasterDetector: MasterDetector {
                 }
                 do {
                     let client = try await ZooKeeperClient.connect(
-                        url: self.detector.url, sessionTimeout: self.detector.sessionTimeout, logger: logger)
+                        url: self.detector.url,
+                        sessionTimeout: self.detector.sessionTimeout,
+                        logger: logger
+                    )
                     self.client = client
                     self.leaders = ZooKeeperLeaderDetector(client: client, path: self.detector.url.path, logger: logger)
                         .leaders().makeAsyncIterator()
@@ -100,7 +103,8 @@ public struct ZooKeeperMasterDetector: MasterDetector {
                 next = .none
                 logger.warning(
                     "Lost the ZooKeeper session that followed the leading master; reconnecting",
-                    metadata: [LogKey.error: "\(error)"])
+                    metadata: [LogKey.error: "\(error)"]
+                )
             }
             guard case .some(let leader) = next else {
                 // The session ended (or this task was cancelled): start over with a new one.
@@ -115,7 +119,8 @@ public struct ZooKeeperMasterDetector: MasterDetector {
             } catch {
                 logger.error(
                     "Ignoring the leading master's election node",
-                    metadata: [LogKey.leaderNode: "\(leader.nodeName)", LogKey.error: "\(error)"])
+                    metadata: [LogKey.leaderNode: "\(leader.nodeName)", LogKey.error: "\(error)"]
+                )
                 return self.report(nil)
             }
         }

@@ -1,8 +1,9 @@
+import RegattaCLI
+
 // SPDX-License-Identifier: Apache-2.0
 #if canImport(Glibc)
 import Glibc
 #endif
-import RegattaCLI
 
 @main
 enum RegattaMain {

@@ -29,7 +29,8 @@ struct AgentFailoverTests {
 
         init(zooKeeper: String) throws {
             self.directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "regatta-agent-failover-\(UUID().uuidString)")
+                "regatta-agent-failover-\(UUID().uuidString)"
+            )
             try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
             self.zooKeeper = zooKeeper
             self.root = "/regatta-agent-failover-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
@@ -46,7 +47,8 @@ struct AgentFailoverTests {
                     "--work_dir", self.directory.appendingPathComponent("master-\(index)").path,
                     "--zk", self.mesosURL, "--zk_session_timeout", AgentFailoverTests.sessionTimeout,
                 ],
-                log: self.directory.appendingPathComponent("master-\(index).log"))
+                log: self.directory.appendingPathComponent("master-\(index).log")
+            )
         }
 
         func startAgent() throws {
@@ -56,7 +58,8 @@ struct AgentFailoverTests {
                     "--ip", "127.0.0.1", "--port", "\(self.agentPort)", "--hostname", "agent-failover",
                     "--work_dir", self.agentWorkDir, "--resources", "cpus:2;mem:1024;disk:1024;\(self.agentPorts)",
                 ],
-                log: self.directory.appendingPathComponent("agent.log"))
+                log: self.directory.appendingPathComponent("agent.log")
+            )
         }
 
         /// The index of the master whose `master/elected` metric is 1, if exactly one says so.
@@ -127,8 +130,10 @@ struct AgentFailoverTests {
             try? FileManager.default.removeItem(at: self.directory)
             let logger = Logger(label: "it", factory: { _ in SwiftLogNoOpLogHandler() })
             if let client = try? await ZooKeeperClient.connect(
-                connectionString: self.zooKeeper, connectTimeout: .seconds(10), logger: logger)
-            {
+                connectionString: self.zooKeeper,
+                connectTimeout: .seconds(10),
+                logger: logger
+            ) {
                 try? await client.deleteRecursively(self.root)
                 await client.close()
             }

@@ -24,9 +24,12 @@ import Glibc
             // Given a task allowed 64 MB that allocates 400 MB
             let offer = try await framework.nextOffer()
             try await framework.launch(
-                "hog-1", on: offer,
-                command: "python3 -c 'import time; a = bytearray(400 * 1024 * 1024); time.sleep(30)'", cpus: 0.5,
-                mem: 64)
+                "hog-1",
+                on: offer,
+                command: "python3 -c 'import time; a = bytearray(400 * 1024 * 1024); time.sleep(30)'",
+                cpus: 0.5,
+                mem: 64
+            )
             // Then it ends TASK_FAILED with Mesos's memory limitation reason
             try await eventually(timeout: .seconds(30), "the hog is stopped") {
                 try await framework.acknowledgeAll(acknowledged)
@@ -38,7 +41,8 @@ import Glibc
             #expect(terminal.message?.hasPrefix("Memory limit exceeded: Requested: 64MB") == true, "\(terminal)")
             // And its control groups are removed
             let container = try #require(
-                (cluster.checkpoint(of: "hog-1")?["container_id"] as? [String: Any])?["value"] as? String)
+                (cluster.checkpoint(of: "hog-1")?["container_id"] as? [String: Any])?["value"] as? String
+            )
             try await eventually("the task's memory cgroup is removed") {
                 !FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/regatta/\(container)")
                     && !FileManager.default.fileExists(atPath: "/sys/fs/cgroup/regatta/\(container)")
@@ -60,7 +64,12 @@ import Glibc
             // Given a busy loop in a task with cpus 0.2 (its shell spins itself, so its pid is the one to measure)
             let offer = try await framework.nextOffer()
             try await framework.launch(
-                "spin-1", on: offer, command: "echo $$ > spin.pid; while :; do :; done", cpus: 0.2, mem: 32)
+                "spin-1",
+                on: offer,
+                command: "echo $$ > spin.pid; while :; do :; done",
+                cpus: 0.2,
+                mem: 32
+            )
             try await framework.waitAcknowledging("spin-1", .running, acknowledged)
             var pid: Int32?
             try await eventually("the spinner wrote its pid") {
@@ -103,7 +112,10 @@ import Glibc
             // Given a task that prints and plants a symlink to /etc/passwd in its sandbox
             let offer = try await framework.nextOffer()
             try await framework.launch(
-                "files-1", on: offer, command: "echo hello-from-the-sandbox; ln -s /etc/passwd leak; sleep 60")
+                "files-1",
+                on: offer,
+                command: "echo hello-from-the-sandbox; ln -s /etc/passwd leak; sleep 60"
+            )
             try await framework.waitAcknowledging("files-1", .running, acknowledged)
             let state = try await HTTP.get("\(cluster.agentURL)/state")
             let executors =

@@ -26,12 +26,20 @@ import Glibc
                 try resources.add(.scalar("mem", 32))
                 tasks.append(
                     TaskInfo(
-                        name: id, taskId: TaskID(id), agentId: offer.agentId, resources: resources,
-                        command: .shell(command)))
+                        name: id,
+                        taskId: TaskID(id),
+                        agentId: offer.agentId,
+                        resources: resources,
+                        command: .shell(command)
+                    )
+                )
             }
             var accept = SchedulerCall(frameworkId: framework.frameworkID.value, type: .accept)
             accept.accept = .init(
-                offerIds: [offer.id], operations: [.launch(tasks)], filters: Filters(refuseSeconds: 1))
+                offerIds: [offer.id],
+                operations: [.launch(tasks)],
+                filters: Filters(refuseSeconds: 1)
+            )
             try await framework.send(accept)
             try await eventually("both tasks RUNNING and acknowledged") {
                 try await framework.acknowledgeAll(acknowledged)
@@ -72,7 +80,8 @@ import Glibc
             #expect(cluster.pid(of: "long-1") == longPID)
             #expect(
                 (cluster.checkpoint(of: "long-1")?["container_id"] as? [String: Any])?["value"] as? String
-                    == longContainer?["value"] as? String)
+                    == longContainer?["value"] as? String
+            )
             let longUpdates = framework.updates(of: "long-1")
             #expect(longUpdates.filter { $0.state == .starting }.count == 1, "\(longUpdates.map(\.state))")
             #expect(longUpdates.filter { $0.state == .running }.count == 1, "\(longUpdates.map(\.state))")
@@ -125,10 +134,16 @@ import Glibc
             try resources.add(.scalar("cpus", 0.1))
             try resources.add(.scalar("mem", 32))
             let task = TaskInfo(
-                name: "docker-1", taskId: "docker-1", agentId: offer.agentId, resources: resources,
+                name: "docker-1",
+                taskId: "docker-1",
+                agentId: offer.agentId,
+                resources: resources,
                 command: .shell("sleep 120"),
                 container: ContainerInfo(
-                    type: .docker, docker: DockerInfo(image: ServiceEnvironment.dockerImage, network: .host)))
+                    type: .docker,
+                    docker: DockerInfo(image: ServiceEnvironment.dockerImage, network: .host)
+                )
+            )
             try await framework.launch(task, on: offer)
             try await eventually(timeout: .seconds(60), "the Docker task RUNNING and acknowledged") {
                 try await framework.acknowledgeAll(acknowledged)
@@ -147,7 +162,8 @@ import Glibc
             }
             #expect(
                 (cluster.checkpoint(of: "docker-1")?["container_id"] as? [String: Any])?["value"] as? String
-                    == container?["value"] as? String)
+                    == container?["value"] as? String
+            )
             #expect(framework.updates(of: "docker-1").filter { $0.state == .running }.count == 1)
             #expect(try await cluster.masterMetric("master/tasks_running") == 1)
             var kill = SchedulerCall(frameworkId: framework.frameworkID.value, type: .kill)

@@ -15,16 +15,26 @@ import Testing
         let agentPort = freePort()
         let schedulerPort = freePort()
         let master = try RegattaProcess(
-            ["master", "--ip", "127.0.0.1", "--port", "\(masterPort)", "--work_dir", dir.appendingPathComponent("m").path],
-            log: dir.appendingPathComponent("master.log"))
+            [
+                "master", "--ip", "127.0.0.1", "--port", "\(masterPort)", "--work_dir",
+                dir.appendingPathComponent("m").path,
+            ],
+            log: dir.appendingPathComponent("master.log")
+        )
         let agent = try RegattaProcess(
-            ["agent", "--master", "127.0.0.1:\(masterPort)", "--ip", "127.0.0.1", "--port", "\(agentPort)",
-             "--work_dir", dir.appendingPathComponent("a").path, "--resources", "cpus:2;mem:1024;disk:1024"],
-            log: dir.appendingPathComponent("agent.log"))
+            [
+                "agent", "--master", "127.0.0.1:\(masterPort)", "--ip", "127.0.0.1", "--port", "\(agentPort)",
+                "--work_dir", dir.appendingPathComponent("a").path, "--resources", "cpus:2;mem:1024;disk:1024",
+            ],
+            log: dir.appendingPathComponent("agent.log")
+        )
         let scheduler = try RegattaProcess(
-            ["scheduler", "--master", "127.0.0.1:\(masterPort)", "--hostname", "127.0.0.1",
-             "--http_port", "\(schedulerPort)", "--store", "sqlite://\(dir.appendingPathComponent("s.db").path)"],
-            log: dir.appendingPathComponent("scheduler.log"))
+            [
+                "scheduler", "--master", "127.0.0.1:\(masterPort)", "--hostname", "127.0.0.1",
+                "--http_port", "\(schedulerPort)", "--store", "sqlite://\(dir.appendingPathComponent("s.db").path)",
+            ],
+            log: dir.appendingPathComponent("scheduler.log")
+        )
         let all = [("master", master), ("agent", agent), ("scheduler", scheduler)]
         do {
             try await Self.eventually("the agent and the scheduler registered with the master") {
@@ -41,7 +51,8 @@ import Testing
             let subscribe = #"{"type":"SUBSCRIBE","subscribe":{"framework_info":{"user":"root","name":"held"}}}"#
             subscription.send(
                 "POST /api/v1/scheduler HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-                    + "Accept: application/json\r\nContent-Length: \(subscribe.utf8.count)\r\n\r\n\(subscribe)")
+                    + "Accept: application/json\r\nContent-Length: \(subscribe.utf8.count)\r\n\r\n\(subscribe)"
+            )
             try await Self.eventually("the held framework subscribed") {
                 let state = try await HTTP.get("http://127.0.0.1:\(masterPort)/master/state")
                 let frameworks = ((state.json as? [String: Any])?["frameworks"] as? [[String: Any]]) ?? []

@@ -13,15 +13,24 @@ struct DevCluster {
     var master: String { "http://127.0.0.1:\(self.masterPort)" }
 
     static func start(workDir: URL? = nil, ports: (Int, Int, Int)? = nil) async throws -> DevCluster {
-        let dir = workDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("regatta-it-\(UUID().uuidString)")
+        let dir =
+            workDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("regatta-it-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let (masterPort, agentPort, httpPort) = ports ?? (freePort(), freePort(), freePort())
         let process = try RegattaProcess(
-            ["dev", "--work_dir", dir.path, "--master_port", "\(masterPort)", "--agent_port", "\(agentPort)",
-             "--http_port", "\(httpPort)", "--resources", "cpus:4;mem:4096;disk:4096;ports:[31000-31999]"],
-            log: dir.appendingPathComponent("dev-\(UUID().uuidString.prefix(8)).log"))
+            [
+                "dev", "--work_dir", dir.path, "--master_port", "\(masterPort)", "--agent_port", "\(agentPort)",
+                "--http_port", "\(httpPort)", "--resources", "cpus:4;mem:4096;disk:4096;ports:[31000-31999]",
+            ],
+            log: dir.appendingPathComponent("dev-\(UUID().uuidString.prefix(8)).log")
+        )
         let cluster = DevCluster(
-            process: process, workDir: dir, masterPort: masterPort, agentPort: agentPort, httpPort: httpPort)
+            process: process,
+            workDir: dir,
+            masterPort: masterPort,
+            agentPort: agentPort,
+            httpPort: httpPort
+        )
         try await eventually("the dev cluster answers /ping and has an agent") {
             let ping = try await HTTP.get("\(cluster.scheduler)/ping")
             let agents = try await HTTP.get("\(cluster.master)/master/slaves")
@@ -64,8 +73,12 @@ func httpServerPIDs(ports: [Int]) throws -> [Int32] {
         do {
             // Given an app posted as in the README
             let created = try await HTTP.request(
-                .POST, "\(cluster.scheduler)/v2/apps",
-                json: ["id": "/hello", "cmd": "exec python3 -m http.server $PORT0", "cpus": 0.1, "mem": 32, "instances": 2])
+                .POST,
+                "\(cluster.scheduler)/v2/apps",
+                json: [
+                    "id": "/hello", "cmd": "exec python3 -m http.server $PORT0", "cpus": 0.1, "mem": 32, "instances": 2,
+                ]
+            )
             #expect(created.status == 201)
             #expect(created.headers.first(name: "Marathon-Deployment-Id") != nil)
             // Then two processes answer on the ports the API lists
@@ -88,7 +101,8 @@ func httpServerPIDs(ports: [Int]) throws -> [Int32] {
             // When one process is killed with SIGKILL, it is replaced within seconds
             ports = try await cluster.running("/hello").compactMap { ($0["ports"] as? [Int])?.first }
             let victim = ports[0]
-            let victimTask = try await cluster.running("/hello").first { ($0["ports"] as? [Int])?.first == victim }?["id"] as? String
+            let victimTask =
+                try await cluster.running("/hello").first { ($0["ports"] as? [Int])?.first == victim }?["id"] as? String
             try await eventually("the victim's process is visible") { try !httpServerPIDs(ports: [victim]).isEmpty }
             for pid in try httpServerPIDs(ports: [victim]) { kill(pid, SIGKILL) }
             try await eventually(timeout: .seconds(20), "a replacement runs") {
@@ -122,12 +136,19 @@ func httpServerPIDs(ports: [Int]) throws -> [Int32] {
         let malformed = try await HTTP.request(.POST, "\(cluster.scheduler)/v2/apps", body: "{not json")
         #expect(malformed.status == 400)
         #expect((malformed.json as? [String: Any])?["message"] as? String == "Invalid JSON")
-        let wrongType = try await HTTP.request(.POST, "\(cluster.scheduler)/v2/apps", body: #"{"id":"/a","cmd":"x","cpus":"lots"}"#)
+        let wrongType = try await HTTP.request(
+            .POST,
+            "\(cluster.scheduler)/v2/apps",
+            body: #"{"id":"/a","cmd":"x","cpus":"lots"}"#
+        )
         #expect(wrongType.status == 400)
         let details = (wrongType.json as? [String: Any])?["details"] as? [[String: Any]]
         #expect(details?.first?["path"] as? String == "/cpus")
         let invalid = try await HTTP.request(
-            .POST, "\(cluster.scheduler)/v2/apps", json: ["id": "/Bad_Id", "cmd": "x", "cpus": 0, "instances": -1])
+            .POST,
+            "\(cluster.scheduler)/v2/apps",
+            json: ["id": "/Bad_Id", "cmd": "x", "cpus": 0, "instances": -1]
+        )
         #expect(invalid.status == 422)
         let body = invalid.json as? [String: Any]
         #expect(body?["message"] as? String == "Object is not valid")
@@ -137,8 +158,16 @@ func httpServerPIDs(ports: [Int]) throws -> [Int32] {
         let apps = try await HTTP.get("\(cluster.scheduler)/v2/apps")
         #expect(((apps.json as? [String: Any])?["apps"] as? [Any])?.isEmpty == true, "nothing was stored")
         // A duplicate id conflicts.
-        _ = try await HTTP.request(.POST, "\(cluster.scheduler)/v2/apps", json: ["id": "/dup", "cmd": "sleep 100", "cpus": 0.1, "mem": 16])
-        let duplicate = try await HTTP.request(.POST, "\(cluster.scheduler)/v2/apps", json: ["id": "/dup", "cmd": "sleep 100"])
+        _ = try await HTTP.request(
+            .POST,
+            "\(cluster.scheduler)/v2/apps",
+            json: ["id": "/dup", "cmd": "sleep 100", "cpus": 0.1, "mem": 16]
+        )
+        let duplicate = try await HTTP.request(
+            .POST,
+            "\(cluster.scheduler)/v2/apps",
+            json: ["id": "/dup", "cmd": "sleep 100"]
+        )
         #expect(duplicate.status == 409)
         // The CLI prints one line and exits non-zero.
         let missing = try cluster.cli(["app", "show", "/nope"])
@@ -154,11 +183,16 @@ func httpServerPIDs(ports: [Int]) throws -> [Int32] {
         let first = try await DevCluster.start()
         defer { try? FileManager.default.removeItem(at: first.workDir) }
         _ = try await HTTP.request(
-            .POST, "\(first.scheduler)/v2/apps", json: ["id": "/keep", "cmd": "sleep 1000", "cpus": 0.1, "mem": 16, "instances": 1])
+            .POST,
+            "\(first.scheduler)/v2/apps",
+            json: ["id": "/keep", "cmd": "sleep 1000", "cpus": 0.1, "mem": 16, "instances": 1]
+        )
         try await eventually("1 running") { try await first.running("/keep").count == 1 }
         await first.process.stop()
         let second = try await DevCluster.start(
-            workDir: first.workDir, ports: (freePort(), freePort(), freePort()))
+            workDir: first.workDir,
+            ports: (freePort(), freePort(), freePort())
+        )
         do {
             let app = try await HTTP.get("\(second.scheduler)/v2/apps/keep")
             #expect(app.status == 200)

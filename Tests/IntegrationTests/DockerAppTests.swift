@@ -8,7 +8,10 @@ import Testing
     static func removeContainers(under workDir: URL) {
         let list = Process()
         list.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        list.arguments = ["docker", "ps", "-a", "--filter", "label=regatta.sandbox", "--format", "{{.ID}} {{.Label \"regatta.sandbox\"}}"]
+        list.arguments = [
+            "docker", "ps", "-a", "--filter", "label=regatta.sandbox", "--format",
+            "{{.ID}} {{.Label \"regatta.sandbox\"}}",
+        ]
         let pipe = Pipe()
         list.standardOutput = pipe
         list.standardError = FileHandle.nullDevice
@@ -39,13 +42,17 @@ import Testing
         try await eventually("3 agents registered") { try await cluster.activeAgents() == 3 }
         let (process, scheduler) = try cluster.startScheduler()
         do {
-            try await eventually("the scheduler answers /ping") { try await HTTP.get("\(scheduler)/ping").text == "pong" }
+            try await eventually("the scheduler answers /ping") {
+                try await HTTP.get("\(scheduler)/ping").text == "pong"
+            }
             // When a BRIDGE app maps container port 80 to a dynamic host port, with an HTTP health check on it
             let created = try await HTTP.request(
-                .POST, "\(scheduler)/v2/apps",
+                .POST,
+                "\(scheduler)/v2/apps",
                 json: [
                     "id": "/web", "instances": 2, "cpus": 0.1, "mem": 32,
-                    "cmd": "mkdir -p /www && echo \"hello from $HOST:$PORT0\" > /www/index.html && exec httpd -f -p 80 -h /www",
+                    "cmd":
+                        "mkdir -p /www && echo \"hello from $HOST:$PORT0\" > /www/index.html && exec httpd -f -p 80 -h /www",
                     "constraints": [["hostname", "UNIQUE"]],
                     "container": [
                         "type": "DOCKER",
@@ -55,10 +62,13 @@ import Testing
                         ],
                     ],
                     "healthChecks": [
-                        ["protocol": "HTTP", "path": "/", "portIndex": 0, "gracePeriodSeconds": 30,
-                         "intervalSeconds": 1, "timeoutSeconds": 2, "maxConsecutiveFailures": 3]
+                        [
+                            "protocol": "HTTP", "path": "/", "portIndex": 0, "gracePeriodSeconds": 30,
+                            "intervalSeconds": 1, "timeoutSeconds": 2, "maxConsecutiveFailures": 3,
+                        ]
                     ],
-                ])
+                ]
+            )
             #expect(created.status == 201, "\(created.text)")
 
             // Then both instances run on distinct agents, healthy, each answering on 127.0.0.1:<its host port>
@@ -78,7 +88,8 @@ import Testing
                 let port = try #require(ports.first)
                 #expect(
                     cluster.agentPortRanges.contains { portRange(of: $0)?.contains(port) == true },
-                    "the host port comes from the offer's ranges: \(port) in \(cluster.agentPortRanges)")
+                    "the host port comes from the offer's ranges: \(port) in \(cluster.agentPortRanges)"
+                )
                 let answer = try await HTTP.get("http://127.0.0.1:\(port)/")
                 #expect(answer.status == 200)
                 // The container saw PORT0 = its host port (Marathon sets the host port for BRIDGE mappings).

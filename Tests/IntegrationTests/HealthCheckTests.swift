@@ -28,10 +28,16 @@ import Testing
         do {
             // Given two apps: one whose check path exists, one whose check path answers 404
             let healthy = try await HTTP.request(
-                .POST, "\(cluster.scheduler)/v2/apps", json: Self.app("/hc-ok", checkPath: "/"))
+                .POST,
+                "\(cluster.scheduler)/v2/apps",
+                json: Self.app("/hc-ok", checkPath: "/")
+            )
             #expect(healthy.status == 201)
             let broken = try await HTTP.request(
-                .POST, "\(cluster.scheduler)/v2/apps", json: Self.app("/hc-404", checkPath: "/no-such-page"))
+                .POST,
+                "\(cluster.scheduler)/v2/apps",
+                json: Self.app("/hc-404", checkPath: "/no-such-page")
+            )
             #expect(broken.status == 201)
 
             // Then the first becomes healthy, with Marathon's healthCheckResults

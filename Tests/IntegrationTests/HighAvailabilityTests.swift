@@ -49,7 +49,10 @@ import Glibc
         }
     }
 
-    static func failOverMaster(_ cluster: HACluster, agents: Int = 3) async throws -> (
+    static func failOverMaster(
+        _ cluster: HACluster,
+        agents: Int = 3
+    ) async throws -> (
         leader: Duration, agents: Duration
     ) {
         let old = try #require(await cluster.leadingMaster(), "a master leads before the kill")
@@ -78,11 +81,17 @@ import Glibc
             // Given a client of the whole ensemble and one that reaches it only through the proxies
             let logger = Logger(label: "ha-tests", factory: { _ in SwiftLogNoOpLogHandler() })
             let direct = try await ZooKeeperClient.connect(
-                connectionString: ensemble.connectionString, sessionTimeout: .seconds(4),
-                connectTimeout: .seconds(20), logger: logger)
+                connectionString: ensemble.connectionString,
+                sessionTimeout: .seconds(4),
+                connectTimeout: .seconds(20),
+                logger: logger
+            )
             let proxied = try await ZooKeeperClient.connect(
                 connectionString: proxies.map { "127.0.0.1:\($0.port)" }.joined(separator: ","),
-                sessionTimeout: .seconds(4), connectTimeout: .seconds(20), logger: logger)
+                sessionTimeout: .seconds(4),
+                connectTimeout: .seconds(20),
+                logger: logger
+            )
             try await direct.create("/ha-infra")
             // When the ZooKeeper leader node is killed, the ensemble still serves writes
             let leader = try #require(await ensemble.leaderIndex())
@@ -169,7 +178,8 @@ import Glibc
             // More would be an over-commit, so the per-agent counts are part of the message.
             #expect(
                 perAgent.count <= 2 && perAgent.values.allSatisfy { $0 <= 80 } && before.count < 200,
-                "the kill must land mid-deployment: \(before.count) of 200 running before it, per agent \(perAgent)")
+                "the kill must land mid-deployment: \(before.count) of 200 running before it, per agent \(perAgent)"
+            )
             // And the deployment completes with exactly 200 tasks, none lost, none duplicated, none replaced
             let deployed = try await cluster.eventually("the deployment finished", timeout: .seconds(300)) {
                 try await cluster.deploymentFinished(app: "/ha-big", instances: 200)
@@ -182,7 +192,8 @@ import Glibc
             #expect(Set(master) == Set(scheduler))
             #expect(
                 before.subtracting(master).isEmpty,
-                "tasks running before the kill are gone: \(before.subtracting(master))")
+                "tasks running before the kill are gone: \(before.subtracting(master))"
+            )
         }
     }
 
@@ -217,7 +228,8 @@ import Glibc
             // Mid-deployment by construction: two agents of 8 cpus hold at most 106 instances of 0.15.
             #expect(
                 perAgent.count <= 2 && perAgent.values.allSatisfy { $0 <= 53 } && before.count < 120,
-                "the kill must land mid-deployment: \(before.count) of 120 running before it, per agent \(perAgent)")
+                "the kill must land mid-deployment: \(before.count) of 120 running before it, per agent \(perAgent)"
+            )
             try await cluster.eventually("the deployment finished", timeout: .seconds(300)) {
                 try await cluster.deploymentFinished(app: "/ha-sched", instances: 120)
             }
@@ -228,7 +240,8 @@ import Glibc
             #expect(master.count == 120 && Set(master).count == 120, "master: \(master.count) running tasks")
             #expect(
                 before.subtracting(master).isEmpty,
-                "tasks running before the kill are gone: \(before.subtracting(master))")
+                "tasks running before the kill are gone: \(before.subtracting(master))"
+            )
             try await cluster.eventually("both schedulers agree on the leader", timeout: .seconds(60)) {
                 guard await cluster.leadingScheduler() != nil else { return false }
                 return (try? await HTTP.get("\(cluster.schedulerURL(old))/v2/leader").status) == 200
@@ -256,7 +269,9 @@ import Glibc
             let exitTime = ContinuousClock.now - cut
             Self.timing("master-zk-cut-to-exit", exitTime)
             #expect(
-                process.exitCode == 101, "exit code \(String(describing: process.exitCode)):\n\(process.logTail(15))")
+                process.exitCode == 101,
+                "exit code \(String(describing: process.exitCode)):\n\(process.logTail(15))"
+            )
             // And another master leads, agents re-register with it, and the tasks are the same
             try await cluster.eventually("another master leads", timeout: cluster.sessionTimeout + .seconds(30)) {
                 guard let leader = await cluster.leadingMaster() else { return false }
@@ -300,7 +315,8 @@ import Glibc
             print("HA scheduler cut off from ZooKeeper exited with \(String(describing: process.exitCode))")
             #expect(
                 process.exitCode == 101 || process.exitCode == 103,
-                "exit code \(String(describing: process.exitCode)):\n\(process.logTail(15))")
+                "exit code \(String(describing: process.exitCode)):\n\(process.logTail(15))"
+            )
             try await cluster.eventually("the other scheduler leads", timeout: cluster.sessionTimeout + .seconds(30)) {
                 guard let leader = await cluster.leadingScheduler() else { return false }
                 return leader != old
@@ -350,7 +366,10 @@ import Glibc
             // And the cluster still deploys
             let leader = try #require(await cluster.leadingScheduler())
             let scaled = try await HTTP.request(
-                .PUT, "\(cluster.schedulerURL(leader))/v2/apps/ha-one-down", json: ["instances": 8])
+                .PUT,
+                "\(cluster.schedulerURL(leader))/v2/apps/ha-one-down",
+                json: ["instances": 8]
+            )
             #expect(scaled.status == 200, "\(scaled.text)")
             try await cluster.eventually("8 running", timeout: .seconds(120)) {
                 try await cluster.deploymentFinished(app: "/ha-one-down", instances: 8)
@@ -387,7 +406,8 @@ import Glibc
                     try cluster.restart(.scheduler, old)
                 }
                 try await cluster.eventually(
-                    "round \(round): both schedulers agree on one leader", timeout: .seconds(60)
+                    "round \(round): both schedulers agree on one leader",
+                    timeout: .seconds(60)
                 ) {
                     guard await cluster.leadingScheduler() != nil else { return false }
                     guard cluster.schedulers.allSatisfy({ $0?.isRunning == true }) else { return false }
@@ -416,10 +436,13 @@ import Glibc
         let python = setup.output.trimmingCharacters(in: .whitespacesAndNewlines)
         try await Self.withCluster { cluster in
             let script = Package.root.appendingPathComponent(
-                "Tests/IntegrationTests/Python/pymesos_failover_framework.py")
+                "Tests/IntegrationTests/Python/pymesos_failover_framework.py"
+            )
             let framework = try ChildProcess(
-                python, [script.path, cluster.mesosURL, "pymesos-ha-task", "180"],
-                log: cluster.directory.appendingPathComponent("pymesos.log"))
+                python,
+                [script.path, cluster.mesosURL, "pymesos-ha-task", "180"],
+                log: cluster.directory.appendingPathComponent("pymesos.log")
+            )
             defer { Glibc.kill(framework.pid, SIGKILL) }
             try await cluster.eventually("pymesos runs its task", timeout: .seconds(90)) {
                 framework.log().contains("running pymesos-ha-task")
@@ -439,10 +462,12 @@ import Glibc
             #expect(log.contains("killed pymesos-ha-task"), "pymesos output:\n\(log)")
             #expect(
                 log.contains("registered") && log.contains("127.0.0.1 \(cluster.masterPorts[oldLeader])"),
-                "pymesos first registered with the old leader:\n\(log)")
+                "pymesos first registered with the old leader:\n\(log)"
+            )
             #expect(
                 log.contains("reregistered 127.0.0.1 \(cluster.masterPorts[newLeader])"),
-                "pymesos re-registered with the new leader:\n\(log)")
+                "pymesos re-registered with the new leader:\n\(log)"
+            )
         }
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -34,7 +35,9 @@ struct RawSocket {
         var bytes = Array(text.utf8)
         var sent = 0
         while sent < bytes.count {
-            let written = bytes.withUnsafeMutableBytes { Glibc.send(self.fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            let written = bytes.withUnsafeMutableBytes {
+                Glibc.send(self.fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL))
+            }
             if written <= 0 { return }
             sent += written
         }
@@ -68,7 +71,9 @@ struct BlackHole {
         address.sin_port = 0
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
         listen(fd, 64)
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
@@ -104,7 +109,8 @@ struct BlackHole {
                 let announced = try RawSocket(port: port)
                 announced.send(
                     "POST \(path) HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-                        + "Content-Length: 1073741824\r\n\r\n")
+                        + "Content-Length: 1073741824\r\n\r\n"
+                )
                 // Then the answer comes at once: 413 naming the limit, in the daemon's shape
                 let answer = announced.readUntilClosed()
                 announced.close()
@@ -117,15 +123,21 @@ struct BlackHole {
                 }
                 // Given a head over the limit
                 let header = try RawSocket(port: port)
-                header.send("GET /health HTTP/1.1\r\nHost: test\r\nX-Big: \(String(repeating: "h", count: 100_000))\r\n\r\n")
+                header.send(
+                    "GET /health HTTP/1.1\r\nHost: test\r\nX-Big: \(String(repeating: "h", count: 100_000))\r\n\r\n"
+                )
                 let headerAnswer = header.readUntilClosed()
                 header.close()
                 #expect(headerAnswer.hasPrefix("HTTP/1.1 431"), "\(name): \(headerAnswer.prefix(200))")
             }
-            for (name, port, path) in [("master", cluster.masterPort, "/api/v1/scheduler"), ("scheduler", cluster.httpPort, "/v2/apps")] {
+            for (name, port, path) in [
+                ("master", cluster.masterPort, "/api/v1/scheduler"), ("scheduler", cluster.httpPort, "/v2/apps"),
+            ] {
                 // Given a chunked body that crosses the limit (32 MiB), then stops
                 let chunked = try RawSocket(port: port)
-                chunked.send("POST \(path) HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+                chunked.send(
+                    "POST \(path) HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                )
                 let piece = "100000\r\n" + String(repeating: "x", count: 1 << 20) + "\r\n"
                 for _ in 0..<32 { chunked.send(piece) }
                 // Then it is answered 413
@@ -159,9 +171,12 @@ struct BlackHole {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let scheduler = try RegattaProcess(
-            ["scheduler", "--master", "127.0.0.1:\(freePort())", "--http_port", "\(freePort())",
-             "--store", "postgres://regatta@127.0.0.1:\(store.port)/regatta"],
-            log: dir.appendingPathComponent("scheduler.log"))
+            [
+                "scheduler", "--master", "127.0.0.1:\(freePort())", "--http_port", "\(freePort())",
+                "--store", "postgres://regatta@127.0.0.1:\(store.port)/regatta",
+            ],
+            log: dir.appendingPathComponent("scheduler.log")
+        )
         let client = store.waitForClient()
         defer { if let client { close(client) } }
         #expect(client != nil, "the scheduler never connected to its store: \(scheduler.logTail())")
@@ -175,7 +190,9 @@ struct BlackHole {
     }
 
     @Test func badConnectionCapExitsWithOneLineNamingTheFlag() throws {
-        for daemon in [["master"], ["agent", "--master", "127.0.0.1:5050"], ["scheduler", "--master", "127.0.0.1:5050"]] {
+        for daemon in [
+            ["master"], ["agent", "--master", "127.0.0.1:5050"], ["scheduler", "--master", "127.0.0.1:5050"],
+        ] {
             let (status, output) = try run(Package.regatta, daemon + ["--max_connections", "0"])
             #expect(status != 0)
             #expect(output.contains("--max_connections"), "\(daemon[0]): \(output)")

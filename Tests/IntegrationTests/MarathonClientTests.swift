@@ -24,7 +24,8 @@ import Testing
         // Then every call succeeded and parsed into the client's models
         #expect(
             result.status == 0,
-            "marathon client output:\n\(result.output)\n--- dev log:\n\(cluster.process.logTail(60))")
+            "marathon client output:\n\(result.output)\n--- dev log:\n\(cluster.process.logTail(60))"
+        )
         for step in [
             "ping", "get_info", "event_stream attached", "create_app", "list_apps", "get_app", "update_app",
             "update_app with a fetched app", "scale_app", "rollback_app", "restart_app", "kill_task",

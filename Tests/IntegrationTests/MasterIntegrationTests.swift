@@ -51,7 +51,9 @@ import Testing
 
     @Test func agentKilledWithSIGKILLBecomesUnreachableAndItsTasksAreReported() async throws {
         let cluster = try await MasterCluster(
-            agents: 1, masterFlags: ["--agent_ping_timeout", "500ms", "--max_agent_ping_timeouts", "3"])
+            agents: 1,
+            masterFlags: ["--agent_ping_timeout", "500ms", "--max_agent_ping_timeouts", "3"]
+        )
         let framework = V1Framework(master: cluster.masterURL, partitionAware: true)
         framework.start()
         let offer = try await framework.nextOffer()
@@ -116,11 +118,16 @@ import Testing
         let prometheus = try await HTTP.get("\(cluster.masterURL)/metrics")
         #expect(prometheus.text.contains("mesos_master_slaves_active 2"))
         let redirect = try run(
-            "/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "\(cluster.masterURL)/master/redirect"])
+            "/usr/bin/curl",
+            ["-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "\(cluster.masterURL)/master/redirect"]
+        )
         #expect(redirect.output.hasPrefix("307 "), "\(redirect.output)")
         // Calls without a subscription or with garbage are refused with a message.
         let unsubscribed = try await HTTP.request(
-            .POST, "\(cluster.masterURL)/api/v1/scheduler", json: ["type": "REVIVE", "framework_id": ["value": "x"]])
+            .POST,
+            "\(cluster.masterURL)/api/v1/scheduler",
+            json: ["type": "REVIVE", "framework_id": ["value": "x"]]
+        )
         #expect(unsubscribed.status == 403)
         let garbage = try await HTTP.request(.POST, "\(cluster.masterURL)/api/v1/scheduler", body: "{")
         #expect(garbage.status == 400)
@@ -130,7 +137,10 @@ import Testing
     @Test func exampleFrameworkRunsItsTasksToCompletion() async throws {
         let cluster = try await MasterCluster(agents: 2)
         let binary = Package.root.appendingPathComponent(".build/debug/hello-framework").path
-        let result = try run(binary, ["--master", "127.0.0.1:\(cluster.masterPort)", "--tasks", "3", "--command", "echo hi"])
+        let result = try run(
+            binary,
+            ["--master", "127.0.0.1:\(cluster.masterPort)", "--tasks", "3", "--command", "echo hi"]
+        )
         #expect(result.status == 0, "\(result.output)\n\(cluster.logs())")
         #expect(result.output.components(separatedBy: "is TASK_FINISHED").count - 1 == 3)
         try await eventually("the framework is torn down") {

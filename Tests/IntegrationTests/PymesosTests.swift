@@ -19,8 +19,10 @@ import Testing
         #expect(result.output.contains("status pymesos-hello TASK_RUNNING"))
         #expect(result.output.contains("status pymesos-hello TASK_FINISHED"))
         #expect(try await cluster.metric("master/tasks_finished") == 1)
-        #expect(try await cluster.metric("master/messages_status_update_acknowledgement") ?? 0 >= 2,
-                "pymesos acknowledged the updates")
+        #expect(
+            try await cluster.metric("master/messages_status_update_acknowledgement") ?? 0 >= 2,
+            "pymesos acknowledged the updates"
+        )
         await cluster.stop()
     }
 }

@@ -13,7 +13,9 @@ import Glibc
     .serialized,
     .enabled(
         if: ServiceEnvironment.zooKeeper != nil && ServiceEnvironment.postgresURL != nil && HACluster.psql != nil,
-        "needs REGATTA_TEST_ZK and REGATTA_TEST_PG_URL with psql (scripts/test.sh starts both)"))
+        "needs REGATTA_TEST_ZK and REGATTA_TEST_PG_URL with psql (scripts/test.sh starts both)"
+    )
+)
 struct SchedulerElectionTests {
     /// The master and agent, the database, and two scheduler processes.
     final class Setup: @unchecked Sendable {
@@ -39,9 +41,14 @@ struct SchedulerElectionTests {
 
         func start(_ index: Int) throws {
             self.schedulers[index] = try RegattaProcess(
-                ["scheduler", "--master", "127.0.0.1:\(self.cluster.masterPort)", "--zk", self.zooKeeperURL,
-                 "--zk_session_timeout", "4secs", "--http_port", "\(self.ports[index])", "--store", self.storeURL],
-                log: self.cluster.workDir.appendingPathComponent("scheduler-\(index)-\(UUID().uuidString.prefix(4)).log"))
+                [
+                    "scheduler", "--master", "127.0.0.1:\(self.cluster.masterPort)", "--zk", self.zooKeeperURL,
+                    "--zk_session_timeout", "4secs", "--http_port", "\(self.ports[index])", "--store", self.storeURL,
+                ],
+                log: self.cluster.workDir.appendingPathComponent(
+                    "scheduler-\(index)-\(UUID().uuidString.prefix(4)).log"
+                )
+            )
         }
 
         func sigkill(_ index: Int) async {
@@ -88,7 +95,9 @@ struct SchedulerElectionTests {
 
         func logs() -> String {
             self.cluster.logs() + "\n"
-                + self.schedulers.enumerated().map { "scheduler-\($0.offset): " + ($0.element?.logTail(30) ?? "stopped") }
+                + self.schedulers.enumerated().map {
+                    "scheduler-\($0.offset): " + ($0.element?.logTail(30) ?? "stopped")
+                }
                 .joined(separator: "\n")
         }
 
@@ -135,8 +144,10 @@ struct SchedulerElectionTests {
 
             // When: an app is posted to the follower
             let created = try await HTTP.request(
-                .POST, "\(setup.url(1))/v2/apps",
-                json: ["id": "/ha", "cmd": "sleep 600", "cpus": 0.05, "mem": 16, "instances": 2])
+                .POST,
+                "\(setup.url(1))/v2/apps",
+                json: ["id": "/ha", "cmd": "sleep 600", "cpus": 0.05, "mem": 16, "instances": 2]
+            )
 
             // Then: the leader created it, and said so in its header
             #expect(created.status == 201, "\(created.text)")
@@ -173,8 +184,10 @@ struct SchedulerElectionTests {
         try await Self.run { setup in
             try await setup.startBoth()
             let created = try await HTTP.request(
-                .POST, "\(setup.url(0))/v2/apps",
-                json: ["id": "/abdicate", "cmd": "sleep 600", "cpus": 0.05, "mem": 16, "instances": 2])
+                .POST,
+                "\(setup.url(0))/v2/apps",
+                json: ["id": "/abdicate", "cmd": "sleep 600", "cpus": 0.05, "mem": 16, "instances": 2]
+            )
             #expect(created.status == 201, "\(created.text)")
             try await eventually(timeout: .seconds(60), "2 running tasks") {
                 try await setup.runningTaskIDs("/abdicate", via: 0).count == 2

@@ -12,10 +12,15 @@ import Testing
         let (jobs, continuation) = AsyncStream<AgentCore.Job>.makeStream()
         let core = AgentCore(
             agentInfo: AgentInfo(hostname: "h1", port: 5051, resources: Resources(), id: "agent-1"),
-            layout: SandboxLayout(workDir: workDir), defaultKillGracePeriod: .seconds(1),
-            supportedContainerTypes: [.mesos], updateTiming: StatusUpdateManager.Configuration(),
-            baseEnvironment: [:], environment: TestSupport.environment(), jobs: continuation,
-            logger: TestSupport.logger())
+            layout: SandboxLayout(workDir: workDir),
+            defaultKillGracePeriod: .seconds(1),
+            supportedContainerTypes: [.mesos],
+            updateTiming: StatusUpdateManager.Configuration(),
+            baseEnvironment: [:],
+            environment: TestSupport.environment(),
+            jobs: continuation,
+            logger: TestSupport.logger()
+        )
         return (core, jobs)
     }
 
@@ -26,8 +31,11 @@ import Testing
             let key = TaskKey(frameworkID: "fw", taskID: "t")
             await core.launch(
                 AgentMessage.Launch(
-                    frameworkId: "fw", frameworkInfo: FrameworkInfo(user: "root", name: "f", id: "fw"),
-                    task: TestSupport.task("t", command: .shell("true"))))
+                    frameworkId: "fw",
+                    frameworkInfo: FrameworkInfo(user: "root", name: "f", id: "fw"),
+                    task: TestSupport.task("t", command: .shell("true"))
+                )
+            )
             let step = try #require(await core.beginLaunch(key))
             guard case .launch(let request) = step else {
                 Issue.record("Expected a launch, got \(step)")
@@ -69,7 +77,11 @@ import Testing
             let key = TaskKey(frameworkID: "fw", taskID: "r")
             await core.launch(
                 AgentMessage.Launch(
-                    frameworkId: "fw", frameworkInfo: nil, task: TestSupport.task("r", command: .shell("sleep 100"))))
+                    frameworkId: "fw",
+                    frameworkInfo: nil,
+                    task: TestSupport.task("r", command: .shell("sleep 100"))
+                )
+            )
             guard case .launch(let request) = try #require(await core.beginLaunch(key)) else {
                 Issue.record("Expected a launch")
                 return

@@ -39,14 +39,17 @@ struct AgentLeaderFollowingTests {
             AgentMessage.Launch(
                 frameworkId: self.framework,
                 frameworkInfo: FrameworkInfo(user: "root", name: "e2e", id: self.framework),
-                task: TestSupport.task(id, command: .shell("sleep 100"))))
+                task: TestSupport.task(id, command: .shell("sleep 100"))
+            )
+        )
     }
 
     /// MasterInfo JSON as a master writes into its `json.info_` node.
     private static func masterInfo(id: String, port: Int) -> [UInt8] {
         Array(
             #"{"id":"\#(id)","hostname":"127.0.0.1","port":\#(port),"address":{"hostname":"127.0.0.1","ip":"127.0.0.1","port":\#(port)}}"#
-                .utf8)
+                .utf8
+        )
     }
 
     /// With the agent's own client (which follows redirects by itself) and with one that does not (the agent then
@@ -56,7 +59,8 @@ struct AgentLeaderFollowingTests {
         var httpConfiguration = HTTPClient.Configuration()
         httpConfiguration.redirectConfiguration = .disallow
         let http: HTTPClient? =
-            clientFollowsRedirects ? nil : HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+            clientFollowsRedirects
+            ? nil : HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         do {
             try await self.followRedirect(http: http)
         } catch {
@@ -76,10 +80,15 @@ struct AgentLeaderFollowingTests {
                 defer { group.cancelAll() }
                 // Given an agent pointed at a master that does not lead
                 let configuration = try self.configuration(
-                    master: "127.0.0.1:\(try await follower.waitForPort())", workDir: workDir)
+                    master: "127.0.0.1:\(try await follower.waitForPort())",
+                    workDir: workDir
+                )
                 let agent = AgentService(
-                    configuration: configuration, logger: self.logger, httpClient: http,
-                    masterDetector: ZooKeeperMasterDetector.factory(logger: self.logger))
+                    configuration: configuration,
+                    logger: self.logger,
+                    httpClient: http,
+                    masterDetector: ZooKeeperMasterDetector.factory(logger: self.logger)
+                )
                 await withThrowingTaskGroup(of: Void.self) { agentGroup in
                     agentGroup.addTask { try await agent.run() }
                     defer { agentGroup.cancelAll() }
@@ -100,7 +109,11 @@ struct AgentLeaderFollowingTests {
     func followsTheLeaderThatZooKeeperNamesAndIgnoresMastersWhileNoneIsKnown() async throws {
         let servers = try #require(Self.zooKeeper)
         let zooKeeper = try await ZooKeeperClient.connect(
-            connectionString: servers, sessionTimeout: .seconds(10), connectTimeout: .seconds(20), logger: self.logger)
+            connectionString: servers,
+            sessionTimeout: .seconds(10),
+            connectTimeout: .seconds(20),
+            logger: self.logger
+        )
         let root = "/regatta-agent-test-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let path = root + "/mesos"
         try await zooKeeper.create(root)
@@ -115,12 +128,17 @@ struct AgentLeaderFollowingTests {
                 let secondPort = try await second.waitForPort()
                 // Given the first master leads, and an agent that follows the leader under the election path
                 let firstCandidacy = try await LeaderContender.contend(
-                    client: zooKeeper, path: path, data: Self.masterInfo(id: "m1", port: firstPort),
-                    logger: self.logger)
+                    client: zooKeeper,
+                    path: path,
+                    data: Self.masterInfo(id: "m1", port: firstPort),
+                    logger: self.logger
+                )
                 let configuration = try self.configuration(master: "zk://\(servers)\(path)", workDir: workDir)
                 let agent = AgentService(
-                    configuration: configuration, logger: self.logger,
-                    masterDetector: ZooKeeperMasterDetector.factory(logger: self.logger))
+                    configuration: configuration,
+                    logger: self.logger,
+                    masterDetector: ZooKeeperMasterDetector.factory(logger: self.logger)
+                )
                 try await withThrowingTaskGroup(of: Void.self) { agentGroup in
                     agentGroup.addTask { try await agent.run() }
                     defer { agentGroup.cancelAll() }
@@ -130,8 +148,11 @@ struct AgentLeaderFollowingTests {
 
                     // When the second master is elected (the first withdraws)
                     let secondCandidacy = try await LeaderContender.contend(
-                        client: zooKeeper, path: path, data: Self.masterInfo(id: "m2", port: secondPort),
-                        logger: self.logger)
+                        client: zooKeeper,
+                        path: path,
+                        data: Self.masterInfo(id: "m2", port: secondPort),
+                        logger: self.logger
+                    )
                     try await firstCandidacy.withdraw()
 
                     // Then the agent re-registers with it under its id, reporting the task it still runs
@@ -142,7 +163,9 @@ struct AgentLeaderFollowingTests {
                     #expect(reregistration.subscribe?.tasks.first?.state == .running)
                     #expect(await agent.runningTaskIDs() == ["survivor"])
                     // And takes orders from the new leader only
-                    second.send(.kill(AgentMessage.Kill(frameworkId: self.framework, taskId: "survivor", killPolicy: nil)))
+                    second.send(
+                        .kill(AgentMessage.Kill(frameworkId: self.framework, taskId: "survivor", killPolicy: nil))
+                    )
                     #expect(await TestSupport.eventually { second.acceptedStates(of: "survivor").contains(.killed) })
                     #expect(!first.acceptedStates(of: "survivor").contains(.killed))
 
@@ -153,8 +176,11 @@ struct AgentLeaderFollowingTests {
                     #expect(second.subscribes.count == 1)
                     // Until one is elected again
                     let again = try await LeaderContender.contend(
-                        client: zooKeeper, path: path, data: Self.masterInfo(id: "m1", port: firstPort),
-                        logger: self.logger)
+                        client: zooKeeper,
+                        path: path,
+                        data: Self.masterInfo(id: "m1", port: firstPort),
+                        logger: self.logger
+                    )
                     #expect(await TestSupport.eventually { first.subscribes.count == 2 })
                     #expect(first.subscribes.last?.subscribe?.agentInfo.id == first.agentID)
                     try await again.withdraw()
@@ -169,7 +195,11 @@ struct AgentLeaderFollowingTests {
     func resendsUnacknowledgedUpdatesToTheNewLeader() async throws {
         let servers = try #require(Self.zooKeeper)
         let zooKeeper = try await ZooKeeperClient.connect(
-            connectionString: servers, sessionTimeout: .seconds(10), connectTimeout: .seconds(20), logger: self.logger)
+            connectionString: servers,
+            sessionTimeout: .seconds(10),
+            connectTimeout: .seconds(20),
+            logger: self.logger
+        )
         let root = "/regatta-agent-test-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let path = root + "/mesos"
         try await zooKeeper.create(root)
@@ -184,12 +214,17 @@ struct AgentLeaderFollowingTests {
                 let firstPort = try await first.waitForPort()
                 let secondPort = try await second.waitForPort()
                 let firstCandidacy = try await LeaderContender.contend(
-                    client: zooKeeper, path: path, data: Self.masterInfo(id: "m1", port: firstPort),
-                    logger: self.logger)
+                    client: zooKeeper,
+                    path: path,
+                    data: Self.masterInfo(id: "m1", port: firstPort),
+                    logger: self.logger
+                )
                 let configuration = try self.configuration(master: "zk://\(servers)\(path)", workDir: workDir)
                 let agent = AgentService(
-                    configuration: configuration, logger: self.logger,
-                    masterDetector: ZooKeeperMasterDetector.factory(logger: self.logger))
+                    configuration: configuration,
+                    logger: self.logger,
+                    masterDetector: ZooKeeperMasterDetector.factory(logger: self.logger)
+                )
                 try await withThrowingTaskGroup(of: Void.self) { agentGroup in
                     agentGroup.addTask { try await agent.run() }
                     defer { agentGroup.cancelAll() }
@@ -200,8 +235,11 @@ struct AgentLeaderFollowingTests {
 
                     // When the second master is elected
                     let secondCandidacy = try await LeaderContender.contend(
-                        client: zooKeeper, path: path, data: Self.masterInfo(id: "m2", port: secondPort),
-                        logger: self.logger)
+                        client: zooKeeper,
+                        path: path,
+                        data: Self.masterInfo(id: "m2", port: secondPort),
+                        logger: self.logger
+                    )
                     try await firstCandidacy.withdraw()
 
                     // Then the agent re-registers with the task in the state the old leader took, resends the update
@@ -250,7 +288,8 @@ private final class RedirectingMaster: Sendable {
             }
             return Response(
                 status: .temporaryRedirect,
-                headers: [.location: "//127.0.0.1:\(leaderPort)/api/v1/agent"])
+                headers: [.location: "//127.0.0.1:\(leaderPort)/api/v1/agent"]
+            )
         }
         let app = Application(
             router: router,
@@ -258,7 +297,8 @@ private final class RedirectingMaster: Sendable {
             onServerRunning: { channel in
                 self.state.withLock { $0.port = channel.localAddress?.port }
             },
-            logger: self.logger)
+            logger: self.logger
+        )
         try await app.run()
     }
 }

@@ -11,8 +11,12 @@ import Testing
             // Given
             let store = AgentMetaStore(path: SandboxLayout(workDir: directory).agentMetaFile)
             let info = AgentInfo(
-                hostname: "h1", port: 5051, resources: try Resources.parse("cpus:2;mem:512"),
-                attributes: [Attribute(name: "rack", value: .text("a"))], id: "agent-7")
+                hostname: "h1",
+                port: 5051,
+                resources: try Resources.parse("cpus:2;mem:512"),
+                attributes: [Attribute(name: "rack", value: .text("a"))],
+                id: "agent-7"
+            )
             #expect(try store.load() == nil)
             // When
             try store.save(AgentMetaStore.Meta(agentId: "agent-7", agentInfo: info))

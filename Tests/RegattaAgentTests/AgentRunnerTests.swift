@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import AsyncHTTPClient
-import RegattaCore
 import RegattaAgentTestKit
+import RegattaCore
 import RegattaTestKit
 import Synchronization
 import Testing
@@ -26,7 +26,9 @@ import Testing
         var count: Int { self.runs.value }
 
         func run(
-            _ check: HealthCheck, target: HealthCheckTarget, timeout: Duration
+            _ check: HealthCheck,
+            target: HealthCheckTarget,
+            timeout: Duration
         ) async -> HealthCheckStateMachine.Result {
             self.runs.withLock { $0 += 1 }
             return self.results.withLock { $0.isEmpty ? .healthy : $0.removeFirst() }
@@ -35,7 +37,8 @@ import Testing
 
     /// A registered core and a runner on the manual clock and `runtime`, in a work directory removed afterwards.
     private func withRunner(
-        _ runtime: FakeContainerRuntime<ManualClock>, probe: any HealthCheckProbe = ScriptedProbe([]),
+        _ runtime: FakeContainerRuntime<ManualClock>,
+        probe: any HealthCheckProbe = ScriptedProbe([]),
         _ body: (AgentCore, AgentRunner) async throws -> Void
     ) async throws {
         try await TestSupport.withTemporaryDirectory { workDir in
@@ -43,19 +46,37 @@ import Testing
             let (_, jobs) = AsyncStream<AgentCore.Job>.makeStream()
             let core = AgentCore(
                 agentInfo: AgentInfo(hostname: "h1", port: 5051, resources: Resources(), id: "agent-1"),
-                layout: SandboxLayout(workDir: workDir), defaultKillGracePeriod: .seconds(3),
-                supportedContainerTypes: [.mesos], updateTiming: StatusUpdateManager.Configuration(),
-                baseEnvironment: [:], environment: environment, jobs: jobs, logger: TestSupport.logger())
+                layout: SandboxLayout(workDir: workDir),
+                defaultKillGracePeriod: .seconds(3),
+                supportedContainerTypes: [.mesos],
+                updateTiming: StatusUpdateManager.Configuration(),
+                baseEnvironment: [:],
+                environment: environment,
+                jobs: jobs,
+                logger: TestSupport.logger()
+            )
             _ = await core.registered(
-                AgentMessage.Registered(agentId: "agent-1", masterInfo: nil, pingIntervalSeconds: nil))
+                AgentMessage.Registered(agentId: "agent-1", masterInfo: nil, pingIntervalSeconds: nil)
+            )
             let configuration = AgentConfiguration(master: "127.0.0.1:5050")
             let runner = AgentRunner(
-                configuration: configuration, core: core, runtime: runtime,
+                configuration: configuration,
+                core: core,
+                runtime: runtime,
                 master: MasterClient(
-                    http: HTTPClient.shared, source: .fixed(endpoint: "http://127.0.0.1:5050/api/v1/agent"),
-                    requestTimeout: .seconds(1), zkSessionTimeout: .seconds(10), logger: TestSupport.logger()),
-                metaStore: AgentMetaStore(path: workDir + "/meta/slave.json"), healthProbe: probe, capabilities: [],
-                version: "test", environment: environment, logger: TestSupport.logger())
+                    http: HTTPClient.shared,
+                    source: .fixed(endpoint: "http://127.0.0.1:5050/api/v1/agent"),
+                    requestTimeout: .seconds(1),
+                    zkSessionTimeout: .seconds(10),
+                    logger: TestSupport.logger()
+                ),
+                metaStore: AgentMetaStore(path: workDir + "/meta/slave.json"),
+                healthProbe: probe,
+                capabilities: [],
+                version: "test",
+                environment: environment,
+                logger: TestSupport.logger()
+            )
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { try await runtime.run() }
                 try await body(core, runner)
@@ -67,8 +88,11 @@ import Testing
     private func launch(_ core: AgentCore, _ task: TaskInfo) async -> TaskKey {
         await core.launch(
             AgentMessage.Launch(
-                frameworkId: self.framework, frameworkInfo: FrameworkInfo(user: "root", name: "f", id: self.framework),
-                task: task))
+                frameworkId: self.framework,
+                frameworkInfo: FrameworkInfo(user: "root", name: "f", id: self.framework),
+                task: task
+            )
+        )
         return TaskKey(frameworkID: self.framework, taskID: task.taskId)
     }
 
@@ -152,7 +176,8 @@ import Testing
                 #expect(await TestSupport.eventually { await core.snapshot().liveTasks.first?.state == .running })
                 // When the master kills it
                 let kill = try #require(
-                    await core.kill(AgentMessage.Kill(frameworkId: self.framework, taskId: "stubborn", killPolicy: nil)))
+                    await core.kill(AgentMessage.Kill(frameworkId: self.framework, taskId: "stubborn", killPolicy: nil))
+                )
                 await runner.killContainer(kill)
                 // Then the runtime was asked to kill c-1 with the task's grace period, and it still runs…
                 #expect(runtime.killed == [.init(containerID: "c-1", gracePeriod: .seconds(3))])
@@ -176,8 +201,14 @@ import Testing
         try await self.withRunner(runtime, probe: probe) { core, runner in
             var task = TestSupport.task("checked", command: .shell("serve"), killGrace: 1)
             task.healthCheck = HealthCheck(
-                type: .command, delaySeconds: 0, intervalSeconds: 10, timeoutSeconds: 2, consecutiveFailures: 2,
-                gracePeriodSeconds: 0, command: .shell("true"))
+                type: .command,
+                delaySeconds: 0,
+                intervalSeconds: 10,
+                timeoutSeconds: 2,
+                consecutiveFailures: 2,
+                gracePeriodSeconds: 0,
+                command: .shell("true")
+            )
             let key = await self.launch(core, task)
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { await runner.supervise(key) }

@@ -28,7 +28,9 @@ import Testing
 
     /// Runs a fake master and an agent, calls `body`, then cancels both (tasks keep running).
     private func withAgent(
-        _ master: FakeMaster, workDir: String, configure: (inout AgentConfiguration) throws -> Void = { _ in },
+        _ master: FakeMaster,
+        workDir: String,
+        configure: (inout AgentConfiguration) throws -> Void = { _ in },
         _ body: (AgentService) async throws -> Void
     ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -50,7 +52,10 @@ import Testing
         .launch(
             AgentMessage.Launch(
                 frameworkId: self.framework,
-                frameworkInfo: FrameworkInfo(user: "root", name: "e2e", id: self.framework), task: task))
+                frameworkInfo: FrameworkInfo(user: "root", name: "e2e", id: self.framework),
+                task: task
+            )
+        )
     }
 
     private func checkpoint(_ workDir: String, task: TaskID) throws -> TaskCheckpoint {
@@ -61,7 +66,9 @@ import Testing
 
     private func get(_ port: Int, _ path: String) async throws -> (status: Int, body: String) {
         let response = try await HTTPClient.shared.execute(
-            HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"), timeout: .seconds(5))
+            HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"),
+            timeout: .seconds(5)
+        )
         let body = try await response.body.collect(upTo: 1 << 20)
         return (Int(response.status.code), String(buffer: body))
     }
@@ -125,7 +132,8 @@ import Testing
             try await self.withAgent(first, workDir: workDir) { agent in
                 #expect(await TestSupport.eventually { await agent.agentID != nil })
                 first.send(
-                    self.launch(TestSupport.task("survivor", command: .shell("echo started; sleep 100"), killGrace: 2)))
+                    self.launch(TestSupport.task("survivor", command: .shell("echo started; sleep 100"), killGrace: 2))
+                )
                 #expect(await TestSupport.eventually { first.acceptedStates(of: "survivor").contains(.running) })
                 #expect(await self.acknowledged(agent))
             }
@@ -198,7 +206,8 @@ import Testing
                     await TestSupport.eventually {
                         let store = CheckpointStore(layout: SandboxLayout(workDir: workDir))
                         return store.runs().flatMap { store.records($0) }.contains { $0.type == .taken }
-                    })
+                    }
+                )
             }
             let startingUUID = try #require(first.acceptedStatuses.first?.uuid)
             // When the agent comes back and the framework acknowledges from now on
@@ -208,7 +217,8 @@ import Testing
                 #expect(
                     await TestSupport.eventually {
                         second.acceptedStates(of: "pending") == [.starting, .running, .finished]
-                    })
+                    }
+                )
                 #expect(second.acceptedStatuses.first?.uuid == startingUUID)
                 // And the finished task was reported, in the state the master had taken, until then
                 #expect(second.subscribes.first?.subscribe?.tasks.map(\.state) == [.starting])
@@ -251,7 +261,8 @@ import Testing
             // And growing is fine
             let third = FakeMaster(logger: self.logger)
             try await self.withAgent(
-                third, workDir: workDir,
+                third,
+                workDir: workDir,
                 configure: { $0.resources = try Resources.parse("cpus:4;mem:2048;disk:1000;ports:[31000-31005]") }
             ) { agent in
                 #expect(await TestSupport.eventually { await agent.agentID == third.agentID })
@@ -268,16 +279,26 @@ import Testing
                 // period covers a first check that may run before the shell has created 'ok' (it ends with the
                 // first success, as in Mesos).
                 var task = TestSupport.task(
-                    "checked", command: .shell("touch ok; sleep 1; rm ok; sleep 100"), killGrace: 1)
+                    "checked",
+                    command: .shell("touch ok; sleep 1; rm ok; sleep 100"),
+                    killGrace: 1
+                )
                 task.healthCheck = HealthCheck(
-                    type: .command, delaySeconds: 0, intervalSeconds: 0.2, timeoutSeconds: 2, consecutiveFailures: 2,
-                    gracePeriodSeconds: 5, command: .shell("test -f ok"))
+                    type: .command,
+                    delaySeconds: 0,
+                    intervalSeconds: 0.2,
+                    timeoutSeconds: 2,
+                    consecutiveFailures: 2,
+                    gracePeriodSeconds: 5,
+                    command: .shell("test -f ok")
+                )
                 master.send(self.launch(task))
                 // Then healthy is reported once, unhealthy once, and the task is killed after 2 failures
                 #expect(
                     await TestSupport.eventually(timeout: .seconds(15)) {
                         master.acceptedStates(of: "checked").contains(.killed)
-                    })
+                    }
+                )
                 let statuses = master.acceptedStatuses.filter { $0.taskId == "checked" }
                 let health = statuses.filter { $0.reason == "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED" }
                 #expect(health.map(\.healthy) == [true, false])
@@ -304,19 +325,23 @@ import Testing
                     await TestSupport.eventually {
                         let read = try? await self.get(port, "/files/read?path=\(sandbox)/stdout&offset=0")
                         return read?.body == #"{"data":"from-the-task\n","offset":0}"#
-                    })
+                    }
+                )
                 let browse = try await self.get(port, "/files/browse?path=\(sandbox)")
                 #expect(browse.status == 200)
                 #expect(browse.body.contains("\"path\":\"\(sandbox)/stdout\""))
                 // And escapes are refused
                 let escape = try await self.get(
-                    port, "/files/read?path=\(sandbox)/../../../../../../../../etc/passwd&offset=0")
+                    port,
+                    "/files/read?path=\(sandbox)/../../../../../../../../etc/passwd&offset=0"
+                )
                 #expect(escape.status == 403)
                 #expect(try await self.get(port, "/files/read?path=/etc/passwd&offset=0").status == 404)
                 // And the metrics count the task and its resources
                 let snapshot = try await self.get(port, "/metrics/snapshot")
                 let metrics = try #require(
-                    try JSONSerialization.jsonObject(with: Data(snapshot.body.utf8)) as? [String: Double])
+                    try JSONSerialization.jsonObject(with: Data(snapshot.body.utf8)) as? [String: Double]
+                )
                 #expect(metrics["slave/registered"] == 1)
                 #expect(metrics["slave/tasks_running"] == 1)
                 #expect(metrics["slave/cpus_total"] == 2)
@@ -334,7 +359,8 @@ import Testing
         try await TestSupport.withTemporaryDirectory { workDir in
             let master = FakeMaster(logger: self.logger)
             try await self.withAgent(
-                master, workDir: workDir,
+                master,
+                workDir: workDir,
                 configure: {
                     $0.gcDelay = .milliseconds(500)
                     $0.gcInterval = .milliseconds(100)
@@ -356,7 +382,8 @@ import Testing
                     await TestSupport.eventually(timeout: .seconds(5)) {
                         !FileManager.default.fileExists(atPath: checkpoint.sandbox) && store.runs().isEmpty
                             && !FileManager.default.fileExists(atPath: workDir + "/slaves/agent-e2e/frameworks")
-                    })
+                    }
+                )
                 #expect(Date().timeIntervalSince1970 - finishedAt >= 0.45, "collected before gc_delay")
             }
         }

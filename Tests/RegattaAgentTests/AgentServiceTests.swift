@@ -28,7 +28,9 @@ import Testing
 
     /// Runs a fake master and an agent, calls `body`, then cancels both.
     private func withAgent(
-        _ master: FakeMaster, workDir: String, configure: (inout AgentConfiguration) -> Void = { _ in },
+        _ master: FakeMaster,
+        workDir: String,
+        configure: (inout AgentConfiguration) -> Void = { _ in },
         _ body: (AgentService) async throws -> Void
     ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -50,7 +52,10 @@ import Testing
         .launch(
             AgentMessage.Launch(
                 frameworkId: self.framework,
-                frameworkInfo: FrameworkInfo(user: "root", name: "e2e", id: self.framework), task: task))
+                frameworkInfo: FrameworkInfo(user: "root", name: "e2e", id: self.framework),
+                task: task
+            )
+        )
     }
 
     @Test func reportsTaskStatesInOrderAndRetriesRejectedUpdates() async throws {
@@ -117,7 +122,8 @@ import Testing
                 let directory = try #require(
                     try FileManager.default.contentsOfDirectory(
                         atPath: workDir + "/slaves/agent-e2e/frameworks/framework-e2e/executors/sleeper/runs"
-                    ).first)
+                    ).first
+                )
                 #expect(!directory.isEmpty)
 
                 // When the master kills it and a task the agent never had
@@ -146,8 +152,12 @@ import Testing
                 master.send(
                     self.launch(
                         TestSupport.task(
-                            "docker", command: .shell("true"),
-                            container: ContainerInfo(type: .docker, docker: DockerInfo(image: "busybox")))))
+                            "docker",
+                            command: .shell("true"),
+                            container: ContainerInfo(type: .docker, docker: DockerInfo(image: "busybox"))
+                        )
+                    )
+                )
                 // Then
                 #expect(await TestSupport.eventually { !master.acceptedStates(of: "docker").isEmpty })
                 let failed = try #require(master.acceptedStatuses.first { $0.taskId == "docker" })
@@ -219,7 +229,8 @@ import Testing
         try await TestSupport.withTemporaryDirectory { workDir in
             let master = FakeMaster(logger: self.logger)
             try await self.withAgent(
-                master, workDir: workDir,
+                master,
+                workDir: workDir,
                 configure: {
                     $0.statusUpdateBackoff = Backoff(initial: .milliseconds(100), maximum: .milliseconds(400))
                 }
@@ -317,16 +328,21 @@ import Testing
                 // When
                 let http = HTTPClient(eventLoopGroupProvider: .singleton)
                 let health = try await http.execute(
-                    HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(5))
+                    HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"),
+                    timeout: .seconds(5)
+                )
                 let stateResponse = try await http.execute(
-                    HTTPClientRequest(url: "http://127.0.0.1:\(port)/state"), timeout: .seconds(5))
+                    HTTPClientRequest(url: "http://127.0.0.1:\(port)/state"),
+                    timeout: .seconds(5)
+                )
                 let body = try await stateResponse.body.collect(upTo: 1 << 20)
                 try await http.shutdown()
                 // Then
                 #expect(health.status.code == 200)
                 #expect(stateResponse.status.code == 200)
                 let state = try #require(
-                    try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any])
+                    try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
+                )
                 #expect(state["id"] as? String == "agent-e2e")
                 #expect(state["hostname"] as? String == "agent-test.example")
                 let resources = try #require(state["resources"] as? [String: Any])
@@ -356,7 +372,8 @@ import Testing
                 let configuration = try self.configuration(masterPort: try await master.waitForPort(), workDir: workDir)
                 let agent = AgentService(configuration: configuration, logger: self.logger)
                 let services = ServiceGroup(
-                    configuration: ServiceGroupConfiguration(services: [agent], logger: self.logger))
+                    configuration: ServiceGroupConfiguration(services: [agent], logger: self.logger)
+                )
                 group.addTask { try await services.run() }
                 #expect(await TestSupport.eventually { await agent.agentID != nil })
                 master.send(self.launch(TestSupport.task("dev-task", command: .shell("sleep 100 & sleep 100"))))

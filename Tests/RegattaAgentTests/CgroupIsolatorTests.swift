@@ -18,8 +18,11 @@ import Testing
 
     @Test func prefersTheV1HierarchyHoldingTheController() throws {
         let isolator = try CgroupIsolator.detect(
-            isolation: ["cgroups/cpu", "cgroups/mem"], root: "/regatta/", mounts: self.v1Mounts,
-            readFile: { $0 == "/sys/fs/cgroup/unified/cgroup.controllers" ? "hugetlb\n" : nil })
+            isolation: ["cgroups/cpu", "cgroups/mem"],
+            root: "/regatta/",
+            mounts: self.v1Mounts,
+            readFile: { $0 == "/sys/fs/cgroup/unified/cgroup.controllers" ? "hugetlb\n" : nil }
+        )
         #expect(isolator?.cpu == .v1("/sys/fs/cgroup/cpu"))
         #expect(isolator?.memory == .v1("/sys/fs/cgroup/memory"))
         #expect(isolator?.root == "regatta")
@@ -28,8 +31,11 @@ import Testing
 
     @Test func usesV2WhenItHoldsTheControllers() throws {
         let isolator = try CgroupIsolator.detect(
-            isolation: ["cgroups/cpu", "cgroups/mem"], root: "regatta", mounts: self.v2Mounts,
-            readFile: { $0 == "/sys/fs/cgroup/cgroup.controllers" ? "cpuset cpu io memory pids\n" : nil })
+            isolation: ["cgroups/cpu", "cgroups/mem"],
+            root: "regatta",
+            mounts: self.v2Mounts,
+            readFile: { $0 == "/sys/fs/cgroup/cgroup.controllers" ? "cpuset cpu io memory pids\n" : nil }
+        )
         #expect(isolator?.cpu == .v2("/sys/fs/cgroup"))
         #expect(isolator?.memory == .v2("/sys/fs/cgroup"))
         #expect(isolator?.hierarchies == [.v2("/sys/fs/cgroup")])
@@ -40,7 +46,11 @@ import Testing
         #expect(try CgroupIsolator.detect(isolation: ["posix/cpu", "posix/mem"], root: "r", mounts: "") == nil)
         let missing = #expect(throws: AgentError.self) {
             try CgroupIsolator.detect(
-                isolation: ["cgroups/mem"], root: "r", mounts: self.v2Mounts, readFile: { _ in "cpu pids" })
+                isolation: ["cgroups/mem"],
+                root: "r",
+                mounts: self.v2Mounts,
+                readFile: { _ in "cpu pids" }
+            )
         }
         #expect(missing?.message.contains("'memory' cgroup controller") == true)
         let unknown = #expect(throws: AgentError.self) {
@@ -62,7 +72,9 @@ import Testing
     func createsGroupsWithLimitsAndRemovesThem() throws {
         guard
             let isolator = try? CgroupIsolator.detect(
-                isolation: ["cgroups/cpu", "cgroups/mem"], root: "regatta-test")
+                isolation: ["cgroups/cpu", "cgroups/mem"],
+                root: "regatta-test"
+            )
         else { return }
         let container = ContainerID("unit-\(UUID().uuidString.lowercased())")
         let procs = try isolator.prepare(container, cpus: 0.25, memoryMegabytes: 48)
@@ -77,7 +89,8 @@ import Testing
         if case .v1 = isolator.memory {
             let directory = isolator.directory(container, in: isolator.memory!)
             #expect(
-                try String(contentsOfFile: directory + "/memory.limit_in_bytes", encoding: .utf8) == "\(48 << 20)\n")
+                try String(contentsOfFile: directory + "/memory.limit_in_bytes", encoding: .utf8) == "\(48 << 20)\n"
+            )
         }
         #expect(isolator.memoryLimitation(container) == nil)
         #expect(isolator.processes(container).isEmpty)

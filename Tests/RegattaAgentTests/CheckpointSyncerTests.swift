@@ -89,14 +89,17 @@ import Testing
             syncFileSystem: { path in
                 fileSystemSyncs.withLock { $0.append(path) }
                 return .some(nil)
-            }, logger: TestSupport.logger())
+            },
+            logger: TestSupport.logger()
+        )
         // When a small write blocks the first commit and many writes pile up meanwhile
         let first = syncer.register(CheckpointSyncer.Writes(files: ["a/updates.log"], directories: []))
         #expect(await TestSupport.eventually { gate.synced == ["a/updates.log"] })
         var last = first
         for run in 0..<CheckpointSyncer.syncFileSystemThreshold {
             last = syncer.register(
-                CheckpointSyncer.Writes(files: ["r\(run)/updates.log"], directories: ["r\(run)"]))
+                CheckpointSyncer.Writes(files: ["r\(run)/updates.log"], directories: ["r\(run)"])
+            )
         }
         gate.open()
         await syncer.waitUntilDurable(last)
@@ -113,18 +116,28 @@ import Testing
             let (jobs, continuation) = AsyncStream<AgentCore.Job>.makeStream()
             let core = AgentCore(
                 agentInfo: AgentInfo(hostname: "h1", port: 5051, resources: Resources(), id: "agent-1"),
-                layout: SandboxLayout(workDir: workDir), defaultKillGracePeriod: .seconds(1),
-                supportedContainerTypes: [.mesos], updateTiming: StatusUpdateManager.Configuration(),
-                baseEnvironment: [:], environment: TestSupport.environment(), jobs: continuation, syncer: syncer,
-                logger: TestSupport.logger())
+                layout: SandboxLayout(workDir: workDir),
+                defaultKillGracePeriod: .seconds(1),
+                supportedContainerTypes: [.mesos],
+                updateTiming: StatusUpdateManager.Configuration(),
+                baseEnvironment: [:],
+                environment: TestSupport.environment(),
+                jobs: continuation,
+                syncer: syncer,
+                logger: TestSupport.logger()
+            )
             _ = await core.registered(
-                AgentMessage.Registered(agentId: "agent-1", masterInfo: nil, pingIntervalSeconds: nil))
+                AgentMessage.Registered(agentId: "agent-1", masterInfo: nil, pingIntervalSeconds: nil)
+            )
             // When two tasks are launched and start
             for task in ["t1", "t2"] {
                 await core.launch(
                     AgentMessage.Launch(
-                        frameworkId: "fw", frameworkInfo: FrameworkInfo(user: "root", name: "f", id: "fw"),
-                        task: TestSupport.task(task, command: .shell("true"))))
+                        frameworkId: "fw",
+                        frameworkInfo: FrameworkInfo(user: "root", name: "f", id: "fw"),
+                        task: TestSupport.task(task, command: .shell("true"))
+                    )
+                )
                 _ = await core.beginLaunch(TaskKey(frameworkID: "fw", taskID: TaskID(task)))
             }
             // Then both STARTING updates are to be sent at once (one stream per task, not one for the agent)…

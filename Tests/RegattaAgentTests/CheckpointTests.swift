@@ -32,9 +32,21 @@ import Testing
             let store = CheckpointStore(layout: SandboxLayout(workDir: workDir))
             let task = TestSupport.task("t", command: .shell("sleep 1"))
             let checkpoint = TaskCheckpoint(
-                frameworkId: "fw", frameworkInfo: nil, agentId: "agent-1", task: task, containerId: "c-1",
-                containerType: .mesos, sandbox: workDir + "/sandbox", state: .running, pid: 42, pidStartTime: 7,
-                killRequested: true, killedByHealthCheck: nil, launchedAt: 1000, completedAt: nil)
+                frameworkId: "fw",
+                frameworkInfo: nil,
+                agentId: "agent-1",
+                task: task,
+                containerId: "c-1",
+                containerType: .mesos,
+                sandbox: workDir + "/sandbox",
+                state: .running,
+                pid: 42,
+                pidStartTime: 7,
+                killRequested: true,
+                killedByHealthCheck: nil,
+                launchedAt: 1000,
+                completedAt: nil
+            )
             // When
             try store.save(checkpoint)
             try store.append(.update(self.update(.running, "a")), container: "c-1")

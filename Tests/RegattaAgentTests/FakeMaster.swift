@@ -43,14 +43,19 @@ final class FakeMaster: Sendable {
     ///   - autoAcknowledge: whether every accepted update is acknowledged at once (as a framework would), with an
     ///     ACKNOWLEDGE on the stream.
     init(
-        agentID: AgentID = "agent-e2e", failFirstUpdates: Int = 0, rejectFirstSubscribes: Int = 0,
-        pingIntervalSeconds: Double? = 15, autoAcknowledge: Bool = true, logger: Logger
+        agentID: AgentID = "agent-e2e",
+        failFirstUpdates: Int = 0,
+        rejectFirstSubscribes: Int = 0,
+        pingIntervalSeconds: Double? = 15,
+        autoAcknowledge: Bool = true,
+        logger: Logger
     ) {
         self.agentID = agentID
         self.pingIntervalSeconds = pingIntervalSeconds
         self.autoAcknowledge = autoAcknowledge
         self.state = Mutex(
-            State(updateFailuresLeft: failFirstUpdates, subscribeRejectionsLeft: rejectFirstSubscribes))
+            State(updateFailuresLeft: failFirstUpdates, subscribeRejectionsLeft: rejectFirstSubscribes)
+        )
         self.logger = logger
     }
 
@@ -79,7 +84,7 @@ final class FakeMaster: Sendable {
             defer { state.streams = [] }
             return state.streams
         }
-        streams.forEach { $0.finish() }
+        for stream in streams { stream.finish() }
     }
 
     /// Makes UPDATE and PONG answer 404, as a master that lost the agent does; SUBSCRIBE makes it known again.
@@ -132,7 +137,8 @@ final class FakeMaster: Sendable {
             onServerRunning: { channel in
                 self.state.withLock { $0.port = channel.localAddress?.port }
             },
-            logger: self.logger)
+            logger: self.logger
+        )
         try await app.run()
     }
 
@@ -157,17 +163,27 @@ final class FakeMaster: Sendable {
                 AgentMessage.Registered(
                     agentId: self.agentID,
                     masterInfo: MasterInfo(
-                        id: "master-1", ip: "127.0.0.1", port: 5050, hostname: "master", version: "test"),
-                    pingIntervalSeconds: self.pingIntervalSeconds)))
+                        id: "master-1",
+                        ip: "127.0.0.1",
+                        port: 5050,
+                        hostname: "master",
+                        version: "test"
+                    ),
+                    pingIntervalSeconds: self.pingIntervalSeconds
+                )
+            )
+        )
         return Response(
-            status: .ok, headers: [.contentType: "application/recordio"],
+            status: .ok,
+            headers: [.contentType: "application/recordio"],
             body: ResponseBody { writer in
                 for await message in stream {
                     let record = RecordIO.encode(try MesosJSON.encode(message))
                     try await writer.write(ByteBuffer(bytes: record))
                 }
                 try await writer.finish(nil)
-            })
+            }
+        )
     }
 
     private func update(_ call: AgentCall) -> Response {
@@ -208,7 +224,9 @@ final class FakeMaster: Sendable {
 
     private static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
         Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text))
+        )
     }
 }

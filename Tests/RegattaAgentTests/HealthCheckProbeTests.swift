@@ -48,14 +48,27 @@ import Testing
             #expect(
                 await SystemHealthCheckProbe.command(
                     "test \"$EXPECTED\" = yes && test \"$(pwd)\" = \"$(cd \(directory) && pwd)\"",
-                    environment: environment, directory: directory, timeout: .seconds(5)) == .healthy)
+                    environment: environment,
+                    directory: directory,
+                    timeout: .seconds(5)
+                ) == .healthy
+            )
             #expect(
                 await SystemHealthCheckProbe.command(
-                    "exit 2", environment: environment, directory: directory, timeout: .seconds(5))
-                    == .unhealthy("the check command exited with status 2"))
+                    "exit 2",
+                    environment: environment,
+                    directory: directory,
+                    timeout: .seconds(5)
+                )
+                    == .unhealthy("the check command exited with status 2")
+            )
             let started = ContinuousClock.now
             let slow = await SystemHealthCheckProbe.command(
-                "sleep 10", environment: environment, directory: directory, timeout: .milliseconds(300))
+                "sleep 10",
+                environment: environment,
+                directory: directory,
+                timeout: .milliseconds(300)
+            )
             #expect(slow == .unhealthy("the check command timed out after 0.3 seconds"))
             #expect(started.duration(to: .now) < .seconds(3))
         }
@@ -72,13 +85,18 @@ import Testing
             let target = HealthCheckTarget(environment: [:], sandbox: "/")
             // When / Then
             let notFound = await probe.run(
-                HealthCheck(type: .http, http: .init(port: port, path: "/")), target: target, timeout: .seconds(5))
+                HealthCheck(type: .http, http: .init(port: port, path: "/")),
+                target: target,
+                timeout: .seconds(5)
+            )
             #expect(notFound == .unhealthy("HTTP GET / on port \(port) answered 404"))
             var listed = HealthCheck(type: .http, http: .init(port: port, path: "status"))
             listed.http?.statuses = [404]
             #expect(await probe.run(listed, target: target, timeout: .seconds(5)) == .healthy)
             let https = await probe.run(
-                HealthCheck(type: .http, http: .init(scheme: "https", port: port)), target: target, timeout: .seconds(5)
+                HealthCheck(type: .http, http: .init(scheme: "https", port: port)),
+                target: target,
+                timeout: .seconds(5)
             )
             #expect(https == .unhealthy("scheme 'https' is not supported by agent health checks; use http"))
         }

@@ -10,7 +10,8 @@ import Testing
 
     /// Runs one check at the current time with `result` and returns the actions.
     private func check(
-        _ machine: inout HealthCheckStateMachine, _ result: HealthCheckStateMachine.Result
+        _ machine: inout HealthCheckStateMachine,
+        _ result: HealthCheckStateMachine.Result
     ) -> [HealthCheckStateMachine.Action] {
         #expect(machine.isDue(now: self.clock.uptimeNow))
         _ = machine.checkStarted(now: self.clock.uptimeNow)
@@ -31,7 +32,8 @@ import Testing
     @Test func firstCheckWaitsForTheDelayThenRunsEveryInterval() {
         // Given
         var machine = HealthCheckStateMachine(
-            settings: .init(HealthCheck(type: .command, delaySeconds: 5, intervalSeconds: 2)), startedAt: self.clock.uptimeNow
+            settings: .init(HealthCheck(type: .command, delaySeconds: 5, intervalSeconds: 2)),
+            startedAt: self.clock.uptimeNow
         )
         // Then nothing runs before the delay
         self.clock.advance(by: .milliseconds(4999))
@@ -50,7 +52,8 @@ import Testing
         // Given
         var machine = HealthCheckStateMachine(
             settings: .init(HealthCheck(type: .command, delaySeconds: 0, intervalSeconds: 1, consecutiveFailures: 5)),
-            startedAt: self.clock.uptimeNow)
+            startedAt: self.clock.uptimeNow
+        )
         var reports: [[HealthCheckStateMachine.Action]] = []
         // When the task is healthy twice, fails twice, then recovers
         for result in [
@@ -68,7 +71,8 @@ import Testing
         // Given a 10 s grace period and checks every second
         var machine = HealthCheckStateMachine(
             settings: .init(HealthCheck(type: .command, delaySeconds: 0, intervalSeconds: 1, consecutiveFailures: 2)),
-            startedAt: self.clock.uptimeNow)
+            startedAt: self.clock.uptimeNow
+        )
         // When it fails for 9 s
         for _ in 0..<10 {
             #expect(self.check(&machine, .unhealthy("connection refused")).isEmpty)
@@ -84,7 +88,8 @@ import Testing
         // Given
         var machine = HealthCheckStateMachine(
             settings: .init(HealthCheck(type: .command, delaySeconds: 0, intervalSeconds: 1, consecutiveFailures: 2)),
-            startedAt: self.clock.uptimeNow)
+            startedAt: self.clock.uptimeNow
+        )
         #expect(self.check(&machine, .healthy) == [.report(healthy: true)])
         self.clock.advance(by: .seconds(1))
         // When it fails twice within 10 s of the start
@@ -101,7 +106,8 @@ import Testing
         // Given 3 allowed failures
         var machine = HealthCheckStateMachine(
             settings: .init(HealthCheck(type: .command, delaySeconds: 0, intervalSeconds: 1, gracePeriodSeconds: 0)),
-            startedAt: self.clock.uptimeNow)
+            startedAt: self.clock.uptimeNow
+        )
         var actions: [HealthCheckStateMachine.Action] = []
         // When failures are interrupted by a success
         for result in [
@@ -122,8 +128,15 @@ import Testing
         var machine = HealthCheckStateMachine(
             settings: .init(
                 HealthCheck(
-                    type: .command, delaySeconds: 0, intervalSeconds: 1, consecutiveFailures: 0, gracePeriodSeconds: 0)),
-            startedAt: self.clock.uptimeNow)
+                    type: .command,
+                    delaySeconds: 0,
+                    intervalSeconds: 1,
+                    consecutiveFailures: 0,
+                    gracePeriodSeconds: 0
+                )
+            ),
+            startedAt: self.clock.uptimeNow
+        )
         // When
         var actions: [HealthCheckStateMachine.Action] = []
         for _ in 0..<20 {

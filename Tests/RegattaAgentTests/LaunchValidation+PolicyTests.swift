@@ -10,20 +10,30 @@ import Testing
     private let dockerAndProcess: Set<ContainerInfo.ContainerType> = [.mesos, .docker]
 
     private func dockerTask(
-        privileged: Bool? = nil, parameters: [DockerInfo.Parameter]? = nil, volumes: [ContainerInfo.Volume]? = nil
+        privileged: Bool? = nil,
+        parameters: [DockerInfo.Parameter]? = nil,
+        volumes: [ContainerInfo.Volume]? = nil
     ) -> TaskInfo {
         var container = ContainerInfo(
             type: .docker,
-            docker: DockerInfo(image: "busybox", privileged: privileged, parameters: parameters))
+            docker: DockerInfo(image: "busybox", privileged: privileged, parameters: parameters)
+        )
         container.volumes = volumes
         return TestSupport.task("web.1", command: .shell("sleep 1"), container: container)
     }
 
     private func check(
-        _ task: TaskInfo, policy: ContainerPolicy = ContainerPolicy(), resolve: (String) -> String = { $0 }
+        _ task: TaskInfo,
+        policy: ContainerPolicy = ContainerPolicy(),
+        resolve: (String) -> String = { $0 }
     ) -> LaunchValidation.Decision {
         LaunchValidation.check(
-            task, frameworkID: "fw", supported: self.dockerAndProcess, policy: policy, resolve: resolve)
+            task,
+            frameworkID: "fw",
+            supported: self.dockerAndProcess,
+            policy: policy,
+            resolve: resolve
+        )
     }
 
     @Test func hostRootVolumeIsRefusedWithTaskErrorNamingTheFlag() {
@@ -39,7 +49,9 @@ import Testing
                     message:
                         "host path '/' is not under --allowed_host_paths; start the agent with --allowed_host_paths=/ "
                         + "to allow it",
-                    reason: "REASON_TASK_UNAUTHORIZED"))
+                    reason: "REASON_TASK_UNAUTHORIZED"
+                )
+        )
         // And the flag allows it
         #expect(self.check(task, policy: ContainerPolicy(allowedHostPaths: ["/"])) == .accept)
     }
@@ -68,10 +80,16 @@ import Testing
             // When
             let escaping = LaunchValidation.check(
                 self.dockerTask(volumes: [.init(containerPath: "/x", hostPath: root + "/allowed/etc", mode: nil)]),
-                frameworkID: "fw", supported: self.dockerAndProcess, policy: policy)
+                frameworkID: "fw",
+                supported: self.dockerAndProcess,
+                policy: policy
+            )
             let missing = LaunchValidation.check(
                 self.dockerTask(volumes: [.init(containerPath: "/x", hostPath: root + "/allowed/new/dir", mode: nil)]),
-                frameworkID: "fw", supported: self.dockerAndProcess, policy: policy)
+                frameworkID: "fw",
+                supported: self.dockerAndProcess,
+                policy: policy
+            )
             // Then: the symlink is judged by its target; a path Docker will create is judged by its parent
             #expect(escaping != .accept)
             #expect(missing == .accept)
@@ -86,7 +104,9 @@ import Testing
                     state: .error,
                     message:
                         "privileged containers are not allowed; start the agent with --allow_privileged to allow it",
-                    reason: "REASON_TASK_UNAUTHORIZED"))
+                    reason: "REASON_TASK_UNAUTHORIZED"
+                )
+        )
         #expect(self.check(task, policy: ContainerPolicy(allowPrivileged: true)) == .accept)
     }
 
@@ -103,10 +123,14 @@ import Testing
         #expect(
             self.check(
                 self.dockerTask(parameters: [.init(key: "pid", value: "host")]),
-                policy: ContainerPolicy(allowPrivileged: true)) == .accept)
+                policy: ContainerPolicy(allowPrivileged: true)
+            ) == .accept
+        )
         // An unknown parameter is refused with the list of supported ones
-        guard case .reject(.error, let unknown, _) = self.check(
-            self.dockerTask(parameters: [.init(key: "restart", value: "always")]))
+        guard
+            case .reject(.error, let unknown, _) = self.check(
+                self.dockerTask(parameters: [.init(key: "restart", value: "always")])
+            )
         else {
             Issue.record("an unknown parameter must be refused")
             return
@@ -116,9 +140,11 @@ import Testing
 
     @Test func sandboxRelativeVolumesAreAllowedButNotDotDot() {
         #expect(
-            self.check(self.dockerTask(volumes: [.init(containerPath: "/d", hostPath: "data", mode: nil)])) == .accept)
+            self.check(self.dockerTask(volumes: [.init(containerPath: "/d", hostPath: "data", mode: nil)])) == .accept
+        )
         #expect(
             self.check(self.dockerTask(volumes: [.init(containerPath: "/d", hostPath: "../../etc", mode: nil)]))
-                != .accept)
+                != .accept
+        )
     }
 }

@@ -87,10 +87,12 @@ struct LeadingMasterTests {
         // Mesos and Regatta send a protocol-relative location.
         #expect(
             MasterSource.endpoint(location: "//10.0.0.2:5051/api/v1/agent", relativeTo: base)
-                == "http://10.0.0.2:5051/api/v1/agent")
+                == "http://10.0.0.2:5051/api/v1/agent"
+        )
         #expect(
             MasterSource.endpoint(location: "http://leader.example:6060/api/v1/agent", relativeTo: base)
-                == "http://leader.example:6060/api/v1/agent")
+                == "http://leader.example:6060/api/v1/agent"
+        )
         #expect(MasterSource.endpoint(location: "/api/v1/agent", relativeTo: base) == base)
         #expect(MasterSource.endpoint(self.second) == "http://127.0.0.1:5051/api/v1/agent")
     }

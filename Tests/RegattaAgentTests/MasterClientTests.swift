@@ -8,7 +8,8 @@ import Testing
         #expect(try MasterClient.endpoint(master: "127.0.0.1:5050") == "http://127.0.0.1:5050/api/v1/agent")
         #expect(
             try MasterClient.endpoint(master: "http://master.example:6060/")
-                == "http://master.example:6060/api/v1/agent")
+                == "http://master.example:6060/api/v1/agent"
+        )
         #expect(try MasterClient.endpoint(master: "master.example") == "http://master.example:5050/api/v1/agent")
     }
 

@@ -30,9 +30,14 @@ import Testing
 
     private func request(_ id: String, _ command: CommandInfo, in directory: String) -> ContainerLaunchRequest {
         ContainerLaunchRequest(
-            containerID: ContainerID("container-\(id)"), frameworkID: "framework-1", agentID: "agent-1",
-            task: TestSupport.task(id, command: command), sandbox: "\(directory)/sandbox-\(id)",
-            hostname: "agent.example", runDirectory: "\(directory)/run-\(id)")
+            containerID: ContainerID("container-\(id)"),
+            frameworkID: "framework-1",
+            agentID: "agent-1",
+            task: TestSupport.task(id, command: command),
+            sandbox: "\(directory)/sandbox-\(id)",
+            hostname: "agent.example",
+            runDirectory: "\(directory)/run-\(id)"
+        )
     }
 
     @Test func exitZeroFinishes() async throws {
@@ -142,8 +147,10 @@ import Testing
                 "env",
                 .shell(
                     "echo out; echo err >&2; pwd; echo \"$MESOS_TASK_ID|$MESOS_SANDBOX|$MESOS_AGENT_ID|$MESOS_FRAMEWORK_ID|$HOST|$GREETING|$PATH\"",
-                    environment: ["GREETING": "hello"]),
-                in: directory)
+                    environment: ["GREETING": "hello"]
+                ),
+                in: directory
+            )
             request.sandbox = directory + "/nested/sandbox"
             // When
             _ = try await runtime.launch(request)
@@ -159,7 +166,8 @@ import Testing
             #expect(lines.dropFirst().first.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path } == sandbox)
             let values = lines.last?.split(separator: "|", omittingEmptySubsequences: false).map(String.init) ?? []
             #expect(
-                Array(values.prefix(6)) == ["env", request.sandbox, "agent-1", "framework-1", "agent.example", "hello"])
+                Array(values.prefix(6)) == ["env", request.sandbox, "agent-1", "framework-1", "agent.example", "hello"]
+            )
             #expect(values.last?.contains("/bin") == true)
             #expect(stderr == "err\n")
         }
@@ -205,7 +213,8 @@ import Testing
             #expect(TaskSupervisor.readExitStatus(directory + "/run-record/exit_status") == 7)
             #expect(
                 try String(contentsOfFile: directory + "/run-record/supervisor.pid", encoding: .utf8)
-                    == "\(launched.pid!)\n")
+                    == "\(launched.pid!)\n"
+            )
         }
     }
 
@@ -213,8 +222,10 @@ import Testing
         try await self.withRuntime { runtime, directory in
             // Given a task with a distinctive command
             let request = self.request(
-                "argv", .shell("echo \"$REGATTA_COMMAND_ARGC\" > leaked; sleep 100 # regatta-distinctive"),
-                in: directory)
+                "argv",
+                .shell("echo \"$REGATTA_COMMAND_ARGC\" > leaked; sleep 100 # regatta-distinctive"),
+                in: directory
+            )
             let pid = try #require(try await runtime.launch(request).pid)
             try await Task.sleep(for: .milliseconds(300))
             // Then only the task's own shell shows it, and the task does not see the supervisor's variables
@@ -243,15 +254,29 @@ import Testing
             let second = ProcessContainerRuntime(logger: self.logger)
             let checkpoints = [
                 ContainerCheckpoint(
-                    containerID: running.containerID, type: .mesos, pid: runningPID,
-                    pidStartTime: ProcessTable.stat(runningPID)?.startTime, runDirectory: running.runDirectory!,
-                    killRequested: false),
+                    containerID: running.containerID,
+                    type: .mesos,
+                    pid: runningPID,
+                    pidStartTime: ProcessTable.stat(runningPID)?.startTime,
+                    runDirectory: running.runDirectory!,
+                    killRequested: false
+                ),
                 ContainerCheckpoint(
-                    containerID: ending.containerID, type: .mesos, pid: endingLaunch.pid,
-                    pidStartTime: endingLaunch.startTime, runDirectory: ending.runDirectory!, killRequested: false),
+                    containerID: ending.containerID,
+                    type: .mesos,
+                    pid: endingLaunch.pid,
+                    pidStartTime: endingLaunch.startTime,
+                    runDirectory: ending.runDirectory!,
+                    killRequested: false
+                ),
                 ContainerCheckpoint(
-                    containerID: "recycled", type: .mesos, pid: getpid(), pidStartTime: 1,
-                    runDirectory: directory + "/run-recycled", killRequested: false),
+                    containerID: "recycled",
+                    type: .mesos,
+                    pid: getpid(),
+                    pidStartTime: 1,
+                    runDirectory: directory + "/run-recycled",
+                    killRequested: false
+                ),
             ]
             let found = try await second.recover(checkpoints)
             #expect(found == [running.containerID, ending.containerID, "recycled"])
@@ -283,14 +308,17 @@ import Testing
     @Test(.enabled(if: ProcessContainerRuntimeTests.cgroupsAvailable))
     func memoryHogInAControlGroupFailsWithTheMemoryLimitation() async throws {
         let isolator = try #require(
-            try CgroupIsolator.detect(isolation: ["cgroups/cpu", "cgroups/mem"], root: "regatta-test"))
+            try CgroupIsolator.detect(isolation: ["cgroups/cpu", "cgroups/mem"], root: "regatta-test")
+        )
         var configuration = ProcessContainerRuntime.Configuration()
         configuration.isolator = isolator
         try await self.withRuntime(configuration: configuration) { runtime, directory in
             // Given a task allowed 48 MB that allocates 300 MB
             var request = self.request(
-                "hog", .shell("python3 -c 'import time; a = bytearray(300 * 1024 * 1024); time.sleep(10)'"),
-                in: directory)
+                "hog",
+                .shell("python3 -c 'import time; a = bytearray(300 * 1024 * 1024); time.sleep(10)'"),
+                in: directory
+            )
             request.task.resources = try Resources.parse("cpus:0.5;mem:48")
             // When
             _ = try await runtime.launch(request)

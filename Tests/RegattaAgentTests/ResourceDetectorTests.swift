@@ -61,7 +61,8 @@ import Testing
         // Then detected cpus are not added next to the reserved ones; mem and disk are detected
         #expect(
             resources
-                == (try Resources.parse("cpus(web):2;ports:[40000-40010];gpus:1;mem:3072;disk:4096")))
+                == (try Resources.parse("cpus(web):2;ports:[40000-40010];gpus:1;mem:3072;disk:4096"))
+        )
     }
 
     @Test func detectReadsThisMachine() async throws {

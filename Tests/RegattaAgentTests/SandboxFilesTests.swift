@@ -13,10 +13,14 @@ import Testing
             try "hello world\n".write(toFile: sandbox + "/stdout", atomically: true, encoding: .utf8)
             try "secret\n".write(toFile: root + "/secret", atomically: true, encoding: .utf8)
             try FileManager.default.createSymbolicLink(
-                atPath: sandbox + "/escape", withDestinationPath: root + "/secret")
+                atPath: sandbox + "/escape",
+                withDestinationPath: root + "/secret"
+            )
             try FileManager.default.createSymbolicLink(atPath: sandbox + "/etc", withDestinationPath: "/etc")
             try FileManager.default.createSymbolicLink(
-                atPath: sandbox + "/out", withDestinationPath: sandbox + "/stdout")
+                atPath: sandbox + "/out",
+                withDestinationPath: sandbox + "/stdout"
+            )
             try body(sandbox, root)
         }
     }
@@ -39,17 +43,21 @@ import Testing
             #expect(chunk == SandboxFiles.Chunk(data: "hello world\n", offset: 0))
             #expect(
                 try SandboxFiles.read(sandbox + "/stdout", offset: "6", length: "3", sandboxes: [sandbox])
-                    == SandboxFiles.Chunk(data: "wor", offset: 6))
+                    == SandboxFiles.Chunk(data: "wor", offset: 6)
+            )
             #expect(
                 try SandboxFiles.read(sandbox + "/stdout", offset: nil, length: nil, sandboxes: [sandbox])
-                    == SandboxFiles.Chunk(data: "", offset: 12))
+                    == SandboxFiles.Chunk(data: "", offset: 12)
+            )
             #expect(
                 try SandboxFiles.read(sandbox + "/stdout", offset: "100", length: nil, sandboxes: [sandbox])
-                    == SandboxFiles.Chunk(data: "", offset: 100))
+                    == SandboxFiles.Chunk(data: "", offset: 100)
+            )
             // A symlink that stays in the sandbox is followed when browsing
             let entries = try SandboxFiles.browse(sandbox, sandboxes: [sandbox])
             #expect(
-                entries.map { ($0.path as NSString).lastPathComponent } == ["escape", "etc", "logs", "out", "stdout"])
+                entries.map { ($0.path as NSString).lastPathComponent } == ["escape", "etc", "logs", "out", "stdout"]
+            )
             let stdout = try #require(entries.first { $0.path.hasSuffix("/stdout") })
             #expect(stdout.size == 12)
             #expect(stdout.mode == "-rw-r--r--")
@@ -71,64 +79,89 @@ import Testing
             #expect(
                 self.status {
                     _ = try SandboxFiles.read(
-                        sandbox + "/../../../../../../../etc/passwd", offset: "0", length: nil, sandboxes: [sandbox])
-                } == 403)
+                        sandbox + "/../../../../../../../etc/passwd",
+                        offset: "0",
+                        length: nil,
+                        sandboxes: [sandbox]
+                    )
+                } == 403
+            )
             #expect(
                 self.status {
                     _ = try SandboxFiles.read(
-                        sandbox + "/../../../../../../../../../../../../../etc/passwd", offset: "0", length: nil,
-                        sandboxes: [sandbox])
-                } == 403)
+                        sandbox + "/../../../../../../../../../../../../../etc/passwd",
+                        offset: "0",
+                        length: nil,
+                        sandboxes: [sandbox]
+                    )
+                } == 403
+            )
             #expect(
                 self.status {
                     _ = try SandboxFiles.read(
-                        sandbox + "/logs/../stdout", offset: "0", length: nil, sandboxes: [sandbox])
-                } == 200)
+                        sandbox + "/logs/../stdout",
+                        offset: "0",
+                        length: nil,
+                        sandboxes: [sandbox]
+                    )
+                } == 200
+            )
             #expect(
                 self.status {
                     _ = try SandboxFiles.read(sandbox + "/escape", offset: "0", length: nil, sandboxes: [sandbox])
-                } == 403)
+                } == 403
+            )
             #expect(
                 self.status {
                     _ = try SandboxFiles.read(sandbox + "/etc/passwd", offset: "0", length: nil, sandboxes: [sandbox])
-                } == 403)
+                } == 403
+            )
             #expect(self.status { _ = try SandboxFiles.browse(sandbox + "/etc", sandboxes: [sandbox]) } == 403)
             #expect(self.status { _ = try SandboxFiles.browse(sandbox + "/..", sandboxes: [sandbox]) } == 403)
             #expect(
                 self.status { _ = try SandboxFiles.read("/etc/passwd", offset: "0", length: nil, sandboxes: [sandbox]) }
-                    == 404)
+                    == 404
+            )
             #expect(
                 self.status {
                     _ = try SandboxFiles.read(root + "/secret", offset: "0", length: nil, sandboxes: [sandbox])
-                } == 404)
+                } == 404
+            )
             #expect(self.status { _ = try SandboxFiles.browse("/", sandboxes: [sandbox]) } == 404)
             #expect(
                 self.status {
                     _ = try SandboxFiles.read(sandbox + "/missing", offset: "0", length: nil, sandboxes: [sandbox])
-                } == 404)
+                } == 404
+            )
             // A symlink to a file inside the sandbox is served (it resolves inside)
             #expect(
                 self.status {
                     _ = try SandboxFiles.read(sandbox + "/out", offset: "0", length: nil, sandboxes: [sandbox])
-                } == 200)
+                } == 200
+            )
             // No sandboxes known: nothing is served
             #expect(
                 self.status { _ = try SandboxFiles.read(sandbox + "/stdout", offset: "0", length: nil, sandboxes: []) }
-                    == 404)
+                    == 404
+            )
             // Bad requests
             #expect(
-                self.status { _ = try SandboxFiles.read(nil, offset: "0", length: nil, sandboxes: [sandbox]) } == 400)
+                self.status { _ = try SandboxFiles.read(nil, offset: "0", length: nil, sandboxes: [sandbox]) } == 400
+            )
             #expect(
                 self.status { _ = try SandboxFiles.read("stdout", offset: "0", length: nil, sandboxes: [sandbox]) }
-                    == 400)
+                    == 400
+            )
             #expect(
                 self.status {
                     _ = try SandboxFiles.read(sandbox + "/stdout", offset: "x", length: nil, sandboxes: [sandbox])
-                } == 400)
+                } == 400
+            )
             #expect(
                 self.status {
                     _ = try SandboxFiles.read(sandbox + "/logs", offset: "0", length: nil, sandboxes: [sandbox])
-                } == 400)
+                } == 400
+            )
         }
     }
 }
@@ -175,7 +208,9 @@ import Testing
             try FileManager.default.createDirectory(atPath: sandbox, withIntermediateDirectories: true)
             try "host\n".write(toFile: root + "/host-file", atomically: true, encoding: .utf8)
             try FileManager.default.createSymbolicLink(
-                atPath: sandbox + "/stdout", withDestinationPath: root + "/host-file")
+                atPath: sandbox + "/stdout",
+                withDestinationPath: root + "/host-file"
+            )
             // When / Then: opening it fails, and the host file is untouched
             #expect(throws: AgentError.self) { try SandboxOutputFile(name: "stdout", in: sandbox) }
             #expect(try String(contentsOfFile: root + "/host-file", encoding: .utf8) == "host\n")
@@ -187,7 +222,8 @@ import Testing
             let position = try DockerLogPosition(sandbox: sandbox)
             try position.record(DockerLogTimestamp(seconds: 1_700_000_000, nanoseconds: 5))
             #expect(
-                DockerLogPosition.read(sandbox: sandbox) == DockerLogTimestamp(seconds: 1_700_000_000, nanoseconds: 5))
+                DockerLogPosition.read(sandbox: sandbox) == DockerLogTimestamp(seconds: 1_700_000_000, nanoseconds: 5)
+            )
         }
     }
 
@@ -200,7 +236,9 @@ import Testing
             #expect(mkfifo(sandbox + "/" + DockerLogPosition.fileName, 0o644) == 0)
             try "x".write(toFile: root + "/host-file", atomically: true, encoding: .utf8)
             try FileManager.default.createSymbolicLink(
-                atPath: sandbox + "/stdout", withDestinationPath: root + "/host-file")
+                atPath: sandbox + "/stdout",
+                withDestinationPath: root + "/host-file"
+            )
             // When: the agent reads where to resume and reopens the files
             let resume = DockerContainerRuntime.resumePoint(in: sandbox)
             // Then: nothing blocks, the symlink's target does not count, and the files are refused

@@ -46,7 +46,8 @@ import Testing
         let acknowledgement = manager.acknowledge(self.key, uuid: "a", now: self.clock.uptimeNow)
         #expect(
             acknowledgement
-                == .acknowledged(self.update(.starting, "a"), next: .send(self.key, self.update(.running, "b"))))
+                == .acknowledged(self.update(.starting, "a"), next: .send(self.key, self.update(.running, "b")))
+        )
         #expect(manager.pending(for: self.key).map(\.uuid) == ["b"])
     }
 
@@ -75,7 +76,8 @@ import Testing
             gaps == [
                 .seconds(10), .seconds(20), .seconds(40), .seconds(80), .seconds(160), .seconds(320), .seconds(600),
                 .seconds(600),
-            ])
+            ]
+        )
         // And the same uuid is resent every time
         #expect(manager.pending(for: self.key).map(\.uuid) == ["a"])
     }
@@ -132,7 +134,8 @@ import Testing
         let acknowledgement = manager.acknowledge(self.key, uuid: "a", now: self.clock.uptimeNow)
         #expect(
             acknowledgement
-                == .acknowledged(self.update(.running, "a"), next: .send(self.key, self.update(.finished, "b"))))
+                == .acknowledged(self.update(.running, "a"), next: .send(self.key, self.update(.finished, "b")))
+        )
         // When the answer to the old send comes
         let late = manager.sent(self.key, uuid: "a", outcome: .failed, now: self.clock.uptimeNow)
         // Then the new head is still in flight, untouched
@@ -147,7 +150,11 @@ import Testing
         _ = manager.enqueue(self.update(.running, "a"), for: self.key, now: self.clock.uptimeNow)
         _ = manager.sent(self.key, uuid: "a", outcome: .taken, now: self.clock.uptimeNow)
         // When another task reports
-        let actions = manager.enqueue(self.update(.running, "x", task: "t2"), for: self.other, now: self.clock.uptimeNow)
+        let actions = manager.enqueue(
+            self.update(.running, "x", task: "t2"),
+            for: self.other,
+            now: self.clock.uptimeNow
+        )
         // Then it goes out although the first task's head is unacknowledged
         #expect(self.sent(actions) == ["x"])
     }
@@ -157,7 +164,9 @@ import Testing
         var manager = StatusUpdateManager()
         // When updates are produced
         #expect(manager.enqueue(self.update(.running, "a"), for: self.key, now: self.clock.uptimeNow).isEmpty)
-        #expect(manager.enqueue(self.update(.running, "x", task: "t2"), for: self.other, now: self.clock.uptimeNow).isEmpty)
+        #expect(
+            manager.enqueue(self.update(.running, "x", task: "t2"), for: self.other, now: self.clock.uptimeNow).isEmpty
+        )
         #expect(manager.due(now: self.clock.uptimeNow + .seconds(60)).isEmpty)
         // Then resuming sends each stream's head
         #expect(Set(self.sent(manager.resume(now: self.clock.uptimeNow))) == ["a", "x"])
@@ -172,8 +181,11 @@ import Testing
         // Given a checkpointed stream whose head the master had taken
         var manager = StatusUpdateManager()
         manager.restore(
-            self.key, pending: [self.update(.running, "b"), self.update(.finished, "c")], headTaken: true,
-            masterState: .running)
+            self.key,
+            pending: [self.update(.running, "b"), self.update(.finished, "c")],
+            headTaken: true,
+            masterState: .running
+        )
         // Then the SUBSCRIBE state is what the master took, and the head is resent on resume
         #expect(manager.masterState(for: self.key) == .running)
         #expect(self.sent(manager.resume(now: self.clock.uptimeNow)) == ["b"])

@@ -24,11 +24,14 @@ enum TestSupport {
     /// An agent environment for unit tests: time on `clock` (the wall clock moves with it from `wallClock`),
     /// container ids `c-1`, `c-2`, … and a generator seeded with `seed`.
     static func environment(
-        clock: ManualClock = ManualClock(), wallClock: Double = Self.wallClockStart, seed: UInt64 = 1
+        clock: ManualClock = ManualClock(),
+        wallClock: Double = Self.wallClockStart,
+        seed: UInt64 = 1
     ) -> AgentEnvironment {
         let ids = Locked(0)
         return AgentEnvironment(
-            clock: clock, wallClock: { wallClock + clock.uptimeNow.seconds },
+            clock: clock,
+            wallClock: { wallClock + clock.uptimeNow.seconds },
             makeContainerID: {
                 let next = ids.withLock { count -> Int in
                     count += 1
@@ -36,7 +39,8 @@ enum TestSupport {
                 }
                 return ContainerID("c-\(next)")
             },
-            random: SeededGenerator(seed: seed))
+            random: SeededGenerator(seed: seed)
+        )
     }
 
     /// Creates an empty temporary directory and removes it after `body`.
@@ -80,7 +84,8 @@ enum TestSupport {
 
     /// Polls `condition` until it holds or `timeout` passes.
     static func eventually(
-        timeout: Duration = .seconds(10), _ condition: @Sendable () async throws -> Bool
+        timeout: Duration = .seconds(10),
+        _ condition: @Sendable () async throws -> Bool
     ) async rethrows -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
@@ -92,13 +97,20 @@ enum TestSupport {
 
     /// A command task.
     static func task(
-        _ id: String, command: CommandInfo, agent: AgentID = "agent-1", killGrace: Double? = nil,
+        _ id: String,
+        command: CommandInfo,
+        agent: AgentID = "agent-1",
+        killGrace: Double? = nil,
         container: ContainerInfo? = nil
     ) -> TaskInfo {
         var task = TaskInfo(
-            name: id, taskId: TaskID(id), agentId: agent,
-            resources: (try? Resources.parse("cpus:0.1;mem:32")) ?? Resources(), command: command,
-            container: container)
+            name: id,
+            taskId: TaskID(id),
+            agentId: agent,
+            resources: (try? Resources.parse("cpus:0.1;mem:32")) ?? Resources(),
+            command: command,
+            container: container
+        )
         if let killGrace {
             task.killPolicy = KillPolicy(gracePeriod: DurationInfo(seconds: killGrace))
         }

@@ -6,7 +6,8 @@ import Testing
     private static let timeout = Duration.seconds(10)
 
     private func machine(
-        suspend: Bool = true, contendAgain: Bool = false
+        suspend: Bool = true,
+        contendAgain: Bool = false
     ) -> LeaderElectionMachine {
         var configuration = LeaderElectionMachine.Configuration(sessionTimeout: Self.timeout)
         configuration.suspendWhileDisconnected = suspend

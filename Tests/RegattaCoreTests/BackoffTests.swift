@@ -14,7 +14,8 @@ import Testing
             delays == [
                 .milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(10), .seconds(10),
                 .seconds(10),
-            ])
+            ]
+        )
         #expect(backoff.delay(attempt: 10_000) == .seconds(10))
         #expect(backoff.delay(attempt: .max) == .seconds(10))
     }
@@ -26,7 +27,8 @@ import Testing
         // When / Then
         #expect(
             (0..<5).map { tripling.delay(attempt: $0) }
-                == [.seconds(1), .seconds(3), .seconds(9), .seconds(27), .seconds(30)])
+                == [.seconds(1), .seconds(3), .seconds(9), .seconds(27), .seconds(30)]
+        )
         #expect(flat.delay(attempt: .max) == .seconds(2))
     }
 

@@ -17,14 +17,16 @@ enum FastCodecCheck {
     /// Encoding fast gives the JSON Foundation gives (Foundation's key order varies from run to run, so the documents
     /// are compared parsed); each decodes the other's output back to `value`.
     static func roundTrip<T: MesosJSONCodable & Codable & Equatable>(
-        _ value: T, sourceLocation: SourceLocation = #_sourceLocation
+        _ value: T,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
         let foundationBytes = Array(try MesosJSON.encode(value))
         let fastBytes = try MesosJSON.encodeFast(value)
         #expect(
             try self.sameDocument(fastBytes, foundationBytes),
             "fast: \(String(decoding: fastBytes, as: UTF8.self))\nfoundation: \(String(decoding: foundationBytes, as: UTF8.self))",
-            sourceLocation: sourceLocation)
+            sourceLocation: sourceLocation
+        )
         #expect(try self.foundation(T.self, fastBytes) == value, sourceLocation: sourceLocation)
         let decoded = try self.fastOnly(T.self, foundationBytes)
         #expect(decoded == value, sourceLocation: sourceLocation)
@@ -39,7 +41,9 @@ enum FastCodecCheck {
 
     /// The fast reader decodes `json` to the value Foundation decodes, without falling back.
     static func sameValue<T: MesosJSONDecodable & Decodable & Equatable>(
-        _ type: T.Type, _ json: String, sourceLocation: SourceLocation = #_sourceLocation
+        _ type: T.Type,
+        _ json: String,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
         let bytes = Array(json.utf8)
         let expected = try self.foundation(type, bytes)
@@ -51,7 +55,9 @@ enum FastCodecCheck {
     /// `decodeFast` returns what `MesosJSON.decode` returns, or throws the same message; and when the fast reader
     /// alone accepts the bytes, Foundation accepts them too, with the same value.
     static func sameOutcome<T: MesosJSONDecodable & Decodable & Equatable>(
-        _ type: T.Type, _ bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocation
+        _ type: T.Type,
+        _ bytes: [UInt8],
+        sourceLocation: SourceLocation = #_sourceLocation
     ) {
         let foundation = Result { try self.foundation(type, bytes) }
         let fast = Result { try MesosJSON.decodeFast(type, from: bytes) }
@@ -67,7 +73,10 @@ enum FastCodecCheck {
         }
         if let value = try? self.fastOnly(type, bytes) {
             guard case .success(let expected) = foundation else {
-                Issue.record("The fast reader accepted what Foundation refuses: \(text)", sourceLocation: sourceLocation)
+                Issue.record(
+                    "The fast reader accepted what Foundation refuses: \(text)",
+                    sourceLocation: sourceLocation
+                )
                 return
             }
             #expect(value == expected, "\(text)", sourceLocation: sourceLocation)

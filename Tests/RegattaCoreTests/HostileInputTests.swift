@@ -7,7 +7,8 @@ import Testing
 @Suite struct HostileInputTests {
     @Test func jsonResourcesWithRangesParse() throws {
         let resources = try Resources.parse(
-            #"[{"name":"ports","type":"RANGES","ranges":{"range":[{"begin":31000,"end":31005}]}}]"#)
+            #"[{"name":"ports","type":"RANGES","ranges":{"range":[{"begin":31000,"end":31005}]}}]"#
+        )
         #expect(resources.ranges("ports").count == 6)
     }
 

@@ -27,9 +27,12 @@ import Testing
 
     @Test(arguments: [
         "0", "-0", "1", "-1", "0.1", "0.5", "1.5e3", "1E3", "1e+3", "1e-3", "123456789012345", "1234567890123456789",
-        "12345678901234567890123", "9007199254740993", "0.30000000000000004", "2.2250738585072014e-308", "1.7976931348623157e308",
-        "4.9406564584124654e-300", "0.000001", "1e22", "1e23", "8.98846567431158e307", "3.141592653589793238462643383279",
-        "0.0000000000000000000000000000001", "100000000000000000000000000000000000000", "7.038531e-26", "1718000000.123456",
+        "12345678901234567890123", "9007199254740993", "0.30000000000000004", "2.2250738585072014e-308",
+        "1.7976931348623157e308",
+        "4.9406564584124654e-300", "0.000001", "1e22", "1e23", "8.98846567431158e307",
+        "3.141592653589793238462643383279",
+        "0.0000000000000000000000000000001", "100000000000000000000000000000000000000", "7.038531e-26",
+        "1718000000.123456",
         "-24576.5", "0e10", "0.0e-5",
     ])
     func doublesMatchFoundation(text: String) throws {
@@ -42,28 +45,39 @@ import Testing
         var random = SeededGenerator(seed: 42)
         for _ in 0..<3000 {
             let value = Double(
-                sign: Bool.random(using: &random) ? .plus : .minus, exponent: Int.random(in: -1000...1000, using: &random),
-                significand: Double.random(in: 1..<2, using: &random))
+                sign: Bool.random(using: &random) ? .plus : .minus,
+                exponent: Int.random(in: -1000...1000, using: &random),
+                significand: Double.random(in: 1..<2, using: &random)
+            )
             for text in [value.description, String(format: "%.17g", value), String(format: "%.6e", value)] {
                 #expect(try self.fastDouble(text).bitPattern == self.foundationDouble(text).bitPattern, "\(text)")
             }
             // Random decimal digit strings of many lengths.
-            let digits = (0..<Int.random(in: 1...30, using: &random)).map { _ in String(Int.random(in: 0...9, using: &random)) }
+            let digits = (0..<Int.random(in: 1...30, using: &random)).map { _ in
+                String(Int.random(in: 0...9, using: &random))
+            }
             let point = Int.random(in: 1...digits.count, using: &random)
             let decimal =
-                (digits[0] == "0" ? "1" : digits[0]) + digits[1..<point].joined() + "." + digits[point...].joined() + "1"
+                (digits[0] == "0" ? "1" : digits[0]) + digits[1..<point].joined() + "." + digits[point...].joined()
+                + "1"
             #expect(try self.fastDouble(decimal).bitPattern == self.foundationDouble(decimal).bitPattern, "\(decimal)")
         }
     }
 
     @Test func writerDoublesAreFoundationsBytes() throws {
         var random = SeededGenerator(seed: 43)
-        var values: [Double] = [0, -0.0, 1, -1, 0.1, 1e15, 1e16, 9_007_199_254_740_991, 9_007_199_254_740_992, 1e-5, 1e21, Double.leastNonzeroMagnitude]
+        var values: [Double] = [
+            0, -0.0, 1, -1, 0.1, 1e15, 1e16, 9_007_199_254_740_991, 9_007_199_254_740_992, 1e-5, 1e21,
+            Double.leastNonzeroMagnitude,
+        ]
         for _ in 0..<3000 {
             values.append(
                 Double(
-                    sign: .plus, exponent: Int.random(in: -1074...1023, using: &random),
-                    significand: Double.random(in: 1..<2, using: &random)))
+                    sign: .plus,
+                    exponent: Int.random(in: -1074...1023, using: &random),
+                    significand: Double.random(in: 1..<2, using: &random)
+                )
+            )
             values.append(Double(Int64.random(in: -(1 << 62)...(1 << 62), using: &random)))
             values.append(Double(Int.random(in: -100_000...100_000, using: &random)) / 1000)
         }
@@ -86,7 +100,10 @@ import Testing
             let fastValue = try? FastCodecCheck.fastOnly(HealthCheck.TCPCheck.self, Array(check.utf8))
             #expect((fastValue != nil) == fast, "\(json)")
             FastCodecCheck.sameOutcome(HealthCheck.TCPCheck.self, Array(check.utf8))
-            FastCodecCheck.sameOutcome(AgentInfo.self, Array(body.replacingOccurrences(of: #""port":1"#, with: #""port":\#(json)"#).utf8))
+            FastCodecCheck.sameOutcome(
+                AgentInfo.self,
+                Array(body.replacingOccurrences(of: #""port":1"#, with: #""port":\#(json)"#).utf8)
+            )
         }
         let extremes = #"{"nanoseconds":-9223372036854775808}"#
         #expect(try FastCodecCheck.fastOnly(DurationInfo.self, Array(extremes.utf8)).nanoseconds == .min)

@@ -31,22 +31,30 @@ import Testing
             #"{"framework_id":{"value":"f"},"type":"ACCEPT","accept":{"offer_ids":[{"value":"o1"}],"operations":[{"type":"LAUNCH","launch":{"task_infos":[]}}],"filters":{"refuse_seconds":5.0}}}"#
         )
         try FastCodecCheck.sameValue(
-            SchedulerCall.self, #"{"type":"DECLINE","decline":{"offer_ids":[{"value":"o"}],"filters":{"refuse_seconds":5}}}"#)
+            SchedulerCall.self,
+            #"{"type":"DECLINE","decline":{"offer_ids":[{"value":"o"}],"filters":{"refuse_seconds":5}}}"#
+        )
         try FastCodecCheck.sameValue(SchedulerCall.self, #"{"type":"REVIVE","revive":{"role":"web"}}"#)
         try FastCodecCheck.sameValue(SchedulerCall.self, #"{"type":"SUPPRESS","suppress":{"roles":["a","b"]}}"#)
         try FastCodecCheck.sameValue(
-            SchedulerCall.self, #"{"type":"SHUTDOWN","shutdown":{"executor_id":{"value":"e"},"agent_id":{"value":"a"}}}"#)
+            SchedulerCall.self,
+            #"{"type":"SHUTDOWN","shutdown":{"executor_id":{"value":"e"},"agent_id":{"value":"a"}}}"#
+        )
         try FastCodecCheck.sameValue(
             SchedulerCall.self,
-            #"{"type":"MESSAGE","message":{"agent_id":{"value":"a"},"executor_id":{"value":"e"},"data":"aGk="}}"#)
+            #"{"type":"MESSAGE","message":{"agent_id":{"value":"a"},"executor_id":{"value":"e"},"data":"aGk="}}"#
+        )
         try FastCodecCheck.sameValue(SchedulerEvent.self, #"{"type":"RESCIND","rescind":{"offer_id":{"value":"o"}}}"#)
         try FastCodecCheck.sameValue(
             SchedulerEvent.self,
-            #"{"type":"FAILURE","failure":{"agent_id":{"value":"a"},"executor_id":{"value":"e"},"status":137}}"#)
+            #"{"type":"FAILURE","failure":{"agent_id":{"value":"a"},"executor_id":{"value":"e"},"status":137}}"#
+        )
         try FastCodecCheck.sameValue(SchedulerEvent.self, #"{"type":"ERROR","error":{"message":"Framework teardown"}}"#)
         try FastCodecCheck.sameValue(SchedulerEvent.self, #"{"type":"HEARTBEAT"}"#)
         try FastCodecCheck.sameValue(
-            Resource.self, #"{"name":"ports","type":"RANGES","ranges":{"range":[{"begin":31000,"end":32000}]}}"#)
+            Resource.self,
+            #"{"name":"ports","type":"RANGES","ranges":{"range":[{"begin":31000,"end":32000}]}}"#
+        )
         try FastCodecCheck.sameValue(
             MasterInfo.self,
             #"{"id":"m","ip":16777343,"port":5050,"pid":"master@127.0.0.1:5050","hostname":"h","version":"1.12.0","address":{"hostname":"h","ip":"127.0.0.1","port":5050}}"#
@@ -62,8 +70,14 @@ import Testing
         try FastCodecCheck.sameValue(AgentMessage.self, AgentProtocolExamples.kill)
         try FastCodecCheck.sameValue(AgentMessage.self, AgentProtocolExamples.acknowledge)
         try FastCodecCheck.sameValue(AgentMessage.self, #"{"type":"PING"}"#)
-        try FastCodecCheck.sameValue(AgentMessage.self, #"{"type":"SHUTDOWN_FRAMEWORK","shutdown_framework":{"framework_id":{"value":"f"}}}"#)
-        try FastCodecCheck.sameValue(AgentMessage.self, #"{"type":"ERROR","error":{"message":"Agent \"a\" is unknown"}}"#)
+        try FastCodecCheck.sameValue(
+            AgentMessage.self,
+            #"{"type":"SHUTDOWN_FRAMEWORK","shutdown_framework":{"framework_id":{"value":"f"}}}"#
+        )
+        try FastCodecCheck.sameValue(
+            AgentMessage.self,
+            #"{"type":"ERROR","error":{"message":"Agent \"a\" is unknown"}}"#
+        )
     }
 
     @Test func lenientShapesDecodeAsFoundationDecodesThem() throws {
@@ -79,9 +93,12 @@ import Testing
         try FastCodecCheck.sameValue(Resource.self, #"{"name":"cpus","scalar":{"value":0.1},"type":null,"role":null}"#)
         try FastCodecCheck.sameValue(
             Resource.self,
-            #"{"name":"cpus","scalar":{"value":2},"role":"x","reservations":[{"type":"STATIC","role":"a"},{"role":"b"}]}"#)
+            #"{"name":"cpus","scalar":{"value":2},"role":"x","reservations":[{"type":"STATIC","role":"a"},{"role":"b"}]}"#
+        )
         try FastCodecCheck.sameValue(
-            Resource.self, #"{"name":"cpus","scalar":{"value":2},"role":"x","reservations":[{"role":null}]}"#)
+            Resource.self,
+            #"{"name":"cpus","scalar":{"value":2},"role":"x","reservations":[{"role":null}]}"#
+        )
     }
 
     // MARK: Randomized
@@ -227,12 +244,18 @@ import Testing
     @Test func invalidUTF8AndControlCharactersThrowFoundationsError() {
         let prefix = Array(#"{"type":"PONG","agent_id":{"value":"a"#.utf8)
         let suffix = Array(#""}}"#.utf8)
-        for bad: [UInt8] in [[0xFF], [0xC3], [0xC3, 0x28], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xF8, 0x88, 0x80, 0x80, 0x80], [0x01], [0x1F], [0x0A]] {
+        for bad: [UInt8] in [
+            [0xFF], [0xC3], [0xC3, 0x28], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xF8, 0x88, 0x80, 0x80, 0x80], [0x01],
+            [0x1F], [0x0A],
+        ] {
             FastCodecCheck.sameOutcome(AgentCall.self, prefix + bad + suffix)
         }
         // A BOM, and UTF-16, which Foundation decodes and the fast reader leaves to it.
         FastCodecCheck.sameOutcome(AgentCall.self, [0xEF, 0xBB, 0xBF] + Array(#"{"type":"PONG"}"#.utf8))
-        FastCodecCheck.sameOutcome(AgentCall.self, Array(Data(#"{"type":"PONG"}"#.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })))
+        FastCodecCheck.sameOutcome(
+            AgentCall.self,
+            Array(Data(#"{"type":"PONG"}"#.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }))
+        )
     }
 
     @Test(arguments: [10, 255, 300, 511, 600, 5000])
@@ -241,7 +264,8 @@ import Testing
             #"{"type":"PONG","x":"# + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "}"
         FastCodecCheck.sameOutcome(AgentCall.self, Array(json.utf8))
         let objects =
-            #"{"type":"PONG","x":"# + String(repeating: #"{"a":"#, count: depth) + "1" + String(repeating: "}", count: depth) + "}"
+            #"{"type":"PONG","x":"# + String(repeating: #"{"a":"#, count: depth) + "1"
+            + String(repeating: "}", count: depth) + "}"
         FastCodecCheck.sameOutcome(AgentCall.self, Array(objects.utf8))
         if depth >= JSONReader.maximumDepth {
             #expect(throws: JSONReadError.self) { try FastCodecCheck.fastOnly(AgentCall.self, Array(json.utf8)) }
@@ -249,8 +273,11 @@ import Testing
     }
 
     @Test func fastPathErrorsNameThePath() throws {
-        let json = #"{"type":"UPDATE","update":{"framework_id":{"value":"f"},"status":{"task_id":{"value":"t"},"state":"TASK_RUNNING","timestamp":"x"}}}"#
-        let error = #expect(throws: JSONReadError.self) { try FastCodecCheck.fastOnly(AgentCall.self, Array(json.utf8)) }
+        let json =
+            #"{"type":"UPDATE","update":{"framework_id":{"value":"f"},"status":{"task_id":{"value":"t"},"state":"TASK_RUNNING","timestamp":"x"}}}"#
+        let error = #expect(throws: JSONReadError.self) {
+            try FastCodecCheck.fastOnly(AgentCall.self, Array(json.utf8))
+        }
         #expect(error?.path == "/update/status/timestamp")
         #expect(error?.description.contains("expected a number") == true, "\(error?.description ?? "")")
         let missing = #"{"type":"UPDATE","update":{"framework_id":{"value":"f"},"status":{"state":"TASK_RUNNING"}}}"#
@@ -276,7 +303,10 @@ import Testing
         let message = AgentMessage.kill(.init(frameworkId: "f", taskId: "t", killPolicy: nil))
         #expect(
             try FastCodecCheck.sameDocument(
-                MesosJSON.encodeFast(message, orWith: MesosJSON.encoder()), Array(MesosJSON.encode(message))))
+                MesosJSON.encodeFast(message, orWith: MesosJSON.encoder()),
+                Array(MesosJSON.encode(message))
+            )
+        )
         let plain = ["a": 1]
         #expect(try MesosJSON.encodeFast(plain, orWith: MesosJSON.encoder()) == Array(try MesosJSON.encode(plain)))
     }

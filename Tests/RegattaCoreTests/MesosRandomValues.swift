@@ -39,8 +39,16 @@ struct MesosRandomValues {
         case 1: Double.random(in: -1e6...1e6, using: &self.random)
         case 2: Double.random(in: 0...1, using: &self.random)
         case 3: Double(self.count(0...1_000_000)) / 1000
-        case 4: Double(sign: .plus, exponent: self.count(-1000...1000), significand: Double.random(in: 1..<2, using: &self.random))
-        case 5: [0.0, -0.0, 1e15, 1e16, 9_007_199_254_740_992, 123456789.125, 0.1, 1e-7, .greatestFiniteMagnitude][self.count(0...8)]
+        case 4:
+            Double(
+                sign: .plus,
+                exponent: self.count(-1000...1000),
+                significand: Double.random(in: 1..<2, using: &self.random)
+            )
+        case 5:
+            [0.0, -0.0, 1e15, 1e16, 9_007_199_254_740_992, 123456789.125, 0.1, 1e-7, .greatestFiniteMagnitude][
+                self.count(0...8)
+            ]
         default: Double(Int64.random(in: -(1 << 60)...(1 << 60), using: &self.random))
         }
     }
@@ -80,7 +88,12 @@ struct MesosRandomValues {
             value = .set(Set(self.list(0...3) { $0.string() }))
         }
         let role = self.chance(70) ? "*" : self.word()
-        return Resource(name: name, value: value, role: role, allocationRole: allocated || self.chance(20) ? self.word() : nil)
+        return Resource(
+            name: name,
+            value: value,
+            role: role,
+            allocationRole: allocated || self.chance(20) ? self.word() : nil
+        )
     }
 
     mutating func resources() -> Resources {
@@ -108,22 +121,30 @@ struct MesosRandomValues {
                 var variable = Environment.Variable(name: random.string(), value: random.string())
                 if random.chance(20) { variable.value = nil }
                 return variable
-            })
+            }
+        )
     }
 
     mutating func command() -> CommandInfo {
         var command = CommandInfo(
-            shell: self.maybe { $0.bool() }, value: self.maybe { $0.string() },
-            arguments: self.maybe { $0.list(0...3) { $0.string() } }, environment: self.maybe { $0.environment() },
+            shell: self.maybe { $0.bool() },
+            value: self.maybe { $0.string() },
+            arguments: self.maybe { $0.list(0...3) { $0.string() } },
+            environment: self.maybe { $0.environment() },
             uris: self.maybe { random in
                 random.list(0...2) { random in
                     var uri = CommandURI(
-                        value: random.string(), executable: random.maybe { $0.bool() }, extract: random.maybe { $0.bool() })
+                        value: random.string(),
+                        executable: random.maybe { $0.bool() },
+                        extract: random.maybe { $0.bool() }
+                    )
                     uri.cache = random.maybe { $0.bool() }
                     uri.outputFile = random.maybe { $0.string() }
                     return uri
                 }
-            }, user: self.maybe { $0.string() })
+            },
+            user: self.maybe { $0.string() }
+        )
         if self.chance(10) { command = CommandInfo() }
         return command
     }
@@ -138,14 +159,20 @@ struct MesosRandomValues {
                     portMappings: random.maybe { random in
                         random.list(0...3) { random in
                             DockerInfo.PortMapping(
-                                hostPort: UInt32(random.count(0...65535)), containerPort: UInt32.max,
-                                protocol: random.maybe { _ in "tcp" })
+                                hostPort: UInt32(random.count(0...65535)),
+                                containerPort: UInt32.max,
+                                protocol: random.maybe { _ in "tcp" }
+                            )
                         }
-                    }, privileged: random.maybe { $0.bool() },
+                    },
+                    privileged: random.maybe { $0.bool() },
                     parameters: random.maybe { random in
                         random.list(0...2) { DockerInfo.Parameter(key: $0.string(), value: $0.string()) }
-                    }, forcePullImage: random.maybe { $0.bool() })
-            })
+                    },
+                    forcePullImage: random.maybe { $0.bool() }
+                )
+            }
+        )
         container.hostname = self.maybe { $0.string() }
         if self.chance() {
             // Volume has no public initializer; build one through its Codable conformance.
@@ -157,26 +184,42 @@ struct MesosRandomValues {
 
     mutating func healthCheck() -> HealthCheck {
         var http = HealthCheck.HTTPCheck(
-            scheme: self.maybe { _ in "http" }, port: UInt32(self.count(0...65535)), path: self.maybe { $0.string() })
+            scheme: self.maybe { _ in "http" },
+            port: UInt32(self.count(0...65535)),
+            path: self.maybe { $0.string() }
+        )
         http.statuses = self.maybe { $0.list(0...3) { UInt32($0.count(100...599)) } }
         return HealthCheck(
-            type: [.unknown, .command, .http, .tcp][self.count(0...3)], delaySeconds: self.maybe { $0.double() },
-            intervalSeconds: self.maybe { $0.double() }, timeoutSeconds: self.maybe { $0.double() },
-            consecutiveFailures: self.maybe { UInt32($0.count(0...10)) }, gracePeriodSeconds: self.maybe { $0.double() },
-            http: self.chance() ? http : nil, tcp: self.maybe { HealthCheck.TCPCheck(port: UInt32($0.count(0...65535))) },
-            command: self.maybe { $0.command() })
+            type: [.unknown, .command, .http, .tcp][self.count(0...3)],
+            delaySeconds: self.maybe { $0.double() },
+            intervalSeconds: self.maybe { $0.double() },
+            timeoutSeconds: self.maybe { $0.double() },
+            consecutiveFailures: self.maybe { UInt32($0.count(0...10)) },
+            gracePeriodSeconds: self.maybe { $0.double() },
+            http: self.chance() ? http : nil,
+            tcp: self.maybe { HealthCheck.TCPCheck(port: UInt32($0.count(0...65535))) },
+            command: self.maybe { $0.command() }
+        )
     }
 
     mutating func killPolicy() -> KillPolicy {
-        KillPolicy(gracePeriod: self.maybe { DurationInfo(nanoseconds: Int64.random(in: .min ... .max, using: &$0.random)) })
+        KillPolicy(
+            gracePeriod: self.maybe { DurationInfo(nanoseconds: Int64.random(in: .min ... .max, using: &$0.random)) }
+        )
     }
 
     mutating func task() -> TaskInfo {
         var task = TaskInfo(
-            name: self.string(), taskId: self.taskID(), agentId: self.agentID(), resources: self.resources(),
-            command: self.maybe { $0.command() }, container: self.maybe { $0.container() },
-            healthCheck: self.maybe { $0.healthCheck() }, killPolicy: self.maybe { $0.killPolicy() },
-            labels: self.maybe { $0.labels() })
+            name: self.string(),
+            taskId: self.taskID(),
+            agentId: self.agentID(),
+            resources: self.resources(),
+            command: self.maybe { $0.command() },
+            container: self.maybe { $0.container() },
+            healthCheck: self.maybe { $0.healthCheck() },
+            killPolicy: self.maybe { $0.killPolicy() },
+            labels: self.maybe { $0.labels() }
+        )
         if self.chance(10) {
             let json = #"{"executor_id":{"value":"e"},"name":"x","resources":[]}"#
             task.executor = try! MesosJSON.decode(ExecutorInfo.self, from: Data(json.utf8))
@@ -186,11 +229,16 @@ struct MesosRandomValues {
 
     mutating func status() -> TaskStatus {
         var status = TaskStatus(
-            taskId: self.taskID(), state: TaskState.allCases.randomElement(using: &self.random)!,
+            taskId: self.taskID(),
+            state: TaskState.allCases.randomElement(using: &self.random)!,
             message: self.maybe { $0.string() },
-            source: self.maybe { [.master, .agent, .executor][$0.count(0...2)] }, reason: self.maybe { $0.string() },
-            agentId: self.maybe { $0.agentID() }, timestamp: self.maybe { $0.double() }, uuid: self.maybe { $0.string() },
-            healthy: self.maybe { $0.bool() })
+            source: self.maybe { [.master, .agent, .executor][$0.count(0...2)] },
+            reason: self.maybe { $0.string() },
+            agentId: self.maybe { $0.agentID() },
+            timestamp: self.maybe { $0.double() },
+            uuid: self.maybe { $0.string() },
+            healthy: self.maybe { $0.bool() }
+        )
         status.executorId = self.maybe { $0.executorID() }
         status.data = self.maybe { $0.string() }
         status.unreachableTime = self.maybe { TimeInfo(nanoseconds: Int64($0.count(0...Int.max))) }
@@ -200,10 +248,15 @@ struct MesosRandomValues {
 
     mutating func frameworkInfo() -> FrameworkInfo {
         var info = FrameworkInfo(
-            user: self.string(), name: self.string(), id: self.maybe { $0.frameworkID() },
-            failoverTimeout: self.maybe { $0.double() }, checkpoint: self.maybe { $0.bool() },
-            roles: self.maybe { $0.list(0...3) { $0.string() } }, hostname: self.maybe { $0.string() },
-            capabilities: self.maybe { $0.list(0...3) { FrameworkInfo.Capability(type: $0.string()) } })
+            user: self.string(),
+            name: self.string(),
+            id: self.maybe { $0.frameworkID() },
+            failoverTimeout: self.maybe { $0.double() },
+            checkpoint: self.maybe { $0.bool() },
+            roles: self.maybe { $0.list(0...3) { $0.string() } },
+            hostname: self.maybe { $0.string() },
+            capabilities: self.maybe { $0.list(0...3) { FrameworkInfo.Capability(type: $0.string()) } }
+        )
         info.role = self.maybe { $0.string() }
         info.principal = self.maybe { $0.string() }
         info.webuiUrl = self.maybe { $0.string() }
@@ -213,8 +266,12 @@ struct MesosRandomValues {
 
     mutating func masterInfo() -> MasterInfo {
         var info = MasterInfo(
-            id: self.string(), ip: "10.0.\(self.count(0...255)).\(self.count(0...255))", port: self.count(1...65535),
-            hostname: self.string(), version: self.string())
+            id: self.string(),
+            ip: "10.0.\(self.count(0...255)).\(self.count(0...255))",
+            port: self.count(1...65535),
+            hostname: self.string(),
+            version: self.string()
+        )
         if self.chance(30) {
             info.pid = nil
             info.hostname = nil
@@ -226,9 +283,14 @@ struct MesosRandomValues {
 
     mutating func offer() -> Offer {
         var offer = Offer(
-            id: self.offerID(), frameworkId: self.frameworkID(), agentId: self.agentID(), hostname: self.string(),
+            id: self.offerID(),
+            frameworkId: self.frameworkID(),
+            agentId: self.agentID(),
+            hostname: self.string(),
             resources: self.list(0...4) { $0.resource(allocated: true) },
-            attributes: self.maybe { $0.list(0...3) { $0.attribute() } }, role: self.maybe { $0.string() })
+            attributes: self.maybe { $0.list(0...3) { $0.attribute() } },
+            role: self.maybe { $0.string() }
+        )
         offer.executorIds = self.maybe { $0.list(0...2) { $0.executorID() } }
         if self.chance() {
             let json =
@@ -246,13 +308,23 @@ struct MesosRandomValues {
             return .subscribe(
                 AgentCall.Subscribe(
                     agentInfo: AgentInfo(
-                        hostname: self.string(), port: self.maybe { $0.count(0...65535) }, resources: self.resources(),
-                        attributes: self.maybe { $0.list(0...3) { $0.attribute() } }, id: self.maybe { $0.agentID() }),
+                        hostname: self.string(),
+                        port: self.maybe { $0.count(0...65535) },
+                        resources: self.resources(),
+                        attributes: self.maybe { $0.list(0...3) { $0.attribute() } },
+                        id: self.maybe { $0.agentID() }
+                    ),
                     tasks: self.list(0...4) { random in
                         AgentTask(
-                            frameworkId: random.frameworkID(), task: random.task(),
-                            state: TaskState.allCases.randomElement(using: &random.random)!)
-                    }, capabilities: self.maybe { $0.list(0...2) { $0.string() } }, version: self.maybe { $0.string() }))
+                            frameworkId: random.frameworkID(),
+                            task: random.task(),
+                            state: TaskState.allCases.randomElement(using: &random.random)!
+                        )
+                    },
+                    capabilities: self.maybe { $0.list(0...2) { $0.string() } },
+                    version: self.maybe { $0.string() }
+                )
+            )
         case 1:
             return .update(agent: self.agentID(), framework: self.frameworkID(), status: self.status())
         case 2:
@@ -271,13 +343,27 @@ struct MesosRandomValues {
         case 0:
             return .registered(
                 .init(
-                    agentId: self.agentID(), masterInfo: self.maybe { $0.masterInfo() },
-                    pingIntervalSeconds: self.maybe { $0.double() }))
+                    agentId: self.agentID(),
+                    masterInfo: self.maybe { $0.masterInfo() },
+                    pingIntervalSeconds: self.maybe { $0.double() }
+                )
+            )
         case 1:
             return .launch(
-                .init(frameworkId: self.frameworkID(), frameworkInfo: self.maybe { $0.frameworkInfo() }, task: self.task()))
+                .init(
+                    frameworkId: self.frameworkID(),
+                    frameworkInfo: self.maybe { $0.frameworkInfo() },
+                    task: self.task()
+                )
+            )
         case 2:
-            return .kill(.init(frameworkId: self.frameworkID(), taskId: self.taskID(), killPolicy: self.maybe { $0.killPolicy() }))
+            return .kill(
+                .init(
+                    frameworkId: self.frameworkID(),
+                    taskId: self.taskID(),
+                    killPolicy: self.maybe { $0.killPolicy() }
+                )
+            )
         case 3:
             return .acknowledge(.init(frameworkId: self.frameworkID(), taskId: self.taskID(), uuid: self.string()))
         case 4:
@@ -294,10 +380,16 @@ struct MesosRandomValues {
             .subscribe, .teardown, .accept, .decline, .revive, .kill, .shutdown, .acknowledge, .reconcile, .message,
             .suppress, .unknown,
         ]
-        var call = SchedulerCall(frameworkId: self.maybe { $0.frameworkID() }, type: types.randomElement(using: &self.random)!)
+        var call = SchedulerCall(
+            frameworkId: self.maybe { $0.frameworkID() },
+            type: types.randomElement(using: &self.random)!
+        )
         let everything = self.chance(10)
         if everything || call.type == .subscribe {
-            call.subscribe = .init(frameworkInfo: self.frameworkInfo(), suppressedRoles: self.maybe { $0.list(0...2) { $0.string() } })
+            call.subscribe = .init(
+                frameworkInfo: self.frameworkInfo(),
+                suppressedRoles: self.maybe { $0.list(0...2) { $0.string() } }
+            )
         }
         if everything || call.type == .accept {
             var accept = SchedulerCall.Accept(
@@ -309,13 +401,17 @@ struct MesosRandomValues {
                         operation = try! MesosJSON.decode(OfferOperation.self, from: Data(json.utf8))
                     }
                     return operation
-                }, filters: self.maybe { Filters(refuseSeconds: $0.maybe { $0.double() }) })
+                },
+                filters: self.maybe { Filters(refuseSeconds: $0.maybe { $0.double() }) }
+            )
             if self.chance(10) { accept.operations = nil }
             call.accept = accept
         }
         if everything || call.type == .decline {
             call.decline = .init(
-                offerIds: self.list(0...3) { $0.offerID() }, filters: self.maybe { Filters(refuseSeconds: $0.double()) })
+                offerIds: self.list(0...3) { $0.offerID() },
+                filters: self.maybe { Filters(refuseSeconds: $0.double()) }
+            )
         }
         if everything || call.type == .revive {
             var revive = SchedulerCall.Revive(roles: self.maybe { $0.list(0...2) { $0.string() } })
@@ -338,7 +434,9 @@ struct MesosRandomValues {
             call.acknowledge = .init(agentId: self.agentID(), taskId: self.taskID(), uuid: self.string())
         }
         if everything || call.type == .reconcile {
-            call.reconcile = .init(tasks: self.list(0...3) { .init(taskId: $0.taskID(), agentId: $0.maybe { $0.agentID() }) })
+            call.reconcile = .init(
+                tasks: self.list(0...3) { .init(taskId: $0.taskID(), agentId: $0.maybe { $0.agentID() }) }
+            )
             if self.chance(20) { call.reconcile?.tasks = nil }
         }
         if everything || call.type == .message {
@@ -353,8 +451,11 @@ struct MesosRandomValues {
         case 0:
             return .subscribed(
                 .init(
-                    frameworkId: self.frameworkID(), heartbeatIntervalSeconds: self.maybe { $0.double() },
-                    masterInfo: self.maybe { $0.masterInfo() }))
+                    frameworkId: self.frameworkID(),
+                    heartbeatIntervalSeconds: self.maybe { $0.double() },
+                    masterInfo: self.maybe { $0.masterInfo() }
+                )
+            )
         case 1: return .offers(self.list(0...5) { $0.offer() })
         case 2: return .rescind(self.offerID())
         case 3: return .update(self.status())

@@ -222,7 +222,12 @@ import Testing
         }
         if generator.next() % 2 == 0 {
             let begin = 31000 + generator.next() % 20
-            list.append(Resource(name: "ports", value: .ranges(RangeSet([ValueRange(begin: begin, end: begin + generator.next() % 5)]))))
+            list.append(
+                Resource(
+                    name: "ports",
+                    value: .ranges(RangeSet([ValueRange(begin: begin, end: begin + generator.next() % 5)]))
+                )
+            )
         }
         return try Resources(list)
     }

@@ -61,7 +61,10 @@ import Testing
 
 @Suite struct RedactionTests {
     @Test func passwordsAreHiddenUpToTheLastAt() {
-        #expect(Redaction.credentials(in: "zk://ops:secret@zk1:2181,zk2:2181/mesos") == "zk://ops:***@zk1:2181,zk2:2181/mesos")
+        #expect(
+            Redaction.credentials(in: "zk://ops:secret@zk1:2181,zk2:2181/mesos")
+                == "zk://ops:***@zk1:2181,zk2:2181/mesos"
+        )
         // The parser takes the password to end at the last '@'; no part of it may show.
         #expect(Redaction.credentials(in: "zk://ops:p@ss@word@zk1:2181/mesos") == "zk://ops:***@zk1:2181/mesos")
         #expect(Redaction.credentials(in: "zk://token@zk1:2181/m") == "zk://***@zk1:2181/m")

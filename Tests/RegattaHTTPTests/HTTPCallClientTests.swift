@@ -38,7 +38,12 @@ struct HTTPCallClientTests {
         return HTTPCallRequest(method: .POST, path: "/echo", headers: headers, body: ByteBuffer(string: String(id)))
     }
 
-    static func client(port: Int, connections: Int = 4, depth: Int = 4, timeout: TimeAmount = .seconds(10))
+    static func client(
+        port: Int,
+        connections: Int = 4,
+        depth: Int = 4,
+        timeout: TimeAmount = .seconds(10)
+    )
         -> HTTPCallClient
     {
         var configuration = HTTPCallClient.Configuration()

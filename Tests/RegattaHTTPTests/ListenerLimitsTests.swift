@@ -21,7 +21,10 @@ import Testing
                 let body = try await request.body.collect(upTo: 1 << 30)
                 return Response(status: .ok, body: ResponseBody(byteBuffer: body))
             } catch let error as RequestBodyTooLargeError {
-                return Response(status: .contentTooLarge, body: ResponseBody(byteBuffer: ByteBuffer(string: error.message)))
+                return Response(
+                    status: .contentTooLarge,
+                    body: ResponseBody(byteBuffer: ByteBuffer(string: error.message))
+                )
             }
         }
         router.get("/slow") { _, _ in
@@ -34,14 +37,21 @@ import Testing
 
     /// Serves `router()` with `limits` on a free loopback port while `body` runs.
     static func serve(
-        _ limits: ListenerLimits, limiter: ConnectionLimiter? = nil, _ body: @Sendable (Int) async throws -> Void
+        _ limits: ListenerLimits,
+        limiter: ConnectionLimiter? = nil,
+        _ body: @Sendable (Int) async throws -> Void
     ) async throws {
         try await TestServers.hummingbird(
-            Self.router(), server: LimitedHTTPServer.http1(limits, limiter: limiter, logger: Self.logger), body)
+            Self.router(),
+            server: LimitedHTTPServer.http1(limits, limiter: limiter, logger: Self.logger),
+            body
+        )
     }
 
     static func limits(
-        connections: Int = 100, idleTimeout: Duration = .seconds(60), body: Int = 1024
+        connections: Int = 100,
+        idleTimeout: Duration = .seconds(60),
+        body: Int = 1024
     ) -> ListenerLimits {
         ListenerLimits(maximumConnections: connections, idleTimeout: idleTimeout, maximumBodySize: body)
     }
@@ -106,7 +116,8 @@ import Testing
             // Given a request announcing 10 GB, of which nothing is sent
             let connection = try await RawConnection.connect(port: port)
             try await connection.send(
-                "POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 10000000000\r\nContent-Type: application/json\r\n\r\n")
+                "POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 10000000000\r\nContent-Type: application/json\r\n\r\n"
+            )
             // When the server answers (and closes)
             let received = try await connection.waitUntilClosed()
             // Then it is 413 naming the limit, in the refusal's shape, without waiting for the body
@@ -134,7 +145,8 @@ import Testing
             let chunk = String(repeating: "y", count: 600)
             try await connection.send(
                 "POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n"
-                    + "258\r\n\(chunk)\r\n258\r\n\(chunk)\r\n")
+                    + "258\r\n\(chunk)\r\n258\r\n\(chunk)\r\n"
+            )
             // When the server answers
             let received = try await connection.waitUntilClosed()
             // Then the route got the error and answered 413, and the connection was closed
@@ -149,7 +161,9 @@ import Testing
         try await Self.serve(limits) { port in
             // Given a header over the limit
             let header = try await RawConnection.connect(port: port)
-            try await header.send("GET /health HTTP/1.1\r\nHost: test\r\nX-Big: \(String(repeating: "h", count: 8192))\r\n\r\n")
+            try await header.send(
+                "GET /health HTTP/1.1\r\nHost: test\r\nX-Big: \(String(repeating: "h", count: 8192))\r\n\r\n"
+            )
             #expect(try await header.waitUntilClosed().hasPrefix("HTTP/1.1 431"))
             // Given a request line over the limit, which the parser alone would keep buffering
             let line = try await RawConnection.connect(port: port)
@@ -175,7 +189,8 @@ import Testing
                     // When it closes the connection (its subscriber stopped reading)
                     connection?.close()
                     try await writer.finish(nil)
-                })
+                }
+            )
         }
         try await TestServers.hummingbird(router, server: LimitedHTTPServer.http1(Self.limits(), logger: Self.logger)) {
             port in

@@ -6,15 +6,16 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
-import Testing
 import Synchronization
+import Testing
 
 enum TestServers {
     static let logger = Logger(label: "test.http", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// Runs a Hummingbird server for `router` on 127.0.0.1 (a free port) while `body` runs.
     static func hummingbird(
-        _ router: Router<BasicRequestContext>, idleTimeout: TimeAmount? = nil,
+        _ router: Router<BasicRequestContext>,
+        idleTimeout: TimeAmount? = nil,
         _ body: @Sendable (Int) async throws -> Void
     ) async throws {
         try await self.hummingbird(router, server: .http1(configuration: .init(idleTimeout: idleTimeout)), body)
@@ -23,18 +24,21 @@ enum TestServers {
     /// Runs a Hummingbird server for `router` with the HTTP server `server` on 127.0.0.1 (a free port) while `body`
     /// runs.
     static func hummingbird(
-        _ router: Router<BasicRequestContext>, server: HTTPServerBuilder,
+        _ router: Router<BasicRequestContext>,
+        server: HTTPServerBuilder,
         _ body: @Sendable (Int) async throws -> Void
     ) async throws {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
-            router: router, server: server,
+            router: router,
+            server: server,
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in
                 continuation.yield(channel.localAddress?.port ?? 0)
                 continuation.finish()
             },
-            logger: Self.logger)
+            logger: Self.logger
+        )
         let group = ServiceGroup(services: [app], logger: Self.logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

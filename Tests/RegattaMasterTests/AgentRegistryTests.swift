@@ -37,7 +37,8 @@ import Testing
         let path = "/test-\(UUID().uuidString)/mesos"
         let registry = AgentRegistry(
             store: ZooKeeperAgentRegistryStore(client: client, electionPath: path, logger: self.logger),
-            logger: self.logger)
+            logger: self.logger
+        )
         do {
             try await body(registry, client, path)
         } catch {

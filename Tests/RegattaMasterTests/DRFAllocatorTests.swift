@@ -64,13 +64,19 @@ struct ReferenceDRF {
         var h = MasterHarness(configuration: configuration)
         for index in 0..<Int.random(in: 5...40, using: &rng) {
             var resources = Fixture.resources(
-                cpus: Double(Int.random(in: 1...16, using: &rng)) / 2, memMB: Double(Int.random(in: 0...64, using: &rng)) * 64)
+                cpus: Double(Int.random(in: 1...16, using: &rng)) / 2,
+                memMB: Double(Int.random(in: 0...64, using: &rng)) * 64
+            )
             if Bool.random(using: &rng) {
                 try resources.add(.scalar("cpus", Double(Int.random(in: 1...4, using: &rng)), role: "web"))
             }
             _ = try h.state.subscribeAgent(
                 AgentCall.Subscribe(agentInfo: AgentInfo(hostname: "h\(index)", resources: resources), tasks: []),
-                connection: index + 1, pingInterval: .seconds(15), masterInfo: nil, now: h.now)
+                connection: index + 1,
+                pingInterval: .seconds(15),
+                masterInfo: nil,
+                now: h.now
+            )
         }
         var frameworks: [FrameworkID] = []
         for index in 0..<Int.random(in: 1...12, using: &rng) {
@@ -87,12 +93,17 @@ struct ReferenceDRF {
                     let cpus = min(offer.bag.scalar("cpus").value, Double(Int.random(in: 1...4, using: &rng)) / 4)
                     let mem = min(offer.bag.scalar("mem").value, Double(Int.random(in: 1...8, using: &rng)) * 64)
                     _ = try h.accept(
-                        offer, tasks: [Fixture.task("t\(taskNumber)", agent: offer.agentId, cpus: cpus, memMB: mem)],
-                        refuse: Double(Int.random(in: 0...20, using: &rng)), from: id)
+                        offer,
+                        tasks: [Fixture.task("t\(taskNumber)", agent: offer.agentId, cpus: cpus, memMB: mem)],
+                        refuse: Double(Int.random(in: 0...20, using: &rng)),
+                        from: id
+                    )
                 case 1:
                     var decline = SchedulerCall(frameworkId: id, type: .decline)
                     decline.decline = .init(
-                        offerIds: [offer.id], filters: Filters(refuseSeconds: Double(Int.random(in: 0...20, using: &rng))))
+                        offerIds: [offer.id],
+                        filters: Filters(refuseSeconds: Double(Int.random(in: 0...20, using: &rng)))
+                    )
                     _ = try h.call(decline, from: id)
                 default:
                     break  // left outstanding
@@ -123,7 +134,12 @@ struct ReferenceDRF {
         let fullOffer = try #require(offers.first { $0.agentId == full })
         let freeOffer = try #require(offers.first { $0.agentId == free })
         // Use all of `full`; refuse `free` for 10 s.
-        _ = try h.accept(fullOffer, tasks: [Fixture.task("t1", agent: full, cpus: 1, memMB: 128)], refuse: 0, from: framework)
+        _ = try h.accept(
+            fullOffer,
+            tasks: [Fixture.task("t1", agent: full, cpus: 1, memMB: 128)],
+            refuse: 0,
+            from: framework
+        )
         var decline = SchedulerCall(frameworkId: framework, type: .decline)
         decline.decline = .init(offerIds: [freeOffer.id], filters: Filters(refuseSeconds: 10))
         _ = try h.call(decline, from: framework)

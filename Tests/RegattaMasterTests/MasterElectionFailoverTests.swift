@@ -22,15 +22,23 @@ import Testing
         init(logger: Logger) {
             let clock = self.clock
             self.master = Master(
-                configuration: MasterConfiguration(), masterID: "m1", logger: logger, uptime: clock.uptime,
-                wallTime: { 1_000 }, leadership: .contending())
+                configuration: MasterConfiguration(),
+                masterID: "m1",
+                logger: logger,
+                uptime: clock.uptime,
+                wallTime: { 1_000 },
+                leadership: .contending()
+            )
             let exits = self.exits
             self.shell = MasterElection(
                 master: self.master,
                 highAvailability: MasterHighAvailability(election: self.election, registry: self.registry) { exit in
                     exits.withLock { $0.append(exit) }
                 },
-                sessionTimeout: .seconds(10), clock: clock, logger: logger)
+                sessionTimeout: .seconds(10),
+                clock: clock,
+                logger: logger
+            )
         }
     }
 

@@ -14,7 +14,10 @@ import Testing
         let offer = try #require(h.offers(for: framework).first)
         _ = try h.accept(offer, tasks: [Fixture.task("t1", agent: agent)], refuse: 0, from: framework)
         _ = try h.state.agentUpdate(
-            .init(frameworkId: framework, status: TaskStatus(taskId: "t1", state: .running)), from: agent, now: h.now)
+            .init(frameworkId: framework, status: TaskStatus(taskId: "t1", state: .running)),
+            from: agent,
+            now: h.now
+        )
         return h
     }
 

@@ -9,12 +9,23 @@ import Testing
 @Suite struct MasterStateAgentIdentityTests {
     /// Registers an agent with a token, as the master's shell does.
     private func register(
-        _ h: inout MasterHarness, hostname: String, id: AgentID? = nil, token: String, connection: Int,
-        presented: String? = nil, tasks: [AgentTask] = []
+        _ h: inout MasterHarness,
+        hostname: String,
+        id: AgentID? = nil,
+        token: String,
+        connection: Int,
+        presented: String? = nil,
+        tasks: [AgentTask] = []
     ) throws -> AgentID {
         let (agentID, actions) = try h.state.subscribeAgent(
-            Fixture.agentSubscribe(hostname: hostname, id: id, tasks: tasks), connection: connection,
-            pingInterval: .seconds(15), masterInfo: nil, presentedToken: presented, newToken: token, now: h.now)
+            Fixture.agentSubscribe(hostname: hostname, id: id, tasks: tasks),
+            connection: connection,
+            pingInterval: .seconds(15),
+            masterInfo: nil,
+            presentedToken: presented,
+            newToken: token,
+            now: h.now
+        )
         guard case .agentMessage(_, let message) = actions.first else {
             Issue.record("REGISTERED must come first")
             return agentID
@@ -73,7 +84,9 @@ import Testing
         // Given t1 finished on A (its update carried uuid "u1") and left the master's live tasks
         var (h, a, _, framework) = try self.cluster()
         let finished = AgentCall.Update(
-            frameworkId: framework, status: TaskStatus(taskId: "t1", state: .finished, uuid: "u1"))
+            frameworkId: framework,
+            status: TaskStatus(taskId: "t1", state: .finished, uuid: "u1")
+        )
         _ = try h.state.agentUpdate(finished, from: a, token: "token-a", now: h.now)
         #expect(h.state.tasks[TaskKey(framework, "t1")] == nil)
         // When A resends it (no acknowledgement yet), it is taken again
@@ -91,8 +104,13 @@ import Testing
         var h = MasterHarness()
         let info = Fixture.task("t9", agent: "s1", cpus: 1)
         let a = try self.register(
-            &h, hostname: "a", id: "s1", token: "t", connection: 1,
-            tasks: [AgentTask(frameworkId: "f1", task: info, state: .finished)])
+            &h,
+            hostname: "a",
+            id: "s1",
+            token: "t",
+            connection: 1,
+            tasks: [AgentTask(frameworkId: "f1", task: info, state: .finished)]
+        )
         // When it sends that task's terminal update
         let update = AgentCall.Update(frameworkId: "f1", status: TaskStatus(taskId: "t9", state: .finished, uuid: "u"))
         // Then it is taken
@@ -101,7 +119,7 @@ import Testing
 
     @Test func pongWithoutTheCurrentTokenIsForbidden() throws {
         var (h, a, _, _) = try self.cluster()
-        h.state.pingAgents(now: h.now).forEach { _ in }
+        _ = h.state.pingAgents(now: h.now)
         #expect(h.state.agents[a]?.pingOutstanding == true)
         #expect(throws: MasterError.self) { try h.state.agentPong(a, token: "token-b") }
         #expect(throws: MasterError.self) { try h.state.agentPong(a, token: nil) }
@@ -117,8 +135,14 @@ import Testing
         for token in [nil, "guess"] {
             #expect(throws: MasterError.self) {
                 _ = try h.state.subscribeAgent(
-                    Fixture.agentSubscribe(hostname: "evil", id: a), connection: 9, pingInterval: .seconds(15),
-                    masterInfo: nil, presentedToken: token, newToken: "token-evil", now: h.now)
+                    Fixture.agentSubscribe(hostname: "evil", id: a),
+                    connection: 9,
+                    pingInterval: .seconds(15),
+                    masterInfo: nil,
+                    presentedToken: token,
+                    newToken: "token-evil",
+                    now: h.now
+                )
             }
         }
         // Then A keeps its stream, address and task
@@ -128,8 +152,14 @@ import Testing
         // and without an id from A's address it is refused too (it would get A's id back)
         #expect(throws: MasterError.self) {
             _ = try h.state.subscribeAgent(
-                Fixture.agentSubscribe(hostname: "a"), connection: 9, pingInterval: .seconds(15), masterInfo: nil,
-                presentedToken: nil, newToken: "token-evil", now: h.now)
+                Fixture.agentSubscribe(hostname: "a"),
+                connection: 9,
+                pingInterval: .seconds(15),
+                masterInfo: nil,
+                presentedToken: nil,
+                newToken: "token-evil",
+                now: h.now
+            )
         }
         // The agent itself re-subscribes with its token and gets a new one
         let again = try self.register(&h, hostname: "a", id: a, token: "token-a2", connection: 3, presented: "token-a")
@@ -155,8 +185,12 @@ extension MasterStateAgentIdentityTests {
         let info = try #require(h.state.tasks[TaskKey(framework, "t1")]?.info)
         // When a new agent subscribes reporting t1 as finished (Fuzz/Crashes/master/foreign-task-report.bin)
         _ = try self.register(
-            &h, hostname: "c", token: "token-c", connection: 7,
-            tasks: [AgentTask(frameworkId: framework, task: info, state: .finished)])
+            &h,
+            hostname: "c",
+            token: "token-c",
+            connection: 7,
+            tasks: [AgentTask(frameworkId: framework, task: info, state: .finished)]
+        )
         // Then t1 still runs on A, which still accounts for it
         #expect(h.state.tasks[TaskKey(framework, "t1")]?.agentID == a)
         #expect(h.state.tasks[TaskKey(framework, "t1")]?.state.isTerminal == false)

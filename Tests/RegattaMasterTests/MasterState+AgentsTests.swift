@@ -27,7 +27,11 @@ import Testing
         // When it subscribes again without an id on a new connection
         let (again, actions) = try h.state.subscribeAgent(
             Fixture.agentSubscribe(hostname: "sim-1", id: nil, cpus: 4, memMB: 8192, tasks: []),
-            connection: 2, pingInterval: .seconds(15), masterInfo: nil, now: h.now)
+            connection: 2,
+            pingInterval: .seconds(15),
+            masterInfo: nil,
+            now: h.now
+        )
         // Then it is the same agent (Mesos: "already registered, resending acknowledgement"), not a phantom second one
         #expect(again == first)
         #expect(h.state.agents.count == 1)
@@ -48,7 +52,11 @@ import Testing
         // When an agent without an id registers from the same address (the old one lost its state)
         let (replacement, actions) = try h.state.subscribeAgent(
             Fixture.agentSubscribe(hostname: "sim-1", id: nil, cpus: 4, memMB: 8192, tasks: []),
-            connection: 2, pingInterval: .seconds(15), masterInfo: nil, now: h.now)
+            connection: 2,
+            pingInterval: .seconds(15),
+            masterInfo: nil,
+            now: h.now
+        )
         // Then it is a new agent, the old one is removed for good and its task is lost
         #expect(replacement != old)
         #expect(h.state.agents[old] == nil)
@@ -103,7 +111,11 @@ import Testing
         #expect(h.state.tasks[TaskKey(framework, "t1")]?.state == .unreachable)
         let (_, actions) = try h.state.subscribeAgent(
             Fixture.agentSubscribe(id: agent, tasks: [AgentTask(frameworkId: framework, task: task, state: .running)]),
-            connection: 5, pingInterval: .seconds(15), masterInfo: nil, now: h.now)
+            connection: 5,
+            pingInterval: .seconds(15),
+            masterInfo: nil,
+            now: h.now
+        )
         #expect(updates(actions, to: framework).map(\.state) == [.running])
         #expect(h.state.tasks[TaskKey(framework, "t1")]?.state == .running)
     }
@@ -116,8 +128,16 @@ import Testing
         let task = Fixture.task("t1", agent: agent, cpus: 1)
         _ = try h.accept(offer, tasks: [task], from: framework)
         let (_, actions) = try h.state.subscribeAgent(
-            Fixture.agentSubscribe(id: agent, cpus: 2, tasks: [AgentTask(frameworkId: framework, task: task, state: .failed)]),
-            connection: 7, pingInterval: .seconds(15), masterInfo: nil, now: h.now)
+            Fixture.agentSubscribe(
+                id: agent,
+                cpus: 2,
+                tasks: [AgentTask(frameworkId: framework, task: task, state: .failed)]
+            ),
+            connection: 7,
+            pingInterval: .seconds(15),
+            masterInfo: nil,
+            now: h.now
+        )
         #expect(updates(actions, to: framework).isEmpty)
         #expect(h.state.tasks[TaskKey(framework, "t1")] == nil)
         #expect(h.state.agents[agent]?.used.isEmpty == true)

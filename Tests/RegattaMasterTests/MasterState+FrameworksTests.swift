@@ -28,8 +28,12 @@ import Testing
         _ = try h.accept(offer, tasks: [Fixture.task("t1", agent: agent)], from: framework)
         // A second connection of the same framework replaces the first.
         let (again, actions) = try h.state.subscribe(
-            framework: Fixture.framework(id: framework, failoverTimeout: 60), streamID: "s-new",
-            heartbeat: .seconds(15), masterInfo: nil, now: h.now)
+            framework: Fixture.framework(id: framework, failoverTimeout: 60),
+            streamID: "s-new",
+            heartbeat: .seconds(15),
+            masterInfo: nil,
+            now: h.now
+        )
         #expect(again == framework)
         #expect(actions.contains(.closeFrameworkStream(framework, streamID: stream)))
         h.now += .seconds(30)

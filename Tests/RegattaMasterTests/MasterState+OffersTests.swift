@@ -29,7 +29,12 @@ import Testing
         let (framework, _) = try h.subscribe()
         let offer = try #require(h.offers(for: framework).first)
         // When
-        let actions = try h.accept(offer, tasks: [Fixture.task("t1", agent: agent, cpus: 1, memMB: 512)], refuse: 10, from: framework)
+        let actions = try h.accept(
+            offer,
+            tasks: [Fixture.task("t1", agent: agent, cpus: 1, memMB: 512)],
+            refuse: 10,
+            from: framework
+        )
         // Then
         #expect(launches(actions).map(\.taskId) == ["t1"])
         #expect(h.state.agents[agent]?.used.scalar("cpus") == Scalar(1))
@@ -69,7 +74,9 @@ import Testing
             tasks: [
                 Fixture.task("t1", agent: agent, cpus: 0.5), Fixture.task("t1", agent: agent, cpus: 0.5),
                 Fixture.task("t2", agent: agent, cpus: 0.5, ports: [80]),
-            ], from: framework)
+            ],
+            from: framework
+        )
         #expect(launches(actions).map(\.taskId) == ["t1"])
         #expect(updates(actions, to: framework).map(\.taskId) == ["t1", "t2"])
         #expect(updates(actions, to: framework).allSatisfy { $0.state == .error })
@@ -119,7 +126,9 @@ import Testing
         let (idle, _) = try h.subscribe(Fixture.framework(name: "idle"))
         let actions = h.state.allocate(now: h.now)
         let offered = actions.compactMap { action -> (FrameworkID, [Offer])? in
-            if case .frameworkEvent(let id, let event) = action, let offers = event.offers?.offers { return (id, offers) }
+            if case .frameworkEvent(let id, let event) = action, let offers = event.offers?.offers {
+                return (id, offers)
+            }
             return nil
         }
         // The idle framework (share 0) gets the first agent considered; the busy one the other.
@@ -133,7 +142,11 @@ import Testing
         try resources.add(.scalar("cpus", 4, role: "web"))
         let (agent, _) = try h.state.subscribeAgent(
             AgentCall.Subscribe(agentInfo: AgentInfo(hostname: "r", resources: resources), tasks: []),
-            connection: 1, pingInterval: .seconds(15), masterInfo: nil, now: h.now)
+            connection: 1,
+            pingInterval: .seconds(15),
+            masterInfo: nil,
+            now: h.now
+        )
         let (web, _) = try h.subscribe(Fixture.framework(name: "web", role: "web"))
         let webOffer = try #require(h.offers(for: web).first)
         #expect(webOffer.bag.scalar("cpus") == Scalar(6))
@@ -141,7 +154,11 @@ import Testing
         var h2 = MasterHarness()
         _ = try h2.state.subscribeAgent(
             AgentCall.Subscribe(agentInfo: AgentInfo(hostname: "r", resources: resources), tasks: []),
-            connection: 1, pingInterval: .seconds(15), masterInfo: nil, now: h2.now)
+            connection: 1,
+            pingInterval: .seconds(15),
+            masterInfo: nil,
+            now: h2.now
+        )
         let (other, _) = try h2.subscribe(Fixture.framework(name: "other", role: "batch"))
         let otherOffer = try #require(h2.offers(for: other).first)
         #expect(otherOffer.bag.scalar("cpus") == Scalar(2))
@@ -157,7 +174,9 @@ import Testing
         let (light, _) = try h.subscribe(Fixture.framework(name: "light", role: "light"))
         let actions = h.state.allocate(now: h.now)
         var counts: [FrameworkID: Int] = [:]
-        for case .frameworkEvent(let id, let event) in actions { counts[id, default: 0] += event.offers?.offers.count ?? 0 }
+        for case .frameworkEvent(let id, let event) in actions {
+            counts[id, default: 0] += event.offers?.offers.count ?? 0
+        }
         // With weight 4 the heavy role's share grows 4× slower, so it gets 3 of the 4 agents.
         #expect(counts[heavy] == 3)
         #expect(counts[light] == 1)

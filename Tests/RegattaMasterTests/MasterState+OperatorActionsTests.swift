@@ -28,7 +28,10 @@ import Testing
         #expect(actions.contains { if case .agentMessage(agent, let m) = $0 { m.type == .kill } else { false } })
         #expect(h.state.agents[agent] != nil, "still draining")
         _ = try h.state.agentUpdate(
-            .init(frameworkId: framework, status: TaskStatus(taskId: "t1", state: .killed)), from: agent, now: h.now)
+            .init(frameworkId: framework, status: TaskStatus(taskId: "t1", state: .killed)),
+            from: agent,
+            now: h.now
+        )
         #expect(h.state.agents[agent] == nil)
         #expect(h.state.isGone(agent))
     }

@@ -13,13 +13,18 @@ import Testing
         let offer = try #require(h.offers(for: framework).first)
         _ = try h.accept(offer, tasks: [Fixture.task("t1", agent: agent, cpus: 1)], from: framework)
         let running = try h.state.agentUpdate(
-            .init(frameworkId: framework, status: TaskStatus(taskId: "t1", state: .running, uuid: "dQ==")), from: agent,
-            now: h.now)
+            .init(frameworkId: framework, status: TaskStatus(taskId: "t1", state: .running, uuid: "dQ==")),
+            from: agent,
+            now: h.now
+        )
         #expect(running.delivered)
         #expect(updates(running.actions, to: framework).map(\.state) == [.running])
         #expect(updates(running.actions, to: framework).first?.agentId == agent)
         let finished = try h.state.agentUpdate(
-            .init(frameworkId: framework, status: TaskStatus(taskId: "t1", state: .finished)), from: agent, now: h.now)
+            .init(frameworkId: framework, status: TaskStatus(taskId: "t1", state: .finished)),
+            from: agent,
+            now: h.now
+        )
         #expect(updates(finished.actions, to: framework).map(\.state) == [.finished])
         #expect(h.state.agents[agent]?.used.isEmpty == true)
         #expect(h.state.tasks.isEmpty)
@@ -34,7 +39,10 @@ import Testing
         _ = try h.accept(offer, tasks: [Fixture.task("t1", agent: agent)], from: framework)
         _ = h.state.frameworkDisconnected(framework, streamID: stream, now: h.now)
         let result = try h.state.agentUpdate(
-            .init(frameworkId: framework, status: TaskStatus(taskId: "t1", state: .running)), from: agent, now: h.now)
+            .init(frameworkId: framework, status: TaskStatus(taskId: "t1", state: .running)),
+            from: agent,
+            now: h.now
+        )
         #expect(!result.delivered)
         #expect(h.state.tasks[TaskKey(framework, "t1")]?.state == .running)
     }
@@ -43,7 +51,10 @@ import Testing
         var h = MasterHarness()
         #expect(throws: MasterError.self) {
             try h.state.agentUpdate(
-                .init(frameworkId: "f", status: TaskStatus(taskId: "t", state: .running)), from: "nope", now: h.now)
+                .init(frameworkId: "f", status: TaskStatus(taskId: "t", state: .running)),
+                from: "nope",
+                now: h.now
+            )
         }
     }
 

@@ -93,7 +93,8 @@ import Testing
         h.now = .seconds(5)
         h.state.recover(
             [MasterStateRecoveryTests.entry("a", .admitted), MasterStateRecoveryTests.entry("b", .admitted)],
-            now: h.now)
+            now: h.now
+        )
         h.now = .seconds(20)
         _ = h.addAgent("b", id: "b")
         #expect(h.state.nextDeadline() == .seconds(35))
@@ -120,7 +121,8 @@ import Testing
         }
         h.state.recover(
             [MasterStateRecoveryTests.entry("a", .admitted), MasterStateRecoveryTests.entry("b", .admitted)],
-            now: .zero)
+            now: .zero
+        )
         // When the window closes
         let actions = h.state.timerFired(now: .seconds(30))
         // Then the master is told to stop, nobody is marked, and the window is no longer a reason to wake

@@ -15,15 +15,31 @@ struct MasterHarness {
         self.state = MasterState(masterID: "m", configuration: configuration)
     }
 
-    mutating func addAgent(_ hostname: String = "agent-1", cpus: Double = 4, memMB: Double = 8192,
-                           partitionTasks: [AgentTask] = [], id: AgentID? = nil, connection: Int = 1) -> AgentID {
+    mutating func addAgent(
+        _ hostname: String = "agent-1",
+        cpus: Double = 4,
+        memMB: Double = 8192,
+        partitionTasks: [AgentTask] = [],
+        id: AgentID? = nil,
+        connection: Int = 1
+    ) -> AgentID {
         // A registration without a token never throws (only one that replaces a token-holding stream can).
         let (agentID, actions) = try! self.state.subscribeAgent(
             Fixture.agentSubscribe(hostname: hostname, id: id, cpus: cpus, memMB: memMB, tasks: partitionTasks),
-            connection: connection, pingInterval: .seconds(15), masterInfo: nil, now: self.now)
-        #expect(actions.first == .agentMessage(agentID, actions.first.flatMap { action -> AgentMessage? in
-            if case .agentMessage(_, let message) = action { return message } else { return nil }
-        }!))
+            connection: connection,
+            pingInterval: .seconds(15),
+            masterInfo: nil,
+            now: self.now
+        )
+        #expect(
+            actions.first
+                == .agentMessage(
+                    agentID,
+                    actions.first.flatMap { action -> AgentMessage? in
+                        if case .agentMessage(_, let message) = action { return message } else { return nil }
+                    }!
+                )
+        )
         return agentID
     }
 
@@ -31,7 +47,12 @@ struct MasterHarness {
         self.nextStream += 1
         let stream = "s\(self.nextStream)"
         let (id, _) = try self.state.subscribe(
-            framework: info, streamID: stream, heartbeat: .seconds(15), masterInfo: nil, now: self.now)
+            framework: info,
+            streamID: stream,
+            heartbeat: .seconds(15),
+            masterInfo: nil,
+            now: self.now
+        )
         return (id, stream)
     }
 
@@ -48,11 +69,20 @@ struct MasterHarness {
         try self.state.handle(call, from: id, now: self.now)
     }
 
-    mutating func accept(_ offer: Offer, tasks: [TaskInfo], refuse: Double? = nil, from id: FrameworkID) throws
+    mutating func accept(
+        _ offer: Offer,
+        tasks: [TaskInfo],
+        refuse: Double? = nil,
+        from id: FrameworkID
+    ) throws
         -> [MasterAction]
     {
         var call = SchedulerCall(frameworkId: id, type: .accept)
-        call.accept = .init(offerIds: [offer.id], operations: [.launch(tasks)], filters: refuse.map { Filters(refuseSeconds: $0) })
+        call.accept = .init(
+            offerIds: [offer.id],
+            operations: [.launch(tasks)],
+            filters: refuse.map { Filters(refuseSeconds: $0) }
+        )
         return try self.call(call, from: id)
     }
 
@@ -99,18 +129,27 @@ func launches(_ actions: [MasterAction]) -> [TaskInfo] {
                 // Sometimes ask for more than offered, sometimes reuse a consumed offer.
                 let tasks = (0..<Int.random(in: 1...3, using: &rng)).map { _ -> TaskInfo in
                     taskNumber += 1
-                    return Fixture.task("t\(taskNumber)", agent: offer.agentId,
-                                        cpus: Double(Int.random(in: 1...8, using: &rng)) / 4,
-                                        memMB: Double(Int.random(in: 1...6, using: &rng)) * 128)
+                    return Fixture.task(
+                        "t\(taskNumber)",
+                        agent: offer.agentId,
+                        cpus: Double(Int.random(in: 1...8, using: &rng)) / 4,
+                        memMB: Double(Int.random(in: 1...6, using: &rng)) * 128
+                    )
                 }
                 _ = try h.accept(offer, tasks: tasks, refuse: 0, from: offer.frameworkId)
-                if Bool.random(using: &rng) { _ = try h.accept(offer, tasks: tasks, refuse: 0, from: offer.frameworkId) }
+                if Bool.random(using: &rng) {
+                    _ = try h.accept(offer, tasks: tasks, refuse: 0, from: offer.frameworkId)
+                }
             case 3:
-                guard let key = h.state.tasks.keys.randomElement(using: &rng), let task = h.state.tasks[key] else { continue }
+                guard let key = h.state.tasks.keys.randomElement(using: &rng), let task = h.state.tasks[key] else {
+                    continue
+                }
                 let state: TaskState = [.running, .finished, .failed, .killed].randomElement(using: &rng)!
                 _ = try? h.state.agentUpdate(
                     .init(frameworkId: key.frameworkID, status: TaskStatus(taskId: key.taskID, state: state)),
-                    from: task.agentID, now: h.now)
+                    from: task.agentID,
+                    now: h.now
+                )
             case 4:
                 guard !outstanding.isEmpty else { continue }
                 let offer = outstanding.removeFirst()
@@ -122,10 +161,20 @@ func launches(_ actions: [MasterAction]) -> [TaskInfo] {
                 let agent = agents.randomElement(using: &rng)!
                 _ = h.state.agentDisconnected(agent, connection: h.state.agents[agent]?.connection ?? -1, now: h.now)
                 _ = try h.state.subscribeAgent(
-                    Fixture.agentSubscribe(hostname: "x", id: agent, cpus: 2, memMB: 1024,
-                                           tasks: h.state.tasks.values.filter { $0.agentID == agent }.map {
-                                               AgentTask(frameworkId: $0.frameworkID, task: $0.info, state: $0.state) }),
-                    connection: Int.random(in: 10...10000, using: &rng), pingInterval: .seconds(15), masterInfo: nil, now: h.now)
+                    Fixture.agentSubscribe(
+                        hostname: "x",
+                        id: agent,
+                        cpus: 2,
+                        memMB: 1024,
+                        tasks: h.state.tasks.values.filter { $0.agentID == agent }.map {
+                            AgentTask(frameworkId: $0.frameworkID, task: $0.info, state: $0.state)
+                        }
+                    ),
+                    connection: Int.random(in: 10...10000, using: &rng),
+                    pingInterval: .seconds(15),
+                    masterInfo: nil,
+                    now: h.now
+                )
             }
             #expect(h.invariantsHold(), "over-commit with seed \(seed)")
         }

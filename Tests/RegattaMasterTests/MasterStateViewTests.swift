@@ -18,14 +18,22 @@ import Testing
             try resources.add(.scalar("cpus", 2, role: "web"))
             try resources.add(Resource(name: "zones", value: .set(["b", "a"]), role: "*"))
             let info = AgentInfo(
-                hostname: "agent-\(index)\"\\/\n", port: 5051, resources: resources,
+                hostname: "agent-\(index)\"\\/\n",
+                port: 5051,
+                resources: resources,
                 attributes: [
-                    Attribute(name: "rack", value: .text("r\(index)")), Attribute(name: "rack_id", value: .scalar(Scalar(1.5))),
+                    Attribute(name: "rack", value: .text("r\(index)")),
+                    Attribute(name: "rack_id", value: .scalar(Scalar(1.5))),
                     Attribute(name: "rackA", value: .text("x")), Attribute(name: "Zone", value: .text("é")),
-                ])
+                ]
+            )
             _ = try h.state.subscribeAgent(
-                AgentCall.Subscribe(agentInfo: info, tasks: []), connection: index + 1, pingInterval: .seconds(15),
-                masterInfo: nil, now: h.now)
+                AgentCall.Subscribe(agentInfo: info, tasks: []),
+                connection: index + 1,
+                pingInterval: .seconds(15),
+                masterInfo: nil,
+                now: h.now
+            )
         }
         let (web, _) = try h.subscribe(Fixture.framework(name: "web", role: "web"))
         let (batch, _) = try h.subscribe(Fixture.framework(name: "batch"))
@@ -34,16 +42,29 @@ import Testing
             for (index, offer) in (event.offers?.offers ?? []).enumerated() where index < 2 {
                 taskNumber += 1
                 var task = Fixture.task("t\(taskNumber)", agent: offer.agentId, cpus: 0.25, memMB: 64)
-                if taskNumber == 1 { task.labels = Labels([.init(key: "tier", value: "front/end"), .init(key: "x", value: nil)]) }
+                if taskNumber == 1 {
+                    task.labels = Labels([.init(key: "tier", value: "front/end"), .init(key: "x", value: nil)])
+                }
                 _ = try h.accept(offer, tasks: [task], refuse: 0, from: framework)
                 _ = try h.state.agentUpdate(
-                    .init(frameworkId: framework, status: TaskStatus(
-                        taskId: task.taskId, state: .running, timestamp: 1_763_767_200.125, healthy: taskNumber.isMultiple(of: 2))),
-                    from: offer.agentId, now: h.now)
+                    .init(
+                        frameworkId: framework,
+                        status: TaskStatus(
+                            taskId: task.taskId,
+                            state: .running,
+                            timestamp: 1_763_767_200.125,
+                            healthy: taskNumber.isMultiple(of: 2)
+                        )
+                    ),
+                    from: offer.agentId,
+                    now: h.now
+                )
                 if taskNumber == 3 {
                     _ = try h.state.agentUpdate(
                         .init(frameworkId: framework, status: TaskStatus(taskId: task.taskId, state: .finished)),
-                        from: offer.agentId, now: h.now)
+                        from: offer.agentId,
+                        now: h.now
+                    )
                 }
             }
         }
@@ -58,8 +79,12 @@ import Testing
         var configuration = MasterConfiguration()
         configuration.cluster = "bench \"cluster\""
         let master = Master(
-            configuration: configuration, masterID: "m", logger: Logger(label: "test"), uptime: { .seconds(5) },
-            wallTime: { 1_763_767_000.5 })
+            configuration: configuration,
+            masterID: "m",
+            logger: Logger(label: "test"),
+            uptime: { .seconds(5) },
+            wallTime: { 1_763_767_000.5 }
+        )
         let view = MasterStateView(state: h.state, master: master)
         let fast = try view.encodeState()
         let foundation = try MasterStateView.foundationEncode(view.stateDocument())
@@ -70,8 +95,12 @@ import Testing
     @Test func cachedTasksAreRewrittenWhenTheyChangeAndNeverServedStale() throws {
         var h = try Self.populated()
         let master = Master(
-            configuration: MasterConfiguration(), masterID: "m", logger: Logger(label: "test"), uptime: { .seconds(5) },
-            wallTime: { 1_763_767_000.5 })
+            configuration: MasterConfiguration(),
+            masterID: "m",
+            logger: Logger(label: "test"),
+            uptime: { .seconds(5) },
+            wallTime: { 1_763_767_000.5 }
+        )
         let first = try MasterStateView(state: h.state, master: master).encodeState()
         #expect(master.taskJSONCache.count > 0, "the first request fills the cache")
         // Served from the cache: the same bytes, and still what JSONEncoder writes.
@@ -79,15 +108,25 @@ import Testing
         let cached = try second.encodeState()
         #expect(cached == first)
         #expect(cached == (try MasterStateView.foundationEncode(second.stateDocument())))
-        #expect(try MasterStateView(state: h.state, master: master).encodeTasks()
-            == (try Self.foundationTasks(h.state, master: master)))
+        #expect(
+            try MasterStateView(state: h.state, master: master).encodeTasks()
+                == (try Self.foundationTasks(h.state, master: master))
+        )
 
         // A running task changes: its new state and status are written, not the cached ones.
         let (key, record) = try #require(h.state.tasks.first { $0.value.state == .running })
         _ = try h.state.agentUpdate(
-            .init(frameworkId: key.frameworkID, status: TaskStatus(
-                taskId: key.taskID, state: .killed, timestamp: 1_763_767_300.5)),
-            from: record.agentID, now: h.now)
+            .init(
+                frameworkId: key.frameworkID,
+                status: TaskStatus(
+                    taskId: key.taskID,
+                    state: .killed,
+                    timestamp: 1_763_767_300.5
+                )
+            ),
+            from: record.agentID,
+            now: h.now
+        )
         let third = MasterStateView(state: h.state, master: master)
         let changed = try third.encodeState()
         #expect(changed != first)
@@ -98,8 +137,12 @@ import Testing
     @Test func taskArraysAreReusedWhileNoTaskChangesAndCopiesChangedApartNeverShareAVersion() throws {
         var h = try Self.populated()
         let master = Master(
-            configuration: MasterConfiguration(), masterID: "m", logger: Logger(label: "test"), uptime: { .seconds(5) },
-            wallTime: { 1_763_767_000.5 })
+            configuration: MasterConfiguration(),
+            masterID: "m",
+            logger: Logger(label: "test"),
+            uptime: { .seconds(5) },
+            wallTime: { 1_763_767_000.5 }
+        )
         let first = try MasterStateView(state: h.state, master: master).encodeState()
         #expect(master.taskJSONCache.listCount == 2 * h.state.frameworks.count, "tasks and unreachable_tasks of each")
         // A change that touches no task (an agent's pong) keeps the tasks' version, and the arrays are reused
@@ -118,7 +161,8 @@ import Testing
         func kill(_ task: Dictionary<TaskKey, MasterState.TaskRecord>.Element, in state: inout MasterState) throws {
             let update = AgentCall.Update(
                 frameworkId: task.key.frameworkID,
-                status: TaskStatus(taskId: task.key.taskID, state: .killed, timestamp: 1_763_767_400.5))
+                status: TaskStatus(taskId: task.key.taskID, state: .killed, timestamp: 1_763_767_400.5)
+            )
             _ = try state.agentUpdate(update, from: task.value.agentID, now: h.now)
         }
         try kill(running[0], in: &killedFirst)
@@ -146,7 +190,8 @@ import Testing
         let json = try MasterStateView.foundationEncode(flat)
         #expect(
             String(decoding: json, as: UTF8.self)
-                == #"{"cpus":3.5,"disk":10240,"gpus":0,"mem":1024,"ports":"[31000-32000]","zones":"{a,b}"}"#)
+                == #"{"cpus":3.5,"disk":10240,"gpus":0,"mem":1024,"ports":"[31000-32000]","zones":"{a,b}"}"#
+        )
     }
 
     static func object(_ data: Data) throws -> [String: Any] {
@@ -154,11 +199,17 @@ import Testing
     }
 
     static func master(
-        _ configuration: MasterConfiguration = MasterConfiguration(), leadership: MasterLeadership? = nil
+        _ configuration: MasterConfiguration = MasterConfiguration(),
+        leadership: MasterLeadership? = nil
     ) -> Master {
         Master(
-            configuration: configuration, masterID: "m", logger: Logger(label: "test"), uptime: { .seconds(5) },
-            wallTime: { 1_763_767_000.5 }, leadership: leadership)
+            configuration: configuration,
+            masterID: "m",
+            logger: Logger(label: "test"),
+            uptime: { .seconds(5) },
+            wallTime: { 1_763_767_000.5 },
+            leadership: leadership
+        )
     }
 
     @Test func electedTimeIsWhenThisMasterWasElectedAndAbsentBefore() throws {
@@ -210,8 +261,12 @@ import Testing
         #expect(operatorAgents.compactMap(\.id?.value) == ["a", "b"])
 
         _ = try h.state.subscribeAgent(
-            Fixture.agentSubscribe(hostname: "host-a", id: "a"), connection: 1, pingInterval: .seconds(15),
-            masterInfo: nil, now: h.now)
+            Fixture.agentSubscribe(hostname: "host-a", id: "a"),
+            connection: 1,
+            pingInterval: .seconds(15),
+            masterInfo: nil,
+            now: h.now
+        )
         view = MasterStateView(state: h.state, master: master)
         let after = try Self.object(view.encodeState())
         #expect((after["recovered_slaves"] as? [[String: Any]])?.map { $0["id"] as? String } == ["b"])
@@ -227,14 +282,17 @@ import Testing
         configuration.recoveryAgentRemovalLimit = 0.125
         // The state's configuration is the one shown (the master's is the same in a running master).
         let view = MasterStateView(
-            state: MasterHarness(configuration: configuration).state, master: Self.master(configuration))
+            state: MasterHarness(configuration: configuration).state,
+            master: Self.master(configuration)
+        )
         let flags = try #require(try Self.object(view.encodeFlags())["flags"] as? [String: String])
         #expect(flags["zk_session_timeout"] == MesosDuration.format(.seconds(2)))
         #expect(flags["agent_reregister_timeout"] == MesosDuration.format(.seconds(90)))
         #expect(flags["recovery_agent_removal_limit"] == "12.5%")
         let defaults = try #require(
             try Self.object(MasterStateView(state: MasterHarness().state, master: Self.master()).encodeFlags())["flags"]
-                as? [String: String])
+                as? [String: String]
+        )
         #expect(defaults["zk_session_timeout"] == "10secs")
         #expect(defaults["agent_reregister_timeout"] == "10mins")
         #expect(defaults["recovery_agent_removal_limit"] == "100%")

@@ -14,16 +14,23 @@ import Testing
         configuration.maxSubscriberQueue = queue
         configuration.maxOperatorSubscribers = operators
         return Master(
-            configuration: configuration, masterID: "m", logger: Logger(label: "test"), uptime: { .seconds(5) },
-            wallTime: { 1_763_767_000.5 })
+            configuration: configuration,
+            masterID: "m",
+            logger: Logger(label: "test"),
+            uptime: { .seconds(5) },
+            wallTime: { 1_763_767_000.5 }
+        )
     }
 
     @Test func frameworkThatStopsReadingIsDisconnectedAndOthersKeepTheirStreams() async throws {
         // Given two frameworks with room for 4 unread events each: one reads its stream, the other never does
         let master = Self.master(queue: 4)
         let (stalled, _, stalledStream) = try await master.subscribe(
-            .init(frameworkInfo: Fixture.framework(name: "stalled")))
-        let (reader, _, readerStream) = try await master.subscribe(.init(frameworkInfo: Fixture.framework(name: "reader")))
+            .init(frameworkInfo: Fixture.framework(name: "stalled"))
+        )
+        let (reader, _, readerStream) = try await master.subscribe(
+            .init(frameworkInfo: Fixture.framework(name: "reader"))
+        )
         var readerEvents = readerStream.makeAsyncIterator()
         // When more heartbeats are sent than the queue holds, the reader taking each one
         for _ in 0..<10 {

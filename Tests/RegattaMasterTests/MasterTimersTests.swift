@@ -13,19 +13,29 @@ import Testing
         var configuration = MasterConfiguration()
         change(&configuration)
         return Master(
-            configuration: configuration, masterID: "m", logger: Logger(label: "test"), uptime: clock.uptime,
-            wallTime: { 1_763_767_000 })
+            configuration: configuration,
+            masterID: "m",
+            logger: Logger(label: "test"),
+            uptime: clock.uptime,
+            wallTime: { 1_763_767_000 }
+        )
     }
 
     static func timers(_ master: Master, clock: ManualClock) -> MasterTimers<ManualClock> {
         MasterTimers(
-            master: master, clock: clock, origin: clock.now, allocationInterval: .seconds(1),
-            heartbeatInterval: .seconds(15))
+            master: master,
+            clock: clock,
+            origin: clock.now,
+            allocationInterval: .seconds(1),
+            heartbeatInterval: .seconds(15)
+        )
     }
 
     /// Runs the deadline loop while `body` runs, then stops it.
     static func withDeadlineLoop(
-        _ master: Master, clock: ManualClock, _ body: () async throws -> Void
+        _ master: Master,
+        clock: ManualClock,
+        _ body: () async throws -> Void
     ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await Self.timers(master, clock: clock).runDeadlines() }
@@ -84,7 +94,7 @@ import Testing
             // When an allocation makes an offer that expires at 10 s, and time reaches 10 s
             await master.allocate()
             let offers = await events.next()?.offers?.offers ?? []
-        let offer = try #require(offers.first)
+            let offer = try #require(offers.first)
             clock.advance(by: .seconds(10))
             // Then the offer is rescinded then, long before the loop's first deadline
             #expect(await events.next()?.rescind?.offerId == offer.id)
@@ -128,13 +138,21 @@ import Testing
         configuration.agentReregisterTimeout = .seconds(30)
         configuration.agentPingTimeout = .seconds(600)
         let master = Master(
-            configuration: configuration, masterID: "m", logger: Logger(label: "test"), uptime: clock.uptime,
-            wallTime: { 0 }, leadership: .contending())
+            configuration: configuration,
+            masterID: "m",
+            logger: Logger(label: "test"),
+            uptime: clock.uptime,
+            wallTime: { 0 },
+            leadership: .contending()
+        )
         try await Self.withDeadlineLoop(master, clock: clock) {
             // When it is elected while its loop waits
             master.leadership.elected(now: 0)
             await master.becomeLeader(
-                registry: nil, entries: [MasterStateRecoveryTests.entry("a", .admitted)], onExit: { _ in })
+                registry: nil,
+                entries: [MasterStateRecoveryTests.entry("a", .admitted)],
+                onExit: { _ in }
+            )
             // Then the loop sleeps until the re-registration window closes, and marks the agent unreachable then
             await clock.sleepers(atLeast: 1)
             clock.advance(by: .seconds(30))
@@ -155,7 +173,8 @@ import Testing
         await master.becomeLeader(
             registry: nil,
             entries: [MasterStateRecoveryTests.entry("a", .admitted), MasterStateRecoveryTests.entry("b", .admitted)],
-            onExit: { exit.yield($0) })
+            onExit: { exit.yield($0) }
+        )
         try await Self.withDeadlineLoop(master, clock: clock) {
             // When neither comes back before the window closes
             await clock.sleepers(atLeast: 1)

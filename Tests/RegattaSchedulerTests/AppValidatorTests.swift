@@ -554,7 +554,8 @@ private let complexApp = #"""
             try Check.fields(
                 #""container":{"docker":{"image":"a","privileged":true}}"#,
                 policy: ContainerPolicy(allowPrivileged: true)
-            ).isEmpty)
+            ).isEmpty
+        )
     }
 
     @Test func hostVolumesNeedAllowedHostPaths() throws {
@@ -585,19 +586,22 @@ private let complexApp = #"""
             try Check.fields(
                 #""container":{"docker":{"image":"a"},"volumes":[{"containerPath":"/d","hostPath":"/srv/data/x"}]}"#,
                 policy: policy
-            ).isEmpty)
+            ).isEmpty
+        )
         #expect(
             try Check.fields(
                 #""container":{"docker":{"image":"a"},"volumes":[{"containerPath":"/d","hostPath":"/srv/database"}]}"#,
                 policy: policy
-            ).keys.contains("/container/volumes/0/hostPath"))
+            ).keys.contains("/container/volumes/0/hostPath")
+        )
     }
 
     @Test(arguments: ["privileged", "--privileged", "volume", "v", "-v", "mount", "cap-add", "device", "pid", "Volume"])
     func dockerParametersGrantingHostAccessNeedAllowPrivileged(key: String) throws {
         // Given
         let values = [
-            "mount": "type=bind,source=/,target=/host", "device": "/dev/fuse", "volume": "/:/host", "privileged": "true",
+            "mount": "type=bind,source=/,target=/host", "device": "/dev/fuse", "volume": "/:/host",
+            "privileged": "true",
         ]
         let value = values[DockerParameter.canonicalKey(key)] ?? "host"
         let fields =
@@ -622,16 +626,20 @@ private let complexApp = #"""
         let errors = try Check.fields(
             #""container":{"docker":{"image":"a","parameters":["#
                 + #"{"key":"dns","value":"10.0.0.2"},{"key":"restart","value":"always"},"#
-                + #"{"key":"env","value":"NOEQUALS"},{"key":"network","value":"host"}]}}"#)
+                + #"{"key":"env","value":"NOEQUALS"},{"key":"network","value":"host"}]}}"#
+        )
         // Then: the unknown key, the malformed value and the host network each name their field
         #expect(errors["/container/docker/parameters/0/key"] == nil)
         #expect(
             errors["/container/docker/parameters/1/key"]?.first?.hasPrefix(
-                "the Docker parameter 'restart' is not supported; supported parameters: add-host, ") == true)
+                "the Docker parameter 'restart' is not supported; supported parameters: add-host, "
+            ) == true
+        )
         #expect(
             errors["/container/docker/parameters/2/value"] == [
                 "the Docker parameter 'env' has the value 'NOEQUALS'; write it as NAME=value"
-            ])
+            ]
+        )
         #expect(errors["/container/docker/parameters/3/key"]?.first?.contains("--allow_privileged") == true)
         #expect(errors.count == 3)
     }
@@ -668,7 +676,8 @@ private let complexApp = #"""
         #expect(
             try Check.fields(#""constraints":[["rack","LIKE","\#(long)"]]"#) == [
                 "/constraints/0": ["LIKE pattern must be at most 256 characters"]
-            ])
+            ]
+        )
         #expect(try Check.fields(#""constraints":[["rack","UNLIKE","\#(String(long.dropLast()))"]]"#).isEmpty)
     }
 

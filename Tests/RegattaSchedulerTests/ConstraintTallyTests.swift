@@ -30,7 +30,8 @@ import Testing
                     let expected = ConstraintMatcher.matches(constraints, candidate: candidate, placed: placed)
                     #expect(
                         tally.matches(candidate) == expected,
-                        "constraints \(constraints), candidate \(candidate), placed \(placed)")
+                        "constraints \(constraints), candidate \(candidate), placed \(placed)"
+                    )
                     checks += 1
                     if expected { accepted += 1 }
                     // Place accepted offers mostly (as the scheduler does), and some refused ones (loaded instances).
@@ -90,10 +91,16 @@ import Testing
         #expect(tally.matches(Self.place("h1", [("zone", .text("z1")), ("cores", four)])))
         tally.add(Self.place("h1", [("zone", .text("z1")), ("cores", four)]))
         #expect(!tally.matches(Self.place("h1", [("zone", .text("z1")), ("cores", four)])), "UNIQUE hostname")
-        #expect(!tally.matches(Self.place("h2", [("zone", .text("z2")), ("cores", four)])), "CLUSTER on the first zone")
+        #expect(
+            !tally.matches(Self.place("h2", [("zone", .text("z2")), ("cores", four)])),
+            "CLUSTER on the first zone"
+        )
         #expect(!tally.matches(Self.place("web", [("zone", .text("z1")), ("cores", four)])), "LIKE h[0-9]+")
         #expect(!tally.matches(Self.place("h2", [("zone", .text("z1")), ("cores", .scalar(Scalar(8.0)))])), "IS 4")
-        #expect(tally.matches(Self.place("h2", [("zone", .text("z1")), ("cores", .text("4.0"))])), "IS compares numbers")
+        #expect(
+            tally.matches(Self.place("h2", [("zone", .text("z1")), ("cores", .text("4.0"))])),
+            "IS compares numbers"
+        )
         tally.add(Self.place("h2", [("zone", .text("z1")), ("cores", four)]))
         #expect(!tally.matches(Self.place("h3", [("zone", .text("z1")), ("cores", four)])), "MAX_PER 2 per zone")
     }
@@ -113,7 +120,10 @@ import Testing
             (["rack", "IS"], false),
         ]
         for (constraint, expected) in cases {
-            #expect(ConstraintMatcher.matches(constraint, candidate: candidate, placed: []) == expected, "\(constraint)")
+            #expect(
+                ConstraintMatcher.matches(constraint, candidate: candidate, placed: []) == expected,
+                "\(constraint)"
+            )
             #expect(ConstraintTally(constraints: [constraint]).matches(candidate) == expected, "\(constraint)")
         }
         #expect(ConstraintTally(constraints: []).isEmpty)
@@ -154,7 +164,8 @@ import Testing
         }
         if Bool.random(using: &generator) {
             let cores: Attribute.Value =
-                Bool.random(using: &generator) ? .scalar(Scalar(Double(Int.random(in: 2...4, using: &generator))))
+                Bool.random(using: &generator)
+                ? .scalar(Scalar(Double(Int.random(in: 2...4, using: &generator))))
                 : .text(["4", "4.0", "four"].randomElement(using: &generator)!)
             attributes.append(("cores", cores))
         }

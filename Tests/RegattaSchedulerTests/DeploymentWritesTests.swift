@@ -30,7 +30,9 @@ import Testing
     func runEverything() async {
         await self.scheduler.handle(.event(.offers([Fixture.offer("o-\(UUID())", cpus: 64, ports: nil)])))
         for task in self.master.launched {
-            await self.scheduler.handle(.event(.update(TaskStatus(taskId: task.taskId, state: .running, agentId: "a1"))))
+            await self.scheduler.handle(
+                .event(.update(TaskStatus(taskId: task.taskId, state: .running, agentId: "a1")))
+            )
         }
         await self.scheduler.settle()
     }
@@ -65,7 +67,10 @@ import Testing
         let writesBefore = await self.store.deploymentWrites.count
 
         // When: it is scaled before anything ran
-        let (_, scaled, _) = try await self.scheduler.putApp(Fixture.app(id: "/web", instances: 4, ports: 0), force: true)
+        let (_, scaled, _) = try await self.scheduler.putApp(
+            Fixture.app(id: "/web", instances: 4, ports: 0),
+            force: true
+        )
 
         // Then: one write stored the app, the new deployment and the removal of the superseded one
         let writes = await self.store.deploymentWrites.dropFirst(writesBefore)
@@ -152,9 +157,14 @@ import Testing
         #expect(await self.scheduler.state.deployments.isEmpty)
 
         // A forced cancel the store refuses fails and keeps the deployment.
-        let (_, second, _) = try await self.scheduler.putApp(Fixture.app(id: "/web", instances: 3, ports: 0), force: true)
+        let (_, second, _) = try await self.scheduler.putApp(
+            Fixture.app(id: "/web", instances: 3, ports: 0),
+            force: true
+        )
         await self.store.base.setFailing(true)
-        await #expect(throws: SchedulerError.self) { _ = try await self.scheduler.cancelDeployment(second.id, force: true) }
+        await #expect(throws: SchedulerError.self) {
+            _ = try await self.scheduler.cancelDeployment(second.id, force: true)
+        }
         await self.store.base.setFailing(false)
         #expect(await self.scheduler.state.deployments.keys.sorted() == [second.id])
         #expect(try await self.store.loadDeployments() == [second])

@@ -23,7 +23,9 @@ import Testing
         mutating func add(_ app: AppDefinition) {
             let (prepared, action) = self.state.prepare(app, timestamp: "2027-01-01T00:00:00.000Z")
             self.state.commit(
-                prepared, deployment: Deployment(id: "d-\(app.id)", appId: app.id, version: prepared.version!, action: action))
+                prepared,
+                deployment: Deployment(id: "d-\(app.id)", appId: app.id, version: prepared.version!, action: action)
+            )
         }
 
         mutating func offer(_ offers: [Offer]) -> (launches: [PlannedLaunch], unused: [OfferID]) {
@@ -36,7 +38,11 @@ import Testing
         }
 
         mutating func update(_ task: TaskID, _ state: TaskState) {
-            _ = self.state.update(TaskStatus(taskId: task, state: state), now: self.clock, timestamp: "2027-01-01T00:00:02.000Z")
+            _ = self.state.update(
+                TaskStatus(taskId: task, state: state),
+                now: self.clock,
+                timestamp: "2027-01-01T00:00:02.000Z"
+            )
         }
     }
 

@@ -90,7 +90,8 @@ final class HeldCallsMasterConnection: MasterConnection {
         self.master.hold([.acknowledge])
         for (n, task) in tasks.enumerated() {
             await self.scheduler.handle(
-                .event(.update(TaskStatus(taskId: task, state: .running, agentId: "a1", uuid: "ack-\(n)"))))
+                .event(.update(TaskStatus(taskId: task, state: .running, agentId: "a1", uuid: "ack-\(n)")))
+            )
         }
         try await self.eventually { self.master.heldCount > 0 }
         #expect(self.master.heldCount > 0, "an ACKNOWLEDGE is held")

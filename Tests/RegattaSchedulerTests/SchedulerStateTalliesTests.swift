@@ -51,8 +51,15 @@ import Testing
         func deploy(_ definition: AppDefinition, restart: Bool) -> AppDefinition {
             let (prepared, action) = state.prepare(definition, timestamp: timestamp(), restart: restart)
             deploymentNumber += 1
-            state.commit(prepared, deployment: Deployment(
-                id: "d\(deploymentNumber)", appId: prepared.id, version: prepared.version!, action: action))
+            state.commit(
+                prepared,
+                deployment: Deployment(
+                    id: "d\(deploymentNumber)",
+                    appId: prepared.id,
+                    version: prepared.version!,
+                    action: action
+                )
+            )
             return prepared
         }
         app = deploy(app, restart: false)
@@ -61,7 +68,11 @@ import Testing
             now += .seconds(1)
             switch generator.next() % 10 {
             case 0, 1, 2:
-                _ = state.match(offers: [Fixture.offer("o\(step)", cpus: 1, memMB: 256)], now: now, timestamp: timestamp()) {
+                _ = state.match(
+                    offers: [Fixture.offer("o\(step)", cpus: 1, memMB: 256)],
+                    now: now,
+                    timestamp: timestamp()
+                ) {
                     uuid += 1
                     return "u\(uuid)"
                 }
@@ -77,9 +88,16 @@ import Testing
                 let states: [TaskState] = [.running, .running, .running, .unreachable, .failed, .killed, .starting]
                 let next = states[Int(generator.next() % UInt64(states.count))]
                 let healthy: Bool? = next == .running ? generator.next() % 3 != 0 : nil
-                _ = state.update(TaskStatus(taskId: instance.taskId, state: next, healthy: healthy), now: now, timestamp: timestamp())
+                _ = state.update(
+                    TaskStatus(taskId: instance.taskId, state: next, healthy: healthy),
+                    now: now,
+                    timestamp: timestamp()
+                )
             }
-            #expect(state.pendingCount(app, now: now) == Self.walkedPendingCount(state, app, now: now), "seed \(seed) step \(step)")
+            #expect(
+                state.pendingCount(app, now: now) == Self.walkedPendingCount(state, app, now: now),
+                "seed \(seed) step \(step)"
+            )
             let shouldFinish = !state.deployments(ofApp: app.id).isEmpty && Self.walkedFinished(state, app)
             let finished = state.completeDeployments()
             #expect(!finished.isEmpty == shouldFinish, "seed \(seed) step \(step)")
@@ -87,9 +105,11 @@ import Testing
             let killed = state.computeKills(now: now)
             let allMarked = killed.allSatisfy { $0.killRequested }
             #expect(allMarked)
-            #expect(state.pendingCount(app, now: now) == Self.walkedPendingCount(state, app, now: now), "after kills, seed \(seed) step \(step)")
+            #expect(
+                state.pendingCount(app, now: now) == Self.walkedPendingCount(state, app, now: now),
+                "after kills, seed \(seed) step \(step)"
+            )
         }
         return finishedDeployments
     }
 }
-

@@ -20,7 +20,10 @@ import Testing
 
         mutating func add(_ app: AppDefinition) -> AppDefinition {
             let (prepared, action) = self.state.prepare(app, timestamp: self.timestamp())
-            self.state.commit(prepared, deployment: Deployment(id: "d\(self.stamp)", appId: app.id, version: prepared.version!, action: action))
+            self.state.commit(
+                prepared,
+                deployment: Deployment(id: "d\(self.stamp)", appId: app.id, version: prepared.version!, action: action)
+            )
             return prepared
         }
 
@@ -36,7 +39,11 @@ import Testing
         }
 
         mutating func update(_ task: TaskID, _ state: TaskState, healthy: Bool? = nil) {
-            _ = self.state.update(TaskStatus(taskId: task, state: state, healthy: healthy), now: self.clock, timestamp: self.timestamp())
+            _ = self.state.update(
+                TaskStatus(taskId: task, state: state, healthy: healthy),
+                now: self.clock,
+                timestamp: self.timestamp()
+            )
         }
 
         mutating func runAll(_ launches: [PlannedLaunch]) {
@@ -75,7 +82,10 @@ import Testing
         h.runAll(first)
         let original = first[0].tasks[0].taskId
         h.update(original, .unreachable)
-        #expect(h.offer([Fixture.offer("o2", agent: "a2", hostname: "h2")]).isEmpty, "still counts before inactiveAfter")
+        #expect(
+            h.offer([Fixture.offer("o2", agent: "a2", hostname: "h2")]).isEmpty,
+            "still counts before inactiveAfter"
+        )
         h.clock += .seconds(11)
         let replacement = h.offer([Fixture.offer("o3", agent: "a2", hostname: "h2")])
         #expect(replacement.count == 1)
@@ -109,7 +119,10 @@ import Testing
         let old = h.offer([Fixture.offer("o1")])
         for task in old[0].tasks { h.update(task.taskId, .running, healthy: true) }
         let (restarted, _) = h.state.prepare(app, timestamp: h.timestamp(), restart: true)
-        h.state.commit(restarted, deployment: Deployment(id: "r", appId: app.id, version: restarted.version!, action: "RestartApplication"))
+        h.state.commit(
+            restarted,
+            deployment: Deployment(id: "r", appId: app.id, version: restarted.version!, action: "RestartApplication")
+        )
         let new = h.offer([Fixture.offer("o2")])
         #expect(new.first?.tasks.count == 2)
         for task in new[0].tasks { h.update(task.taskId, .running) }
@@ -126,7 +139,10 @@ import Testing
         for (agent, host) in hosts { h.runAll(h.offer([Fixture.offer("o-\(agent)", agent: agent, hostname: host)])) }
         #expect(h.state.instances.count == 2)
         let (restarted, _) = h.state.prepare(app, timestamp: h.timestamp(), restart: true)
-        h.state.commit(restarted, deployment: Deployment(id: "r", appId: app.id, version: restarted.version!, action: "RestartApplication"))
+        h.state.commit(
+            restarted,
+            deployment: Deployment(id: "r", appId: app.id, version: restarted.version!, action: "RestartApplication")
+        )
         // Every host holds an old instance: new ones are refused by the constraint, round after round.
         var kills: [Instance] = []
         for round in 0..<5 where kills.isEmpty {
@@ -159,7 +175,8 @@ import Testing
     }
 
     @Test func networksFieldSetsTheDockerNetwork() throws {
-        let json = #"{"id":"/d","container":{"type":"DOCKER","docker":{"image":"busybox"},"portMappings":[{"containerPort":80}]},"networks":[{"mode":"container/bridge"}]}"#
+        let json =
+            #"{"id":"/d","container":{"type":"DOCKER","docker":{"image":"busybox"},"portMappings":[{"containerPort":80}]},"networks":[{"mode":"container/bridge"}]}"#
         let app = try JSONDecoder().decode(AppDefinition.self, from: Data(json.utf8))
         #expect(app.container?.docker?.network == "BRIDGE")
     }

@@ -17,7 +17,11 @@ struct ShellHarness {
 
     init(configuration: ServiceScheduler.Configuration = .init()) async throws {
         self.scheduler = ServiceScheduler.forTests(
-            configuration: configuration, store: self.store, connection: self.master, clock: self.clock)
+            configuration: configuration,
+            store: self.store,
+            connection: self.master,
+            clock: self.clock
+        )
         try await self.scheduler.load()
         self.running = RunningScheduler(self.scheduler)
         await self.scheduler.handle(.subscribed("fw"))
@@ -170,9 +174,13 @@ struct ShellHarness {
     @Test func hostnameUniquePlacesOneInstancePerAgent() async throws {
         let h = try await ShellHarness()
         _ = try await h.scheduler.createApp(Fixture.app(instances: 3, constraints: [["hostname", "UNIQUE"]]))
-        await h.scheduler.handle(.event(.offers([
-            Fixture.offer("o1", agent: "a1", hostname: "h1"), Fixture.offer("o2", agent: "a2", hostname: "h2"),
-        ])))
+        await h.scheduler.handle(
+            .event(
+                .offers([
+                    Fixture.offer("o1", agent: "a1", hostname: "h1"), Fixture.offer("o2", agent: "a2", hostname: "h2"),
+                ])
+            )
+        )
         #expect(h.master.launched.count == 2)
         await h.scheduler.handle(.event(.offers([Fixture.offer("o3", agent: "a1", hostname: "h1")])))
         #expect(h.master.launched.count == 2)

@@ -17,8 +17,13 @@ import Testing
         let offer = Fixture.offer(ports: nil)
         // When a task takes one port from each
         let task = TaskFactory.makeTask(
-            app: Fixture.app(ports: 2), taskID: "t1", offer: offer, hostPorts: [31000, 32000], role: "web",
-            resources: resources)
+            app: Fixture.app(ports: 2),
+            taskID: "t1",
+            offer: offer,
+            hostPorts: [31000, 32000],
+            role: "web",
+            resources: resources
+        )
         // Then each port is asked from the role that holds it, so the task fits the offer
         let ports = task.resources.list.filter { $0.name == "ports" }
         #expect(Set(ports.map(\.role)) == ["web", "*"])

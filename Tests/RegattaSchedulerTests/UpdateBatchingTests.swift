@@ -116,8 +116,10 @@ actor GatedSchedulerStore: SchedulerStore {
 
         // Then nothing is acknowledged while the write is held
         #expect(self.master.calls(.acknowledge).isEmpty)
-        #expect(await self.scheduler.state.instances.values.filter { $0.state == .running }.count == 1,
-                "the two later updates wait for the write in progress")
+        #expect(
+            await self.scheduler.state.instances.values.filter { $0.state == .running }.count == 1,
+            "the two later updates wait for the write in progress"
+        )
 
         // When the write completes
         await self.store.open()
@@ -141,7 +143,8 @@ actor GatedSchedulerStore: SchedulerStore {
         await self.store.base.setFailing(true)
         await self.scheduler.handle(self.running(tasks[0], uuid: "u-0"))
         await self.scheduler.handle(
-            .event(.update(TaskStatus(taskId: tasks[1], state: .failed, agentId: "a1", uuid: "u-1"))))
+            .event(.update(TaskStatus(taskId: tasks[1], state: .failed, agentId: "a1", uuid: "u-1")))
+        )
         await self.scheduler.settle()
 
         // Then nothing is acknowledged and the scheduler's state is as stored
@@ -154,7 +157,8 @@ actor GatedSchedulerStore: SchedulerStore {
         await self.store.base.setFailing(false)
         await self.scheduler.handle(self.running(tasks[0], uuid: "u-0"))
         await self.scheduler.handle(
-            .event(.update(TaskStatus(taskId: tasks[1], state: .failed, agentId: "a1", uuid: "u-1"))))
+            .event(.update(TaskStatus(taskId: tasks[1], state: .failed, agentId: "a1", uuid: "u-1")))
+        )
         await self.scheduler.settle()
 
         // Then both are stored and acknowledged
@@ -172,11 +176,15 @@ actor GatedSchedulerStore: SchedulerStore {
         await self.store.close()
         let scheduler = self.scheduler
         let handling = Task {
-            await scheduler.handle(.event(.offers([
-                Fixture.offer("o1", agent: "a1", hostname: "h1", cpus: 2),
-                Fixture.offer("o2", agent: "a2", hostname: "h2", cpus: 2),
-                Fixture.offer("o3", agent: "a3", hostname: "h3", cpus: 2),
-            ])))
+            await scheduler.handle(
+                .event(
+                    .offers([
+                        Fixture.offer("o1", agent: "a1", hostname: "h1", cpus: 2),
+                        Fixture.offer("o2", agent: "a2", hostname: "h2", cpus: 2),
+                        Fixture.offer("o3", agent: "a3", hostname: "h3", cpus: 2),
+                    ])
+                )
+            )
         }
         await self.store.waitForHeldWrite()
 
@@ -200,7 +208,8 @@ actor GatedSchedulerStore: SchedulerStore {
         await self.scheduler.handle(.event(.offers([Fixture.offer("o1", cpus: 1)])))
         let first = try #require(self.master.launched.first)
         await self.scheduler.handle(
-            .event(.update(TaskStatus(taskId: first.taskId, state: .killed, agentId: "a1", uuid: "u-0"))))
+            .event(.update(TaskStatus(taskId: first.taskId, state: .killed, agentId: "a1", uuid: "u-0")))
+        )
 
         // When an offer follows at once
         await self.scheduler.handle(.event(.offers([Fixture.offer("o2", cpus: 1)])))

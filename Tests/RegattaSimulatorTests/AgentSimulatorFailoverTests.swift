@@ -22,14 +22,19 @@ struct AgentSimulatorFailoverTests {
     private static func masterInfo(id: String, port: Int) -> [UInt8] {
         Array(
             #"{"id":"\#(id)","hostname":"127.0.0.1","port":\#(port),"address":{"hostname":"127.0.0.1","ip":"127.0.0.1","port":\#(port)}}"#
-                .utf8)
+                .utf8
+        )
     }
 
     @Test(.enabled(if: Self.zooKeeper != nil, "needs REGATTA_TEST_ZK"))
     func followsAMasterFailoverThroughZooKeeperWithTheSameIdsAndTasks() async throws {
         let servers = try #require(Self.zooKeeper)
         let zooKeeper = try await ZooKeeperClient.connect(
-            connectionString: servers, sessionTimeout: .seconds(10), connectTimeout: .seconds(20), logger: self.logger)
+            connectionString: servers,
+            sessionTimeout: .seconds(10),
+            connectTimeout: .seconds(20),
+            logger: self.logger
+        )
         let root = "/regatta-sim-test-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let path = root + "/mesos"
         try await zooKeeper.create(root)
@@ -38,15 +43,21 @@ struct AgentSimulatorFailoverTests {
 
         // Given 20 agents that follow the leader under the election path, where the first master leads
         let firstCandidacy = try await LeaderContender.contend(
-            client: zooKeeper, path: path, data: Self.masterInfo(id: "m1", port: first.port), logger: self.logger)
+            client: zooKeeper,
+            path: path,
+            data: Self.masterInfo(id: "m1", port: first.port),
+            logger: self.logger
+        )
         var configuration = AgentSimulator.Configuration(master: "zk://\(servers)\(path)")
         configuration.agents = 20
         configuration.zkSessionTimeout = .seconds(4)
         configuration.subscribeBackoff = Backoff(initial: .milliseconds(100), maximum: .milliseconds(500))
         configuration.statusUpdateBackoff = Backoff(initial: .milliseconds(50), maximum: .milliseconds(500))
         let simulator = try AgentSimulator(
-            configuration: configuration, masterDetector: ZooKeeperMasterDetector.factory(logger: self.logger),
-            logger: self.logger)
+            configuration: configuration,
+            masterDetector: ZooKeeperMasterDetector.factory(logger: self.logger),
+            logger: self.logger
+        )
         let running = BackgroundService.start { try await simulator.run() }
         try await simulator.waitUntilRegistered(withMaster: "127.0.0.1:\(first.port)", timeout: .seconds(20))
         #expect(simulator.detectedLeader?.port == first.port)
@@ -63,14 +74,20 @@ struct AgentSimulatorFailoverTests {
 
         // When the second master is elected and the first one dies
         let secondCandidacy = try await LeaderContender.contend(
-            client: zooKeeper, path: path, data: Self.masterInfo(id: "m2", port: second.port), logger: self.logger)
+            client: zooKeeper,
+            path: path,
+            data: Self.masterInfo(id: "m2", port: second.port),
+            logger: self.logger
+        )
         let failedAt = ContinuousClock.now
         try await firstCandidacy.withdraw()
         await first.stop()
 
         // Then every agent re-registers with the new leader under its id and reports its running tasks
         let lastRegistered = try await simulator.waitUntilRegistered(
-            withMaster: "127.0.0.1:\(second.port)", timeout: .seconds(20))
+            withMaster: "127.0.0.1:\(second.port)",
+            timeout: .seconds(20)
+        )
         #expect(lastRegistered > failedAt)
         let change = try #require(simulator.lastLeaderChange)
         #expect(change.leader?.port == second.port)
@@ -98,7 +115,11 @@ struct AgentSimulatorFailoverTests {
     func waitsForALeaderBeforeRegistering() async throws {
         let servers = try #require(Self.zooKeeper)
         let zooKeeper = try await ZooKeeperClient.connect(
-            connectionString: servers, sessionTimeout: .seconds(10), connectTimeout: .seconds(20), logger: self.logger)
+            connectionString: servers,
+            sessionTimeout: .seconds(10),
+            connectTimeout: .seconds(20),
+            logger: self.logger
+        )
         let root = "/regatta-sim-test-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let path = root + "/mesos"
         try await zooKeeper.create(root)
@@ -108,8 +129,10 @@ struct AgentSimulatorFailoverTests {
         var configuration = AgentSimulator.Configuration(master: "zk://\(servers)\(path)")
         configuration.agents = 5
         let simulator = try AgentSimulator(
-            configuration: configuration, masterDetector: ZooKeeperMasterDetector.factory(logger: self.logger),
-            logger: self.logger)
+            configuration: configuration,
+            masterDetector: ZooKeeperMasterDetector.factory(logger: self.logger),
+            logger: self.logger
+        )
         let running = BackgroundService.start { try await simulator.run() }
         try await Task.sleep(for: .milliseconds(500))
         #expect(simulator.statistics.registrations == 0)
@@ -118,7 +141,11 @@ struct AgentSimulatorFailoverTests {
 
         // When the master is elected, they register with it
         let candidacy = try await LeaderContender.contend(
-            client: zooKeeper, path: path, data: Self.masterInfo(id: "m1", port: master.port), logger: self.logger)
+            client: zooKeeper,
+            path: path,
+            data: Self.masterInfo(id: "m1", port: master.port),
+            logger: self.logger
+        )
         try await simulator.waitUntilRegistered(withMaster: "127.0.0.1:\(master.port)", timeout: .seconds(20))
         #expect(await master.master.snapshot.agents.count == 5)
 

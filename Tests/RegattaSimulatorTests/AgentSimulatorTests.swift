@@ -64,10 +64,15 @@ struct AgentSimulatorTests {
         // When it launches 20 tasks that finish, 10 that always fail and 10 that crash on start
         await framework.enqueue(count: 20, shape: .init(command: .shell("true")))
         await framework.enqueue(
-            count: 10, shape: .init(command: .shell("false", environment: [TaskBehaviour.EnvironmentKey.failureProbability: "1"])))
+            count: 10,
+            shape: .init(command: .shell("false", environment: [TaskBehaviour.EnvironmentKey.failureProbability: "1"]))
+        )
         await framework.enqueue(
             count: 10,
-            shape: .init(command: .shell("crash", environment: [TaskBehaviour.EnvironmentKey.crashOnStartProbability: "1"])))
+            shape: .init(
+                command: .shell("crash", environment: [TaskBehaviour.EnvironmentKey.crashOnStartProbability: "1"])
+            )
+        )
 
         // Then every task ends in its state, and the finished ones were running first
         try await framework.waitUntil(timeout: .seconds(30)) { $0.terminalTotal == 40 }
@@ -97,7 +102,9 @@ struct AgentSimulatorTests {
         // Given tasks that run forever on 2 agents
         let master = try await TestMaster.start()
         let simulator = try AgentSimulator(
-            configuration: self.configuration(port: master.port, agents: 2), logger: Logger(label: "test.sim"))
+            configuration: self.configuration(port: master.port, agents: 2),
+            logger: Logger(label: "test.sim")
+        )
         let running = BackgroundService.start { try await simulator.run() }
         try await simulator.waitUntilRegistered(timeout: .seconds(20))
         let framework = try await InProcessFramework.subscribe(to: master.master)
@@ -129,7 +136,9 @@ struct AgentSimulatorTests {
         let first = try await TestMaster.start()
         let port = first.port
         let simulator = try AgentSimulator(
-            configuration: self.configuration(port: port, agents: 10), logger: Logger(label: "test.sim"))
+            configuration: self.configuration(port: port, agents: 10),
+            logger: Logger(label: "test.sim")
+        )
         let running = BackgroundService.start { try await simulator.run() }
         try await simulator.waitUntilRegistered(timeout: .seconds(20))
         let framework = try await InProcessFramework.subscribe(to: first.master)

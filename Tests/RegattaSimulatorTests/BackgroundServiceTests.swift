@@ -54,7 +54,9 @@ import Testing
         var logger = Logger(label: "regatta.bench.test")
         logger.logLevel = .critical
         let background = BackgroundService.start(
-            service: WaitingService(clock: clock, shutDown: shutDown), logger: logger)
+            service: WaitingService(clock: clock, shutDown: shutDown),
+            logger: logger
+        )
         await clock.sleepers(atLeast: 1)
         // When it is stopped
         await background.stop()

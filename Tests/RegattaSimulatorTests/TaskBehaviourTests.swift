@@ -14,7 +14,8 @@ import Testing
                 TaskBehaviour.EnvironmentKey.failureProbability: "0.5",
                 TaskBehaviour.EnvironmentKey.crashOnStartProbability: "1",
                 TaskBehaviour.EnvironmentKey.startDelay: "2secs",
-            ])
+            ]
+        )
 
         // When / Then
         let behaviour = defaults.overridden(by: command)
@@ -32,7 +33,9 @@ import Testing
                 environment: [
                     TaskBehaviour.EnvironmentKey.runFor: "forever",
                     TaskBehaviour.EnvironmentKey.failureProbability: "2",
-                ]))
+                ]
+            )
+        )
         #expect(behaviour.runFor == nil)
         #expect(behaviour.failureProbability == 0.1)
         #expect(defaults.overridden(by: nil) == defaults)

@@ -12,7 +12,11 @@ struct TestMaster {
     var master: Master { self.service.master }
 
     /// Starts a master with short timers: pings every `pingInterval`, allocation every 50 ms.
-    static func start(port: Int? = nil, pingInterval: Duration = .milliseconds(200), maxMissedPings: Int = 5)
+    static func start(
+        port: Int? = nil,
+        pingInterval: Duration = .milliseconds(200),
+        maxMissedPings: Int = 5
+    )
         async throws -> TestMaster
     {
         var configuration = MasterConfiguration()

@@ -71,7 +71,9 @@ import Testing
             try await storage.withRunningStore { store in
                 try await store.migrate(upTo: 1)
                 try await store.execute(
-                    testSQL: "INSERT INTO {schema}.kv (key, value) VALUES ('deployments', '\(try StoreFixtures.legacyDeploymentsJSON())')")
+                    testSQL:
+                        "INSERT INTO {schema}.kv (key, value) VALUES ('deployments', '\(try StoreFixtures.legacyDeploymentsJSON())')"
+                )
             }
 
             // When: a current Regatta opens it

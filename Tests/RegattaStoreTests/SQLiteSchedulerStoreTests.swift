@@ -131,7 +131,10 @@ import Testing
         let deployments = StoreFixtures.legacyDeployments
         try await Self.withStore(path: path) { store in
             try await store.migrate(upTo: 1)
-            try await store.execute(testSQL: "INSERT INTO kv (key, value) VALUES ('deployments', '\(try StoreFixtures.legacyDeploymentsJSON())')")
+            try await store.execute(
+                testSQL:
+                    "INSERT INTO kv (key, value) VALUES ('deployments', '\(try StoreFixtures.legacyDeploymentsJSON())')"
+            )
         }
 
         // When: a current Regatta opens it

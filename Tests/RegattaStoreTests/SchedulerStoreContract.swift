@@ -269,7 +269,8 @@ enum SchedulerStoreContract {
             restarted.action = "RestartApplication"
             let fourth = deployment(4)
             try await store.updateDeployments(
-                DeploymentChanges(upserts: [fourth, third, restarted], deletes: [restarted.id, scaled.id]))
+                DeploymentChanges(upserts: [fourth, third, restarted], deletes: [restarted.id, scaled.id])
+            )
             try await store.updateDeployments(DeploymentChanges())
 
             // Then
@@ -332,7 +333,9 @@ enum SchedulerStoreContract {
                 #expect(try await store.loadApps() == [next])
                 #expect(try await store.loadDeployments() == [odd])
             } catch {
-                FileHandle.standardError.write(Data("[\(storage.name)] a deployment id with NUL: refused, rolled back\n".utf8))
+                FileHandle.standardError.write(
+                    Data("[\(storage.name)] a deployment id with NUL: refused, rolled back\n".utf8)
+                )
                 #expect(try await store.loadApps() == [web])
                 #expect(try await store.appVersions(id: "/web") == [StoreFixtures.version(1)])
                 #expect(try await store.loadDeployments() == [started])
@@ -344,13 +347,19 @@ enum SchedulerStoreContract {
         try await storage.withStore { store async throws in
             // Given: /web with an instance and a deployment, /db with a deployment
             let db = StoreFixtures.app("/db", version: 1)
-            try await store.saveApp(StoreFixtures.app("/web", version: 1), deployments: DeploymentChanges(upserts: [deployment(1)]))
+            try await store.saveApp(
+                StoreFixtures.app("/web", version: 1),
+                deployments: DeploymentChanges(upserts: [deployment(1)])
+            )
             try await store.saveApp(db, deployments: DeploymentChanges(upserts: [deployment(2, app: "/db")]))
             try await store.saveInstances([StoreFixtures.instance(1, app: "/web")])
 
             // When: /web is deleted, its deployment replaced by a stop deployment in the same call
             let stop = deployment(3, action: "StopApplication")
-            try await store.deleteApp(id: "/web", deployments: DeploymentChanges(upserts: [stop], deletes: [deployment(1).id]))
+            try await store.deleteApp(
+                id: "/web",
+                deployments: DeploymentChanges(upserts: [stop], deletes: [deployment(1).id])
+            )
 
             // Then
             #expect(try await store.loadApps() == [db])
@@ -514,11 +523,14 @@ enum SchedulerStoreContract {
                 await #expect(throws: fenced) {
                     try await old.saveApp(
                         StoreFixtures.app("/web", version: 2),
-                        deployments: DeploymentChanges(upserts: [Self.deployment(9)], deletes: [deployment.id]))
+                        deployments: DeploymentChanges(upserts: [Self.deployment(9)], deletes: [deployment.id])
+                    )
                 }
                 await #expect(throws: fenced) {
                     try await old.deleteApp(
-                        id: "/web", deployments: DeploymentChanges(upserts: [Self.deployment(9)], deletes: [deployment.id]))
+                        id: "/web",
+                        deployments: DeploymentChanges(upserts: [Self.deployment(9)], deletes: [deployment.id])
+                    )
                 }
                 await #expect(throws: LeadershipFencedError(ownEpoch: 6, storedEpoch: 7)) {
                     try await old.claimLeadership(epoch: 6)

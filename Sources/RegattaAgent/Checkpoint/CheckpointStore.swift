@@ -111,7 +111,8 @@ struct CheckpointStore: Sendable {
             throw AgentError(
                 .invalidMetadata,
                 "Cannot read the task checkpoint '\(path)'; the run is skipped. Remove its directory if it is stale.",
-                cause: error)
+                cause: error
+            )
         }
     }
 

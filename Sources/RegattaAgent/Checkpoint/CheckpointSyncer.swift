@@ -85,7 +85,8 @@ final class CheckpointSyncer: Sendable {
     /// `syncFileSystem` (`syncfs(2)`; `nil` always syncs path by path).
     init(
         sync: @escaping Sync = CheckpointSyncer.fsyncPath,
-        syncFileSystem: SyncFileSystem? = CheckpointSyncer.syncFileSystemOfPath, logger: Logger
+        syncFileSystem: SyncFileSystem? = CheckpointSyncer.syncFileSystemOfPath,
+        logger: Logger
     ) {
         self.sync = sync
         self.syncFileSystem = syncFileSystem
@@ -178,7 +179,8 @@ final class CheckpointSyncer: Sendable {
                 case .some(let failure?):
                     self.logger.error(
                         "Cannot make checkpoints durable; they may be lost if the machine crashes",
-                        metadata: ["checkpoint.path": "\(path)", LogKey.error: "syncfs: \(failure)"])
+                        metadata: ["checkpoint.path": "\(path)", LogKey.error: "syncfs: \(failure)"]
+                    )
                     return
                 case nil: continue  // gone meanwhile: try the next one
                 }
@@ -189,7 +191,8 @@ final class CheckpointSyncer: Sendable {
             if let failure = self.sync(path) {
                 self.logger.error(
                     "Cannot make a checkpoint durable; it may be lost if the machine crashes",
-                    metadata: ["checkpoint.path": "\(path)", LogKey.error: "fsync: \(failure)"])
+                    metadata: ["checkpoint.path": "\(path)", LogKey.error: "fsync: \(failure)"]
+                )
             }
         }
     }

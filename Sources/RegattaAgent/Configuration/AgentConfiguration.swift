@@ -124,7 +124,9 @@ public struct AgentConfiguration: Sendable {
         self.requestTimeout = .seconds(10)
         self.shutdownDrainTimeout = .seconds(5)
         self.listener = ListenerLimits(
-            maximumConnections: ListenerLimits.defaultMaximumConnections, maximumBodySize: 1 << 20)
+            maximumConnections: ListenerLimits.defaultMaximumConnections,
+            maximumBodySize: 1 << 20
+        )
     }
 
     /// The machine's hostname (`gethostname`), or `localhost` if it cannot be read.

@@ -15,7 +15,10 @@ public struct DockerContainerExit: Sendable, Hashable {
 
     /// Describes how a container ended.
     public init(
-        termination: ContainerTermination, oomKilled: Bool, memoryLimit: Int64? = nil, engineError: String? = nil
+        termination: ContainerTermination,
+        oomKilled: Bool,
+        memoryLimit: Int64? = nil,
+        engineError: String? = nil
     ) {
         self.termination = termination
         self.oomKilled = oomKilled

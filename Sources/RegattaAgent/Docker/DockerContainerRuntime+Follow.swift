@@ -56,7 +56,8 @@ extension DockerContainerRuntime {
                 metadata: [
                     LogKey.containerID: "\(followed.containerID)", LogKey.dockerContainerID: "\(followed.dockerID)",
                     "termination": "\(recorded.termination.status)", "docker.oom_killed": "\(recorded.oomKilled)",
-                ])
+                ]
+            )
         }
         if let waiter, let recorded {
             waiter.resume(returning: recorded)
@@ -79,8 +80,10 @@ extension DockerContainerRuntime {
                 return DockerContainerExit(
                     termination: ContainerTermination(
                         status: .unknown(reason: "the Docker container '\(followed.dockerID)' was removed by others"),
-                        killed: false),
-                    oomKilled: false)
+                        killed: false
+                    ),
+                    oomKilled: false
+                )
             } catch {
                 if Task.isCancelled { return nil }
                 self.logger.warning(
@@ -88,7 +91,8 @@ extension DockerContainerRuntime {
                     metadata: [
                         LogKey.containerID: "\(followed.containerID)",
                         LogKey.dockerContainerID: "\(followed.dockerID)", LogKey.error: "\(error)",
-                    ])
+                    ]
+                )
                 try? await Task.sleep(for: self.configuration.retryInterval)
             }
         }
@@ -102,13 +106,17 @@ extension DockerContainerRuntime {
         if state.status == "created" {
             let reason = "the Docker container was created but never started" + (engineError.map { ": \($0)" } ?? "")
             return DockerContainerExit(
-                termination: ContainerTermination(status: .unknown(reason: reason), killed: false), oomKilled: false,
-                engineError: engineError)
+                termination: ContainerTermination(status: .unknown(reason: reason), killed: false),
+                oomKilled: false,
+                engineError: engineError
+            )
         }
         return DockerContainerExit(
             termination: ContainerTermination(status: .exited(code: state.exitCode), killed: false),
-            oomKilled: state.oomKilled, memoryLimit: details.hostConfig?.memory.flatMap { $0 > 0 ? $0 : nil },
-            engineError: engineError)
+            oomKilled: state.oomKilled,
+            memoryLimit: details.hostConfig?.memory.flatMap { $0 > 0 ? $0 : nil },
+            engineError: engineError
+        )
     }
 
     /// Appends the container's output to the sandbox's `stdout` and `stderr` until its logs stream ends, and
@@ -137,13 +145,15 @@ extension DockerContainerRuntime {
             } catch let error as AgentError where error.code == .workDirectory {
                 self.logger.warning(
                     "Cannot keep a Docker container's output",
-                    metadata: [LogKey.containerID: "\(followed.containerID)", LogKey.error: "\(error)"])
+                    metadata: [LogKey.containerID: "\(followed.containerID)", LogKey.error: "\(error)"]
+                )
                 return
             } catch {
                 if Task.isCancelled { return }
                 self.logger.warning(
                     "Lost a Docker container's output stream; reconnecting",
-                    metadata: [LogKey.containerID: "\(followed.containerID)", LogKey.error: "\(error)"])
+                    metadata: [LogKey.containerID: "\(followed.containerID)", LogKey.error: "\(error)"]
+                )
                 try? await Task.sleep(for: self.configuration.retryInterval)
             }
         }
@@ -163,13 +173,15 @@ extension DockerContainerRuntime {
             if Task.isCancelled { return }
             self.logger.warning(
                 "Stopping a Docker container failed; killing it",
-                metadata: [LogKey.containerID: "\(container)", LogKey.error: "\(error)"])
+                metadata: [LogKey.containerID: "\(container)", LogKey.error: "\(error)"]
+            )
             do {
                 try await self.client.killContainer(dockerID)
             } catch {
                 self.logger.warning(
                     "Killing a Docker container failed",
-                    metadata: [LogKey.containerID: "\(container)", LogKey.error: "\(error)"])
+                    metadata: [LogKey.containerID: "\(container)", LogKey.error: "\(error)"]
+                )
             }
         }
     }
@@ -187,7 +199,8 @@ extension DockerContainerRuntime {
                 metadata: [
                     LogKey.containerID: "\(container)", LogKey.dockerContainerID: "\(dockerID)",
                     LogKey.error: "\(error)",
-                ])
+                ]
+            )
         }
     }
 }

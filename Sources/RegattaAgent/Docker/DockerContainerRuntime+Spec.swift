@@ -27,11 +27,14 @@ extension DockerContainerRuntime {
         guard let container = task.container, container.type == .docker else {
             throw AgentError(
                 .launchFailed,
-                "Task '\(task.taskId)' is not a Docker task; the Docker runtime needs container.type DOCKER.")
+                "Task '\(task.taskId)' is not a Docker task; the Docker runtime needs container.type DOCKER."
+            )
         }
         guard let docker = container.docker, !docker.image.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw AgentError(
-                .launchFailed, "Task '\(task.taskId)' has no Docker image; set container.docker.image.")
+                .launchFailed,
+                "Task '\(task.taskId)' has no Docker image; set container.docker.image."
+            )
         }
         return docker
     }
@@ -56,7 +59,8 @@ extension DockerContainerRuntime {
     /// - Throws: `AgentError.launchFailed` for what the policy refuses (naming the flag that would allow it), USER
     ///   networking, port mappings without BRIDGE networking, or a malformed value.
     static func containerSpec(
-        for request: ContainerLaunchRequest, configuration: Configuration,
+        for request: ContainerLaunchRequest,
+        configuration: Configuration,
         resolve: (String) -> String = HostPath.resolve
     ) throws -> DockerContainerSpec {
         let task = request.task
@@ -103,7 +107,8 @@ extension DockerContainerRuntime {
                 config.config[key] = value
                 host.logConfig = config
             case .ulimit(let limit, let soft, let hard):
-                host.ulimits = (host.ulimits ?? []).filter { $0.name != limit }
+                host.ulimits =
+                    (host.ulimits ?? []).filter { $0.name != limit }
                     + [DockerContainerSpec.Ulimit(name: limit, soft: soft, hard: hard)]
             case .user(let user): spec.user = user
             case .workdir(let directory): spec.workingDir = directory
@@ -121,7 +126,10 @@ extension DockerContainerRuntime {
                 host.devices =
                     (host.devices ?? []) + [
                         DockerContainerSpec.Device(
-                            pathOnHost: hostPath, pathInContainer: containerPath, cgroupPermissions: permissions)
+                            pathOnHost: hostPath,
+                            pathInContainer: containerPath,
+                            cgroupPermissions: permissions
+                        )
                     ]
             case .deviceCgroupRule(let rule): host.deviceCgroupRules = (host.deviceCgroupRules ?? []) + [rule]
             case .volume(let bind): host.binds = (host.binds ?? []) + [bind]
@@ -205,7 +213,13 @@ extension DockerContainerRuntime {
             do {
                 binds.append(
                     try Self.bind(
-                        for: volume, sandbox: request.sandbox, policy: policy, taskName: taskName, resolve: resolve))
+                        for: volume,
+                        sandbox: request.sandbox,
+                        policy: policy,
+                        taskName: taskName,
+                        resolve: resolve
+                    )
+                )
             } catch let violation as ContainerPolicyViolation {
                 throw refused(violation)
             }
@@ -218,7 +232,8 @@ extension DockerContainerRuntime {
         case .user:
             throw AgentError(
                 .launchFailed,
-                "\(taskName) asks for USER networking, which Regatta agents do not support; use BRIDGE or HOST.")
+                "\(taskName) asks for USER networking, which Regatta agents do not support; use BRIDGE or HOST."
+            )
         }
         let mappings = docker.portMappings ?? []
         if !mappings.isEmpty {
@@ -226,7 +241,8 @@ extension DockerContainerRuntime {
                 throw AgentError(
                     .launchFailed,
                     "\(taskName) has port mappings with \(network.rawValue) networking; port mappings need "
-                        + "BRIDGE networking (with HOST networking the task binds its ports directly).")
+                        + "BRIDGE networking (with HOST networking the task binds its ports directly)."
+                )
             }
             var exposed: [String: DockerEmptyObject] = [:]
             var bindings: [String: [DockerContainerSpec.PortBinding]] = [:]
@@ -235,7 +251,8 @@ extension DockerContainerRuntime {
                     throw AgentError(
                         .launchFailed,
                         "\(taskName) maps container port \(mapping.containerPort) to host port \(mapping.hostPort); "
-                            + "ports must be between 1 and 65535.")
+                            + "ports must be between 1 and 65535."
+                    )
                 }
                 for transport in try Self.protocols(of: mapping, taskName: taskName) {
                     let key = "\(mapping.containerPort)/\(transport)"
@@ -243,7 +260,9 @@ extension DockerContainerRuntime {
                     bindings[key, default: []].append(
                         DockerContainerSpec.PortBinding(
                             hostIp: configuration.portBindingHostIP,
-                            hostPort: mapping.hostPort == 0 ? "" : String(mapping.hostPort)))
+                            hostPort: mapping.hostPort == 0 ? "" : String(mapping.hostPort)
+                        )
+                    )
                 }
             }
             spec.exposedPorts = exposed
@@ -281,7 +300,8 @@ extension DockerContainerRuntime {
             throw AgentError(
                 .launchFailed,
                 "\(taskName) maps container port \(mapping.containerPort) with protocol '\(name)'; use tcp, udp or "
-                    + "sctp.")
+                    + "sctp."
+            )
         }
         return names.isEmpty ? ["tcp"] : names
     }
@@ -292,14 +312,18 @@ extension DockerContainerRuntime {
     /// - Throws: ``ContainerPolicyViolation`` for a path the policy refuses; `AgentError.launchFailed` for a
     ///   volume without a host path.
     static func bind(
-        for volume: ContainerInfo.Volume, sandbox: String, policy: ContainerPolicy, taskName: String,
+        for volume: ContainerInfo.Volume,
+        sandbox: String,
+        policy: ContainerPolicy,
+        taskName: String,
         resolve: (String) -> String
     ) throws -> String {
         guard let hostPath = volume.hostPath, !hostPath.isEmpty, !volume.containerPath.isEmpty else {
             throw AgentError(
                 .launchFailed,
                 "\(taskName) has a volume at '\(volume.containerPath)' without a host path; Docker tasks on Regatta "
-                    + "support host-path volumes only.")
+                    + "support host-path volumes only."
+            )
         }
         if let violation = policy.checkHostPath(hostPath) { throw violation }
         let source: String
@@ -312,7 +336,8 @@ extension DockerContainerRuntime {
             source = resolve("\(sandbox)/\(hostPath)")
             guard ContainerPolicy.isInside(source, root: root) else {
                 throw ContainerPolicyViolation(
-                    "volume host path '\(hostPath)' leads outside the sandbox (to '\(source)'); give a path inside it")
+                    "volume host path '\(hostPath)' leads outside the sandbox (to '\(source)'); give a path inside it"
+                )
             }
         }
         let mode = (volume.mode ?? "RW").uppercased() == "RO" ? "ro" : "rw"

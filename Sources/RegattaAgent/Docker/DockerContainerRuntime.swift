@@ -46,8 +46,10 @@ public final class DockerContainerRuntime: ContainerRuntime {
         /// Creates a configuration; every setting has a default.
         public init(
             engine: DockerEngineClient.Configuration = DockerEngineClient.Configuration(),
-            portBindingHostIP: String = "127.0.0.1", enforceCPUQuota: Bool = false,
-            removeExitedContainers: Bool = true, logDrainTimeout: Duration = .seconds(2),
+            portBindingHostIP: String = "127.0.0.1",
+            enforceCPUQuota: Bool = false,
+            removeExitedContainers: Bool = true,
+            logDrainTimeout: Duration = .seconds(2),
             retryInterval: Duration = .seconds(1)
         ) {
             self.engine = engine
@@ -148,7 +150,8 @@ public final class DockerContainerRuntime: ContainerRuntime {
     /// Whether a Docker Engine answers on `socketPath` and speaks a usable API version; for deciding whether to
     /// offer the Docker containerizer. Gives up after a few seconds; logs why at debug level.
     public static func probe(
-        socketPath: String = DockerEngineClient.defaultSocketPath, logger: Logger
+        socketPath: String = DockerEngineClient.defaultSocketPath,
+        logger: Logger
     ) async -> Bool {
         var info = stat()
         guard stat(socketPath, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK else {
@@ -157,15 +160,21 @@ public final class DockerContainerRuntime: ContainerRuntime {
         }
         let client = DockerEngineClient(
             configuration: DockerEngineClient.Configuration(
-                socketPath: socketPath, requestTimeout: .seconds(5), connectTimeout: .seconds(2)),
-            logger: logger)
+                socketPath: socketPath,
+                requestTimeout: .seconds(5),
+                connectTimeout: .seconds(2)
+            ),
+            logger: logger
+        )
         let usable: Bool
         do {
             _ = try await client.apiVersion()
             usable = true
         } catch {
             logger.debug(
-                "Docker does not answer", metadata: [LogKey.dockerSocket: "\(socketPath)", LogKey.error: "\(error)"])
+                "Docker does not answer",
+                metadata: [LogKey.dockerSocket: "\(socketPath)", LogKey.error: "\(error)"]
+            )
             usable = false
         }
         try? await client.shutdown()
@@ -186,7 +195,9 @@ public final class DockerContainerRuntime: ContainerRuntime {
         }
         guard first else {
             throw AgentError(
-                .alreadyStarted, "DockerContainerRuntime.run() was called twice; create a new runtime instead.")
+                .alreadyStarted,
+                "DockerContainerRuntime.run() was called twice; create a new runtime instead."
+            )
         }
         await withDiscardingTaskGroup { group in
             for await job in self.jobs {
@@ -227,7 +238,9 @@ public final class DockerContainerRuntime: ContainerRuntime {
             }
             guard state.containers[request.containerID] == nil, state.launching[request.containerID] == nil else {
                 throw AgentError(
-                    .launchFailed, "Container '\(request.containerID)' already exists; every launch needs a new id.")
+                    .launchFailed,
+                    "Container '\(request.containerID)' already exists; every launch needs a new id."
+                )
             }
             state.launching[request.containerID] = Launching()
         }
@@ -243,7 +256,8 @@ public final class DockerContainerRuntime: ContainerRuntime {
             throw AgentError(
                 .launchFailed,
                 "Cannot create the sandbox '\(request.sandbox)'; check that the work directory is writable.",
-                cause: error)
+                cause: error
+            )
         }
         // The output files exist before the container (which gets the sandbox read-write) can plant anything there;
         // they are opened once, here, and never again by path while it runs.
@@ -252,7 +266,10 @@ public final class DockerContainerRuntime: ContainerRuntime {
             output = try SandboxOutput(sandbox: request.sandbox)
         } catch {
             throw AgentError(
-                .launchFailed, "Cannot create the output files of the sandbox '\(request.sandbox)'.", cause: error)
+                .launchFailed,
+                "Cannot create the output files of the sandbox '\(request.sandbox)'.",
+                cause: error
+            )
         }
         try await self.ensureImage(docker.image, forcePull: docker.forcePullImage ?? false, task: request.task.taskId)
         let name = Self.containerName(for: request.containerID)
@@ -264,7 +281,8 @@ public final class DockerContainerRuntime: ContainerRuntime {
                 .launchFailed,
                 "A Docker container named '\(name)' already exists; remove it (docker rm -f \(name)) or launch with "
                     + "a new container id.",
-                cause: error)
+                cause: error
+            )
         }
         if !created.warnings.isEmpty {
             self.logger.debug(
@@ -272,7 +290,8 @@ public final class DockerContainerRuntime: ContainerRuntime {
                 metadata: [
                     LogKey.containerID: "\(request.containerID)",
                     LogKey.dockerWarnings: "\(created.warnings.joined(separator: "; "))",
-                ])
+                ]
+            )
         }
         do {
             try await self.client.startContainer(created.id)
@@ -285,21 +304,32 @@ public final class DockerContainerRuntime: ContainerRuntime {
                     .launchFailed,
                     "Docker could not start the container of task '\(request.task.taskId)' (image "
                         + "'\(spec.image)'): \(docker)",
-                    cause: error)
+                    cause: error
+                )
             }
             throw error
         }
         let pendingKill = self.state.withLock { state -> Duration? in
             let pending = state.launching.removeValue(forKey: request.containerID)?.killGracePeriod
             state.containers[request.containerID] = Entry(
-                dockerID: created.id, killed: pending != nil, exit: nil, waiter: nil)
+                dockerID: created.id,
+                killed: pending != nil,
+                exit: nil,
+                waiter: nil
+            )
             return pending
         }
         registered = true
         self.jobSink.yield(
             .follow(
                 Followed(
-                    containerID: request.containerID, dockerID: created.id, output: output, logsAfter: nil)))
+                    containerID: request.containerID,
+                    dockerID: created.id,
+                    output: output,
+                    logsAfter: nil
+                )
+            )
+        )
         if let pendingKill {
             self.jobSink.yield(.stop(request.containerID, dockerID: created.id, gracePeriod: pendingKill))
         }
@@ -308,7 +338,8 @@ public final class DockerContainerRuntime: ContainerRuntime {
             metadata: [
                 LogKey.containerID: "\(request.containerID)", LogKey.taskID: "\(request.task.taskId)",
                 LogKey.dockerContainerID: "\(created.id)", LogKey.dockerImage: "\(docker.image)",
-            ])
+            ]
+        )
         return LaunchedContainer(containerID: request.containerID, pid: nil)
     }
 
@@ -321,7 +352,8 @@ public final class DockerContainerRuntime: ContainerRuntime {
             try await self.client.pullImage(image) { progress in
                 self.logger.trace(
                     "Pulling image",
-                    metadata: [LogKey.dockerImage: "\(image)", LogKey.dockerStatus: "\(progress.status ?? "")"])
+                    metadata: [LogKey.dockerImage: "\(image)", LogKey.dockerStatus: "\(progress.status ?? "")"]
+                )
             }
         } catch let error as AgentError {
             let local = forcePull ? "" : "is not on this agent and "
@@ -330,7 +362,8 @@ public final class DockerContainerRuntime: ContainerRuntime {
                 .launchFailed,
                 "Image '\(image)' of task '\(task)' \(local)could not be pulled: \(docker). Check the image name "
                     + "and the registry, or load the image on this agent (docker load / docker import).",
-                cause: error)
+                cause: error
+            )
         }
     }
 
@@ -369,7 +402,8 @@ public final class DockerContainerRuntime: ContainerRuntime {
                     guard entry.waiter == nil else {
                         return (
                             .failure(
-                                AgentError(.launchFailed, "Container '\(container)' is already being waited for.")),
+                                AgentError(.launchFailed, "Container '\(container)' is already being waited for.")
+                            ),
                             nil
                         )
                     }
@@ -424,15 +458,20 @@ public final class DockerContainerRuntime: ContainerRuntime {
     /// Polls the exec until it ends; at `timeout` its process is killed (by its host pid) and the result is
     /// `.unknown`.
     public func runCommand(
-        _ command: String, environment: [String: String], in container: ContainerID, timeout: Duration
+        _ command: String,
+        environment: [String: String],
+        in container: ContainerID,
+        timeout: Duration
     ) async -> ContainerTermination.Status? {
         let target = self.state.withLock { $0.containers[container]?.dockerID } ?? Self.containerName(for: container)
         let deadline = ContinuousClock.now + timeout
         do {
             let exec = try await self.client.createExec(
-                target, command: ["/bin/sh", "-c", command],
+                target,
+                command: ["/bin/sh", "-c", command],
                 environment: environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" },
-                workingDirectory: Self.sandboxMountPoint)
+                workingDirectory: Self.sandboxMountPoint
+            )
             try await self.client.startExec(exec)
             while true {
                 let details = try await self.client.inspectExec(exec)
@@ -467,7 +506,8 @@ public final class DockerContainerRuntime: ContainerRuntime {
     /// - Throws: `AgentError` when Docker cannot list the containers; `AgentError.runtimeStopped` once ``run()``
     ///   has returned.
     public func recover(
-        agentID: AgentID? = nil, adopting: Set<ContainerID>? = nil
+        agentID: AgentID? = nil,
+        adopting: Set<ContainerID>? = nil
     ) async throws -> [RecoveredContainer] {
         let agentFilter = agentID.map { "\(DockerLabel.agentID)=\($0.value)" } ?? DockerLabel.agentID
         let summaries = try await self.client.listContainers(labels: [agentFilter, DockerLabel.containerID])
@@ -480,23 +520,33 @@ public final class DockerContainerRuntime: ContainerRuntime {
             else {
                 self.logger.debug(
                     "Skipped a Docker container with incomplete Regatta labels",
-                    metadata: [LogKey.dockerContainerID: "\(summary.id)"])
+                    metadata: [LogKey.dockerContainerID: "\(summary.id)"]
+                )
                 continue
             }
             let container = RecoveredContainer(
-                containerID: ContainerID(containerID), taskID: TaskID(taskID), frameworkID: FrameworkID(frameworkID),
-                agentID: AgentID(agent), dockerID: summary.id,
+                containerID: ContainerID(containerID),
+                taskID: TaskID(taskID),
+                frameworkID: FrameworkID(frameworkID),
+                agentID: AgentID(agent),
+                dockerID: summary.id,
                 name: summary.names.first.map { $0.hasPrefix("/") ? String($0.dropFirst()) : $0 } ?? "",
-                image: summary.image, state: summary.state, sandbox: labels[DockerLabel.sandbox])
+                image: summary.image,
+                state: summary.state,
+                sandbox: labels[DockerLabel.sandbox]
+            )
             recovered.append(container)
             guard adopting?.contains(container.containerID) ?? true else { continue }
             // Where to resume is read before the files are opened again (which creates missing ones).
             let resumePoint = container.sandbox.flatMap(Self.resumePoint(in:))
             follow.append(
                 Followed(
-                    containerID: container.containerID, dockerID: summary.id,
+                    containerID: container.containerID,
+                    dockerID: summary.id,
                     output: container.sandbox.flatMap { self.recoveredOutput(sandbox: $0, container: container) },
-                    logsAfter: resumePoint))
+                    logsAfter: resumePoint
+                )
+            )
         }
         let adopted = try self.state.withLock { state -> [Followed] in
             guard state.phase != .stopped else { throw Self.stoppedError() }
@@ -505,7 +555,11 @@ public final class DockerContainerRuntime: ContainerRuntime {
                     state.launching[followed.containerID] == nil
                 else { return false }
                 state.containers[followed.containerID] = Entry(
-                    dockerID: followed.dockerID, killed: false, exit: nil, waiter: nil)
+                    dockerID: followed.dockerID,
+                    killed: false,
+                    exit: nil,
+                    waiter: nil
+                )
                 return true
             }
         }
@@ -515,7 +569,8 @@ public final class DockerContainerRuntime: ContainerRuntime {
                 "Recovered Docker container",
                 metadata: [
                     LogKey.containerID: "\(followed.containerID)", LogKey.dockerContainerID: "\(followed.dockerID)",
-                ])
+                ]
+            )
         }
         return recovered
     }
@@ -543,7 +598,8 @@ public final class DockerContainerRuntime: ContainerRuntime {
         } catch {
             self.logger.warning(
                 "Not copying a recovered Docker container's output: its sandbox files were replaced",
-                metadata: [LogKey.containerID: "\(container.containerID)", LogKey.error: "\(error)"])
+                metadata: [LogKey.containerID: "\(container.containerID)", LogKey.error: "\(error)"]
+            )
             return nil
         }
     }
@@ -557,7 +613,8 @@ public final class DockerContainerRuntime: ContainerRuntime {
     static func stoppedError() -> AgentError {
         AgentError(
             .runtimeStopped,
-            "The Docker runtime stopped; the container keeps running and a new runtime can recover it.")
+            "The Docker runtime stopped; the container keeps running and a new runtime can recover it."
+        )
     }
 
     /// Marks the runtime stopped and fails pending waits.

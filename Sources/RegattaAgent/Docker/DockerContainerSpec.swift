@@ -99,8 +99,13 @@ public struct DockerContainerSpec: Codable, Sendable, Hashable {
 
         /// Creates host settings; everything defaults to Docker's defaults.
         public init(
-            binds: [String]? = nil, networkMode: String? = nil, portBindings: [String: [PortBinding]]? = nil,
-            memory: Int64? = nil, memorySwap: Int64? = nil, nanoCpus: Int64? = nil, cpuShares: Int64? = nil,
+            binds: [String]? = nil,
+            networkMode: String? = nil,
+            portBindings: [String: [PortBinding]]? = nil,
+            memory: Int64? = nil,
+            memorySwap: Int64? = nil,
+            nanoCpus: Int64? = nil,
+            cpuShares: Int64? = nil,
             privileged: Bool? = nil
         ) {
             self.binds = binds

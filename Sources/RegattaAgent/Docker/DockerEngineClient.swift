@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import AsyncHTTPClient
 import Foundation
-import RegattaCore
 import Logging
 import NIOCore
+import RegattaCore
 import Synchronization
 
 /// Talks to the Docker Engine API over its unix socket, as `docker` itself does.
@@ -35,9 +35,12 @@ public final class DockerEngineClient: Sendable {
 
         /// Creates a configuration; every setting has a default.
         public init(
-            socketPath: String = DockerEngineClient.defaultSocketPath, apiVersion: String? = nil,
-            requestTimeout: Duration = .seconds(30), pullTimeout: Duration = .seconds(600),
-            connectTimeout: Duration = .seconds(5), maximumConnections: Int = 1024
+            socketPath: String = DockerEngineClient.defaultSocketPath,
+            apiVersion: String? = nil,
+            requestTimeout: Duration = .seconds(30),
+            pullTimeout: Duration = .seconds(600),
+            connectTimeout: Duration = .seconds(5),
+            maximumConnections: Int = 1024
         ) {
             self.socketPath = socketPath
             self.apiVersion = apiVersion
@@ -80,13 +83,17 @@ public final class DockerEngineClient: Sendable {
         http.timeout = .init(connect: Self.timeAmount(configuration.connectTimeout))
         http.connectionPool = .init(
             idleTimeout: .seconds(60),
-            concurrentHTTP1ConnectionsPerHostSoftLimit: max(2, configuration.maximumConnections))
+            concurrentHTTP1ConnectionsPerHostSoftLimit: max(2, configuration.maximumConnections)
+        )
         // A local socket that refuses a connection will not accept the next one a few milliseconds later: fail the
         // call now and let the caller's own retry decide.
         http.connectionPool.retryConnectionEstablishment = false
         http.redirectConfiguration = .disallow
         self.http = HTTPClient(
-            eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: http, backgroundActivityLogger: logger)
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+            configuration: http,
+            backgroundActivityLogger: logger
+        )
     }
 
     /// Closes the client's connections; calls made afterwards fail. Calling it again does nothing.
@@ -104,8 +111,12 @@ public final class DockerEngineClient: Sendable {
     /// Checks that the engine answers (`GET /_ping`) and returns the newest API version it speaks.
     public func ping() async throws -> String {
         let response = try await self.send(
-            .get, "/_ping", versioned: false, deadline: self.deadline(self.configuration.requestTimeout),
-            action: "answer a ping")
+            .get,
+            "/_ping",
+            versioned: false,
+            deadline: self.deadline(self.configuration.requestTimeout),
+            action: "answer a ping"
+        )
         try await self.expect(response, [200], method: .get, path: "/_ping", action: "answer a ping")
         _ = try? await response.body.collect(upTo: 1 << 16)
         return response.headers.first(name: "Api-Version") ?? Self.newestAPIVersion
@@ -114,7 +125,12 @@ public final class DockerEngineClient: Sendable {
     /// The engine's version (`GET /version`).
     public func version() async throws -> DockerEngineVersion {
         try await self.decode(
-            DockerEngineVersion.self, .get, "/version", expecting: [200], action: "report its version")
+            DockerEngineVersion.self,
+            .get,
+            "/version",
+            expecting: [200],
+            action: "report its version"
+        )
     }
 
     /// The API version calls use: the configured one, else the negotiated one (negotiating on first use).
@@ -126,7 +142,8 @@ public final class DockerEngineClient: Sendable {
             throw AgentError(
                 .launchFailed,
                 "The Docker Engine on '\(self.configuration.socketPath)' speaks API \(server), older than the "
-                    + "\(Self.oldestAPIVersion) Regatta needs; upgrade Docker to 17.06 or later.")
+                    + "\(Self.oldestAPIVersion) Regatta needs; upgrade Docker to 17.06 or later."
+            )
         }
         let chosen = Self.compare(server, Self.newestAPIVersion) < 0 ? server : Self.newestAPIVersion
         self.state.withLock { $0.negotiatedVersion = chosen }
@@ -139,8 +156,11 @@ public final class DockerEngineClient: Sendable {
     public func inspectImage(_ reference: String) async throws -> DockerImageDetails? {
         let path = "/images/\(Self.pathEncoded(reference))/json"
         let response = try await self.send(
-            .get, path, deadline: self.deadline(self.configuration.requestTimeout),
-            action: "inspect image '\(reference)'")
+            .get,
+            path,
+            deadline: self.deadline(self.configuration.requestTimeout),
+            action: "inspect image '\(reference)'"
+        )
         if response.status.code == 404 {
             _ = try? await response.body.collect(upTo: 1 << 16)
             return nil
@@ -155,14 +175,19 @@ public final class DockerEngineClient: Sendable {
     /// - Throws: `AgentError.launchFailed` with Docker's message when the pull fails, including failures Docker
     ///   reports inside the progress stream after answering 200.
     public func pullImage(
-        _ reference: String, progress: (DockerPullProgress) -> Void = { _ in }
+        _ reference: String,
+        progress: (DockerPullProgress) -> Void = { _ in }
     ) async throws {
         let image = DockerImageReference(reference)
         let path = "/images/create"
         let action = "pull image '\(reference)'"
         let response = try await self.send(
-            .post, path, query: [("fromImage", image.repository), ("tag", image.tagOrDigest)],
-            deadline: self.deadline(self.configuration.pullTimeout), action: action)
+            .post,
+            path,
+            query: [("fromImage", image.repository), ("tag", image.tagOrDigest)],
+            deadline: self.deadline(self.configuration.pullTimeout),
+            action: action
+        )
         try await self.expect(response, [200], method: .post, path: path, action: action)
         var pending = Data()
         let decoder = JSONDecoder()
@@ -174,7 +199,8 @@ public final class DockerEngineClient: Sendable {
                     .launchFailed,
                     "Docker could not pull image '\(reference)': \(failure); check the image name and that the "
                         + "registry is reachable, or load the image on this agent.",
-                    cause: DockerEngineError(method: "POST", path: path, statusCode: 200, message: failure))
+                    cause: DockerEngineError(method: "POST", path: path, statusCode: 200, message: failure)
+                )
             }
             progress(item)
         }
@@ -205,8 +231,14 @@ public final class DockerEngineClient: Sendable {
     public func createContainer(name: String?, spec: DockerContainerSpec) async throws -> DockerCreatedContainer {
         let body = try Self.encoder().encode(spec)
         return try await self.decode(
-            DockerCreatedContainer.self, .post, "/containers/create", query: name.map { [("name", $0)] } ?? [],
-            body: body, expecting: [201], action: "create container '\(name ?? spec.image)'")
+            DockerCreatedContainer.self,
+            .post,
+            "/containers/create",
+            query: name.map { [("name", $0)] } ?? [],
+            body: body,
+            expecting: [201],
+            action: "create container '\(name ?? spec.image)'"
+        )
     }
 
     /// Starts a created container (`POST /containers/{id}/start`); starting a running one does nothing.
@@ -217,8 +249,12 @@ public final class DockerEngineClient: Sendable {
     /// What Docker knows about a container (`GET /containers/{id}/json`).
     public func inspectContainer(_ id: String) async throws -> DockerContainerDetails {
         try await self.decode(
-            DockerContainerDetails.self, .get, "/containers/\(id)/json", expecting: [200],
-            action: "inspect container '\(id)'")
+            DockerContainerDetails.self,
+            .get,
+            "/containers/\(id)/json",
+            expecting: [200],
+            action: "inspect container '\(id)'"
+        )
     }
 
     /// Waits until the container is no longer running (`POST /containers/{id}/wait?condition=not-running`).
@@ -226,8 +262,14 @@ public final class DockerEngineClient: Sendable {
     /// Waits without a time limit; cancel the calling task to stop waiting.
     public func waitContainer(_ id: String) async throws -> DockerWaitResult {
         try await self.decode(
-            DockerWaitResult.self, .post, "/containers/\(id)/wait", query: [("condition", "not-running")],
-            expecting: [200], deadline: .distantFuture, action: "wait for container '\(id)'")
+            DockerWaitResult.self,
+            .post,
+            "/containers/\(id)/wait",
+            query: [("condition", "not-running")],
+            expecting: [200],
+            deadline: .distantFuture,
+            action: "wait for container '\(id)'"
+        )
     }
 
     /// Stops a container (`POST /containers/{id}/stop?t=`): its stop signal (SIGTERM unless the image says
@@ -238,21 +280,33 @@ public final class DockerEngineClient: Sendable {
     public func stopContainer(_ id: String, timeout: Duration) async throws -> Bool {
         let seconds = Self.wholeSeconds(timeout)
         let status = try await self.call(
-            .post, "/containers/\(id)/stop", query: [("t", String(seconds))], expecting: [204, 304],
+            .post,
+            "/containers/\(id)/stop",
+            query: [("t", String(seconds))],
+            expecting: [204, 304],
             deadline: self.deadline(timeout + .seconds(5) + self.configuration.requestTimeout),
-            action: "stop container '\(id)'")
+            action: "stop container '\(id)'"
+        )
         return status == 204
     }
 
     /// Creates a process to run inside a running container (`POST /containers/{id}/exec`), detached from any
     /// output, and returns the exec's id.
     public func createExec(
-        _ id: String, command: [String], environment: [String], workingDirectory: String?
+        _ id: String,
+        command: [String],
+        environment: [String],
+        workingDirectory: String?
     ) async throws -> String {
         let body = try Self.encoder().encode(
-            DockerExecSpec(cmd: command, env: environment, workingDir: workingDirectory))
+            DockerExecSpec(cmd: command, env: environment, workingDir: workingDirectory)
+        )
         return try await self.decode(
-            DockerCreatedExec.self, .post, "/containers/\(id)/exec", body: body, expecting: [201],
+            DockerCreatedExec.self,
+            .post,
+            "/containers/\(id)/exec",
+            body: body,
+            expecting: [201],
             action: "create a command in container '\(id)'"
         ).id
     }
@@ -260,15 +314,23 @@ public final class DockerEngineClient: Sendable {
     /// Starts a created exec detached (`POST /exec/{id}/start`); its exit is read with ``inspectExec(_:)``.
     public func startExec(_ execID: String) async throws {
         try await self.call(
-            .post, "/exec/\(execID)/start", body: Data(#"{"Detach":true,"Tty":false}"#.utf8), expecting: [200],
-            action: "start command '\(execID)'")
+            .post,
+            "/exec/\(execID)/start",
+            body: Data(#"{"Detach":true,"Tty":false}"#.utf8),
+            expecting: [200],
+            action: "start command '\(execID)'"
+        )
     }
 
     /// Whether an exec still runs, its exit code and its host process id (`GET /exec/{id}/json`).
     public func inspectExec(_ execID: String) async throws -> DockerExecDetails {
         try await self.decode(
-            DockerExecDetails.self, .get, "/exec/\(execID)/json", expecting: [200],
-            action: "inspect command '\(execID)'")
+            DockerExecDetails.self,
+            .get,
+            "/exec/\(execID)/json",
+            expecting: [200],
+            action: "inspect command '\(execID)'"
+        )
     }
 
     /// Sends `signal` to a container's main process (`POST /containers/{id}/kill`).
@@ -277,8 +339,12 @@ public final class DockerEngineClient: Sendable {
     @discardableResult
     public func killContainer(_ id: String, signal: String = "SIGKILL") async throws -> Bool {
         let status = try await self.call(
-            .post, "/containers/\(id)/kill", query: [("signal", signal)], expecting: [204, 409],
-            action: "kill container '\(id)'")
+            .post,
+            "/containers/\(id)/kill",
+            query: [("signal", signal)],
+            expecting: [204, 409],
+            action: "kill container '\(id)'"
+        )
         return status == 204
     }
 
@@ -287,8 +353,12 @@ public final class DockerEngineClient: Sendable {
     /// - Parameter force: kill it first if it runs.
     public func removeContainer(_ id: String, force: Bool = false) async throws {
         try await self.call(
-            .delete, "/containers/\(id)", query: [("force", force ? "1" : "0"), ("v", "1")], expecting: [204],
-            action: "remove container '\(id)'")
+            .delete,
+            "/containers/\(id)",
+            query: [("force", force ? "1" : "0"), ("v", "1")],
+            expecting: [204],
+            action: "remove container '\(id)'"
+        )
     }
 
     /// Containers whose labels match every filter (`GET /containers/json?all=1`), stopped ones included.
@@ -297,8 +367,13 @@ public final class DockerEngineClient: Sendable {
     public func listContainers(labels: [String]) async throws -> [DockerContainerSummary] {
         let filters = try String(decoding: Self.encoder().encode(["label": labels]), as: UTF8.self)
         return try await self.decode(
-            [DockerContainerSummary].self, .get, "/containers/json", query: [("all", "1"), ("filters", filters)],
-            expecting: [200], action: "list containers")
+            [DockerContainerSummary].self,
+            .get,
+            "/containers/json",
+            query: [("all", "1"), ("filters", filters)],
+            expecting: [200],
+            action: "list containers"
+        )
     }
 
     /// Streams a container's output (`GET /containers/{id}/logs`), split into stdout and stderr, to `output`.
@@ -310,7 +385,10 @@ public final class DockerEngineClient: Sendable {
     ///   - tty: whether the container has a TTY, whose output is not multiplexed (it all goes to stdout).
     ///   - output: called with each piece of output as it arrives.
     public func streamLogs(
-        _ id: String, follow: Bool = true, since: Double? = nil, tty: Bool = false,
+        _ id: String,
+        follow: Bool = true,
+        since: Double? = nil,
+        tty: Bool = false,
         output: (DockerLogStream, ByteBuffer) throws -> Void
     ) async throws {
         var query = [("follow", follow ? "1" : "0"), ("stdout", "1"), ("stderr", "1")]
@@ -347,8 +425,11 @@ public final class DockerEngineClient: Sendable {
     ///   - copied: called after the output of each chunk of the stream, with the timestamp of the last message
     ///     whose output was handed to `output` whole, when that changed.
     public func streamLogs(
-        _ id: String, follow: Bool = true, after: DockerLogTimestamp?,
-        output: (DockerLogStream, ByteBuffer) throws -> Void, copied: (DockerLogTimestamp) throws -> Void
+        _ id: String,
+        follow: Bool = true,
+        after: DockerLogTimestamp?,
+        output: (DockerLogStream, ByteBuffer) throws -> Void,
+        copied: (DockerLogTimestamp) throws -> Void
     ) async throws {
         var query = [("follow", follow ? "1" : "0"), ("stdout", "1"), ("stderr", "1"), ("timestamps", "1")]
         if let after { query.append(("since", after.sinceArgument)) }
@@ -395,12 +476,18 @@ public final class DockerEngineClient: Sendable {
 
     /// Sends a call and returns Docker's answer, whatever its status; the body is not read yet.
     func send(
-        _ method: Method, _ path: String, query: [(String, String)] = [], body: Data? = nil, versioned: Bool = true,
-        deadline: NIODeadline, action: String
+        _ method: Method,
+        _ path: String,
+        query: [(String, String)] = [],
+        body: Data? = nil,
+        versioned: Bool = true,
+        deadline: NIODeadline,
+        action: String
     ) async throws -> HTTPClientResponse {
         let version = versioned ? try await self.apiVersion() : nil
         var request = HTTPClientRequest(
-            url: Self.url(socketPath: self.configuration.socketPath, version: version, path: path, query: query))
+            url: Self.url(socketPath: self.configuration.socketPath, version: version, path: path, query: query)
+        )
         // Over a unix socket AsyncHTTPClient sends an empty Host header, which Go's HTTP server refuses; the docker
         // CLI sends a placeholder too.
         request.headers.replaceOrAdd(name: "Host", value: "docker")
@@ -423,12 +510,22 @@ public final class DockerEngineClient: Sendable {
     /// Sends a call, checks its status, drains the body and returns the status code.
     @discardableResult
     private func call(
-        _ method: Method, _ path: String, query: [(String, String)] = [], body: Data? = nil, expecting: Set<UInt>,
-        deadline: NIODeadline? = nil, action: String
+        _ method: Method,
+        _ path: String,
+        query: [(String, String)] = [],
+        body: Data? = nil,
+        expecting: Set<UInt>,
+        deadline: NIODeadline? = nil,
+        action: String
     ) async throws -> UInt {
         let response = try await self.send(
-            method, path, query: query, body: body,
-            deadline: deadline ?? self.deadline(self.configuration.requestTimeout), action: action)
+            method,
+            path,
+            query: query,
+            body: body,
+            deadline: deadline ?? self.deadline(self.configuration.requestTimeout),
+            action: action
+        )
         try await self.expect(response, expecting, method: method, path: path, action: action)
         do {
             _ = try await response.body.collect(upTo: 1 << 20)
@@ -439,18 +536,31 @@ public final class DockerEngineClient: Sendable {
     }
 
     private func decode<T: Decodable>(
-        _ type: T.Type, _ method: Method, _ path: String, query: [(String, String)] = [], body: Data? = nil,
-        expecting: Set<UInt>, deadline: NIODeadline? = nil, action: String
+        _ type: T.Type,
+        _ method: Method,
+        _ path: String,
+        query: [(String, String)] = [],
+        body: Data? = nil,
+        expecting: Set<UInt>,
+        deadline: NIODeadline? = nil,
+        action: String
     ) async throws -> T {
         let response = try await self.send(
-            method, path, query: query, body: body,
-            deadline: deadline ?? self.deadline(self.configuration.requestTimeout), action: action)
+            method,
+            path,
+            query: query,
+            body: body,
+            deadline: deadline ?? self.deadline(self.configuration.requestTimeout),
+            action: action
+        )
         try await self.expect(response, expecting, method: method, path: path, action: action)
         return try await self.decodeBody(type, response, path: path)
     }
 
     private func decodeBody<T: Decodable>(
-        _ type: T.Type, _ response: HTTPClientResponse, path: String
+        _ type: T.Type,
+        _ response: HTTPClientResponse,
+        path: String
     ) async throws -> T {
         let body: ByteBuffer
         do {
@@ -465,13 +575,18 @@ public final class DockerEngineClient: Sendable {
                 .protocolViolation,
                 "Docker answered \(path) with JSON Regatta cannot read; check that the engine speaks API "
                     + "\(Self.oldestAPIVersion) or later.",
-                cause: error)
+                cause: error
+            )
         }
     }
 
     /// Throws the `AgentError` for a response whose status is not one of `expected`, with Docker's message.
     private func expect(
-        _ response: HTTPClientResponse, _ expected: Set<UInt>, method: Method, path: String, action: String
+        _ response: HTTPClientResponse,
+        _ expected: Set<UInt>,
+        method: Method,
+        path: String,
+        action: String
     ) async throws {
         let status = response.status.code
         guard !expected.contains(status) else { return }
@@ -488,14 +603,18 @@ public final class DockerEngineClient: Sendable {
         if error is CancellationError || Task.isCancelled { return CancellationError() }
         if let client = error as? HTTPClientError, client == .alreadyShutdown {
             return AgentError(
-                .runtimeStopped, "The Docker client was shut down before it could \(action).", cause: client)
+                .runtimeStopped,
+                "The Docker client was shut down before it could \(action).",
+                cause: client
+            )
         }
         let socket = self.configuration.socketPath
         return AgentError(
             .launchFailed,
             "The Docker Engine on '\(socket)' did not \(action); check that dockerd runs and that the agent may "
                 + "use the socket.",
-            cause: DockerEngineError(method: method.rawValue, path: path, statusCode: nil, message: "\(error)"))
+            cause: DockerEngineError(method: method.rawValue, path: path, statusCode: nil, message: "\(error)")
+        )
     }
 
     /// The `message` of Docker's JSON error body, else the body text, shortened.
@@ -550,7 +669,8 @@ public final class DockerEngineClient: Sendable {
     }
 
     private static let unreserved = CharacterSet(
-        charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+        charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"
+    )
 
     /// Percent-encodes everything but RFC 3986's unreserved characters.
     static func queryEncoded(_ text: String) -> String {

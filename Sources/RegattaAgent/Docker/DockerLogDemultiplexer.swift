@@ -61,7 +61,13 @@ public struct DockerLogDemultiplexer: Sendable {
                 // readSlice cannot fail: count <= readableBytes.
                 if let slice = input.readSlice(length: count) {
                     pieces.append(
-                        Piece(stream: self.stream, payload: slice, startsFrame: starts, endsFrame: count == self.remaining))
+                        Piece(
+                            stream: self.stream,
+                            payload: slice,
+                            startsFrame: starts,
+                            endsFrame: count == self.remaining
+                        )
+                    )
                 }
                 self.remaining -= count
                 continue
@@ -76,7 +82,8 @@ public struct DockerLogDemultiplexer: Sendable {
                 throw AgentError(
                     .protocolViolation,
                     "Docker sent a log frame of unknown stream type \(type); the container may have a TTY, whose "
-                        + "logs are not multiplexed.")
+                        + "logs are not multiplexed."
+                )
             }
             self.stream = stream
             self.remaining =

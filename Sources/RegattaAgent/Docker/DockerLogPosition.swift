@@ -52,7 +52,8 @@ final class DockerLogPosition: Sendable {
             throw AgentError(
                 .workDirectory,
                 "Cannot record how far the container's output was copied in '\(self.path)': "
-                    + "\(String(cString: strerror(errno))).")
+                    + "\(String(cString: strerror(errno)))."
+            )
         }
     }
 }

@@ -25,8 +25,15 @@ public struct RecoveredContainer: Sendable, Hashable {
 
     /// Describes a recovered container.
     public init(
-        containerID: ContainerID, taskID: TaskID, frameworkID: FrameworkID, agentID: AgentID, dockerID: String,
-        name: String, image: String, state: String, sandbox: String?
+        containerID: ContainerID,
+        taskID: TaskID,
+        frameworkID: FrameworkID,
+        agentID: AgentID,
+        dockerID: String,
+        name: String,
+        image: String,
+        state: String,
+        sandbox: String?
     ) {
         self.containerID = containerID
         self.taskID = taskID

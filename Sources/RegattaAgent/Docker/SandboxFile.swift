@@ -21,22 +21,31 @@ enum SandboxFile {
             throw AgentError(
                 .workDirectory,
                 "Cannot open the sandbox '\(sandbox)': \(String(cString: strerror(errno))); check that it exists and "
-                    + "is a directory.")
+                    + "is a directory."
+            )
         }
         defer { close(directory) }
         let descriptor = openat(
-            directory, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, mode)
+            directory,
+            name,
+            flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+            mode
+        )
         guard descriptor >= 0 else {
             let reason = errno == ELOOP ? "it is a symlink" : String(cString: strerror(errno))
             throw AgentError(
-                .workDirectory, "Refusing to open '\(path)': \(reason); the agent only opens regular sandbox files.")
+                .workDirectory,
+                "Refusing to open '\(path)': \(reason); the agent only opens regular sandbox files."
+            )
         }
         var info = stat()
         guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
             close(descriptor)
             throw AgentError(
-                .workDirectory, "Refusing to open '\(path)': it is not a regular file; the agent only opens regular "
-                    + "sandbox files.")
+                .workDirectory,
+                "Refusing to open '\(path)': it is not a regular file; the agent only opens regular "
+                    + "sandbox files."
+            )
         }
         return descriptor
     }

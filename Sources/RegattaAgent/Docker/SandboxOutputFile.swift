@@ -35,7 +35,8 @@ final class SandboxOutputFile: Sendable {
                     if errno == EINTR { continue }
                     throw AgentError(
                         .workDirectory,
-                        "Cannot write the container's output to '\(self.path)': \(String(cString: strerror(errno))).")
+                        "Cannot write the container's output to '\(self.path)': \(String(cString: strerror(errno)))."
+                    )
                 }
                 offset += written
             }

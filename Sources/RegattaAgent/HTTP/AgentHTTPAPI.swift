@@ -24,9 +24,13 @@ enum AgentHTTPAPI {
         router.get("/state") { _, _ in
             let snapshot = await context.core.snapshot()
             let document = AgentStateDocument(
-                snapshot: snapshot, configuration: context.configuration,
-                port: snapshot.agentInfo.port ?? context.configuration.port, capabilities: context.capabilities,
-                version: context.version, startTime: context.startTime)
+                snapshot: snapshot,
+                configuration: context.configuration,
+                port: snapshot.agentInfo.port ?? context.configuration.port,
+                capabilities: context.capabilities,
+                version: context.version,
+                startTime: context.startTime
+            )
             return try Self.json(document)
         }
         router.get("/files/browse") { request, _ in
@@ -46,8 +50,11 @@ enum AgentHTTPAPI {
             let chunk: SandboxFiles.Chunk
             do throws(SandboxFiles.Failure) {
                 chunk = try SandboxFiles.read(
-                    query["path"].map(String.init), offset: query["offset"].map(String.init),
-                    length: query["length"].map(String.init), sandboxes: sandboxes)
+                    query["path"].map(String.init),
+                    offset: query["offset"].map(String.init),
+                    length: query["length"].map(String.init),
+                    sandboxes: sandboxes
+                )
             } catch {
                 return Self.failure(error)
             }
@@ -58,16 +65,21 @@ enum AgentHTTPAPI {
         }
         router.get("/metrics") { _, _ in
             Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4"],
                 body: ResponseBody(
-                    byteBuffer: ByteBuffer(string: AgentMetrics.prometheusText(await Self.metrics(context)))))
+                    byteBuffer: ByteBuffer(string: AgentMetrics.prometheusText(await Self.metrics(context)))
+                )
+            )
         }
         return router
     }
 
     private static func metrics(_ context: Context) async -> [String: Double] {
         AgentMetrics.snapshot(
-            await context.core.snapshot(), uptimeSeconds: max(0, Date().timeIntervalSince1970 - context.startTime))
+            await context.core.snapshot(),
+            uptimeSeconds: max(0, Date().timeIntervalSince1970 - context.startTime)
+        )
     }
 
     /// The sandboxes of every task the agent knows, running or finished.
@@ -80,13 +92,17 @@ enum AgentHTTPAPI {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Response(
-            status: .ok, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+            status: .ok,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value)))
+        )
     }
 
     private static func failure(_ error: SandboxFiles.Failure) -> Response {
         Response(
-            status: HTTPResponse.Status(code: error.status), headers: [.contentType: "text/plain; charset=utf-8"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: error.message + "\n")))
+            status: HTTPResponse.Status(code: error.status),
+            headers: [.contentType: "text/plain; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: error.message + "\n"))
+        )
     }
 }

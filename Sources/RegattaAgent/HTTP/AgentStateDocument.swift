@@ -101,8 +101,12 @@ struct AgentStateDocument: Encodable, Sendable {
 
     /// Builds the document from the agent's state.
     init(
-        snapshot: AgentCore.Snapshot, configuration: AgentConfiguration, port: Int, capabilities: [String],
-        version: String, startTime: Double
+        snapshot: AgentCore.Snapshot,
+        configuration: AgentConfiguration,
+        port: Int,
+        capabilities: [String],
+        version: String,
+        startTime: Double
     ) {
         let agentID = snapshot.agentID?.value ?? ""
         self.id = agentID
@@ -120,7 +124,8 @@ struct AgentStateDocument: Encodable, Sendable {
                 default: (attribute.name, FlatValue.text(attribute.stringValue))
                 }
             },
-            uniquingKeysWith: { first, _ in first })
+            uniquingKeysWith: { first, _ in first }
+        )
         self.capabilities = capabilities
         self.flags = [
             "master": Redaction.credentials(in: configuration.master), "ip": configuration.ip, "port": String(port),
@@ -147,22 +152,34 @@ struct AgentStateDocument: Encodable, Sendable {
                 },
                 completedExecutors: snapshot.completedTasks.filter { $0.key.frameworkID == frameworkID }.map {
                     Self.executor($0, agentID: agentID, completed: true)
-                })
+                }
+            )
         }
         self.completedFrameworks = []
     }
 
     private static func executor(_ task: AgentCore.TrackedTask, agentID: String, completed: Bool) -> Executor {
         let entry = TaskEntry(
-            id: task.key.taskID.value, name: task.info.name, frameworkID: task.key.frameworkID.value,
-            executorID: task.key.taskID.value, agentID: agentID, state: task.state,
+            id: task.key.taskID.value,
+            name: task.info.name,
+            frameworkID: task.key.frameworkID.value,
+            executorID: task.key.taskID.value,
+            agentID: agentID,
+            state: task.state,
             resources: Self.flat(task.info.resources),
-            statuses: task.statuses.map { Status(state: $0.state, timestamp: $0.timestamp, healthy: $0.healthy) })
+            statuses: task.statuses.map { Status(state: $0.state, timestamp: $0.timestamp, healthy: $0.healthy) }
+        )
         return Executor(
-            id: task.key.taskID.value, name: "Command Executor (Task: \(task.key.taskID.value))",
-            source: task.key.taskID.value, container: task.containerID.value, directory: task.sandbox,
-            resources: Self.flat(task.info.resources), tasks: completed ? [] : [entry], queuedTasks: [],
-            completedTasks: completed ? [entry] : [])
+            id: task.key.taskID.value,
+            name: "Command Executor (Task: \(task.key.taskID.value))",
+            source: task.key.taskID.value,
+            container: task.containerID.value,
+            directory: task.sandbox,
+            resources: Self.flat(task.info.resources),
+            tasks: completed ? [] : [entry],
+            queuedTasks: [],
+            completedTasks: completed ? [entry] : []
+        )
     }
 
     /// Mesos's flat resource map, summed over roles.

@@ -41,7 +41,9 @@ enum SandboxFiles {
         static func forbidden(_ message: String) -> Failure { Failure(status: 403, message: message) }
         static func notFound(_ path: String) -> Failure {
             Failure(
-                status: 404, message: "File '\(path)' not found; give the absolute path of a file in a task sandbox.")
+                status: 404,
+                message: "File '\(path)' not found; give the absolute path of a file in a task sandbox."
+            )
         }
     }
 
@@ -183,10 +185,14 @@ enum SandboxFiles {
 
     private static func entry(_ path: String, _ info: stat) -> Entry {
         Entry(
-            path: path, nlink: Int(info.st_nlink), size: Int(info.st_size),
+            path: path,
+            nlink: Int(info.st_nlink),
+            size: Int(info.st_size),
             mtime: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9,
             mode: Self.modeString(info.st_mode),
-            uid: Self.userName(info.st_uid), gid: Self.groupName(info.st_gid))
+            uid: Self.userName(info.st_uid),
+            gid: Self.groupName(info.st_gid)
+        )
     }
 
     /// `ls -l`'s mode string.

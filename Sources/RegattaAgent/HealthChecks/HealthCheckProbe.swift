@@ -55,7 +55,11 @@ struct SystemHealthCheckProbe: HealthCheckProbe {
                 let environment = command.environment?.dictionary ?? [:]
                 guard
                     let status = await self.containers?.runCommand(
-                        value, environment: environment, in: container, timeout: timeout)
+                        value,
+                        environment: environment,
+                        in: container,
+                        timeout: timeout
+                    )
                 else {
                     return .unhealthy("this agent cannot run a COMMAND check inside the task's container")
                 }
@@ -86,7 +90,10 @@ struct SystemHealthCheckProbe: HealthCheckProbe {
     }
 
     private func http(
-        port: UInt16, path: String, statuses: Set<Int>?, timeout: Duration
+        port: UInt16,
+        path: String,
+        statuses: Set<Int>?,
+        timeout: Duration
     ) async
         -> HealthCheckStateMachine.Result
     {
@@ -106,7 +113,10 @@ struct SystemHealthCheckProbe: HealthCheckProbe {
     /// Connects without blocking a thread: a non-blocking connect polled until it completes or times out.
     static func tcp(port: UInt16, timeout: Duration) async -> HealthCheckStateMachine.Result {
         let fd = socket(
-            AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            AF_INET,
+            Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
+            0
+        )
         guard fd >= 0 else { return .unhealthy("cannot create a socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var address = sockaddr_in()
@@ -155,7 +165,10 @@ struct SystemHealthCheckProbe: HealthCheckProbe {
 
     /// Runs a shell command in its own process group; kills the group at the timeout.
     static func command(
-        _ value: String, environment: [String: String], directory: String, timeout: Duration
+        _ value: String,
+        environment: [String: String],
+        directory: String,
+        timeout: Duration
     ) async
         -> HealthCheckStateMachine.Result
     {
@@ -163,8 +176,15 @@ struct SystemHealthCheckProbe: HealthCheckProbe {
         do {
             pid = try PosixSpawn.spawn(
                 PosixSpawn.Command(
-                    executable: "/bin/sh", arguments: ["sh", "-c", value], environment: environment,
-                    workingDirectory: directory, stdoutPath: "/dev/null", stderrPath: "/dev/null", searchPath: false))
+                    executable: "/bin/sh",
+                    arguments: ["sh", "-c", value],
+                    environment: environment,
+                    workingDirectory: directory,
+                    stdoutPath: "/dev/null",
+                    stderrPath: "/dev/null",
+                    searchPath: false
+                )
+            )
         } catch {
             return .unhealthy("cannot run the check command: \(error)")
         }

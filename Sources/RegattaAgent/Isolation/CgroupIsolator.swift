@@ -56,7 +56,9 @@ struct CgroupIsolator: Sendable, Hashable {
     /// - Returns: `nil` when no cgroups isolator is requested.
     /// - Throws: `AgentError.invalidConfiguration` naming an unknown isolator or a controller this machine lacks.
     static func detect(
-        isolation: [String], root: String, mounts: String? = nil,
+        isolation: [String],
+        root: String,
+        mounts: String? = nil,
         readFile: (String) -> String? = { try? String(contentsOfFile: $0, encoding: .utf8) }
     ) throws -> CgroupIsolator? {
         var wantCPU = false
@@ -78,7 +80,8 @@ struct CgroupIsolator: Sendable, Hashable {
         guard let text = mounts ?? readFile("/proc/self/mounts") else {
             throw AgentError(
                 .invalidConfiguration,
-                "Cannot read /proc/self/mounts to find the cgroup hierarchies; drop cgroups/* from --isolation.")
+                "Cannot read /proc/self/mounts to find the cgroup hierarchies; drop cgroups/* from --isolation."
+            )
         }
         var v1: [String: String] = [:]
         var v2: String?
@@ -99,7 +102,9 @@ struct CgroupIsolator: Sendable, Hashable {
         }
         let v2Controllers = Set(
             v2.flatMap { readFile($0 + "/cgroup.controllers") }?.split(whereSeparator: \.isWhitespace).map(
-                String.init) ?? [])
+                String.init
+            ) ?? []
+        )
         func hierarchy(for controller: String, isolator: String) throws -> Hierarchy {
             if let path = v1[controller] { return .v1(path) }
             if let v2, v2Controllers.contains(controller) { return .v2(v2) }
@@ -113,7 +118,8 @@ struct CgroupIsolator: Sendable, Hashable {
         return CgroupIsolator(
             cpu: wantCPU ? try hierarchy(for: "cpu", isolator: "cgroups/cpu") : nil,
             memory: wantMemory ? try hierarchy(for: "memory", isolator: "cgroups/mem") : nil,
-            root: trimmedRoot.isEmpty ? "regatta" : trimmedRoot)
+            root: trimmedRoot.isEmpty ? "regatta" : trimmedRoot
+        )
     }
 
     /// `/proc/mounts` escapes spaces and a few other characters as octal (`\040`).
@@ -175,7 +181,10 @@ struct CgroupIsolator: Sendable, Hashable {
         if let cpu = self.cpu, let cpus, cpus > 0 {
             let directory = self.directory(container, in: cpu)
             let shares = max(2, Int(saturating: (cpus * 1024).rounded()))
-            let quota = max(Self.minimumQuotaMicroseconds, Int(saturating: (cpus * Double(Self.cfsPeriodMicroseconds)).rounded()))
+            let quota = max(
+                Self.minimumQuotaMicroseconds,
+                Int(saturating: (cpus * Double(Self.cfsPeriodMicroseconds)).rounded())
+            )
             switch cpu {
             case .v1:
                 try self.write(String(shares), to: directory + "/cpu.shares")
@@ -235,7 +244,8 @@ struct CgroupIsolator: Sendable, Hashable {
         return ContainerLimitation(
             reason: ContainerLimitation.memoryReason,
             message:
-                "Memory limit exceeded: Requested: \(megabytes(files.limit)) Maximum Used: \(megabytes(files.peak))")
+                "Memory limit exceeded: Requested: \(megabytes(files.limit)) Maximum Used: \(megabytes(files.peak))"
+        )
     }
 
     private static func read(_ path: String) -> String? {
@@ -288,7 +298,9 @@ struct CgroupIsolator: Sendable, Hashable {
         let fd = open(path, O_WRONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw AgentError(
-                .launchFailed, "Cannot open the control group file '\(path)': \(String(cString: strerror(errno))).")
+                .launchFailed,
+                "Cannot open the control group file '\(path)': \(String(cString: strerror(errno)))."
+            )
         }
         defer { close(fd) }
         let bytes = Array(value.utf8)
@@ -296,7 +308,8 @@ struct CgroupIsolator: Sendable, Hashable {
         guard written == bytes.count else {
             throw AgentError(
                 .launchFailed,
-                "Cannot write '\(value)' to the control group file '\(path)': \(String(cString: strerror(errno))).")
+                "Cannot write '\(value)' to the control group file '\(path)': \(String(cString: strerror(errno)))."
+            )
         }
     }
 }

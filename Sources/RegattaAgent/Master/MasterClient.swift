@@ -3,8 +3,8 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
-import RegattaCore
 import RegattaCoordination
+import RegattaCore
 import Synchronization
 
 /// Sends agent calls to the master's `POST /api/v1/agent` endpoint.
@@ -50,8 +50,12 @@ final class MasterClient: Sendable {
     private let session = Mutex<String?>(nil)
 
     init(
-        http: HTTPClient, source: MasterSource, requestTimeout: Duration, zkSessionTimeout: Duration,
-        detector: (any MasterDetector)? = nil, logger: Logger
+        http: HTTPClient,
+        source: MasterSource,
+        requestTimeout: Duration,
+        zkSessionTimeout: Duration,
+        detector: (any MasterDetector)? = nil,
+        logger: Logger
     ) {
         self.http = http
         self.source = source
@@ -85,7 +89,8 @@ final class MasterClient: Sendable {
         if address.hasPrefix("https://") {
             throw AgentError(
                 .invalidConfiguration,
-                "Master '\(master)' uses https, which the agent does not support yet; use host:port.")
+                "Master '\(master)' uses https, which the agent does not support yet; use host:port."
+            )
         }
         if address.hasPrefix("http://") {
             address.removeFirst("http://".count)
@@ -94,13 +99,15 @@ final class MasterClient: Sendable {
         guard !address.isEmpty, !address.contains("/"), !address.contains(" ") else {
             throw AgentError(
                 .invalidConfiguration,
-                "Master '\(master)' is not an address; write it as host:port, e.g. 127.0.0.1:5050.")
+                "Master '\(master)' is not an address; write it as host:port, e.g. 127.0.0.1:5050."
+            )
         }
         if let colon = address.lastIndex(of: ":"), !address.hasSuffix("]") {
             guard let port = Int(address[address.index(after: colon)...]), (1...65535).contains(port) else {
                 throw AgentError(
                     .invalidConfiguration,
-                    "Master '\(master)' has an invalid port; write it as host:port, e.g. 127.0.0.1:5050.")
+                    "Master '\(master)' has an invalid port; write it as host:port, e.g. 127.0.0.1:5050."
+                )
             }
         } else {
             address += ":5050"
@@ -121,7 +128,9 @@ final class MasterClient: Sendable {
         while true {
             let response = try await self.http.execute(
                 try self.request(for: call, endpoint: target, accept: "application/recordio"),
-                timeout: Self.timeAmount(self.requestTimeout), logger: self.logger)
+                timeout: Self.timeAmount(self.requestTimeout),
+                logger: self.logger
+            )
             // The HTTP client may have followed a redirect by itself: the stream is then at the final URL.
             var reached = target
             if response.history.count > 1, let url = response.url,
@@ -144,11 +153,13 @@ final class MasterClient: Sendable {
                 else {
                     return .notLeader(
                         "the master at \(reached) is not the leader (status \(response.status.code), location "
-                            + "\(location ?? "none")): \(message)")
+                            + "\(location ?? "none")): \(message)"
+                    )
                 }
                 self.logger.info(
                     "Master is not the leader; following its redirect",
-                    metadata: [LogKey.master: "\(reached)", "master.redirect": "\(next)"])
+                    metadata: [LogKey.master: "\(reached)", "master.redirect": "\(next)"]
+                )
                 redirects += 1
                 target = next
             case 503:
@@ -165,12 +176,16 @@ final class MasterClient: Sendable {
     ///   open.
     func send(_ call: AgentCall) async throws -> Outcome {
         guard let endpoint = self.sessionEndpoint else {
-            throw AgentError(.masterRejected, "The agent is not subscribed to any master; the call waits for SUBSCRIBE.")
+            throw AgentError(
+                .masterRejected,
+                "The agent is not subscribed to any master; the call waits for SUBSCRIBE."
+            )
         }
         let response = try await self.http.execute(
             try self.request(for: call, endpoint: endpoint, accept: "application/json"),
             timeout: Self.timeAmount(self.requestTimeout),
-            logger: self.logger)
+            logger: self.logger
+        )
         let code = Int(response.status.code)
         switch code {
         case 200..<300:

@@ -22,13 +22,15 @@ enum MasterSource: Sendable, Equatable, CustomStringConvertible {
                 throw AgentError(
                     .invalidConfiguration,
                     "The master's ZooKeeper URL is not usable (\(error)); write it as "
-                        + "zk://host:port[,host:port]/path, e.g. zk://127.0.0.1:2181/mesos.")
+                        + "zk://host:port[,host:port]/path, e.g. zk://127.0.0.1:2181/mesos."
+                )
             }
             guard url.path.count > 1 else {
                 throw AgentError(
                     .invalidConfiguration,
                     "The master's ZooKeeper URL names no election path; add the masters' --zk path, e.g. "
-                        + "zk://127.0.0.1:2181/mesos.")
+                        + "zk://127.0.0.1:2181/mesos."
+                )
             }
             self = .zooKeeper(url)
             return

@@ -36,7 +36,8 @@ enum AgentInfoCompatibility {
             }
             if match.value != attribute.value {
                 problems.append(
-                    "attribute '\(attribute.name)' changed from '\(attribute.stringValue)' to '\(match.stringValue)'")
+                    "attribute '\(attribute.name)' changed from '\(attribute.stringValue)' to '\(match.stringValue)'"
+                )
             }
         }
         return problems

@@ -56,12 +56,14 @@ public enum ResourceDetector {
                 throw AgentError(
                     .resourceDetection,
                     "Cannot read '/proc/meminfo' to detect memory; give it in --resources, e.g. 'mem:4096'.",
-                    cause: error)
+                    cause: error
+                )
             }
             guard let bytes = Self.memoryTotalBytes(meminfo: text) else {
                 throw AgentError(
                     .resourceDetection,
-                    "'/proc/meminfo' has no MemTotal line; give memory in --resources, e.g. 'mem:4096'.")
+                    "'/proc/meminfo' has no MemTotal line; give memory in --resources, e.g. 'mem:4096'."
+                )
             }
             probe.memoryBytes = bytes
         }

@@ -61,7 +61,10 @@ public final class CompositeContainerRuntime: RecoverableContainerRuntime {
     }
 
     public func runCommand(
-        _ command: String, environment: [String: String], in container: ContainerID, timeout: Duration
+        _ command: String,
+        environment: [String: String],
+        in container: ContainerID,
+        timeout: Duration
     ) async -> ContainerTermination.Status? {
         guard let runtime = try? self.runtime(of: container) else {
             return .unknown(reason: "container '\(container)' is not known to this agent's runtimes")

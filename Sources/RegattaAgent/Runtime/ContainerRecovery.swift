@@ -18,8 +18,12 @@ public struct ContainerCheckpoint: Sendable, Hashable {
 
     /// Describes a checkpointed container.
     public init(
-        containerID: ContainerID, type: ContainerInfo.ContainerType, pid: Int32?, pidStartTime: UInt64?,
-        runDirectory: String, killRequested: Bool
+        containerID: ContainerID,
+        type: ContainerInfo.ContainerType,
+        pid: Int32?,
+        pidStartTime: UInt64?,
+        runDirectory: String,
+        killRequested: Bool
     ) {
         self.containerID = containerID
         self.type = type

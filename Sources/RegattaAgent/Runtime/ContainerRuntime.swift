@@ -45,14 +45,20 @@ public protocol ContainerRuntime: Sendable {
     ///   when this runtime's containers are not isolated from the host; the check then runs on the host as
     ///   the task itself does.
     func runCommand(
-        _ command: String, environment: [String: String], in container: ContainerID, timeout: Duration
+        _ command: String,
+        environment: [String: String],
+        in container: ContainerID,
+        timeout: Duration
     ) async -> ContainerTermination.Status?
 }
 
 extension ContainerRuntime {
     /// Containers share the host: `nil`.
     public func runCommand(
-        _ command: String, environment: [String: String], in container: ContainerID, timeout: Duration
+        _ command: String,
+        environment: [String: String],
+        in container: ContainerID,
+        timeout: Duration
     ) async -> ContainerTermination.Status? {
         nil
     }
@@ -78,8 +84,13 @@ public struct ContainerLaunchRequest: Sendable, Hashable {
 
     /// Creates a launch request.
     public init(
-        containerID: ContainerID, frameworkID: FrameworkID, agentID: AgentID, task: TaskInfo, sandbox: String,
-        hostname: String, runDirectory: String? = nil
+        containerID: ContainerID,
+        frameworkID: FrameworkID,
+        agentID: AgentID,
+        task: TaskInfo,
+        sandbox: String,
+        hostname: String,
+        runDirectory: String? = nil
     ) {
         self.containerID = containerID
         self.frameworkID = frameworkID

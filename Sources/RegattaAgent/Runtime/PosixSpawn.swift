@@ -65,11 +65,21 @@ enum PosixSpawn {
         var result = posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
         if result == 0 {
             result = posix_spawn_file_actions_addopen(
-                &fileActions, 1, command.stdoutPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+                &fileActions,
+                1,
+                command.stdoutPath,
+                O_WRONLY | O_CREAT | O_APPEND,
+                0o644
+            )
         }
         if result == 0 {
             result = posix_spawn_file_actions_addopen(
-                &fileActions, 2, command.stderrPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+                &fileActions,
+                2,
+                command.stderrPath,
+                O_WRONLY | O_CREAT | O_APPEND,
+                0o644
+            )
         }
         if result == 0, let addClosefrom = Self.extensions.addClosefrom {
             result = addClosefrom(&fileActions, 3)
@@ -79,7 +89,9 @@ enum PosixSpawn {
         }
         guard result == 0 else {
             throw AgentError(
-                .launchFailed, "Cannot prepare to start '\(command.executable)': \(Self.describe(result)).")
+                .launchFailed,
+                "Cannot prepare to start '\(command.executable)': \(Self.describe(result))."
+            )
         }
 
         var defaultSignals = sigset_t()
@@ -90,13 +102,15 @@ enum PosixSpawn {
         posix_spawnattr_setsigmask(&attributes, &noSignals)
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(
-            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+            &attributes,
+            Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)
+        )
 
         let argv = command.arguments.map { strdup($0) } + [nil]
         let envp = command.environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
         }
         var pid: pid_t = 0
         let status =

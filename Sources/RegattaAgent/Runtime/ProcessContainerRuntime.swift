@@ -88,7 +88,9 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
         let exists = self.state.withLock { $0.containers[request.containerID] != nil }
         guard !exists else {
             throw AgentError(
-                .launchFailed, "Container '\(request.containerID)' already exists; every launch needs a new id.")
+                .launchFailed,
+                "Container '\(request.containerID)' already exists; every launch needs a new id."
+            )
         }
         let runDirectory = request.runDirectory ?? request.sandbox + ".supervisor"
         for directory in [request.sandbox, runDirectory] {
@@ -97,7 +99,9 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
             } catch {
                 throw AgentError(
                     .launchFailed,
-                    "Cannot create '\(directory)'; check that the work directory is writable.", cause: error)
+                    "Cannot create '\(directory)'; check that the work directory is writable.",
+                    cause: error
+                )
             }
         }
         let memory =
@@ -113,8 +117,11 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
         let command: PosixSpawn.Command
         do {
             command = try Self.command(
-                for: request, baseEnvironment: self.baseEnvironment(), runDirectory: runDirectory,
-                cgroupProcsFiles: procsFiles)
+                for: request,
+                baseEnvironment: self.baseEnvironment(),
+                runDirectory: runDirectory,
+                cgroupProcsFiles: procsFiles
+            )
         } catch {
             if let isolator = self.configuration.isolator { _ = isolator.destroy(request.containerID) }
             throw error
@@ -130,15 +137,20 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
         let startTime = ProcessTable.stat(pid)?.startTime
         self.state.withLock {
             $0.containers[request.containerID] = Container(
-                pid: pid, startTime: startTime, isChild: true, runDirectory: runDirectory,
-                cgroupsLeft: self.configuration.isolator != nil)
+                pid: pid,
+                startTime: startTime,
+                isChild: true,
+                runDirectory: runDirectory,
+                cgroupsLeft: self.configuration.isolator != nil
+            )
         }
         self.logger.debug(
             "Started process",
             metadata: [
                 LogKey.containerID: "\(request.containerID)", LogKey.taskID: "\(request.task.taskId)",
                 LogKey.pid: "\(pid)",
-            ])
+            ]
+        )
         return LaunchedContainer(containerID: request.containerID, pid: pid, startTime: startTime)
     }
 
@@ -152,7 +164,9 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
             var startTime = checkpoint.pidStartTime
             if pid == nil,
                 let text = try? String(
-                    contentsOfFile: checkpoint.runDirectory + "/" + TaskSupervisor.pidFileName, encoding: .utf8),
+                    contentsOfFile: checkpoint.runDirectory + "/" + TaskSupervisor.pidFileName,
+                    encoding: .utf8
+                ),
                 let written = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
                 ProcessTable.commandLine(written)?.contains(checkpoint.runDirectory) == true
             {
@@ -164,8 +178,13 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
                 continue
             }
             var container = Container(
-                pid: pid, startTime: startTime, isChild: false, runDirectory: checkpoint.runDirectory,
-                killed: checkpoint.killRequested, cgroupsLeft: self.configuration.isolator != nil)
+                pid: pid,
+                startTime: startTime,
+                isChild: false,
+                runDirectory: checkpoint.runDirectory,
+                killed: checkpoint.killRequested,
+                cgroupsLeft: self.configuration.isolator != nil
+            )
             if !ProcessTable.isRunning(pid, startTime: startTime) {
                 // It ended while the agent was down: `exit_status` says how, unless the supervisor itself was killed.
                 Self.killGroupIfOurs(container)
@@ -178,7 +197,8 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
                 metadata: [
                     LogKey.containerID: "\(checkpoint.containerID)", LogKey.pid: "\(pid)",
                     "process.running": "\(container.termination == nil)",
-                ])
+                ]
+            )
         }
         return found
     }
@@ -190,7 +210,8 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
                 let outcome: Result<ContainerTermination, any Error>? = self.state.withLock { state in
                     guard var entry = state.containers[container] else {
                         return .failure(
-                            AgentError(.containerNotFound, "Container '\(container)' is not known to this runtime."))
+                            AgentError(.containerNotFound, "Container '\(container)' is not known to this runtime.")
+                        )
                     }
                     if let termination = entry.termination, !entry.cgroupsLeft {
                         state.containers[container] = nil
@@ -202,7 +223,8 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
                     }
                     guard entry.waiter == nil else {
                         return .failure(
-                            AgentError(.launchFailed, "Container '\(container)' is already being waited for."))
+                            AgentError(.launchFailed, "Container '\(container)' is already being waited for.")
+                        )
                     }
                     entry.waiter = continuation
                     state.containers[container] = entry
@@ -255,7 +277,8 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
                 metadata: [
                     LogKey.containerID: "\(container)", LogKey.pid: "\(signalled.pid)",
                     "signal": "\(SignalName.name(of: signalled.signal))",
-                ])
+                ]
+            )
         }
     }
 
@@ -311,17 +334,20 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
         for id in stuck {
             self.logger.warning(
                 "Cannot remove a finished task's control groups; processes in them do not die",
-                metadata: [LogKey.containerID: "\(id)"])
+                metadata: [LogKey.containerID: "\(id)"]
+            )
         }
         for (id, limitation) in limited {
             self.logger.info(
                 "Container hit its limit; killing it",
-                metadata: [LogKey.containerID: "\(id)", LogKey.reason: "\(limitation.message)"])
+                metadata: [LogKey.containerID: "\(id)", LogKey.reason: "\(limitation.message)"]
+            )
         }
         for (id, pid, termination) in ended {
             self.logger.debug(
                 "Process exited",
-                metadata: [LogKey.containerID: "\(id)", LogKey.pid: "\(pid)", "termination": "\(termination.status)"])
+                metadata: [LogKey.containerID: "\(id)", LogKey.pid: "\(pid)", "termination": "\(termination.status)"]
+            )
         }
         for (waiter, termination) in finished {
             waiter.resume(returning: termination)
@@ -438,7 +464,8 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
         }
         for waiter in waiters {
             waiter.resume(
-                throwing: AgentError(.runtimeStopped, "The process runtime stopped; the container keeps running."))
+                throwing: AgentError(.runtimeStopped, "The process runtime stopped; the container keeps running.")
+            )
         }
     }
 
@@ -464,7 +491,9 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
     static func taskCommandLine(for request: ContainerLaunchRequest) throws -> [String] {
         guard let command = request.task.command, let value = command.value, !value.isEmpty else {
             throw AgentError(
-                .launchFailed, "Task '\(request.task.taskId)' has no command; set command.value to what it should run.")
+                .launchFailed,
+                "Task '\(request.task.taskId)' has no command; set command.value to what it should run."
+            )
         }
         if command.isShell {
             return ["/bin/sh", "-c", value]
@@ -476,7 +505,9 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
 
     /// The process to start for a request: the ``TaskSupervisor`` running the task's command line.
     static func command(
-        for request: ContainerLaunchRequest, baseEnvironment: [String: String], runDirectory: String,
+        for request: ContainerLaunchRequest,
+        baseEnvironment: [String: String],
+        runDirectory: String,
         cgroupProcsFiles: [String]
     ) throws -> PosixSpawn.Command {
         let commandLine = try Self.taskCommandLine(for: request)

@@ -39,7 +39,13 @@ enum ProcessTable {
             let start = UInt64(fields[19])
         else { return nil }
         return Stat(
-            pid: pid, state: state, parentPID: parent, processGroup: group, cpuTicks: user + system, startTime: start)
+            pid: pid,
+            state: state,
+            parentPID: parent,
+            processGroup: group,
+            cpuTicks: user + system,
+            startTime: start
+        )
     }
 
     /// Whether the process `pid` that started at `startTime` still runs (a different process with a recycled pid

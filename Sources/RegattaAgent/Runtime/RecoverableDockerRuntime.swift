@@ -13,7 +13,10 @@ final class RecoverableDockerRuntime: RecoverableContainerRuntime {
 
     /// Makes the Docker runtime when a Docker Engine answers on `socketPath`, else `nil`.
     static func makeIfReachable(
-        socketPath: String, containerPolicy: ContainerPolicy, pidsLimit: Int64, logger: Logger
+        socketPath: String,
+        containerPolicy: ContainerPolicy,
+        pidsLimit: Int64,
+        logger: Logger
     ) async -> RecoverableDockerRuntime? {
         guard await DockerContainerRuntime.probe(socketPath: socketPath, logger: logger) else { return nil }
         var configuration = DockerContainerRuntime.Configuration()
@@ -38,7 +41,9 @@ final class RecoverableDockerRuntime: RecoverableContainerRuntime {
         var termination = exit.termination
         if termination.limitation == nil, let reason = exit.limitationReason {
             termination.limitation = ContainerLimitation(
-                reason: reason, message: exit.limitationMessage ?? "Memory limit exceeded")
+                reason: reason,
+                message: exit.limitationMessage ?? "Memory limit exceeded"
+            )
         }
         return termination
     }
@@ -48,7 +53,10 @@ final class RecoverableDockerRuntime: RecoverableContainerRuntime {
     }
 
     func runCommand(
-        _ command: String, environment: [String: String], in container: ContainerID, timeout: Duration
+        _ command: String,
+        environment: [String: String],
+        in container: ContainerID,
+        timeout: Duration
     ) async -> ContainerTermination.Status? {
         await self.docker.runCommand(command, environment: environment, in: container, timeout: timeout)
     }

@@ -74,8 +74,10 @@ enum TaskSupervisor {
             try Self.script.write(toFile: path, atomically: true, encoding: .utf8)
         } catch {
             throw AgentError(
-                .launchFailed, "Cannot write the task supervisor '\(path)'; check that the work directory is writable.",
-                cause: error)
+                .launchFailed,
+                "Cannot write the task supervisor '\(path)'; check that the work directory is writable.",
+                cause: error
+            )
         }
         return ["sh", path] + cgroupProcsFiles
     }

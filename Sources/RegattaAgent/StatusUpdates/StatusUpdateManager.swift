@@ -204,7 +204,8 @@ struct StatusUpdateManager: Sendable {
     ///
     /// - Returns: the heads completed now (already taken) and what to send next.
     mutating func frameworkShutDown(
-        _ frameworkID: FrameworkID, now: Duration
+        _ frameworkID: FrameworkID,
+        now: Duration
     ) -> (completed: [Update], actions: [Action]) {
         self.shutDownFrameworks.insert(frameworkID)
         var completed: [Update] = []

@@ -21,8 +21,10 @@ struct AgentEnvironment: Sendable {
 
     /// An environment on `clock`, whose ``uptime`` starts now.
     init<C: Clock<Duration>>(
-        clock: C, wallClock: @escaping @Sendable () -> Double,
-        makeContainerID: @escaping @Sendable () -> ContainerID, random: any RandomNumberGenerator & Sendable
+        clock: C,
+        wallClock: @escaping @Sendable () -> Double,
+        makeContainerID: @escaping @Sendable () -> ContainerID,
+        random: any RandomNumberGenerator & Sendable
     ) {
         let origin = clock.now
         self.clock = clock
@@ -35,7 +37,10 @@ struct AgentEnvironment: Sendable {
     /// The real world: `ContinuousClock`, `Date()`, lower-case `UUID()` container ids and the system generator.
     static func live() -> AgentEnvironment {
         AgentEnvironment(
-            clock: ContinuousClock(), wallClock: { Date().timeIntervalSince1970 },
-            makeContainerID: { ContainerID(UUID().uuidString.lowercased()) }, random: SystemRandomNumberGenerator())
+            clock: ContinuousClock(),
+            wallClock: { Date().timeIntervalSince1970 },
+            makeContainerID: { ContainerID(UUID().uuidString.lowercased()) },
+            random: SystemRandomNumberGenerator()
+        )
     }
 }

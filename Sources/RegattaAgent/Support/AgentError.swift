@@ -51,7 +51,10 @@ public struct AgentError: Error, Sendable, CustomStringConvertible, CustomDebugS
 
     /// Creates an error.
     public init(
-        _ code: Code, _ message: String, cause: (any Error & Sendable)? = nil, file: String = #fileID,
+        _ code: Code,
+        _ message: String,
+        cause: (any Error & Sendable)? = nil,
+        file: String = #fileID,
         line: Int = #line
     ) {
         self.code = code

@@ -80,7 +80,10 @@ enum DurableFile {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
             throw AgentError(
-                .workDirectory, "Cannot create '\(path)'; check that the work directory is writable.", cause: error)
+                .workDirectory,
+                "Cannot create '\(path)'; check that the work directory is writable.",
+                cause: error
+            )
         }
         Self.syncDirectory((path as NSString).deletingLastPathComponent)
     }

@@ -68,12 +68,21 @@ actor AgentCore {
 
         var checkpoint: TaskCheckpoint {
             TaskCheckpoint(
-                frameworkId: self.key.frameworkID, frameworkInfo: self.frameworkInfo, agentId: self.agentID,
-                task: self.info, containerId: self.containerID, containerType: self.containerType,
-                sandbox: self.sandbox, state: self.state, pid: self.pid, pidStartTime: self.pidStartTime,
+                frameworkId: self.key.frameworkID,
+                frameworkInfo: self.frameworkInfo,
+                agentId: self.agentID,
+                task: self.info,
+                containerId: self.containerID,
+                containerType: self.containerType,
+                sandbox: self.sandbox,
+                state: self.state,
+                pid: self.pid,
+                pidStartTime: self.pidStartTime,
                 killRequested: self.killRequested ? true : nil,
-                killedByHealthCheck: self.killedByHealthCheck ? true : nil, launchedAt: self.launchedAt,
-                completedAt: self.completedAt)
+                killedByHealthCheck: self.killedByHealthCheck ? true : nil,
+                launchedAt: self.launchedAt,
+                completedAt: self.completedAt
+            )
         }
     }
 
@@ -143,11 +152,17 @@ actor AgentCore {
     private var counters: [String: Double] = [:]
 
     init(
-        agentInfo: AgentInfo, layout: SandboxLayout, defaultKillGracePeriod: Duration,
-        supportedContainerTypes: Set<ContainerInfo.ContainerType>, updateTiming: StatusUpdateManager.Configuration,
-        baseEnvironment: [String: String], environment: AgentEnvironment,
-        jobs: AsyncStream<Job>.Continuation, syncer: CheckpointSyncer? = nil,
-        containerPolicy: ContainerPolicy = ContainerPolicy(), logger: Logger
+        agentInfo: AgentInfo,
+        layout: SandboxLayout,
+        defaultKillGracePeriod: Duration,
+        supportedContainerTypes: Set<ContainerInfo.ContainerType>,
+        updateTiming: StatusUpdateManager.Configuration,
+        baseEnvironment: [String: String],
+        environment: AgentEnvironment,
+        jobs: AsyncStream<Job>.Continuation,
+        syncer: CheckpointSyncer? = nil,
+        containerPolicy: ContainerPolicy = ContainerPolicy(),
+        logger: Logger
     ) {
         self.containerPolicy = containerPolicy
         self.agentInfo = agentInfo
@@ -203,11 +218,14 @@ actor AgentCore {
             .sorted { ($0.key.frameworkID, $0.key.taskID) < ($1.key.frameworkID, $1.key.taskID) }
             .map { task in
                 AgentTask(
-                    frameworkId: task.key.frameworkID, task: task.info,
-                    state: self.updates.masterState(for: task.key) ?? .staging)
+                    frameworkId: task.key.frameworkID,
+                    task: task.info,
+                    state: self.updates.masterState(for: task.key) ?? .staging
+                )
             }
         var call = AgentCall.subscribe(
-            AgentCall.Subscribe(agentInfo: info, tasks: tasks, capabilities: capabilities, version: version))
+            AgentCall.Subscribe(agentInfo: info, tasks: tasks, capabilities: capabilities, version: version)
+        )
         call.registrationToken = self.registrationToken
         return call
     }
@@ -217,7 +235,8 @@ actor AgentCore {
         if let previous = self.agentID, previous != registered.agentId {
             self.logger.warning(
                 "Master assigned a new agent id; running tasks are reported under it",
-                metadata: [LogKey.agentID: "\(registered.agentId)", "agent.previous_id": "\(previous)"])
+                metadata: [LogKey.agentID: "\(registered.agentId)", "agent.previous_id": "\(previous)"]
+            )
         }
         self.agentID = registered.agentId
         self.agentInfo.id = registered.agentId
@@ -226,7 +245,10 @@ actor AgentCore {
         self.isRegistered = true
         self.perform(self.updates.resume(now: self.uptime()))
         return AgentMetaStore.Meta(
-            agentId: registered.agentId, agentInfo: self.agentInfo, registrationToken: registered.registrationToken)
+            agentId: registered.agentId,
+            agentInfo: self.agentInfo,
+            registrationToken: registered.registrationToken
+        )
     }
 
     /// The stream to the master ended: status updates wait until the agent is registered again.
@@ -270,19 +292,29 @@ actor AgentCore {
             } catch {
                 self.counters["slave/recovery_errors", default: 0] += 1
                 self.logger.warning(
-                    "Skipping a run whose checkpoint cannot be read", metadata: [LogKey.error: "\(error)"])
+                    "Skipping a run whose checkpoint cannot be read",
+                    metadata: [LogKey.error: "\(error)"]
+                )
                 continue
             }
             let key = TaskKey(frameworkID: checkpoint.frameworkId, taskID: checkpoint.task.taskId)
             let replay = UpdateRecord.replay(self.checkpoints.records(id))
             var task = TrackedTask(
-                key: key, info: checkpoint.task, frameworkInfo: checkpoint.frameworkInfo, agentID: checkpoint.agentId,
-                containerID: checkpoint.containerId, containerType: checkpoint.containerType,
-                sandbox: checkpoint.sandbox, state: replay.all.last?.status.state ?? checkpoint.state,
+                key: key,
+                info: checkpoint.task,
+                frameworkInfo: checkpoint.frameworkInfo,
+                agentID: checkpoint.agentId,
+                containerID: checkpoint.containerId,
+                containerType: checkpoint.containerType,
+                sandbox: checkpoint.sandbox,
+                state: replay.all.last?.status.state ?? checkpoint.state,
                 killRequested: checkpoint.killRequested ?? false,
-                killedByHealthCheck: checkpoint.killedByHealthCheck ?? false, pid: checkpoint.pid,
-                pidStartTime: checkpoint.pidStartTime, launchedAt: checkpoint.launchedAt,
-                completedAt: checkpoint.completedAt)
+                killedByHealthCheck: checkpoint.killedByHealthCheck ?? false,
+                pid: checkpoint.pid,
+                pidStartTime: checkpoint.pidStartTime,
+                launchedAt: checkpoint.launchedAt,
+                completedAt: checkpoint.completedAt
+            )
             if task.state.isTerminal, task.completedAt == nil {
                 // `task.json` is not rewritten for status updates: the terminal update's time is when it ended.
                 task.completedAt = replay.all.last?.status.timestamp ?? checkpoint.launchedAt
@@ -295,7 +327,11 @@ actor AgentCore {
                 self.frameworks[key.frameworkID] = frameworkInfo
             }
             self.updates.restore(
-                key, pending: replay.pending, headTaken: replay.headTaken, masterState: replay.masterState)
+                key,
+                pending: replay.pending,
+                headTaken: replay.headTaken,
+                masterState: replay.masterState
+            )
             if task.state.isTerminal {
                 loaded.append(task)
                 continue
@@ -304,18 +340,25 @@ actor AgentCore {
                 // Two live runs of one task id cannot both be current; keep the newer launch.
                 self.logger.warning(
                     "Two checkpointed runs of the same task; keeping the newer",
-                    metadata: [LogKey.taskID: "\(key.taskID)", LogKey.containerID: "\(existing.containerID)"])
+                    metadata: [LogKey.taskID: "\(key.taskID)", LogKey.containerID: "\(existing.containerID)"]
+                )
                 if existing.launchedAt > task.launchedAt { continue }
             }
             self.live[key] = task
             containers.append(
                 ContainerCheckpoint(
-                    containerID: task.containerID, type: task.containerType, pid: task.pid,
-                    pidStartTime: task.pidStartTime, runDirectory: self.checkpoints.runDirectory(task.containerID),
-                    killRequested: task.killRequested))
+                    containerID: task.containerID,
+                    type: task.containerType,
+                    pid: task.pid,
+                    pidStartTime: task.pidStartTime,
+                    runDirectory: self.checkpoints.runDirectory(task.containerID),
+                    killRequested: task.killRequested
+                )
+            )
         }
         self.completed = loaded.sorted { ($0.completedAt ?? 0) < ($1.completedAt ?? 0) }.suffix(
-            Self.maximumCompletedTasks)
+            Self.maximumCompletedTasks
+        )
         return containers
     }
 
@@ -335,24 +378,34 @@ actor AgentCore {
                     metadata: [
                         LogKey.frameworkID: "\(key.frameworkID)", LogKey.taskID: "\(key.taskID)",
                         LogKey.containerID: "\(task.containerID)", LogKey.pid: "\(task.pid.map(String.init) ?? "-")",
-                    ])
+                    ]
+                )
                 self.jobs.yield(.supervise(key))
                 if task.killRequested {
                     kills.append(
                         ContainerKill(
                             containerID: task.containerID,
-                            gracePeriod: task.info.killPolicy?.gracePeriod?.duration ?? self.defaultKillGracePeriod))
+                            gracePeriod: task.info.killPolicy?.gracePeriod?.duration ?? self.defaultKillGracePeriod
+                        )
+                    )
                 }
             } else if task.pid == nil && task.containerType == .mesos {
                 self.finish(
-                    key, state: .failed, message: "The agent restarted before the task was launched",
-                    reason: "REASON_AGENT_RESTARTED", source: .agent)
+                    key,
+                    state: .failed,
+                    message: "The agent restarted before the task was launched",
+                    reason: "REASON_AGENT_RESTARTED",
+                    source: .agent
+                )
             } else {
                 self.counters["slave/recovery_errors", default: 0] += 1
                 self.finish(
-                    key, state: .failed,
+                    key,
+                    state: .failed,
                     message: "The task's container was not found after the agent restarted",
-                    reason: "REASON_CONTAINER_LAUNCH_FAILED", source: .agent)
+                    reason: "REASON_CONTAINER_LAUNCH_FAILED",
+                    source: .agent
+                )
             }
         }
         return kills
@@ -378,20 +431,34 @@ actor AgentCore {
             return
         }
         let validation = LaunchValidation.check(
-            launch.task, frameworkID: key.frameworkID, supported: self.supportedContainerTypes,
-            policy: self.containerPolicy)
+            launch.task,
+            frameworkID: key.frameworkID,
+            supported: self.supportedContainerTypes,
+            policy: self.containerPolicy
+        )
         // A finished task id may be used again; the new run gets its own container and sandbox.
         self.completed.removeAll { $0.key == key }
         let containerID = self.makeContainerID()
         let sandbox = self.layout.sandbox(
-            agent: agentID, framework: key.frameworkID, task: key.taskID, container: containerID)
+            agent: agentID,
+            framework: key.frameworkID,
+            task: key.taskID,
+            container: containerID
+        )
         metadata[LogKey.containerID] = "\(containerID)"
         let now = self.wallClock()
         let task = TrackedTask(
-            key: key, info: launch.task, frameworkInfo: launch.frameworkInfo ?? self.frameworks[key.frameworkID],
-            agentID: agentID, containerID: containerID, containerType: launch.task.container?.type ?? .mesos,
-            sandbox: sandbox, state: .staging, launchedAt: now,
-            statuses: [StatusRecord(state: .staging, timestamp: now)])
+            key: key,
+            info: launch.task,
+            frameworkInfo: launch.frameworkInfo ?? self.frameworks[key.frameworkID],
+            agentID: agentID,
+            containerID: containerID,
+            containerType: launch.task.container?.type ?? .mesos,
+            sandbox: sandbox,
+            state: .staging,
+            launchedAt: now,
+            statuses: [StatusRecord(state: .staging, timestamp: now)]
+        )
         self.live[key] = task
         if self.updates.pending(for: key).isEmpty {
             // A new run of a finished task id starts from scratch; unacknowledged updates of an earlier run stay
@@ -402,7 +469,8 @@ actor AgentCore {
         if let uris = launch.task.command?.uris, !uris.isEmpty {
             self.logger.warning(
                 "Task asks for URIs to be fetched, which this agent does not support yet; it runs without them",
-                metadata: metadata.merging(["task.uris": "\(uris.map(\.value))"]) { current, _ in current })
+                metadata: metadata.merging(["task.uris": "\(uris.map(\.value))"]) { current, _ in current }
+            )
         }
         switch validation {
         case .accept:
@@ -449,7 +517,9 @@ actor AgentCore {
         }
         if let check = task.info.healthCheck, !task.killRequested, pendingKill == nil {
             self.live[key]?.health = HealthCheckStateMachine(
-                settings: HealthCheckStateMachine.Settings(check), startedAt: self.uptime())
+                settings: HealthCheckStateMachine.Settings(check),
+                startedAt: self.uptime()
+            )
             self.jobs.yield(.healthChecks(key))
         }
         return pendingKill
@@ -464,8 +534,12 @@ actor AgentCore {
             ]
         )
         self.finish(
-            key, state: .failed, message: "Failed to launch the task: \(error)",
-            reason: "REASON_CONTAINER_LAUNCH_FAILED", source: .agent)
+            key,
+            state: .failed,
+            message: "Failed to launch the task: \(error)",
+            reason: "REASON_CONTAINER_LAUNCH_FAILED",
+            source: .agent
+        )
     }
 
     /// Reports how the container ended.
@@ -473,8 +547,13 @@ actor AgentCore {
         let report = TerminationReport(termination)
         let healthKill = self.live[key]?.killedByHealthCheck == true && termination.killed
         self.finish(
-            key, state: report.state, message: report.message, reason: report.reason, source: .executor,
-            healthy: healthKill ? false : nil)
+            key,
+            state: report.state,
+            message: report.message,
+            reason: report.reason,
+            source: .executor,
+            healthy: healthKill ? false : nil
+        )
     }
 
     // MARK: - Killing
@@ -487,12 +566,14 @@ actor AgentCore {
             if self.completed.contains(where: { $0.key == key }) {
                 self.logger.debug(
                     "Ignoring KILL of a finished task",
-                    metadata: [LogKey.frameworkID: "\(key.frameworkID)", LogKey.taskID: "\(key.taskID)"])
+                    metadata: [LogKey.frameworkID: "\(key.frameworkID)", LogKey.taskID: "\(key.taskID)"]
+                )
                 return nil
             }
             self.logger.notice(
                 "KILL names a task unknown to this agent; reporting it lost",
-                metadata: [LogKey.frameworkID: "\(key.frameworkID)", LogKey.taskID: "\(key.taskID)"])
+                metadata: [LogKey.frameworkID: "\(key.frameworkID)", LogKey.taskID: "\(key.taskID)"]
+            )
             self.reportUnknown(key)
             return nil
         }
@@ -531,7 +612,8 @@ actor AgentCore {
             metadata: [
                 LogKey.frameworkID: "\(key.frameworkID)", LogKey.taskID: "\(key.taskID)",
                 "kill.grace_period": "\(grace)", "kill.health_check": "\(byHealthCheck)",
-            ])
+            ]
+        )
         let changed = !task.killRequested || (byHealthCheck && !task.killedByHealthCheck)
         task.killRequested = true
         task.killedByHealthCheck = task.killedByHealthCheck || byHealthCheck
@@ -565,9 +647,13 @@ actor AgentCore {
         let target = HealthCheckTarget(
             environment: self.agentID.map {
                 ProcessContainerRuntime.environment(
-                    for: self.launchRequest(task, agentID: $0), base: self.baseEnvironment)
+                    for: self.launchRequest(task, agentID: $0),
+                    base: self.baseEnvironment
+                )
             } ?? self.baseEnvironment,
-            sandbox: task.sandbox, container: task.containerType == .docker ? task.containerID : nil)
+            sandbox: task.sandbox,
+            container: task.containerType == .docker ? task.containerID : nil
+        )
         return .run(check, target, timeout: deadline - now)
     }
 
@@ -584,7 +670,8 @@ actor AgentCore {
                 metadata: [
                     LogKey.taskID: "\(key.taskID)", LogKey.error: "\(message)",
                     "health.failures": "\(health.consecutiveFailures)",
-                ])
+                ]
+            )
         }
         var kill: ContainerKill?
         for action in actions {
@@ -593,12 +680,18 @@ actor AgentCore {
                 self.live[key]?.healthy = healthy
                 guard let state = self.live[key]?.state, !state.isTerminal, state != .killing else { continue }
                 self.emit(
-                    key, state: state, message: nil, reason: "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED",
-                    source: .executor, healthy: healthy)
+                    key,
+                    state: state,
+                    message: nil,
+                    reason: "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED",
+                    source: .executor,
+                    healthy: healthy
+                )
             case .kill(let failures):
                 self.logger.notice(
                     "Killing a task that failed its health checks",
-                    metadata: [LogKey.taskID: "\(key.taskID)", "health.failures": "\(failures)"])
+                    metadata: [LogKey.taskID: "\(key.taskID)", "health.failures": "\(failures)"]
+                )
                 kill = self.startKill(key, policy: nil, byHealthCheck: true)
             }
         }
@@ -613,7 +706,11 @@ actor AgentCore {
         let agentID = self.agentID ?? status.agentId ?? AgentID("")
         status.agentId = agentID
         return AgentCall.update(
-            agent: agentID, framework: update.frameworkId, status: status, registrationToken: self.registrationToken)
+            agent: agentID,
+            framework: update.frameworkId,
+            status: status,
+            registrationToken: self.registrationToken
+        )
     }
 
     /// The master answered a send; records it and returns what happened, for logging.
@@ -641,7 +738,8 @@ actor AgentCore {
             self.counters["slave/invalid_status_update_acknowledgements", default: 0] += 1
             self.logger.debug(
                 "Ignoring an acknowledgement of no pending update",
-                metadata: [LogKey.taskID: "\(key.taskID)", "update.uuid": "\(acknowledgement.uuid)"])
+                metadata: [LogKey.taskID: "\(key.taskID)", "update.uuid": "\(acknowledgement.uuid)"]
+            )
         }
     }
 
@@ -698,20 +796,31 @@ actor AgentCore {
             used += task.info.resources
         }
         return Snapshot(
-            agentID: self.agentID, agentInfo: self.agentInfo, masterInfo: self.masterInfo,
-            registered: self.isRegistered, frameworks: self.frameworks,
+            agentID: self.agentID,
+            agentInfo: self.agentInfo,
+            masterInfo: self.masterInfo,
+            registered: self.isRegistered,
+            frameworks: self.frameworks,
             liveTasks: self.live.values.sorted { $0.key.description < $1.key.description },
-            completedTasks: self.completed, pendingUpdates: self.updates.pendingCount, counters: self.counters,
-            usedResources: used)
+            completedTasks: self.completed,
+            pendingUpdates: self.updates.pendingCount,
+            counters: self.counters,
+            usedResources: used
+        )
     }
 
     // MARK: - Private
 
     private func launchRequest(_ task: TrackedTask, agentID: AgentID) -> ContainerLaunchRequest {
         ContainerLaunchRequest(
-            containerID: task.containerID, frameworkID: task.key.frameworkID, agentID: agentID, task: task.info,
-            sandbox: task.sandbox, hostname: self.agentInfo.hostname,
-            runDirectory: self.checkpoints.runDirectory(task.containerID))
+            containerID: task.containerID,
+            frameworkID: task.key.frameworkID,
+            agentID: agentID,
+            task: task.info,
+            sandbox: task.sandbox,
+            hostname: self.agentInfo.hostname,
+            runDirectory: self.checkpoints.runDirectory(task.containerID)
+        )
     }
 
     private func containerID(of key: TaskKey) -> ContainerID? {
@@ -720,7 +829,11 @@ actor AgentCore {
 
     /// Reports a terminal state and moves the task to the completed list.
     private func finish(
-        _ key: TaskKey, state: TaskState, message: String?, reason: String?, source: TaskStatus.Source,
+        _ key: TaskKey,
+        state: TaskState,
+        message: String?,
+        reason: String?,
+        source: TaskStatus.Source,
         healthy: Bool? = nil
     ) {
         guard self.live[key] != nil else { return }
@@ -743,19 +856,32 @@ actor AgentCore {
     /// Records a state change, checkpoints it (in the run's update log) and queues its status update; the update is
     /// on disk before it is sent.
     private func emit(
-        _ key: TaskKey, state: TaskState, message: String?, reason: String?, source: TaskStatus.Source,
+        _ key: TaskKey,
+        state: TaskState,
+        message: String?,
+        reason: String?,
+        source: TaskStatus.Source,
         healthy: Bool? = nil
     ) {
         guard let agentID = self.agentID, var task = self.live[key] else {
             self.logger.error(
                 "Cannot report a task status before the agent has an id",
-                metadata: [LogKey.taskID: "\(key.taskID)", LogKey.taskState: "\(state.rawValue)"])
+                metadata: [LogKey.taskID: "\(key.taskID)", LogKey.taskState: "\(state.rawValue)"]
+            )
             return
         }
         let timestamp = self.wallClock()
         var status = TaskStatus(
-            taskId: key.taskID, state: state, message: message, source: source, reason: reason, agentId: agentID,
-            timestamp: timestamp, uuid: self.makeUUID(), healthy: healthy)
+            taskId: key.taskID,
+            state: state,
+            message: message,
+            source: source,
+            reason: reason,
+            agentId: agentID,
+            timestamp: timestamp,
+            uuid: self.makeUUID(),
+            healthy: healthy
+        )
         status.executorId = ExecutorID(key.taskID.value)
         task.state = state
         task.statuses.append(StatusRecord(state: state, timestamp: timestamp, healthy: healthy))
@@ -772,7 +898,8 @@ actor AgentCore {
             metadata: [
                 LogKey.frameworkID: "\(key.frameworkID)", LogKey.taskID: "\(key.taskID)",
                 LogKey.taskState: "\(state.rawValue)",
-            ])
+            ]
+        )
         let update = StatusUpdateManager.Update(frameworkId: key.frameworkID, status: status)
         self.appendRecord(.update(update), container: task.containerID, key: key)
         self.perform(self.updates.enqueue(update, for: key, now: self.uptime()))
@@ -782,12 +909,23 @@ actor AgentCore {
     private func reportUnknown(_ key: TaskKey) {
         guard let agentID = self.agentID else { return }
         var status = TaskStatus(
-            taskId: key.taskID, state: .lost, message: "Task is unknown to the agent", source: .agent,
-            reason: "REASON_TASK_UNKNOWN", agentId: agentID, timestamp: self.wallClock(), uuid: self.makeUUID())
+            taskId: key.taskID,
+            state: .lost,
+            message: "Task is unknown to the agent",
+            source: .agent,
+            reason: "REASON_TASK_UNKNOWN",
+            agentId: agentID,
+            timestamp: self.wallClock(),
+            uuid: self.makeUUID()
+        )
         status.executorId = nil
         self.perform(
             self.updates.enqueue(
-                StatusUpdateManager.Update(frameworkId: key.frameworkID, status: status), for: key, now: self.uptime()))
+                StatusUpdateManager.Update(frameworkId: key.frameworkID, status: status),
+                for: key,
+                now: self.uptime()
+            )
+        )
     }
 
     /// Marks an update acknowledged in the checkpoint; a terminal one frees the task for good.
@@ -798,7 +936,8 @@ actor AgentCore {
         if update.status.state.isTerminal {
             self.logger.debug(
                 "Terminal update acknowledged; the task's resources are free",
-                metadata: [LogKey.frameworkID: "\(key.frameworkID)", LogKey.taskID: "\(key.taskID)"])
+                metadata: [LogKey.frameworkID: "\(key.frameworkID)", LogKey.taskID: "\(key.taskID)"]
+            )
         }
     }
 
@@ -818,7 +957,8 @@ actor AgentCore {
         } catch {
             self.logger.error(
                 "Cannot checkpoint a task; a restarted agent would not recover it",
-                metadata: [LogKey.taskID: "\(task.key.taskID)", LogKey.error: "\(error)"])
+                metadata: [LogKey.taskID: "\(task.key.taskID)", LogKey.error: "\(error)"]
+            )
         }
     }
 
@@ -830,7 +970,8 @@ actor AgentCore {
         } catch {
             self.logger.error(
                 "Cannot checkpoint a status update; it would be lost if the agent restarted",
-                metadata: [LogKey.taskID: "\(key.taskID)", LogKey.error: "\(error)"])
+                metadata: [LogKey.taskID: "\(key.taskID)", LogKey.error: "\(error)"]
+            )
         }
     }
 

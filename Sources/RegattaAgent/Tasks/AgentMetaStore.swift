@@ -30,7 +30,8 @@ struct AgentMetaStore: Sendable {
             throw AgentError(
                 .invalidMetadata,
                 "Cannot read the agent id from '\(self.path)'; fix or delete the file to register as a new agent.",
-                cause: error)
+                cause: error
+            )
         }
     }
 
@@ -48,7 +49,8 @@ struct AgentMetaStore: Sendable {
             throw AgentError(
                 .workDirectory,
                 "Cannot write the agent id to '\(self.path)'; check that the work directory is writable.",
-                cause: error)
+                cause: error
+            )
         }
     }
 }

@@ -26,16 +26,21 @@ enum LaunchValidation {
     ///   - resolve: resolves an absolute host path's symlinks (``HostPath/resolve(_:)``), so that a symlink under
     ///     an allowed path cannot lead elsewhere.
     static func check(
-        _ task: TaskInfo, frameworkID: FrameworkID, supported: Set<ContainerInfo.ContainerType>,
-        policy: ContainerPolicy = ContainerPolicy(), resolve: (String) -> String = HostPath.resolve
+        _ task: TaskInfo,
+        frameworkID: FrameworkID,
+        supported: Set<ContainerInfo.ContainerType>,
+        policy: ContainerPolicy = ContainerPolicy(),
+        resolve: (String) -> String = HostPath.resolve
     )
         -> Decision
     {
         for (kind, id) in [("Task", task.taskId.value), ("Framework", frameworkID.value)] {
             if let problem = Self.pathComponentProblem(id) {
                 return .reject(
-                    state: .error, message: "\(kind) id '\(id)' \(problem); use letters, digits, '-', '_' and '.'.",
-                    reason: "REASON_TASK_INVALID")
+                    state: .error,
+                    message: "\(kind) id '\(id)' \(problem); use letters, digits, '-', '_' and '.'.",
+                    reason: "REASON_TASK_INVALID"
+                )
             }
         }
         if task.executor != nil {
@@ -51,14 +56,17 @@ enum LaunchValidation {
                     state: .failed,
                     message:
                         "This agent has no Mesos containerizer for command tasks; start it with --containerizers mesos",
-                    reason: "REASON_CONTAINER_LAUNCH_FAILED")
+                    reason: "REASON_CONTAINER_LAUNCH_FAILED"
+                )
             }
         }
         if type == .mesos {
             guard let command = task.command, let value = command.value, !value.isEmpty else {
                 return .reject(
-                    state: .error, message: "Task '\(task.taskId)' has no command; set command.value",
-                    reason: "REASON_TASK_INVALID")
+                    state: .error,
+                    message: "Task '\(task.taskId)' has no command; set command.value",
+                    reason: "REASON_TASK_INVALID"
+                )
             }
         }
         if let violation = Self.policyViolation(task, policy: policy, resolve: resolve) {
@@ -70,7 +78,9 @@ enum LaunchValidation {
     /// The first thing in `task` that `policy` refuses: privileges, Docker parameters, host paths (checked as
     /// written and again with symlinks resolved).
     static func policyViolation(
-        _ task: TaskInfo, policy: ContainerPolicy, resolve: (String) -> String
+        _ task: TaskInfo,
+        policy: ContainerPolicy,
+        resolve: (String) -> String
     ) -> ContainerPolicyViolation? {
         if let docker = task.container?.docker {
             if let violation = policy.checkPrivileged(docker.privileged) { return violation }

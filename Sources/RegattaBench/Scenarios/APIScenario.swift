@@ -19,7 +19,8 @@ enum APIScenario {
         guard agents > 0, apps > 0, perApp > 0 else {
             throw BenchError(.invalidArgument, "The api scenario needs at least one agent, app and instance.")
         }
-        return try await BenchCluster.with(options: options, agents: agents, scheduler: true, logger: logger) { cluster in
+        return try await BenchCluster.with(options: options, agents: agents, scheduler: true, logger: logger) {
+            cluster in
             // Apps through the scheduler.
             let ids = (0..<apps).map { String(format: "/api-%05d", $0) }
             var postedAt: [String: ContinuousClock.Instant] = [:]
@@ -60,10 +61,19 @@ enum APIScenario {
             let appsURL = "http://127.0.0.1:\(schedulerPort)/v2/apps?embed=apps.tasks"
             let stateURL = "http://127.0.0.1:\(cluster.masterPort)/master/state"
             logger.info("Measuring", metadata: [LogKey.scenario: "api", "url": "\(appsURL)"])
-            let (appsLatency, appsBytes) = try await Self.measure(cluster: cluster, url: appsURL, clients: clients, requests: requests)
+            let (appsLatency, appsBytes) = try await Self.measure(
+                cluster: cluster,
+                url: appsURL,
+                clients: clients,
+                requests: requests
+            )
             logger.info("Measuring", metadata: [LogKey.scenario: "api", "url": "\(stateURL)"])
             let (stateLatency, stateBytes) = try await Self.measure(
-                cluster: cluster, url: stateURL, clients: clients, requests: requests)
+                cluster: cluster,
+                url: stateURL,
+                clients: clients,
+                requests: requests
+            )
             await pump.stop()
 
             var report = BenchReport(scenario: BenchScenario.api.rawValue)
@@ -88,15 +98,23 @@ enum APIScenario {
                 report.set("simulator_peak_rss_mib", Double(simulatorPeak) / 1_048_576)
             }
             report.notes.append(
-                "master_only_tasks were launched by a framework talking to the master directly (no scheduler): ACCEPT → TASK_RUNNING on the simulated agents.")
-            report.notes.append("Each endpoint is read \(requests) times by \(clients) concurrent clients; latency is per request, to the last body byte.")
+                "master_only_tasks were launched by a framework talking to the master directly (no scheduler): ACCEPT → TASK_RUNNING on the simulated agents."
+            )
+            report.notes.append(
+                "Each endpoint is read \(requests) times by \(clients) concurrent clients; latency is per request, to the last body byte."
+            )
             return report
         }
     }
 
     /// Reads `url` `requests` times from `clients` concurrent clients; returns the latencies in ms and the
     /// size of the last body.
-    static func measure(cluster: BenchCluster, url: String, clients: Int, requests: Int) async throws
+    static func measure(
+        cluster: BenchCluster,
+        url: String,
+        clients: Int,
+        requests: Int
+    ) async throws
         -> (Percentiles, Int)
     {
         let results = try await withThrowingTaskGroup(of: [(Double, Int)].self) { group in

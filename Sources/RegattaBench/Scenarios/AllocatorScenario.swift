@@ -35,7 +35,8 @@ enum AllocatorScenario {
                 metadata: [
                     LogKey.scenario: "allocator", "round": "\(round + 1)", "ms": "\(roundTimes.last!)",
                     "decisions": "\(decisions.count)",
-                ])
+                ]
+            )
         }
         let round = Percentiles(roundTimes)
         let decision = Percentiles(decisionTimes)
@@ -49,7 +50,8 @@ enum AllocatorScenario {
         report.set("ms_per_round_max", round.max)
         report.set("allocator_decision_ms_median", decision.median)
         report.notes.append(
-            "A round is MasterState.allocate (filters, DRF decisions, offer records); the decision alone is DRFAllocator.allocate.")
+            "A round is MasterState.allocate (filters, DRF decisions, offer records); the decision alone is DRFAllocator.allocate."
+        )
         return report
     }
 
@@ -60,19 +62,31 @@ enum AllocatorScenario {
         let resources = try Resources.parse("cpus:4;mem:8192;disk:10240;ports:[31000-32000]")
         for index in 0..<agents {
             let info = AgentInfo(
-                hostname: "agent-\(index)", port: 5051, resources: resources,
+                hostname: "agent-\(index)",
+                port: 5051,
+                resources: resources,
                 attributes: [
                     Attribute(name: "rack", value: .text("rack-\(index % 10)")),
                     Attribute(name: "zone", value: .text("zone-\(index % 3)")),
-                ])
+                ]
+            )
             _ = try state.subscribeAgent(
-                AgentCall.Subscribe(agentInfo: info, tasks: []), connection: index + 1, pingInterval: .seconds(15),
-                masterInfo: nil, now: .zero)
+                AgentCall.Subscribe(agentInfo: info, tasks: []),
+                connection: index + 1,
+                pingInterval: .seconds(15),
+                masterInfo: nil,
+                now: .zero
+            )
         }
         for index in 0..<frameworks {
             let info = FrameworkInfo(user: "root", name: "framework-\(index)", failoverTimeout: 0, roles: ["*"])
             _ = try state.subscribe(
-                framework: info, streamID: "stream-\(index)", heartbeat: .seconds(15), masterInfo: nil, now: .zero)
+                framework: info,
+                streamID: "stream-\(index)",
+                heartbeat: .seconds(15),
+                masterInfo: nil,
+                now: .zero
+            )
         }
         return state
     }

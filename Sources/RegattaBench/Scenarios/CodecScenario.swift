@@ -33,12 +33,15 @@ enum CodecScenario {
                 metadata: [
                     LogKey.scenario: "codec", "case": "\(testCase.name)", "foundation": "\(foundation)",
                     "fast": "\(fast)",
-                ])
+                ]
+            )
         }
         report.notes.append(
-            "msgs_per_s: messages decoded (or encoded and decoded, for _roundtrip cases) per second on one thread, best of \(repeats) runs of \(window); Foundation reuses one JSONEncoder/JSONDecoder and is given Data, the fast path [UInt8].")
+            "msgs_per_s: messages decoded (or encoded and decoded, for _roundtrip cases) per second on one thread, best of \(repeats) runs of \(window); Foundation reuses one JSONEncoder/JSONDecoder and is given Data, the fast path [UInt8]."
+        )
         report.notes.append(
-            "Every case first checks that both paths decode the message to the value it was made from.")
+            "Every case first checks that both paths decode the message to the value it was made from."
+        )
         return report
     }
 
@@ -65,7 +68,9 @@ enum CodecScenario {
 
     /// A decode case: Foundation's `MesosJSON.decode` against `decodeFast`, after checking both give `value`.
     private static func decoding<T: MesosJSONCodable & Codable & Equatable>(
-        _ name: String, _ value: T, weight: @escaping (T) -> Int
+        _ name: String,
+        _ value: T,
+        weight: @escaping (T) -> Int
     ) throws -> Case {
         let bytes = Array(try MesosJSON.encode(value))
         let data = Data(bytes)
@@ -76,14 +81,18 @@ enum CodecScenario {
             throw BenchError(.setupFailed, "The codec benchmark's \(name) message does not decode to itself.")
         }
         return Case(
-            name: name, bytes: bytes.count,
+            name: name,
+            bytes: bytes.count,
             foundation: { weight(try decoder.decode(T.self, from: data)) },
-            fast: { weight(try MesosJSON.decodeFast(T.self, from: bytes)) })
+            fast: { weight(try MesosJSON.decodeFast(T.self, from: bytes)) }
+        )
     }
 
     /// An encode-then-decode case, as one side of a stream writes a message and the other reads it.
     private static func roundTrip<T: MesosJSONCodable & Codable & Equatable>(
-        _ name: String, _ value: T, weight: @escaping (T) -> Int
+        _ name: String,
+        _ value: T,
+        weight: @escaping (T) -> Int
     ) throws -> Case {
         let encoder = MesosJSON.encoder()
         let decoder = MesosJSON.decoder()
@@ -93,45 +102,75 @@ enum CodecScenario {
             throw BenchError(.setupFailed, "The codec benchmark's \(name) message does not round-trip.")
         }
         return Case(
-            name: name, bytes: try MesosJSON.encodeFast(value).count,
+            name: name,
+            bytes: try MesosJSON.encodeFast(value).count,
             foundation: { weight(try decoder.decode(T.self, from: encoder.encode(value))) },
-            fast: { weight(try MesosJSON.decodeFast(T.self, from: MesosJSON.encodeFast(value))) })
+            fast: { weight(try MesosJSON.decodeFast(T.self, from: MesosJSON.encodeFast(value))) }
+        )
     }
 
     private static func cases() throws -> [Case] {
         let framework = FrameworkID("7c1e3f4a-91b2-4f7e-8d6b-2f1a0c9e5d13-0000")
         let tasks = (0..<100).map { self.task(index: $0) }
         let status = TaskStatus(
-            taskId: tasks[0].taskId, state: .running, source: .executor, agentId: tasks[0].agentId,
-            timestamp: 1_718_000_000.123456, uuid: "3rLBQ8xgR9y6F1wfOQx3Ng==", healthy: true)
+            taskId: tasks[0].taskId,
+            state: .running,
+            source: .executor,
+            agentId: tasks[0].agentId,
+            timestamp: 1_718_000_000.123456,
+            uuid: "3rLBQ8xgR9y6F1wfOQx3Ng==",
+            healthy: true
+        )
         let agentInfo = AgentInfo(
-            hostname: "agent-00042.rack-4.example.com", port: 5051,
+            hostname: "agent-00042.rack-4.example.com",
+            port: 5051,
             resources: try Resources.parse("cpus:4;mem:8192;disk:10240;ports:[31000-32000]"),
-            attributes: [Attribute(name: "rack", value: .text("rack-4")), Attribute(name: "zone", value: .text("zone-1"))],
-            id: tasks[0].agentId)
+            attributes: [
+                Attribute(name: "rack", value: .text("rack-4")), Attribute(name: "zone", value: .text("zone-1")),
+            ],
+            id: tasks[0].agentId
+        )
 
         var accept = SchedulerCall(frameworkId: framework, type: .accept)
         accept.accept = .init(
-            offerIds: [OfferID("a3f5-O1234")], operations: [.launch(Array(tasks.prefix(10)))],
-            filters: Filters(refuseSeconds: 5))
+            offerIds: [OfferID("a3f5-O1234")],
+            operations: [.launch(Array(tasks.prefix(10)))],
+            filters: Filters(refuseSeconds: 5)
+        )
         var acknowledge = SchedulerCall(frameworkId: framework, type: .acknowledge)
         acknowledge.acknowledge = .init(agentId: status.agentId!, taskId: status.taskId, uuid: status.uuid!)
         let offers = (0..<100).map { index in
             Offer(
-                id: OfferID("a3f5-O\(index)"), frameworkId: framework, agentId: AgentID("a3f5-S\(index)"),
-                hostname: "agent-\(index).example.com", resources: agentInfo.resources.allocated(to: "*"),
-                attributes: agentInfo.attributes, role: "*")
+                id: OfferID("a3f5-O\(index)"),
+                frameworkId: framework,
+                agentId: AgentID("a3f5-S\(index)"),
+                hostname: "agent-\(index).example.com",
+                resources: agentInfo.resources.allocated(to: "*"),
+                attributes: agentInfo.attributes,
+                role: "*"
+            )
         }
         let launch = AgentMessage.launch(
             .init(
                 frameworkId: framework,
                 frameworkInfo: FrameworkInfo(
-                    user: "root", name: "regatta", id: framework, failoverTimeout: 604_800, checkpoint: true,
-                    roles: ["*"], capabilities: [.init(type: "PARTITION_AWARE")]),
-                task: tasks[0]))
+                    user: "root",
+                    name: "regatta",
+                    id: framework,
+                    failoverTimeout: 604_800,
+                    checkpoint: true,
+                    roles: ["*"],
+                    capabilities: [.init(type: "PARTITION_AWARE")]
+                ),
+                task: tasks[0]
+            )
+        )
 
         return [
-            try self.decoding("agent_call_update", AgentCall.update(agent: status.agentId!, framework: framework, status: status)) {
+            try self.decoding(
+                "agent_call_update",
+                AgentCall.update(agent: status.agentId!, framework: framework, status: status)
+            ) {
                 ($0.update?.status.state.number ?? 0) + 1
             },
             try self.decoding(
@@ -140,7 +179,10 @@ enum CodecScenario {
                     .init(
                         agentInfo: agentInfo,
                         tasks: tasks.map { AgentTask(frameworkId: framework, task: $0, state: .running) },
-                        capabilities: ["DOCKER"], version: "0.4.0"))
+                        capabilities: ["DOCKER"],
+                        version: "0.4.0"
+                    )
+                )
             ) { $0.subscribe?.tasks.count ?? 0 },
             try self.roundTrip("agent_message_launch_roundtrip", launch) { $0.launch?.task.name.utf8.count ?? 0 },
             try self.decoding("scheduler_call_acknowledge", acknowledge) { $0.acknowledge?.uuid.utf8.count ?? 0 },
@@ -159,7 +201,9 @@ enum CodecScenario {
     /// A task as the scheduler launches it for a Marathon app: a shell command, Marathon's environment, a port,
     /// labels and a health check.
     private static func task(index: Int) -> TaskInfo {
-        let taskID = TaskID("web_api.instance-\(UUID(uuidString: "7C1E3F4A-91B2-4F7E-8D6B-2F1A0C9E5D13")!.uuidString.lowercased())-\(index)._app.1")
+        let taskID = TaskID(
+            "web_api.instance-\(UUID(uuidString: "7C1E3F4A-91B2-4F7E-8D6B-2F1A0C9E5D13")!.uuidString.lowercased())-\(index)._app.1"
+        )
         let port = 31_000 + index
         let environment: [String: String] = [
             "MARATHON_APP_ID": "/web/api", "MARATHON_APP_VERSION": "2024-06-10T12:00:00.000Z",
@@ -169,15 +213,24 @@ enum CodecScenario {
             "PORT": "\(port)", "PORTS": "\(port)",
         ]
         var task = TaskInfo(
-            name: "api.web", taskId: taskID, agentId: AgentID("a3f5e2c1-4b7d-4e21-9f0a-5c3b2d1e0f98-S42"),
+            name: "api.web",
+            taskId: taskID,
+            agentId: AgentID("a3f5e2c1-4b7d-4e21-9f0a-5c3b2d1e0f98-S42"),
             resources: (try? Resources([
                 .scalar("cpus", 0.01), .scalar("mem", 8), .ranges("ports", RangeSet(values: [UInt64(port)])),
             ])) ?? Resources(),
             command: .shell("python3 -m http.server $PORT0 --bind 0.0.0.0", environment: environment),
-            labels: Labels(["TEAM": "payments", "MARATHON_APP_VERSION": "2024-06-10T12:00:00.000Z"]))
+            labels: Labels(["TEAM": "payments", "MARATHON_APP_VERSION": "2024-06-10T12:00:00.000Z"])
+        )
         task.healthCheck = HealthCheck(
-            type: .http, delaySeconds: 15, intervalSeconds: 10, timeoutSeconds: 20, consecutiveFailures: 3,
-            gracePeriodSeconds: 300, http: .init(scheme: "http", port: UInt32(port), path: "/health"))
+            type: .http,
+            delaySeconds: 15,
+            intervalSeconds: 10,
+            timeoutSeconds: 20,
+            consecutiveFailures: 3,
+            gracePeriodSeconds: 300,
+            http: .init(scheme: "http", port: UInt32(port), path: "/health")
+        )
         task.killPolicy = KillPolicy(gracePeriod: DurationInfo(seconds: 5))
         return task
     }

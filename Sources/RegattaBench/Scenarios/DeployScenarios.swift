@@ -13,7 +13,8 @@ enum DeployScenarios {
         guard agents > 0, instances > 0 else {
             throw BenchError(.invalidArgument, "deploy-one-app needs at least one agent and one instance.")
         }
-        return try await BenchCluster.with(options: options, agents: agents, scheduler: true, logger: logger) { cluster in
+        return try await BenchCluster.with(options: options, agents: agents, scheduler: true, logger: logger) {
+            cluster in
             let app: [String: Any] = [
                 "id": "/bench", "cmd": "sleep 1000000", "cpus": 0.01, "mem": 8, "instances": instances,
                 "portDefinitions": [] as [Any],
@@ -22,7 +23,10 @@ enum DeployScenarios {
             try await cluster.postApp(app)
             let answered = ContinuousClock.now
             let latencies = try await cluster.waitForRunning(
-                apps: ["/bench": posted], total: instances, timeout: options.timeout)
+                apps: ["/bench": posted],
+                total: instances,
+                timeout: options.timeout
+            )
             let elapsed = ContinuousClock.now - posted
             var report = BenchReport(scenario: BenchScenario.deployOneApp.rawValue)
             report.set("agents", agents)
@@ -43,9 +47,12 @@ enum DeployScenarios {
         }
         guard perApp <= agents else {
             throw BenchError(
-                .invalidArgument, "hostname:UNIQUE needs as many agents as instances per app (\(perApp) > \(agents)).")
+                .invalidArgument,
+                "hostname:UNIQUE needs as many agents as instances per app (\(perApp) > \(agents))."
+            )
         }
-        return try await BenchCluster.with(options: options, agents: agents, scheduler: true, logger: logger) { cluster in
+        return try await BenchCluster.with(options: options, agents: agents, scheduler: true, logger: logger) {
+            cluster in
             let ids = (0..<apps).map { String(format: "/bench-%05d", $0) }
             let start = ContinuousClock.now
             // Four clients post the apps, each app's POST time is its instances' start.
@@ -97,7 +104,9 @@ enum DeployScenarios {
     /// while it has the fewest instances, so with offers from few racks in a round the order of offers decides), so
     /// this is a figure, not an error. The first few offending apps are logged with their placements.
     private static func placement(
-        cluster: BenchCluster, ids: Set<String>, logger: Logger
+        cluster: BenchCluster,
+        ids: Set<String>,
+        logger: Logger
     ) async -> (violations: Int, unevenApps: Int) {
         guard let scheduler = cluster.scheduler?.scheduler else { return (0, 0) }
         let state = await scheduler.state
@@ -125,19 +134,26 @@ enum DeployScenarios {
                 logged += 1
                 logger.log(
                     level: duplicates > 0 ? .error : .info,
-                    duplicates > 0 ? "hostname:UNIQUE violated" : "Racks used unevenly (GROUP_BY without a group count)",
+                    duplicates > 0
+                        ? "hostname:UNIQUE violated" : "Racks used unevenly (GROUP_BY without a group count)",
                     metadata: [
                         "app.id": "\(app)", "duplicate.hosts": "\(duplicates)",
                         "racks": "\(perRack.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })",
-                        "placements": "\(placed.map { "\($0.host)@\(rackOfHost[$0.host] ?? "?"):\($0.state)" }.sorted())",
-                    ])
+                        "placements":
+                            "\(placed.map { "\($0.host)@\(rackOfHost[$0.host] ?? "?"):\($0.state)" }.sorted())",
+                    ]
+                )
             }
         }
         return (violations, unevenApps)
     }
 
     private static func addFigures(
-        to report: inout BenchReport, latencies: [Duration], instances: Int, elapsed: Duration, cluster: BenchCluster
+        to report: inout BenchReport,
+        latencies: [Duration],
+        instances: Int,
+        elapsed: Duration,
+        cluster: BenchCluster
     ) {
         let latency = Percentiles(latencies.map(\.milliseconds))
         report.set("elapsed_s", elapsed.inSeconds)
@@ -151,6 +167,7 @@ enum DeployScenarios {
             report.set("simulator_peak_rss_mib", Double(simulatorPeak) / 1_048_576)
         }
         report.notes.append(
-            "Latency is POST → the instance's startedAt in the scheduler (its first TASK_RUNNING, millisecond resolution); elapsed ends at the first poll (every sample interval) that sees all running.")
+            "Latency is POST → the instance's startedAt in the scheduler (its first TASK_RUNNING, millisecond resolution); elapsed ends at the first poll (every sample interval) that sees all running."
+        )
     }
 }

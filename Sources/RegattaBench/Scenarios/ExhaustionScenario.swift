@@ -26,7 +26,8 @@ enum ExhaustionScenario {
             throw BenchError(
                 .invalidArgument,
                 "The exhaustion scenario needs \(needed) file descriptors and the hard limit allows \(limit); "
-                    + "pass a smaller --connections or raise the hard limit (ulimit -Hn).")
+                    + "pass a smaller --connections or raise the hard limit (ulimit -Hn)."
+            )
         }
         return try await BenchCluster.with(options: options, agents: 0, scheduler: true, logger: logger) { cluster in
             guard let schedulerPort = cluster.schedulerPort else { throw BenchError(.setupFailed, "No scheduler.") }
@@ -39,7 +40,11 @@ enum ExhaustionScenario {
             let baselineRSS = ProcessMemory.residentBytes() ?? 0
             let baselineDescriptors = Self.openDescriptors()
             let (baselineLatency, _) = try await APIScenario.measure(
-                cluster: cluster, url: health, clients: 1, requests: probes)
+                cluster: cluster,
+                url: health,
+                clients: 1,
+                requests: probes
+            )
             logger.info("Attacking", metadata: ["connections": "\(connections)", "subscribers": "\(subscribers)"])
 
             let attackStart = ContinuousClock.now
@@ -83,16 +88,21 @@ enum ExhaustionScenario {
                                 let path = port == masterPort ? "/api/v1/scheduler" : "/v2/apps"
                                 guard
                                     let connection = try? await AttackConnection.open(
-                                        port: port, group: group, reading: true)
+                                        port: port,
+                                        group: group,
+                                        reading: true
+                                    )
                                 else { return }
                                 if index % 4 < 2 {
                                     connection.send(
                                         "POST \(path) HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-                                            + "Content-Length: 1073741824\r\n\r\n")
+                                            + "Content-Length: 1073741824\r\n\r\n"
+                                    )
                                 } else {
                                     connection.send(
                                         "POST \(path) HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-                                            + "Transfer-Encoding: chunked\r\n\r\n")
+                                            + "Transfer-Encoding: chunked\r\n\r\n"
+                                    )
                                     let piece = "10000\r\n\(chunk)\r\n"
                                     // 32 MiB: past both daemons' limits.
                                     for _ in 0..<512 where connection.isActive {
@@ -106,7 +116,11 @@ enum ExhaustionScenario {
                 }
             }
             let (attackLatency, _) = try await APIScenario.measure(
-                cluster: cluster, url: health, clients: 2, requests: probes)
+                cluster: cluster,
+                url: health,
+                clients: 2,
+                requests: probes
+            )
             await bodyRounds.stop()
             let attackDescriptors = Self.openDescriptors()
             let stillOpen = attackers.filter(\.isActive).count
@@ -126,7 +140,11 @@ enum ExhaustionScenario {
                 try await Task.sleep(for: .milliseconds(20))
             }
             let (afterLatency, _) = try await APIScenario.measure(
-                cluster: cluster, url: health, clients: 1, requests: probes)
+                cluster: cluster,
+                url: health,
+                clients: 1,
+                requests: probes
+            )
             await sampling.stop()
 
             var report = BenchReport(scenario: BenchScenario.exhaustion.rawValue)
@@ -148,10 +166,12 @@ enum ExhaustionScenario {
             report.set("recovery_seconds", recovered.map(\.inSeconds) ?? .nan)
             report.notes.append(
                 "Master and scheduler run in this process, and so do the attacking clients: descriptors count both "
-                    + "ends of every connection, and RSS includes the clients' buffers.")
+                    + "ends of every connection, and RSS includes the clients' buffers."
+            )
             report.notes.append(
                 "recovery_seconds: from closing the attack connections until descriptors are within 16 of the "
-                    + "baseline and /health answers; nan if not within 60 s.")
+                    + "baseline and /health answers; nan if not within 60 s."
+            )
             return report
         }
     }

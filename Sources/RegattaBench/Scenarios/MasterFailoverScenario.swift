@@ -17,10 +17,14 @@ enum MasterFailoverScenario {
         guard let zk = options.zk, !zk.isEmpty else {
             throw BenchError(
                 .invalidArgument,
-                "master-failover needs ZooKeeper: pass --zk host:port (scripts/services.sh start --only zookeeper prints REGATTA_TEST_ZK).")
+                "master-failover needs ZooKeeper: pass --zk host:port (scripts/services.sh start --only zookeeper prints REGATTA_TEST_ZK)."
+            )
         }
         guard let command = options.regattaCommand else {
-            throw BenchError(.invalidArgument, "master-failover starts masters as child processes; it needs the 'regatta' command.")
+            throw BenchError(
+                .invalidArgument,
+                "master-failover starts masters as child processes; it needs the 'regatta' command."
+            )
         }
         let removeWorkDir = options.workDir == nil
         let workDir =
@@ -45,7 +49,9 @@ enum MasterFailoverScenario {
                         "--work_dir", "\(workDir)/master-\(index)", "--zk", url, "--quorum", "1",
                         "--zk_session_timeout", "\(sessionSeconds)secs",
                     ],
-                    logPath: "\(workDir)/master-\(index).log", what: "a master")
+                    logPath: "\(workDir)/master-\(index).log",
+                    what: "a master"
+                )
                 masters.append((port, process))
                 try await LoopbackPort.waitUntilListening(port, timeout: .seconds(30))
             }
@@ -63,7 +69,9 @@ enum MasterFailoverScenario {
         do {
             simulator = try AgentSimulator(
                 configuration: configuration,
-                masterDetector: ZooKeeperMasterDetector.factory(logger: simulatorLogger), logger: simulatorLogger)
+                masterDetector: ZooKeeperMasterDetector.factory(logger: simulatorLogger),
+                logger: simulatorLogger
+            )
         } catch {
             await stopMasters()
             throw BenchError(.setupFailed, "Cannot create the simulator: \(error).")
@@ -71,7 +79,12 @@ enum MasterFailoverScenario {
         let runner = BackgroundService.start { try await simulator.run() }
         do {
             let report = try await self.measure(
-                simulator: simulator, masters: masters, agents: agents, sessionSeconds: sessionSeconds, logger: logger)
+                simulator: simulator,
+                masters: masters,
+                agents: agents,
+                sessionSeconds: sessionSeconds,
+                logger: logger
+            )
             await runner.stop()
             await stopMasters()
             return report
@@ -83,7 +96,10 @@ enum MasterFailoverScenario {
     }
 
     private static func measure(
-        simulator: AgentSimulator, masters: [(port: Int, process: SimulatorProcess)], agents: Int, sessionSeconds: Int,
+        simulator: AgentSimulator,
+        masters: [(port: Int, process: SimulatorProcess)],
+        agents: Int,
+        sessionSeconds: Int,
         logger: Logger
     ) async throws -> BenchReport {
         let registrationTimeout = Duration.seconds(max(120, agents / 50))
@@ -92,7 +108,10 @@ enum MasterFailoverScenario {
         var leader = simulator.detectedLeader
         while leader == nil {
             if ContinuousClock.now >= deadline {
-                throw BenchError(.setupFailed, "No master was elected within 60 s; see the master logs in the work directory.")
+                throw BenchError(
+                    .setupFailed,
+                    "No master was elected within 60 s; see the master logs in the work directory."
+                )
             }
             try await Task.sleep(for: .milliseconds(20))
             leader = simulator.detectedLeader
@@ -107,7 +126,10 @@ enum MasterFailoverScenario {
             throw BenchError(.timedOut, "\(error)")
         }
         let registered = ContinuousClock.now - registerStart
-        logger.info("All agents registered; killing the leader", metadata: ["leader": "\(first)", "agents": "\(agents)"])
+        logger.info(
+            "All agents registered; killing the leader",
+            metadata: ["leader": "\(first)", "agents": "\(agents)"]
+        )
 
         // Kill the leader; wait for every agent at the other master.
         let survivor = masters[1 - leaderIndex]
@@ -148,9 +170,11 @@ enum MasterFailoverScenario {
             report.set("new_leader_peak_rss_mib", Double(peak) / 1_048_576)
         }
         report.notes.append(
-            "failover_s: SIGKILL of the leader → the last agent's REGISTERED from the new leader; it includes the dead leader's ZooKeeper session expiry (zk_session_timeout_s).")
+            "failover_s: SIGKILL of the leader → the last agent's REGISTERED from the new leader; it includes the dead leader's ZooKeeper session expiry (zk_session_timeout_s)."
+        )
         report.notes.append(
-            "reregistration_*_after_detection_s: from the simulator's detector seeing the new leader (Mesos's failover figure starts at the election) to the median, 99th-percentile and last agent back; subscribe_failures_during_failover counts SUBSCRIBEs that failed (timeouts, refused connections) and were retried.")
+            "reregistration_*_after_detection_s: from the simulator's detector seeing the new leader (Mesos's failover figure starts at the election) to the median, 99th-percentile and last agent back; subscribe_failures_during_failover counts SUBSCRIBEs that failed (timeouts, refused connections) and were retried."
+        )
         return report
     }
 }

@@ -22,7 +22,8 @@ enum RealLaunchScenario {
             configuration.workDir = cluster.workDir + "/agent"
             configuration.hostname = "real-agent"
             configuration.resources = try Resources.parse(
-                "cpus:\(Double(tasks) * 0.01 + 1);mem:\(tasks * 8 + 1024);disk:10240;ports:[31000-32000]")
+                "cpus:\(Double(tasks) * 0.01 + 1);mem:\(tasks * 8 + 1024);disk:10240;ports:[31000-32000]"
+            )
             let agent = AgentService(configuration: configuration, logger: serviceLogger)
             let running = BackgroundService.start(service: agent, logger: serviceLogger)
             do {
@@ -37,7 +38,10 @@ enum RealLaunchScenario {
                 let pump = BackgroundService.start { await framework.run() }
                 let command = CommandInfo(shell: false, value: "/bin/true", arguments: ["true"])
                 let start = ContinuousClock.now
-                await framework.enqueue(count: tasks, shape: .init(cpus: 0.01, memMB: 8, command: command, maxPerOffer: tasks))
+                await framework.enqueue(
+                    count: tasks,
+                    shape: .init(cpus: 0.01, memMB: 8, command: command, maxPerOffer: tasks)
+                )
                 try await framework.waitUntil(timeout: options.timeout) { $0.terminalTotal >= tasks }
                 let regatta = ContinuousClock.now - start
                 let summary = await framework.currentSummary
@@ -47,7 +51,8 @@ enum RealLaunchScenario {
                     times.compactMap { time in
                         guard let running = time.runningAt, let end = time.terminalAt else { return nil }
                         return (end - running).milliseconds
-                    })
+                    }
+                )
                 await pump.stop()
                 await running.stop()
 
@@ -94,7 +99,10 @@ enum RawSpawn {
             var pid: pid_t = 0
             let result = posix_spawn(&pid, path, nil, nil, &argv, &envp)
             guard result == 0 else {
-                for child in children { var status: Int32 = 0; _ = waitpid(child, &status, 0) }
+                for child in children {
+                    var status: Int32 = 0
+                    _ = waitpid(child, &status, 0)
+                }
                 throw BenchError(.setupFailed, "posix_spawn of \(path) failed with error \(result).")
             }
             children.append(pid)

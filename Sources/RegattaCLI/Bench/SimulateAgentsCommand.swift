@@ -17,20 +17,31 @@ struct SimulateAgentsCommand: AsyncParsableCommand {
             like 'regatta agent'; tasks are simulated. A task's command environment can override the behaviour: \
             REGATTA_SIM_RUN_FOR, REGATTA_SIM_FAILURE_PROBABILITY, REGATTA_SIM_CRASH_ON_START_PROBABILITY, \
             REGATTA_SIM_START_DELAY. Statistics are printed as JSON lines on stdout.
-            """)
+            """
+    )
 
     @Option(
         name: .customLong("master"),
-        help: "The master, host:port, or zk://host:port[,host:port]/path to follow the elected leader (env REGATTA_MASTER).")
+        help:
+            "The master, host:port, or zk://host:port[,host:port]/path to follow the elected leader (env REGATTA_MASTER)."
+    )
     var master: String?
-    @Option(name: .customLong("zk_session_timeout"), help: "ZooKeeper session timeout with a zk:// master (default 10secs).")
+    @Option(
+        name: .customLong("zk_session_timeout"),
+        help: "ZooKeeper session timeout with a zk:// master (default 10secs)."
+    )
     var zkSessionTimeout: String?
     @Option(
         name: .customLong("leader_change_rate"),
-        help: "Agents re-subscribing per second after a leader change, spread at random (default 20000; 0: all at once).")
+        help:
+            "Agents re-subscribing per second after a leader change, spread at random (default 20000; 0: all at once)."
+    )
     var leaderChangeRate: Double = 20_000
     @Option(name: .customLong("agents"), help: "Number of simulated agents (default 1).") var agents: Int = 1
-    @Option(name: .customLong("resources"), help: "Resources of every agent (default cpus:4;mem:8192;disk:10240;ports:[31000-32000]).")
+    @Option(
+        name: .customLong("resources"),
+        help: "Resources of every agent (default cpus:4;mem:8192;disk:10240;ports:[31000-32000])."
+    )
     var resources: String?
     @Option(name: .customLong("attributes"), help: "Further attributes of every agent, e.g. \"os:linux\".")
     var attributes: String?
@@ -40,9 +51,15 @@ struct SimulateAgentsCommand: AsyncParsableCommand {
     var zones: Int = 3
     @Option(name: .customLong("hostname_prefix"), help: "Agent i registers as <prefix><i> (default sim-agent-).")
     var hostnamePrefix: String = "sim-agent-"
-    @Option(name: .customLong("run_for"), help: "Tasks end on their own after this (e.g. 30secs); default: run until killed.")
+    @Option(
+        name: .customLong("run_for"),
+        help: "Tasks end on their own after this (e.g. 30secs); default: run until killed."
+    )
     var runFor: String?
-    @Option(name: .customLong("failure_probability"), help: "Chance that a task that ends on its own fails (0-1, default 0).")
+    @Option(
+        name: .customLong("failure_probability"),
+        help: "Chance that a task that ends on its own fails (0-1, default 0)."
+    )
     var failureProbability: Double = 0
     @Option(name: .customLong("crash_probability"), help: "Chance that a task fails to start (0-1, default 0).")
     var crashProbability: Double = 0
@@ -57,7 +74,8 @@ struct SimulateAgentsCommand: AsyncParsableCommand {
     func makeConfiguration() throws -> AgentSimulator.Configuration {
         guard let master = FlagEnvironment.string(self.master, "master") else {
             throw ValidationError(
-                "--master is required: give the master as host:port (e.g. 127.0.0.1:5050) or zk://host:port/path.")
+                "--master is required: give the master as host:port (e.g. 127.0.0.1:5050) or zk://host:port/path."
+            )
         }
         var configuration = AgentSimulator.Configuration(master: master)
         if let timeout = try FlagEnvironment.duration(self.zkSessionTimeout, "zk_session_timeout", default: nil) {
@@ -97,7 +115,9 @@ struct SimulateAgentsCommand: AsyncParsableCommand {
         }
         behaviour.failureProbability = self.failureProbability
         behaviour.crashOnStartProbability = self.crashProbability
-        if let startDelay = self.startDelay { behaviour.startDelay = try Self.duration(startDelay, flag: "start_delay") }
+        if let startDelay = self.startDelay {
+            behaviour.startDelay = try Self.duration(startDelay, flag: "start_delay")
+        }
         configuration.taskBehaviour = behaviour
         configuration.seed = self.seed
         guard self.subscribeRate >= 0 else { throw ValidationError("--subscribe_rate must be 0 or more.") }
@@ -120,15 +140,20 @@ struct SimulateAgentsCommand: AsyncParsableCommand {
         let simulator: AgentSimulator
         do {
             simulator = try AgentSimulator(
-                configuration: configuration, masterDetector: ZooKeeperMasterDetector.factory(logger: logger),
-                logger: logger)
+                configuration: configuration,
+                masterDetector: ZooKeeperMasterDetector.factory(logger: logger),
+                logger: logger
+            )
         } catch let error as SimulatorError {
             throw ValidationError("--master: \(error.message)")
         }
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: SimulatorService(simulator: simulator, statsInterval: interval))],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
         try await group.run()
     }
 }

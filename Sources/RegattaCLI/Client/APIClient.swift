@@ -7,14 +7,19 @@ import NIOHTTP1
 
 /// Options shared by the client commands.
 struct ClientOptions: ParsableArguments {
-    @Option(name: .customLong("scheduler"), help: "Scheduler URL (env REGATTA_SCHEDULER, default http://127.0.0.1:8080).")
+    @Option(
+        name: .customLong("scheduler"),
+        help: "Scheduler URL (env REGATTA_SCHEDULER, default http://127.0.0.1:8080)."
+    )
     var scheduler: String?
     @Option(name: .customLong("master"), help: "Master URL (env REGATTA_MASTER, default http://127.0.0.1:5050).")
     var master: String?
     @Flag(name: .customLong("json"), help: "Print the raw JSON response.") var json = false
 
     var schedulerURL: String {
-        Self.normalize(self.scheduler ?? ProcessInfo.processInfo.environment["REGATTA_SCHEDULER"] ?? "http://127.0.0.1:8080")
+        Self.normalize(
+            self.scheduler ?? ProcessInfo.processInfo.environment["REGATTA_SCHEDULER"] ?? "http://127.0.0.1:8080"
+        )
     }
     var masterURL: String {
         Self.normalize(self.master ?? ProcessInfo.processInfo.environment["REGATTA_MASTER"] ?? "http://127.0.0.1:5050")
@@ -38,7 +43,11 @@ struct APIClient {
     let base: String
 
     /// Sends a request and returns the status and parsed JSON (or raw text).
-    func request(_ method: HTTPMethod, _ path: String, body: Data? = nil) async throws -> (status: Int, json: Any?, raw: String) {
+    func request(
+        _ method: HTTPMethod,
+        _ path: String,
+        body: Data? = nil
+    ) async throws -> (status: Int, json: Any?, raw: String) {
         var request = HTTPClientRequest(url: self.base + path)
         request.method = method
         if let body {
@@ -49,7 +58,9 @@ struct APIClient {
         do {
             response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         } catch {
-            throw CLIError("cannot reach \(self.base): \(Self.reason(error)); is it running? (set --scheduler/--master or REGATTA_SCHEDULER/REGATTA_MASTER)")
+            throw CLIError(
+                "cannot reach \(self.base): \(Self.reason(error)); is it running? (set --scheduler/--master or REGATTA_SCHEDULER/REGATTA_MASTER)"
+            )
         }
         let buffer = try await response.body.collect(upTo: 64 << 20)
         let data = Data(buffer: buffer)
@@ -94,7 +105,9 @@ enum Table {
     static func render(_ header: [String], _ rows: [[String]]) -> String {
         var widths = header.map(\.count)
         for row in rows {
-            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], cell.count)
+            }
         }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { index, cell in
@@ -107,7 +120,12 @@ enum Table {
 
 /// Prints JSON prettily.
 func printJSON(_ value: Any?) {
-    guard let value, let data = try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed]) else {
+    guard let value,
+        let data = try? JSONSerialization.data(
+            withJSONObject: value,
+            options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed]
+        )
+    else {
         print("null")
         return
     }

@@ -5,8 +5,12 @@ import Foundation
 /// `regatta app …`: manage apps through the scheduler's Marathon API.
 struct AppCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "app", abstract: "Manage apps.",
-        subcommands: [Add.self, List.self, Show.self, Scale.self, Update.self, Restart.self, Remove.self, Versions.self])
+        commandName: "app",
+        abstract: "Manage apps.",
+        subcommands: [
+            Add.self, List.self, Show.self, Scale.self, Update.self, Restart.self, Remove.self, Versions.self,
+        ]
+    )
 
     /// Reads an app definition from a file or `-` (stdin) and checks it is a JSON object.
     static func readDefinition(_ path: String) throws -> Data {
@@ -20,7 +24,9 @@ struct AppCommand: AsyncParsableCommand {
             data = contents
         }
         guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
-            throw CLIError("'\(path)' is not a JSON object; an app definition looks like {\"id\":\"/web\",\"cmd\":\"…\"}")
+            throw CLIError(
+                "'\(path)' is not a JSON object; an app definition looks like {\"id\":\"/web\",\"cmd\":\"…\"}"
+            )
         }
         return data
     }
@@ -75,24 +81,33 @@ struct AppCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (json, _) = try await APIClient(base: self.options.schedulerURL).call(
-                .GET, "/v2/apps\(absoluteAppID(self.id))")
+                .GET,
+                "/v2/apps\(absoluteAppID(self.id))"
+            )
             if self.options.json { return printJSON(json) }
             guard let app = (json as? [String: Any])?["app"] as? [String: Any] else { return printJSON(json) }
             print("ID:        \(app["id"] ?? "")")
             print("Command:   \(app["cmd"] as? String ?? (app["args"] as? [String])?.joined(separator: " ") ?? "")")
-            print("Instances: \(app["instances"] ?? 0) (running \(app["tasksRunning"] ?? 0), staged \(app["tasksStaged"] ?? 0))")
+            print(
+                "Instances: \(app["instances"] ?? 0) (running \(app["tasksRunning"] ?? 0), staged \(app["tasksStaged"] ?? 0))"
+            )
             print("Resources: cpus \(app["cpus"] ?? "") mem \(app["mem"] ?? "") disk \(app["disk"] ?? "")")
             print("Version:   \(app["version"] ?? "")")
             let tasks = app["tasks"] as? [[String: Any]] ?? []
             if !tasks.isEmpty {
                 print("")
-                print(Table.render(
-                    ["TASK", "HOST", "PORTS", "STATE", "STARTED"],
-                    tasks.map {
-                        [$0["id"] as? String ?? "", $0["host"] as? String ?? "",
-                         (($0["ports"] as? [Int]) ?? []).map(String.init).joined(separator: ","),
-                         $0["state"] as? String ?? "", $0["startedAt"] as? String ?? ""]
-                    }))
+                print(
+                    Table.render(
+                        ["TASK", "HOST", "PORTS", "STATE", "STARTED"],
+                        tasks.map {
+                            [
+                                $0["id"] as? String ?? "", $0["host"] as? String ?? "",
+                                (($0["ports"] as? [Int]) ?? []).map(String.init).joined(separator: ","),
+                                $0["state"] as? String ?? "", $0["startedAt"] as? String ?? "",
+                            ]
+                        }
+                    )
+                )
             }
         }
     }
@@ -105,20 +120,27 @@ struct AppCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
 
         func validate() throws {
-            guard self.instances >= 0 else { throw ValidationError("instances must be 0 or more, not \(self.instances).") }
+            guard self.instances >= 0 else {
+                throw ValidationError("instances must be 0 or more, not \(self.instances).")
+            }
         }
 
         func run() async throws {
             let body = try JSONSerialization.data(withJSONObject: ["instances": self.instances])
             let (json, _) = try await APIClient(base: self.options.schedulerURL).call(
-                .PUT, "/v2/apps\(absoluteAppID(self.id))\(self.force ? "?force=true" : "")", body: body)
+                .PUT,
+                "/v2/apps\(absoluteAppID(self.id))\(self.force ? "?force=true" : "")",
+                body: body
+            )
             if self.options.json { return printJSON(json) }
             print("Scaling \(absoluteAppID(self.id)) to \(self.instances) (\(AppCommand.deploymentLine(json)))")
         }
     }
 
     struct Update: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change an app from a JSON file (fields given replace the old ones).")
+        static let configuration = CommandConfiguration(
+            abstract: "Change an app from a JSON file (fields given replace the old ones)."
+        )
         @Argument(help: "App id.") var id: String
         @Argument(help: "JSON file with the fields to change, or -.") var file: String
         @Flag(name: .customLong("force"), help: "Override a running deployment.") var force = false
@@ -127,7 +149,10 @@ struct AppCommand: AsyncParsableCommand {
         func run() async throws {
             let body = try AppCommand.readDefinition(self.file)
             let (json, _) = try await APIClient(base: self.options.schedulerURL).call(
-                .PUT, "/v2/apps\(absoluteAppID(self.id))\(self.force ? "?force=true" : "")", body: body)
+                .PUT,
+                "/v2/apps\(absoluteAppID(self.id))\(self.force ? "?force=true" : "")",
+                body: body
+            )
             if self.options.json { return printJSON(json) }
             print("Updating \(absoluteAppID(self.id)) (\(AppCommand.deploymentLine(json)))")
         }
@@ -141,7 +166,9 @@ struct AppCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (json, _) = try await APIClient(base: self.options.schedulerURL).call(
-                .POST, "/v2/apps\(absoluteAppID(self.id))/restart\(self.force ? "?force=true" : "")")
+                .POST,
+                "/v2/apps\(absoluteAppID(self.id))/restart\(self.force ? "?force=true" : "")"
+            )
             if self.options.json { return printJSON(json) }
             print("Restarting \(absoluteAppID(self.id)) (\(AppCommand.deploymentLine(json)))")
         }
@@ -154,7 +181,9 @@ struct AppCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (json, _) = try await APIClient(base: self.options.schedulerURL).call(
-                .DELETE, "/v2/apps\(absoluteAppID(self.id))")
+                .DELETE,
+                "/v2/apps\(absoluteAppID(self.id))"
+            )
             if self.options.json { return printJSON(json) }
             print("Removed \(absoluteAppID(self.id)) (\(AppCommand.deploymentLine(json)))")
         }
@@ -167,7 +196,9 @@ struct AppCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (json, _) = try await APIClient(base: self.options.schedulerURL).call(
-                .GET, "/v2/apps\(absoluteAppID(self.id))/versions")
+                .GET,
+                "/v2/apps\(absoluteAppID(self.id))/versions"
+            )
             if self.options.json { return printJSON(json) }
             for version in (json as? [String: Any])?["versions"] as? [String] ?? [] { print(version) }
         }

@@ -5,7 +5,10 @@ import Foundation
 /// `regatta task …`: list and kill tasks.
 struct TaskCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "task", abstract: "List and kill tasks.", subcommands: [List.self, Kill.self])
+        commandName: "task",
+        abstract: "List and kill tasks.",
+        subcommands: [List.self, Kill.self]
+    )
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List tasks, of one app or all.")
@@ -17,12 +20,18 @@ struct TaskCommand: AsyncParsableCommand {
             let (json, _) = try await APIClient(base: self.options.schedulerURL).call(.GET, path)
             if self.options.json { return printJSON(json) }
             let tasks = (json as? [String: Any])?["tasks"] as? [[String: Any]] ?? []
-            print(Table.render(
-                ["TASK", "APP", "HOST", "PORTS", "STATE"],
-                tasks.map {
-                    [$0["id"] as? String ?? "", $0["appId"] as? String ?? "", $0["host"] as? String ?? "",
-                     (($0["ports"] as? [Int]) ?? []).map(String.init).joined(separator: ","), $0["state"] as? String ?? ""]
-                }))
+            print(
+                Table.render(
+                    ["TASK", "APP", "HOST", "PORTS", "STATE"],
+                    tasks.map {
+                        [
+                            $0["id"] as? String ?? "", $0["appId"] as? String ?? "", $0["host"] as? String ?? "",
+                            (($0["ports"] as? [Int]) ?? []).map(String.init).joined(separator: ","),
+                            $0["state"] as? String ?? "",
+                        ]
+                    }
+                )
+            )
         }
     }
 
@@ -35,7 +44,10 @@ struct TaskCommand: AsyncParsableCommand {
         func run() async throws {
             let body = try JSONSerialization.data(withJSONObject: ["ids": [self.taskID]])
             let (json, _) = try await APIClient(base: self.options.schedulerURL).call(
-                .POST, "/v2/tasks/delete\(self.scale ? "?scale=true" : "")", body: body)
+                .POST,
+                "/v2/tasks/delete\(self.scale ? "?scale=true" : "")",
+                body: body
+            )
             if self.options.json { return printJSON(json) }
             let killed = (json as? [String: Any])?["tasks"] as? [[String: Any]] ?? []
             guard !killed.isEmpty else { throw CLIError("task '\(self.taskID)' does not exist") }
@@ -47,8 +59,10 @@ struct TaskCommand: AsyncParsableCommand {
 /// `regatta deployment …`: watch and cancel deployments.
 struct DeploymentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "deployment", abstract: "List, watch and cancel deployments.",
-        subcommands: [List.self, Watch.self, Cancel.self])
+        commandName: "deployment",
+        abstract: "List, watch and cancel deployments.",
+        subcommands: [List.self, Watch.self, Cancel.self]
+    )
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List running deployments.")
@@ -58,13 +72,18 @@ struct DeploymentCommand: AsyncParsableCommand {
             let (json, _) = try await APIClient(base: self.options.schedulerURL).call(.GET, "/v2/deployments")
             if self.options.json { return printJSON(json) }
             let deployments = json as? [[String: Any]] ?? []
-            print(Table.render(
-                ["ID", "APPS", "ACTION", "VERSION"],
-                deployments.map {
-                    [$0["id"] as? String ?? "", ($0["affectedApps"] as? [String] ?? []).joined(separator: ","),
-                     (($0["currentActions"] as? [[String: Any]])?.first?["action"] as? String) ?? "",
-                     $0["version"] as? String ?? ""]
-                }))
+            print(
+                Table.render(
+                    ["ID", "APPS", "ACTION", "VERSION"],
+                    deployments.map {
+                        [
+                            $0["id"] as? String ?? "", ($0["affectedApps"] as? [String] ?? []).joined(separator: ","),
+                            (($0["currentActions"] as? [[String: Any]])?.first?["action"] as? String) ?? "",
+                            $0["version"] as? String ?? "",
+                        ]
+                    }
+                )
+            )
         }
     }
 
@@ -91,14 +110,18 @@ struct DeploymentCommand: AsyncParsableCommand {
     }
 
     struct Cancel: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Roll back a deployment (or just stop it with --force).")
+        static let configuration = CommandConfiguration(
+            abstract: "Roll back a deployment (or just stop it with --force)."
+        )
         @Argument(help: "Deployment id.") var id: String
         @Flag(name: .customLong("force"), help: "Stop the deployment without rolling back.") var force = false
         @OptionGroup var options: ClientOptions
 
         func run() async throws {
             let (json, _) = try await APIClient(base: self.options.schedulerURL).call(
-                .DELETE, "/v2/deployments/\(self.id)\(self.force ? "?force=true" : "")")
+                .DELETE,
+                "/v2/deployments/\(self.id)\(self.force ? "?force=true" : "")"
+            )
             if self.options.json { return printJSON(json) }
             print(self.force ? "Cancelled \(self.id)" : "Rolling back \(self.id) (\(AppCommand.deploymentLine(json)))")
         }
@@ -108,7 +131,10 @@ struct DeploymentCommand: AsyncParsableCommand {
 /// `regatta cluster …`: the master's view.
 struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "cluster", abstract: "Show the cluster.", subcommands: [Status.self, Agents.self, Leader.self])
+        commandName: "cluster",
+        abstract: "Show the cluster.",
+        subcommands: [Status.self, Agents.self, Leader.self]
+    )
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show the master's metrics.")
@@ -118,8 +144,10 @@ struct ClusterCommand: AsyncParsableCommand {
             let (json, _) = try await APIClient(base: self.options.masterURL).call(.GET, "/metrics/snapshot")
             if self.options.json { return printJSON(json) }
             let metrics = json as? [String: Any] ?? [:]
-            for key in ["master/slaves_active", "master/frameworks_active", "master/tasks_running",
-                        "master/cpus_total", "master/cpus_used", "master/mem_total", "master/mem_used"] {
+            for key in [
+                "master/slaves_active", "master/frameworks_active", "master/tasks_running",
+                "master/cpus_total", "master/cpus_used", "master/mem_total", "master/mem_used",
+            ] {
                 print("\(key): \(metrics[key] ?? 0)")
             }
         }
@@ -133,15 +161,20 @@ struct ClusterCommand: AsyncParsableCommand {
             let (json, _) = try await APIClient(base: self.options.masterURL).call(.GET, "/master/slaves")
             if self.options.json { return printJSON(json) }
             let agents = (json as? [String: Any])?["slaves"] as? [[String: Any]] ?? []
-            print(Table.render(
-                ["ID", "HOSTNAME", "ACTIVE", "CPUS", "MEM", "USED CPUS", "USED MEM"],
-                agents.map {
-                    let resources = $0["resources"] as? [String: Any] ?? [:]
-                    let used = $0["used_resources"] as? [String: Any] ?? [:]
-                    return [$0["id"] as? String ?? "", $0["hostname"] as? String ?? "", "\($0["active"] ?? false)",
+            print(
+                Table.render(
+                    ["ID", "HOSTNAME", "ACTIVE", "CPUS", "MEM", "USED CPUS", "USED MEM"],
+                    agents.map {
+                        let resources = $0["resources"] as? [String: Any] ?? [:]
+                        let used = $0["used_resources"] as? [String: Any] ?? [:]
+                        return [
+                            $0["id"] as? String ?? "", $0["hostname"] as? String ?? "", "\($0["active"] ?? false)",
                             "\(resources["cpus"] ?? 0)", "\(resources["mem"] ?? 0)", "\(used["cpus"] ?? 0)",
-                            "\(used["mem"] ?? 0)"]
-                }))
+                            "\(used["mem"] ?? 0)",
+                        ]
+                    }
+                )
+            )
         }
     }
 

@@ -12,11 +12,13 @@ struct AgentCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("master"),
-        help: "The master: host:port, or zk://host:port[,host:port]/path to follow the leader elected in ZooKeeper.")
+        help: "The master: host:port, or zk://host:port[,host:port]/path to follow the leader elected in ZooKeeper."
+    )
     var master: String?
     @Option(
         name: .customLong("zk_session_timeout"),
-        help: "ZooKeeper session timeout when --master is zk:// (default 10secs).")
+        help: "ZooKeeper session timeout when --master is zk:// (default 10secs)."
+    )
     var zkSessionTimeout: String?
     @Option(name: .customLong("ip"), help: "Address of the agent's HTTP API (default 127.0.0.1).") var ip: String?
     @Option(name: .customLong("port"), help: "Port of the agent's HTTP API (default 5051).") var port: Int?
@@ -29,41 +31,50 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("isolation"), help: "e.g. cgroups/cpu,cgroups/mem.") var isolation: String?
     @Option(name: .customLong("gc_delay"), help: "Keep finished tasks' sandboxes this long (default 1weeks).")
     var gcDelay: String?
-    @Option(name: .customLong("cgroups_root"), help: "Parent cgroup for tasks (default regatta).") var cgroupsRoot: String?
+    @Option(name: .customLong("cgroups_root"), help: "Parent cgroup for tasks (default regatta).") var cgroupsRoot:
+        String?
     @Option(name: .customLong("docker_socket"), help: "Docker Engine socket (default /var/run/docker.sock).")
     var dockerSocket: String?
     @OptionGroup var containerPolicy: ContainerPolicyOptions
 
     @Option(
         name: .customLong("max_connections"),
-        help: "Connections to the agent's API open at once; more are closed on arrival (default 4096).")
+        help: "Connections to the agent's API open at once; more are closed on arrival (default 4096)."
+    )
     var maxConnections: Int?
 
     func makeConfiguration() throws -> AgentConfiguration {
         guard let master = FlagEnvironment.string(self.master, "master") else {
             throw ValidationError(
                 "--master is required: give the master as host:port (e.g. 127.0.0.1:5050) or as "
-                    + "zk://host:port/path (e.g. zk://127.0.0.1:2181/mesos).")
+                    + "zk://host:port/path (e.g. zk://127.0.0.1:2181/mesos)."
+            )
         }
         if master.hasPrefix("zk://") {
             do {
                 guard try ZooKeeperURL(parsing: master).path.count > 1 else {
-                    throw ValidationError("--master: the ZooKeeper URL names no path; write e.g. zk://127.0.0.1:2181/mesos.")
+                    throw ValidationError(
+                        "--master: the ZooKeeper URL names no path; write e.g. zk://127.0.0.1:2181/mesos."
+                    )
                 }
             } catch let error as ValidationError {
                 throw error
             } catch {
                 throw ValidationError(
-                    "--master: not a usable ZooKeeper URL (\(error)); write zk://host:port[,host:port]/path.")
+                    "--master: not a usable ZooKeeper URL (\(error)); write zk://host:port[,host:port]/path."
+                )
             }
         } else if master.split(separator: ":").count != 2 || Int(master.split(separator: ":")[1]) == nil {
             throw ValidationError(
-                "--master: '\(master)' is not host:port (e.g. 127.0.0.1:5050) or zk://host:port/path.")
+                "--master: '\(master)' is not host:port (e.g. 127.0.0.1:5050) or zk://host:port/path."
+            )
         }
         var configuration = AgentConfiguration(master: master)
         if let timeout = try FlagEnvironment.duration(self.zkSessionTimeout, "zk_session_timeout", default: nil) {
             guard timeout >= .milliseconds(100) else {
-                throw ValidationError("--zk_session_timeout: \(timeout) is too short; use at least 100ms (default 10secs).")
+                throw ValidationError(
+                    "--zk_session_timeout: \(timeout) is too short; use at least 100ms (default 10secs)."
+                )
             }
             configuration.zkSessionTimeout = timeout
         }
@@ -109,7 +120,10 @@ struct AgentCommand: AsyncParsableCommand {
         }
         configuration.containerPolicy = try self.containerPolicy.policy()
         configuration.listener.maximumConnections = try FlagEnvironment.positiveInt(
-            self.maxConnections, "max_connections", default: configuration.listener.maximumConnections)
+            self.maxConnections,
+            "max_connections",
+            default: configuration.listener.maximumConnections
+        )
         return configuration
     }
 
@@ -117,8 +131,10 @@ struct AgentCommand: AsyncParsableCommand {
         let configuration = try self.makeConfiguration()
         let logger = Logger(label: "regatta.agent")
         let agent = AgentService(
-            configuration: configuration, logger: logger,
-            masterDetector: ZooKeeperMasterDetector.factory(logger: logger))
+            configuration: configuration,
+            logger: logger,
+            masterDetector: ZooKeeperMasterDetector.factory(logger: logger)
+        )
         let group = ShutdownBounds.serviceGroup([agent], daemon: "agent", logger: logger)
         try await group.run()
     }

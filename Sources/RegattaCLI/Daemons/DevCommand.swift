@@ -13,7 +13,8 @@ import ServiceLifecycle
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
-        abstract: "Run a one-machine cluster: master on :5050, agent on :5051, scheduler on :8080.")
+        abstract: "Run a one-machine cluster: master on :5050, agent on :5051, scheduler on :8080."
+    )
 
     @Option(name: .customLong("work_dir"), help: "Directory for the store and sandboxes (default ./.regatta).")
     var workDir: String?
@@ -24,7 +25,8 @@ struct DevCommand: AsyncParsableCommand {
     @OptionGroup var containerPolicy: ContainerPolicyOptions
     @Option(
         name: .customLong("max_connections"),
-        help: "Connections open at once on each of the three listeners (default: each daemon's own).")
+        help: "Connections open at once on each of the three listeners (default: each daemon's own)."
+    )
     var maxConnections: Int?
 
     func run() async throws {
@@ -57,7 +59,10 @@ struct DevCommand: AsyncParsableCommand {
         scheduler.containerPolicy = policy
         if self.maxConnections != nil || FlagEnvironment.value("max_connections") != nil {
             let maximum = try FlagEnvironment.positiveInt(
-                self.maxConnections, "max_connections", default: master.listener.maximumConnections)
+                self.maxConnections,
+                "max_connections",
+                default: master.listener.maximumConnections
+            )
             master.listener.maximumConnections = maximum
             agent.listener.maximumConnections = maximum
             scheduler.listener.maximumConnections = maximum
@@ -73,8 +78,11 @@ struct DevCommand: AsyncParsableCommand {
         ]
         logger.info(
             "Dev cluster starting",
-            metadata: ["scheduler": "http://127.0.0.1:\(scheduler.httpPort)", "master": "http://127.0.0.1:\(master.port)",
-                       "agent": "http://127.0.0.1:\(agent.port)", "work_dir": "\(workDir)"])
+            metadata: [
+                "scheduler": "http://127.0.0.1:\(scheduler.httpPort)", "master": "http://127.0.0.1:\(master.port)",
+                "agent": "http://127.0.0.1:\(agent.port)", "work_dir": "\(workDir)",
+            ]
+        )
         let group = ShutdownBounds.serviceGroup(services, daemon: "dev", logger: logger)
         try await group.run()
     }

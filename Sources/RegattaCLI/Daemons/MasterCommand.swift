@@ -74,15 +74,18 @@ struct MasterCommand: AsyncParsableCommand {
     var weights: String?
     @Option(
         name: .customLong("max_connections"),
-        help: "Connections open at once; more are closed on arrival (default 16384: 10,000 agents and headroom).")
+        help: "Connections open at once; more are closed on arrival (default 16384: 10,000 agents and headroom)."
+    )
     var maxConnections: Int?
     @Option(
         name: .customLong("max_subscriber_queue"),
-        help: "Events queued for a stream subscriber that is not reading; one more disconnects it (default 10000).")
+        help: "Events queued for a stream subscriber that is not reading; one more disconnects it (default 10000)."
+    )
     var maxSubscriberQueue: Int?
     @Option(
         name: .customLong("max_operator_subscribers"),
-        help: "Operator API event streams (/api/v1 SUBSCRIBE) open at once; more get 503 (default 128).")
+        help: "Operator API event streams (/api/v1 SUBSCRIBE) open at once; more get 503 (default 128)."
+    )
     var maxOperatorSubscribers: Int?
 
     func makeConfiguration() throws -> MasterConfiguration {
@@ -171,11 +174,20 @@ struct MasterCommand: AsyncParsableCommand {
         }
         configuration.cluster = FlagEnvironment.string(self.cluster, "cluster")
         configuration.listener.maximumConnections = try FlagEnvironment.positiveInt(
-            self.maxConnections, "max_connections", default: configuration.listener.maximumConnections)
+            self.maxConnections,
+            "max_connections",
+            default: configuration.listener.maximumConnections
+        )
         configuration.maxSubscriberQueue = try FlagEnvironment.positiveInt(
-            self.maxSubscriberQueue, "max_subscriber_queue", default: configuration.maxSubscriberQueue)
+            self.maxSubscriberQueue,
+            "max_subscriber_queue",
+            default: configuration.maxSubscriberQueue
+        )
         configuration.maxOperatorSubscribers = try FlagEnvironment.positiveInt(
-            self.maxOperatorSubscribers, "max_operator_subscribers", default: configuration.maxOperatorSubscribers)
+            self.maxOperatorSubscribers,
+            "max_operator_subscribers",
+            default: configuration.maxOperatorSubscribers
+        )
         if let text = FlagEnvironment.string(self.weights, "weights") {
             for pair in text.split(separator: ",") {
                 let parts = pair.split(separator: "=")
@@ -227,7 +239,11 @@ struct MasterCommand: AsyncParsableCommand {
             }
             highAvailability = MasterHighAvailability(
                 election: ZooKeeperLeaderElection(
-                    client: client, path: url.path, sessionTimeout: configuration.zkSessionTimeout, logger: logger),
+                    client: client,
+                    path: url.path,
+                    sessionTimeout: configuration.zkSessionTimeout,
+                    logger: logger
+                ),
                 registry: ZooKeeperAgentRegistryStore(client: client, electionPath: url.path, logger: logger)
             ) { reason in
                 Self.exitNow(reason)

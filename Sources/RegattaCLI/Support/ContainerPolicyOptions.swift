@@ -7,17 +7,21 @@ import RegattaCore
 struct ContainerPolicyOptions: ParsableArguments {
     @Option(
         name: .customLong("allowed_host_paths"),
-        help: "Host directories tasks may mount, comma-separated absolute paths (default: none; sandbox only).")
+        help: "Host directories tasks may mount, comma-separated absolute paths (default: none; sandbox only)."
+    )
     var allowedHostPaths: String?
     @Flag(
         name: .customLong("allow_privileged"),
-        help: "Allow privileged containers and Docker parameters that reach the host (cap-add, device, pid, ...).")
+        help: "Allow privileged containers and Docker parameters that reach the host (cap-add, device, pid, ...)."
+    )
     var allowPrivileged = false
 
     /// The policy from the flags, else `REGATTA_`/`MESOS_` environment variables.
     /// - Throws: a one-line `ValidationError` naming the flag.
     func policy() throws -> ContainerPolicy {
         try FlagEnvironment.containerPolicy(
-            allowedHostPaths: self.allowedHostPaths, allowPrivileged: self.allowPrivileged)
+            allowedHostPaths: self.allowedHostPaths,
+            allowPrivileged: self.allowPrivileged
+        )
     }
 }

@@ -22,8 +22,10 @@ enum ShutdownBounds {
         // The deadline goes last: services stop in reverse order, so it learns of the stop first.
         let deadline = HardDeadline(daemon: daemon, after: self.hardDeadline)
         var configuration = ServiceGroupConfiguration(
-            services: (services + [deadline]).map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger)
+            services: (services + [deadline]).map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
         configuration.maximumGracefulShutdownDuration = self.gracefulShutdown
         return ServiceGroup(configuration: configuration)
     }

@@ -66,7 +66,10 @@ public struct AgentCall: Codable, Hashable, Sendable {
     }
 
     public static func update(
-        agent: AgentID, framework: FrameworkID, status: TaskStatus, registrationToken: String? = nil
+        agent: AgentID,
+        framework: FrameworkID,
+        status: TaskStatus,
+        registrationToken: String? = nil
     ) -> AgentCall {
         var call = AgentCall(type: .update, agentId: agent)
         call.update = Update(frameworkId: framework, status: status)
@@ -100,7 +103,10 @@ public struct AgentMessage: Codable, Hashable, Sendable {
         /// (``AgentCall/registrationToken``). A new one is made at each registration.
         public var registrationToken: String?
         public init(
-            agentId: AgentID, masterInfo: MasterInfo?, pingIntervalSeconds: Double?, registrationToken: String? = nil
+            agentId: AgentID,
+            masterInfo: MasterInfo?,
+            pingIntervalSeconds: Double?,
+            registrationToken: String? = nil
         ) {
             self.agentId = agentId
             self.masterInfo = masterInfo

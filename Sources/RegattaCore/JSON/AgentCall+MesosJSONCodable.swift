@@ -2,7 +2,8 @@
 
 extension AgentTask: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case frameworkId = "framework_id", task, state
+        case frameworkId = "framework_id"
+        case task, state
     }
     private static let fields = JSONFieldTable<Field>()
 
@@ -37,7 +38,8 @@ extension AgentCall.CallType: MesosJSONCodable {}
 
 extension AgentCall.Subscribe: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case agentInfo = "agent_info", tasks, capabilities, version
+        case agentInfo = "agent_info"
+        case tasks, capabilities, version
     }
     private static let fields = JSONFieldTable<Field>()
 
@@ -71,7 +73,8 @@ extension AgentCall.Subscribe: MesosJSONCodable {
 
 extension AgentCall.Update: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case frameworkId = "framework_id", status
+        case frameworkId = "framework_id"
+        case status
     }
     private static let fields = JSONFieldTable<Field>()
 
@@ -100,7 +103,10 @@ extension AgentCall.Update: MesosJSONCodable {
 
 extension AgentCall: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case type, agentId = "agent_id", subscribe, update, registrationToken = "registration_token"
+        case type
+        case agentId = "agent_id"
+        case subscribe, update
+        case registrationToken = "registration_token"
     }
     private static let fields = JSONFieldTable<Field>()
 
@@ -135,7 +141,9 @@ extension AgentMessage.MessageType: MesosJSONCodable {}
 
 extension AgentMessage.Registered: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case agentId = "agent_id", masterInfo = "master_info", pingIntervalSeconds = "ping_interval_seconds"
+        case agentId = "agent_id"
+        case masterInfo = "master_info"
+        case pingIntervalSeconds = "ping_interval_seconds"
         case registrationToken = "registration_token"
     }
     private static let fields = JSONFieldTable<Field>()
@@ -156,8 +164,11 @@ extension AgentMessage.Registered: MesosJSONCodable {
         }
         guard let agentId else { throw reader.missing(Field.agentId, in: object) }
         self.init(
-            agentId: agentId, masterInfo: masterInfo, pingIntervalSeconds: pingIntervalSeconds,
-            registrationToken: registrationToken)
+            agentId: agentId,
+            masterInfo: masterInfo,
+            pingIntervalSeconds: pingIntervalSeconds,
+            registrationToken: registrationToken
+        )
     }
 
     public func writeMesosJSON(into writer: inout JSONWriter) {
@@ -172,7 +183,9 @@ extension AgentMessage.Registered: MesosJSONCodable {
 
 extension AgentMessage.Launch: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case frameworkId = "framework_id", frameworkInfo = "framework_info", task
+        case frameworkId = "framework_id"
+        case frameworkInfo = "framework_info"
+        case task
     }
     private static let fields = JSONFieldTable<Field>()
 
@@ -204,7 +217,9 @@ extension AgentMessage.Launch: MesosJSONCodable {
 
 extension AgentMessage.Kill: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case frameworkId = "framework_id", taskId = "task_id", killPolicy = "kill_policy"
+        case frameworkId = "framework_id"
+        case taskId = "task_id"
+        case killPolicy = "kill_policy"
     }
     private static let fields = JSONFieldTable<Field>()
 
@@ -236,7 +251,9 @@ extension AgentMessage.Kill: MesosJSONCodable {
 
 extension AgentMessage.Acknowledge: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case frameworkId = "framework_id", taskId = "task_id", uuid
+        case frameworkId = "framework_id"
+        case taskId = "task_id"
+        case uuid
     }
     private static let fields = JSONFieldTable<Field>()
 
@@ -304,7 +321,9 @@ extension AgentMessage.ErrorInfo: MesosJSONCodable {
 
 extension AgentMessage: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case type, registered, launch, kill, acknowledge, shutdownFramework = "shutdown_framework", error
+        case type, registered, launch, kill, acknowledge
+        case shutdownFramework = "shutdown_framework"
+        case error
     }
     private static let fields = JSONFieldTable<Field>()
 

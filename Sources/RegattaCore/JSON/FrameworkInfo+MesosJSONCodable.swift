@@ -27,8 +27,11 @@ extension FrameworkInfo.Capability: MesosJSONCodable {
 
 extension FrameworkInfo: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case user, name, id, failoverTimeout = "failover_timeout", checkpoint, role, roles, hostname, principal
-        case webuiUrl = "webui_url", capabilities, labels
+        case user, name, id
+        case failoverTimeout = "failover_timeout"
+        case checkpoint, role, roles, hostname, principal
+        case webuiUrl = "webui_url"
+        case capabilities, labels
     }
     private static let fields = JSONFieldTable<Field>()
 
@@ -237,8 +240,13 @@ extension Offer.URLInfo: MesosJSONCodable {
 
 extension Offer: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case id, frameworkId = "framework_id", agentId = "agent_id", hostname, resources, attributes
-        case executorIds = "executor_ids", allocationInfo = "allocation_info", url
+        case id
+        case frameworkId = "framework_id"
+        case agentId = "agent_id"
+        case hostname, resources, attributes
+        case executorIds = "executor_ids"
+        case allocationInfo = "allocation_info"
+        case url
     }
     private static let fields = JSONFieldTable<Field>()
 

@@ -41,7 +41,8 @@ enum JSONPathLocator {
                 if expectingKey, case .object = levels.last {
                     let end = min(position, bytes.count)
                     levels[levels.count - 1] = .object(
-                        key: String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
+                        key: String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+                    )
                     expectingKey = false
                 }
             default:

@@ -38,7 +38,8 @@ public struct JSONReader {
     ///
     /// - Throws: ``JSONReadError`` with its path filled in.
     public static func withReader<Result>(
-        _ bytes: UnsafeRawBufferPointer, _ body: (inout JSONReader) throws -> Result
+        _ bytes: UnsafeRawBufferPointer,
+        _ body: (inout JSONReader) throws -> Result
     ) throws(JSONReadError) -> Result {
         let buffer = bytes.bindMemory(to: UInt8.self)
         var reader = JSONReader(buffer)
@@ -59,7 +60,8 @@ public struct JSONReader {
 
     /// Decodes one `T` from `bytes`, which must hold exactly one JSON document.
     public static func decode<T: MesosJSONDecodable>(
-        _ type: T.Type, from bytes: UnsafeRawBufferPointer
+        _ type: T.Type,
+        from bytes: UnsafeRawBufferPointer
     ) throws(JSONReadError) -> T {
         try self.withReader(bytes) { reader in try T(mesosJSON: &reader) }
     }
@@ -335,7 +337,9 @@ public struct JSONReader {
         }
         if position < count && (self.bytes[position] | 0x20) == UInt8(ascii: "e") {
             position += 1
-            if position < count && (self.bytes[position] == UInt8(ascii: "+") || self.bytes[position] == UInt8(ascii: "-")) {
+            if position < count
+                && (self.bytes[position] == UInt8(ascii: "+") || self.bytes[position] == UInt8(ascii: "-"))
+            {
                 position += 1
             }
             guard isDigit(position) else { throw JSONReadError("a number has no exponent digits", offset: position) }
@@ -487,7 +491,8 @@ public struct JSONReader {
 
     @inline(__always)
     private func withKeyBytes<Result>(
-        _ key: KeyToken, _ body: (UnsafeBufferPointer<UInt8>) throws(JSONReadError) -> Result
+        _ key: KeyToken,
+        _ body: (UnsafeBufferPointer<UInt8>) throws(JSONReadError) -> Result
     ) throws(JSONReadError) -> Result {
         guard let unescaped = key.unescaped else {
             return try body(UnsafeBufferPointer(rebasing: self.bytes[key.start..<key.end]))
@@ -498,7 +503,8 @@ public struct JSONReader {
     /// Advances to the next key of the object: consumes it and its `:` and returns `body`'s result for its
     /// unescaped bytes; returns nil (consuming `}`) at the end of the object. Read or skip the value next.
     public mutating func nextKey<Result>(
-        _ object: inout JSONObjectCursor, _ body: (UnsafeBufferPointer<UInt8>) throws(JSONReadError) -> Result
+        _ object: inout JSONObjectCursor,
+        _ body: (UnsafeBufferPointer<UInt8>) throws(JSONReadError) -> Result
     ) throws(JSONReadError) -> Result? {
         guard let key = try self.nextKeyToken(&object) else { return nil }
         return try self.withKeyBytes(key, body)
@@ -510,14 +516,17 @@ public struct JSONReader {
     /// appears twice and for an unknown key that Foundation's `.convertFromSnakeCase` might still match to a property
     /// (anything but lower-case letters, digits and single inner underscores), so such documents go to Foundation.
     public mutating func nextField<Field: JSONField>(
-        _ object: inout JSONObjectCursor, _ table: JSONFieldTable<Field>
+        _ object: inout JSONObjectCursor,
+        _ table: JSONFieldTable<Field>
     ) throws(JSONReadError) -> Field? {
         while let key = try self.nextKeyToken(&object) {
             let match = try self.withKeyBytes(key) { (bytes) throws(JSONReadError) -> (field: Field, bit: UInt64)? in
                 if let match = table.lookup(bytes) { return match }
                 guard Self.isPlainSnakeCase(bytes) else {
                     throw JSONReadError(
-                        "the key '\(String(decoding: bytes, as: UTF8.self))' is not snake case", offset: key.offset)
+                        "the key '\(String(decoding: bytes, as: UTF8.self))' is not snake case",
+                        offset: key.offset
+                    )
                 }
                 return nil
             }

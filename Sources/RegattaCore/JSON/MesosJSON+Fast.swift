@@ -18,7 +18,8 @@ extension MesosJSON {
     ///
     /// - Throws: `CoreError.invalidJSON`, the same error ``decode(_:from:)`` throws.
     public static func decodeFast<T: MesosJSONDecodable & Decodable>(
-        _ type: T.Type, from bytes: UnsafeRawBufferPointer
+        _ type: T.Type,
+        from bytes: UnsafeRawBufferPointer
     ) throws -> T {
         if let value = try? JSONReader.decode(type, from: bytes) { return value }
         return try self.decode(type, from: Data(bytes))

@@ -168,7 +168,8 @@ private struct AllocationInfoBox: MesosJSONDecodable {
 
 extension Resource: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case name, type, scalar, ranges, set, role, reservations, allocationInfo = "allocation_info"
+        case name, type, scalar, ranges, set, role, reservations
+        case allocationInfo = "allocation_info"
     }
     private static let fields = JSONFieldTable<Field>()
 

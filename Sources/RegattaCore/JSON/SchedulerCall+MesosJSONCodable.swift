@@ -51,7 +51,8 @@ extension OfferOperation.Launch: MesosJSONCodable {
 
 extension OfferOperation.LaunchGroup: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case executor, taskGroup = "task_group"
+        case executor
+        case taskGroup = "task_group"
     }
     private static let fields = JSONFieldTable<Field>()
 
@@ -78,7 +79,8 @@ extension OfferOperation.LaunchGroup: MesosJSONCodable {
 
 extension OfferOperation: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case type, launch, launchGroup = "launch_group"
+        case type, launch
+        case launchGroup = "launch_group"
     }
     private static let fields = JSONFieldTable<Field>()
 
@@ -109,7 +111,8 @@ extension SchedulerCall.CallType: MesosJSONCodable {}
 
 extension SchedulerCall.Subscribe: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case frameworkInfo = "framework_info", suppressedRoles = "suppressed_roles"
+        case frameworkInfo = "framework_info"
+        case suppressedRoles = "suppressed_roles"
     }
     private static let fields = JSONFieldTable<Field>()
 
@@ -137,7 +140,8 @@ extension SchedulerCall.Subscribe: MesosJSONCodable {
 
 extension SchedulerCall.Accept: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case offerIds = "offer_ids", operations, filters
+        case offerIds = "offer_ids"
+        case operations, filters
     }
     private static let fields = JSONFieldTable<Field>()
 
@@ -166,7 +170,8 @@ extension SchedulerCall.Accept: MesosJSONCodable {
 
 extension SchedulerCall.Decline: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case offerIds = "offer_ids", filters
+        case offerIds = "offer_ids"
+        case filters
     }
     private static let fields = JSONFieldTable<Field>()
 
@@ -242,7 +247,9 @@ extension SchedulerCall.Suppress: MesosJSONCodable {
 
 extension SchedulerCall.Kill: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case taskId = "task_id", agentId = "agent_id", killPolicy = "kill_policy"
+        case taskId = "task_id"
+        case agentId = "agent_id"
+        case killPolicy = "kill_policy"
     }
     private static let fields = JSONFieldTable<Field>()
 
@@ -271,7 +278,8 @@ extension SchedulerCall.Kill: MesosJSONCodable {
 
 extension SchedulerCall.Shutdown: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case executorId = "executor_id", agentId = "agent_id"
+        case executorId = "executor_id"
+        case agentId = "agent_id"
     }
     private static let fields = JSONFieldTable<Field>()
 
@@ -301,7 +309,9 @@ extension SchedulerCall.Shutdown: MesosJSONCodable {
 
 extension SchedulerCall.Acknowledge: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case agentId = "agent_id", taskId = "task_id", uuid
+        case agentId = "agent_id"
+        case taskId = "task_id"
+        case uuid
     }
     private static let fields = JSONFieldTable<Field>()
 
@@ -334,7 +344,8 @@ extension SchedulerCall.Acknowledge: MesosJSONCodable {
 
 extension SchedulerCall.Reconcile.Task: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case taskId = "task_id", agentId = "agent_id"
+        case taskId = "task_id"
+        case agentId = "agent_id"
     }
     private static let fields = JSONFieldTable<Field>()
 
@@ -394,7 +405,8 @@ extension SchedulerCall.Message: MesosJSONCodable {
 
 extension SchedulerCall: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case frameworkId = "framework_id", type, subscribe, accept, decline, revive, suppress, kill, shutdown
+        case frameworkId = "framework_id"
+        case type, subscribe, accept, decline, revive, suppress, kill, shutdown
         case acknowledge, reconcile, message
     }
     private static let fields = JSONFieldTable<Field>()
@@ -441,7 +453,9 @@ extension SchedulerCall: MesosJSONCodable {
 }
 
 private enum ExecutorMessageField: String, JSONField {
-    case agentId = "agent_id", executorId = "executor_id", data
+    case agentId = "agent_id"
+    case executorId = "executor_id"
+    case data
 }
 
 private let executorMessageFields = JSONFieldTable<ExecutorMessageField>()

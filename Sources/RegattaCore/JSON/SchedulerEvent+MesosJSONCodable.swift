@@ -4,7 +4,8 @@ extension SchedulerEvent.EventType: MesosJSONCodable {}
 
 extension SchedulerEvent.Subscribed: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case frameworkId = "framework_id", heartbeatIntervalSeconds = "heartbeat_interval_seconds"
+        case frameworkId = "framework_id"
+        case heartbeatIntervalSeconds = "heartbeat_interval_seconds"
         case masterInfo = "master_info"
     }
     private static let fields = JSONFieldTable<Field>()
@@ -121,7 +122,9 @@ extension SchedulerEvent.Message: MesosJSONCodable {
 
 extension SchedulerEvent.Failure: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case agentId = "agent_id", executorId = "executor_id", status
+        case agentId = "agent_id"
+        case executorId = "executor_id"
+        case status
     }
     private static let fields = JSONFieldTable<Field>()
 

@@ -54,7 +54,8 @@ extension Environment.Variable: MesosJSONCodable {
 
 extension CommandURI: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case value, executable, extract, cache, outputFile = "output_file"
+        case value, executable, extract, cache
+        case outputFile = "output_file"
     }
     private static let fields = JSONFieldTable<Field>()
 
@@ -121,7 +122,9 @@ extension DockerInfo.Network: MesosJSONCodable {}
 
 extension DockerInfo.PortMapping: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case hostPort = "host_port", containerPort = "container_port", `protocol`
+        case hostPort = "host_port"
+        case containerPort = "container_port"
+        case `protocol`
     }
     private static let fields = JSONFieldTable<Field>()
 
@@ -182,7 +185,9 @@ extension DockerInfo.Parameter: MesosJSONCodable {
 
 extension DockerInfo: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case image, network, portMappings = "port_mappings", privileged, parameters
+        case image, network
+        case portMappings = "port_mappings"
+        case privileged, parameters
         case forcePullImage = "force_pull_image"
     }
     private static let fields = JSONFieldTable<Field>()
@@ -220,7 +225,9 @@ extension ContainerInfo.ContainerType: MesosJSONCodable {}
 
 extension ContainerInfo.Volume: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case containerPath = "container_path", hostPath = "host_path", mode
+        case containerPath = "container_path"
+        case hostPath = "host_path"
+        case mode
     }
     private static let fields = JSONFieldTable<Field>()
 
@@ -338,9 +345,13 @@ extension HealthCheck.TCPCheck: MesosJSONCodable {
 
 extension HealthCheck: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case type, delaySeconds = "delay_seconds", intervalSeconds = "interval_seconds"
-        case timeoutSeconds = "timeout_seconds", consecutiveFailures = "consecutive_failures"
-        case gracePeriodSeconds = "grace_period_seconds", http, tcp, command
+        case type
+        case delaySeconds = "delay_seconds"
+        case intervalSeconds = "interval_seconds"
+        case timeoutSeconds = "timeout_seconds"
+        case consecutiveFailures = "consecutive_failures"
+        case gracePeriodSeconds = "grace_period_seconds"
+        case http, tcp, command
     }
     private static let fields = JSONFieldTable<Field>()
 
@@ -400,8 +411,13 @@ extension KillPolicy: MesosJSONCodable {
 
 extension TaskInfo: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case name, taskId = "task_id", agentId = "agent_id", resources, command, container
-        case healthCheck = "health_check", killPolicy = "kill_policy", labels, executor
+        case name
+        case taskId = "task_id"
+        case agentId = "agent_id"
+        case resources, command, container
+        case healthCheck = "health_check"
+        case killPolicy = "kill_policy"
+        case labels, executor
     }
     private static let fields = JSONFieldTable<Field>()
 
@@ -453,7 +469,9 @@ extension TaskInfo: MesosJSONCodable {
 
 extension ExecutorInfo: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case executorId = "executor_id", frameworkId = "framework_id", command, resources, name
+        case executorId = "executor_id"
+        case frameworkId = "framework_id"
+        case command, resources, name
     }
     private static let fields = JSONFieldTable<Field>()
 

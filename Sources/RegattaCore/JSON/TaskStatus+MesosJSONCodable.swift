@@ -19,8 +19,13 @@ extension TaskStatus.Source: MesosJSONCodable {}
 
 extension TaskStatus: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case taskId = "task_id", state, message, source, reason, agentId = "agent_id", executorId = "executor_id"
-        case timestamp, uuid, healthy, data, unreachableTime = "unreachable_time", labels
+        case taskId = "task_id"
+        case state, message, source, reason
+        case agentId = "agent_id"
+        case executorId = "executor_id"
+        case timestamp, uuid, healthy, data
+        case unreachableTime = "unreachable_time"
+        case labels
     }
     private static let fields = JSONFieldTable<Field>()
 

@@ -41,7 +41,9 @@ public struct Attribute: Hashable, Sendable {
             if entry.isEmpty { continue }
             guard let colon = entry.firstIndex(of: ":") else {
                 throw CoreError(
-                    .invalidAttributes, "Attribute '\(entry)' has no value; write it as 'name:value', e.g. 'rack:a'.")
+                    .invalidAttributes,
+                    "Attribute '\(entry)' has no value; write it as 'name:value', e.g. 'rack:a'."
+                )
             }
             let name = String(entry[..<colon]).trimmingCharacters(in: .whitespaces)
             let value = String(entry[entry.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
@@ -57,7 +59,10 @@ public struct Attribute: Hashable, Sendable {
                     default: attributes.append(Attribute(name: name, value: .text(value)))
                     }
                 } catch let error as CoreError {
-                    throw CoreError(.invalidAttributes, error.message.replacingOccurrences(of: "Resource", with: "Attribute"))
+                    throw CoreError(
+                        .invalidAttributes,
+                        error.message.replacingOccurrences(of: "Resource", with: "Attribute")
+                    )
                 }
             } else if let number = Double(value), number.isFinite, abs(number) <= Scalar.maximumValue {
                 attributes.append(Attribute(name: name, value: .scalar(Scalar(number))))
@@ -86,7 +91,10 @@ extension Attribute: Codable {
         case "SET": self.value = .set(Set(try container.decode(SetBox.self, forKey: .set).item ?? []))
         case let other:
             throw DecodingError.dataCorruptedError(
-                forKey: .type, in: container, debugDescription: "unknown attribute type '\(other)'")
+                forKey: .type,
+                in: container,
+                debugDescription: "unknown attribute type '\(other)'"
+            )
         }
     }
 
@@ -118,7 +126,13 @@ public struct AgentInfo: Codable, Hashable, Sendable {
     public var attributes: [Attribute]?
     public var id: AgentID?
 
-    public init(hostname: String, port: Int? = nil, resources: Resources, attributes: [Attribute]? = nil, id: AgentID? = nil) {
+    public init(
+        hostname: String,
+        port: Int? = nil,
+        resources: Resources,
+        attributes: [Attribute]? = nil,
+        id: AgentID? = nil
+    ) {
         self.hostname = hostname
         self.port = port
         self.resources = resources

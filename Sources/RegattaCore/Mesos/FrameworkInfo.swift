@@ -22,8 +22,14 @@ public struct FrameworkInfo: Codable, Hashable, Sendable {
     public var labels: Labels?
 
     public init(
-        user: String, name: String, id: FrameworkID? = nil, failoverTimeout: Double? = nil, checkpoint: Bool? = nil,
-        roles: [String]? = nil, hostname: String? = nil, capabilities: [Capability]? = nil
+        user: String,
+        name: String,
+        id: FrameworkID? = nil,
+        failoverTimeout: Double? = nil,
+        checkpoint: Bool? = nil,
+        roles: [String]? = nil,
+        hostname: String? = nil,
+        capabilities: [Capability]? = nil
     ) {
         self.user = user
         self.name = name
@@ -116,8 +122,13 @@ public struct Offer: Codable, Hashable, Sendable {
     }
 
     public init(
-        id: OfferID, frameworkId: FrameworkID, agentId: AgentID, hostname: String, resources: [Resource],
-        attributes: [Attribute]? = nil, role: String? = nil
+        id: OfferID,
+        frameworkId: FrameworkID,
+        agentId: AgentID,
+        hostname: String,
+        resources: [Resource],
+        attributes: [Attribute]? = nil,
+        role: String? = nil
     ) {
         self.id = id
         self.frameworkId = frameworkId

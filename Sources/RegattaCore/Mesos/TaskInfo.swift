@@ -50,8 +50,12 @@ public struct CommandInfo: Codable, Hashable, Sendable {
     public var user: String?
 
     public init(
-        shell: Bool? = nil, value: String? = nil, arguments: [String]? = nil, environment: Environment? = nil,
-        uris: [CommandURI]? = nil, user: String? = nil
+        shell: Bool? = nil,
+        value: String? = nil,
+        arguments: [String]? = nil,
+        environment: Environment? = nil,
+        uris: [CommandURI]? = nil,
+        user: String? = nil
     ) {
         self.shell = shell
         self.value = value
@@ -104,8 +108,12 @@ public struct DockerInfo: Codable, Hashable, Sendable {
     public var forcePullImage: Bool?
 
     public init(
-        image: String, network: Network? = nil, portMappings: [PortMapping]? = nil, privileged: Bool? = nil,
-        parameters: [Parameter]? = nil, forcePullImage: Bool? = nil
+        image: String,
+        network: Network? = nil,
+        portMappings: [PortMapping]? = nil,
+        privileged: Bool? = nil,
+        parameters: [Parameter]? = nil,
+        forcePullImage: Bool? = nil
     ) {
         self.image = image
         self.network = network
@@ -181,9 +189,15 @@ public struct HealthCheck: Codable, Hashable, Sendable {
     public var command: CommandInfo?
 
     public init(
-        type: CheckType, delaySeconds: Double? = nil, intervalSeconds: Double? = nil, timeoutSeconds: Double? = nil,
-        consecutiveFailures: UInt32? = nil, gracePeriodSeconds: Double? = nil, http: HTTPCheck? = nil,
-        tcp: TCPCheck? = nil, command: CommandInfo? = nil
+        type: CheckType,
+        delaySeconds: Double? = nil,
+        intervalSeconds: Double? = nil,
+        timeoutSeconds: Double? = nil,
+        consecutiveFailures: UInt32? = nil,
+        gracePeriodSeconds: Double? = nil,
+        http: HTTPCheck? = nil,
+        tcp: TCPCheck? = nil,
+        command: CommandInfo? = nil
     ) {
         self.type = type
         self.delaySeconds = delaySeconds
@@ -218,8 +232,14 @@ public struct TaskInfo: Codable, Hashable, Sendable {
     public var executor: ExecutorInfo?
 
     public init(
-        name: String, taskId: TaskID, agentId: AgentID, resources: Resources, command: CommandInfo? = nil,
-        container: ContainerInfo? = nil, healthCheck: HealthCheck? = nil, killPolicy: KillPolicy? = nil,
+        name: String,
+        taskId: TaskID,
+        agentId: AgentID,
+        resources: Resources,
+        command: CommandInfo? = nil,
+        container: ContainerInfo? = nil,
+        healthCheck: HealthCheck? = nil,
+        killPolicy: KillPolicy? = nil,
         labels: Labels? = nil
     ) {
         self.name = name

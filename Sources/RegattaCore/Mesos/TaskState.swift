@@ -63,7 +63,9 @@ public enum TaskState: String, Codable, Sendable, CaseIterable {
         let name = try container.decode(String.self)
         guard let state = TaskState(rawValue: name) else {
             throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "unknown task state '\(name)'; expected one such as TASK_RUNNING")
+                in: container,
+                debugDescription: "unknown task state '\(name)'; expected one such as TASK_RUNNING"
+            )
         }
         self = state
     }

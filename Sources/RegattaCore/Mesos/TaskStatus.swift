@@ -28,8 +28,15 @@ public struct TaskStatus: Codable, Hashable, Sendable {
     public var labels: Labels?
 
     public init(
-        taskId: TaskID, state: TaskState, message: String? = nil, source: Source? = nil, reason: String? = nil,
-        agentId: AgentID? = nil, timestamp: Double? = nil, uuid: String? = nil, healthy: Bool? = nil
+        taskId: TaskID,
+        state: TaskState,
+        message: String? = nil,
+        source: Source? = nil,
+        reason: String? = nil,
+        agentId: AgentID? = nil,
+        timestamp: Double? = nil,
+        uuid: String? = nil,
+        healthy: Bool? = nil
     ) {
         self.taskId = taskId
         self.state = state

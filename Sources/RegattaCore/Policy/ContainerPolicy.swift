@@ -43,7 +43,8 @@ public struct ContainerPolicy: Sendable, Hashable {
             }
             guard path.hasPrefix("/"), !Self.hasDotDot(path), !path.contains("\0") else {
                 throw ContainerPolicyViolation(
-                    "'\(path)' is not an absolute path without '..'; give absolute paths such as /srv/data")
+                    "'\(path)' is not an absolute path without '..'; give absolute paths such as /srv/data"
+                )
             }
             paths.append(Self.normalized(path))
         }
@@ -56,7 +57,9 @@ public struct ContainerPolicy: Sendable, Hashable {
     public func checkPrivileged(_ privileged: Bool?) -> ContainerPolicyViolation? {
         guard privileged == true, !self.allowPrivileged else { return nil }
         return ContainerPolicyViolation(
-            "privileged containers are not allowed", flag: Self.allowPrivilegedFlag)
+            "privileged containers are not allowed",
+            flag: Self.allowPrivilegedFlag
+        )
     }
 
     // MARK: - Host paths
@@ -68,7 +71,8 @@ public struct ContainerPolicy: Sendable, Hashable {
     public func checkHostPath(_ hostPath: String) -> ContainerPolicyViolation? {
         if hostPath.isEmpty {
             return ContainerPolicyViolation(
-                "the host path is empty; give a path inside the sandbox or under an allowed path")
+                "the host path is empty; give a path inside the sandbox or under an allowed path"
+            )
         }
         if hostPath.contains("\0") {
             return ContainerPolicyViolation("host path '\(hostPath)' contains a NUL character")
@@ -87,7 +91,8 @@ public struct ContainerPolicy: Sendable, Hashable {
         let allowed = (self.allowedHostPaths + [normalized]).joined(separator: ",")
         return ContainerPolicyViolation(
             "host path '\(normalized)' is not under \(Self.allowedHostPathsFlag)",
-            flag: "\(Self.allowedHostPathsFlag)=\(allowed)")
+            flag: "\(Self.allowedHostPathsFlag)=\(allowed)"
+        )
     }
 
     // MARK: - Docker parameters
@@ -101,7 +106,8 @@ public struct ContainerPolicy: Sendable, Hashable {
         if parameter.access == .host, !self.allowPrivileged {
             throw ContainerPolicyViolation(
                 "the Docker parameter '\(key)=\(value)' gives the container access to the host",
-                flag: Self.allowPrivilegedFlag)
+                flag: Self.allowPrivilegedFlag
+            )
         }
         return parameter
     }

@@ -102,7 +102,11 @@ public struct DockerParameter: Sendable, Hashable {
             guard !value.isEmpty, !value.contains("\0") else { throw malformed(form) }
             return value
         }
-        func pair(_ separator: Character, _ form: String, valueRequired: Bool = true) throws(ContainerPolicyViolation)
+        func pair(
+            _ separator: Character,
+            _ form: String,
+            valueRequired: Bool = true
+        ) throws(ContainerPolicyViolation)
             -> (String, String)
         {
             guard let index = value.firstIndex(of: separator) else {
@@ -147,7 +151,8 @@ public struct DockerParameter: Sendable, Hashable {
             guard Self.ulimitNames.contains(name) else {
                 throw ContainerPolicyViolation(
                     "the Docker parameter '\(rawKey)' names the unknown limit '\(name)'; use one of "
-                        + Self.ulimitNames.sorted().joined(separator: ", "))
+                        + Self.ulimitNames.sorted().joined(separator: ", ")
+                )
             }
             let parts = limits.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             guard parts.count <= 2, let soft = Self.limit(parts[0]), let hard = Self.limit(parts.last!),
@@ -178,7 +183,8 @@ public struct DockerParameter: Sendable, Hashable {
             default:
                 throw ContainerPolicyViolation(
                     "the Docker parameter '\(rawKey)=\(value)' is not supported; use bridge, none or host, or set "
-                        + "container.docker.network")
+                        + "container.docker.network"
+                )
             }
         case "privileged":
             option = .privileged(try flag())
@@ -192,8 +198,10 @@ public struct DockerParameter: Sendable, Hashable {
                 throw malformed("/host/device[:/container/device[:rwm]]")
             }
             option = .device(
-                hostPath: parts[0], containerPath: parts.count > 1 && !parts[1].isEmpty ? parts[1] : parts[0],
-                permissions: parts.count > 2 ? parts[2] : "rwm")
+                hostPath: parts[0],
+                containerPath: parts.count > 1 && !parts[1].isEmpty ? parts[1] : parts[0],
+                permissions: parts.count > 2 ? parts[2] : "rwm"
+            )
             access = .host
         case "device-cgroup-rule":
             option = .deviceCgroupRule(try nonEmpty("a rule such as 'c 1:3 mr'"))
@@ -232,7 +240,8 @@ public struct DockerParameter: Sendable, Hashable {
         default:
             throw ContainerPolicyViolation(
                 "the Docker parameter '\(rawKey)' is not supported; supported parameters: "
-                    + Self.supported.joined(separator: ", "))
+                    + Self.supported.joined(separator: ", ")
+            )
         }
         return DockerParameter(key: key, option: option, access: access)
     }
@@ -252,7 +261,8 @@ public struct DockerParameter: Sendable, Hashable {
         else {
             throw ContainerPolicyViolation(
                 "the Docker parameter '\(rawKey)' has the value '\(value)'; write a capability such as NET_ADMIN "
-                    + "or ALL")
+                    + "or ALL"
+            )
         }
         return name
     }

@@ -52,7 +52,8 @@ public struct RecordIODecoder: Sendable {
                     let next = value * 10 + UInt64(byte - UInt8(ascii: "0"))
                     guard digits < 19, next <= UInt64(self.maximumRecordSize) else {
                         return try self.fail(
-                            "a record is longer than the maximum of \(self.maximumRecordSize) bytes")
+                            "a record is longer than the maximum of \(self.maximumRecordSize) bytes"
+                        )
                     }
                     self.state = .length(digits: digits + 1, value: next)
                 } else {

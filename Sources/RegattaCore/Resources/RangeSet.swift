@@ -25,7 +25,10 @@ public struct ValueRange: Hashable, Sendable, Codable, CustomStringConvertible {
         let end = try container.decode(UInt64.self, forKey: .end)
         guard begin <= end else {
             throw DecodingError.dataCorruptedError(
-                forKey: .end, in: container, debugDescription: "range \(begin)-\(end) has begin greater than end")
+                forKey: .end,
+                in: container,
+                debugDescription: "range \(begin)-\(end) has begin greater than end"
+            )
         }
         self.begin = begin
         self.end = end

@@ -77,7 +77,10 @@ extension Resource: Codable {
         self.name = try container.decode(String.self, forKey: .name)
         guard !self.name.isEmpty else {
             throw DecodingError.dataCorruptedError(
-                forKey: .name, in: container, debugDescription: "a resource needs a non-empty name")
+                forKey: .name,
+                in: container,
+                debugDescription: "a resource needs a non-empty name"
+            )
         }
         let type = try container.decodeIfPresent(String.self, forKey: .type) ?? "SCALAR"
         switch type {
@@ -85,9 +88,11 @@ extension Resource: Codable {
             let box = try container.decode(ScalarBox.self, forKey: .scalar)
             guard box.value >= 0, box.value.isFinite, box.value <= Scalar.maximumValue else {
                 throw DecodingError.dataCorruptedError(
-                    forKey: .scalar, in: container,
+                    forKey: .scalar,
+                    in: container,
                     debugDescription:
-                        "resource '\(self.name)' has amount \(box.value); amounts must be between 0 and \(Int64(Scalar.maximumValue))")
+                        "resource '\(self.name)' has amount \(box.value); amounts must be between 0 and \(Int64(Scalar.maximumValue))"
+                )
             }
             self.value = .scalar(Scalar(box.value))
         case "RANGES":
@@ -98,8 +103,10 @@ extension Resource: Codable {
             self.value = .set(Set(box.item ?? []))
         default:
             throw DecodingError.dataCorruptedError(
-                forKey: .type, in: container,
-                debugDescription: "resource '\(self.name)' has type '\(type)'; use SCALAR, RANGES or SET")
+                forKey: .type,
+                in: container,
+                debugDescription: "resource '\(self.name)' has type '\(type)'; use SCALAR, RANGES or SET"
+            )
         }
         let reservations = try container.decodeIfPresent([Reservation].self, forKey: .reservations) ?? []
         if let last = reservations.last?.role {

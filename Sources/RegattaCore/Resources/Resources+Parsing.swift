@@ -32,7 +32,9 @@ extension Resources {
     private static func parseEntry(_ entry: String) throws -> Resource {
         guard let colon = entry.firstIndex(of: ":") else {
             throw CoreError(
-                .invalidResources, "Resource '\(entry)' has no value; write it as 'name:value', e.g. 'cpus:4'.")
+                .invalidResources,
+                "Resource '\(entry)' has no value; write it as 'name:value', e.g. 'cpus:4'."
+            )
         }
         var name = String(entry[..<colon]).trimmingCharacters(in: .whitespaces)
         let valueText = String(entry[entry.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
@@ -40,7 +42,9 @@ extension Resources {
         if let open = name.firstIndex(of: "(") {
             guard name.hasSuffix(")") else {
                 throw CoreError(
-                    .invalidResources, "Resource '\(entry)' has an unclosed role; write it as 'name(role):value'.")
+                    .invalidResources,
+                    "Resource '\(entry)' has an unclosed role; write it as 'name(role):value'."
+                )
             }
             role = String(name[name.index(after: open)..<name.index(before: name.endIndex)])
             name = String(name[..<open])
@@ -51,7 +55,8 @@ extension Resources {
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
             throw CoreError(
                 .invalidResources,
-                "Resource '\(entry)' has an invalid name '\(name)'; names use letters, digits, '-', '_' and '.'.")
+                "Resource '\(entry)' has an invalid name '\(name)'; names use letters, digits, '-', '_' and '.'."
+            )
         }
         if valueText.hasPrefix("[") {
             return Resource(name: name, value: .ranges(try self.parseRanges(valueText, entry: entry)), role: role)
@@ -76,7 +81,9 @@ extension Resources {
         }
         guard amount <= Scalar.maximumValue else {
             throw CoreError(
-                .invalidResources, "Resource '\(entry)' is too large; amounts must be <= \(Int64(Scalar.maximumValue)).")
+                .invalidResources,
+                "Resource '\(entry)' is too large; amounts must be <= \(Int64(Scalar.maximumValue))."
+            )
         }
         return Resource(name: name, value: .scalar(Scalar(amount)), role: role)
     }
@@ -84,7 +91,9 @@ extension Resources {
     private static func parseRanges(_ text: String, entry: String) throws -> RangeSet {
         guard text.hasSuffix("]") else {
             throw CoreError(
-                .invalidResources, "Resource '\(entry)' has unclosed ranges; write them as '[31000-32000,33000-33010]'.")
+                .invalidResources,
+                "Resource '\(entry)' has unclosed ranges; write them as '[31000-32000,33000-33010]'."
+            )
         }
         var ranges: [ValueRange] = []
         for piece in text.dropFirst().dropLast().split(separator: ",") {

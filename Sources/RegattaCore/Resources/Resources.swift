@@ -34,7 +34,12 @@ public struct Resources: Hashable, Sendable {
         self.entries = []
         self.entries.reserveCapacity(resources.count)
         for resource in resources {
-            try self.add(Key(name: resource.name, role: resource.role), resource.value, name: resource.name, bounded: true)
+            try self.add(
+                Key(name: resource.name, role: resource.role),
+                resource.value,
+                name: resource.name,
+                bounded: true
+            )
         }
     }
 

@@ -24,7 +24,8 @@ public enum MesosDuration {
         }
         throw CoreError(
             .invalidDuration,
-            "'\(text)' is not a duration; use a number with a unit such as 500ms, 15secs, 2mins, 1hrs or 3days.")
+            "'\(text)' is not a duration; use a number with a unit such as 500ms, 15secs, 2mins, 1hrs or 3days."
+        )
     }
 
     private static func bounded(_ nanoseconds: Double, _ text: String) throws -> Duration {

@@ -14,7 +14,9 @@ public enum Redaction {
         let start = text.range(of: "://")?.upperBound ?? text.startIndex
         guard start <= at else { return text }
         let userInfo = text[start..<at]
-        guard let colon = userInfo.firstIndex(of: ":") else { return String(text[..<start]) + "***" + String(text[at...]) }
+        guard let colon = userInfo.firstIndex(of: ":") else {
+            return String(text[..<start]) + "***" + String(text[at...])
+        }
         return String(text[...colon]) + "***" + String(text[at...])
     }
 }

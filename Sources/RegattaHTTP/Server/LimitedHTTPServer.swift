@@ -13,8 +13,10 @@ public enum LimitedHTTPServer {
     /// An HTTP/1 server builder that enforces `limits`; `refusal` renders the answers given before a route runs
     /// (`413`, `431`) in the daemon's error shape.
     public static func http1(
-        _ limits: ListenerLimits, refusal: @escaping ListenerLimits.Refusal = ListenerLimits.plainTextRefusal,
-        limiter: ConnectionLimiter? = nil, logger: Logger
+        _ limits: ListenerLimits,
+        refusal: @escaping ListenerLimits.Refusal = ListenerLimits.plainTextRefusal,
+        limiter: ConnectionLimiter? = nil,
+        logger: Logger
     ) -> HTTPServerBuilder {
         let limiter = limiter ?? ConnectionLimiter(maximum: limits.maximumConnections)
         return HTTPServerBuilder { responder in
@@ -22,7 +24,10 @@ public enum LimitedHTTPServer {
                 additionalChannelHandlers: [],
                 idleTimeout: TimeAmount(limits.idleTimeout),
                 httpDecoderConfiguration: .init(
-                    maxHeaderFieldSize: limits.maximumHeaderSize, maxHeaderListSize: limits.maximumHeaderSize))
+                    maxHeaderFieldSize: limits.maximumHeaderSize,
+                    maxHeaderListSize: limits.maximumHeaderSize
+                )
+            )
             let channel = HTTP1Channel(
                 responder: { request, writer, channel in
                     var writer: ResponseWriter? = consume writer
@@ -30,8 +35,15 @@ public enum LimitedHTTPServer {
                         try await responder(request, writer.take()!, channel)
                     }
                 },
-                configuration: configuration)
-            return LimitedHTTP1Channel(base: channel, limits: limits, refusal: refusal, limiter: limiter, logger: logger)
+                configuration: configuration
+            )
+            return LimitedHTTP1Channel(
+                base: channel,
+                limits: limits,
+                refusal: refusal,
+                limiter: limiter,
+                logger: logger
+            )
         }
     }
 }
@@ -52,7 +64,8 @@ struct LimitedHTTP1Channel: ServerChildChannel {
             if first {
                 self.logger.warning(
                     "Connection limit reached; closing new connections until some close",
-                    metadata: ["connections.limit": "\(self.limiter.maximum)"])
+                    metadata: ["connections.limit": "\(self.limiter.maximum)"]
+                )
             }
             // Closed at once: the client sees the connection end instead of waiting in the backlog.
             channel.close(promise: nil)
@@ -64,7 +77,8 @@ struct LimitedHTTP1Channel: ServerChildChannel {
         let progress = RequestHeadProgress()
         do {
             try channel.pipeline.syncOperations.addHandler(
-                RequestHeadSizeGuard(maximumHeadSize: self.limits.maximumHeaderSize, progress: progress))
+                RequestHeadSizeGuard(maximumHeadSize: self.limits.maximumHeaderSize, progress: progress)
+            )
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
@@ -74,12 +88,16 @@ struct LimitedHTTP1Channel: ServerChildChannel {
             do {
                 // After the HTTP codec, before Hummingbird's connection handler.
                 let connectionState = try channel.pipeline.syncOperations.handler(
-                    type: HTTPConnectionStateHandler.self)
+                    type: HTTPConnectionStateHandler.self
+                )
                 try channel.pipeline.syncOperations.addHandler(
                     RequestLimitHandler(
-                        maximumBodySize: self.limits.maximumBodySize, refusal: self.refusal,
-                        progress: sharedProgress.value),
-                    position: .before(connectionState))
+                        maximumBodySize: self.limits.maximumBodySize,
+                        refusal: self.refusal,
+                        progress: sharedProgress.value
+                    ),
+                    position: .before(connectionState)
+                )
                 return channel.eventLoop.makeSucceededFuture(value)
             } catch {
                 // The connection closed while it was being set up (its pipeline is gone). The async channel made for

@@ -54,8 +54,10 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.progress.headReceived()
             if let length = head.headerFields[.contentLength].flatMap({ Int($0) }), length > self.maximumBodySize {
                 self.refuse(
-                    context: context, status: .contentTooLarge,
-                    message: RequestBodyTooLargeError(limit: self.maximumBodySize).message)
+                    context: context,
+                    status: .contentTooLarge,
+                    message: RequestBodyTooLargeError(limit: self.maximumBodySize).message
+                )
                 return
             }
             self.state = .forwarding(received: 0)
@@ -86,8 +88,10 @@ final class RequestLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if case .refusing = self.state { return }
         if let error = error as? HTTPParserError, error == .headerOverflow {
             self.refuse(
-                context: context, status: .requestHeaderFieldsTooLarge,
-                message: "The request line and headers exceed the limit; send a shorter request.")
+                context: context,
+                status: .requestHeaderFieldsTooLarge,
+                message: "The request line and headers exceed the limit; send a shorter request."
+            )
             return
         }
         context.fireErrorCaught(error)

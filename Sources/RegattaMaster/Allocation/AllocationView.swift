@@ -109,8 +109,10 @@ public struct AllocationView: Sendable {
     public var allocationDecisions: [AllocationDecision] {
         self.decisions.map {
             AllocationDecision(
-                agentID: self.agents[$0.agent].id, frameworkID: self.frameworks[$0.framework].id,
-                resources: $0.resources)
+                agentID: self.agents[$0.agent].id,
+                frameworkID: self.frameworks[$0.framework].id,
+                resources: $0.resources
+            )
         }
     }
 }
@@ -126,13 +128,22 @@ extension MasterState {
             let offerable = record.isOfferable
             agents.append(
                 AllocationView.Agent(
-                    id: id, total: record.total, available: offerable ? record.available : Resources(),
-                    isOfferable: offerable, isReachable: !record.unreachable))
+                    id: id,
+                    total: record.total,
+                    available: offerable ? record.available : Resources(),
+                    isOfferable: offerable,
+                    isReachable: !record.unreachable
+                )
+            )
         }
         let frameworks = self.frameworks.values.filter(\.isConnected).sorted { $0.id < $1.id }.map {
             AllocationView.Framework(
-                id: $0.id, role: $0.role, held: $0.used + $0.offeredResources, filters: $0.filters,
-                isSuppressed: $0.suppressed)
+                id: $0.id,
+                role: $0.role,
+                held: $0.used + $0.offeredResources,
+                filters: $0.filters,
+                isSuppressed: $0.suppressed
+            )
         }
         return AllocationView(now: now, agents: agents, frameworks: frameworks)
     }

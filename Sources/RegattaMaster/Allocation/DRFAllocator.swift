@@ -76,9 +76,14 @@ public struct DRFAllocator: Allocator {
             let held = framework.held
             let role = framework.role
             let candidate = Candidate(
-                index: index, role: role, filters: framework.filters, cpus: held.scalar("cpus").milli,
-                mem: held.scalar("mem").milli, disk: held.scalar("disk").milli,
-                weight: max(self.weights[role] ?? 1, 0.0001))
+                index: index,
+                role: role,
+                filters: framework.filters,
+                cpus: held.scalar("cpus").milli,
+                mem: held.scalar("mem").milli,
+                disk: held.scalar("disk").milli,
+                weight: max(self.weights[role] ?? 1, 0.0001)
+            )
             anyFilters = anyFilters || !framework.filters.isEmpty
             heap.push(Entry(share: totals.share(candidate), index: candidates.count))
             candidates.append(candidate)
@@ -92,7 +97,9 @@ public struct DRFAllocator: Allocator {
             guard view.agents[agentIndex].isOfferable else { continue }
             let agentID = view.agents[agentIndex].id
             let available = view.agents[agentIndex].available
-            if available.scalar("cpus").milli < minimumCPUs && available.scalar("mem").milli < minimumMemory { continue }
+            if available.scalar("cpus").milli < minimumCPUs && available.scalar("mem").milli < minimumMemory {
+                continue
+            }
             skipped.removeAll(keepingCapacity: true)
             roleOffers.removeAll(keepingCapacity: true)
             while let entry = heap.pop() {
@@ -109,8 +116,12 @@ public struct DRFAllocator: Allocator {
                     let cpus = resources.scalar("cpus").milli
                     let mem = resources.scalar("mem").milli
                     offer = RoleOffer(
-                        role: candidate.role, cpus: cpus, mem: mem, disk: resources.scalar("disk").milli,
-                        worthOffering: !(cpus < minimumCPUs && mem < minimumMemory) && !resources.isEmpty)
+                        role: candidate.role,
+                        cpus: cpus,
+                        mem: mem,
+                        disk: resources.scalar("disk").milli,
+                        worthOffering: !(cpus < minimumCPUs && mem < minimumMemory) && !resources.isEmpty
+                    )
                     roleOffers.append(offer)
                 }
                 guard offer.worthOffering, view.offerAvailable(of: agentIndex, to: candidate.index) != nil else {

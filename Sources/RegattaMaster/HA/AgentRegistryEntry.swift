@@ -51,7 +51,9 @@ extension AgentRegistryEntry.State: MesosJSONCodable {}
 
 extension AgentRegistryEntry: MesosJSONCodable {
     private enum Field: String, JSONField {
-        case agentInfo = "agent_info", state, changedAt = "changed_at"
+        case agentInfo = "agent_info"
+        case state
+        case changedAt = "changed_at"
     }
     private static let fields = JSONFieldTable<Field>()
 

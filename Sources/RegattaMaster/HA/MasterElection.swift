@@ -39,7 +39,8 @@ public struct MasterHighAvailability: Sendable {
 /// Everything runs inside ``run()``: the session watch, the session-timeout check, the leader watch and the term.
 struct MasterElection<C: Clock<Duration>>: Sendable {
     /// Applies one event to the machine, performs its decision and returns it.
-    typealias Event = @Sendable ((inout LeaderElectionMachine, Duration) -> LeaderElectionMachine.Action) ->
+    typealias Event =
+        @Sendable ((inout LeaderElectionMachine, Duration) -> LeaderElectionMachine.Action) ->
         LeaderElectionMachine.Action
 
     let master: Master
@@ -117,7 +118,9 @@ struct MasterElection<C: Clock<Duration>>: Sendable {
 
     /// The operator's message for an exit.
     static func exit(
-        for reason: LeaderElectionMachine.ExitReason, candidacy: String, sessionTimeout: Duration
+        for reason: LeaderElectionMachine.ExitReason,
+        candidacy: String,
+        sessionTimeout: Duration
     ) -> MasterExit {
         switch reason {
         case .sessionExpired:
@@ -131,7 +134,8 @@ struct MasterElection<C: Clock<Duration>>: Sendable {
         case .disconnected(let timeout):
             .sessionLost(
                 "Disconnected from ZooKeeper for the session timeout (\(MesosDuration.format(timeout))); "
-                    + "the session is considered expired.")
+                    + "the session is considered expired."
+            )
         case .candidacyLost(afterElection: false):
             .leadershipLost("This master's election node \(candidacy) disappeared before it was elected.")
         case .candidacyLost(afterElection: true):
@@ -151,7 +155,8 @@ struct MasterElection<C: Clock<Duration>>: Sendable {
             if state == .connecting {
                 self.logger.warning(
                     "Lost the ZooKeeper connection; not acting as leader until it is back",
-                    metadata: ["zk.session_timeout": "\(MesosDuration.format(timeout))"])
+                    metadata: ["zk.session_timeout": "\(MesosDuration.format(timeout))"]
+                )
             }
             if event({ $0.sessionChanged(to: state, now: $1) }) == .serve {
                 self.logger.notice("Reconnected to ZooKeeper within the session timeout; acting as leader again")
@@ -203,7 +208,9 @@ struct MasterElection<C: Clock<Duration>>: Sendable {
 
     /// Waits to be elected, recovers the registry, leads until the candidacy is gone.
     private func lead(
-        _ candidacy: any LeaderCandidacy, event: Event, exit: @escaping @Sendable (MasterExit) -> Void
+        _ candidacy: any LeaderCandidacy,
+        event: Event,
+        exit: @escaping @Sendable (MasterExit) -> Void
     ) async {
         do {
             try await candidacy.waitUntilElected()
@@ -231,7 +238,9 @@ struct MasterElection<C: Clock<Duration>>: Sendable {
 
     /// Recovers the registry and leads until the candidacy is gone.
     private func serve(
-        _ candidacy: any LeaderCandidacy, registry: AgentRegistry, event: Event,
+        _ candidacy: any LeaderCandidacy,
+        registry: AgentRegistry,
+        event: Event,
         exit: @escaping @Sendable (MasterExit) -> Void
     ) async {
         do {
@@ -259,7 +268,11 @@ extension MasterElection where C == ContinuousClock {
     /// An election shell on the real clock.
     init(master: Master, highAvailability: MasterHighAvailability, sessionTimeout: Duration, logger: Logger) {
         self.init(
-            master: master, highAvailability: highAvailability, sessionTimeout: sessionTimeout,
-            clock: ContinuousClock(), logger: logger)
+            master: master,
+            highAvailability: highAvailability,
+            sessionTimeout: sessionTimeout,
+            clock: ContinuousClock(),
+            logger: logger
+        )
     }
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
-import RegattaCore
 import RegattaCoordination
+import RegattaCore
 
 /// The `MasterInfo` JSON a master writes into its `json.info_` election node, in Mesos's format, so Mesos tools
 /// (kazoo-based detectors, `pymesos` with a `zk://` master, `mesos-resolve`) find the leader:

@@ -48,7 +48,9 @@ struct MasterJSONWriter {
     mutating func number(_ value: Double) throws {
         guard value.isFinite else {
             throw EncodingError.invalidValue(
-                value, .init(codingPath: [], debugDescription: "Unable to encode \(value) directly in JSON."))
+                value,
+                .init(codingPath: [], debugDescription: "Unable to encode \(value) directly in JSON.")
+            )
         }
         var text = value.description
         if text.hasSuffix(".0") { text.removeLast(2) }
@@ -71,7 +73,10 @@ struct MasterJSONWriter {
         self.raw("\":")
     }
 
-    mutating func array<Element>(_ elements: [Element], _ write: (inout MasterJSONWriter, Element) throws -> Void)
+    mutating func array<Element>(
+        _ elements: [Element],
+        _ write: (inout MasterJSONWriter, Element) throws -> Void
+    )
         rethrows
     {
         self.bytes.append(UInt8(ascii: "["))
@@ -91,7 +96,10 @@ struct MasterJSONWriter {
     }
 
     /// A dictionary as an object with its keys sorted as `JSONEncoder` sorts them (by Unicode scalars).
-    mutating func object<Value>(_ dictionary: [String: Value], _ write: (inout MasterJSONWriter, Value) throws -> Void)
+    mutating func object<Value>(
+        _ dictionary: [String: Value],
+        _ write: (inout MasterJSONWriter, Value) throws -> Void
+    )
         rethrows
     {
         self.bytes.append(UInt8(ascii: "{"))

@@ -27,7 +27,8 @@ struct MasterMetrics {
         metrics["master/outstanding_offers"] = Double(state.offers.count)
         metrics["master/messages_status_update"] = Double(state.counters["status_update"] ?? 0)
         metrics["master/messages_status_update_acknowledgement"] = Double(
-            state.counters["status_update_acknowledgement"] ?? 0)
+            state.counters["status_update_acknowledgement"] ?? 0
+        )
         let tasks = Array(state.tasks.values)
         for (name, taskState) in [
             ("staging", TaskState.staging), ("starting", .starting), ("running", .running), ("killing", .killing),

@@ -29,33 +29,42 @@ public enum HTTPSupport {
     /// A plain-text response, as Mesos answers errors.
     public static func text(_ status: HTTPResponse.Status, _ message: String) -> Response {
         Response(
-            status: status, headers: [.contentType: "text/plain; charset=utf-8"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: message)))
+            status: status,
+            headers: [.contentType: "text/plain; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: message))
+        )
     }
 
     /// A JSON response from bytes already written.
     public static func json(bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
         Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))
+        )
     }
 
     /// A JSON response.
     public static func json(_ data: Data, status: HTTPResponse.Status = .ok) -> Response {
         Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
+        )
     }
 
     /// A streaming RecordIO response that writes each element of `stream` as one record and calls
     /// `onEnd` when the stream finishes or the client goes away.
     public static func recordIOStream<Element: Encodable & Sendable>(
-        _ stream: AsyncStream<Element>, headers: HTTPFields, onEnd: @escaping @Sendable () async -> Void
+        _ stream: AsyncStream<Element>,
+        headers: HTTPFields,
+        onEnd: @escaping @Sendable () async -> Void
     ) -> Response {
         var headers = headers
         headers[.contentType] = headers[.contentType] ?? "application/json"
         return Response(
-            status: .ok, headers: headers,
+            status: .ok,
+            headers: headers,
             body: ResponseBody { writer in
                 let encoder = MesosJSON.encoder()
                 do {
@@ -68,7 +77,8 @@ public enum HTTPSupport {
                 }
                 await onEnd()
                 try? await writer.finish(nil)
-            })
+            }
+        )
     }
 }
 
@@ -99,7 +109,11 @@ public struct MesosAPIError: HTTPResponseError, Sendable {
 
 /// Answers a ``MasterError`` thrown by a route as ``MesosAPIError/init(_:)`` does; other errors pass through.
 struct MesosErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws
         -> Response
     {
         do {
@@ -153,11 +167,15 @@ public struct MasterRoutes: Sendable {
         router.get("/metrics") { _, _ in
             let state = await master.snapshot
             let text = MasterMetrics(
-                state: state, elected: leadership.isElected, uptimeSeconds: master.now() - master.startTime
+                state: state,
+                elected: leadership.isElected,
+                uptimeSeconds: master.now() - master.startTime
             ).prometheusText
             return Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: text))
+            )
         }
         router.get("/health") { _, _ in Response(status: .ok) }
         router.get("/master/health") { _, _ in Response(status: .ok) }
@@ -203,7 +221,9 @@ public struct MasterRoutes: Sendable {
         router.get("/metrics/snapshot") { _, _ in
             let state = await master.snapshot
             let metrics = MasterMetrics(
-                state: state, elected: leadership.isElected, uptimeSeconds: master.now() - master.startTime
+                state: state,
+                elected: leadership.isElected,
+                uptimeSeconds: master.now() - master.startTime
             ).values
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
@@ -219,10 +239,14 @@ public struct MasterRoutes: Sendable {
         } catch {
             if HTTPSupport.isTooLarge(error) {
                 throw MesosAPIError(
-                    .contentTooLarge, RequestBodyTooLargeError(limit: HTTPSupport.maximumBodySize).message)
+                    .contentTooLarge,
+                    RequestBodyTooLargeError(limit: HTTPSupport.maximumBodySize).message
+                )
             }
             throw MesosAPIError(
-                .badRequest, "The request body could not be read (\(error)); send a valid HTTP/1.1 body.")
+                .badRequest,
+                "The request body could not be read (\(error)); send a valid HTTP/1.1 body."
+            )
         }
     }
 
@@ -238,7 +262,9 @@ public struct MasterRoutes: Sendable {
     private static func schedulerCall(_ request: Request, master: Master) async throws -> Response {
         if let contentType = request.headers[.contentType], contentType.contains("protobuf") {
             throw MesosAPIError(
-                .unsupportedMediaType, "Regatta accepts JSON only; send 'Content-Type: application/json'.")
+                .unsupportedMediaType,
+                "Regatta accepts JSON only; send 'Content-Type: application/json'."
+            )
         }
         let body = try await readBody(request)
         let call = try Self.decode("Failed to parse the call") {
@@ -273,7 +299,8 @@ public struct MasterRoutes: Sendable {
                 throw MesosAPIError(
                     .serviceUnavailable,
                     "Too many operator event streams are open (\(master.configuration.maxOperatorSubscribers), "
-                        + "--max_operator_subscribers); close one or retry later.")
+                        + "--max_operator_subscribers); close one or retry later."
+                )
             }
             return HTTPSupport.recordIOStream(stream, headers: [:]) { await master.operatorStreamEnded(id) }
         }
@@ -281,7 +308,8 @@ public struct MasterRoutes: Sendable {
             throw MesosAPIError(
                 .badRequest,
                 "Operator call '\(call.type)' is not supported; use GET_STATE, GET_AGENTS, GET_FRAMEWORKS, GET_TASKS, "
-                    + "GET_EXECUTORS, GET_HEALTH, GET_VERSION or SUBSCRIBE.")
+                    + "GET_EXECUTORS, GET_HEALTH, GET_VERSION or SUBSCRIBE."
+            )
         }
         return HTTPSupport.json(try MesosJSON.encode(message))
     }
@@ -307,7 +335,9 @@ public struct MasterRoutes: Sendable {
             let delivered = try await master.agentUpdate(update, from: agentID, token: call.registrationToken)
             if !delivered {
                 throw MesosAPIError(
-                    .serviceUnavailable, "Framework '\(update.frameworkId)' is disconnected; retry the update later.")
+                    .serviceUnavailable,
+                    "Framework '\(update.frameworkId)' is disconnected; retry the update later."
+                )
             }
             return Response(status: .accepted)
         case .pong:

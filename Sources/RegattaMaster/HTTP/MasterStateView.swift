@@ -76,7 +76,9 @@ struct MasterStateView {
         let role: String?
 
         func encode(to encoder: any Encoder) throws {
-            try self.indices.map { self.view.task(self.view.state.tasks.values[$0], role: self.role) }.encode(to: encoder)
+            try self.indices.map { self.view.task(self.view.state.tasks.values[$0], role: self.role) }.encode(
+                to: encoder
+            )
         }
 
         func write(to writer: inout MasterJSONWriter) throws {
@@ -123,8 +125,10 @@ struct MasterStateView {
         private var list: TaskListJSON {
             let split = self.tasks.split
             return TaskListJSON(
-                view: self.tasks.view, indices: self.unreachable ? split.unreachable : split.running,
-                role: self.tasks.record.role)
+                view: self.tasks.view,
+                indices: self.unreachable ? split.unreachable : split.running,
+                role: self.tasks.record.role
+            )
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -144,8 +148,10 @@ struct MasterStateView {
             let start = writer.bytes.count
             try self.list.write(to: &writer)
             cache.storeList(
-                key, TaskJSONCache.ListEntry(tasksVersion: version, role: role, bytes: Array(writer.bytes[start...])),
-                frameworks: view.state.frameworks.keys)
+                key,
+                TaskJSONCache.ListEntry(tasksVersion: version, role: role, bytes: Array(writer.bytes[start...])),
+                frameworks: view.state.frameworks.keys
+            )
         }
     }
 
@@ -157,8 +163,13 @@ struct MasterStateView {
         let role = role ?? self.state.frameworks[values[index].frameworkID]?.role ?? "*"
         let last = values[index].statuses.last
         let fingerprint = TaskJSONCache.Fingerprint(
-            state: values[index].state, statusCount: values[index].statuses.count, lastStatusState: last?.state,
-            lastTimestamp: last?.timestamp, lastHealthy: last?.healthy, role: role)
+            state: values[index].state,
+            statusCount: values[index].statuses.count,
+            lastStatusState: last?.state,
+            lastTimestamp: last?.timestamp,
+            lastHealthy: last?.healthy,
+            role: role
+        )
         if let bytes = self.taskCache.bytes(key, fingerprint) {
             writer.json(bytes)
             return
@@ -219,38 +230,59 @@ struct MasterStateView {
     /// - Parameter role: the framework's role when the caller knows it (saves a lookup per task).
     private func task(_ record: MasterState.TaskRecord, role: String? = nil) -> TaskJSON {
         TaskJSON(
-            id: record.info.taskId.value, name: record.info.name, framework_id: record.frameworkID.value,
-            executor_id: "", slave_id: record.agentID.value, state: record.state.rawValue,
+            id: record.info.taskId.value,
+            name: record.info.name,
+            framework_id: record.frameworkID.value,
+            executor_id: "",
+            slave_id: record.agentID.value,
+            state: record.state.rawValue,
             // Flat resources always encode (finite numbers, text); the fallback cannot be reached.
             resources: (try? self.flatCache.flat(record.info.resources)) ?? (try! FlatResources([:])),
             role: role ?? self.state.frameworks[record.frameworkID]?.role ?? "*",
             statuses: record.statuses.map {
                 StatusJSON(state: $0.state.rawValue, timestamp: $0.timestamp ?? self.master.now(), healthy: $0.healthy)
-            }, labels: record.info.labels?.labels)
+            },
+            labels: record.info.labels?.labels
+        )
     }
 
     private func framework(_ record: MasterState.FrameworkRecord) -> FrameworkJSON {
         let role = record.role
         let tasks = FrameworkTasks(view: self, record: record)
         return FrameworkJSON(
-            id: record.id.value, name: record.info.name, pid: nil, hostname: record.info.hostname ?? "",
-            user: record.info.user, role: record.role, roles: record.info.effectiveRoles,
-            principal: record.info.principal, webui_url: record.info.webuiUrl,
-            active: record.isConnected && !record.suppressed, connected: record.isConnected, recovered: false,
+            id: record.id.value,
+            name: record.info.name,
+            pid: nil,
+            hostname: record.info.hostname ?? "",
+            user: record.info.user,
+            role: record.role,
+            roles: record.info.effectiveRoles,
+            principal: record.info.principal,
+            webui_url: record.info.webuiUrl,
+            active: record.isConnected && !record.suppressed,
+            connected: record.isConnected,
+            recovered: false,
             checkpoint: record.info.checkpoint ?? false,
             capabilities: record.info.capabilities?.map(\.type) ?? [],
-            failover_timeout: record.info.failoverTimeout ?? 0, registered_time: self.wall(record.registeredAt),
+            failover_timeout: record.info.failoverTimeout ?? 0,
+            registered_time: self.wall(record.registeredAt),
             unregistered_time: record.unregisteredAt.map(self.wall) ?? 0,
-            resources: Self.flat(record.used + record.offeredResources), used_resources: Self.flat(record.used),
+            resources: Self.flat(record.used + record.offeredResources),
+            used_resources: Self.flat(record.used),
             offered_resources: Self.flat(record.offeredResources),
             tasks: FrameworkTaskListJSON(tasks: tasks, unreachable: false),
             unreachable_tasks: FrameworkTaskListJSON(tasks: tasks, unreachable: true),
             completed_tasks: record.completedTasks.map { self.task($0, role: role) },
             offers: record.offers.sorted().compactMap { self.state.offers[$0] }.map {
                 OfferJSON(
-                    id: $0.offer.id.value, framework_id: $0.offer.frameworkId.value, slave_id: $0.offer.agentId.value,
-                    resources: Self.flat($0.resources))
-            }, executors: [])
+                    id: $0.offer.id.value,
+                    framework_id: $0.offer.frameworkId.value,
+                    slave_id: $0.offer.agentId.value,
+                    resources: Self.flat($0.resources)
+                )
+            },
+            executors: []
+        )
     }
 
     private static func attributes(_ info: AgentInfo) -> [String: FlatResourceValue] {
@@ -270,7 +302,11 @@ struct MasterStateView {
     private func recoveredAgents() -> [RecoveredAgentJSON] {
         self.state.recoveredAgents.sorted { $0.key < $1.key }.map { id, info in
             RecoveredAgentJSON(
-                id: id.value, hostname: info.hostname, port: info.port ?? 5051, attributes: Self.attributes(info))
+                id: id.value,
+                hostname: info.hostname,
+                port: info.port ?? 5051,
+                attributes: Self.attributes(info)
+            )
         }
     }
 
@@ -281,13 +317,23 @@ struct MasterStateView {
             try? reserved[resource.role, default: Resources()].add(resource)
         }
         return AgentJSON(
-            id: record.id.value, hostname: record.info.hostname, port: record.info.port ?? 5051,
-            pid: "slave(1)@\(record.info.hostname):\(record.info.port ?? 5051)", attributes: attributes,
-            registered_time: self.wall(record.registeredAt), reregistered_time: record.reregisteredAt.map(self.wall),
-            resources: Self.flat(record.total), used_resources: Self.flat(record.used),
-            offered_resources: Self.flat(record.offered), reserved_resources: reserved.mapValues(Self.flat),
-            unreserved_resources: Self.flat(record.total.allocatable(to: "*")), active: record.isActive,
-            deactivated: !record.isActive, version: RegattaVersion.mesosCompatible, capabilities: record.capabilities)
+            id: record.id.value,
+            hostname: record.info.hostname,
+            port: record.info.port ?? 5051,
+            pid: "slave(1)@\(record.info.hostname):\(record.info.port ?? 5051)",
+            attributes: attributes,
+            registered_time: self.wall(record.registeredAt),
+            reregistered_time: record.reregisteredAt.map(self.wall),
+            resources: Self.flat(record.total),
+            used_resources: Self.flat(record.used),
+            offered_resources: Self.flat(record.offered),
+            reserved_resources: reserved.mapValues(Self.flat),
+            unreserved_resources: Self.flat(record.total.allocatable(to: "*")),
+            active: record.isActive,
+            deactivated: !record.isActive,
+            version: RegattaVersion.mesosCompatible,
+            capabilities: record.capabilities
+        )
     }
 
     /// Encodes like `JSONEncoder` with `.sortedKeys` and `.withoutEscapingSlashes`, byte for byte, but through
@@ -346,7 +392,8 @@ struct MasterStateView {
         defer { self.commitTaskCache() }
         return try self.bytes(
             self.stateDocument(),
-            capacity: (1 << 16) + self.state.tasks.count * 512 + self.state.agents.count * 1024)
+            capacity: (1 << 16) + self.state.tasks.count * 512 + self.state.agents.count * 1024
+        )
     }
 
     /// The `/master/state` document.
@@ -360,18 +407,30 @@ struct MasterStateView {
             .compactMap { self.state.tasks[$0] }.sorted { $0.info.taskId < $1.info.taskId }
         let leadership = self.master.leadership
         let state = StateJSON(
-            version: RegattaVersion.mesosCompatible, build_date: "", build_time: 0, build_user: "regatta",
-            start_time: self.master.startTime, elected_time: leadership.isElected ? leadership.electedTime : nil,
-            id: self.state.masterID, pid: pid,
-            hostname: info.hostname ?? "", capabilities: ["AGENT_UPDATE", "AGENT_DRAINING", "QUOTA_V2"],
+            version: RegattaVersion.mesosCompatible,
+            build_date: "",
+            build_time: 0,
+            build_user: "regatta",
+            start_time: self.master.startTime,
+            elected_time: leadership.isElected ? leadership.electedTime : nil,
+            id: self.state.masterID,
+            pid: pid,
+            hostname: info.hostname ?? "",
+            capabilities: ["AGENT_UPDATE", "AGENT_DRAINING", "QUOTA_V2"],
             activated_slaves: agents.filter(\.isActive).count,
             deactivated_slaves: agents.filter { !$0.isActive && !$0.unreachable }.count,
-            unreachable_slaves: agents.filter(\.unreachable).count, leader: pid, leader_info: info,
-            cluster: self.state.configuration.cluster, flags: self.flags(),
-            slaves: agents.filter { !$0.unreachable }.map(self.agent), recovered_slaves: self.recoveredAgents(),
+            unreachable_slaves: agents.filter(\.unreachable).count,
+            leader: pid,
+            leader_info: info,
+            cluster: self.state.configuration.cluster,
+            flags: self.flags(),
+            slaves: agents.filter { !$0.unreachable }.map(self.agent),
+            recovered_slaves: self.recoveredAgents(),
             frameworks: self.state.frameworks.values.sorted { $0.id < $1.id }.map(self.framework),
             completed_frameworks: self.state.completedFrameworks.map(self.framework),
-            orphan_tasks: orphans.map { self.task($0) }, unregistered_frameworks: [])
+            orphan_tasks: orphans.map { self.task($0) },
+            unregistered_frameworks: []
+        )
         return state
     }
 
@@ -400,9 +459,12 @@ struct MasterStateView {
         }
         return try self.encode(
             Summary(
-                hostname: self.master.masterInfo.hostname ?? "", cluster: self.state.configuration.cluster,
+                hostname: self.master.masterInfo.hostname ?? "",
+                cluster: self.state.configuration.cluster,
                 slaves: self.state.agents.values.sorted { $0.id < $1.id }.map(self.agent),
-                frameworks: self.state.frameworks.values.sorted { $0.id < $1.id }.map(self.framework)))
+                frameworks: self.state.frameworks.values.sorted { $0.id < $1.id }.map(self.framework)
+            )
+        )
     }
 
     func encodeFrameworks() throws -> Data {
@@ -424,7 +486,10 @@ struct MasterStateView {
         return try self.encode(
             Frameworks(
                 frameworks: self.state.frameworks.values.sorted { $0.id < $1.id }.map(self.framework),
-                completed_frameworks: self.state.completedFrameworks.map(self.framework), unregistered_frameworks: []))
+                completed_frameworks: self.state.completedFrameworks.map(self.framework),
+                unregistered_frameworks: []
+            )
+        )
     }
 
     func encodeAgents() throws -> Data {
@@ -443,7 +508,9 @@ struct MasterStateView {
         return try self.encode(
             Agents(
                 slaves: self.state.agents.values.sorted { $0.id < $1.id }.map(self.agent),
-                recovered_slaves: self.recoveredAgents()))
+                recovered_slaves: self.recoveredAgents()
+            )
+        )
     }
 
     func encodeTasks() throws -> Data {

@@ -120,26 +120,40 @@ public enum OperatorAPI {
 
     static func task(_ record: MasterState.TaskRecord) -> Task {
         Task(
-            name: record.info.name, taskId: record.info.taskId, frameworkId: record.frameworkID,
-            agentId: record.agentID, state: record.state, resources: record.info.resources.list,
-            statuses: record.statuses, labels: record.info.labels)
+            name: record.info.name,
+            taskId: record.info.taskId,
+            frameworkId: record.frameworkID,
+            agentId: record.agentID,
+            state: record.state,
+            resources: record.info.resources.list,
+            statuses: record.statuses,
+            labels: record.info.labels
+        )
     }
 
     static func framework(_ record: MasterState.FrameworkRecord, startTime: Double) -> Framework {
         Framework(
-            frameworkInfo: record.info, active: record.isConnected && !record.suppressed,
-            connected: record.isConnected, recovered: false,
-            registeredTime: TimeInfoValue(startTime + record.registeredAt.seconds))
+            frameworkInfo: record.info,
+            active: record.isConnected && !record.suppressed,
+            connected: record.isConnected,
+            recovered: false,
+            registeredTime: TimeInfoValue(startTime + record.registeredAt.seconds)
+        )
     }
 
     static func agent(_ record: MasterState.AgentRecord, startTime: Double) -> Agent {
         Agent(
-            agentInfo: record.info, active: record.isActive, deactivated: !record.isActive,
+            agentInfo: record.info,
+            active: record.isActive,
+            deactivated: !record.isActive,
             version: RegattaVersion.mesosCompatible,
             pid: "slave(1)@\(record.info.hostname):\(record.info.port ?? 5051)",
             registeredTime: TimeInfoValue(startTime + record.registeredAt.seconds),
-            totalResources: record.total.list, allocatedResources: record.used.list,
-            offeredResources: record.offered.list, capabilities: record.capabilities.map { .init(type: $0) })
+            totalResources: record.total.list,
+            allocatedResources: record.used.list,
+            offeredResources: record.offered.list,
+            capabilities: record.capabilities.map { .init(type: $0) }
+        )
     }
 
     static func tasks(_ state: MasterState) -> GetTasks {
@@ -149,27 +163,34 @@ public enum OperatorAPI {
             tasks: active.filter { $0.state != .unreachable && frameworkIDs.contains($0.frameworkID) }.map(self.task),
             completedTasks: state.frameworks.values.flatMap(\.completedTasks).map(self.task),
             orphanTasks: active.filter { !frameworkIDs.contains($0.frameworkID) }.map(self.task),
-            unreachableTasks: active.filter { $0.state == .unreachable }.map(self.task))
+            unreachableTasks: active.filter { $0.state == .unreachable }.map(self.task)
+        )
     }
 
     static func frameworks(_ state: MasterState, startTime: Double) -> GetFrameworks {
         GetFrameworks(
-            frameworks: state.frameworks.values.sorted { $0.id < $1.id }.map { self.framework($0, startTime: startTime) },
-            completedFrameworks: state.completedFrameworks.map { self.framework($0, startTime: startTime) })
+            frameworks: state.frameworks.values.sorted { $0.id < $1.id }.map {
+                self.framework($0, startTime: startTime)
+            },
+            completedFrameworks: state.completedFrameworks.map { self.framework($0, startTime: startTime) }
+        )
     }
 
     static func agents(_ state: MasterState, startTime: Double) -> GetAgents {
         GetAgents(
             agents: state.agents.values.filter { !$0.unreachable }.sorted { $0.id < $1.id }
                 .map { self.agent($0, startTime: startTime) },
-            recoveredAgents: state.recoveredAgents.values.sorted { ($0.id?.value ?? "") < ($1.id?.value ?? "") })
+            recoveredAgents: state.recoveredAgents.values.sorted { ($0.id?.value ?? "") < ($1.id?.value ?? "") }
+        )
     }
 
     static func state(_ state: MasterState, startTime: Double) -> GetState {
         GetState(
-            getTasks: self.tasks(state), getExecutors: GetExecutors(executors: []),
+            getTasks: self.tasks(state),
+            getExecutors: GetExecutors(executors: []),
             getFrameworks: self.frameworks(state, startTime: startTime),
-            getAgents: self.agents(state, startTime: startTime))
+            getAgents: self.agents(state, startTime: startTime)
+        )
     }
 
     /// Answers a non-streaming operator call, or `nil` for an unsupported type.

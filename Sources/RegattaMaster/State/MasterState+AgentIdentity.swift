@@ -20,7 +20,8 @@ extension MasterState {
                 .forbidden,
                 "Agent '\(id)' is connected on another stream; a SUBSCRIBE that takes its place must carry the "
                     + "'registration_token' the master returned to it. If the agent restarted without its work "
-                    + "directory, retry: its old stream is dropped once the master notices that it closed.")
+                    + "directory, retry: its old stream is dropped once the master notices that it closed."
+            )
         }
     }
 
@@ -31,7 +32,8 @@ extension MasterState {
             throw MasterError(
                 .forbidden,
                 "\(call) names agent '\(agent.id)' without the 'registration_token' of its current registration; "
-                    + "only the agent itself may send it (an agent that re-registered must use its new token).")
+                    + "only the agent itself may send it (an agent that re-registered must use its new token)."
+            )
         }
     }
 
@@ -46,7 +48,8 @@ extension MasterState {
                 throw MasterError(
                     .forbidden,
                     "Task '\(key.taskID)' of framework '\(key.frameworkID)' runs on agent '\(task.agentID)', not on "
-                        + "'\(agent.id)'; an agent may only report its own tasks.")
+                        + "'\(agent.id)'; an agent may only report its own tasks."
+                )
             }
             return
         }
@@ -55,6 +58,7 @@ extension MasterState {
         throw MasterError(
             .forbidden,
             "Task '\(key.taskID)' of framework '\(key.frameworkID)' is not known on agent '\(agent.id)'; an agent may "
-                + "only report tasks it was given or reported when it subscribed.")
+                + "only report tasks it was given or reported when it subscribed."
+        )
     }
 }

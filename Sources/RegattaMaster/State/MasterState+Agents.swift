@@ -47,9 +47,16 @@ extension MasterState {
         for key in agent.tasks.sorted(by: { $0.taskID < $1.taskID }) {
             guard let task = self.tasks[key], !task.state.isTerminal else { continue }
             actions += self.applyStatus(
-                self.masterStatus(key.taskID, .lost, agent: id, reason: "REASON_AGENT_REMOVED",
-                                  message: "Agent '\(id)' was replaced by a new agent registering from its address"),
-                framework: key.frameworkID, agent: id)
+                self.masterStatus(
+                    key.taskID,
+                    .lost,
+                    agent: id,
+                    reason: "REASON_AGENT_REMOVED",
+                    message: "Agent '\(id)' was replaced by a new agent registering from its address"
+                ),
+                framework: key.frameworkID,
+                agent: id
+            )
         }
         for framework in self.frameworks.values where framework.isConnected {
             actions.append(.frameworkEvent(framework.id, .failure(agent: id)))
@@ -74,8 +81,13 @@ extension MasterState {
     ///   - newToken: the secret for this registration, returned in `REGISTERED`.
     /// - Throws: `MasterError.forbidden` when the call claims a connected agent without its token.
     public mutating func subscribeAgent(
-        _ subscribe: AgentCall.Subscribe, connection: Int, pingInterval: Duration, masterInfo: MasterInfo?,
-        presentedToken: String? = nil, newToken: String? = nil, now: Duration
+        _ subscribe: AgentCall.Subscribe,
+        connection: Int,
+        pingInterval: Duration,
+        masterInfo: MasterInfo?,
+        presentedToken: String? = nil,
+        newToken: String? = nil,
+        now: Duration
     ) throws -> (AgentID, [MasterAction]) {
         var actions: [MasterAction] = []
         let id: AgentID
@@ -114,15 +126,31 @@ extension MasterState {
             self.agents[id] = agent
         } else {
             self.agents[id] = AgentRecord(
-                id: id, info: info, total: info.resources, used: Resources(), offered: Resources(), tasks: [],
-                capabilities: subscribe.capabilities ?? [], connection: connection, unreachable: false,
-                pingOutstanding: false, missedPings: 0, registeredAt: now, reregisteredAt: recovered ? now : nil,
-                offers: [], registrationToken: newToken)
+                id: id,
+                info: info,
+                total: info.resources,
+                used: Resources(),
+                offered: Resources(),
+                tasks: [],
+                capabilities: subscribe.capabilities ?? [],
+                connection: connection,
+                unreachable: false,
+                pingOutstanding: false,
+                missedPings: 0,
+                registeredAt: now,
+                reregisteredAt: recovered ? now : nil,
+                offers: [],
+                registrationToken: newToken
+            )
         }
         let registered = AgentMessage.registered(
             .init(
-                agentId: id, masterInfo: masterInfo, pingIntervalSeconds: pingInterval.seconds,
-                registrationToken: newToken))
+                agentId: id,
+                masterInfo: masterInfo,
+                pingIntervalSeconds: pingInterval.seconds,
+                registrationToken: newToken
+            )
+        )
         actions.insert(.agentMessage(id, registered), at: 0)
         actions += self.reconcileAgentTasks(id, reported: subscribe.tasks)
         return (id, actions)
@@ -153,8 +181,13 @@ extension MasterState {
                 if existing.state != entry.state {
                     let wasTerminal = existing.state.isTerminal
                     existing.state = entry.state
-                    var status = self.masterStatus(entry.task.taskId, entry.state, agent: id,
-                                                   reason: "REASON_AGENT_REREGISTERED", message: "Agent re-registered")
+                    var status = self.masterStatus(
+                        entry.task.taskId,
+                        entry.state,
+                        agent: id,
+                        reason: "REASON_AGENT_REREGISTERED",
+                        message: "Agent re-registered"
+                    )
                     status.source = .master
                     existing.latestStatus = status
                     self.tasks[key] = existing
@@ -169,8 +202,13 @@ extension MasterState {
             } else if !entry.state.isTerminal {
                 let status = self.masterStatus(entry.task.taskId, entry.state, agent: id, reason: nil, message: nil)
                 self.tasks[key] = TaskRecord(
-                    info: entry.task, frameworkID: entry.frameworkId, agentID: id, state: entry.state,
-                    statuses: [status], latestStatus: status)
+                    info: entry.task,
+                    frameworkID: entry.frameworkId,
+                    agentID: id,
+                    state: entry.state,
+                    statuses: [status],
+                    latestStatus: status
+                )
                 self.agents[id]?.used += entry.task.resources
                 self.agents[id]?.tasks.insert(key)
                 if self.frameworks[entry.frameworkId] != nil {
@@ -180,12 +218,20 @@ extension MasterState {
             }
         }
         // Tasks the master placed on this agent that the agent no longer knows are gone.
-        for key in (self.agents[id]?.tasks ?? []).sorted(by: { $0.taskID < $1.taskID }) where !reportedKeys.contains(key) {
+        for key in (self.agents[id]?.tasks ?? []).sorted(by: { $0.taskID < $1.taskID })
+        where !reportedKeys.contains(key) {
             guard let task = self.tasks[key], !task.state.isTerminal else { continue }
             actions += self.applyStatus(
-                self.masterStatus(key.taskID, .lost, agent: id, reason: "REASON_AGENT_REREGISTERED",
-                                  message: "Task was not reported by the re-registering agent"),
-                framework: key.frameworkID, agent: id)
+                self.masterStatus(
+                    key.taskID,
+                    .lost,
+                    agent: id,
+                    reason: "REASON_AGENT_REREGISTERED",
+                    message: "Task was not reported by the re-registering agent"
+                ),
+                framework: key.frameworkID,
+                agent: id
+            )
         }
         return actions
     }
@@ -249,8 +295,12 @@ extension MasterState {
             guard let task = self.tasks[key], !task.state.isTerminal else { continue }
             let partitionAware = self.frameworks[key.frameworkID]?.isPartitionAware ?? false
             var status = self.masterStatus(
-                key.taskID, partitionAware ? .unreachable : .lost, agent: id, reason: "REASON_AGENT_REMOVED",
-                message: "Agent '\(id)' is unreachable")
+                key.taskID,
+                partitionAware ? .unreachable : .lost,
+                agent: id,
+                reason: "REASON_AGENT_REMOVED",
+                message: "Agent '\(id)' is unreachable"
+            )
             status.unreachableTime = nil
             actions += self.applyStatus(status, framework: key.frameworkID, agent: id)
         }

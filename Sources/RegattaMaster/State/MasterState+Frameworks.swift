@@ -7,7 +7,11 @@ extension MasterState {
     ///
     /// - Throws: `MasterError.forbidden` if the framework id belongs to a removed framework.
     public mutating func subscribe(
-        framework info: FrameworkInfo, streamID: String, heartbeat: Duration, masterInfo: MasterInfo?, now: Duration
+        framework info: FrameworkInfo,
+        streamID: String,
+        heartbeat: Duration,
+        masterInfo: MasterInfo?,
+        now: Duration
     ) throws -> (FrameworkID, [MasterAction]) {
         try WireValidation.check(info)
         var actions: [MasterAction] = []
@@ -38,9 +42,20 @@ extension MasterState {
             self.frameworks[id] = existing
         } else {
             var record = FrameworkRecord(
-                id: id, info: effectiveInfo, streamID: streamID, registeredAt: now, disconnectedAt: nil,
-                unregisteredAt: nil, offers: [], tasks: [], completedTasks: [], suppressed: false, filters: [:],
-                used: Resources(), offeredResources: Resources())
+                id: id,
+                info: effectiveInfo,
+                streamID: streamID,
+                registeredAt: now,
+                disconnectedAt: nil,
+                unregisteredAt: nil,
+                offers: [],
+                tasks: [],
+                completedTasks: [],
+                suppressed: false,
+                filters: [:],
+                used: Resources(),
+                offeredResources: Resources()
+            )
             // Adopt tasks that agents reported before the framework (re)subscribed, e.g. after master failover.
             for (key, task) in self.tasks where key.frameworkID == id {
                 if task.state.isTerminal { continue }
@@ -50,7 +65,10 @@ extension MasterState {
             self.frameworks[id] = record
         }
         let subscribed = SchedulerEvent.Subscribed(
-            frameworkId: id, heartbeatIntervalSeconds: heartbeat.seconds, masterInfo: masterInfo)
+            frameworkId: id,
+            heartbeatIntervalSeconds: heartbeat.seconds,
+            masterInfo: masterInfo
+        )
         actions.append(.frameworkEvent(id, .subscribed(subscribed)))
         return (id, actions)
     }
@@ -77,7 +95,9 @@ extension MasterState {
         }
         guard let streamID else {
             throw MasterError(
-                .forbidden, "All non-subscribe calls must include the 'Mesos-Stream-Id' header from SUBSCRIBE.")
+                .forbidden,
+                "All non-subscribe calls must include the 'Mesos-Stream-Id' header from SUBSCRIBE."
+            )
         }
         guard streamID == current else {
             throw MasterError(
@@ -116,8 +136,9 @@ extension MasterState {
             }
             self.counters["status_update_acknowledgement", default: 0] += 1
             let key = TaskKey(id, ack.taskId)
-            guard let agentID = self.tasks[key]?.agentID
-                ?? self.frameworks[id]?.completedTasks.last(where: { $0.info.taskId == ack.taskId })?.agentID
+            guard
+                let agentID = self.tasks[key]?.agentID
+                    ?? self.frameworks[id]?.completedTasks.last(where: { $0.info.taskId == ack.taskId })?.agentID
             else { return [] }
             if let awaited = self.agents[agentID]?.terminalAwaitingAck[key], awaited.isEmpty || awaited == ack.uuid {
                 self.agents[agentID]?.terminalAwaitingAck[key] = nil
@@ -148,7 +169,9 @@ extension MasterState {
         for taskID in framework.tasks.sorted() {
             guard let task = self.tasks[TaskKey(id, taskID)], !task.state.isTerminal else { continue }
             if self.agents[task.agentID]?.isActive == true {
-                actions.append(.agentMessage(task.agentID, .kill(.init(frameworkId: id, taskId: taskID, killPolicy: nil))))
+                actions.append(
+                    .agentMessage(task.agentID, .kill(.init(frameworkId: id, taskId: taskID, killPolicy: nil)))
+                )
             }
         }
         let agentsWithTasks = Set(framework.tasks.compactMap { self.tasks[TaskKey(id, $0)]?.agentID })
@@ -166,7 +189,9 @@ extension MasterState {
         }
         self.completedFrameworks.append(framework)
         if self.completedFrameworks.count > self.configuration.maxCompletedFrameworks {
-            self.completedFrameworks.removeFirst(self.completedFrameworks.count - self.configuration.maxCompletedFrameworks)
+            self.completedFrameworks.removeFirst(
+                self.completedFrameworks.count - self.configuration.maxCompletedFrameworks
+            )
         }
         return actions
     }

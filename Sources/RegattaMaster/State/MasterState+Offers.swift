@@ -29,8 +29,14 @@ extension MasterState {
                 agent.offered += resources
                 agent.offers.insert(offerID)
                 return Offer(
-                    id: offerID, frameworkId: frameworkID, agentId: agent.id, hostname: agent.info.hostname,
-                    resources: resources.allocated(to: role), attributes: agent.info.attributes, role: role)
+                    id: offerID,
+                    frameworkId: frameworkID,
+                    agentId: agent.id,
+                    hostname: agent.info.hostname,
+                    resources: resources.allocated(to: role),
+                    attributes: agent.info.attributes,
+                    role: role
+                )
             }
             Self.access(&self.frameworks.values[frameworkIndex]) { framework in
                 framework.offers.insert(offerID)
@@ -51,7 +57,11 @@ extension MasterState {
         body(&record)
     }
 
-    mutating func accept(_ accept: SchedulerCall.Accept, from id: FrameworkID, now: Duration)
+    mutating func accept(
+        _ accept: SchedulerCall.Accept,
+        from id: FrameworkID,
+        now: Duration
+    )
         -> [MasterAction]
     {
         var actions: [MasterAction] = []
@@ -86,8 +96,18 @@ extension MasterState {
             for task in tasks {
                 actions.append(
                     .frameworkEvent(
-                        id, .update(self.masterStatus(task.taskId, .dropped, agent: task.agentId,
-                                                      reason: "REASON_INVALID_OFFERS", message: offerError))))
+                        id,
+                        .update(
+                            self.masterStatus(
+                                task.taskId,
+                                .dropped,
+                                agent: task.agentId,
+                                reason: "REASON_INVALID_OFFERS",
+                                message: offerError
+                            )
+                        )
+                    )
+                )
             }
             return actions
         }
@@ -97,23 +117,41 @@ extension MasterState {
             if let problem = self.validate(task, agent: agentID, remaining: remaining, framework: id) {
                 actions.append(
                     .frameworkEvent(
-                        id, .update(self.masterStatus(task.taskId, .error, agent: agentID,
-                                                      reason: "REASON_TASK_INVALID", message: problem))))
+                        id,
+                        .update(
+                            self.masterStatus(
+                                task.taskId,
+                                .error,
+                                agent: agentID,
+                                reason: "REASON_TASK_INVALID",
+                                message: problem
+                            )
+                        )
+                    )
+                )
                 continue
             }
             remaining -= task.resources
             let key = TaskKey(id, task.taskId)
             let status = self.masterStatus(task.taskId, .staging, agent: agentID, reason: nil, message: nil)
             self.tasks[key] = TaskRecord(
-                info: task, frameworkID: id, agentID: agentID, state: .staging, statuses: [status],
-                latestStatus: status)
+                info: task,
+                frameworkID: id,
+                agentID: agentID,
+                state: .staging,
+                statuses: [status],
+                latestStatus: status
+            )
             agent.used += task.resources
             agent.tasks.insert(key)
             self.frameworks[id]?.tasks.insert(task.taskId)
             self.frameworks[id]?.used += task.resources
             actions.append(
                 .agentMessage(
-                    agentID, .launch(.init(frameworkId: id, frameworkInfo: self.frameworks[id]?.info, task: task))))
+                    agentID,
+                    .launch(.init(frameworkId: id, frameworkInfo: self.frameworks[id]?.info, task: task))
+                )
+            )
         }
         self.agents[agentID] = agent
         // Unused resources are declined, with the framework's filter.
@@ -147,7 +185,12 @@ extension MasterState {
         return nil
     }
 
-    mutating func decline(_ offerIDs: [OfferID], filters: Filters?, from id: FrameworkID, now: Duration)
+    mutating func decline(
+        _ offerIDs: [OfferID],
+        filters: Filters?,
+        from id: FrameworkID,
+        now: Duration
+    )
         -> [MasterAction]
     {
         let refuse = min(filters?.refuseSeconds ?? self.configuration.defaultRefuseSeconds, 365 * 86400)

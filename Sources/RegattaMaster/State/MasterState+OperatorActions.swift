@@ -35,8 +35,15 @@ extension MasterState {
         self.agents[id]?.draining = true
         self.agents[id]?.markGoneWhenDrained = markGone
         for key in (self.agents[id]?.tasks ?? []).sorted(by: { $0.taskID < $1.taskID }) {
-            guard let task = self.tasks[key], !task.state.isTerminal, self.agents[id]?.isActive == true else { continue }
-            actions.append(.agentMessage(id, .kill(.init(frameworkId: key.frameworkID, taskId: key.taskID, killPolicy: task.info.killPolicy))))
+            guard let task = self.tasks[key], !task.state.isTerminal, self.agents[id]?.isActive == true else {
+                continue
+            }
+            actions.append(
+                .agentMessage(
+                    id,
+                    .kill(.init(frameworkId: key.frameworkID, taskId: key.taskID, killPolicy: task.info.killPolicy))
+                )
+            )
         }
         return actions + self.finishDrains(now: now)
     }
@@ -49,15 +56,26 @@ extension MasterState {
         for key in agent.tasks.sorted(by: { $0.taskID < $1.taskID }) {
             guard let task = self.tasks[key], !task.state.isTerminal else { continue }
             if agent.isActive {
-                actions.append(.agentMessage(id, .kill(.init(frameworkId: key.frameworkID, taskId: key.taskID, killPolicy: nil))))
+                actions.append(
+                    .agentMessage(id, .kill(.init(frameworkId: key.frameworkID, taskId: key.taskID, killPolicy: nil)))
+                )
             }
             actions += self.applyStatus(
-                self.masterStatus(key.taskID, .goneByOperator, agent: id, reason: "REASON_AGENT_REMOVED_BY_OPERATOR",
-                                  message: "Agent '\(id)' was marked gone by an operator"),
-                framework: key.frameworkID, agent: id)
+                self.masterStatus(
+                    key.taskID,
+                    .goneByOperator,
+                    agent: id,
+                    reason: "REASON_AGENT_REMOVED_BY_OPERATOR",
+                    message: "Agent '\(id)' was marked gone by an operator"
+                ),
+                framework: key.frameworkID,
+                agent: id
+            )
         }
         if let connection = self.agents[id]?.connection {
-            actions.append(.agentMessage(id, .error("This agent was marked gone by an operator; it may not re-register.")))
+            actions.append(
+                .agentMessage(id, .error("This agent was marked gone by an operator; it may not re-register."))
+            )
             actions.append(.closeAgentStream(id, connection: connection))
         }
         for framework in self.frameworks.values where framework.isConnected {

@@ -56,8 +56,20 @@ extension MasterState {
     mutating func addUnreachable(_ info: AgentInfo, now: Duration) {
         guard let id = info.id else { return }
         self.agents[id] = AgentRecord(
-            id: id, info: info, total: info.resources, used: Resources(), offered: Resources(), tasks: [],
-            capabilities: [], connection: nil, unreachable: true, pingOutstanding: false, missedPings: 0,
-            registeredAt: now, reregisteredAt: nil, offers: [])
+            id: id,
+            info: info,
+            total: info.resources,
+            used: Resources(),
+            offered: Resources(),
+            tasks: [],
+            capabilities: [],
+            connection: nil,
+            unreachable: true,
+            pingOutstanding: false,
+            missedPings: 0,
+            registeredAt: now,
+            reregisteredAt: nil,
+            offers: []
+        )
     }
 }

@@ -9,7 +9,10 @@ extension MasterState {
     /// - Returns: the actions, and whether the framework got the update now (if not, the agent should retry).
     /// - Throws: `MasterError.notFound` if the agent is not registered.
     public mutating func agentUpdate(
-        _ update: AgentCall.Update, from id: AgentID, token: String? = nil, now: Duration
+        _ update: AgentCall.Update,
+        from id: AgentID,
+        token: String? = nil,
+        now: Duration
     ) throws -> (
         delivered: Bool, actions: [MasterAction]
     ) {
@@ -38,7 +41,11 @@ extension MasterState {
     }
 
     /// Applies a status to a task and forwards it to the framework if connected.
-    mutating func applyStatus(_ status: TaskStatus, framework frameworkID: FrameworkID, agent id: AgentID)
+    mutating func applyStatus(
+        _ status: TaskStatus,
+        framework frameworkID: FrameworkID,
+        agent id: AgentID
+    )
         -> [MasterAction]
     {
         let key = TaskKey(frameworkID, status.taskId)
@@ -75,16 +82,25 @@ extension MasterState {
         guard let task = self.tasks[TaskKey(id, kill.taskId)], !task.state.isTerminal else {
             return [
                 .frameworkEvent(
-                    id, .update(self.masterStatus(kill.taskId, .lost, agent: kill.agentId,
-                                                  reason: "REASON_RECONCILIATION",
-                                                  message: "Attempted to kill an unknown task")))
+                    id,
+                    .update(
+                        self.masterStatus(
+                            kill.taskId,
+                            .lost,
+                            agent: kill.agentId,
+                            reason: "REASON_RECONCILIATION",
+                            message: "Attempted to kill an unknown task"
+                        )
+                    )
+                )
             ]
         }
         guard self.agents[task.agentID]?.isActive == true else { return [] }
         return [
             .agentMessage(
                 task.agentID,
-                .kill(.init(frameworkId: id, taskId: kill.taskId, killPolicy: kill.killPolicy ?? task.info.killPolicy)))
+                .kill(.init(frameworkId: id, taskId: kill.taskId, killPolicy: kill.killPolicy ?? task.info.killPolicy))
+            )
         ]
     }
 
@@ -107,19 +123,35 @@ extension MasterState {
                     continue
                 } else if let agentID = entry.agentId, self.agents[agentID]?.unreachable == true {
                     statuses.append(
-                        self.masterStatus(entry.taskId, framework.isPartitionAware ? .unreachable : .lost,
-                                          agent: agentID, reason: "REASON_RECONCILIATION",
-                                          message: "Reconciliation: agent '\(agentID)' is unreachable"))
+                        self.masterStatus(
+                            entry.taskId,
+                            framework.isPartitionAware ? .unreachable : .lost,
+                            agent: agentID,
+                            reason: "REASON_RECONCILIATION",
+                            message: "Reconciliation: agent '\(agentID)' is unreachable"
+                        )
+                    )
                 } else if let agentID = entry.agentId, self.goneAgents.contains(agentID) {
                     statuses.append(
-                        self.masterStatus(entry.taskId, framework.isPartitionAware ? .goneByOperator : .lost,
-                                          agent: agentID, reason: "REASON_RECONCILIATION",
-                                          message: "Reconciliation: agent '\(agentID)' was marked gone"))
+                        self.masterStatus(
+                            entry.taskId,
+                            framework.isPartitionAware ? .goneByOperator : .lost,
+                            agent: agentID,
+                            reason: "REASON_RECONCILIATION",
+                            message: "Reconciliation: agent '\(agentID)' was marked gone"
+                        )
+                    )
                 } else {
                     let state: TaskState = framework.isPartitionAware ? .unknown : .lost
                     statuses.append(
-                        self.masterStatus(entry.taskId, state, agent: entry.agentId, reason: "REASON_RECONCILIATION",
-                                          message: "Reconciliation: task is unknown"))
+                        self.masterStatus(
+                            entry.taskId,
+                            state,
+                            agent: entry.agentId,
+                            reason: "REASON_RECONCILIATION",
+                            message: "Reconciliation: task is unknown"
+                        )
+                    )
                 }
             }
         }
@@ -127,7 +159,8 @@ extension MasterState {
     }
 
     func reconciliationStatus(_ task: TaskRecord) -> TaskStatus {
-        var status = task.latestStatus
+        var status =
+            task.latestStatus
             ?? self.masterStatus(task.info.taskId, task.state, agent: task.agentID, reason: nil, message: nil)
         status.state = task.state
         status.uuid = nil
@@ -136,7 +169,13 @@ extension MasterState {
         return status
     }
 
-    func masterStatus(_ task: TaskID, _ state: TaskState, agent: AgentID?, reason: String?, message: String?)
+    func masterStatus(
+        _ task: TaskID,
+        _ state: TaskState,
+        agent: AgentID?,
+        reason: String?,
+        message: String?
+    )
         -> TaskStatus
     {
         TaskStatus(taskId: task, state: state, message: message, source: .master, reason: reason, agentId: agent)

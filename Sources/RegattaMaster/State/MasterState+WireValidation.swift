@@ -27,7 +27,10 @@ enum WireValidation {
             throw MasterError(.badRequest, problem)
         }
         if let grace = call.kill?.killPolicy?.gracePeriod,
-            let problem = WireNumber.checkNanoseconds(grace.nanoseconds, field: "kill.kill_policy.grace_period.nanoseconds")
+            let problem = WireNumber.checkNanoseconds(
+                grace.nanoseconds,
+                field: "kill.kill_policy.grace_period.nanoseconds"
+            )
         {
             throw MasterError(.badRequest, problem)
         }

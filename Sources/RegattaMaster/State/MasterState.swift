@@ -185,7 +185,9 @@ public struct MasterState: Sendable {
     ///   - allocator: the allocation policy. Defaults to ``DRFAllocator`` with the configuration's weights.
     ///   - tasksVersions: the counter of ``tasksVersion``. Defaults to a new counter for this state (and its copies).
     public init(
-        masterID: String, configuration: MasterConfiguration, allocator: (any Allocator)? = nil,
+        masterID: String,
+        configuration: MasterConfiguration,
+        allocator: (any Allocator)? = nil,
         tasksVersions: TaskVersions = TaskVersions()
     ) {
         self.tasksVersions = tasksVersions

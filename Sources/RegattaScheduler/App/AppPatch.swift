@@ -194,10 +194,14 @@ public struct AppPatch: Decodable, Sendable {
         app.backoffSeconds = self.backoffSeconds.resolve(current.backoffSeconds, default: defaults.backoffSeconds)
         app.backoffFactor = self.backoffFactor.resolve(current.backoffFactor, default: defaults.backoffFactor)
         app.maxLaunchDelaySeconds = self.maxLaunchDelaySeconds.resolve(
-            current.maxLaunchDelaySeconds, default: defaults.maxLaunchDelaySeconds)
+            current.maxLaunchDelaySeconds,
+            default: defaults.maxLaunchDelaySeconds
+        )
         app.killSelection = self.killSelection.resolve(current.killSelection, default: defaults.killSelection)
         app.unreachableStrategy = self.unreachableStrategy.resolve(
-            current.unreachableStrategy, default: defaults.unreachableStrategy)
+            current.unreachableStrategy,
+            default: defaults.unreachableStrategy
+        )
         app.taskKillGracePeriodSeconds = self.taskKillGracePeriodSeconds.resolve(current.taskKillGracePeriodSeconds)
         if let fetch = self.fetch.value {
             app.fetch = fetch

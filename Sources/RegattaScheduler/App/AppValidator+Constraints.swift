@@ -37,7 +37,9 @@ extension AppValidator {
                 if let value {
                     if value.count > ConstraintPattern.maximumLength {
                         violations.add(
-                            path, "\(op) pattern must be at most \(ConstraintPattern.maximumLength) characters")
+                            path,
+                            "\(op) pattern must be at most \(ConstraintPattern.maximumLength) characters"
+                        )
                     } else {
                         violations.require(
                             (try? NSRegularExpression(pattern: value)) != nil && ConstraintPattern.regex(value) != nil,

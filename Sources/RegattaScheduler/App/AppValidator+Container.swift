@@ -10,7 +10,9 @@ extension AppValidator {
     static let policyDaemons = "scheduler and its agents"
 
     static func validateContainer(
-        _ app: AppDefinition, policy: ContainerPolicy, into violations: inout ViolationCollector
+        _ app: AppDefinition,
+        policy: ContainerPolicy,
+        into violations: inout ViolationCollector
     ) {
         guard let container = app.container else { return }
         let type = container.type ?? "DOCKER"
@@ -38,7 +40,10 @@ extension AppValidator {
     }
 
     static func validateDocker(
-        _ docker: AppContainer.Docker, type: String, policy: ContainerPolicy, into violations: inout ViolationCollector
+        _ docker: AppContainer.Docker,
+        type: String,
+        policy: ContainerPolicy,
+        into violations: inout ViolationCollector
     ) {
         let path = "/container/docker"
         if type == "MESOS" {

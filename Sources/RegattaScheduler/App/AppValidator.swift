@@ -49,7 +49,10 @@ public enum AppValidator {
     ///
     /// - Parameter policy: what the operator allows containers (`--allowed_host_paths`, `--allow_privileged`);
     ///   defaults to nothing beyond the sandbox.
-    public static func validate(_ app: AppDefinition, policy: ContainerPolicy = ContainerPolicy())
+    public static func validate(
+        _ app: AppDefinition,
+        policy: ContainerPolicy = ContainerPolicy()
+    )
         -> [ValidationViolation]
     {
         var violations = ViolationCollector()

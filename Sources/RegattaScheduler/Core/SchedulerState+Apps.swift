@@ -8,7 +8,11 @@ extension SchedulerState {
     ///
     /// - Returns: the app to store and the deployment action it starts.
     /// - Parameter restart: force a new configuration version (Marathon's `/restart`), replacing every instance.
-    public func prepare(_ app: AppDefinition, timestamp: String, restart: Bool = false)
+    public func prepare(
+        _ app: AppDefinition,
+        timestamp: String,
+        restart: Bool = false
+    )
         -> (app: AppDefinition, action: String)
     {
         var app = app
@@ -18,7 +22,8 @@ extension SchedulerState {
         if let existing, app.differsOnlyInScale(from: existing), !restart {
             app.versionInfo = VersionInfo(
                 lastScalingAt: timestamp,
-                lastConfigChangeAt: existing.versionInfo?.lastConfigChangeAt ?? existing.version ?? timestamp)
+                lastConfigChangeAt: existing.versionInfo?.lastConfigChangeAt ?? existing.version ?? timestamp
+            )
         } else {
             app.versionInfo = VersionInfo(lastScalingAt: timestamp, lastConfigChangeAt: timestamp)
         }
@@ -33,7 +38,11 @@ extension SchedulerState {
         return (app, action)
     }
 
-    private func assignServicePorts(_ definitions: [PortDefinition], app: String, previous: AppDefinition?)
+    private func assignServicePorts(
+        _ definitions: [PortDefinition],
+        app: String,
+        previous: AppDefinition?
+    )
         -> [PortDefinition]
     {
         var used = Set(self.apps.values.filter { $0.id != app }.flatMap { $0.portDefinitions.map(\.port) })

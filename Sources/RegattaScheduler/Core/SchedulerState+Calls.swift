@@ -78,11 +78,17 @@ extension SchedulerState {
                 actions.append(
                     .log(
                         LogRecord(
-                            .warning, "ACCEPT failed; reconciling", ["count": "\(failures.count)", "error": failure])))
+                            .warning,
+                            "ACCEPT failed; reconciling",
+                            ["count": "\(failures.count)", "error": failure]
+                        )
+                    )
+                )
                 self.link.lastReconciliation = nil
             case .kill(let task):
                 actions.append(
-                    .log(LogRecord(.warning, "KILL failed; will retry", ["task.id": "\(task)", "error": failure])))
+                    .log(LogRecord(.warning, "KILL failed; will retry", ["task.id": "\(task)", "error": failure]))
+                )
             case .revive:
                 // Unknown which is in effect now: the next change sends REVIVE or SUPPRESS again.
                 self.link.suppressed = nil

@@ -61,7 +61,15 @@ extension SchedulerState {
             self.startRemoval(appId, operation, now: now, &actions)
         case .killTasks(let appId, let taskIDs, let host, let scale, let force):
             self.killTasks(
-                appId, taskIDs: taskIDs, host: host, scale: scale, force: force, operation, now: now, &actions)
+                appId,
+                taskIDs: taskIDs,
+                host: host,
+                scale: scale,
+                force: force,
+                operation,
+                now: now,
+                &actions
+            )
         case .resetDelay(let appId):
             guard self.apps[appId] != nil else { return self.fail(operation, Self.notFound(appId), &actions) }
             self.resetDelay(appId)
@@ -80,23 +88,40 @@ extension SchedulerState {
     /// Stores an app with its deployment (replacing the app's deployments in progress) in one write; the state
     /// records both once it is written.
     mutating func apply(
-        _ app: AppDefinition, restart: Bool, purpose: AppWrite.Purpose, _ operation: Operation, now: Now,
+        _ app: AppDefinition,
+        restart: Bool,
+        purpose: AppWrite.Purpose,
+        _ operation: Operation,
+        now: Now,
         _ actions: inout [Action]
     ) {
         let (prepared, action) = self.prepare(app, timestamp: self.timestamp(now), restart: restart)
         let deployment = Deployment(
-            id: self.ids.next(), appId: prepared.id, version: prepared.version ?? "", action: action)
+            id: self.ids.next(),
+            appId: prepared.id,
+            version: prepared.version ?? "",
+            action: action
+        )
         let superseded = self.deployments(ofApp: prepared.id)
         // The plan is stored with the app, before it runs, so a restarted scheduler resumes it.
         let changes = DeploymentChanges(upserts: [deployment], deletes: superseded.map(\.id))
         let write = AppWrite(
-            app: prepared, deployment: deployment, superseded: superseded, changes: changes, purpose: purpose)
+            app: prepared,
+            deployment: deployment,
+            superseded: superseded,
+            changes: changes,
+            purpose: purpose
+        )
         self.persist([.saveApp(prepared, changes)], then: .app(write, operation), &actions)
     }
 
     /// Records a written app and its deployment, then acts on it.
     mutating func appWritten(
-        _ write: AppWrite, _ outcome: WriteOutcome, _ operation: Operation, now: Now, _ actions: inout [Action]
+        _ write: AppWrite,
+        _ outcome: WriteOutcome,
+        _ operation: Operation,
+        now: Now,
+        _ actions: inout [Action]
     ) {
         if case .failed(let failure) = outcome { return self.fail(operation, Self.storeError(failure), &actions) }
         var operation = operation
@@ -107,11 +132,15 @@ extension SchedulerState {
         actions.append(
             .log(
                 LogRecord(
-                    .info, "App stored",
+                    .info,
+                    "App stored",
                     [
                         "app.id": "\(write.app.id)", "app.version": "\(write.app.version ?? "")",
                         "action": "\(write.deployment.action)", "instances": "\(write.app.instances)",
-                    ])))
+                    ]
+                )
+            )
+        )
         switch write.purpose {
         case .answer(let created):
             operation.result = .app(write.app, write.deployment, created: created)
@@ -133,7 +162,11 @@ extension SchedulerState {
     /// `StopApplication` deployment while it has instances to kill, in the same write.
     mutating func startRemoval(_ appId: String, _ operation: Operation, now: Now, _ actions: inout [Action]) {
         let stop = Deployment(
-            id: self.ids.next(), appId: appId, version: self.timestamp(now), action: "StopApplication")
+            id: self.ids.next(),
+            appId: appId,
+            version: self.timestamp(now),
+            action: "StopApplication"
+        )
         let existing = self.deployments(ofApp: appId).map(\.id)
         // The state keeps the stop deployment only if something is left to kill (see `removeApp(_:deployment:)`).
         let killsSomething = self.instances(ofApp: appId).contains { !$0.killRequested }
@@ -144,7 +177,11 @@ extension SchedulerState {
 
     /// Removes a written app from the state and kills its instances.
     mutating func appRemovalWritten(
-        _ removal: AppRemoval, _ outcome: WriteOutcome, _ operation: Operation, now: Now, _ actions: inout [Action]
+        _ removal: AppRemoval,
+        _ outcome: WriteOutcome,
+        _ operation: Operation,
+        now: Now,
+        _ actions: inout [Action]
     ) {
         if case .failed(let failure) = outcome { return self.fail(operation, Self.storeError(failure), &actions) }
         var operation = operation
@@ -157,7 +194,8 @@ extension SchedulerState {
         operation.kills += kills
         operation.result = .deployment(removal.stop)
         actions.append(
-            .log(LogRecord(.info, "App removed", ["app.id": "\(removal.appId)", "instances": "\(kills.count)"])))
+            .log(LogRecord(.info, "App removed", ["app.id": "\(removal.appId)", "instances": "\(kills.count)"]))
+        )
         self.afterChange(operation, now: now, &actions)
     }
 
@@ -165,8 +203,14 @@ extension SchedulerState {
 
     /// Kills tasks of an app; with `scale` the app's instance count shrinks (written first) so they are not replaced.
     private mutating func killTasks(
-        _ appId: String, taskIDs: [TaskID]?, host: String?, scale: Bool, force: Bool, _ operation: Operation,
-        now: Now, _ actions: inout [Action]
+        _ appId: String,
+        taskIDs: [TaskID]?,
+        host: String?,
+        scale: Bool,
+        force: Bool,
+        _ operation: Operation,
+        now: Now,
+        _ actions: inout [Action]
     ) {
         guard var app = self.apps[appId] else { return self.fail(operation, Self.notFound(appId), &actions) }
         var targets = self.instances(ofApp: appId).filter { !$0.killRequested }
@@ -182,7 +226,13 @@ extension SchedulerState {
             if let locked = self.lockError(appId, force: force) { return self.fail(operation, locked, &actions) }
             app.instances = max(0, app.instances - targets.count)
             self.apply(
-                app, restart: false, purpose: .scaleDown(killing: targets.map(\.id)), operation, now: now, &actions)
+                app,
+                restart: false,
+                purpose: .scaleDown(killing: targets.map(\.id)),
+                operation,
+                now: now,
+                &actions
+            )
             return
         }
         var operation = operation
@@ -202,7 +252,8 @@ extension SchedulerState {
             .appLocked,
             "App is locked by one or more deployments. Override with the option '?force=true'. "
                 + "View details at '/v2/deployments/\(first.id)'.",
-            deploymentIDs: deployments.map(\.id))
+            deploymentIDs: deployments.map(\.id)
+        )
     }
 
     static func notFound(_ id: String) -> SchedulerError {

@@ -54,9 +54,11 @@ extension SchedulerState {
         // Rolling replacement (Marathon's rule): never more than maxCapacity instances in all, but allow one
         // extra when the health capacity would otherwise leave no room to start anything.
         var capacity = Int(
-            saturating: (Double(app.instances) * (1 + app.upgradeStrategy.maximumOverCapacity)).rounded(.down))
+            saturating: (Double(app.instances) * (1 + app.upgradeStrategy.maximumOverCapacity)).rounded(.down)
+        )
         let minHealthy = Int(
-            saturating: (Double(app.instances) * app.upgradeStrategy.minimumHealthCapacity).rounded(.up))
+            saturating: (Double(app.instances) * app.upgradeStrategy.minimumHealthCapacity).rounded(.up)
+        )
         if minHealthy == capacity && capacity <= oldRunning {
             capacity += 1
         }
@@ -110,7 +112,8 @@ extension SchedulerState {
             if !old.isEmpty {
                 let readyNew = min(current.filter { self.isReady($0, app: app) }.count, app.instances)
                 let minHealthy = Int(
-                    saturating: (Double(app.instances) * app.upgradeStrategy.minimumHealthCapacity).rounded(.up))
+                    saturating: (Double(app.instances) * app.upgradeStrategy.minimumHealthCapacity).rounded(.up)
+                )
                 var keep = max(0, min(old.count, minHealthy - readyNew, app.instances - readyNew))
                 // Stuck-rollout breaker: constraints (e.g. hostname:UNIQUE on a full cluster) refuse every offer
                 // because old instances hold the places, and nothing new is starting. Marathon waits forever here;

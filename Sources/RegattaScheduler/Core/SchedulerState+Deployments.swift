@@ -28,7 +28,11 @@ extension SchedulerState {
         for app in self.apps.values.sorted(by: { $0.id < $1.id })
         where !self.isConverged(app) && self.deployments(ofApp: app.id).isEmpty {
             let deployment = Deployment(
-                id: self.ids.next(), appId: app.id, version: app.version ?? "", action: "RestartApplication")
+                id: self.ids.next(),
+                appId: app.id,
+                version: app.version ?? "",
+                action: "RestartApplication"
+            )
             self.commit(app, deployment: deployment)
             self.persistence.deploymentChanged(deployment.id)
             started.append(deployment)
@@ -69,7 +73,12 @@ extension SchedulerState {
     /// `DELETE /v2/deployments/{id}`: with `force` the deployment is dropped (written first); otherwise the app goes
     /// back to `previous` in a new deployment, or is removed when it has no earlier version.
     mutating func cancelDeployment(
-        _ id: String, force: Bool, previous: AppDefinition?, _ operation: Operation, now: Now, _ actions: inout [Action]
+        _ id: String,
+        force: Bool,
+        previous: AppDefinition?,
+        _ operation: Operation,
+        now: Now,
+        _ actions: inout [Action]
     ) {
         guard let deployment = self.deployments[id] else {
             self.fail(operation, SchedulerError(.appNotFound, "DeploymentPlan \(id) does not exist"), &actions)
@@ -95,7 +104,10 @@ extension SchedulerState {
 
     /// Drops a deployment once its deletion is written.
     mutating func deploymentDropWritten(
-        _ changes: DeploymentChanges, _ outcome: WriteOutcome, _ operation: Operation, _ actions: inout [Action]
+        _ changes: DeploymentChanges,
+        _ outcome: WriteOutcome,
+        _ operation: Operation,
+        _ actions: inout [Action]
     ) {
         switch outcome {
         case .succeeded:

@@ -16,8 +16,16 @@ extension SchedulerState {
             where Self.schedulerRunProtocols.contains(check.protocol.uppercased()) {
                 targets.append(
                     HealthCheckTarget(
-                        appId: app.id, instanceId: instance.id, taskId: instance.taskId, version: instance.version,
-                        host: instance.host ?? "127.0.0.1", ports: instance.ports, index: index, check: check))
+                        appId: app.id,
+                        instanceId: instance.id,
+                        taskId: instance.taskId,
+                        version: instance.version,
+                        host: instance.host ?? "127.0.0.1",
+                        ports: instance.ports,
+                        index: index,
+                        check: check
+                    )
+                )
             }
         }
         return targets.sorted { ($0.instanceId, $0.index) < ($1.instanceId, $1.index) }
@@ -26,7 +34,11 @@ extension SchedulerState {
     /// Records an instance's new check results: the event when it turns alive or dead, and its `healthy` flag
     /// (written, and counted by deployments and rolling restarts).
     mutating func healthResultsChanged(
-        instanceId: String, results: [HealthCheckResult], _ operation: Operation, now: Now, _ actions: inout [Action]
+        instanceId: String,
+        results: [HealthCheckResult],
+        _ operation: Operation,
+        now: Now,
+        _ actions: inout [Action]
     ) {
         guard var instance = self.instances[instanceId] else { return self.complete(operation, now: now, &actions) }
         let before = self.healthResults[instanceId]?.allSatisfy(\.alive)
@@ -36,12 +48,20 @@ extension SchedulerState {
             actions.append(
                 .publish(
                     .healthStatusChanged(
-                        appId: instance.appId, instanceId: instanceId, version: instance.version, alive: alive)))
+                        appId: instance.appId,
+                        instanceId: instanceId,
+                        version: instance.version,
+                        alive: alive
+                    )
+                )
+            )
         }
         guard instance.healthy != alive else { return self.complete(operation, now: now, &actions) }
         actions.append(
             .log(
-                LogRecord(.debug, "Instance health changed", ["task.id": "\(instance.taskId)", "healthy": "\(alive)"])))
+                LogRecord(.debug, "Instance health changed", ["task.id": "\(instance.taskId)", "healthy": "\(alive)"])
+            )
+        )
         instance.healthy = alive
         self.put(instance)
         self.persistence.instanceChanged(instanceId)
@@ -51,7 +71,11 @@ extension SchedulerState {
     /// Kills an instance that failed its check too often; it is not marked for killing, so it is replaced once its
     /// task ends.
     mutating func killUnhealthy(
-        instanceId: String, check: AppHealthCheck, reason: String, _ operation: Operation, now: Now,
+        instanceId: String,
+        check: AppHealthCheck,
+        reason: String,
+        _ operation: Operation,
+        now: Now,
         _ actions: inout [Action]
     ) {
         var operation = operation
@@ -59,9 +83,15 @@ extension SchedulerState {
             actions.append(
                 .log(
                     LogRecord(
-                        .notice, "Killing an unhealthy instance", ["task.id": "\(instance.taskId)", "reason": reason])))
+                        .notice,
+                        "Killing an unhealthy instance",
+                        ["task.id": "\(instance.taskId)", "reason": reason]
+                    )
+                )
+            )
             actions.append(
-                .publish(.failedHealthCheck(appId: instance.appId, taskId: instance.taskId, healthCheck: check)))
+                .publish(.failedHealthCheck(appId: instance.appId, taskId: instance.taskId, healthCheck: check))
+            )
             actions.append(.publish(.unhealthyInstanceKill(instance, reason: reason)))
             operation.kills = [instance]
         }

@@ -44,13 +44,18 @@ extension SchedulerState {
             switch event.type {
             case .error:
                 actions.append(
-                    .log(LogRecord(.error, "The master sent an error", ["error": event.error?.message ?? ""])))
+                    .log(LogRecord(.error, "The master sent an error", ["error": event.error?.message ?? ""]))
+                )
             case .failure:
                 actions.append(
                     .log(
                         LogRecord(
-                            .warning, "The master reported a failure",
-                            ["agent.id": event.failure?.agentId?.value ?? ""])))
+                            .warning,
+                            "The master reported a failure",
+                            ["agent.id": event.failure?.agentId?.value ?? ""]
+                        )
+                    )
+                )
             default:
                 break
             }
@@ -59,7 +64,11 @@ extension SchedulerState {
 
     /// Continues a subscription once the framework id is written (or not).
     mutating func frameworkIDWritten(
-        _ id: FrameworkID, _ outcome: WriteOutcome, _ operation: Operation, now: Now, _ actions: inout [Action]
+        _ id: FrameworkID,
+        _ outcome: WriteOutcome,
+        _ operation: Operation,
+        now: Now,
+        _ actions: inout [Action]
     ) {
         switch outcome {
         case .succeeded:

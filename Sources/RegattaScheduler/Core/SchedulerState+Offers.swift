@@ -26,12 +26,18 @@ extension SchedulerState {
         }
         self.persist(
             [.saveInstances(launches.flatMap(\.instances))],
-            then: .launches(OfferRound(launches: launches, unused: unused), operation), &actions)
+            then: .launches(OfferRound(launches: launches, unused: unused), operation),
+            &actions
+        )
     }
 
     /// Accepts the offers of a round whose instances are written, or forgets the instances and declines them all.
     mutating func launchesWritten(
-        _ round: OfferRound, _ outcome: WriteOutcome, _ operation: Operation, now: Now, _ actions: inout [Action]
+        _ round: OfferRound,
+        _ outcome: WriteOutcome,
+        _ operation: Operation,
+        now: Now,
+        _ actions: inout [Action]
     ) {
         switch outcome {
         case .succeeded:
@@ -39,7 +45,8 @@ extension SchedulerState {
             self.decline(round.unused, &actions)
         case .failed(let failure):
             actions.append(
-                .log(LogRecord(.warning, "Could not persist instances; declining offers", ["error": "\(failure)"])))
+                .log(LogRecord(.warning, "Could not persist instances; declining offers", ["error": "\(failure)"]))
+            )
             self.rollback(round.launches.flatMap(\.instances))
             self.decline(round.unused + round.launches.map(\.offer.id), &actions)
         }
@@ -51,16 +58,22 @@ extension SchedulerState {
         let calls = launches.map { launch in
             var call = self.call(.accept)
             call.accept = .init(
-                offerIds: [launch.offer.id], operations: [.launch(launch.tasks)],
-                filters: Filters(refuseSeconds: self.configuration.declineUnfitOfferSeconds))
+                offerIds: [launch.offer.id],
+                operations: [.launch(launch.tasks)],
+                filters: Filters(refuseSeconds: self.configuration.declineUnfitOfferSeconds)
+            )
             return call
         }
         self.enqueueCalls(calls, .accept, &actions)
         actions.append(
             .log(
                 LogRecord(
-                    .debug, "Launching instances",
-                    ["offers": "\(launches.count)", "count": "\(launches.reduce(0) { $0 + $1.tasks.count })"])))
+                    .debug,
+                    "Launching instances",
+                    ["offers": "\(launches.count)", "count": "\(launches.reduce(0) { $0 + $1.tasks.count })"]
+                )
+            )
+        )
     }
 
     /// Declines offers for as long as suits why they were unused.

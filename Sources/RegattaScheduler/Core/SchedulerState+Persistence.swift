@@ -74,7 +74,10 @@ extension SchedulerState {
         }
         if !changes.isEmpty { writes.append(.updateDeployments(changes)) }
         let housekeeping = Housekeeping(
-            instances: dirty, comparedDeployments: self.persistence.unsavedDeploymentIDs, deploymentChanges: changes)
+            instances: dirty,
+            comparedDeployments: self.persistence.unsavedDeploymentIDs,
+            deploymentChanges: changes
+        )
         if writes.isEmpty {
             // Everything compared equals the store.
             self.persistence.unsavedDeploymentIDs = []
@@ -84,7 +87,10 @@ extension SchedulerState {
 
     /// Notes what a housekeeping write stored (or that it must be tried again), then completes the operation.
     mutating func housekeepingWritten(
-        _ housekeeping: Housekeeping, _ outcome: WriteOutcome, _ operation: Operation, now: Now,
+        _ housekeeping: Housekeeping,
+        _ outcome: WriteOutcome,
+        _ operation: Operation,
+        now: Now,
         _ actions: inout [Action]
     ) {
         switch outcome {
@@ -96,8 +102,12 @@ extension SchedulerState {
             actions.append(
                 .log(
                     LogRecord(
-                        .warning, "Could not store instance and deployment changes; will retry", ["error": "\(failure)"]
-                    )))
+                        .warning,
+                        "Could not store instance and deployment changes; will retry",
+                        ["error": "\(failure)"]
+                    )
+                )
+            )
         }
         self.complete(operation, now: now, &actions)
     }

@@ -186,7 +186,8 @@ extension SchedulerState {
         for instance in expunged {
             self.persistence.instanceChanged(instance.id)
             actions.append(
-                .log(LogRecord(.notice, "Expunged an unreachable instance", ["task.id": "\(instance.taskId)"])))
+                .log(LogRecord(.notice, "Expunged an unreachable instance", ["task.id": "\(instance.taskId)"]))
+            )
         }
         let kills = self.computeKills(now: now.uptime)
         for instance in kills {
@@ -194,11 +195,15 @@ extension SchedulerState {
             actions.append(
                 .log(
                     LogRecord(
-                        .info, "Killing an instance no longer wanted",
+                        .info,
+                        "Killing an instance no longer wanted",
                         [
                             "task.id": "\(instance.taskId)", "app.id": "\(instance.appId)",
                             "instance.version": "\(instance.version)", "instance.state": "\(instance.state)",
-                        ])))
+                        ]
+                    )
+                )
+            )
         }
         operation.kills += kills
         for deployment in self.completeDeployments() {
@@ -207,11 +212,15 @@ extension SchedulerState {
             actions.append(
                 .log(
                     LogRecord(
-                        .info, "Deployment finished",
+                        .info,
+                        "Deployment finished",
                         [
                             "deployment.id": "\(deployment.id)", "app.id": "\(deployment.appId)",
                             "action": "\(deployment.action)",
-                        ])))
+                        ]
+                    )
+                )
+            )
         }
         let (writes, housekeeping) = self.housekeepingWrites(&actions)
         if writes.isEmpty {
@@ -250,7 +259,10 @@ extension SchedulerState {
             return error
         }
         return SchedulerError(
-            .storeUnavailable, "The store is unavailable; nothing was changed. Retry later.", cause: failure.cause)
+            .storeUnavailable,
+            "The store is unavailable; nothing was changed. Retry later.",
+            cause: failure.cause
+        )
     }
 
     // MARK: - Fencing
@@ -262,7 +274,8 @@ extension SchedulerState {
         self.pipeline.isFenced = true
         _ = self.pipeline.takeUpdates()
         actions.append(
-            .log(LogRecord(.error, "Deposed: the store refused a write; scheduling stopped", ["error": "\(failure)"])))
+            .log(LogRecord(.error, "Deposed: the store refused a write; scheduling stopped", ["error": "\(failure)"]))
+        )
         self.dropQueuedCalls(&actions)
         self.drainFenced(&actions)
     }

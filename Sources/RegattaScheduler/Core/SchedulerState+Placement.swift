@@ -9,7 +9,10 @@ extension SchedulerState {
     /// - Parameter makeUUID: yields a fresh UUID string per instance.
     /// - Returns: launches, and the offers nothing was launched on (to decline).
     public mutating func match(
-        offers: [Offer], now: Duration, timestamp: String, makeUUID: () -> String
+        offers: [Offer],
+        now: Duration,
+        timestamp: String,
+        makeUUID: () -> String
     ) -> (launches: [PlannedLaunch], unused: [OfferID]) {
         var launches: [PlannedLaunch] = []
         var unused: [OfferID] = []
@@ -21,7 +24,8 @@ extension SchedulerState {
         // Flow control: launch no more than the free launch slots, spread over the round's offers.
         var budget = min(
             waiting.reduce(0) { $0 + pending[$1.id, default: 0] },
-            max(0, self.configuration.maxLaunchesInFlight - self.launchesInFlight))
+            max(0, self.configuration.maxLaunchesInFlight - self.launchesInFlight)
+        )
         let perOffer =
             offers.isEmpty
             ? 0 : min(self.configuration.maxInstancesPerOffer, (budget + offers.count - 1) / offers.count)
@@ -59,7 +63,8 @@ extension SchedulerState {
                             placedByApp[app.id] = ConstraintTally(
                                 constraints: app.constraints,
                                 placed: self.instances(ofApp: app.id).filter { !$0.state.isTerminal }
-                                    .compactMap { self.placements[$0.id] })
+                                    .compactMap { self.placements[$0.id] }
+                            )
                         }
                         guard placedByApp[app.id]!.matches(placement)
                         else {
@@ -70,13 +75,25 @@ extension SchedulerState {
                     let ids = Instance.makeIDs(appId: app.id, uuid: makeUUID())
                     let role = offer.allocationInfo?.role ?? "*"
                     let task = TaskFactory.makeTask(
-                        app: app, taskID: ids.task, offer: offer, hostPorts: hostPorts, role: role,
-                        resources: remaining)
+                        app: app,
+                        taskID: ids.task,
+                        offer: offer,
+                        hostPorts: hostPorts,
+                        role: role,
+                        resources: remaining
+                    )
                     remaining -= task.resources
                     if !hostPorts.isEmpty { ports = ports.subtracting(RangeSet(values: hostPorts.map(UInt64.init))) }
                     let instance = Instance(
-                        id: ids.instance, appId: app.id, version: app.configVersion, taskId: ids.task,
-                        agentId: offer.agentId, host: offer.hostname, ports: hostPorts, stagedAt: timestamp)
+                        id: ids.instance,
+                        appId: app.id,
+                        version: app.configVersion,
+                        taskId: ids.task,
+                        agentId: offer.agentId,
+                        host: offer.hostname,
+                        ports: hostPorts,
+                        stagedAt: timestamp
+                    )
                     self.insert(instance)
                     self.placements[instance.id] = placement
                     if !app.constraints.isEmpty { placedByApp[app.id]!.add(placement) }
@@ -87,7 +104,11 @@ extension SchedulerState {
                 }
                 if pending[app.id, default: 0] == 0 { filled = true }
                 self.record(
-                    app.id, placed: placedHere, rejection: placedHere > 0 ? nil : rejection, timestamp: timestamp)
+                    app.id,
+                    placed: placedHere,
+                    rejection: placedHere > 0 ? nil : rejection,
+                    timestamp: timestamp
+                )
             }
             budget -= tasks.count
             if filled { waiting.removeAll { pending[$0.id, default: 0] == 0 } }

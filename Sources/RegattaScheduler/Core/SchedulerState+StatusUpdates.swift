@@ -50,7 +50,12 @@ extension SchedulerState {
                 actions.append(
                     .log(
                         LogRecord(
-                            .notice, "Killing a task the scheduler does not know", ["task.id": "\(status.taskId)"])))
+                            .notice,
+                            "Killing a task the scheduler does not know",
+                            ["task.id": "\(status.taskId)"]
+                        )
+                    )
+                )
                 batch.calls.append(self.killUnknown(status.taskId, agent: agent))
             }
             if let uuid = status.uuid, let agent = status.agentId {
@@ -73,7 +78,11 @@ extension SchedulerState {
 
     /// Acknowledges a written batch and acts on it, or undoes a batch whose write failed.
     mutating func updatesWritten(
-        _ batch: UpdateBatch, _ outcome: WriteOutcome, _ operation: Operation, now: Now, _ actions: inout [Action]
+        _ batch: UpdateBatch,
+        _ outcome: WriteOutcome,
+        _ operation: Operation,
+        now: Now,
+        _ actions: inout [Action]
     ) {
         if case .failed(let failure) = outcome {
             // Undo and do not acknowledge: the updates will be delivered again.
@@ -83,8 +92,12 @@ extension SchedulerState {
             actions.append(
                 .log(
                     LogRecord(
-                        .warning, "Could not persist status updates; they are not acknowledged",
-                        ["count": "\(batch.count)", "error": "\(failure)"])))
+                        .warning,
+                        "Could not persist status updates; they are not acknowledged",
+                        ["count": "\(batch.count)", "error": "\(failure)"]
+                    )
+                )
+            )
             self.complete(operation, now: now, &actions)
             return
         }
@@ -96,11 +109,15 @@ extension SchedulerState {
             actions.append(
                 .log(
                     LogRecord(
-                        .info, "Task ended",
+                        .info,
+                        "Task ended",
                         [
                             "task.id": "\(instance.taskId)", "task.state": "\(instance.state.rawValue)",
                             "message": "\(instance.message ?? "")",
-                        ])))
+                        ]
+                    )
+                )
+            )
         }
         self.enqueueCalls(batch.calls, .other, &actions)
         self.afterChange(operation, now: now, &actions)
@@ -132,9 +149,15 @@ extension SchedulerState {
             }
             if status.state != .killed && status.state != .finished {
                 self.lastTaskFailures[instance.appId] = TaskFailure(
-                    appId: instance.appId, host: instance.host ?? "", message: status.message ?? "",
-                    state: status.state.rawValue, taskId: status.taskId.value, timestamp: timestamp,
-                    version: instance.version, slaveId: instance.agentId?.value)
+                    appId: instance.appId,
+                    host: instance.host ?? "",
+                    message: status.message ?? "",
+                    state: status.state.rawValue,
+                    taskId: status.taskId.value,
+                    timestamp: timestamp,
+                    version: instance.version,
+                    slaveId: instance.agentId?.value
+                )
             }
             return UpdateOutcome(save: nil, delete: instance, killUnknown: false)
         }

@@ -39,11 +39,18 @@ extension ServiceScheduler {
     /// Kills tasks of an app; with `scale` the app's instance count shrinks so they are not replaced.
     ///
     /// - Returns: the killed instances and, with `scale`, the scale deployment.
-    public func killTasks(appId: String, taskIDs: [TaskID]?, host: String?, scale: Bool, force: Bool) async throws
+    public func killTasks(
+        appId: String,
+        taskIDs: [TaskID]?,
+        host: String?,
+        scale: Bool,
+        force: Bool
+    ) async throws
         -> ([Instance], Deployment?)
     {
         let result = try await self.command(
-            .killTasks(appId: appId, taskIDs: taskIDs, host: host, scale: scale, force: force))
+            .killTasks(appId: appId, taskIDs: taskIDs, host: host, scale: scale, force: force)
+        )
         guard case .killed(let instances, let deployment) = result else { throw Self.unexpected("killTasks") }
         return (instances, deployment)
     }
@@ -80,12 +87,16 @@ extension ServiceScheduler {
                 }
             } catch {
                 throw SchedulerError(
-                    .storeUnavailable, "The store is unavailable; nothing was changed. Retry later.", cause: error)
+                    .storeUnavailable,
+                    "The store is unavailable; nothing was changed. Retry later.",
+                    cause: error
+                )
             }
         }
         guard
             case .deployment(let rollback) = try await self.command(
-                .cancelDeployment(id, force: force, previous: previous))
+                .cancelDeployment(id, force: force, previous: previous)
+            )
         else { throw Self.unexpected("cancelDeployment") }
         return rollback
     }

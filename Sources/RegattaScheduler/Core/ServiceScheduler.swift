@@ -106,8 +106,13 @@ public actor ServiceScheduler: Service {
     ///   - ids: makes the ids of new instances and deployments. Defaults to random UUIDs.
     ///   - events: receives Marathon events (`/v2/events`), if any.
     public init<C: Clock<Duration>>(
-        configuration: Configuration, store: any SchedulerStore, connection: any MasterConnection, logger: Logger,
-        clock: C, wallClock: @escaping @Sendable () -> Date = { Date() }, ids: UUIDGenerator = .system,
+        configuration: Configuration,
+        store: any SchedulerStore,
+        connection: any MasterConnection,
+        logger: Logger,
+        clock: C,
+        wallClock: @escaping @Sendable () -> Date = { Date() },
+        ids: UUIDGenerator = .system,
         events: (any MarathonEventSink)? = nil
     ) {
         self.configuration = configuration
@@ -148,12 +153,17 @@ public actor ServiceScheduler: Service {
     /// The FrameworkInfo to subscribe with (reusing the stored id).
     public func frameworkInfo() -> FrameworkInfo {
         var info = FrameworkInfo(
-            user: self.configuration.user, name: self.configuration.frameworkName, id: self.machine.frameworkID,
-            failoverTimeout: self.configuration.failoverTimeout, checkpoint: true, roles: [self.configuration.role],
+            user: self.configuration.user,
+            name: self.configuration.frameworkName,
+            id: self.machine.frameworkID,
+            failoverTimeout: self.configuration.failoverTimeout,
+            checkpoint: true,
+            roles: [self.configuration.role],
             hostname: self.configuration.hostname,
             capabilities: [
                 .init(type: "MULTI_ROLE"), .init(type: "PARTITION_AWARE"), .init(type: "TASK_KILLING_STATE"),
-            ])
+            ]
+        )
         info.webuiUrl = self.configuration.webuiURL
         return info
     }
@@ -183,7 +193,8 @@ public actor ServiceScheduler: Service {
             metadata: [
                 "apps": "\(apps.count)", "instances": "\(instances.count)",
                 "framework.id": "\(frameworkID?.value ?? "none")",
-            ])
+            ]
+        )
     }
 
     /// Subscribes to the master and schedules until cancelled or shut down gracefully; then every API call still
@@ -209,7 +220,9 @@ public actor ServiceScheduler: Service {
         let sleep = self.sleep
         let tickInterval = self.configuration.tickInterval
         let (connectionEvents, connectionSink) = AsyncStream.makeStream(
-            of: ConnectionEvent.self, bufferingPolicy: .unbounded)
+            of: ConnectionEvent.self,
+            bufferingPolicy: .unbounded
+        )
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
                 do {
@@ -283,14 +296,19 @@ public actor ServiceScheduler: Service {
                 self.waiters.removeValue(forKey: id.value)?.resume()
             case .log(let record):
                 self.logger.log(
-                    level: record.level, Logger.Message(stringLiteral: record.message),
-                    metadata: record.metadata.mapValues { .string($0) })
+                    level: record.level,
+                    Logger.Message(stringLiteral: record.message),
+                    metadata: record.metadata.mapValues { .string($0) }
+                )
             }
         }
     }
 
     /// Performs writes one after another; the outcome is that of the first to fail, or success.
-    static func write(_ writes: [SchedulerState.StoreWrite], to store: any SchedulerStore) async
+    static func write(
+        _ writes: [SchedulerState.StoreWrite],
+        to store: any SchedulerStore
+    ) async
         -> SchedulerState.WriteOutcome
     {
         do {
@@ -311,7 +329,11 @@ public actor ServiceScheduler: Service {
     }
 
     /// Sends calls to the master, up to `limit` at once, and returns the errors of those that failed.
-    static func send(_ calls: [SchedulerCall], through connection: any MasterConnection, atOnce limit: Int) async
+    static func send(
+        _ calls: [SchedulerCall],
+        through connection: any MasterConnection,
+        atOnce limit: Int
+    ) async
         -> [any Error]
     {
         if calls.count == 1 {

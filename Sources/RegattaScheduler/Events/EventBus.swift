@@ -108,14 +108,19 @@ public final class EventBus: MarathonEventSink {
 
     private func subscribe(eventTypes: Set<String>, limit: Int?) -> Subscription? {
         let (stream, continuation) = AsyncStream.makeStream(
-            of: ServerSentEvent.self, bufferingPolicy: .bufferingOldest(max(1, self.configuration.subscriberBufferSize))
+            of: ServerSentEvent.self,
+            bufferingPolicy: .bufferingOldest(max(1, self.configuration.subscriberBufferSize))
         )
         let connection = ServerConnection.current
         let id = self.state.withLock { state -> UInt64? in
             if let limit, state.subscribers.count >= limit { return nil }
             let id = state.nextID
             state.nextID += 1
-            state.subscribers[id] = Subscriber(eventTypes: eventTypes, continuation: continuation, connection: connection)
+            state.subscribers[id] = Subscriber(
+                eventTypes: eventTypes,
+                continuation: continuation,
+                connection: connection
+            )
             return id
         }
         guard let id else { return nil }
@@ -123,12 +128,18 @@ public final class EventBus: MarathonEventSink {
             self?.remove(id)
         }
         return Subscription(
-            id: id, eventTypes: eventTypes, events: stream, continuation: continuation, connection: connection)
+            id: id,
+            eventTypes: eventTypes,
+            events: stream,
+            continuation: continuation,
+            connection: connection
+        )
     }
 
     /// Queues `frame` for one subscriber; `false` when it was a full buffer behind and is dropped now.
     fileprivate static func deliver(
-        _ frame: ServerSentEvent, to continuation: AsyncStream<ServerSentEvent>.Continuation,
+        _ frame: ServerSentEvent,
+        to continuation: AsyncStream<ServerSentEvent>.Continuation,
         connection: ServerConnection?
     ) -> Bool {
         guard case .dropped = continuation.yield(frame) else { return true }

@@ -4,9 +4,9 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import RegattaCoordination
 import RegattaCore
 import RegattaHTTP
-import RegattaCoordination
 
 /// What a framework's connection to the master reports.
 public enum ConnectionEvent: Sendable, Equatable {
@@ -25,7 +25,10 @@ public protocol MasterConnection: Sendable {
     /// Subscribes, re-subscribing with backoff whenever the stream ends, until the task is cancelled.
     ///
     /// - Parameter frameworkInfo: called before every SUBSCRIBE, so a stored framework id is reused.
-    func run(frameworkInfo: @escaping @Sendable () async -> FrameworkInfo, events: AsyncStream<ConnectionEvent>.Continuation)
+    func run(
+        frameworkInfo: @escaping @Sendable () async -> FrameworkInfo,
+        events: AsyncStream<ConnectionEvent>.Continuation
+    )
         async throws
 
     /// Sends a call on the current subscription.
@@ -47,12 +50,19 @@ public enum MasterConnections {
     /// - Parameter masterDetector: finds the leading master of a `zk://` value (in ZooKeeper,
     ///   `ZooKeeperMasterDetector.factory`); without one, a `zk://` value is refused on first use.
     public static func make(
-        master: String, sessionTimeout: Duration = .seconds(10), masterDetector: MasterDetectorFactory? = nil,
-        client: HTTPClient = .shared, logger: Logger
+        master: String,
+        sessionTimeout: Duration = .seconds(10),
+        masterDetector: MasterDetectorFactory? = nil,
+        client: HTTPClient = .shared,
+        logger: Logger
     ) -> any MasterConnection {
         if master.hasPrefix("zk://"), let url = try? ZooKeeperURL(parsing: master) {
             return HTTPMasterConnection(
-                zooKeeper: url, detector: masterDetector?(url, sessionTimeout), client: client, logger: logger)
+                zooKeeper: url,
+                detector: masterDetector?(url, sessionTimeout),
+                client: client,
+                logger: logger
+            )
         }
         return HTTPMasterConnection(master: master, client: client, logger: logger)
     }
@@ -97,8 +107,12 @@ public final class HTTPMasterConnection: MasterConnection {
 
     /// Follows the leading master of `zooKeeper` (`zk://…/mesos`) as `detector` finds it; without a detector,
     /// ``run(frameworkInfo:events:)`` throws.
-    public init(zooKeeper: ZooKeeperURL, detector: (any MasterDetector)?, client: HTTPClient = .shared,
-                logger: Logger) {
+    public init(
+        zooKeeper: ZooKeeperURL,
+        detector: (any MasterDetector)?,
+        client: HTTPClient = .shared,
+        logger: Logger
+    ) {
         self.master = "zk://\(zooKeeper.connectionString)\(zooKeeper.path)"
         self.zooKeeper = zooKeeper
         self.detector = detector
@@ -138,7 +152,8 @@ public final class HTTPMasterConnection: MasterConnection {
             throw SchedulerError(
                 .masterUnavailable,
                 "The master '\(zooKeeper)' is a zk:// URL, but no master detector was given to follow the leading "
-                    + "master; pass one to MasterConnections.make (the regatta scheduler command does).")
+                    + "master; pass one to MasterConnections.make (the regatta scheduler command does)."
+            )
         }
         // One subscription at a time, each a child of this task: a new leader ends the current one (and waits for
         // its end, so its `.disconnected` comes before the next `.subscribed`); cancelling `run` ends them all.
@@ -219,13 +234,16 @@ public final class HTTPMasterConnection: MasterConnection {
             } catch let redirect as Redirected where redirects < 3 {
                 self.logger.info(
                     "The master does not lead; subscribing with the leader it names",
-                    metadata: ["master": "\(target)", "leader": "\(redirect.master)"])
+                    metadata: ["master": "\(target)", "leader": "\(redirect.master)"]
+                )
                 target = redirect.master
                 redirects += 1
                 continue
             } catch {
                 self.logger.warning(
-                    "Subscription to the master failed", metadata: ["master": "\(target)", "error": "\(error)"])
+                    "Subscription to the master failed",
+                    metadata: ["master": "\(target)", "error": "\(error)"]
+                )
             }
             redirects = 0
             target = master
@@ -242,7 +260,9 @@ public final class HTTPMasterConnection: MasterConnection {
     }
 
     private func subscribeOnce(
-        master: String, info: FrameworkInfo, events: AsyncStream<ConnectionEvent>.Continuation
+        master: String,
+        info: FrameworkInfo,
+        events: AsyncStream<ConnectionEvent>.Continuation
     ) async throws {
         var call = SchedulerCall(frameworkId: info.id, type: .subscribe)
         call.subscribe = .init(frameworkInfo: info)
@@ -261,7 +281,8 @@ public final class HTTPMasterConnection: MasterConnection {
             let body = try? await response.body.collect(upTo: 1 << 16)
             throw SchedulerError(
                 .masterUnavailable,
-                "The master refused SUBSCRIBE with \(response.status.code): \(body.map { String(buffer: $0) } ?? "")")
+                "The master refused SUBSCRIBE with \(response.status.code): \(body.map { String(buffer: $0) } ?? "")"
+            )
         }
         guard let streamID = response.headers.first(name: "Mesos-Stream-Id") else {
             throw SchedulerError(.masterUnavailable, "The master's SUBSCRIBE response has no Mesos-Stream-Id header.")
@@ -281,14 +302,19 @@ public final class HTTPMasterConnection: MasterConnection {
                             }
                             self.subscription.withLock {
                                 $0 = Subscription(
-                                    frameworkID: subscribed.frameworkId, streamID: streamID, master: master)
+                                    frameworkID: subscribed.frameworkId,
+                                    streamID: streamID,
+                                    master: master
+                                )
                             }
                             events.yield(.subscribed(subscribed.frameworkId))
                         }
                         events.yield(.event(event))
                         if event.type == .error {
                             throw SchedulerError(
-                                .masterUnavailable, "The master sent ERROR: \(event.error?.message ?? "")")
+                                .masterUnavailable,
+                                "The master sent ERROR: \(event.error?.message ?? "")"
+                            )
                         }
                     }
                 }
@@ -324,11 +350,17 @@ public final class HTTPMasterConnection: MasterConnection {
         headers.add(name: "Mesos-Stream-Id", value: subscription.streamID)
         guard let client = await self.callClient(for: subscription.master) else {
             try await self.sendThroughHTTPClient(
-                call.type, url: "\(subscription.master)/api/v1/scheduler", method: .POST, headers: headers, body: body)
+                call.type,
+                url: "\(subscription.master)/api/v1/scheduler",
+                method: .POST,
+                headers: headers,
+                body: body
+            )
             return
         }
         let response = try await client.execute(
-            HTTPCallRequest(method: .POST, path: "/api/v1/scheduler", headers: headers, body: body))
+            HTTPCallRequest(method: .POST, path: "/api/v1/scheduler", headers: headers, body: body)
+        )
         switch response.status {
         case .accepted, .ok:
             return
@@ -340,8 +372,12 @@ public final class HTTPMasterConnection: MasterConnection {
                 let keep = response.status == .temporaryRedirect || response.status == .permanentRedirect
                 if !keep { headers.remove(name: "Content-Type") }
                 try await self.sendThroughHTTPClient(
-                    call.type, url: url.absoluteString, method: keep ? .POST : .GET, headers: headers,
-                    body: keep ? body : nil)
+                    call.type,
+                    url: url.absoluteString,
+                    method: keep ? .POST : .GET,
+                    headers: headers,
+                    body: keep ? body : nil
+                )
                 return
             }
         default:
@@ -349,7 +385,8 @@ public final class HTTPMasterConnection: MasterConnection {
         }
         throw SchedulerError(
             .masterUnavailable,
-            "The master answered \(call.type.rawValue) with \(response.status.code): \(response.bodyText)")
+            "The master answered \(call.type.rawValue) with \(response.status.code): \(response.bodyText)"
+        )
     }
 
     /// The call client for `master` (`http://host[:port]`), replacing the one of an earlier master; `nil` for a
@@ -390,7 +427,11 @@ public final class HTTPMasterConnection: MasterConnection {
 
     /// Sends a call through `HTTPClient` (which follows further redirects by itself).
     private func sendThroughHTTPClient(
-        _ type: SchedulerCall.CallType, url: String, method: HTTPMethod, headers: HTTPHeaders, body: ByteBuffer?
+        _ type: SchedulerCall.CallType,
+        url: String,
+        method: HTTPMethod,
+        headers: HTTPHeaders,
+        body: ByteBuffer?
     ) async throws {
         var request = HTTPClientRequest(url: url)
         request.method = method
@@ -401,7 +442,8 @@ public final class HTTPMasterConnection: MasterConnection {
         guard response.status == .accepted || response.status == .ok else {
             throw SchedulerError(
                 .masterUnavailable,
-                "The master answered \(type.rawValue) with \(response.status.code): \(String(buffer: body))")
+                "The master answered \(type.rawValue) with \(response.status.code): \(String(buffer: body))"
+            )
         }
     }
 }

@@ -9,7 +9,8 @@ enum EventStream {
     ///   - heartbeat: time between keep-alive comments.
     ///   - write: writes one frame to the client; throws once the client is gone.
     static func pump(
-        _ subscription: EventBus.Subscription, heartbeat: Duration,
+        _ subscription: EventBus.Subscription,
+        heartbeat: Duration,
         write: (ServerSentEvent) async throws -> Void
     ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -31,7 +32,8 @@ enum EventStream {
         Set(
             values.flatMap { $0.split(separator: ",") }
                 .map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty })
+                .filter { !$0.isEmpty }
+        )
     }
 
     /// Whether an `Accept` header value admits `text/event-stream`.

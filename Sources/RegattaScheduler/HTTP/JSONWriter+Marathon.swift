@@ -80,7 +80,10 @@ extension JSONWriter {
     /// in the system locale (so `a_b` < `A-b` < `a9` < `a10`).
     static func marathonKeyPrecedes(_ lhs: String, _ rhs: String) -> Bool {
         lhs.compare(
-            rhs, options: [.numeric, .caseInsensitive, .forcedOrdering], range: lhs.startIndex..<lhs.endIndex,
-            locale: NSLocale.system) == .orderedAscending
+            rhs,
+            options: [.numeric, .caseInsensitive, .forcedOrdering],
+            range: lhs.startIndex..<lhs.endIndex,
+            locale: NSLocale.system
+        ) == .orderedAscending
     }
 }

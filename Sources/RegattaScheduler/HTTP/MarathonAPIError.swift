@@ -20,7 +20,9 @@ public struct MarathonAPIError: HTTPResponseError, Sendable {
 
     /// An error answered with `status` and `{"message": message, "details": …}`.
     public init(
-        _ status: HTTPResponse.Status, _ message: String, details: [ValidationViolation] = [],
+        _ status: HTTPResponse.Status,
+        _ message: String,
+        details: [ValidationViolation] = [],
         deploymentIDs: [String]? = nil
     ) {
         self.status = status
@@ -75,7 +77,9 @@ public struct MarathonAPIError: HTTPResponseError, Sendable {
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         Response(
-            status: self.status, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: MarathonJSON.data(self.body))))
+            status: self.status,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: MarathonJSON.data(self.body)))
+        )
     }
 }

@@ -87,8 +87,11 @@ struct MarathonAppsView {
         writer.beginObject()
         writer.key("task")
         Self.writeTask(
-            instance, servicePorts: MarathonJSON.servicePorts(self.state.apps[instance.appId]),
-            healthResults: self.healthResults[instance.id], to: &writer)
+            instance,
+            servicePorts: MarathonJSON.servicePorts(self.state.apps[instance.appId]),
+            healthResults: self.healthResults[instance.id],
+            to: &writer
+        )
         writer.endObject()
         return writer.bytes
     }
@@ -116,7 +119,9 @@ struct MarathonAppsView {
 
     /// One AppInfo: the definition plus what `embed` asks for; `deploymentIDs` replaces the app's deployments.
     func writeAppInfo(
-        _ app: AppDefinition, embed: MarathonJSON.AppEmbed, deploymentIDs: [String]? = nil,
+        _ app: AppDefinition,
+        embed: MarathonJSON.AppEmbed,
+        deploymentIDs: [String]? = nil,
         to writer: inout JSONWriter
     ) {
         // TaskCounts counts no terminal instance: only the task list and taskStats skip them.
@@ -237,8 +242,11 @@ struct MarathonAppsView {
                 let servicePorts = MarathonJSON.servicePorts(app)
                 writer.writeArray(instances.lazy.filter { !$0.state.isTerminal }) { writer, instance in
                     Self.writeTask(
-                        instance, servicePorts: servicePorts, healthResults: self.healthResults[instance.id],
-                        to: &writer)
+                        instance,
+                        servicePorts: servicePorts,
+                        healthResults: self.healthResults[instance.id],
+                        to: &writer
+                    )
                 }
             case .tasksHealthy:
                 guard let counts else { continue }
@@ -352,7 +360,9 @@ struct MarathonAppsView {
 
     /// Marathon's Task, as ``MarathonJSON/task(_:app:healthResults:)`` builds it.
     static func writeTask(
-        _ instance: Instance, servicePorts: [Int], healthResults: [HealthCheckResult]?,
+        _ instance: Instance,
+        servicePorts: [Int],
+        healthResults: [HealthCheckResult]?,
         to writer: inout JSONWriter
     ) {
         writer.beginObject()

@@ -43,7 +43,11 @@ extension MarathonJSON {
     ///   - delayLeft: time until the app may launch again (backoff); zero or less when it may launch now.
     ///   - since: when the app started waiting (ISO 8601).
     public static func queueItem(
-        app: AppDefinition, count: Int, delayLeft: Duration, since: String, statistics: OfferStatistics?,
+        app: AppDefinition,
+        count: Int,
+        delayLeft: Duration,
+        since: String,
+        statistics: OfferStatistics?,
         embedLastUnusedOffers: Bool
     ) -> Object {
         let left = Double(delayLeft.components.seconds) + Double(delayLeft.components.attoseconds) / 1e18

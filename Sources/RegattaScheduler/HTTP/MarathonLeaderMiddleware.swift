@@ -9,7 +9,11 @@ struct MarathonLeaderMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The header's value: the leader's URL.
     let leaderURL: String
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws
         -> Response
     {
         var response: Response

@@ -46,8 +46,11 @@ public struct MarathonRoutes: Sendable {
     ///   - configuration: master address and event stream keep-alive.
     ///   - wallClock: the time task life times are measured to (`taskStats`).
     public init(
-        scheduler: ServiceScheduler, advertisedAddress: String, events: EventBus? = nil,
-        configuration: Configuration = Configuration(), wallClock: @escaping @Sendable () -> Date = { Date() }
+        scheduler: ServiceScheduler,
+        advertisedAddress: String,
+        events: EventBus? = nil,
+        configuration: Configuration = Configuration(),
+        wallClock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.scheduler = scheduler
         self.advertisedAddress = advertisedAddress
@@ -72,8 +75,10 @@ public struct MarathonRoutes: Sendable {
         let router = router.group().add(middleware: MarathonLeaderMiddleware<Context>(leaderURL: "http://\(address)"))
         router.get("/ping") { _, _ in
             Response(
-                status: .ok, headers: [.contentType: "text/plain"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: "pong")))
+                status: .ok,
+                headers: [.contentType: "text/plain"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: "pong"))
+            )
         }
         router.get("/v2/leader") { _, _ in Self.json(["leader": address]) }
         let abdicate = configuration.abdicate
@@ -82,7 +87,8 @@ public struct MarathonRoutes: Sendable {
                 throw MarathonAPIError(
                     .badRequest,
                     "This scheduler runs without leader election (no --zk), so it cannot abdicate; run several "
-                        + "schedulers with --zk to hand leadership over.")
+                        + "schedulers with --zk to hand leadership over."
+                )
             }
             abdicate()
             return Self.json(["message": "Leadership abdicated"])
@@ -91,8 +97,14 @@ public struct MarathonRoutes: Sendable {
             let frameworkID = await scheduler.frameworkID
             return Self.json(
                 Self.info(
-                    scheduler: scheduler, frameworkID: frameworkID, address: address, master: configuration.master,
-                    zooKeeper: configuration.zooKeeper, sessionTimeout: configuration.zooKeeperSessionTimeout))
+                    scheduler: scheduler,
+                    frameworkID: frameworkID,
+                    address: address,
+                    master: configuration.master,
+                    zooKeeper: configuration.zooKeeper,
+                    sessionTimeout: configuration.zooKeeperSessionTimeout
+                )
+            )
         }
         router.get("/v2/apps") { request, _ in
             let (state, health) = await scheduler.readSnapshot()
@@ -119,8 +131,10 @@ public struct MarathonRoutes: Sendable {
             events?.publish(.apiPost(stored, uri: request.uri.path, clientIP: Self.clientIP(request, context)))
             let view = MarathonAppsView(state: await scheduler.state, healthResults: [:], now: wallClock())
             return Self.json(
-                bytes: view.createdAppDocument(stored, deployment: deployment), status: .created,
-                headers: [.location: "/v2/apps\(stored.id)", .marathonDeploymentID: deployment.id])
+                bytes: view.createdAppDocument(stored, deployment: deployment),
+                status: .created,
+                headers: [.location: "/v2/apps\(stored.id)", .marathonDeploymentID: deployment.id]
+            )
         }
         for method in [HTTPRequest.Method.put, .patch] {
             // PUT and PATCH of a list: create or partially update each app (Marathon's bulk form).
@@ -144,7 +158,8 @@ public struct MarathonRoutes: Sendable {
                 }
                 return Self.json(
                     ["deploymentId": lastDeployment?.id ?? "", "version": lastDeployment?.version ?? ""],
-                    headers: lastDeployment.map { [.marathonDeploymentID: $0.id] } ?? [:])
+                    headers: lastDeployment.map { [.marathonDeploymentID: $0.id] } ?? [:]
+                )
             }
         }
         router.get("/v2/apps/**") { request, _ in
@@ -162,7 +177,8 @@ public struct MarathonRoutes: Sendable {
                 guard let app = state.apps[path.id] else { throw MarathonAPIError.appNotFound(path.id) }
                 let view = MarathonAppsView(state: state, healthResults: health, now: wallClock())
                 return Self.json(
-                    bytes: view.tasksDocument(state.instances(ofApp: app.id).filter { !$0.state.isTerminal }))
+                    bytes: view.tasksDocument(state.instances(ofApp: app.id).filter { !$0.state.isTerminal })
+                )
             case .versions(let version):
                 guard state.apps[path.id] != nil else { throw MarathonAPIError.appNotFound(path.id) }
                 let store = await scheduler.storeForReads
@@ -182,12 +198,15 @@ public struct MarathonRoutes: Sendable {
                 let patch = try Self.decodePatch(try await Self.body(request))
                 if let bodyID = patch.id, Self.normalize(bodyID) != path.id {
                     throw MarathonAPIError(
-                        .unprocessableContent, "Object is not valid",
+                        .unprocessableContent,
+                        "Object is not valid",
                         details: [
                             ValidationViolation(
                                 path: "/id",
-                                errors: ["the id in the body ('\(bodyID)') differs from the path ('\(path.id)')"])
-                        ])
+                                errors: ["the id in the body ('\(bodyID)') differs from the path ('\(path.id)')"]
+                            )
+                        ]
+                    )
                 }
                 let app: AppDefinition
                 if let version = patch.version.value {
@@ -205,7 +224,9 @@ public struct MarathonRoutes: Sendable {
                 events?.publish(.apiPost(stored, uri: request.uri.path, clientIP: Self.clientIP(request, context)))
                 return Self.json(
                     ["deploymentId": deployment.id, "version": deployment.version],
-                    status: created ? .created : .ok, headers: [.marathonDeploymentID: deployment.id])
+                    status: created ? .created : .ok,
+                    headers: [.marathonDeploymentID: deployment.id]
+                )
             }
         }
         router.post("/v2/apps/**") { request, _ in
@@ -214,7 +235,8 @@ public struct MarathonRoutes: Sendable {
             let (_, deployment) = try await scheduler.restartApp(path.id, force: Self.flag(request, "force"))
             return Self.json(
                 ["deploymentId": deployment.id, "version": deployment.version],
-                headers: [.marathonDeploymentID: deployment.id])
+                headers: [.marathonDeploymentID: deployment.id]
+            )
         }
         router.delete("/v2/apps/**") { request, _ in
             let path = Self.appPath(request)
@@ -223,22 +245,44 @@ public struct MarathonRoutes: Sendable {
             case .none:
                 // Marathon's code defaults `force` to true for DELETE of an app.
                 let deployment = try await scheduler.deleteApp(
-                    path.id, force: Self.flag(request, "force", default: true))
+                    path.id,
+                    force: Self.flag(request, "force", default: true)
+                )
                 return Self.json(
                     ["deploymentId": deployment.id, "version": deployment.version],
-                    headers: [.marathonDeploymentID: deployment.id])
+                    headers: [.marathonDeploymentID: deployment.id]
+                )
             case .tasks:
                 let host = Self.queryValue(request, "host")
                 let (killed, deployment) = try await scheduler.killTasks(
-                    appId: path.id, taskIDs: nil, host: host, scale: scale, force: Self.flag(request, "force"))
+                    appId: path.id,
+                    taskIDs: nil,
+                    host: host,
+                    scale: scale,
+                    force: Self.flag(request, "force")
+                )
                 return try await Self.killResponse(
-                    killed, deployment: deployment, single: false, scheduler: scheduler, now: wallClock())
+                    killed,
+                    deployment: deployment,
+                    single: false,
+                    scheduler: scheduler,
+                    now: wallClock()
+                )
             case .task(let taskID):
                 let (killed, deployment) = try await scheduler.killTasks(
-                    appId: path.id, taskIDs: [TaskID(taskID)], host: nil, scale: scale,
-                    force: Self.flag(request, "force"))
+                    appId: path.id,
+                    taskIDs: [TaskID(taskID)],
+                    host: nil,
+                    scale: scale,
+                    force: Self.flag(request, "force")
+                )
                 return try await Self.killResponse(
-                    killed, deployment: deployment, single: true, scheduler: scheduler, now: wallClock())
+                    killed,
+                    deployment: deployment,
+                    single: true,
+                    scheduler: scheduler,
+                    now: wallClock()
+                )
             default:
                 throw MarathonAPIError.appNotFound(path.id)
             }
@@ -264,7 +308,10 @@ public struct MarathonRoutes: Sendable {
                 throw MarathonAPIError.invalidJSON(path: "/ids", "error.expected.jsarray")
             }
             let killed = try await scheduler.killTasks(
-                ids: ids.map(TaskID.init), scale: Self.flag(request, "scale"), force: Self.flag(request, "force"))
+                ids: ids.map(TaskID.init),
+                scale: Self.flag(request, "scale"),
+                force: Self.flag(request, "force")
+            )
             let view = MarathonAppsView(state: await scheduler.state, healthResults: [:], now: wallClock())
             return Self.json(bytes: view.tasksDocument(killed))
         }
@@ -279,7 +326,8 @@ public struct MarathonRoutes: Sendable {
             guard !force, let rollback else { return Response(status: .accepted) }
             return Self.json(
                 ["deploymentId": rollback.id, "version": rollback.version],
-                headers: [.marathonDeploymentID: rollback.id])
+                headers: [.marathonDeploymentID: rollback.id]
+            )
         }
         router.get("/v2/queue") { request, _ in
             let state = await scheduler.state
@@ -289,9 +337,13 @@ public struct MarathonRoutes: Sendable {
                 let count = state.pendingCount(app)
                 guard count > 0 else { return nil }
                 return MarathonJSON.queueItem(
-                    app: app, count: count, delayLeft: state.delays[app.id].map { $0.until - now } ?? .zero,
+                    app: app,
+                    count: count,
+                    delayLeft: state.delays[app.id].map { $0.until - now } ?? .zero,
                     since: app.versionInfo?.lastConfigChangeAt ?? app.version ?? "",
-                    statistics: state.offerStatistics[app.id], embedLastUnusedOffers: embedOffers)
+                    statistics: state.offerStatistics[app.id],
+                    embedLastUnusedOffers: embedOffers
+                )
             }
             return Self.json(["queue": entries])
         }
@@ -308,7 +360,9 @@ public struct MarathonRoutes: Sendable {
             }
             guard EventStream.accepts(request.headers[.accept]) else {
                 throw MarathonAPIError(
-                    .methodNotAllowed, "/v2/events streams server-sent events only: send 'Accept: text/event-stream'.")
+                    .methodNotAllowed,
+                    "/v2/events streams server-sent events only: send 'Accept: text/event-stream'."
+                )
             }
             let types = EventStream.eventTypes(Self.queryValues(request, "event_type"))
             let remote = Self.clientIP(request, context) ?? "unknown"
@@ -317,10 +371,12 @@ public struct MarathonRoutes: Sendable {
                 throw MarathonAPIError(
                     .serviceUnavailable,
                     "Too many event streams are open (\(events.configuration.maximumSubscribers), "
-                        + "--max_event_subscribers); close one or retry later.")
+                        + "--max_event_subscribers); close one or retry later."
+                )
             }
             return Response(
-                status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                status: .ok,
+                headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                 body: ResponseBody { writer in
                     events.publishStreamAttached(remoteAddress: remote)
                     defer {
@@ -335,7 +391,8 @@ public struct MarathonRoutes: Sendable {
                         subscription.finish()
                     }
                     try await writer.finish(nil)
-                })
+                }
+            )
         }
         router.get("/metrics") { _, _ in
             let state = await scheduler.state
@@ -359,8 +416,12 @@ public struct MarathonRoutes: Sendable {
 
     /// `GET /v2/info`, with only the fields Marathon sends (clients parse it into strict models).
     static func info(
-        scheduler: ServiceScheduler, frameworkID: FrameworkID?, address: String, master: String,
-        zooKeeper: String? = nil, sessionTimeout: Duration = .seconds(10)
+        scheduler: ServiceScheduler,
+        frameworkID: FrameworkID?,
+        address: String,
+        master: String,
+        zooKeeper: String? = nil,
+        sessionTimeout: Duration = .seconds(10)
     ) -> MarathonJSON.Object {
         let config = scheduler.configuration
         var zooKeeperConfig: MarathonJSON.Object = [:]
@@ -479,7 +540,9 @@ public struct MarathonRoutes: Sendable {
         } catch {
             // A body whose framing is malformed (a bad chunk size, a Content-Length trailer) is not "too large".
             throw MarathonAPIError(
-                .badRequest, "The request body could not be read (\(error)); send a valid HTTP/1.1 body.")
+                .badRequest,
+                "The request body could not be read (\(error)); send a valid HTTP/1.1 body."
+            )
         }
     }
 
@@ -500,7 +563,9 @@ public struct MarathonRoutes: Sendable {
         } catch let error as DecodingError {
             guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
                 throw MarathonAPIError.invalidJSON(
-                    path: "/", "the body is not valid JSON; send an app definition object")
+                    path: "/",
+                    "the body is not valid JSON; send an app definition object"
+                )
             }
             guard object is MarathonJSON.Object else {
                 throw MarathonAPIError.invalidJSON(path: "/", "error.expected.jsobject")
@@ -591,13 +656,19 @@ public struct MarathonRoutes: Sendable {
         let violations = AppValidator.validate(app, policy: policy)
         guard violations.isEmpty else {
             throw MarathonAPIError(
-                .unprocessableContent, "Object is not valid",
-                details: violations.map { ValidationViolation(path: prefix + $0.path, errors: $0.errors) })
+                .unprocessableContent,
+                "Object is not valid",
+                details: violations.map { ValidationViolation(path: prefix + $0.path, errors: $0.errors) }
+            )
         }
     }
 
     /// A stored version of an app; 404 when the store does not have it.
-    static func storedVersion(_ id: String, _ version: String, in store: any SchedulerStore) async throws
+    static func storedVersion(
+        _ id: String,
+        _ version: String,
+        in store: any SchedulerStore
+    ) async throws
         -> AppDefinition
     {
         guard let app = try await store.appVersion(id: id, version: version) else {
@@ -607,27 +678,41 @@ public struct MarathonRoutes: Sendable {
     }
 
     static func killResponse(
-        _ killed: [Instance], deployment: Deployment?, single: Bool, scheduler: ServiceScheduler, now: Date
+        _ killed: [Instance],
+        deployment: Deployment?,
+        single: Bool,
+        scheduler: ServiceScheduler,
+        now: Date
     ) async throws -> Response {
         if let deployment {
             return Self.json(
                 ["deploymentId": deployment.id, "version": deployment.version],
-                headers: [.marathonDeploymentID: deployment.id])
+                headers: [.marathonDeploymentID: deployment.id]
+            )
         }
         let view = MarathonAppsView(
-            state: await scheduler.state, healthResults: await scheduler.healthResults, now: now)
+            state: await scheduler.state,
+            healthResults: await scheduler.healthResults,
+            now: now
+        )
         if single, let first = killed.first { return Self.json(bytes: view.taskDocument(first)) }
         return Self.json(bytes: view.tasksDocument(killed))
     }
 
-    static func json(_ object: MarathonJSON.Object, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:])
+    static func json(
+        _ object: MarathonJSON.Object,
+        status: HTTPResponse.Status = .ok,
+        headers: HTTPFields = [:]
+    )
         -> Response
     {
         var headers = headers
         headers[.contentType] = "application/json"
         return Response(
-            status: status, headers: headers,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: MarathonJSON.data(object))))
+            status: status,
+            headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: MarathonJSON.data(object)))
+        )
     }
 
     /// A response with a body already written as JSON.
@@ -639,8 +724,10 @@ public struct MarathonRoutes: Sendable {
 
     static func jsonArray(_ array: [MarathonJSON.Object]) -> Response {
         Response(
-            status: .ok, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: MarathonJSON.data(array))))
+            status: .ok,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: MarathonJSON.data(array)))
+        )
     }
 }
 

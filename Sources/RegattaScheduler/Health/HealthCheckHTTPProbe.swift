@@ -49,7 +49,12 @@ struct HealthCheckHTTPProbe: Sendable {
     ///   - connectTimeout: The limit on establishing the connection; the caller bounds the whole exchange.
     /// - Throws: A connection error, a TLS error or ``Failure``. Cancellation closes the connection.
     func status(
-        address: String, port: Int, path: String, hostHeader: String, secure: Bool, connectTimeout: TimeAmount
+        address: String,
+        port: Int,
+        path: String,
+        hostHeader: String,
+        secure: Bool,
+        connectTimeout: TimeAmount
     ) async throws -> HTTPResponseStatus {
         var tls: NIOSSLContext?
         if secure {
@@ -75,7 +80,9 @@ struct HealthCheckHTTPProbe: Sendable {
                     }
                     try operations.addHandler(HTTPRequestEncoder())
                     let decoder = HTTPResponseDecoder(
-                        leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .forward)
+                        leftOverBytesStrategy: .dropBytes,
+                        informationalResponseStrategy: .forward
+                    )
                     try operations.addHandler(ByteToMessageHandler(decoder))
                     try operations.addHandler(StatusHandler(promise: promise, request: head))
                 }

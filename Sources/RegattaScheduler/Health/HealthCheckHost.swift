@@ -12,8 +12,13 @@ public struct HealthCheckResult: Codable, Sendable, Hashable {
     public var instanceId: String
 
     public init(
-        alive: Bool, consecutiveFailures: Int, firstSuccess: String? = nil, lastSuccess: String? = nil,
-        lastFailure: String? = nil, lastFailureCause: String? = nil, instanceId: String
+        alive: Bool,
+        consecutiveFailures: Int,
+        firstSuccess: String? = nil,
+        lastSuccess: String? = nil,
+        lastFailure: String? = nil,
+        lastFailureCause: String? = nil,
+        instanceId: String
     ) {
         self.alive = alive
         self.consecutiveFailures = consecutiveFailures

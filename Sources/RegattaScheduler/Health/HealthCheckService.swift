@@ -45,8 +45,11 @@ public struct HealthCheckService: Service {
     ///   - uptime: Monotonic time since the scheduler started (the same clock the scheduler uses).
     ///   - wallClock: The time stamped on results.
     public init(
-        host: any HealthCheckHost, checker: any HealthChecker, configuration: Configuration = Configuration(),
-        logger: Logger, uptime: @escaping @Sendable () -> Duration,
+        host: any HealthCheckHost,
+        checker: any HealthChecker,
+        configuration: Configuration = Configuration(),
+        logger: Logger,
+        uptime: @escaping @Sendable () -> Duration,
         wallClock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.host = host
@@ -142,7 +145,8 @@ public struct HealthCheckService: Service {
                 metadata: [
                     "count": "\(skipped)", "health.running": "\(state.running)",
                     "health.limit": "\(self.configuration.maxConcurrentChecks)",
-                ])
+                ]
+            )
         }
     }
 
@@ -177,8 +181,13 @@ public struct HealthCheckService: Service {
                 let finished = uptime()
                 return .completed(
                     Completion(
-                        target: target, outcome: outcome, started: started, finished: finished,
-                        timestamp: Self.format(wallClock())))
+                        target: target,
+                        outcome: outcome,
+                        started: started,
+                        finished: finished,
+                        timestamp: Self.format(wallClock())
+                    )
+                )
             }
         }
         return skipped
@@ -189,18 +198,24 @@ public struct HealthCheckService: Service {
         if case .unhealthy(let cause) = outcome, self.wasStalled(during: completion, state: state) {
             self.logger.debug(
                 "Health check failure during a stall skipped",
-                metadata: ["task.id": "\(completion.target.taskId.value)", "health.cause": "\(cause)"])
+                metadata: ["task.id": "\(completion.target.taskId.value)", "health.cause": "\(cause)"]
+            )
             outcome = .skipped
         }
         let changes = state.tracker.apply(
-            outcome, for: completion.target, now: completion.finished, timestamp: completion.timestamp)
+            outcome,
+            for: completion.target,
+            now: completion.finished,
+            timestamp: completion.timestamp
+        )
         if let results = changes.results {
             await self.host.healthResultsChanged(instanceId: completion.target.instanceId, results: results)
         }
         if let kill = changes.kill {
             self.logger.debug(
                 "Health check failed too often",
-                metadata: ["task.id": "\(kill.taskId.value)", "health.cause": "\(kill.reason)"])
+                metadata: ["task.id": "\(kill.taskId.value)", "health.cause": "\(kill.reason)"]
+            )
             await self.host.killUnhealthy(instanceId: kill.instanceId, check: kill.check, reason: kill.reason)
         }
     }
@@ -211,7 +226,8 @@ public struct HealthCheckService: Service {
         guard woke - scheduled > self.configuration.stallThreshold else { return }
         self.logger.warning(
             "Health checking was stalled; failures seen meanwhile are not counted",
-            metadata: ["health.stall": "\(NetworkHealthChecker.describe(woke - scheduled))"])
+            metadata: ["health.stall": "\(NetworkHealthChecker.describe(woke - scheduled))"]
+        )
         state.stalls.append(scheduled...woke)
         if state.stalls.count > 32 { state.stalls.removeFirst(state.stalls.count - 32) }
     }

@@ -17,7 +17,13 @@ public struct HealthCheckTarget: Sendable, Hashable {
     public var check: AppHealthCheck
 
     public init(
-        appId: String, instanceId: String, taskId: TaskID, version: String, host: String, ports: [Int], index: Int,
+        appId: String,
+        instanceId: String,
+        taskId: TaskID,
+        version: String,
+        host: String,
+        ports: [Int],
+        index: Int,
         check: AppHealthCheck
     ) {
         self.appId = appId

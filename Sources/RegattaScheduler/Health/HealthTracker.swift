@@ -97,9 +97,14 @@ public struct HealthTracker: Sendable {
 
         var result: HealthCheckResult {
             HealthCheckResult(
-                alive: self.alive, consecutiveFailures: self.consecutiveFailures, firstSuccess: self.firstSuccess,
-                lastSuccess: self.lastSuccess, lastFailure: self.lastFailure, lastFailureCause: self.lastFailureCause,
-                instanceId: self.target.instanceId)
+                alive: self.alive,
+                consecutiveFailures: self.consecutiveFailures,
+                firstSuccess: self.firstSuccess,
+                lastSuccess: self.lastSuccess,
+                lastFailure: self.lastFailure,
+                lastFailureCause: self.lastFailureCause,
+                instanceId: self.target.instanceId
+            )
         }
     }
 
@@ -195,7 +200,10 @@ public struct HealthTracker: Sendable {
     ///   - timestamp: The ISO 8601 time recorded as `firstSuccess`, `lastSuccess` or `lastFailure`.
     /// - Returns: The instance's new results if they changed, and a kill decision if the rule says so.
     public mutating func apply(
-        _ outcome: HealthCheckOutcome, for target: HealthCheckTarget, now: Duration, timestamp: String
+        _ outcome: HealthCheckOutcome,
+        for target: HealthCheckTarget,
+        now: Duration,
+        timestamp: String
     ) -> Changes {
         let killRetryInterval = self.configuration.killRetryInterval
         var kill: Kill?
@@ -258,7 +266,8 @@ public struct HealthTracker: Sendable {
     /// Runs `body` on the tracked state of `target`, if `target` is still what is tracked.
     @discardableResult
     private mutating func update<T>(
-        _ target: HealthCheckTarget, _ body: (inout CheckState, inout InstanceState) -> T
+        _ target: HealthCheckTarget,
+        _ body: (inout CheckState, inout InstanceState) -> T
     ) -> T? {
         guard var instance = self.instances[target.instanceId], instance.taskId == target.taskId,
             var state = instance.checks[target.index], state.target.check == target.check

@@ -52,7 +52,9 @@ public struct NetworkHealthChecker: HealthChecker {
         self.group = MultiThreadedEventLoopGroup.singleton
         self.probe = HealthCheckHTTPProbe(group: self.group)
         self.resolver = HealthCheckAddressResolver(
-            assumeLocalAgents: configuration.assumeLocalAgents, cacheTTL: configuration.addressCacheTTL)
+            assumeLocalAgents: configuration.assumeLocalAgents,
+            cacheTTL: configuration.addressCacheTTL
+        )
     }
 
     public func run(_ target: HealthCheckTarget) async -> HealthCheckOutcome {
@@ -75,13 +77,19 @@ public struct NetworkHealthChecker: HealthChecker {
                 outcome = await self.tcp(address: address, port: port, timeout: timeout)
             } else {
                 outcome = await self.http(
-                    secure: kind == "HTTPS", address: address, port: port, path: check.path ?? "/",
-                    ignoreHttp1xx: check.ignoreHttp1xx, timeout: timeout)
+                    secure: kind == "HTTPS",
+                    address: address,
+                    port: port,
+                    path: check.path ?? "/",
+                    ignoreHttp1xx: check.ignoreHttp1xx,
+                    timeout: timeout
+                )
             }
         default:
             self.logger.debug(
                 "Health check protocol not run by the scheduler",
-                metadata: ["task.id": "\(target.taskId.value)", "health.protocol": "\(check.protocol)"])
+                metadata: ["task.id": "\(target.taskId.value)", "health.protocol": "\(check.protocol)"]
+            )
             return .skipped
         }
         return Task.isCancelled ? .skipped : outcome
@@ -90,7 +98,12 @@ public struct NetworkHealthChecker: HealthChecker {
     // MARK: - HTTP
 
     private func http(
-        secure: Bool, address: String, port: Int, path: String, ignoreHttp1xx: Bool, timeout: Duration
+        secure: Bool,
+        address: String,
+        port: Int,
+        path: String,
+        ignoreHttp1xx: Bool,
+        timeout: Duration
     ) async -> HealthCheckOutcome {
         let path = path.hasPrefix("/") ? path : "/" + path
         let host = address.contains(":") ? "[\(address)]" : address
@@ -99,8 +112,13 @@ public struct NetworkHealthChecker: HealthChecker {
         return await Self.withTimeout(timeout, name: name) {
             do {
                 let status = try await probe.status(
-                    address: address, port: port, path: path, hostHeader: "\(host):\(port)", secure: secure,
-                    connectTimeout: Self.timeAmount(timeout))
+                    address: address,
+                    port: port,
+                    path: path,
+                    hostHeader: "\(host):\(port)",
+                    secure: secure,
+                    connectTimeout: Self.timeAmount(timeout)
+                )
                 switch status.code {
                 case 200..<400: return .healthy
                 case 100..<200 where ignoreHttp1xx: return .ignored
@@ -140,7 +158,9 @@ public struct NetworkHealthChecker: HealthChecker {
     /// Runs `body`, and returns unhealthy "timed out" when it takes longer than `timeout` (cancelling it), or
     /// skipped when the caller is cancelled.
     private static func withTimeout(
-        _ timeout: Duration, name: String, _ body: @escaping @Sendable () async -> HealthCheckOutcome
+        _ timeout: Duration,
+        name: String,
+        _ body: @escaping @Sendable () async -> HealthCheckOutcome
     ) async -> HealthCheckOutcome {
         enum Race: Sendable {
             case finished(HealthCheckOutcome)

@@ -2,9 +2,9 @@
 import Foundation
 import Hummingbird
 import Logging
+import RegattaCoordination
 import RegattaCore
 import RegattaHTTP
-import RegattaCoordination
 import ServiceLifecycle
 
 /// A scheduler that takes part in a leader election (`regatta scheduler --zk zk://…/regatta`): the leader
@@ -66,9 +66,11 @@ public struct ElectedSchedulerService: Service {
     ///     `configuration`).
     ///   - clock: the clock the session timeout is measured on. Defaults to `ContinuousClock`.
     public init(
-        configuration: Configuration, store: any SchedulerStore,
+        configuration: Configuration,
+        store: any SchedulerStore,
         election: @escaping @Sendable () async throws -> any LeaderElection,
-        makeConnection: (@Sendable () -> any MasterConnection)? = nil, clock: any Clock<Duration> = ContinuousClock(),
+        makeConnection: (@Sendable () -> any MasterConnection)? = nil,
+        clock: any Clock<Duration> = ContinuousClock(),
         logger: Logger
     ) {
         self.configuration = configuration
@@ -81,16 +83,21 @@ public struct ElectedSchedulerService: Service {
         self.makeConnection =
             makeConnection ?? { MasterConnections.make(master: master, sessionTimeout: sessionTimeout, logger: logger) }
         self.info = SchedulerLeaderInfo(
-            id: UUID().uuidString.lowercased(), hostname: configuration.scheduler.scheduler.hostname,
-            port: configuration.scheduler.httpPort)
+            id: UUID().uuidString.lowercased(),
+            hostname: configuration.scheduler.scheduler.hostname,
+            port: configuration.scheduler.httpPort
+        )
         self.responder = SchedulerRoleResponder(ownAddress: self.info.hostPort, logger: logger)
     }
 
     public func run() async throws {
         guard
-            try await SchedulerService.untilStopped(logger: self.logger, {
-                try await SchedulerService.migrate(self.store, logger: self.logger)
-            })
+            try await SchedulerService.untilStopped(
+                logger: self.logger,
+                {
+                    try await SchedulerService.migrate(self.store, logger: self.logger)
+                }
+            )
         else { return }
         let client: any LeaderElection
         do {
@@ -105,11 +112,16 @@ public struct ElectedSchedulerService: Service {
             responder: self.responder,
             server: LimitedHTTPServer.http1(scheduler.listener, refusal: MarathonRoutes.refusal, logger: self.logger),
             configuration: .init(address: .hostname(scheduler.httpAddress, port: scheduler.httpPort), serverName: nil),
-            logger: self.logger)
+            logger: self.logger
+        )
         self.logger.info(
             "Scheduler starting with leader election",
-            metadata: ["address": "\(scheduler.httpAddress):\(scheduler.httpPort)", "master": "\(MasterConnections.redacted(scheduler.master))",
-                       "zk": "\(self.configuration.zooKeeper)", "election": "\(self.configuration.electionPath)"])
+            metadata: [
+                "address": "\(scheduler.httpAddress):\(scheduler.httpPort)",
+                "master": "\(MasterConnections.redacted(scheduler.master))",
+                "zk": "\(self.configuration.zooKeeper)", "election": "\(self.configuration.electionPath)",
+            ]
+        )
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await app.run() }
@@ -139,12 +151,20 @@ public struct ElectedSchedulerService: Service {
         configuration.suspendWhileDisconnected = false
         let machine = Locked(LeaderElectionMachine(configuration: configuration))
         try await Self.watchSession(
-            client, machine: machine, clock: self.clock, checkInterval: .milliseconds(200), logger: self.logger)
+            client,
+            machine: machine,
+            clock: self.clock,
+            checkInterval: .milliseconds(200),
+            logger: self.logger
+        )
     }
 
     /// Feeds `client`'s session states and the passing time to `machine`; throws its exit as ``SchedulerExit``.
     static func watchSession<C: Clock<Duration>>(
-        _ client: any LeaderElection, machine: Locked<LeaderElectionMachine>, clock: C, checkInterval: Duration,
+        _ client: any LeaderElection,
+        machine: Locked<LeaderElectionMachine>,
+        clock: C,
+        checkInterval: Duration,
         logger: Logger
     ) async throws {
         let start = clock.now
@@ -201,7 +221,8 @@ public struct ElectedSchedulerService: Service {
                 } catch {
                     self.logger.error(
                         "The leading scheduler's election node holds no scheduler info; ignoring it",
-                        metadata: ["node": "\(leader.name)", "error": "\(error)"])
+                        metadata: ["node": "\(leader.name)", "error": "\(error)"]
+                    )
                     self.responder.setLeader(nil)
                 }
             }
@@ -265,7 +286,11 @@ public struct ElectedSchedulerService: Service {
         var loaded: SchedulerLeaderTerm?
         while loaded == nil {
             let candidate = SchedulerLeaderTerm(
-                configuration: self.configuration.scheduler, store: store, connection: connection, logger: logger)
+                configuration: self.configuration.scheduler,
+                store: store,
+                connection: connection,
+                logger: logger
+            )
             do {
                 try await store.claimLeadership(epoch: epoch)
                 try await candidate.load()
@@ -285,8 +310,11 @@ public struct ElectedSchedulerService: Service {
         guard let term = loaded else { throw CancellationError() }
         self.responder.lead(
             term.responder(
-                abdicate: { signal.yield(.abdicated) }, zooKeeper: "\(self.configuration.zooKeeper)",
-                sessionTimeout: self.configuration.sessionTimeout))
+                abdicate: { signal.yield(.abdicated) },
+                zooKeeper: "\(self.configuration.zooKeeper)",
+                sessionTimeout: self.configuration.sessionTimeout
+            )
+        )
         let end: TermEnd = try await withThrowingTaskGroup(of: TermEnd?.self) { group in
             group.addTask {
                 try await term.runLoaded()

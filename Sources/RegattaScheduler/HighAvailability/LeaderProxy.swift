@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 import AsyncHTTPClient
-import RegattaCore
 import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
 import NIOHTTP1
+import RegattaCore
 import RegattaHTTP
 
 /// Forwards a follower's API call to the leading scheduler, as Marathon's `LeaderProxyFilter` does: same method,
@@ -22,7 +22,6 @@ struct LeaderProxy: Sendable {
     static let maximumRequestBodySize = MarathonRoutes.maximumBodySize
     /// The largest response body forwarded (the leader's answers, e.g. `/v2/apps` of a large cluster).
     static let maximumResponseBodySize = 64 << 20
-
 
     /// This scheduler's `host:port`, named in `X-Marathon-Via`.
     let ownAddress: String
@@ -47,7 +46,8 @@ struct LeaderProxy: Sendable {
             return Self.error(
                 "Detected a proxy loop: this request already passed through \(self.ownAddress); the schedulers "
                     + "disagree on the leader, retry in a few seconds.",
-                status: .badGateway)
+                status: .badGateway
+            )
         }
         var outgoing = HTTPClientRequest(url: leader.url + (request.head.path ?? "/"))
         outgoing.method = HTTPMethod(rawValue: request.method.rawValue)
@@ -62,7 +62,9 @@ struct LeaderProxy: Sendable {
                 buffer = try await body.collect(upTo: Self.maximumRequestBodySize)
             } catch {
                 return Self.error(
-                    RequestBodyTooLargeError(limit: Self.maximumRequestBodySize).message, status: .contentTooLarge)
+                    RequestBodyTooLargeError(limit: Self.maximumRequestBodySize).message,
+                    status: .contentTooLarge
+                )
             }
             if buffer.readableBytes > 0 || request.method == .post || request.method == .put
                 || request.method == .patch
@@ -76,15 +78,22 @@ struct LeaderProxy: Sendable {
             }
             let responseBody = try await response.body.collect(upTo: Self.maximumResponseBodySize)
             return Response(
-                status: HTTPResponse.Status(code: Int(response.status.code), reasonPhrase: response.status.reasonPhrase),
-                headers: headers, body: ResponseBody(byteBuffer: responseBody))
+                status: HTTPResponse.Status(
+                    code: Int(response.status.code),
+                    reasonPhrase: response.status.reasonPhrase
+                ),
+                headers: headers,
+                body: ResponseBody(byteBuffer: responseBody)
+            )
         } catch {
             self.logger.warning(
                 "Cannot proxy a request to the leading scheduler",
-                metadata: ["leader": "\(leader.hostPort)", "path": "\(request.uri.path)", "error": "\(error)"])
+                metadata: ["leader": "\(leader.hostPort)", "path": "\(request.uri.path)", "error": "\(error)"]
+            )
             return Self.error(
                 "Cannot reach the leading scheduler at \(leader.hostPort) (\(error)); retry in a few seconds.",
-                status: .badGateway)
+                status: .badGateway
+            )
         }
     }
 

@@ -15,7 +15,10 @@ public struct SchedulerExit: Error, Sendable, Equatable, CustomStringConvertible
 
     /// 100: ZooKeeper cannot be reached at start-up.
     public static func zooKeeperUnreachable(_ detail: String) -> SchedulerExit {
-        SchedulerExit(code: 100, "Cannot reach ZooKeeper at start-up (\(detail)); check --zk and that the ensemble runs.")
+        SchedulerExit(
+            code: 100,
+            "Cannot reach ZooKeeper at start-up (\(detail)); check --zk and that the ensemble runs."
+        )
     }
 
     /// 101: the ZooKeeper session expired, or stayed disconnected for the session timeout.
@@ -32,7 +35,8 @@ public struct SchedulerExit: Error, Sendable, Equatable, CustomStringConvertible
     public static let frameworkIDMissing = SchedulerExit(
         code: 108,
         "The store holds instances but no framework id; subscribing as a new framework would orphan their tasks. "
-            + "Restore the framework id (kv key 'framework_id') or remove the instances.")
+            + "Restore the framework id (kv key 'framework_id') or remove the instances."
+    )
 
     public var description: String { "\(self.message) (exit code \(self.code))" }
 }

@@ -27,7 +27,11 @@ public final class SchedulerRoleResponder: HTTPResponder {
     public static let proxyClient = HTTPClient(
         eventLoopGroup: HTTPClient.defaultEventLoopGroup,
         configuration: .init(
-            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(3)), decompression: .disabled))
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(3)),
+            decompression: .disabled
+        )
+    )
 
     private let state = Locked(State())
     private let proxy: LeaderProxy
@@ -39,8 +43,11 @@ public final class SchedulerRoleResponder: HTTPResponder {
     ///   - client: the client for proxied calls; it must not follow redirects.
     ///   - proxyTimeout: how long the leader may take to answer a proxied call.
     public init(
-        ownAddress: String, client: HTTPClient = SchedulerRoleResponder.proxyClient, proxyTimeout: Duration = .seconds(60),
-        leaderWait: Duration = .milliseconds(2500), logger: Logger
+        ownAddress: String,
+        client: HTTPClient = SchedulerRoleResponder.proxyClient,
+        proxyTimeout: Duration = .seconds(60),
+        leaderWait: Duration = .milliseconds(2500),
+        logger: Logger
     ) {
         self.proxy = LeaderProxy(ownAddress: ownAddress, client: client, timeout: proxyTimeout, logger: logger)
         self.leaderWait = leaderWait
@@ -71,7 +78,10 @@ public final class SchedulerRoleResponder: HTTPResponder {
         let path = request.uri.path
         if path == "/ping" {
             return Response(
-                status: .ok, headers: [.contentType: "text/plain"], body: ResponseBody(byteBuffer: .init(string: "pong")))
+                status: .ok,
+                headers: [.contentType: "text/plain"],
+                body: ResponseBody(byteBuffer: .init(string: "pong"))
+            )
         }
         if let leading = self.state.value.leading {
             return try await leading.respond(to: request, context: context)
@@ -90,7 +100,8 @@ public final class SchedulerRoleResponder: HTTPResponder {
         guard let leader = known else {
             return LeaderProxy.error(
                 "Could not determine the current leader: no scheduler leads right now; retry in a few seconds.",
-                status: .serviceUnavailable)
+                status: .serviceUnavailable
+            )
         }
         if path == "/v2/events" {
             var headers = HTTPFields()

@@ -101,7 +101,8 @@ public struct ConstraintTally: Sendable {
 
     /// Whether an offer on `candidate` satisfies every constraint, given the placements added so far.
     public func matches(_ candidate: ConstraintMatcher.Placement) -> Bool {
-        for (rule, field) in self.rules where !Self.matches(rule, candidate.value(of: self.fields[field]), self.tallies[field]) {
+        for (rule, field) in self.rules
+        where !Self.matches(rule, candidate.value(of: self.fields[field]), self.tallies[field]) {
             return false
         }
         return true

@@ -38,7 +38,12 @@ public enum TaskFactory {
     }
 
     /// The environment Marathon gives a task (PORT0…, PORTS, PORT_NAME, HOST, MARATHON_APP_*), plus the app's `env`.
-    public static func environment(app: AppDefinition, taskID: TaskID, host: String, hostPorts: [Int]) -> [String: String] {
+    public static func environment(
+        app: AppDefinition,
+        taskID: TaskID,
+        host: String,
+        hostPorts: [Int]
+    ) -> [String: String] {
         var env = app.env
         for (index, port) in hostPorts.enumerated() {
             env["PORT\(index)"] = String(port)
@@ -47,8 +52,11 @@ public enum TaskFactory {
         env["PORTS"] = hostPorts.map(String.init).joined(separator: ",")
         let network = app.container?.docker?.network?.uppercased()
         if network == "BRIDGE" || network == "USER" {
-            for (index, mapping) in (app.container?.effectivePortMappings ?? []).enumerated() where index < hostPorts.count {
-                if let name = mapping.name { env["PORT_\(name.uppercased().replacingOccurrences(of: "-", with: "_"))"] = String(hostPorts[index]) }
+            for (index, mapping) in (app.container?.effectivePortMappings ?? []).enumerated()
+            where index < hostPorts.count {
+                if let name = mapping.name {
+                    env["PORT_\(name.uppercased().replacingOccurrences(of: "-", with: "_"))"] = String(hostPorts[index])
+                }
                 let containerPort = (mapping.containerPort ?? 0) == 0 ? hostPorts[index] : mapping.containerPort!
                 env["PORT_\(containerPort)"] = String(hostPorts[index])
             }
@@ -73,7 +81,9 @@ public enum TaskFactory {
     private static func take(_ name: String, _ amount: Double, from offered: Resources, role: String) -> [Resource] {
         var needed = Scalar(amount)
         var taken: [Resource] = []
-        let entries = offered.list.filter { $0.name == name }.sorted { ($0.role == "*" ? 1 : 0) < ($1.role == "*" ? 1 : 0) }
+        let entries = offered.list.filter { $0.name == name }.sorted {
+            ($0.role == "*" ? 1 : 0) < ($1.role == "*" ? 1 : 0)
+        }
         for entry in entries where needed.milli > 0 {
             guard case .scalar(let available) = entry.value, available.milli > 0 else { continue }
             let portion = min(available, needed)
@@ -86,7 +96,10 @@ public enum TaskFactory {
     /// The app's agent-run check (`MESOS_HTTP`, `MESOS_HTTPS`, `MESOS_TCP`, `COMMAND`) as Mesos's `HealthCheck`;
     /// Marathon allows at most one. HTTP, HTTPS and TCP checks are run by the scheduler instead.
     static func agentHealthCheck(app: AppDefinition, hostPorts: [Int]) -> HealthCheck? {
-        guard let check = app.healthChecks.first(where: { ["MESOS_HTTP", "MESOS_HTTPS", "MESOS_TCP", "COMMAND"].contains($0.protocol.uppercased()) })
+        guard
+            let check = app.healthChecks.first(where: {
+                ["MESOS_HTTP", "MESOS_HTTPS", "MESOS_TCP", "COMMAND"].contains($0.protocol.uppercased())
+            })
         else { return nil }
         let port = check.port ?? check.portIndex.flatMap { hostPorts.indices.contains($0) ? hostPorts[$0] : nil } ?? 0
         var result: HealthCheck
@@ -98,7 +111,12 @@ public enum TaskFactory {
         default:
             result = HealthCheck(
                 type: .http,
-                http: .init(scheme: check.protocol.uppercased() == "MESOS_HTTPS" ? "https" : "http", port: UInt32(port), path: check.path ?? "/"))
+                http: .init(
+                    scheme: check.protocol.uppercased() == "MESOS_HTTPS" ? "https" : "http",
+                    port: UInt32(port),
+                    path: check.path ?? "/"
+                )
+            )
         }
         result.delaySeconds = check.delaySeconds
         result.intervalSeconds = check.intervalSeconds
@@ -113,7 +131,12 @@ public enum TaskFactory {
     ///
     /// - Parameter resources: what is left of the offer (the task takes its share from it).
     public static func makeTask(
-        app: AppDefinition, taskID: TaskID, offer: Offer, hostPorts: [Int], role: String, resources: Resources
+        app: AppDefinition,
+        taskID: TaskID,
+        offer: Offer,
+        hostPorts: [Int],
+        role: String,
+        resources: Resources
     ) -> TaskInfo {
         var list: [Resource] = []
         list += self.take("cpus", app.cpus, from: resources, role: role)
@@ -129,15 +152,22 @@ public enum TaskFactory {
             var byRole: [String: [UInt64]] = [:]
             for port in hostPorts {
                 let value = UInt64(port)
-                let owner = portEntries.first { entry in
-                    if case .ranges(let ranges) = entry.value { return ranges.contains(value) }
-                    return false
-                }?.role ?? "*"
+                let owner =
+                    portEntries.first { entry in
+                        if case .ranges(let ranges) = entry.value { return ranges.contains(value) }
+                        return false
+                    }?.role ?? "*"
                 byRole[owner, default: []].append(value)
             }
             for (portRole, ports) in byRole.sorted(by: { $0.key < $1.key }) {
                 list.append(
-                    Resource(name: "ports", value: .ranges(RangeSet(values: ports)), role: portRole, allocationRole: role))
+                    Resource(
+                        name: "ports",
+                        value: .ranges(RangeSet(values: ports)),
+                        role: portRole,
+                        allocationRole: role
+                    )
+                )
             }
         }
         let bag = (try? Resources(list)) ?? Resources()
@@ -155,7 +185,12 @@ public enum TaskFactory {
             command.uris = app.fetch.map { CommandURI(value: $0.uri, executable: $0.executable, extract: $0.extract) }
         }
         var task = TaskInfo(
-            name: self.taskName(app.id), taskId: taskID, agentId: offer.agentId, resources: bag, command: command)
+            name: self.taskName(app.id),
+            taskId: taskID,
+            agentId: offer.agentId,
+            resources: bag,
+            command: command
+        )
         // TaskInfo's resources must keep the allocation role; `Resources` drops it, so set the list explicitly.
         task.resources = bag
         if let docker = app.container?.docker, (app.container?.type ?? "DOCKER").uppercased() == "DOCKER" {
@@ -168,16 +203,24 @@ public enum TaskFactory {
                     let containerPort = (mapping.containerPort ?? 0) == 0 ? hostPort : mapping.containerPort!
                     mappings.append(
                         DockerInfo.PortMapping(
-                            hostPort: UInt32(hostPort), containerPort: UInt32(containerPort),
-                            protocol: mapping.protocol ?? "tcp"))
+                            hostPort: UInt32(hostPort),
+                            containerPort: UInt32(containerPort),
+                            protocol: mapping.protocol ?? "tcp"
+                        )
+                    )
                 }
             }
             task.container = ContainerInfo(
                 type: .docker,
                 docker: DockerInfo(
-                    image: docker.image, network: network, portMappings: mappings.isEmpty ? nil : mappings,
-                    privileged: docker.privileged, parameters: docker.parameters?.map { .init(key: $0.key, value: $0.value) },
-                    forcePullImage: docker.forcePullImage))
+                    image: docker.image,
+                    network: network,
+                    portMappings: mappings.isEmpty ? nil : mappings,
+                    privileged: docker.privileged,
+                    parameters: docker.parameters?.map { .init(key: $0.key, value: $0.value) },
+                    forcePullImage: docker.forcePullImage
+                )
+            )
             // Host-path volumes (checked against the container policy by the validator and again by the agent).
             let volumes = (app.container?.volumes ?? []).compactMap { volume in
                 volume.hostPath.map {

@@ -215,11 +215,12 @@ public final class PostgresSchedulerStore: DurableSchedulerStore {
     public func deleteApp(id: String, deployments: DeploymentChanges) async throws {
         var binds = PostgresBindings()
         binds.append(id)
-        let statements = [
-            PostgresQuery(unsafeSQL: "DELETE FROM \(self.schema).instances WHERE app_id = $1", binds: binds),
-            PostgresQuery(unsafeSQL: "DELETE FROM \(self.schema).app_versions WHERE app_id = $1", binds: binds),
-            PostgresQuery(unsafeSQL: "DELETE FROM \(self.schema).apps WHERE id = $1", binds: binds),
-        ] + (try self.deploymentStatements(deployments))
+        let statements =
+            [
+                PostgresQuery(unsafeSQL: "DELETE FROM \(self.schema).instances WHERE app_id = $1", binds: binds),
+                PostgresQuery(unsafeSQL: "DELETE FROM \(self.schema).app_versions WHERE app_id = $1", binds: binds),
+                PostgresQuery(unsafeSQL: "DELETE FROM \(self.schema).apps WHERE id = $1", binds: binds),
+            ] + (try self.deploymentStatements(deployments))
         try await self.transaction("delete app '\(id)'") { connection, logger in
             for statement in statements {
                 try await connection.execute(statement, logger: logger)

@@ -35,7 +35,8 @@ final class AgentCluster: @unchecked Sendable {
                 self.workDir.appendingPathComponent("master").path,
             ]
                 + masterFlags,
-            log: self.workDir.appendingPathComponent("master.log"))
+            log: self.workDir.appendingPathComponent("master.log")
+        )
         try self.startAgent()
         try await eventually("the agent registered") { try await self.activeAgents() == 1 }
     }
@@ -47,7 +48,8 @@ final class AgentCluster: @unchecked Sendable {
                 "agent", "--master", "127.0.0.1:\(self.masterPort)", "--port", "\(self.agentPort)", "--hostname",
                 "agent-it", "--work_dir", self.agentWorkDir,
             ] + self.agentFlags,
-            log: self.workDir.appendingPathComponent("agent-\(UUID().uuidString.prefix(4)).log"))
+            log: self.workDir.appendingPathComponent("agent-\(UUID().uuidString.prefix(4)).log")
+        )
     }
 
     /// Kills the agent with SIGKILL (its tasks keep running) and waits until it is gone.
@@ -145,7 +147,10 @@ extension V1Framework {
     /// Waits until `task` reaches `state`, acknowledging every update meanwhile (the agent sends a task's next
     /// update only once the previous one is acknowledged).
     func waitAcknowledging(
-        _ task: String, _ state: TaskState, _ acknowledged: Locked<Set<String>>, timeout: Duration = .seconds(30)
+        _ task: String,
+        _ state: TaskState,
+        _ acknowledged: Locked<Set<String>>,
+        timeout: Duration = .seconds(30)
     ) async throws {
         try await eventually(timeout: timeout, "\(task) reaches \(state.rawValue)") {
             try await self.acknowledgeAll(acknowledged)

@@ -58,19 +58,26 @@ final class HACluster: @unchecked Sendable {
     static let noRedirectClient = HTTPClient(
         eventLoopGroup: HTTPClient.defaultEventLoopGroup,
         configuration: .init(
-            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(2), read: .seconds(10))))
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(2), read: .seconds(10))
+        )
+    )
 
     /// Starts the ensemble, then `masters` masters (the first is started alone and leads), `agents` agents and
     /// `schedulers` schedulers (the first leads), and waits until the leading master sees every agent and the
     /// schedulers agree on a leader.
     init(
-        masters masterCount: Int = 3, schedulers schedulerCount: Int = 2, agents agentCount: Int = 3,
-        sessionTimeoutSeconds: Int = 5, agentResources: String = "cpus:8;mem:4096;disk:4096",
+        masters masterCount: Int = 3,
+        schedulers schedulerCount: Int = 2,
+        agents agentCount: Int = 3,
+        sessionTimeoutSeconds: Int = 5,
+        agentResources: String = "cpus:8;mem:4096;disk:4096",
         masterFlags: [String] = []
     ) async throws {
         self.ensemble = try await ZooKeeperEnsemble(nodes: 3)
         self.directory = URL(fileURLWithPath: "/tmp").appendingPathComponent(
-            "regatta-ha-\(UUID().uuidString.prefix(8))")
+            "regatta-ha-\(UUID().uuidString.prefix(8))"
+        )
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         self.sessionTimeout = .seconds(sessionTimeoutSeconds)
         self.agentResources = agentResources
@@ -139,39 +146,46 @@ final class HACluster: @unchecked Sendable {
     /// Starts (or restarts, as a supervisor would) master `index` on its port, work dir and proxied ZooKeeper URL.
     func startMaster(_ index: Int) throws {
         self.masters[index] = try self.launch(
-            .master, index,
+            .master,
+            index,
             [
                 "--ip", "127.0.0.1", "--port", "\(self.masterPorts[index])", "--hostname", "127.0.0.1",
                 "--work_dir", self.directory.appendingPathComponent("master-\(index)").path,
                 "--zk", self.proxiedURL(self.masterProxies[index], path: "/mesos"),
                 "--zk_session_timeout", "\(self.sessionTimeout.components.seconds)secs",
-            ] + self.masterFlags)
+            ] + self.masterFlags
+        )
     }
 
     /// Starts (or restarts) scheduler `index`.
     func startScheduler(_ index: Int) throws {
         let proxies = self.schedulerProxies[index]
         self.schedulers[index] = try self.launch(
-            .scheduler, index,
+            .scheduler,
+            index,
             [
                 "--master", self.proxiedURL(proxies, path: "/mesos"), "--zk",
                 self.proxiedURL(proxies, path: "/regatta"),
                 "--zk_session_timeout", "\(self.sessionTimeout.components.seconds)secs",
                 "--hostname", "127.0.0.1", "--http_port", "\(self.schedulerPorts[index])", "--store", self.storeURL,
-            ])
+            ]
+        )
     }
 
     /// Starts (or restarts) agent `index`, which finds the leading master through `zk://…/mesos`.
     func startAgent(_ index: Int) throws {
         self.agents[index] = try self.launch(
-            .agent, index,
+            .agent,
+            index,
             [
                 "--master", self.mesosURL, "--zk_session_timeout", "\(self.sessionTimeout.components.seconds)secs",
                 "--ip", "127.0.0.1", "--port", "\(self.agentPorts[index])", "--hostname", "agent-\(index)",
                 "--work_dir", self.directory.appendingPathComponent("agent-\(index)").path,
-                "--resources", self.agentResources.contains("ports:")
+                "--resources",
+                self.agentResources.contains("ports:")
                     ? self.agentResources : self.agentResources + ";" + self.agentPortRanges[index],
-            ])
+            ]
+        )
     }
 
     func process(_ role: Role, _ index: Int) -> ChildProcess? {
@@ -320,7 +334,8 @@ final class HACluster: @unchecked Sendable {
         let response = try await HTTP.get("\(self.schedulerURL(via))/v2/apps\(app)/tasks")
         guard response.status == 200 else {
             throw ChildProcessError(
-                message: "GET /v2/apps\(app)/tasks: \(response.status) \(response.text.prefix(300))")
+                message: "GET /v2/apps\(app)/tasks: \(response.status) \(response.text.prefix(300))"
+            )
         }
         return (response.json as? [String: Any])?["tasks"] as? [[String: Any]] ?? []
     }
@@ -344,8 +359,10 @@ final class HACluster: @unchecked Sendable {
     func createApp(_ id: String, instances: Int, cpus: Double = 0.01, mem: Double = 8) async throws {
         guard let leader = await self.leadingScheduler() else { throw ChildProcessError(message: "no scheduler leads") }
         let response = try await HTTP.request(
-            .POST, "\(self.schedulerURL(leader))/v2/apps",
-            json: ["id": id, "cmd": "sleep 100000", "cpus": cpus, "mem": mem, "instances": instances])
+            .POST,
+            "\(self.schedulerURL(leader))/v2/apps",
+            json: ["id": id, "cmd": "sleep 100000", "cpus": cpus, "mem": mem, "instances": instances]
+        )
         guard response.status == 201 else {
             throw ChildProcessError(message: "POST /v2/apps \(id): \(response.status) \(response.text.prefix(300))")
         }
@@ -356,7 +373,9 @@ final class HACluster: @unchecked Sendable {
     /// Polls `condition` every 100 ms; throws (with the cluster's logs) after `timeout`. Returns the time it took.
     @discardableResult
     func eventually(
-        _ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool
+        _ what: String,
+        timeout: Duration = .seconds(60),
+        _ condition: () async throws -> Bool
     ) async throws -> Duration {
         let start = ContinuousClock.now
         while ContinuousClock.now - start < timeout {
@@ -376,7 +395,8 @@ final class HACluster: @unchecked Sendable {
                 guard let process else { continue }
                 let state = process.isRunning ? "running" : "exited \(process.exitCode.map(String.init) ?? "by signal")"
                 parts.append(
-                    "--- \(role.rawValue)-\(index) (\(state)) \(process.logURL.path)\n\(process.logTail(lines))")
+                    "--- \(role.rawValue)-\(index) (\(state)) \(process.logURL.path)\n\(process.logTail(lines))"
+                )
             }
         }
         return parts.joined(separator: "\n")

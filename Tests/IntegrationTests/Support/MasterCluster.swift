@@ -20,7 +20,8 @@ final class MasterCluster: @unchecked Sendable {
     /// Starts a master with `masterFlags` and `agents` agents, each with `agentResources`, and waits until all registered.
     /// Resources without `ports:` get a port range of their own per agent (see ``uniqueAgentPorts()``).
     init(
-        agents count: Int, masterFlags: [String] = [],
+        agents count: Int,
+        masterFlags: [String] = [],
         agentResources: String = "cpus:1;mem:512;disk:512",
         agentFlags: [String] = [],
         attributes: (Int) -> String? = { _ in nil }
@@ -31,9 +32,13 @@ final class MasterCluster: @unchecked Sendable {
         self.masterFlags = masterFlags
         self.agentFlags = agentFlags
         self.master = try RegattaProcess(
-            ["master", "--port", "\(self.masterPort)", "--work_dir", self.workDir.appendingPathComponent("master").path]
+            [
+                "master", "--port", "\(self.masterPort)", "--work_dir",
+                self.workDir.appendingPathComponent("master").path,
+            ]
                 + masterFlags,
-            log: self.workDir.appendingPathComponent("master.log"))
+            log: self.workDir.appendingPathComponent("master.log")
+        )
         for index in 0..<count {
             try self.startAgent(index, resources: agentResources, attributes: attributes(index))
         }
@@ -42,16 +47,22 @@ final class MasterCluster: @unchecked Sendable {
 
     /// Starts (or restarts, keeping its port and port range) agent `index`.
     func startAgent(
-        _ index: Int, resources: String = "cpus:1;mem:512;disk:512", attributes: String? = nil
+        _ index: Int,
+        resources: String = "cpus:1;mem:512;disk:512",
+        attributes: String? = nil
     ) throws {
         let port = index < self.agentPorts.count ? self.agentPorts[index] : freePort()
         if index >= self.agentPortRanges.count { self.agentPortRanges.append(uniqueAgentPorts()) }
         let resources = resources.contains("ports:") ? resources : resources + ";" + self.agentPortRanges[index]
         let agent = try RegattaProcess(
-            ["agent", "--master", "127.0.0.1:\(self.masterPort)", "--port", "\(port)", "--hostname", "agent-\(index)",
-             "--work_dir", self.workDir.appendingPathComponent("agent-\(index)").path, "--resources", resources]
+            [
+                "agent", "--master", "127.0.0.1:\(self.masterPort)", "--port", "\(port)", "--hostname",
+                "agent-\(index)",
+                "--work_dir", self.workDir.appendingPathComponent("agent-\(index)").path, "--resources", resources,
+            ]
                 + (attributes.map { ["--attributes", $0] } ?? []) + self.agentFlags,
-            log: self.workDir.appendingPathComponent("agent-\(index)-\(UUID().uuidString.prefix(4)).log"))
+            log: self.workDir.appendingPathComponent("agent-\(index)-\(UUID().uuidString.prefix(4)).log")
+        )
         if index < self.agents.count {
             self.agents[index] = agent
         } else {
@@ -71,7 +82,8 @@ final class MasterCluster: @unchecked Sendable {
     }
 
     func logs() -> String {
-        (["master: " + self.master.logTail(30)] + self.agents.enumerated().map { "agent-\($0.offset): " + $0.element.logTail(15) })
+        (["master: " + self.master.logTail(30)]
+            + self.agents.enumerated().map { "agent-\($0.offset): " + $0.element.logTail(15) })
             .joined(separator: "\n")
     }
 
@@ -79,9 +91,12 @@ final class MasterCluster: @unchecked Sendable {
     func startScheduler(port: Int? = nil) throws -> (RegattaProcess, String) {
         let port = port ?? freePort()
         let scheduler = try RegattaProcess(
-            ["scheduler", "--master", "127.0.0.1:\(self.masterPort)", "--http_port", "\(port)",
-             "--store", "sqlite://\(self.workDir.appendingPathComponent("scheduler.db").path)"],
-            log: self.workDir.appendingPathComponent("scheduler-\(UUID().uuidString.prefix(4)).log"))
+            [
+                "scheduler", "--master", "127.0.0.1:\(self.masterPort)", "--http_port", "\(port)",
+                "--store", "sqlite://\(self.workDir.appendingPathComponent("scheduler.db").path)",
+            ],
+            log: self.workDir.appendingPathComponent("scheduler-\(UUID().uuidString.prefix(4)).log")
+        )
         return (scheduler, "http://127.0.0.1:\(port)")
     }
 

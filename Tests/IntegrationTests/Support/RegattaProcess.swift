@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import AsyncHTTPClient
 import Foundation
-import Synchronization
 import NIOCore
 import NIOHTTP1
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -32,7 +32,9 @@ func freePort() -> Int {
     address.sin_port = 0
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+    _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+    }
     _ = withUnsafeMutablePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
     }
@@ -100,7 +102,12 @@ final class RegattaProcess: @unchecked Sendable {
 
 /// A minimal JSON HTTP helper for tests.
 struct HTTP {
-    static func request(_ method: HTTPMethod, _ url: String, json: Any? = nil, body: String? = nil) async throws
+    static func request(
+        _ method: HTTPMethod,
+        _ url: String,
+        json: Any? = nil,
+        body: String? = nil
+    ) async throws
         -> (status: Int, json: Any?, text: String, headers: HTTPHeaders)
     {
         var request = HTTPClientRequest(url: url)
@@ -116,7 +123,8 @@ struct HTTP {
         let buffer = try await response.body.collect(upTo: 32 << 20)
         let data = Data(buffer.readableBytesView)
         return (
-            Int(response.status.code), (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) as Any?,
+            Int(response.status.code),
+            (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) as Any?,
             String(decoding: data, as: UTF8.self), response.headers
         )
     }
@@ -128,7 +136,9 @@ struct HTTP {
 
 /// Polls `condition` every 200 ms until it holds or `timeout` passes.
 func eventually(
-    timeout: Duration = .seconds(30), _ what: String, _ condition: () async throws -> Bool
+    timeout: Duration = .seconds(30),
+    _ what: String,
+    _ condition: () async throws -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {

@@ -14,13 +14,27 @@ final class V1Framework: @unchecked Sendable {
     private var task: Task<Void, Never>?
     private let info: Locked<FrameworkInfo>
 
-    init(master: String, name: String = "it-framework", failoverTimeout: Double = 0, id: FrameworkID? = nil,
-         partitionAware: Bool = false) {
+    init(
+        master: String,
+        name: String = "it-framework",
+        failoverTimeout: Double = 0,
+        id: FrameworkID? = nil,
+        partitionAware: Bool = false
+    ) {
         self.connection = HTTPMasterConnection(
-            master: master, logger: Logger(label: "it", factory: { _ in SwiftLogNoOpLogHandler() }))
-        self.info = Locked(FrameworkInfo(
-            user: "root", name: name, id: id, failoverTimeout: failoverTimeout, roles: ["*"],
-            capabilities: partitionAware ? [.init(type: "PARTITION_AWARE")] : nil))
+            master: master,
+            logger: Logger(label: "it", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
+        self.info = Locked(
+            FrameworkInfo(
+                user: "root",
+                name: name,
+                id: id,
+                failoverTimeout: failoverTimeout,
+                roles: ["*"],
+                capabilities: partitionAware ? [.init(type: "PARTITION_AWARE")] : nil
+            )
+        )
     }
 
     /// Subscribes (and keeps re-subscribing with the same id) until `stop()`.
@@ -88,8 +102,12 @@ final class V1Framework: @unchecked Sendable {
         try resources.add(.scalar("cpus", cpus))
         try resources.add(.scalar("mem", mem))
         let task = TaskInfo(
-            name: taskID, taskId: TaskID(taskID), agentId: offer.agentId, resources: resources,
-            command: .shell(command))
+            name: taskID,
+            taskId: TaskID(taskID),
+            agentId: offer.agentId,
+            resources: resources,
+            command: .shell(command)
+        )
         var call = SchedulerCall(frameworkId: self.frameworkID.value, type: .accept)
         call.accept = .init(offerIds: [offer.id], operations: [.launch([task])], filters: Filters(refuseSeconds: 1))
         try await self.send(call)

@@ -59,7 +59,8 @@ final class ZooKeeperEnsemble: @unchecked Sendable {
     init(nodes count: Int = 3, timeout: Duration = .seconds(90)) async throws {
         guard Self.java != nil else { throw ChildProcessError(message: "java not found: apt-get install zookeeper") }
         self.directory = URL(fileURLWithPath: "/tmp").appendingPathComponent(
-            "regatta-zk-\(UUID().uuidString.prefix(8))")
+            "regatta-zk-\(UUID().uuidString.prefix(8))"
+        )
         var nodes: [Node] = []
         var used = Set<Int>()
         for id in 1...count {
@@ -76,7 +77,9 @@ final class ZooKeeperEnsemble: @unchecked Sendable {
         for (index, node) in nodes.enumerated() {
             let dir = self.nodeDirectory(index)
             try FileManager.default.createDirectory(
-                at: dir.appendingPathComponent("data"), withIntermediateDirectories: true)
+                at: dir.appendingPathComponent("data"),
+                withIntermediateDirectories: true
+            )
             try "\(node.id)\n".write(to: dir.appendingPathComponent("data/myid"), atomically: true, encoding: .utf8)
             let config = """
                 tickTime=500
@@ -133,7 +136,8 @@ final class ZooKeeperEnsemble: @unchecked Sendable {
         }
         throw ChildProcessError(
             message: "ZooKeeper node \(index + 1) did not rejoin the quorum in \(timeout):\n"
-                + (self.processes[index]?.logTail(30) ?? ""))
+                + (self.processes[index]?.logTail(30) ?? "")
+        )
     }
 
     /// Whether node `index`'s process runs.
@@ -171,7 +175,8 @@ final class ZooKeeperEnsemble: @unchecked Sendable {
         let logs = self.nodes.indices.map { "node \($0 + 1):\n" + (self.processes[$0]?.logTail(20) ?? "(stopped)") }
         throw ChildProcessError(
             message: "the ZooKeeper ensemble formed no quorum in \(timeout):\n"
-                + logs.joined(separator: "\n"))
+                + logs.joined(separator: "\n")
+        )
     }
 
     /// Kills every node and removes the ensemble's directory.
@@ -201,7 +206,8 @@ final class ZooKeeperEnsemble: @unchecked Sendable {
                 "-cp", Self.classpath, "org.apache.zookeeper.server.quorum.QuorumPeerMain",
                 dir.appendingPathComponent("zoo.cfg").path,
             ],
-            log: dir.appendingPathComponent("zookeeper.log"))
+            log: dir.appendingPathComponent("zookeeper.log")
+        )
     }
 
     /// Sends a four-letter word to 127.0.0.1:`port` and returns the answer, or nil (refused, timeout, not allowed).

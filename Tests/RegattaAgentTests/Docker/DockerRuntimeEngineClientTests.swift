@@ -78,7 +78,8 @@ struct DockerRuntimeEngineClientTests {
     @Test func aMissingSocketFailsWithARemedy() async throws {
         let client = DockerEngineClient(
             configuration: DockerEngineClient.Configuration(socketPath: "/nonexistent/docker.sock"),
-            logger: DockerTestSupport.logger())
+            logger: DockerTestSupport.logger()
+        )
         let clock = ContinuousClock()
         let began = clock.now
         let error = await #expect(throws: AgentError.self) { _ = try await client.ping() }

@@ -14,11 +14,14 @@ struct DockerRuntimeHardeningTests {
             try await docker.withRuntime { runtime in
                 // Given / When: a plain task
                 let request = docker.request(
-                    "hardened", command: .shell("grep -E '^(CapEff|NoNewPrivs)' /proc/self/status; exec sleep 600"))
+                    "hardened",
+                    command: .shell("grep -E '^(CapEff|NoNewPrivs)' /proc/self/status; exec sleep 600")
+                )
                 _ = try await runtime.launch(request)
                 // Then: Docker has the settings
                 let details = try await docker.client.inspectContainer(
-                    DockerContainerRuntime.containerName(for: request.containerID))
+                    DockerContainerRuntime.containerName(for: request.containerID)
+                )
                 let host = try #require(details.hostConfig)
                 #expect(host.securityOpt == ["no-new-privileges"])
                 #expect(host.pidsLimit == DockerContainerRuntime.Configuration.defaultPidsLimit)
@@ -53,7 +56,10 @@ struct DockerRuntimeHardeningTests {
                 _ = try await runtime.launch(request)
                 let probe = SystemHealthCheckProbe(http: .shared, containers: runtime)
                 let target = HealthCheckTarget(
-                    environment: [:], sandbox: request.sandbox, container: request.containerID)
+                    environment: [:],
+                    sandbox: request.sandbox,
+                    container: request.containerID
+                )
                 let present = HealthCheck(type: .command, command: .shell("test -f \(marker)"))
                 let absent = HealthCheck(type: .command, command: .shell("test -f /tmp/not-there"))
                 let sleeping = HealthCheck(type: .command, command: .shell("sleep 30"))

@@ -10,25 +10,44 @@ import Testing
     private let configuration = DockerContainerRuntime.Configuration()
 
     private func request(
-        command: CommandInfo? = .shell("echo hi"), network: DockerInfo.Network? = nil,
-        portMappings: [DockerInfo.PortMapping]? = nil, parameters: [DockerInfo.Parameter]? = nil,
-        privileged: Bool? = nil, resources: String = "cpus:0.5;mem:128", labels: Labels? = nil,
-        volumes: [ContainerInfo.Volume]? = nil, type: ContainerInfo.ContainerType = .docker
+        command: CommandInfo? = .shell("echo hi"),
+        network: DockerInfo.Network? = nil,
+        portMappings: [DockerInfo.PortMapping]? = nil,
+        parameters: [DockerInfo.Parameter]? = nil,
+        privileged: Bool? = nil,
+        resources: String = "cpus:0.5;mem:128",
+        labels: Labels? = nil,
+        volumes: [ContainerInfo.Volume]? = nil,
+        type: ContainerInfo.ContainerType = .docker
     ) -> ContainerLaunchRequest {
         var container = ContainerInfo(
             type: type,
             docker: DockerInfo(
-                image: "regatta-test/busybox:latest", network: network, portMappings: portMappings,
-                privileged: privileged, parameters: parameters))
+                image: "regatta-test/busybox:latest",
+                network: network,
+                portMappings: portMappings,
+                privileged: privileged,
+                parameters: parameters
+            )
+        )
         container.volumes = volumes
         var task = TaskInfo(
-            name: "web", taskId: "web.1", agentId: "agent-7",
+            name: "web",
+            taskId: "web.1",
+            agentId: "agent-7",
             resources: (try? Resources.parse(resources)) ?? Resources(),
-            command: command, container: container)
+            command: command,
+            container: container
+        )
         task.labels = labels
         return ContainerLaunchRequest(
-            containerID: "c0ffee", frameworkID: "framework-1", agentID: "agent-7", task: task,
-            sandbox: "/var/lib/regatta/sandbox/c0ffee", hostname: "node-1.example")
+            containerID: "c0ffee",
+            frameworkID: "framework-1",
+            agentID: "agent-7",
+            task: task,
+            sandbox: "/var/lib/regatta/sandbox/c0ffee",
+            hostname: "node-1.example"
+        )
     }
 
     /// A volume as the master would send it (`ContainerInfo.Volume` has no public initializer).
@@ -41,7 +60,8 @@ import Testing
 
     /// The spec for `request`; symlinks are not resolved (the paths do not exist here) unless `resolve` says so.
     private func spec(
-        _ request: ContainerLaunchRequest, policy: ContainerPolicy = ContainerPolicy(),
+        _ request: ContainerLaunchRequest,
+        policy: ContainerPolicy = ContainerPolicy(),
         resolve: (String) -> String = { $0 }
     ) throws -> DockerContainerSpec {
         var configuration = self.configuration
@@ -51,7 +71,8 @@ import Testing
 
     /// The `launchFailed` message for a request the runtime must refuse.
     private func refusal(
-        _ request: ContainerLaunchRequest, policy: ContainerPolicy = ContainerPolicy(),
+        _ request: ContainerLaunchRequest,
+        policy: ContainerPolicy = ContainerPolicy(),
         resolve: (String) -> String = { $0 }
     ) -> String? {
         do {
@@ -98,7 +119,8 @@ import Testing
         let command = CommandInfo.shell("env", environment: ["PORT0": "31000", "MESOS_SANDBOX": "/not/this"])
         // When
         let spec = try self.spec(
-            self.request(command: command, parameters: [.init(key: "env", value: "FROM_PARAM=a=b")]))
+            self.request(command: command, parameters: [.init(key: "env", value: "FROM_PARAM=a=b")])
+        )
         // Then
         let environment = Set(spec.env ?? [])
         #expect(environment.contains("PORT0=31000"))
@@ -117,7 +139,9 @@ import Testing
         let spec = try self.spec(
             self.request(
                 parameters: [.init(key: "label", value: "tier=front")],
-                labels: Labels(["team": "web", DockerLabel.taskID: "forged"])))
+                labels: Labels(["team": "web", DockerLabel.taskID: "forged"])
+            )
+        )
         // Then
         let labels = spec.labels ?? [:]
         #expect(labels["team"] == "web")
@@ -136,7 +160,9 @@ import Testing
                 parameters: [
                     .init(key: "user", value: "65534"), .init(key: "workdir", value: "/tmp"),
                     .init(key: "hostname", value: "web-1"),
-                ]))
+                ]
+            )
+        )
         #expect(spec.user == "65534")
         #expect(spec.workingDir == "/tmp")
         #expect(spec.hostname == "web-1")
@@ -145,19 +171,22 @@ import Testing
     @Test func refusesHostAccessParametersAndUnknownOnesNamingTheFlag() throws {
         // Given / When
         let capAdd = try #require(
-            self.refusal(self.request(parameters: [.init(key: "cap-add", value: "SYS_ADMIN")])))
+            self.refusal(self.request(parameters: [.init(key: "cap-add", value: "SYS_ADMIN")]))
+        )
         let unknown = try #require(self.refusal(self.request(parameters: [.init(key: "restart", value: "always")])))
         // Then
         #expect(
             capAdd
                 == "Task 'web.1' is refused: the Docker parameter 'cap-add=SYS_ADMIN' gives the container access to "
-                + "the host; start the agent with --allow_privileged to allow it")
+                + "the host; start the agent with --allow_privileged to allow it"
+        )
         #expect(unknown.contains("'restart' is not supported; supported parameters: add-host, cap-add"))
         #expect(self.refusal(self.request(parameters: [.init(key: "env", value: "NO_EQUALS")])) != nil)
         // And with --allow_privileged the capability is added
         let allowed = try self.spec(
             self.request(parameters: [.init(key: "cap-add", value: "sys_admin")]),
-            policy: ContainerPolicy(allowPrivileged: true))
+            policy: ContainerPolicy(allowPrivileged: true)
+        )
         #expect(allowed.hostConfig.capAdd?.contains("SYS_ADMIN") == true)
     }
 
@@ -180,7 +209,8 @@ import Testing
         #expect(
             host.capAdd == [
                 "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "NET_BIND_SERVICE", "SETGID", "SETUID",
-            ])
+            ]
+        )
         #expect(host.privileged == nil)
         // And a task may drop more
         let fewer = try self.spec(self.request(parameters: [.init(key: "cap-drop", value: "CHOWN")])).hostConfig
@@ -218,7 +248,8 @@ import Testing
         #expect(host.networkMode == "none")
         // And the JSON uses Docker's field names
         let json = try #require(
-            JSONSerialization.jsonObject(with: DockerEngineClient.encoder().encode(spec)) as? [String: Any])
+            JSONSerialization.jsonObject(with: DockerEngineClient.encoder().encode(spec)) as? [String: Any]
+        )
         let encoded = try #require(json["HostConfig"] as? [String: Any])
         for field in [
             "ExtraHosts", "Dns", "DnsSearch", "DnsOptions", "LogConfig", "Ulimits", "GroupAdd", "Init",
@@ -239,12 +270,14 @@ import Testing
         ]
         // When
         let host = try self.spec(
-            self.request(network: .bridge, parameters: parameters), policy: ContainerPolicy(allowPrivileged: true)
+            self.request(network: .bridge, parameters: parameters),
+            policy: ContainerPolicy(allowPrivileged: true)
         ).hostConfig
         // Then
         #expect(host.pidMode == "host" && host.ipcMode == "host" && host.utsMode == "host")
         #expect(
-            host.devices == [.init(pathOnHost: "/dev/fuse", pathInContainer: "/dev/fuse", cgroupPermissions: "rwm")])
+            host.devices == [.init(pathOnHost: "/dev/fuse", pathInContainer: "/dev/fuse", cgroupPermissions: "rwm")]
+        )
         #expect(host.binds?.last == "/srv:/srv:ro")
         #expect(host.mounts == [.init(type: "bind", source: "/etc", target: "/host-etc", readOnly: true)])
         #expect(host.securityOpt == ["no-new-privileges", "seccomp=unconfined"])
@@ -259,7 +292,9 @@ import Testing
         let request = self.request(resources: "cpus:1000000000000;mem:1000000000000")
         // When
         let host = try DockerContainerRuntime.containerSpec(
-            for: request, configuration: configuration, resolve: { $0 }
+            for: request,
+            configuration: configuration,
+            resolve: { $0 }
         ).hostConfig
         // Then
         #expect(host.nanoCpus == Int64.max)
@@ -277,7 +312,8 @@ import Testing
                 .init(hostPort: 31000, containerPort: 80),
                 .init(hostPort: 31001, containerPort: 53, protocol: "udp,tcp"),
                 .init(hostPort: 0, containerPort: 8080),
-            ])
+            ]
+        )
         // When
         let spec = try self.spec(request)
         // Then
@@ -301,7 +337,8 @@ import Testing
         #expect(try self.spec(self.request(network: DockerInfo.Network.none)).hostConfig.networkMode == "none")
         #expect(self.refusal(self.request(network: .user)) != nil)
         let hostWithMappings = try #require(
-            self.refusal(self.request(network: .host, portMappings: [.init(hostPort: 31000, containerPort: 80)])))
+            self.refusal(self.request(network: .host, portMappings: [.init(hostPort: 31000, containerPort: 80)]))
+        )
         #expect(hostWithMappings.contains("BRIDGE"))
     }
 
@@ -333,37 +370,45 @@ import Testing
         #expect(
             self.refusal(self.request(volumes: root))
                 == "Task 'web.1' is refused: host path '/' is not under --allowed_host_paths; start the agent with "
-                + "--allowed_host_paths=/ to allow it")
+                + "--allowed_host_paths=/ to allow it"
+        )
         // And a path under an allowed one is bound, a symlink leading out of it is not
         let data = [try self.volume(containerPath: "/data", hostPath: "/srv/data", mode: "RO")]
         let allowed = try self.spec(self.request(volumes: data), policy: ContainerPolicy(allowedHostPaths: ["/srv"]))
         #expect(allowed.hostConfig.binds?.last == "/srv/data:/data:ro")
         let escaping = self.refusal(
-            self.request(volumes: data), policy: ContainerPolicy(allowedHostPaths: ["/srv"]),
-            resolve: { $0 == "/srv/data" ? "/etc" : $0 })
+            self.request(volumes: data),
+            policy: ContainerPolicy(allowedHostPaths: ["/srv"]),
+            resolve: { $0 == "/srv/data" ? "/etc" : $0 }
+        )
         #expect(escaping?.contains("host path '/etc' is not under --allowed_host_paths") == true)
     }
 
     @Test func sandboxVolumesAreBindMountedAndStayInside() throws {
         // Given
         let spec = try self.spec(
-            self.request(volumes: [try self.volume(containerPath: "/scratch", hostPath: "scratch", mode: "RW")]))
+            self.request(volumes: [try self.volume(containerPath: "/scratch", hostPath: "scratch", mode: "RW")])
+        )
         // Then
         #expect(
             spec.hostConfig.binds == [
                 "/var/lib/regatta/sandbox/c0ffee:/mnt/mesos/sandbox",
                 "/var/lib/regatta/sandbox/c0ffee/scratch:/scratch:rw",
-            ])
+            ]
+        )
         #expect(
             self.refusal(self.request(volumes: [try self.volume(containerPath: "/x", hostPath: nil, mode: nil)]))
-                != nil)
+                != nil
+        )
         #expect(
             self.refusal(self.request(volumes: [try self.volume(containerPath: "/x", hostPath: "../..", mode: nil)]))?
-                .contains("contains '..'") == true)
+                .contains("contains '..'") == true
+        )
         // A symlink in the sandbox that leads out of it is refused
         let planted = self.refusal(
             self.request(volumes: [try self.volume(containerPath: "/x", hostPath: "link", mode: nil)]),
-            resolve: { $0.hasSuffix("/link") ? "/etc" : $0 })
+            resolve: { $0.hasSuffix("/link") ? "/etc" : $0 }
+        )
         #expect(planted?.contains("leads outside the sandbox") == true)
     }
 
@@ -375,10 +420,12 @@ import Testing
     @Test func specEncodesWithDockerFieldNames() throws {
         // Given
         let spec = try self.spec(
-            self.request(network: .bridge, portMappings: [.init(hostPort: 31000, containerPort: 80)]))
+            self.request(network: .bridge, portMappings: [.init(hostPort: 31000, containerPort: 80)])
+        )
         // When
         let json = try #require(
-            JSONSerialization.jsonObject(with: DockerEngineClient.encoder().encode(spec)) as? [String: Any])
+            JSONSerialization.jsonObject(with: DockerEngineClient.encoder().encode(spec)) as? [String: Any]
+        )
         // Then
         #expect(json["Image"] as? String == "regatta-test/busybox:latest")
         #expect(json["Entrypoint"] as? [String] == [])
@@ -392,26 +439,43 @@ import Testing
         // An absent command leaves Entrypoint and Cmd out, so the image's defaults apply.
         let defaults = try #require(
             JSONSerialization.jsonObject(
-                with: DockerEngineClient.encoder().encode(try self.spec(self.request(command: nil))))
-                as? [String: Any])
+                with: DockerEngineClient.encoder().encode(try self.spec(self.request(command: nil)))
+            )
+                as? [String: Any]
+        )
         #expect(defaults["Entrypoint"] == nil && defaults["Cmd"] == nil)
     }
 
     @Test func urlsUseThePercentEncodedSocketAndTheAPIVersion() {
         #expect(
             DockerEngineClient.url(
-                socketPath: "/var/run/docker.sock", version: "1.43", path: "/containers/json", query: [("all", "1")])
-                == "http+unix://%2Fvar%2Frun%2Fdocker.sock/v1.43/containers/json?all=1")
+                socketPath: "/var/run/docker.sock",
+                version: "1.43",
+                path: "/containers/json",
+                query: [("all", "1")]
+            )
+                == "http+unix://%2Fvar%2Frun%2Fdocker.sock/v1.43/containers/json?all=1"
+        )
         #expect(
             DockerEngineClient.url(
-                socketPath: "/run/docker.sock", version: nil, path: "/_ping", query: [])
-                == "http+unix://%2Frun%2Fdocker.sock/_ping")
+                socketPath: "/run/docker.sock",
+                version: nil,
+                path: "/_ping",
+                query: []
+            )
+                == "http+unix://%2Frun%2Fdocker.sock/_ping"
+        )
         let filtered = DockerEngineClient.url(
-            socketPath: "/var/run/docker.sock", version: "1.41", path: "/containers/json",
-            query: [("filters", #"{"label":["regatta.agent_id=a 1"]}"#)])
+            socketPath: "/var/run/docker.sock",
+            version: "1.41",
+            path: "/containers/json",
+            query: [("filters", #"{"label":["regatta.agent_id=a 1"]}"#)]
+        )
         #expect(
             filtered.hasSuffix(
-                "/v1.41/containers/json?filters=%7B%22label%22%3A%5B%22regatta.agent_id%3Da%201%22%5D%7D"))
+                "/v1.41/containers/json?filters=%7B%22label%22%3A%5B%22regatta.agent_id%3Da%201%22%5D%7D"
+            )
+        )
     }
 
     @Test func imageReferencesSplitIntoRepositoryAndTag() {
@@ -484,6 +548,7 @@ import Testing
             {
                 if case .unknown = DockerContainerRuntime.exit(from: created).termination.status { return true }
                 return false
-            }())
+            }()
+        )
     }
 }

@@ -18,7 +18,8 @@ struct DockerRuntimeTests {
 
     /// A loop that exits with `code` on SIGTERM, printing `got-term`.
     private static let trapsTerm = CommandInfo.shell(
-        "trap 'echo got-term; exit 0' TERM; echo started; while :; do sleep 0.1; done")
+        "trap 'echo got-term; exit 0' TERM; echo started; while :; do sleep 0.1; done"
+    )
 
     @Test func bridgeContainerAnswersOnItsPublishedLoopbackPort() async throws {
         try await DockerTestSupport.withDocker { docker in
@@ -26,8 +27,11 @@ struct DockerRuntimeTests {
                 // Given: container port 80 mapped to a host port the agent chose
                 let hostPort = try DockerTestSupport.freePort()
                 let request = docker.request(
-                    "bridge", command: Self.httpd(port: "80", body: "hello-bridge"), network: .bridge,
-                    portMappings: [DockerInfo.PortMapping(hostPort: hostPort, containerPort: 80)])
+                    "bridge",
+                    command: Self.httpd(port: "80", body: "hello-bridge"),
+                    network: .bridge,
+                    portMappings: [DockerInfo.PortMapping(hostPort: hostPort, containerPort: 80)]
+                )
                 // When
                 _ = try await runtime.launch(request)
                 // Then: it answers on 127.0.0.1:<hostPort>
@@ -36,7 +40,8 @@ struct DockerRuntimeTests {
                 }
                 #expect(answered)
                 let details = try await docker.client.inspectContainer(
-                    DockerContainerRuntime.containerName(for: request.containerID))
+                    DockerContainerRuntime.containerName(for: request.containerID)
+                )
                 #expect(details.hostConfig?.networkMode == "bridge")
                 let published = details.networkSettings?.ports?["80/tcp"] ?? nil
                 #expect(published == [DockerContainerSpec.PortBinding(hostIp: "127.0.0.1", hostPort: "\(hostPort)")])
@@ -54,7 +59,10 @@ struct DockerRuntimeTests {
                 // Given
                 let port = try DockerTestSupport.freePort()
                 let request = docker.request(
-                    "host", command: Self.httpd(port: "127.0.0.1:\(port)", body: "hello-host"), network: .host)
+                    "host",
+                    command: Self.httpd(port: "127.0.0.1:\(port)", body: "hello-host"),
+                    network: .host
+                )
                 // When
                 _ = try await runtime.launch(request)
                 // Then
@@ -140,15 +148,20 @@ struct DockerRuntimeTests {
                 let command = CommandInfo.shell(
                     "echo \"task=$MESOS_TASK_ID sandbox=$MESOS_SANDBOX greeting=$GREETING host=$HOST\"; "
                         + "echo param=$FROM_PARAM; exec sleep 600",
-                    environment: ["GREETING": "hello world"])
+                    environment: ["GREETING": "hello world"]
+                )
                 let request = docker.request(
-                    "env", command: command, parameters: [.init(key: "env", value: "FROM_PARAM=yes")],
-                    labels: Labels(["team": "web"]))
+                    "env",
+                    command: command,
+                    parameters: [.init(key: "env", value: "FROM_PARAM=yes")],
+                    labels: Labels(["team": "web"])
+                )
                 // When
                 _ = try await runtime.launch(request)
                 // Then: Docker has the variables and labels
                 let details = try await docker.client.inspectContainer(
-                    DockerContainerRuntime.containerName(for: request.containerID))
+                    DockerContainerRuntime.containerName(for: request.containerID)
+                )
                 let environment = Set(details.config.env ?? [])
                 #expect(environment.contains("GREETING=hello world"))
                 #expect(environment.contains("MESOS_TASK_ID=\(request.task.taskId.value)"))
@@ -185,7 +198,9 @@ struct DockerRuntimeTests {
                     "output",
                     command: .shell(
                         "echo to-stdout; echo to-stderr >&2; echo via-mount > $MESOS_SANDBOX/written; "
-                            + "i=0; while [ $i -lt 2000 ]; do echo line-$i; i=$((i+1)); done"))
+                            + "i=0; while [ $i -lt 2000 ]; do echo line-$i; i=$((i+1)); done"
+                    )
+                )
                 // When
                 _ = try await runtime.launch(request)
                 let termination = try await runtime.wait(for: request.containerID)
@@ -206,8 +221,10 @@ struct DockerRuntimeTests {
             try await docker.withRuntime { runtime in
                 // Given: 16 MB, and a shell that builds a 200 MB string
                 let request = docker.request(
-                    "oom", command: .shell("x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived"),
-                    resources: "cpus:0.1;mem:16")
+                    "oom",
+                    command: .shell("x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived"),
+                    resources: "cpus:0.1;mem:16"
+                )
                 // When
                 _ = try await runtime.launch(request)
                 let exit = try await runtime.waitForExit(request.containerID)
@@ -308,7 +325,9 @@ struct DockerRuntimeTests {
             try await docker.withRuntime { runtime in
                 // Given: an executable the image does not have
                 let request = docker.request(
-                    "unstartable", command: CommandInfo(shell: false, value: "/no/such/binary"))
+                    "unstartable",
+                    command: CommandInfo(shell: false, value: "/no/such/binary")
+                )
                 // When
                 let error = await #expect(throws: AgentError.self) { _ = try await runtime.launch(request) }
                 // Then
@@ -373,7 +392,8 @@ struct DockerRuntimeTests {
                 print(
                     "Docker timings (median of 5): launch with HOST networking (image inspect + create + start) "
                         + "\(median(timings)); client create + start, host network \(median(bare["host"] ?? [])), "
-                        + "bridge network \(median(bare["bridge"] ?? []))")
+                        + "bridge network \(median(bare["bridge"] ?? []))"
+                )
                 #expect(median(timings) < .seconds(5))
                 #expect(median(bare["bridge"] ?? []) < .seconds(5))
             }

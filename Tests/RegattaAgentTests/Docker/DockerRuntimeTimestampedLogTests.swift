@@ -19,7 +19,9 @@ import Testing
 
     /// Feeds `bytes` in chunks of `chunkSize` and joins the output per stream.
     private func read(
-        _ bytes: [UInt8], chunkSize: Int, after: DockerLogTimestamp?
+        _ bytes: [UInt8],
+        chunkSize: Int,
+        after: DockerLogTimestamp?
     ) throws -> (stdout: String, stderr: String, last: DockerLogTimestamp?) {
         var reader = DockerTimestampedLogReader(resumingAfter: after)
         var stdout: [UInt8] = []
@@ -46,10 +48,12 @@ import Testing
         // Shorter fractions, offsets and no fraction
         #expect(
             DockerLogTimestamp(rfc3339: Array("2026-11-22T02:14:47.5Z".utf8))
-                == DockerLogTimestamp(seconds: 1_795_313_687, nanoseconds: 500_000_000))
+                == DockerLogTimestamp(seconds: 1_795_313_687, nanoseconds: 500_000_000)
+        )
         #expect(
             DockerLogTimestamp(rfc3339: Array("2026-11-22T03:14:47+01:00".utf8))
-                == DockerLogTimestamp(seconds: 1_795_313_687, nanoseconds: 0))
+                == DockerLogTimestamp(seconds: 1_795_313_687, nanoseconds: 0)
+        )
         #expect(DockerLogTimestamp(seconds: 5, nanoseconds: 7).sinceArgument == "5.000000007")
         // Not timestamps
         #expect(DockerLogTimestamp(rfc3339: Array("hello world".utf8)) == nil)

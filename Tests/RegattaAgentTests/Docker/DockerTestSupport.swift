@@ -32,21 +32,37 @@ enum DockerTestSupport {
 
         /// A launch request for a Docker task of this test's agent.
         func request(
-            _ name: String, command: CommandInfo?, network: DockerInfo.Network = .host,
-            portMappings: [DockerInfo.PortMapping]? = nil, resources: String = "cpus:0.1;mem:64",
-            parameters: [DockerInfo.Parameter]? = nil, labels: Labels? = nil, image: String = DockerTestSupport.image
+            _ name: String,
+            command: CommandInfo?,
+            network: DockerInfo.Network = .host,
+            portMappings: [DockerInfo.PortMapping]? = nil,
+            resources: String = "cpus:0.1;mem:64",
+            parameters: [DockerInfo.Parameter]? = nil,
+            labels: Labels? = nil,
+            image: String = DockerTestSupport.image
         ) -> ContainerLaunchRequest {
             let container = ContainerInfo(
                 type: .docker,
-                docker: DockerInfo(image: image, network: network, portMappings: portMappings, parameters: parameters))
+                docker: DockerInfo(image: image, network: network, portMappings: portMappings, parameters: parameters)
+            )
             var task = TaskInfo(
-                name: name, taskId: TaskID("\(name).\(UUID().uuidString.prefix(8))"), agentId: self.agentID,
-                resources: (try? Resources.parse(resources)) ?? Resources(), command: command, container: container)
+                name: name,
+                taskId: TaskID("\(name).\(UUID().uuidString.prefix(8))"),
+                agentId: self.agentID,
+                resources: (try? Resources.parse(resources)) ?? Resources(),
+                command: command,
+                container: container
+            )
             task.labels = labels
             let containerID = ContainerID(UUID().uuidString.lowercased())
             return ContainerLaunchRequest(
-                containerID: containerID, frameworkID: "docker-test-framework", agentID: self.agentID, task: task,
-                sandbox: "\(self.directory)/\(name)-\(containerID.value)", hostname: "agent.docker.test")
+                containerID: containerID,
+                frameworkID: "docker-test-framework",
+                agentID: self.agentID,
+                task: task,
+                sandbox: "\(self.directory)/\(name)-\(containerID.value)",
+                hostname: "agent.docker.test"
+            )
         }
 
         /// Runs `body` with a runtime (on this harness's client) whose `run()` runs alongside.
@@ -78,8 +94,11 @@ enum DockerTestSupport {
         let directory = FileManager.default.temporaryDirectory.path + "/regatta-docker-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let harness = Harness(
-            client: client, agentID: AgentID("docker-test-\(UUID().uuidString.prefix(8).lowercased())"),
-            directory: directory, logger: logger)
+            client: client,
+            agentID: AgentID("docker-test-\(UUID().uuidString.prefix(8).lowercased())"),
+            directory: directory,
+            logger: logger
+        )
         let result: Result<T, any Error>
         do {
             result = .success(try await body(harness))
@@ -144,7 +163,8 @@ enum DockerTestSupport {
 
     /// Polls `condition` until it holds or `timeout` passes.
     static func eventually(
-        timeout: Duration = .seconds(15), _ condition: @Sendable () async throws -> Bool
+        timeout: Duration = .seconds(15),
+        _ condition: @Sendable () async throws -> Bool
     ) async rethrows -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {

@@ -14,7 +14,8 @@ import Testing
         #expect(refusal?.flag == "--allow_privileged")
         #expect(
             refusal?.description
-                == "privileged containers are not allowed; start the agent with --allow_privileged to allow it")
+                == "privileged containers are not allowed; start the agent with --allow_privileged to allow it"
+        )
         #expect(self.closed.checkPrivileged(false) == nil)
         #expect(self.closed.checkPrivileged(nil) == nil)
         #expect(self.open.checkPrivileged(true) == nil)
@@ -56,14 +57,16 @@ import Testing
         #expect(
             root?.description
                 == "host path '/' is not under --allowed_host_paths; start the agent with --allowed_host_paths=/ to "
-                + "allow it")
+                + "allow it"
+        )
         #expect(more?.flag == "--allowed_host_paths=/srv,/etc/ssl")
         #expect(dots?.flag == nil)
         #expect(dots?.problem.contains("'..'") == true)
         #expect(
             root?.message(for: "scheduler and its agents")
                 == "host path '/' is not under --allowed_host_paths; start the scheduler and its agents with "
-                + "--allowed_host_paths=/ to allow it")
+                + "--allowed_host_paths=/ to allow it"
+        )
     }
 
     @Test func resolvedPathsAreCheckedAgainAfterRealpath() {
@@ -135,7 +138,8 @@ import Testing
         #expect(try DockerParameter.parse(key: "add-host", value: "h=::1").option == .addHost("h:::1"))
         #expect(
             try DockerParameter.parse(key: "ulimit", value: "core=-1").option
-                == .ulimit(name: "core", soft: -1, hard: -1))
+                == .ulimit(name: "core", soft: -1, hard: -1)
+        )
         #expect(try DockerParameter.parse(key: "shm-size", value: "1g").option == .shmSize(1 << 30))
     }
 

@@ -36,7 +36,8 @@ import Testing
         m.createApp(Fixture.app(id: "/web", instances: 1))
         let task = try #require(m.offer([Fixture.offer()]).first)
         m.handle(
-            .connection(.event(.update(TaskStatus(taskId: task.taskId, state: .running, agentId: "a1", uuid: "u")))))
+            .connection(.event(.update(TaskStatus(taskId: task.taskId, state: .running, agentId: "a1", uuid: "u"))))
+        )
         m.finishWrite()
         #expect(m.batch?.calls.map(\.type) == [.acknowledge])
         // When an app is created (offers stay revived: /big waits), its answer comes once written

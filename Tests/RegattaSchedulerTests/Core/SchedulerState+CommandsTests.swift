@@ -71,7 +71,8 @@ import Testing
                 } else {
                     false
                 }
-            })
+            }
+        )
     }
 
     @Test func killingWithoutScaleReplacesTheTask() throws {

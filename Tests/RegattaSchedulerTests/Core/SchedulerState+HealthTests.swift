@@ -33,11 +33,14 @@ import Testing
         #expect(
             m.writes.contains {
                 $0.contains { if case .saveInstances(let saved) = $0 { saved.first?.healthy == true } else { false } }
-            })
+            }
+        )
         #expect(m.state.deployments.isEmpty)
         #expect(
             m.published.contains(
-                .healthStatusChanged(appId: "/web", instanceId: instance.id, version: instance.version, alive: true)))
+                .healthStatusChanged(appId: "/web", instanceId: instance.id, version: instance.version, alive: true)
+            )
+        )
     }
 
     @Test func anUnhealthyInstanceIsKilledAndReplaced() throws {

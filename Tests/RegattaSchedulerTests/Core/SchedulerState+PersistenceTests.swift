@@ -20,7 +20,8 @@ import Testing
         #expect(
             marks.contains {
                 if case .saveInstances(let saved) = $0 { saved.allSatisfy(\.killRequested) } else { false }
-            })
+            }
+        )
         m.finishWrite(failing: true)
         m.settle()
         // Then the KILL still goes out, and the next tick writes the same mark again

@@ -55,7 +55,10 @@ import Testing
         let write = try #require(m.write)
         m.handle(
             .writeFinished(
-                write.id, .failed(SchedulerState.StoreFailure(LeadershipFencedError(ownEpoch: 1, storedEpoch: 2)))))
+                write.id,
+                .failed(SchedulerState.StoreFailure(LeadershipFencedError(ownEpoch: 1, storedEpoch: 2)))
+            )
+        )
         // Then both calls fail as not leading, and nothing is written or sent from now on
         for id in [create, waiting] {
             guard case .failure(let error)? = m.replies[id] else {
@@ -88,7 +91,10 @@ import Testing
         let write = try #require(m.write)
         m.handle(
             .writeFinished(
-                write.id, .failed(SchedulerState.StoreFailure(LeadershipFencedError(ownEpoch: 1, storedEpoch: 2)))))
+                write.id,
+                .failed(SchedulerState.StoreFailure(LeadershipFencedError(ownEpoch: 1, storedEpoch: 2)))
+            )
+        )
         // Then a settle waits for the ACCEPT already on its way, and no longer for the dropped SUPPRESS
         m.handle(.settle(SchedulerState.WaiterID(3)))
         #expect(m.settled.isEmpty)

@@ -76,7 +76,8 @@ func payload(_ frame: ServerSentEvent) throws -> [String: Any] {
         // When 10 events are published
         for index in 0..<10 {
             bus.publish(
-                .healthStatusChanged(appId: "/web", instanceId: "web.instance-\(index)", version: "v1", alive: true))
+                .healthStatusChanged(appId: "/web", instanceId: "web.instance-\(index)", version: "v1", alive: true)
+            )
         }
         // Then its stream ends after the 3 it had room for (never thinned), it is unsubscribed, and publishing never
         // waited for it

@@ -26,7 +26,11 @@ enum LegacyMarathonJSON {
     ///
     /// - Parameter healthResults: the scheduler-run health check results of the instance; when absent, a result is
     ///   derived from the health the agent reported (`MESOS_*` checks).
-    static func task(_ instance: Instance, app: AppDefinition?, healthResults: [HealthCheckResult]? = nil)
+    static func task(
+        _ instance: Instance,
+        app: AppDefinition?,
+        healthResults: [HealthCheckResult]? = nil
+    )
         -> Object
     {
         var object: Object = [
@@ -59,8 +63,11 @@ enum LegacyMarathonJSON {
     ///   - healthResults: scheduler-run health check results by instance id (for embedded tasks).
     ///   - now: the time task life times are measured to (`taskStats`).
     static func appInfo(
-        _ app: AppDefinition, state: SchedulerState, embed: MarathonJSON.AppEmbed,
-        healthResults: [String: [HealthCheckResult]] = [:], now: Date = Date()
+        _ app: AppDefinition,
+        state: SchedulerState,
+        embed: MarathonJSON.AppEmbed,
+        healthResults: [String: [HealthCheckResult]] = [:],
+        now: Date = Date()
     ) -> Object {
         var object = self.object(app)
         let instances = state.instances(ofApp: app.id).filter { !$0.state.isTerminal }

@@ -79,12 +79,27 @@ import Testing
     }
 
     static func instance(
-        _ id: String, app: String, state: TaskState, host: String?, ports: [Int] = [], version: String = version,
-        stagedAt: String = "2027-01-15T08:00:05.000Z", startedAt: String? = nil, healthy: Bool? = nil
+        _ id: String,
+        app: String,
+        state: TaskState,
+        host: String?,
+        ports: [Int] = [],
+        version: String = version,
+        stagedAt: String = "2027-01-15T08:00:05.000Z",
+        startedAt: String? = nil,
+        healthy: Bool? = nil
     ) -> Instance {
         var instance = Instance(
-            id: id, appId: app, version: version, taskId: TaskID("\(id)._app.1"),
-            agentId: host.map { AgentID("agent-\($0)") }, host: host, ports: ports, state: state, stagedAt: stagedAt)
+            id: id,
+            appId: app,
+            version: version,
+            taskId: TaskID("\(id)._app.1"),
+            agentId: host.map { AgentID("agent-\($0)") },
+            host: host,
+            ports: ports,
+            state: state,
+            stagedAt: stagedAt
+        )
         instance.startedAt = startedAt
         instance.healthy = healthy
         return instance
@@ -98,27 +113,61 @@ import Testing
         let empty = AppDefinition(id: "/empty")
         let instances = [
             Self.instance(
-                "prod_cmd-app.instance-a", app: command.id, state: .running, host: "10.0.0.1", ports: [31000, 31001],
-                startedAt: "2027-01-15T08:00:10.000Z", healthy: true),
+                "prod_cmd-app.instance-a",
+                app: command.id,
+                state: .running,
+                host: "10.0.0.1",
+                ports: [31000, 31001],
+                startedAt: "2027-01-15T08:00:10.000Z",
+                healthy: true
+            ),
             Self.instance(
-                "prod_cmd-app.instance-b", app: command.id, state: .running, host: "10.0.0.2", ports: [31002, 31003],
-                startedAt: "2027-01-15T08:00:20.250Z", healthy: false),
+                "prod_cmd-app.instance-b",
+                app: command.id,
+                state: .running,
+                host: "10.0.0.2",
+                ports: [31002, 31003],
+                startedAt: "2027-01-15T08:00:20.250Z",
+                healthy: false
+            ),
             Self.instance("prod_cmd-app.instance-c", app: command.id, state: .staging, host: nil),
             Self.instance(
-                "prod_cmd-app.instance-d", app: command.id, state: .running, host: "10.0.0.3", ports: [31004, 31005],
-                version: "2026-12-01T00:00:00.000Z", stagedAt: "2026-12-01T00:00:01.000Z",
-                startedAt: "2026-12-01T00:00:02.000Z"),
+                "prod_cmd-app.instance-d",
+                app: command.id,
+                state: .running,
+                host: "10.0.0.3",
+                ports: [31004, 31005],
+                version: "2026-12-01T00:00:00.000Z",
+                stagedAt: "2026-12-01T00:00:01.000Z",
+                startedAt: "2026-12-01T00:00:02.000Z"
+            ),
             Self.instance(
-                "prod_cmd-app.instance-e", app: command.id, state: .running, host: "10.0.0.4", ports: [31006, 31007],
-                startedAt: "2027-01-15T08:00:30.000Z"),
+                "prod_cmd-app.instance-e",
+                app: command.id,
+                state: .running,
+                host: "10.0.0.4",
+                ports: [31006, 31007],
+                startedAt: "2027-01-15T08:00:30.000Z"
+            ),
             Self.instance("prod_cmd-app.instance-f", app: command.id, state: .killing, host: "10.0.0.5"),
             Self.instance("prod_cmd-app.instance-g", app: command.id, state: .running, host: "10.0.0.6"),
             Self.instance(
-                "docker_web.instance-a", app: docker.id, state: .starting, host: "10.0.0.1", ports: [31100, 31101],
-                version: "2027-01-15T07:00:00.000Z"),
+                "docker_web.instance-a",
+                app: docker.id,
+                state: .starting,
+                host: "10.0.0.1",
+                ports: [31100, 31101],
+                version: "2027-01-15T07:00:00.000Z"
+            ),
             Self.instance(
-                "docker_web.instance-b", app: docker.id, state: .running, host: "", ports: [31102, 31103],
-                version: "2027-01-15T07:00:00.000Z", startedAt: "2027-01-15T07:00:03.000Z"),
+                "docker_web.instance-b",
+                app: docker.id,
+                state: .running,
+                host: "",
+                ports: [31102, 31103],
+                version: "2027-01-15T07:00:00.000Z",
+                startedAt: "2027-01-15T07:00:03.000Z"
+            ),
         ]
         var state = SchedulerState()
         state.load(apps: [command, docker, empty], instances: instances)
@@ -130,17 +179,30 @@ import Testing
         // A failed task leaves the app's lastTaskFailure.
         _ = state.update(
             TaskStatus(
-                taskId: TaskID("prod_cmd-app.instance-g._app.1"), state: .failed, message: "exit \"1\"",
-                agentId: AgentID("agent-10.0.0.6")),
-            now: .seconds(100), timestamp: "2027-01-15T08:01:00.000Z")
+                taskId: TaskID("prod_cmd-app.instance-g._app.1"),
+                state: .failed,
+                message: "exit \"1\"",
+                agentId: AgentID("agent-10.0.0.6")
+            ),
+            now: .seconds(100),
+            timestamp: "2027-01-15T08:01:00.000Z"
+        )
         let health: [String: [HealthCheckResult]] = [
             "prod_cmd-app.instance-e": [
                 HealthCheckResult(
-                    alive: true, consecutiveFailures: 0, firstSuccess: "2027-01-15T08:00:31.000Z",
-                    lastSuccess: "2027-01-15T08:01:01.000Z", instanceId: "prod_cmd-app.instance-e"),
+                    alive: true,
+                    consecutiveFailures: 0,
+                    firstSuccess: "2027-01-15T08:00:31.000Z",
+                    lastSuccess: "2027-01-15T08:01:01.000Z",
+                    instanceId: "prod_cmd-app.instance-e"
+                ),
                 HealthCheckResult(
-                    alive: false, consecutiveFailures: 2, lastFailure: "2027-01-15T08:01:02.000Z",
-                    lastFailureCause: "connection refused", instanceId: "prod_cmd-app.instance-e"),
+                    alive: false,
+                    consecutiveFailures: 2,
+                    lastFailure: "2027-01-15T08:01:02.000Z",
+                    lastFailureCause: "connection refused",
+                    instanceId: "prod_cmd-app.instance-e"
+                ),
             ],
             "prod_cmd-app.instance-a": [],
         ]
@@ -246,7 +308,8 @@ import Testing
             try self.expectSame(written, MarathonJSON.data(LegacyMarathonJSON.object(app)), "definition \(app.id)")
             #expect(
                 MarathonJSON.data(MarathonJSON.object(app)) == MarathonJSON.data(LegacyMarathonJSON.object(app)),
-                "trees that embed the app (queue, events) get the same app")
+                "trees that embed the app (queue, events) get the same app"
+            )
         }
     }
 
@@ -260,7 +323,10 @@ import Testing
             // Then
             let old = MarathonJSON.data([
                 "task": LegacyMarathonJSON.task(
-                    instance, app: state.apps[instance.appId], healthResults: health[instance.id])
+                    instance,
+                    app: state.apps[instance.appId],
+                    healthResults: health[instance.id]
+                )
             ])
             try self.expectSame(written, old, "task \(instance.id)")
         }
@@ -268,7 +334,9 @@ import Testing
 
     @Test func numbersAndStringsAreWrittenAsJSONSerializationWritesThem() throws {
         // Given awkward doubles (written directly and after a JSONEncoder round trip) and strings
-        let doubles: [Double] = [0, -0.0, 1, -1, 0.01, 1.15, 128, 1e-7, 1e15, 1e16, 1e17, 1e21, 0.1 + 0.2, -2.5, 123456789.123]
+        let doubles: [Double] = [
+            0, -0.0, 1, -1, 0.01, 1.15, 128, 1e-7, 1e15, 1e16, 1e17, 1e21, 0.1 + 0.2, -2.5, 123456789.123,
+        ]
         let strings = ["", "plain", "q\"b\\s/", "\u{0}\u{1f}\u{7f}\u{8}\u{c}\n\r\t", "é ü 雪 🙂", "\u{2028}"]
         // When
         var direct = JSONWriter()
@@ -307,9 +375,14 @@ import Testing
             for n in 0..<perApp {
                 instances.append(
                     Self.instance(
-                        "\(prefix).instance-\(UUID().uuidString.lowercased())", app: app.id, state: .running,
-                        host: "agent-\((index * perApp + n) % 2000).example", ports: [],
-                        startedAt: "2027-01-15T08:00:10.000Z"))
+                        "\(prefix).instance-\(UUID().uuidString.lowercased())",
+                        app: app.id,
+                        state: .running,
+                        host: "agent-\((index * perApp + n) % 2000).example",
+                        ports: [],
+                        startedAt: "2027-01-15T08:00:10.000Z"
+                    )
+                )
                 _ = n
             }
         }
@@ -347,7 +420,8 @@ import Testing
             "REGATTA_API_BENCH /v2/apps?embed=apps.tasks \(appCount) apps × \(perApp): old path "
                 + "min \(Int(old.min()!)) ms median \(Int(old.sorted()[2])) ms, writer min "
                 + String(format: "%.1f", new.min()!) + " ms median " + String(format: "%.1f", new.sorted()[2])
-                + " ms, \(sizes.1) bytes")
+                + " ms, \(sizes.1) bytes"
+        )
         #expect(sizes.0 == sizes.1)
     }
 }

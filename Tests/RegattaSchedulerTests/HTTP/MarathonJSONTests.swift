@@ -54,22 +54,40 @@ func keys(_ object: Any?) -> Set<String> {
         app.versionInfo = VersionInfo(lastScalingAt: Self.version, lastConfigChangeAt: Self.version)
         app.portDefinitions = [PortDefinition(port: 10000)]
         var running = Instance(
-            id: "web.instance-a", appId: "/web", version: Self.version, taskId: TaskID("web.instance-a._app.1"),
-            agentId: AgentID("agent-1"), host: "10.0.0.1", ports: [31000], state: .running,
-            stagedAt: "2027-01-15T08:00:05.000Z")
+            id: "web.instance-a",
+            appId: "/web",
+            version: Self.version,
+            taskId: TaskID("web.instance-a._app.1"),
+            agentId: AgentID("agent-1"),
+            host: "10.0.0.1",
+            ports: [31000],
+            state: .running,
+            stagedAt: "2027-01-15T08:00:05.000Z"
+        )
         running.startedAt = "2027-01-15T08:00:10.000Z"
         running.healthy = true
         let staging = Instance(
-            id: "web.instance-b", appId: "/web", version: "2026-01-01T00:00:00.000Z",
-            taskId: TaskID("web.instance-b._app.1"), agentId: AgentID("agent-1"), host: "10.0.0.1", ports: [31001],
-            stagedAt: "2027-01-15T08:00:06.000Z")
+            id: "web.instance-b",
+            appId: "/web",
+            version: "2026-01-01T00:00:00.000Z",
+            taskId: TaskID("web.instance-b._app.1"),
+            agentId: AgentID("agent-1"),
+            host: "10.0.0.1",
+            ports: [31001],
+            stagedAt: "2027-01-15T08:00:06.000Z"
+        )
         var state = SchedulerState()
         state.load(apps: [app], instances: [running, staging])
         return (state, app)
     }
 
     /// One AppInfo as the API writes it, parsed.
-    static func appInfo(_ app: AppDefinition, state: SchedulerState, embed: MarathonJSON.AppEmbed, now: Date) throws
+    static func appInfo(
+        _ app: AppDefinition,
+        state: SchedulerState,
+        embed: MarathonJSON.AppEmbed,
+        now: Date
+    ) throws
         -> [String: Any]
     {
         let view = MarathonAppsView(state: state, healthResults: [:], now: now)
@@ -78,7 +96,11 @@ func keys(_ object: Any?) -> Set<String> {
     }
 
     /// One Task as the API writes it, parsed.
-    static func task(_ instance: Instance, in state: SchedulerState, healthResults: [String: [HealthCheckResult]])
+    static func task(
+        _ instance: Instance,
+        in state: SchedulerState,
+        healthResults: [String: [HealthCheckResult]]
+    )
         throws -> [String: Any]
     {
         let view = MarathonAppsView(state: state, healthResults: healthResults, now: Date())
@@ -96,7 +118,9 @@ func keys(_ object: Any?) -> Set<String> {
         let info = try Self.appInfo(app, state: state, embed: embed, now: now)
         // Then
         #expect(
-            keys(info).isSubset(of: MarathonPythonFields.app), "\(keys(info).subtracting(MarathonPythonFields.app))")
+            keys(info).isSubset(of: MarathonPythonFields.app),
+            "\(keys(info).subtracting(MarathonPythonFields.app))"
+        )
         #expect(info["tasksRunning"] as? Int == 1)
         #expect(info["tasksStaged"] as? Int == 1)
         #expect(info["tasksHealthy"] as? Int == 1)
@@ -139,9 +163,13 @@ func keys(_ object: Any?) -> Set<String> {
         let instance = try #require(state.instances["web.instance-a"])
         let results = [
             HealthCheckResult(
-                alive: false, consecutiveFailures: 2, firstSuccess: "2027-01-15T08:00:20.000Z",
-                lastFailure: "2027-01-15T08:00:40.000Z", lastFailureCause: "connection refused",
-                instanceId: instance.id)
+                alive: false,
+                consecutiveFailures: 2,
+                firstSuccess: "2027-01-15T08:00:20.000Z",
+                lastFailure: "2027-01-15T08:00:40.000Z",
+                lastFailureCause: "connection refused",
+                instanceId: instance.id
+            )
         ]
         // When
         let task = try Self.task(instance, in: state, healthResults: [instance.id: results])
@@ -169,8 +197,13 @@ func keys(_ object: Any?) -> Set<String> {
         statistics.rejections = ["UnfulfilledConstraint": 1, "InsufficientCpus": 5, "InsufficientMemory": 2]
         // When
         let item = MarathonJSON.queueItem(
-            app: app, count: 2, delayLeft: .milliseconds(2500), since: Self.version, statistics: statistics,
-            embedLastUnusedOffers: false)
+            app: app,
+            count: 2,
+            delayLeft: .milliseconds(2500),
+            since: Self.version,
+            statistics: statistics,
+            embedLastUnusedOffers: false
+        )
         // Then
         #expect(keys(item).isSubset(of: MarathonPythonFields.queueItem), "no `role`: marathon-python refuses it")
         #expect(item["count"] as? Int == 2)
@@ -190,14 +223,20 @@ func keys(_ object: Any?) -> Set<String> {
                 ["reason": "InsufficientDisk", "declined": 0, "processed": 2],
                 ["reason": "InsufficientGpus", "declined": 0, "processed": 2],
                 ["reason": "InsufficientPorts", "declined": 0, "processed": 2],
-            ])
+            ]
+        )
     }
 
     @Test func queueItemWithoutStatisticsOrDelay() throws {
         let (_, app) = self.state()
         let item = MarathonJSON.queueItem(
-            app: app, count: 1, delayLeft: .seconds(-3), since: Self.version, statistics: nil,
-            embedLastUnusedOffers: true)
+            app: app,
+            count: 1,
+            delayLeft: .seconds(-3),
+            since: Self.version,
+            statistics: nil,
+            embedLastUnusedOffers: true
+        )
         #expect(item["delay"] as? [String: AnyHashable] == ["timeLeftSeconds": 0, "overdue": true])
         #expect((item["lastUnusedOffers"] as? [Any])?.isEmpty == true)
         let summary = try #require(item["processedOffersSummary"] as? [String: Any])
@@ -216,7 +255,8 @@ func keys(_ object: Any?) -> Set<String> {
         #expect(keys(plan["original"]).isSubset(of: MarathonPythonFields.planGroup))
         #expect(keys(plan["target"]).isSubset(of: MarathonPythonFields.planGroup))
         let start = MarathonJSON.deploymentPlan(
-            Deployment(id: "d2", appId: "/web", version: Self.version, action: "StartApplication"))
+            Deployment(id: "d2", appId: "/web", version: Self.version, action: "StartApplication")
+        )
         #expect(((start["original"] as? [String: Any])?["apps"] as? [Any])?.isEmpty == true)
         #expect(((start["target"] as? [String: Any])?["apps"] as? [[String: String]]) == [["id": "/web"]])
     }
@@ -237,15 +277,27 @@ func keys(_ object: Any?) -> Set<String> {
 @Suite struct MarathonEventJSONTests {
     let instance: Instance = {
         var instance = Instance(
-            id: "web.instance-a", appId: "/web", version: "v1", taskId: TaskID("web.instance-a._app.1"),
-            agentId: AgentID("agent-1"), host: "10.0.0.1", ports: [31000], state: .running, stagedAt: "s")
+            id: "web.instance-a",
+            appId: "/web",
+            version: "v1",
+            taskId: TaskID("web.instance-a._app.1"),
+            agentId: AgentID("agent-1"),
+            host: "10.0.0.1",
+            ports: [31000],
+            state: .running,
+            stagedAt: "s"
+        )
         instance.startedAt = "t"
         return instance
     }()
 
     @Test func statusUpdateEvent() {
         let status = TaskStatus(
-            taskId: self.instance.taskId, state: .running, message: "started", agentId: AgentID("agent-1"))
+            taskId: self.instance.taskId,
+            state: .running,
+            message: "started",
+            agentId: AgentID("agent-1")
+        )
         let event = MarathonEvent.statusUpdate(self.instance, status)
         let fields = event.marathonFields()
         #expect(event.eventType == "status_update_event")
@@ -267,7 +319,8 @@ func keys(_ object: Any?) -> Set<String> {
             event.marathonFields() as? [String: String] == [
                 "instanceId": "web.instance-a", "condition": "Running", "runSpecId": "/web", "agentId": "agent-1",
                 "host": "10.0.0.1", "runSpecVersion": "v1",
-            ])
+            ]
+        )
     }
 
     @Test func apiPostEvent() {
@@ -286,7 +339,8 @@ func keys(_ object: Any?) -> Set<String> {
         #expect(keys(info.marathonFields()) == ["plan", "currentStep"])
         #expect(
             (info.marathonFields()["currentStep"] as? [String: [[String: String]]])
-                == ["actions": [["action": "ScaleApplication", "app": "/web"]]])
+                == ["actions": [["action": "ScaleApplication", "app": "/web"]]]
+        )
         #expect(MarathonEvent.deploymentSuccess(deployment).eventType == "deployment_success")
         #expect(MarathonEvent.deploymentFailed(deployment).eventType == "deployment_failed")
         #expect(MarathonEvent.deploymentFailed(deployment).marathonFields()["id"] as? String == "d1")
@@ -297,7 +351,10 @@ func keys(_ object: Any?) -> Set<String> {
         #expect(changed.eventType == "health_status_changed_event")
         #expect(changed.marathonFields()["alive"] as? Bool == false)
         let failed = MarathonEvent.failedHealthCheck(
-            appId: "/web", taskId: self.instance.taskId, healthCheck: AppHealthCheck(protocol: "TCP", path: nil))
+            appId: "/web",
+            taskId: self.instance.taskId,
+            healthCheck: AppHealthCheck(protocol: "TCP", path: nil)
+        )
         #expect(failed.eventType == "failed_health_check_event")
         #expect(failed.marathonFields()["instanceId"] as? String == "web.instance-a")
         #expect((failed.marathonFields()["healthCheck"] as? [String: Any])?["protocol"] as? String == "TCP")
@@ -307,6 +364,7 @@ func keys(_ object: Any?) -> Set<String> {
             kill.marathonFields() as? [String: String] == [
                 "appId": "/web", "taskId": "web.instance-a._app.1", "instanceId": "web.instance-a", "version": "v1",
                 "reason": "3 consecutive failures", "host": "10.0.0.1", "slaveId": "agent-1",
-            ])
+            ]
+        )
     }
 }

@@ -25,12 +25,19 @@ struct RouterHarness: Sendable {
     }
 
     /// Runs `body` with the routes registered on a router driven in memory.
-    static func with(_ body: @escaping @Sendable (RouterHarness, any TestClientProtocol) async throws -> Void)
+    static func with(
+        _ body: @escaping @Sendable (RouterHarness, any TestClientProtocol) async throws -> Void
+    )
         async throws
     {
         let scheduler = ServiceScheduler(
-            configuration: .init(), store: InMemorySchedulerStore(), connection: FakeMasterConnection(),
-            logger: APIHarness.logger, clock: ManualClock(), events: EventBus())
+            configuration: .init(),
+            store: InMemorySchedulerStore(),
+            connection: FakeMasterConnection(),
+            logger: APIHarness.logger,
+            clock: ManualClock(),
+            events: EventBus()
+        )
         try await scheduler.load()
         let router = Router()
         MarathonRoutes(scheduler: scheduler, advertisedAddress: "127.0.0.1:8080").register(on: router)
@@ -48,14 +55,25 @@ struct RouterHarness: Sendable {
 
 extension TestClientProtocol {
     /// Sends `body` (JSON text) with `method` to `path`.
-    func send(_ method: HTTPRequest.Method, _ path: String, _ body: String? = nil) async throws
+    func send(
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        _ body: String? = nil
+    ) async throws
         -> RouterHarness.Answer
     {
         let headers: HTTPFields = body == nil ? [:] : [.contentType: "application/json"]
         let response = try await self.execute(
-            uri: path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+            uri: path,
+            method: method,
+            headers: headers,
+            body: body.map { ByteBuffer(string: $0) }
+        )
         return RouterHarness.Answer(
-            status: Int(response.status.code), headers: response.headers, text: String(buffer: response.body))
+            status: Int(response.status.code),
+            headers: response.headers,
+            text: String(buffer: response.body)
+        )
     }
 }
 
@@ -80,11 +98,13 @@ extension TestClientProtocol {
             #expect(
                 notJSON.text
                     == #"{"details":[{"errors":["the body is not valid JSON; send an app definition object"],"#
-                    + #""path":"/"}],"message":"Invalid JSON"}"#)
+                    + #""path":"/"}],"message":"Invalid JSON"}"#
+            )
             #expect(wrongType.status == 400)
             #expect(
                 wrongType.text
-                    == #"{"details":[{"errors":["error.expected.jsnumber"],"path":"/cpus"}],"message":"Invalid JSON"}"#)
+                    == #"{"details":[{"errors":["error.expected.jsnumber"],"path":"/cpus"}],"message":"Invalid JSON"}"#
+            )
             #expect(invalid.status == 422)
             #expect(invalid.text.hasPrefix(#"{"details":[{"errors":["#))
             #expect(invalid.text.contains(#""path":"/instances"}"#))
@@ -124,17 +144,20 @@ extension TestClientProtocol {
             #expect(array.status == 400)
             #expect(
                 array.text
-                    == #"{"details":[{"errors":["error.expected.jsobject"],"path":"/"}],"message":"Invalid JSON"}"#)
+                    == #"{"details":[{"errors":["error.expected.jsobject"],"path":"/"}],"message":"Invalid JSON"}"#
+            )
             #expect(otherID.status == 422)
             #expect(
                 otherID.text
                     == #"{"details":[{"errors":["the id in the body ('/other') differs from the path ('/web')"],"#
-                    + #""path":"/id"}],"message":"Object is not valid"}"#)
+                    + #""path":"/id"}],"message":"Object is not valid"}"#
+            )
             #expect(wrongType.status == 400)
             #expect(
                 wrongType.text
                     == #"{"details":[{"errors":["error.expected.jsnumber"],"path":"/instances"}],"#
-                    + #""message":"Invalid JSON"}"#)
+                    + #""message":"Invalid JSON"}"#
+            )
             #expect(numericID.status == 201, "the path names the app; an id that is no string is ignored")
         }
     }
@@ -151,9 +174,15 @@ extension TestClientProtocol {
             #expect(notObjects.text == notAList)
             // When an invalid app comes before one that does not decode, and the other way round
             let invalidFirst = try await client.send(
-                .put, "/v2/apps", #"[{"id":"/a","cmd":"x","instances":-1},{"id":"/b","cpus":"x"}]"#)
+                .put,
+                "/v2/apps",
+                #"[{"id":"/a","cmd":"x","instances":-1},{"id":"/b","cpus":"x"}]"#
+            )
             let undecodableSecond = try await client.send(
-                .put, "/v2/apps", #"[{"id":"/a","cmd":"x"},{"id":"/b","cpus":"x"}]"#)
+                .put,
+                "/v2/apps",
+                #"[{"id":"/a","cmd":"x"},{"id":"/b","cpus":"x"}]"#
+            )
             // Then the first failure in order is answered, at its index
             #expect(invalidFirst.status == 422)
             #expect(invalidFirst.text.contains(#""path":"/0/instances"}"#))
@@ -161,7 +190,8 @@ extension TestClientProtocol {
             #expect(
                 undecodableSecond.text
                     == #"{"details":[{"errors":["error.expected.jsnumber"],"path":"/1/cpus"}],"#
-                    + #""message":"Invalid JSON"}"#)
+                    + #""message":"Invalid JSON"}"#
+            )
             #expect(await harness.scheduler.state.apps.isEmpty, "nothing is stored from a refused list")
             // When the list is valid
             let stored = try await client.send(.put, "/v2/apps", #"[{"id":"a","cmd":"x"},{"id":"/b/","cmd":"y"}]"#)
@@ -181,28 +211,35 @@ extension TestClientProtocol {
             // Then only the given field changed
             #expect(patched.status == 200)
             var app = try #require(
-                (try await client.send(.get, "/v2/apps/web").json as? [String: Any])?["app"] as? [String: Any])
+                (try await client.send(.get, "/v2/apps/web").json as? [String: Any])?["app"] as? [String: Any]
+            )
             #expect(app["cmd"] as? String == "sleep 2000")
             #expect(app["mem"] as? Double == 16)
             // When a field is set back to its default with null
             _ = try await client.send(.patch, "/v2/apps/web?force=true", #"{"mem":null}"#)
             app = try #require(
-                (try await client.send(.get, "/v2/apps/web").json as? [String: Any])?["app"] as? [String: Any])
+                (try await client.send(.get, "/v2/apps/web").json as? [String: Any])?["app"] as? [String: Any]
+            )
             #expect(app["mem"] as? Double == 128)
             #expect(app["cmd"] as? String == "sleep 2000")
             // When rolled back by naming the first version
             let rolledBack = try await client.send(.put, "/v2/apps/web?force=true", #"{"version":"\#(first)"}"#)
             #expect(rolledBack.status == 200)
             app = try #require(
-                (try await client.send(.get, "/v2/apps/web").json as? [String: Any])?["app"] as? [String: Any])
+                (try await client.send(.get, "/v2/apps/web").json as? [String: Any])?["app"] as? [String: Any]
+            )
             #expect(app["cmd"] as? String == "sleep 1000")
             // And a version that does not exist is a 404
             let missing = try await client.send(
-                .put, "/v2/apps/web?force=true", #"{"version":"2001-01-01T00:00:00.000Z"}"#)
+                .put,
+                "/v2/apps/web?force=true",
+                #"{"version":"2001-01-01T00:00:00.000Z"}"#
+            )
             #expect(missing.status == 404)
             #expect(
                 missing.text
-                    == #"{"message":"App '/web' does not exist in version 2001-01-01T00:00:00.000Z"}"#)
+                    == #"{"message":"App '/web' does not exist in version 2001-01-01T00:00:00.000Z"}"#
+            )
             // And `force=False` (as Python sends it) is not force
             let locked = try await client.send(.put, "/v2/apps/web?force=False", #"{"instances":2}"#)
             #expect(locked.status == 409)
@@ -261,7 +298,9 @@ extension TestClientProtocol {
             #expect(app["tasks"] == nil)
             #expect(app["taskStats"] == nil)
             let embedded = try await client.send(
-                .get, "/v2/apps?embed=apps.tasks&embed=apps.taskStats&embed=apps.readiness")
+                .get,
+                "/v2/apps?embed=apps.tasks&embed=apps.taskStats&embed=apps.readiness"
+            )
             let full = try #require(((embedded.json as? [String: Any])?["apps"] as? [[String: Any]])?.first)
             #expect(full["tasks"] as? [Any] != nil)
             #expect(full["taskStats"] as? [String: Any] != nil)

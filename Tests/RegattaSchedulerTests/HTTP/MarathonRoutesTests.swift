@@ -31,30 +31,41 @@ struct APIHarness {
 
     /// Runs `body` against a started server (cancelling it after `timeout`), then shuts the server down gracefully.
     static func with(
-        heartbeat: Duration = .seconds(15), timeout: Duration = .seconds(30),
+        heartbeat: Duration = .seconds(15),
+        timeout: Duration = .seconds(30),
         _ body: @escaping @Sendable (APIHarness) async throws -> Void
     ) async throws {
         let bus = EventBus()
         let master = FakeMasterConnection()
         let clock = ManualClock()
         let scheduler = ServiceScheduler(
-            configuration: .init(), store: InMemorySchedulerStore(), connection: master, logger: Self.logger,
-            clock: clock, events: bus)
+            configuration: .init(),
+            store: InMemorySchedulerStore(),
+            connection: master,
+            logger: Self.logger,
+            clock: clock,
+            events: bus
+        )
         try await scheduler.load()
         let router = Router(context: MarathonRequestContext.self)
         var configuration = MarathonRoutes.Configuration()
         configuration.eventStreamHeartbeat = heartbeat
         MarathonRoutes(
-            scheduler: scheduler, advertisedAddress: "127.0.0.1:8080", events: bus, configuration: configuration
+            scheduler: scheduler,
+            advertisedAddress: "127.0.0.1:8080",
+            events: bus,
+            configuration: configuration
         ).register(on: router)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in
                 portContinuation.yield(channel.localAddress?.port ?? 0)
                 portContinuation.finish()
             },
-            logger: Self.logger)
+            logger: Self.logger
+        )
         let group = ServiceGroup(services: [scheduler, app], logger: Self.logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -62,7 +73,12 @@ struct APIHarness {
             var iterator = ports.makeAsyncIterator()
             let port = try #require(await iterator.next())
             let harness = APIHarness(
-                bus: bus, scheduler: scheduler, master: master, base: "http://127.0.0.1:\(port)", group: group)
+                bus: bus,
+                scheduler: scheduler,
+                master: master,
+                base: "http://127.0.0.1:\(port)",
+                group: group
+            )
             do {
                 try await withThrowingTaskGroup(of: Bool.self) { race in
                     race.addTask {
@@ -87,7 +103,10 @@ struct APIHarness {
     }
 
     func request(
-        _ method: HTTPMethod, _ path: String, json: Any? = nil, headers: [(String, String)] = []
+        _ method: HTTPMethod,
+        _ path: String,
+        json: Any? = nil,
+        headers: [(String, String)] = []
     ) async throws -> (status: Int, json: Any?, headers: HTTPHeaders) {
         var request = HTTPClientRequest(url: self.base + path)
         request.method = method
@@ -137,7 +156,8 @@ struct EventStreamReader {
                 continue
             }
             let data = lines.filter { $0.hasPrefix("data: ") }.map { $0.dropFirst("data: ".count) }.joined(
-                separator: "\n")
+                separator: "\n"
+            )
             let json = try JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any] ?? [:]
             return (String(type), json)
         }
@@ -172,7 +192,8 @@ func waitUntil(timeout: Duration = .seconds(5), _ condition: () async -> Bool) a
         try await APIHarness.with { api in
             // Given a client of api_post_event and event_stream_attached only
             let (response, reader) = try await api.events(
-                query: "?event_type=api_post_event&event_type=event_stream_attached")
+                query: "?event_type=api_post_event&event_type=event_stream_attached"
+            )
             var events = reader
             #expect(response.status == .ok)
             #expect(response.headers.first(name: "Content-Type") == "text/event-stream")
@@ -184,7 +205,10 @@ func waitUntil(timeout: Duration = .seconds(5), _ condition: () async -> Bool) a
             #expect(attached.json["timestamp"] as? String != nil)
             // When an app is posted (which also starts a deployment: deployment_info is filtered out)
             let created = try await api.request(
-                .POST, "/v2/apps", json: ["id": "/web", "cmd": "sleep 1000", "cpus": 0.1, "mem": 16])
+                .POST,
+                "/v2/apps",
+                json: ["id": "/web", "cmd": "sleep 1000", "cpus": 0.1, "mem": 16]
+            )
             #expect(created.status == 201)
             // Then
             let posted = try #require(try await events.nextEvent())

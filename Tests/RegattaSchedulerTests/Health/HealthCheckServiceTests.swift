@@ -13,7 +13,8 @@ final class FakeHealthHost: HealthCheckHost {
     }
 
     private let state = Locked<(targets: [HealthCheckTarget], results: [String: [[HealthCheckResult]]], kills: [Kill])>(
-        ([], [:], []))
+        ([], [:], [])
+    )
 
     /// Called on every visit for targets, before answering (e.g. to make the clock jump during a visit).
     private let onVisit: @Sendable () -> Void
@@ -105,13 +106,21 @@ struct RecordingLogHandler: LogHandler {
 
     /// Runs the service while `body` runs, then cancels it and waits for it to stop.
     static func withService(
-        host: FakeHealthHost, checker: FakeHealthChecker,
+        host: FakeHealthHost,
+        checker: FakeHealthChecker,
         configuration: HealthCheckService.Configuration = configuration(),
-        uptime: JumpingUptime = JumpingUptime(), logger: Logger = Self.logger, _ body: () async throws -> Void
+        uptime: JumpingUptime = JumpingUptime(),
+        logger: Logger = Self.logger,
+        _ body: () async throws -> Void
     ) async throws {
         let service = HealthCheckService(
-            host: host, checker: checker, configuration: configuration, logger: logger, uptime: uptime.uptime,
-            wallClock: { Date(timeIntervalSince1970: 1_800_000_000) })
+            host: host,
+            checker: checker,
+            configuration: configuration,
+            logger: logger,
+            uptime: uptime.uptime,
+            wallClock: { Date(timeIntervalSince1970: 1_800_000_000) }
+        )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await service.run() }
             try await body()
@@ -143,9 +152,14 @@ struct RecordingLogHandler: LogHandler {
         #expect(
             last == [
                 HealthCheckResult(
-                    alive: true, consecutiveFailures: 0, firstSuccess: "2027-01-15T08:00:00.000Z",
-                    lastSuccess: "2027-01-15T08:00:00.000Z", instanceId: "a")
-            ])
+                    alive: true,
+                    consecutiveFailures: 0,
+                    firstSuccess: "2027-01-15T08:00:00.000Z",
+                    lastSuccess: "2027-01-15T08:00:00.000Z",
+                    instanceId: "a"
+                )
+            ]
+        )
         #expect(host.kills.isEmpty)
     }
 

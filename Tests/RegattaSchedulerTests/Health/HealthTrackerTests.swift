@@ -6,8 +6,12 @@ import Testing
 /// Health check targets and time for `HealthTracker` tests: time is explicit (`now` in seconds since start).
 enum HealthFixture {
     static func check(
-        interval: Double = 10, grace: Double = 30, maxFailures: Int = 3, timeout: Double = 5,
-        protocol: String = "HTTP", path: String = "/health"
+        interval: Double = 10,
+        grace: Double = 30,
+        maxFailures: Int = 3,
+        timeout: Double = 5,
+        protocol: String = "HTTP",
+        path: String = "/health"
     ) -> AppHealthCheck {
         var check = AppHealthCheck(protocol: `protocol`, path: path, portIndex: 0)
         check.intervalSeconds = interval
@@ -18,12 +22,23 @@ enum HealthFixture {
     }
 
     static func target(
-        _ instance: String = "web.instance-1", task: String? = nil, index: Int = 0,
-        check: AppHealthCheck = HealthFixture.check(), host: String = "agent-0", ports: [Int] = [31000]
+        _ instance: String = "web.instance-1",
+        task: String? = nil,
+        index: Int = 0,
+        check: AppHealthCheck = HealthFixture.check(),
+        host: String = "agent-0",
+        ports: [Int] = [31000]
     ) -> HealthCheckTarget {
         HealthCheckTarget(
-            appId: "/web", instanceId: instance, taskId: TaskID(task ?? "\(instance)._app.1"), version: "v1",
-            host: host, ports: ports, index: index, check: check)
+            appId: "/web",
+            instanceId: instance,
+            taskId: TaskID(task ?? "\(instance)._app.1"),
+            version: "v1",
+            host: host,
+            ports: ports,
+            index: index,
+            check: check
+        )
     }
 
     static func at(_ seconds: Double) -> Duration { .seconds(seconds) }
@@ -34,7 +49,10 @@ enum HealthFixture {
 
     /// Starts `target` at `now` and applies `outcome` at the same time, stamped `t<now>`.
     private func run(
-        _ tracker: inout HealthTracker, _ target: HealthCheckTarget, _ outcome: HealthCheckOutcome, at now: Double
+        _ tracker: inout HealthTracker,
+        _ target: HealthCheckTarget,
+        _ outcome: HealthCheckOutcome,
+        at now: Double
     ) -> HealthTracker.Changes {
         tracker.checkStarted(target, now: F.at(now))
         return tracker.apply(outcome, for: target, now: F.at(now), timestamp: "t\(Int(now))")
@@ -54,7 +72,8 @@ enum HealthFixture {
         #expect(tracker.trackedCheckCount == 1)
         #expect(
             tracker.results(for: target.instanceId)
-                == [HealthCheckResult(alive: false, consecutiveFailures: 0, instanceId: target.instanceId)])
+                == [HealthCheckResult(alive: false, consecutiveFailures: 0, instanceId: target.instanceId)]
+        )
     }
 
     @Test func nextCheckIsDueOneIntervalAfterTheStartAndNeverWhileRunning() {
@@ -152,9 +171,14 @@ enum HealthFixture {
         #expect(
             changes.results == [
                 HealthCheckResult(
-                    alive: false, consecutiveFailures: 1, lastFailure: "t130", lastFailureCause: "HTTP 503",
-                    instanceId: target.instanceId)
-            ])
+                    alive: false,
+                    consecutiveFailures: 1,
+                    lastFailure: "t130",
+                    lastFailureCause: "HTTP 503",
+                    instanceId: target.instanceId
+                )
+            ]
+        )
         #expect(changes.kill == nil)
     }
 
@@ -205,15 +229,27 @@ enum HealthFixture {
         #expect(
             first.results == [
                 HealthCheckResult(
-                    alive: true, consecutiveFailures: 0, firstSuccess: "t1", lastSuccess: "t1",
-                    instanceId: target.instanceId)
-            ])
+                    alive: true,
+                    consecutiveFailures: 0,
+                    firstSuccess: "t1",
+                    lastSuccess: "t1",
+                    instanceId: target.instanceId
+                )
+            ]
+        )
         #expect(
             recovered.results == [
                 HealthCheckResult(
-                    alive: true, consecutiveFailures: 0, firstSuccess: "t1", lastSuccess: "t31", lastFailure: "t21",
-                    lastFailureCause: "HTTP 502", instanceId: target.instanceId)
-            ])
+                    alive: true,
+                    consecutiveFailures: 0,
+                    firstSuccess: "t1",
+                    lastSuccess: "t31",
+                    lastFailure: "t21",
+                    lastFailureCause: "HTTP 502",
+                    instanceId: target.instanceId
+                )
+            ]
+        )
     }
 
     @Test func resultsListEveryTrackedCheckInIndexOrder() {
@@ -265,7 +301,12 @@ enum HealthFixture {
         #expect(
             changes[2].kill
                 == HealthTracker.Kill(
-                    instanceId: target.instanceId, taskId: target.taskId, check: check, reason: "HTTP 404"))
+                    instanceId: target.instanceId,
+                    taskId: target.taskId,
+                    check: check,
+                    reason: "HTTP 404"
+                )
+        )
         #expect(changes[2].results?.first?.consecutiveFailures == 3)
     }
 
@@ -341,7 +382,8 @@ enum HealthFixture {
         // Then
         #expect(
             tracker.results(for: new.instanceId)
-                == [HealthCheckResult(alive: false, consecutiveFailures: 0, instanceId: new.instanceId)])
+                == [HealthCheckResult(alive: false, consecutiveFailures: 0, instanceId: new.instanceId)]
+        )
         #expect(tracker.isDue(new, now: F.at(100)))
         #expect(self.run(&tracker, new, .unhealthy("refused"), at: 120) == .none)
         #expect(tracker.apply(.unhealthy("late"), for: old, now: F.at(121), timestamp: "t121") == .none)

@@ -26,12 +26,14 @@ enum HealthTestServer {
         }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in
                 continuation.yield(channel.localAddress?.port ?? 0)
                 continuation.finish()
             },
-            logger: Self.logger)
+            logger: Self.logger
+        )
         let group = ServiceGroup(services: [app], logger: Self.logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -137,7 +139,8 @@ final class PythonTestServer: Sendable {
     typealias F = HealthFixture
 
     static func withChecker(
-        assumeLocalAgents: Bool = true, _ body: (NetworkHealthChecker) async throws -> Void
+        assumeLocalAgents: Bool = true,
+        _ body: (NetworkHealthChecker) async throws -> Void
     ) async throws {
         var configuration = NetworkHealthChecker.Configuration()
         configuration.assumeLocalAgents = assumeLocalAgents
@@ -145,7 +148,11 @@ final class PythonTestServer: Sendable {
     }
 
     static func http(
-        _ port: Int, path: String, protocol: String = "HTTP", timeout: Double = 2, host: String = "agent-0",
+        _ port: Int,
+        path: String,
+        protocol: String = "HTTP",
+        timeout: Double = 2,
+        host: String = "agent-0",
         ignoreHttp1xx: Bool = false
     ) -> HealthCheckTarget {
         var check = F.check(timeout: timeout, protocol: `protocol`, path: path)
@@ -191,10 +198,12 @@ final class PythonTestServer: Sendable {
             try await Self.withChecker { checker in
                 #expect(
                     await checker.run(Self.http(port, path: "/missing"))
-                        == .unhealthy("HTTP GET /missing on port \(port) answered 404 Not Found"))
+                        == .unhealthy("HTTP GET /missing on port \(port) answered 404 Not Found")
+                )
                 #expect(
                     await checker.run(Self.http(port, path: "/error"))
-                        == .unhealthy("HTTP GET /error on port \(port) answered 500 Internal Server Error"))
+                        == .unhealthy("HTTP GET /error on port \(port) answered 500 Internal Server Error")
+                )
             }
         }
     }
@@ -215,7 +224,8 @@ final class PythonTestServer: Sendable {
         try await Self.withChecker { checker in
             #expect(
                 await checker.run(Self.http(port, path: "/"))
-                    == .unhealthy("HTTP GET / on port \(port) failed: connection refused"))
+                    == .unhealthy("HTTP GET / on port \(port) failed: connection refused")
+            )
         }
     }
 
@@ -225,7 +235,8 @@ final class PythonTestServer: Sendable {
                 #expect(await checker.run(Self.http(port, path: "/ok", protocol: "HTTPS")) == .healthy)
                 #expect(
                     await checker.run(Self.http(port, path: "/nope", protocol: "HTTPS"))
-                        == .unhealthy("HTTPS GET /nope on port \(port) answered 404 Not Found"))
+                        == .unhealthy("HTTPS GET /nope on port \(port) answered 404 Not Found")
+                )
             }
         }
     }
@@ -250,7 +261,8 @@ final class PythonTestServer: Sendable {
                 #expect(await checker.run(F.target(check: F.check(protocol: "TCP"), ports: [port])) == .healthy)
                 #expect(
                     await checker.run(F.target(check: F.check(protocol: "TCP"), ports: [closed]))
-                        == .unhealthy("TCP connect to 127.0.0.1:\(closed) failed: connection refused"))
+                        == .unhealthy("TCP connect to 127.0.0.1:\(closed) failed: connection refused")
+                )
             }
         }
     }
@@ -261,7 +273,8 @@ final class PythonTestServer: Sendable {
             check.portIndex = 2
             #expect(
                 await checker.run(F.target(check: check, ports: [31000]))
-                    == .unhealthy("the health check's portIndex 2 does not name one of the instance's 1 ports"))
+                    == .unhealthy("the health check's portIndex 2 does not name one of the instance's 1 ports")
+            )
         }
     }
 
@@ -272,7 +285,9 @@ final class PythonTestServer: Sendable {
             // Given checks that Marathon runs on the agent
             var command = AppHealthCheck(protocol: "COMMAND", path: nil, portIndex: nil)
             command.command = try JSONDecoder().decode(
-                AppHealthCheck.Command.self, from: Data(#"{"value":"false"}"#.utf8))
+                AppHealthCheck.Command.self,
+                from: Data(#"{"value":"false"}"#.utf8)
+            )
             let mesosTCP = AppHealthCheck(protocol: "MESOS_TCP", path: nil, portIndex: 0)
             // When the scheduler's checker is given them
             // Then it runs nothing and reports neither health nor failure
@@ -350,7 +365,8 @@ final class PythonTestServer: Sendable {
                     let cpu = Self.cpuSeconds() - cpuBefore
                     print(
                         "\(kind) health checks: \(count) in \(elapsed) (\(Int(Double(count) / seconds))/s against "
-                            + "a python3 server), checker CPU \(Int(cpu / Double(count) * 1e6)) µs per check")
+                            + "a python3 server), checker CPU \(Int(cpu / Double(count) * 1e6)) µs per check"
+                    )
                     #expect(healthy == count)
                 }
             }
@@ -362,14 +378,17 @@ final class PythonTestServer: Sendable {
         let checker = FakeHealthChecker { _ in .healthy }
         let cpuBefore = Self.cpuSeconds()
         try await HealthCheckServiceTests.withService(
-            host: host, checker: checker, configuration: HealthCheckService.Configuration()
+            host: host,
+            checker: checker,
+            configuration: HealthCheckService.Configuration()
         ) {
             try await Task.sleep(for: .seconds(5))
         }
         let cpu = Self.cpuSeconds() - cpuBefore
         print(
             "Service loop: \(checker.totalRuns) checks of 5,000 targets (interval 1s) in 5s, "
-                + "\(Int(cpu / Double(max(checker.totalRuns, 1)) * 1e6)) µs CPU per check")
+                + "\(Int(cpu / Double(max(checker.totalRuns, 1)) * 1e6)) µs CPU per check"
+        )
         #expect(checker.totalRuns >= 15_000)
     }
 

@@ -21,15 +21,21 @@ import Testing
 
     /// Runs the session watch until it throws, and returns what it threw.
     private func watch(
-        _ election: InMemoryLeaderElection, clock: ManualClock, machine: Locked<LeaderElectionMachine>,
+        _ election: InMemoryLeaderElection,
+        clock: ManualClock,
+        machine: Locked<LeaderElectionMachine>,
         _ drive: @Sendable () async -> Void
     ) async -> (any Error)? {
         await withTaskGroup(of: (any Error)?.self) { group in
             group.addTask {
                 do {
                     try await ElectedSchedulerService.watchSession(
-                        election, machine: machine, clock: clock, checkInterval: .milliseconds(200),
-                        logger: self.logger)
+                        election,
+                        machine: machine,
+                        clock: clock,
+                        checkInterval: .milliseconds(200),
+                        logger: self.logger
+                    )
                     return nil
                 } catch {
                     return error

@@ -2,10 +2,11 @@
 import Foundation
 import Logging
 import RegattaCore
-@testable import RegattaScheduler
 import RegattaSchedulerTestKit
 import RegattaTestKit
 import Testing
+
+@testable import RegattaScheduler
 
 /// What a deposed leader's scheduler does when the store fences it off, and how the master connection finds the
 /// leading master.
@@ -64,12 +65,19 @@ import Testing
     }
 
     @Test func masterLocationsNameTheLeader() {
-        #expect(HTTPMasterConnection.master(fromLocation: "//127.0.0.1:5051/api/v1/scheduler") == "http://127.0.0.1:5051")
-        #expect(HTTPMasterConnection.master(fromLocation: "http://10.0.0.2:5050/master/redirect") == "http://10.0.0.2:5050")
+        #expect(
+            HTTPMasterConnection.master(fromLocation: "//127.0.0.1:5051/api/v1/scheduler") == "http://127.0.0.1:5051"
+        )
+        #expect(
+            HTTPMasterConnection.master(fromLocation: "http://10.0.0.2:5050/master/redirect") == "http://10.0.0.2:5050"
+        )
         #expect(HTTPMasterConnection.master(fromLocation: "https://m:5050") == "https://m:5050")
         #expect(HTTPMasterConnection.master(fromLocation: "/relative") == nil)
         #expect(HTTPMasterConnection.baseURL("127.0.0.1:5050") == "http://127.0.0.1:5050")
-        #expect(MasterConnections.redacted("zk://ops:secret@zk1:2181,zk2:2181/mesos") == "zk://ops:***@zk1:2181,zk2:2181/mesos")
+        #expect(
+            MasterConnections.redacted("zk://ops:secret@zk1:2181,zk2:2181/mesos")
+                == "zk://ops:***@zk1:2181,zk2:2181/mesos"
+        )
         #expect(MasterConnections.redacted("127.0.0.1:5050") == "127.0.0.1:5050")
     }
 

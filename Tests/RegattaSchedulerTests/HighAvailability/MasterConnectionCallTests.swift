@@ -13,7 +13,11 @@ import Testing
 @Suite struct MasterConnectionCallTests {
     /// A master that streams SUBSCRIBED on SUBSCRIBE and answers every other call with `status`, naming
     /// `location` when given.
-    static func master(status: HTTPResponse.Status, location: String?, open: Locked<Bool>) -> Router<BasicRequestContext> {
+    static func master(
+        status: HTTPResponse.Status,
+        location: String?,
+        open: Locked<Bool>
+    ) -> Router<BasicRequestContext> {
         let router = Router()
         router.post("/api/v1/scheduler") { request, _ in
             var request = request
@@ -25,7 +29,8 @@ import Testing
                 return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "no")))
             }
             let event = SchedulerEvent.subscribed(
-                .init(frameworkId: call.frameworkId ?? FrameworkID("fw-new"), heartbeatIntervalSeconds: 15))
+                .init(frameworkId: call.frameworkId ?? FrameworkID("fw-new"), heartbeatIntervalSeconds: 15)
+            )
             let record = RecordIO.encode(Array(try MesosJSON.encode(event)))
             return Response(
                 status: .ok,
@@ -34,21 +39,25 @@ import Testing
                     try await writer.write(ByteBuffer(bytes: record))
                     while open.value { try await Task.sleep(for: .milliseconds(50)) }
                     try await writer.finish(nil)
-                })
+                }
+            )
         }
         return router
     }
 
     /// Subscribes to the master at `port`, runs `body`, then ends the subscription.
     static func subscribed(
-        port: Int, open: Locked<Bool>, _ body: (HTTPMasterConnection) async throws -> Void
+        port: Int,
+        open: Locked<Bool>,
+        _ body: (HTTPMasterConnection) async throws -> Void
     ) async throws {
         let connection = HTTPMasterConnection(master: "127.0.0.1:\(port)", logger: SchedulerRoleResponderTests.logger)
         let (events, continuation) = AsyncStream.makeStream(of: ConnectionEvent.self)
         let running = Task {
             try await connection.run(
                 frameworkInfo: { FrameworkInfo(user: "root", name: "marathon", id: FrameworkID("fw-1")) },
-                events: continuation)
+                events: continuation
+            )
         }
         for await event in events {
             if case .subscribed = event { break }
@@ -78,7 +87,10 @@ import Testing
             // Given a subscription with a master that has stopped leading and redirects calls to the leader
             let open = Locked(true)
             let former = Self.master(
-                status: .temporaryRedirect, location: "//127.0.0.1:\(leaderPort)/api/v1/scheduler", open: open)
+                status: .temporaryRedirect,
+                location: "//127.0.0.1:\(leaderPort)/api/v1/scheduler",
+                open: open
+            )
             try await SchedulerRoleResponderTests.serve(former.buildResponder()) { formerPort in
                 try await Self.subscribed(port: formerPort, open: open) { connection in
                     // When calls are sent
@@ -122,7 +134,9 @@ import Testing
     }
 
     @Test func hostAndPortOfAMasterURL() {
-        #expect(HTTPMasterConnection.hostPort(ofHTTPBase: "http://10.0.0.1:5050").map { "\($0) \($1)" } == "10.0.0.1 5050")
+        #expect(
+            HTTPMasterConnection.hostPort(ofHTTPBase: "http://10.0.0.1:5050").map { "\($0) \($1)" } == "10.0.0.1 5050"
+        )
         #expect(HTTPMasterConnection.hostPort(ofHTTPBase: "http://master").map { "\($0) \($1)" } == "master 80")
         #expect(HTTPMasterConnection.hostPort(ofHTTPBase: "http://[::1]:5050").map { "\($0) \($1)" } == "::1 5050")
         #expect(HTTPMasterConnection.hostPort(ofHTTPBase: "https://master:5050") == nil)

@@ -29,7 +29,8 @@ import Testing
             }
             guard call.type == .subscribe else { return Response(status: .accepted) }
             let event = SchedulerEvent.subscribed(
-                .init(frameworkId: call.frameworkId ?? FrameworkID("fw-new"), heartbeatIntervalSeconds: 15))
+                .init(frameworkId: call.frameworkId ?? FrameworkID("fw-new"), heartbeatIntervalSeconds: 15)
+            )
             let record = RecordIO.encode(Array(try MesosJSON.encode(event)))
             return Response(
                 status: .ok,
@@ -40,7 +41,8 @@ import Testing
                         try await Task.sleep(for: .milliseconds(50))
                     }
                     try await writer.finish(nil)
-                })
+                }
+            )
         }
         return router
     }
@@ -50,7 +52,9 @@ import Testing
         let router = Router()
         router.post("/api/v1/scheduler") { _, _ in
             Response(
-                status: .temporaryRedirect, headers: [.location: "//127.0.0.1:\(leaderPort)/api/v1/scheduler"])
+                status: .temporaryRedirect,
+                headers: [.location: "//127.0.0.1:\(leaderPort)/api/v1/scheduler"]
+            )
         }
         return router
     }
@@ -62,12 +66,15 @@ import Testing
                 followerPort in
                 // Given: a connection to the master that does not lead, with a stored framework id
                 let connection = HTTPMasterConnection(
-                    master: "127.0.0.1:\(followerPort)", logger: SchedulerRoleResponderTests.logger)
+                    master: "127.0.0.1:\(followerPort)",
+                    logger: SchedulerRoleResponderTests.logger
+                )
                 let (events, continuation) = AsyncStream.makeStream(of: ConnectionEvent.self)
                 let running = Task {
                     try await connection.run(
                         frameworkInfo: { FrameworkInfo(user: "root", name: "marathon", id: FrameworkID("fw-1")) },
-                        events: continuation)
+                        events: continuation
+                    )
                 }
 
                 // When

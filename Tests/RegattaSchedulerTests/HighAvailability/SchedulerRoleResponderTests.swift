@@ -21,17 +21,20 @@ import Testing
 
     /// Serves `responder` on a free port of 127.0.0.1 while `body` runs.
     static func serve<Responder: HTTPResponder>(
-        _ responder: Responder, _ body: @Sendable (Int) async throws -> Void
+        _ responder: Responder,
+        _ body: @Sendable (Int) async throws -> Void
     ) async throws
     where Responder.Context: RequestContext, Responder.Context.Source == ApplicationRequestContextSource {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
-            responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            responder: responder,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in
                 continuation.yield(channel.localAddress?.port ?? 0)
                 continuation.finish()
             },
-            logger: Self.logger)
+            logger: Self.logger
+        )
         let group = ServiceGroup(services: [app], logger: Self.logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -61,11 +64,15 @@ import Testing
         return Response(
             status: .accepted,
             headers: [.contentType: "application/json", .marathonLeader: "http://echo-leader:1"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
+        )
     }
 
     static func request(
-        _ method: HTTPMethod, _ url: String, body: String? = nil, headers: [(String, String)] = []
+        _ method: HTTPMethod,
+        _ url: String,
+        body: String? = nil,
+        headers: [(String, String)] = []
     ) async throws -> (status: Int, json: [String: Any], headers: HTTPHeaders) {
         var request = HTTPClientRequest(url: url)
         request.method = method
@@ -84,8 +91,11 @@ import Testing
             try await Self.serve(follower) { port in
                 // When
                 let response = try await Self.request(
-                    .PUT, "http://127.0.0.1:\(port)/v2/apps/web?force=true&x=a%20b", body: #"{"instances":3}"#,
-                    headers: [("X-Custom", "kept"), ("Content-Type", "application/json")])
+                    .PUT,
+                    "http://127.0.0.1:\(port)/v2/apps/web?force=true&x=a%20b",
+                    body: #"{"instances":3}"#,
+                    headers: [("X-Custom", "kept"), ("Content-Type", "application/json")]
+                )
 
                 // Then: the leader got the call as sent, plus Via; its answer and leader header came back
                 #expect(response.status == 202)
@@ -106,9 +116,11 @@ import Testing
             follower.setLeader(SchedulerLeaderInfo(id: "leader", hostname: "127.0.0.1", port: leaderPort))
             try await Self.serve(follower) { port in
                 let created = try await Self.request(
-                    .POST, "http://127.0.0.1:\(port)/v2/apps",
+                    .POST,
+                    "http://127.0.0.1:\(port)/v2/apps",
                     body: #"{"id":"/proxied","cmd":"sleep 100","cpus":0.1,"mem":16,"instances":2}"#,
-                    headers: [("Content-Type", "application/json")])
+                    headers: [("Content-Type", "application/json")]
+                )
                 #expect(created.status == 201)
                 #expect(created.json["id"] as? String == "/proxied")
                 #expect(created.headers.first(name: "X-Marathon-Leader") == "http://127.0.0.1:8080")
@@ -123,7 +135,10 @@ import Testing
 
     @Test func followerWithoutLeaderAnswers503AndNoLeader() async throws {
         let follower = SchedulerRoleResponder(
-            ownAddress: "127.0.0.1:9997", leaderWait: .milliseconds(300), logger: Self.logger)
+            ownAddress: "127.0.0.1:9997",
+            leaderWait: .milliseconds(300),
+            logger: Self.logger
+        )
         try await Self.serve(follower) { port in
             let apps = try await Self.request(.GET, "http://127.0.0.1:\(port)/v2/apps")
             #expect(apps.status == 503)
@@ -144,7 +159,10 @@ import Testing
     @Test func followerWhoseLeaderIsOwnAddressWaitsThenAnswers503() async throws {
         // A stale election node of this very scheduler (a restarted process) is not a leader to proxy to.
         let follower = SchedulerRoleResponder(
-            ownAddress: "127.0.0.1:9996", leaderWait: .milliseconds(300), logger: Self.logger)
+            ownAddress: "127.0.0.1:9996",
+            leaderWait: .milliseconds(300),
+            logger: Self.logger
+        )
         follower.setLeader(SchedulerLeaderInfo(id: "old-me", hostname: "127.0.0.1", port: 9996))
         try await Self.serve(follower) { port in
             let response = try await Self.request(.GET, "http://127.0.0.1:\(port)/v2/apps")
@@ -172,7 +190,10 @@ import Testing
         follower.setLeader(SchedulerLeaderInfo(id: "other", hostname: "127.0.0.1", port: 9993))
         try await Self.serve(follower) { port in
             let response = try await Self.request(
-                .GET, "http://127.0.0.1:\(port)/v2/apps", headers: [("X-Marathon-Via", "1.1 127.0.0.1:9994")])
+                .GET,
+                "http://127.0.0.1:\(port)/v2/apps",
+                headers: [("X-Marathon-Via", "1.1 127.0.0.1:9994")]
+            )
             #expect(response.status == 502)
             #expect((response.json["message"] as? String)?.contains("loop") == true)
         }
@@ -183,11 +204,14 @@ import Testing
         follower.setLeader(SchedulerLeaderInfo(id: "leader", hostname: "127.0.0.1", port: 8088))
         try await Self.serve(follower) { port in
             let response = try await Self.request(
-                .GET, "http://127.0.0.1:\(port)/v2/events?event_type=deployment_info",
-                headers: [("Accept", "text/event-stream")])
+                .GET,
+                "http://127.0.0.1:\(port)/v2/events?event_type=deployment_info",
+                headers: [("Accept", "text/event-stream")]
+            )
             #expect(response.status == 307)
             #expect(
-                response.headers.first(name: "Location") == "http://127.0.0.1:8088/v2/events?event_type=deployment_info")
+                response.headers.first(name: "Location") == "http://127.0.0.1:8088/v2/events?event_type=deployment_info"
+            )
         }
     }
 

@@ -19,7 +19,11 @@ import Testing
         Fixture.app(id: "/batch", instances: 4, cpus: 0.25, memMB: 32, ports: 0),
     ]
 
-    static func run(seed: UInt64, steps: Int = 400, configuration: SchedulerState.Configuration? = nil) async throws
+    static func run(
+        seed: UInt64,
+        steps: Int = 400,
+        configuration: SchedulerState.Configuration? = nil
+    ) async throws
         -> SchedulerHarness
     {
         // Given

@@ -118,7 +118,16 @@ struct MachineDriver {
                 .event(
                     .update(
                         TaskStatus(
-                            taskId: task, state: state, agentId: "a1", uuid: uuid, healthy: healthy)))))
+                            taskId: task,
+                            state: state,
+                            agentId: "a1",
+                            uuid: uuid,
+                            healthy: healthy
+                        )
+                    )
+                )
+            )
+        )
         self.settle()
     }
 

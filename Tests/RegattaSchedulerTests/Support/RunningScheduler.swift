@@ -31,14 +31,22 @@ extension ServiceScheduler {
     /// A scheduler for tests: no logs, the given clock, a wall clock following it from a fixed date, and ids from a
     /// seeded generator.
     static func forTests(
-        configuration: ServiceScheduler.Configuration = .init(), store: any SchedulerStore,
-        connection: any MasterConnection, clock: ManualClock = ManualClock(), events: (any MarathonEventSink)? = nil,
+        configuration: ServiceScheduler.Configuration = .init(),
+        store: any SchedulerStore,
+        connection: any MasterConnection,
+        clock: ManualClock = ManualClock(),
+        events: (any MarathonEventSink)? = nil,
         seed: UInt64 = 1
     ) -> ServiceScheduler {
         ServiceScheduler(
-            configuration: configuration, store: store, connection: connection,
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), clock: clock,
+            configuration: configuration,
+            store: store,
+            connection: connection,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            clock: clock,
             wallClock: { Date(timeIntervalSince1970: 1_800_000_000 + clock.uptimeNow.seconds) },
-            ids: UUIDGenerator(SeededGenerator(seed: seed)), events: events)
+            ids: UUIDGenerator(SeededGenerator(seed: seed)),
+            events: events
+        )
     }
 }
