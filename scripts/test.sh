@@ -16,7 +16,7 @@
 # Time limits (CI stops everything at 90 minutes; these leave room to tear down and report first):
 #   REGATTA_BUILD_TIMEOUT      seconds for `swift build --build-tests` (default 2700)
 #   REGATTA_TEST_TIMEOUT       seconds for `swift test` (default 1800)
-#   REGATTA_FUZZ_SECONDS       seconds per libFuzzer target in the fuzz smoke after the tests (default 10; 0 skips)
+#   REGATTA_FUZZ_SECONDS       seconds per libFuzzer target in the fuzz smoke after the tests (default 5; 0 skips)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -115,7 +115,7 @@ TEST_SECONDS=$(since "$STARTED")
 # 4. Fuzz smoke: every libFuzzer harness in Fuzz/ for a few seconds (a crash, or a finding not in
 #    Fuzz/Crashes/allow, fails the run). REGATTA_FUZZ_SECONDS=0 skips it.
 FUZZ_STATUS=0
-FUZZ_SECONDS_EACH=${REGATTA_FUZZ_SECONDS:-10}
+FUZZ_SECONDS_EACH=${REGATTA_FUZZ_SECONDS:-5}
 STARTED=$(now)
 if [ "$FUZZ_SECONDS_EACH" -gt 0 ]; then
     run timeout --signal=TERM --kill-after=30 900 "$ROOT/scripts/fuzz.sh" all "$FUZZ_SECONDS_EACH" || FUZZ_STATUS=$?

@@ -34,8 +34,9 @@ public final class ManualClock: Clock, Sendable {
         var now = Instant(offset: .zero)
         var nextID: UInt64 = 0
         var sleepers: [Sleeper] = []
-        var sleeperWaiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var sleeperWaiters: [(id: UInt64, count: Int, continuation: CheckedContinuation<Void, Never>)] = []
         var cancelled: Set<UInt64> = []
+        var cancelledWaiters: Set<UInt64> = []
 
         mutating func cancelledBeforeRegistration(_ id: UInt64) -> Bool {
             self.cancelled.remove(id) != nil
@@ -130,13 +131,31 @@ public final class ManualClock: Clock, Sendable {
     /// Returns once at least `count` sleeps are suspended on this clock, so a test can advance time knowing the
     /// component under test is waiting for it.
     public func sleepers(atLeast count: Int) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let ready = self.state.withLock { state -> Bool in
-                if state.sleepers.count >= count { return true }
-                state.sleeperWaiters.append((count, continuation))
-                return false
+        // A test whose time limit runs out is cancelled: the wait then ends (and the test fails on what it expected)
+        // instead of leaving `swift test` hung on a continuation nobody resumes.
+        let id = self.state.withLock { state -> UInt64 in
+            state.nextID += 1
+            return state.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let ready = self.state.withLock { state -> Bool in
+                    if state.sleepers.count >= count { return true }
+                    if state.cancelledWaiters.remove(id) != nil { return true }
+                    state.sleeperWaiters.append((id, count, continuation))
+                    return false
+                }
+                if ready { continuation.resume() }
             }
-            if ready { continuation.resume() }
+        } onCancel: {
+            let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+                guard let index = state.sleeperWaiters.firstIndex(where: { $0.id == id }) else {
+                    state.cancelledWaiters.insert(id)
+                    return nil
+                }
+                return state.sleeperWaiters.remove(at: index).continuation
+            }
+            waiter?.resume()
         }
     }
 }

@@ -212,6 +212,9 @@ import Testing
             let key = await self.launch(core, task)
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { await runner.supervise(key) }
+                // (as in production, checks start once the container runs and the core has armed them: started
+                // any earlier, the check loop finds nothing to check and ends)
+                #expect(await TestSupport.eventually { await core.snapshot().liveTasks.first?.state == .running })
                 group.addTask { await runner.runHealthChecks(key) }
                 // When the first check has run and 10 s pass twice
                 #expect(await TestSupport.eventually { await core.snapshot().liveTasks.first?.healthy == true })

@@ -62,4 +62,14 @@ import Testing
         }
         #expect(clock.sleeperCount == 0)
     }
+
+    @Test func cancellingAWaitForSleepersEndsIt() async {
+        // Given a test waiting for a sleeper that never comes (as when a test's time limit runs out)
+        let clock = ManualClock()
+        let waiter = Task { await clock.sleepers(atLeast: 1) }
+        // When it is cancelled, then the wait ends instead of hanging the run
+        waiter.cancel()
+        await waiter.value
+        #expect(clock.sleeperCount == 0)
+    }
 }
