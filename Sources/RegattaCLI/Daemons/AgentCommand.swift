@@ -43,6 +43,8 @@ struct AgentCommand: AsyncParsableCommand {
     )
     var maxConnections: Int?
 
+    @OptionGroup var security: SecurityOptions
+
     func makeConfiguration() throws -> AgentConfiguration {
         guard let master = FlagEnvironment.string(self.master, "master") else {
             throw ValidationError(

@@ -88,6 +88,8 @@ struct MasterCommand: AsyncParsableCommand {
     )
     var maxOperatorSubscribers: Int?
 
+    @OptionGroup var security: SecurityOptions
+
     func makeConfiguration() throws -> MasterConfiguration {
         var configuration = MasterConfiguration()
         configuration.ip = FlagEnvironment.string(self.ip, "ip", default: configuration.ip)!

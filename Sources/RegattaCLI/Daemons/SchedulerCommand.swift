@@ -64,6 +64,8 @@ struct SchedulerCommand: AsyncParsableCommand {
     )
     var maxEventSubscribers: Int?
 
+    @OptionGroup var security: SecurityOptions
+
     func run() async throws {
         guard let master = FlagEnvironment.string(self.master, "master") else {
             throw ValidationError(
