@@ -82,34 +82,18 @@ struct LimitedHTTP1Channel: ServerChildChannel {
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
-        // Shared by two handlers of this channel, on its event loop.
+        // The body limit goes in through Hummingbird's `additionalChannelHandlers`, which it adds after the HTTP codec
+        // and before its connection handler, synchronously with the rest of the pipeline. A connection that closed
+        // meanwhile fails that setup before Hummingbird wraps the channel, so no async channel is left unfinished.
         let sharedProgress = NIOLoopBound(progress, eventLoop: channel.eventLoop)
-        return self.base.setup(channel: channel, logger: logger).flatMap { value in
-            do {
-                // After the HTTP codec, before Hummingbird's connection handler.
-                let connectionState = try channel.pipeline.syncOperations.handler(
-                    type: HTTPConnectionStateHandler.self
-                )
-                try channel.pipeline.syncOperations.addHandler(
-                    RequestLimitHandler(
-                        maximumBodySize: self.limits.maximumBodySize,
-                        refusal: self.refusal,
-                        progress: sharedProgress.value
-                    ),
-                    position: .before(connectionState)
-                )
-                return channel.eventLoop.makeSucceededFuture(value)
-            } catch {
-                // The connection closed while it was being set up (its pipeline is gone). The async channel made for
-                // it is never handled, so it must be closed here, which finishes its writer: NIO stops the process
-                // when one is deinited unfinished ("Deinited NIOAsyncWriter without calling finish()"). The task
-                // ends as soon as the channel is closed; the future it completes is the only handle needed.
-                return channel.eventLoop.makeFutureWithTask {
-                    try? await value.executeThenClose { _, _ in }
-                    throw error
-                }
-            }
+        let maximumBodySize = self.limits.maximumBodySize
+        let refusal = self.refusal
+        var configuration = self.base.configuration
+        configuration.additionalChannelHandlers = {
+            [RequestLimitHandler(maximumBodySize: maximumBodySize, refusal: refusal, progress: sharedProgress.value)]
         }
+        return HTTP1Channel(responder: self.base.responder, configuration: configuration)
+            .setup(channel: channel, logger: logger)
     }
 
     func handle(value: Value, logger: Logger) async {
