@@ -126,6 +126,10 @@ final class BenchCluster: Sendable {
         masterConfiguration.port = try LoopbackPort.free()
         masterConfiguration.workDir = workDir + "/master"
         masterConfiguration.allocationInterval = options.allocationInterval
+        // The in-process framework of the api scenario reads its events more slowly than the master writes them
+        // (every ACCEPT is an await on the master); its stream is not what is measured, so its queue is not bounded
+        // by the production default, which would disconnect it.
+        masterConfiguration.maxSubscriberQueue = 10_000_000
         let masterService = MasterService(configuration: masterConfiguration, logger: serviceLogger)
         runners.append(BackgroundService.start(service: masterService, logger: serviceLogger))
         try await LoopbackPort.waitUntilListening(masterConfiguration.port)

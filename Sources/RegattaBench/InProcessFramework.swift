@@ -61,7 +61,11 @@ public actor InProcessFramework {
     public nonisolated let id: FrameworkID
     private let streamID: String
     private let events: AsyncStream<SchedulerEvent>
-    private var pending: [(TaskID, TaskShape)] = []
+    /// Tasks waiting for an offer; the first `pendingHead` entries were launched already (dropping from the front of
+    /// an array one at a time was quadratic: 18,000 launches kept the framework behind its event stream).
+    private var pendingQueue: [(TaskID, TaskShape)] = []
+    private var pendingHead = 0
+    private var pending: ArraySlice<(TaskID, TaskShape)> { self.pendingQueue[self.pendingHead...] }
     private var times: [TaskID: TaskTimes] = [:]
     private var summary = Summary()
     private var nextTaskNumber = 0
@@ -98,7 +102,7 @@ public actor InProcessFramework {
     public func enqueue(count: Int, shape: TaskShape = TaskShape()) async {
         for _ in 0..<count {
             self.nextTaskNumber += 1
-            self.pending.append((TaskID("bench-task-\(self.nextTaskNumber)"), shape))
+            self.pendingQueue.append((TaskID("bench-task-\(self.nextTaskNumber)"), shape))
         }
         self.summary.pending = self.pending.count
         if self.suppressed && !self.pending.isEmpty {
@@ -167,7 +171,11 @@ public actor InProcessFramework {
                 try? resources.add(.scalar("mem", shape.memMB))
                 guard remaining.contains(resources) else { break }
                 remaining -= resources
-                self.pending.removeFirst()
+                self.pendingHead += 1
+                if self.pendingHead == self.pendingQueue.count {
+                    self.pendingQueue.removeAll(keepingCapacity: true)
+                    self.pendingHead = 0
+                }
                 tasks.append(
                     TaskInfo(
                         name: taskID.value,
