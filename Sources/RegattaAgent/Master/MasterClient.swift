@@ -145,8 +145,8 @@ final class MasterClient: Sendable {
                 reached = final
             }
             if self.credential != nil, !Self.sameMaster(reached, endpoint) {
-                // The client followed a redirect to another master by itself, without the credential.
-                _ = try? await response.body.collect(upTo: 1 << 16)
+                // The client followed a redirect to another master by itself, without the credential. The body (a
+                // stream, if that master opened one) is dropped unread, which closes the connection.
                 return .notLeader(Self.crossMasterRedirect(from: endpoint, to: reached))
             }
             switch response.status.code {

@@ -852,6 +852,11 @@ actor AgentCore {
         return request
     }
 
+    /// The status updates of `key` the master has not taken or the framework not acknowledged, oldest first.
+    func pendingUpdates(for key: TaskKey) -> [StatusUpdateManager.Update] {
+        self.updates.pending(for: key)
+    }
+
     /// Whom a task runs as on this agent (see ``TaskUserDecision``).
     private func decideUser(_ info: TaskInfo, frameworkInfo: FrameworkInfo?) -> TaskUserDecision {
         TaskUserDecision.decide(
