@@ -29,6 +29,13 @@ public struct SchedulerService: Service {
         /// `/v2/events` streams open at once; one more is answered `503` (`--max_event_subscribers`). Defaults to
         /// `128`.
         public var maxEventSubscribers = 128
+        /// Who may call the API (`--http_credentials`, `--http_readonly_credentials`). Defaults to
+        /// ``MarathonAuthentication/open``.
+        public var authentication = MarathonAuthentication.open
+        /// The principal and secret the scheduler presents to the master (`--mesos_authentication_principal`,
+        /// `--mesos_authentication_secret_file`): the framework subscribes with this principal, and every call
+        /// carries it as HTTP Basic. Defaults to none.
+        public var masterCredential: Credential?
         public init() {}
     }
 
@@ -49,7 +56,13 @@ public struct SchedulerService: Service {
         self.configuration = configuration
         self.logger = logger
         self.store = store
-        let connection = connection ?? MasterConnections.make(master: configuration.master, logger: logger)
+        let connection =
+            connection
+            ?? MasterConnections.make(
+                master: configuration.master,
+                credential: configuration.masterCredential,
+                logger: logger
+            )
         let term = SchedulerLeaderTerm(
             configuration: configuration,
             store: store,

@@ -27,6 +27,9 @@ public struct MarathonRoutes: Sendable {
         /// What apps' containers may do to their hosts (`--allowed_host_paths`, `--allow_privileged`); an app asking
         /// for more is refused with 422. Defaults to nothing beyond the sandbox, as the agents' default.
         public var containerPolicy = ContainerPolicy()
+        /// Who may call the API (`--http_credentials`, `--http_readonly_credentials`). Defaults to
+        /// ``MarathonAuthentication/open``: no credentials, everybody may do everything.
+        public var authentication = MarathonAuthentication.open
         public init() {}
     }
 
@@ -63,6 +66,7 @@ public struct MarathonRoutes: Sendable {
     public static let maximumBodySize = 8 << 20
 
     /// Adds the `/v2` routes, `/ping` and `/metrics` to `router`; every response carries `X-Marathon-Leader`.
+    /// With credentials in ``Configuration/authentication``, every route but `/ping` needs them.
     ///
     /// Use a router built with ``MarathonRequestContext`` for client addresses in events.
     public func register<Context: RequestContext>(on router: Router<Context>) {
@@ -72,7 +76,9 @@ public struct MarathonRoutes: Sendable {
         let configuration = self.configuration
         let wallClock = self.wallClock
         let policy = self.configuration.containerPolicy
-        let router = router.group().add(middleware: MarathonLeaderMiddleware<Context>(leaderURL: "http://\(address)"))
+        let router = router.group()
+            .add(middleware: MarathonLeaderMiddleware<Context>(leaderURL: "http://\(address)"))
+            .add(middleware: MarathonAuthenticationMiddleware<Context>(authentication: configuration.authentication))
         router.get("/ping") { _, _ in
             Response(
                 status: .ok,

@@ -80,14 +80,26 @@ public struct ElectedSchedulerService: Service {
         self.logger = logger
         let master = configuration.scheduler.master
         let sessionTimeout = configuration.sessionTimeout
+        let credential = configuration.scheduler.masterCredential
         self.makeConnection =
-            makeConnection ?? { MasterConnections.make(master: master, sessionTimeout: sessionTimeout, logger: logger) }
+            makeConnection ?? {
+                MasterConnections.make(
+                    master: master,
+                    sessionTimeout: sessionTimeout,
+                    credential: credential,
+                    logger: logger
+                )
+            }
         self.info = SchedulerLeaderInfo(
             id: UUID().uuidString.lowercased(),
             hostname: configuration.scheduler.scheduler.hostname,
             port: configuration.scheduler.httpPort
         )
-        self.responder = SchedulerRoleResponder(ownAddress: self.info.hostPort, logger: logger)
+        self.responder = SchedulerRoleResponder(
+            ownAddress: self.info.hostPort,
+            authentication: configuration.scheduler.authentication,
+            logger: logger
+        )
     }
 
     public func run() async throws {
