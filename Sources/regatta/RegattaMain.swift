@@ -1,6 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
 import RegattaCLI
 
-// SPDX-License-Identifier: Apache-2.0
 #if canImport(Glibc)
 import Glibc
 #endif
