@@ -108,15 +108,16 @@ extension MasterState {
     ///
     /// - Throws: `MasterError.notFound` for an unknown framework, `.forbidden` when the ACLs refuse.
     public mutating func teardown(_ id: FrameworkID, by principal: String?, now: Duration) throws -> [MasterAction] {
-        guard let framework = self.frameworks[id] else {
-            throw MasterError(.notFound, "Framework '\(id)' is not registered; list frameworks with GET_FRAMEWORKS.")
-        }
+        // Authorized before looked up, so a caller that may tear nothing down cannot learn which ids exist.
         try self.requireAuthorized(
             principal,
             .teardownFrameworks,
-            on: Self.subject(framework.info.principal),
+            on: Self.subject(self.frameworks[id]?.info.principal),
             "tear down framework '\(id)'"
         )
+        guard self.frameworks[id] != nil else {
+            throw MasterError(.notFound, "Framework '\(id)' is not registered; list frameworks with GET_FRAMEWORKS.")
+        }
         return self.removeFramework(id, now: now)
     }
 
