@@ -63,6 +63,7 @@ SOURCES=(
     Sources/RegattaMaster/Allocation/*.swift
     Sources/RegattaMaster/MasterError.swift
     Sources/RegattaMaster/MasterConfiguration.swift
+    Sources/RegattaMaster/Security/*.swift
     Sources/RegattaMaster/HA/AgentRegistryEntry.swift
     Sources/RegattaAgent/HTTP/SandboxFiles.swift
     Sources/RegattaAgent/Tasks/SandboxLayout.swift

@@ -19,7 +19,15 @@ public actor Master {
     private var state: MasterState
     private var frameworkStreams: [FrameworkID: FrameworkStream] = [:]
     private var agentStreams: [AgentID: AgentStream] = [:]
-    private var operatorStreams: [Int: SubscriberStream<OperatorAPI.Message>] = [:]
+    private struct OperatorStream {
+        var continuation: SubscriberStream<OperatorAPI.Message>
+        /// Who subscribed: events it may not view (`--acls`) are not sent to it.
+        var principal: String?
+
+        func yield(_ message: OperatorAPI.Message) -> Bool { self.continuation.yield(message) }
+        func finish() { self.continuation.finish() }
+    }
+    private var operatorStreams: [Int: OperatorStream] = [:]
     private var nextConnection = 0
     private let uptime: @Sendable () -> Duration
     private let wallTime: @Sendable () -> Double
@@ -125,7 +133,12 @@ public actor Master {
         let known = self.registryEntries[id]
         if standing == .gone && known?.state == .gone { return }
         let recorded = standing == .gone ? known?.agentInfo ?? info : info
-        let entry = AgentRegistryEntry(agentInfo: recorded, state: standing, changedAt: self.wallTime())
+        let entry = AgentRegistryEntry(
+            agentInfo: recorded,
+            state: standing,
+            changedAt: self.wallTime(),
+            principal: self.state.agentPrincipals[id] ?? known?.principal
+        )
         registry.writeInBackground(entry, exists: known != nil)
         self.registryEntries[id] = entry
     }
@@ -139,8 +152,11 @@ public actor Master {
     // MARK: - Frameworks
 
     /// Subscribes a framework and returns its id, the new stream id and its event stream.
+    ///
+    /// - Parameter principal: the authenticated caller (`nil`: anonymous), see ``MasterState/subscribe``.
     public func subscribe(
-        _ subscribe: SchedulerCall.Subscribe
+        _ subscribe: SchedulerCall.Subscribe,
+        principal: String? = nil
     ) throws -> (FrameworkID, String, AsyncStream<SchedulerEvent>) {
         guard !self.shuttingDown else { throw MasterError(.notLeader, "The master is shutting down.") }
         try self.requireLeading()
@@ -150,6 +166,7 @@ public actor Master {
             streamID: streamID,
             heartbeat: self.configuration.heartbeatInterval,
             masterInfo: self.masterInfo,
+            principal: principal,
             now: self.uptime()
         )
         let (stream, continuation) = SubscriberStream<SchedulerEvent>.make(limit: self.configuration.maxSubscriberQueue)
@@ -176,10 +193,10 @@ public actor Master {
         self.perform(actions)
     }
 
-    /// Handles a non-SUBSCRIBE call.
-    public func handle(_ call: SchedulerCall, streamID: String?) throws {
+    /// Handles a non-SUBSCRIBE call from `principal` (`nil`: anonymous).
+    public func handle(_ call: SchedulerCall, streamID: String?, principal: String? = nil) throws {
         try self.requireLeading()
-        let id = try self.state.authorize(call.frameworkId, streamID: streamID)
+        let id = try self.state.authorize(call.frameworkId, streamID: streamID, principal: principal)
         let actions = try self.state.handle(call, from: id, now: self.uptime())
         self.perform(actions)
     }
@@ -190,10 +207,14 @@ public actor Master {
     ///
     /// With a registry, an agent the registry does not list as admitted is recorded there first (concurrently with
     /// other agents' registrations), so its registration is answered only once it is durable.
-    /// - Parameter token: the call's `registration_token`, needed to replace a stream the agent still holds.
+    /// - Parameters:
+    ///   - token: the call's `registration_token`, needed to replace a stream the agent still holds.
+    ///   - principal: the authenticated caller; the agent id is bound to it (in the registry too) when the master
+    ///     has credentials.
     public func subscribeAgent(
         _ subscribe: AgentCall.Subscribe,
-        token: String? = nil
+        token: String? = nil,
+        principal: String? = nil
     ) async throws -> (AgentID, Int, AsyncStream<AgentMessage>) {
         guard !self.shuttingDown else { throw MasterError(.notLeader, "The master is shutting down.") }
         try self.requireLeading()
@@ -203,23 +224,31 @@ public actor Master {
                 "Agent '\(subscribe.agentInfo.id!)' was removed (marked gone by an operator, or replaced by a new agent at its address); start it with a fresh --work_dir to register as a new agent."
             )
         }
+        // Before anything is written: a forged SUBSCRIBE changes nothing.
+        try self.state.checkAgentRegistration(principal: principal)
         if let id = subscribe.agentInfo.id, !id.value.isEmpty {
-            // Before anything is written: a forged SUBSCRIBE for a connected agent changes nothing.
+            try self.state.checkAgentPrincipal(id, principal: principal, call: "SUBSCRIBE")
             try self.state.checkAgentSubscription(id, presentedToken: token)
         }
         var subscribe = subscribe
         if subscribe.agentInfo.id.map({ $0.value.isEmpty }) ?? true {
             // An agent without an id may be one this master already answered (see agentIDForRegistration).
+            try self.state.checkRegistrationByAddress(of: subscribe.agentInfo, principal: principal)
             let (id, removals) = self.state.agentIDForRegistration(of: subscribe.agentInfo)
             subscribe.agentInfo.id = id
             self.perform(removals)
         }
         if let registry = self.registry, let id = subscribe.agentInfo.id {
-            if self.registryEntries[id]?.state != .admitted {
+            // The binding is durable before the registration is answered, so it survives a failover.
+            let binding =
+                self.configuration.authentication.bindsIdentities
+                ? self.state.agentPrincipals[id] ?? principal : nil
+            if self.registryEntries[id]?.state != .admitted || self.registryEntries[id]?.principal != binding {
                 let entry = AgentRegistryEntry(
                     agentInfo: subscribe.agentInfo,
                     state: .admitted,
-                    changedAt: self.wallTime()
+                    changedAt: self.wallTime(),
+                    principal: binding
                 )
                 let exists = self.registryEntries[id] != nil
                 do {
@@ -250,6 +279,7 @@ public actor Master {
             masterInfo: self.masterInfo,
             presentedToken: token,
             newToken: self.makeStreamID(),
+            principal: principal,
             now: self.uptime()
         )
         let (stream, continuation) = SubscriberStream<AgentMessage>.make(limit: self.configuration.maxSubscriberQueue)
@@ -276,9 +306,20 @@ public actor Master {
     }
 
     /// Handles an agent's UPDATE; returns whether the framework received it (if not, the agent retries).
-    public func agentUpdate(_ update: AgentCall.Update, from id: AgentID, token: String? = nil) throws -> Bool {
+    public func agentUpdate(
+        _ update: AgentCall.Update,
+        from id: AgentID,
+        token: String? = nil,
+        principal: String? = nil
+    ) throws -> Bool {
         try self.requireLeading()
-        let (delivered, actions) = try self.state.agentUpdate(update, from: id, token: token, now: self.uptime())
+        let (delivered, actions) = try self.state.agentUpdate(
+            update,
+            from: id,
+            token: token,
+            principal: principal,
+            now: self.uptime()
+        )
         self.logger.debug(
             "Status update",
             metadata: [
@@ -291,21 +332,22 @@ public actor Master {
     }
 
     /// Handles an agent's PONG.
-    public func agentPong(from id: AgentID, token: String? = nil) throws {
+    public func agentPong(from id: AgentID, token: String? = nil, principal: String? = nil) throws {
         try self.requireLeading()
-        try self.state.agentPong(id, token: token)
+        try self.state.agentPong(id, token: token, principal: principal)
     }
 
     // MARK: - Operator API
 
-    /// Answers a non-streaming operator call (`GET_STATE`, …), or `nil` if the type is not supported.
-    public func operatorCall(_ type: String) -> OperatorAPI.Message? {
-        OperatorAPI.respond(to: type, state: self.state, startTime: self.startTime)
+    /// Answers a non-streaming operator call (`GET_STATE`, …) with what `principal` may view, or `nil` if the type
+    /// is not supported.
+    public func operatorCall(_ type: String, principal: String? = nil) -> OperatorAPI.Message? {
+        OperatorAPI.respond(to: type, state: self.state.visible(to: principal), startTime: self.startTime)
     }
 
-    /// Opens an operator event stream: SUBSCRIBED with the full state, then events as they happen; `nil` when
-    /// `maxOperatorSubscribers` streams are open already.
-    public func subscribeOperator() -> (Int, AsyncStream<OperatorAPI.Message>)? {
+    /// Opens an operator event stream: SUBSCRIBED with the full state, then events as they happen (what
+    /// `principal` may view); `nil` when `maxOperatorSubscribers` streams are open already.
+    public func subscribeOperator(principal: String? = nil) -> (Int, AsyncStream<OperatorAPI.Message>)? {
         guard self.operatorStreams.count < self.configuration.maxOperatorSubscribers else { return nil }
         self.nextConnection += 1
         let id = self.nextConnection
@@ -314,14 +356,14 @@ public actor Master {
         )
         var subscribed = OperatorAPI.Message(type: "SUBSCRIBED")
         subscribed.subscribed = OperatorAPI.Subscribed(
-            getState: OperatorAPI.state(self.state, startTime: self.startTime),
+            getState: OperatorAPI.state(self.state.visible(to: principal), startTime: self.startTime),
             heartbeatIntervalSeconds: self.configuration.heartbeatInterval.seconds
         )
         continuation.yield(subscribed)
         if self.shuttingDown {
             continuation.finish()
         } else {
-            self.operatorStreams[id] = continuation
+            self.operatorStreams[id] = OperatorStream(continuation: continuation, principal: principal)
         }
         return (id, stream)
     }
@@ -329,12 +371,20 @@ public actor Master {
     /// Performs an operator action on an agent (DRAIN_AGENT, MARK_AGENT_GONE, DEACTIVATE_AGENT, REACTIVATE_AGENT).
     ///
     /// - Returns: `false` if `call` is not such an action.
-    /// - Throws: `MasterError` for a missing or unknown agent id.
-    public func agentOperation(_ call: OperatorAPI.Call) throws -> Bool {
+    /// - Throws: `MasterError` for a missing or unknown agent id, `.forbidden` when the ACLs do not allow
+    ///   `principal` the action on the agent.
+    public func agentOperation(_ call: OperatorAPI.Call, principal: String? = nil) throws -> Bool {
+        guard let action = MasterState.agentOperationAction(call.type) else { return false }
         try self.requireLeading()
         let now = self.uptime()
         func target(_ value: OperatorAPI.Call.AgentTarget?, _ field: String) throws -> OperatorAPI.Call.AgentTarget {
             guard let value else { throw MasterError(.badRequest, "Expecting '\(field).agent_id' to be present.") }
+            try self.state.requireAuthorized(
+                principal,
+                action,
+                on: .named(value.agentId.value),
+                "\(call.type.lowercased().replacingOccurrences(of: "_", with: " ")) '\(value.agentId)'"
+            )
             return value
         }
         switch call.type {
@@ -352,8 +402,24 @@ public actor Master {
         default:
             return false
         }
-        self.logger.notice("Operator action on agent", metadata: ["action": "\(call.type)"])
+        self.logger.notice(
+            "Operator action on agent",
+            metadata: ["action": "\(call.type)", "principal": "\(principal ?? "")"]
+        )
         return true
+    }
+
+    /// Tears a framework down for an operator (`/master/teardown`, the operator API's TEARDOWN).
+    ///
+    /// - Throws: `MasterError.notFound` for an unknown framework, `.forbidden` when `teardown_frameworks` does not
+    ///   allow `principal`.
+    public func teardown(_ id: FrameworkID, principal: String? = nil) throws {
+        try self.requireLeading()
+        self.perform(try self.state.teardown(id, by: principal, now: self.uptime()))
+        self.logger.notice(
+            "Framework torn down by an operator",
+            metadata: [LogKey.frameworkID: "\(id)", "principal": "\(principal ?? "")"]
+        )
     }
 
     /// An operator event stream ended.
@@ -453,7 +519,10 @@ public actor Master {
     private func perform(_ actions: [MasterAction]) {
         if !self.operatorStreams.isEmpty {
             for event in OperatorAPI.events(for: actions, state: self.state, startTime: self.startTime) {
-                for (id, stream) in self.operatorStreams where !stream.yield(event) { self.operatorFellBehind(id) }
+                for (id, stream) in self.operatorStreams
+                where OperatorAPI.isVisible(event, to: stream.principal, in: self.state) && !stream.yield(event) {
+                    self.operatorFellBehind(id)
+                }
             }
         }
         for action in actions {

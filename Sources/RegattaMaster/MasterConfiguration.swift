@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import RegattaCore
 import RegattaHTTP
 
 /// Settings of a master; flag names follow Mesos's (`--offer_timeout`, `--agent_ping_timeout`, …).
@@ -60,6 +61,19 @@ public struct MasterConfiguration: Sendable {
     /// Operator-API event streams (`/api/v1` SUBSCRIBE) open at once; one more is answered `503`
     /// (`--max_operator_subscribers`). Each receives every event of the cluster. Defaults to `128`.
     public var maxOperatorSubscribers: Int = 128
+    /// Who must authenticate (`--credentials`, `--authenticate_*`). Defaults to nobody (no credentials).
+    public var authentication = MasterAuthentication()
+    /// Mesos's ACLs (`--acls`), the actions in ``MasterConfiguration/enforcedACLs``; `nil`: every caller that passed
+    /// authentication may do everything.
+    public var acls: ACLs?
+    /// The file the ACLs came from, for `/master/flags`.
+    public var aclsPath: String?
+
+    /// The ACL actions the master enforces; an `--acls` file naming another action is refused at start.
+    public static let enforcedACLs: Set<ACLs.Action> = [
+        .registerFrameworks, .runTasks, .teardownFrameworks, .viewFrameworks, .viewTasks, .registerAgents,
+        .markAgentsGone, .drainAgents, .deactivateAgents, .reactivateAgents,
+    ]
 
     public init() {}
 

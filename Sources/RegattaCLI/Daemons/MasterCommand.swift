@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import RegattaCore
 import RegattaMaster
 import RegattaZooKeeper
 import ServiceLifecycle
@@ -87,6 +88,49 @@ struct MasterCommand: AsyncParsableCommand {
         help: "Operator API event streams (/api/v1 SUBSCRIBE) open at once; more get 503 (default 128)."
     )
     var maxOperatorSubscribers: Int?
+
+    @Option(
+        name: .customLong("credentials"),
+        help:
+            "File of the principals that may authenticate: JSON {\"credentials\":[{\"principal\":\"…\",\"secret\":\"…\"}]} or 'principal secret' lines. Turns every --authenticate_* on unless set to false."
+    )
+    var credentials: String?
+    @Option(
+        name: .customLong("authenticate_frameworks"),
+        defaultAsFlag: "true",
+        parsing: .next,
+        help: "Frameworks must authenticate on /api/v1/scheduler (default true with --credentials, else false)."
+    )
+    var authenticateFrameworks: String? = nil
+    @Option(
+        name: .customLong("authenticate_agents"),
+        defaultAsFlag: "true",
+        parsing: .next,
+        help: "Agents must authenticate on /api/v1/agent (default true with --credentials, else false)."
+    )
+    var authenticateAgents: String? = nil
+    @Option(
+        name: .customLong("authenticate_http_readwrite"),
+        defaultAsFlag: "true",
+        parsing: .next,
+        help:
+            "Callers of the operator API's actions, its SUBSCRIBE and /master/teardown must authenticate (default true with --credentials, else false)."
+    )
+    var authenticateHTTPReadWrite: String? = nil
+    @Option(
+        name: .customLong("authenticate_http_readonly"),
+        defaultAsFlag: "true",
+        parsing: .next,
+        help:
+            "Readers of /master/state, /metrics, /master/flags and the operator API's GET_* calls must authenticate (default true with --credentials, else false)."
+    )
+    var authenticateHTTPReadOnly: String? = nil
+    @Option(
+        name: .customLong("acls"),
+        help:
+            "File of Mesos ACLs (JSON) the master enforces: register_frameworks, run_tasks, teardown_frameworks, view_frameworks, view_tasks, register_agents, mark_agents_gone, drain_agents, deactivate_agents, reactivate_agents. 'permissive' defaults to false."
+    )
+    var acls: String?
 
     @OptionGroup var security: SecurityOptions
 
@@ -190,6 +234,7 @@ struct MasterCommand: AsyncParsableCommand {
             "max_operator_subscribers",
             default: configuration.maxOperatorSubscribers
         )
+        try self.configureSecurity(&configuration)
         if let text = FlagEnvironment.string(self.weights, "weights") {
             for pair in text.split(separator: ",") {
                 let parts = pair.split(separator: "=")
@@ -202,6 +247,67 @@ struct MasterCommand: AsyncParsableCommand {
             }
         }
         return configuration
+    }
+
+    /// Reads `--credentials`, the `--authenticate_*` settings and `--acls`, then applies the safe-by-default check
+    /// on `--ip`. - Throws: a one-line `ValidationError` naming the flag and the fix.
+    func configureSecurity(_ configuration: inout MasterConfiguration) throws {
+        var authentication = MasterAuthentication()
+        if let path = FlagEnvironment.string(self.credentials, "credentials") {
+            do {
+                authentication = MasterAuthentication(credentials: try CredentialStore.mesosFile(at: path), path: path)
+            } catch let error as SecurityError {
+                throw ValidationError("--credentials: \(error.message)")
+            }
+        }
+        let settings: [(WritableKeyPath<MasterAuthentication, Bool>, String?, String)] = [
+            (\.frameworks, self.authenticateFrameworks, "authenticate_frameworks"),
+            (\.agents, self.authenticateAgents, "authenticate_agents"),
+            (\.httpReadWrite, self.authenticateHTTPReadWrite, "authenticate_http_readwrite"),
+            (\.httpReadOnly, self.authenticateHTTPReadOnly, "authenticate_http_readonly"),
+        ]
+        for (keyPath, cli, flag) in settings {
+            guard let value = try Self.optionalBool(cli, flag) else { continue }
+            if value && authentication.credentials == nil {
+                throw ValidationError(
+                    "--\(flag)=true needs --credentials FILE: without credentials nobody can authenticate; give "
+                        + "--credentials or leave --\(flag) out."
+                )
+            }
+            authentication[keyPath: keyPath] = value
+        }
+        configuration.authentication = authentication
+        if let path = FlagEnvironment.string(self.acls, "acls") {
+            do {
+                configuration.acls = try ACLs.file(at: path, enforced: MasterConfiguration.enforcedACLs)
+                configuration.aclsPath = path
+            } catch let error as SecurityError {
+                throw ValidationError("--acls: \(error.message)")
+            }
+        }
+        do {
+            try ListenerExposure.check(
+                daemon: "master",
+                host: configuration.ip,
+                authenticated: authentication.protectsListener,
+                insecureOptOut: try self.security.allowsUnauthenticated(),
+                credentialsFlag: "--credentials FILE (with --authenticate_frameworks, --authenticate_agents and "
+                    + "--authenticate_http_readwrite left on)"
+            )
+        } catch let error as SecurityError {
+            throw ValidationError(error.message)
+        }
+    }
+
+    /// A Mesos boolean flag that may be left out: the command line (`--flag`, `--flag=true|false`), else
+    /// `REGATTA_<FLAG>`/`MESOS_<FLAG>`, else `nil`. `true`/`1` and `false`/`0` are accepted.
+    static func optionalBool(_ cli: String?, _ flag: String) throws -> Bool? {
+        guard let text = cli ?? FlagEnvironment.value(flag) else { return nil }
+        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "true", "1": return true
+        case "false", "0": return false
+        default: throw ValidationError("--\(flag): '\(text)' is not a boolean; use true or false.")
+        }
     }
 
     /// `file:///path` names a file holding the URL (as Mesos allows); anything else is returned as is.

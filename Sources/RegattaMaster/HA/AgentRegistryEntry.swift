@@ -19,11 +19,16 @@ public struct AgentRegistryEntry: Codable, Sendable, Equatable {
     public var state: State
     /// When the state last changed, seconds since the epoch (for operators reading the node).
     public var changedAt: Double?
+    /// The authenticated principal that first registered the agent (when the master has credentials): a new leader
+    /// accepts the agent's re-registration, UPDATEs and PONGs only from it. Entries written before credentials
+    /// (or without them) have none.
+    public var principal: String?
 
-    public init(agentInfo: AgentInfo, state: State, changedAt: Double? = nil) {
+    public init(agentInfo: AgentInfo, state: State, changedAt: Double? = nil, principal: String? = nil) {
         self.agentInfo = agentInfo
         self.state = state
         self.changedAt = changedAt
+        self.principal = principal
     }
 
     /// The agent's id (the entry is only written for agents with one).
@@ -54,6 +59,7 @@ extension AgentRegistryEntry: MesosJSONCodable {
         case agentInfo = "agent_info"
         case state
         case changedAt = "changed_at"
+        case principal
     }
     private static let fields = JSONFieldTable<Field>()
 
@@ -61,17 +67,19 @@ extension AgentRegistryEntry: MesosJSONCodable {
         var agentInfo: AgentInfo?
         var state: State?
         var changedAt: Double?
+        var principal: String?
         var object = try reader.beginObject()
         while let field = try reader.nextField(&object, Self.fields) {
             switch field {
             case .agentInfo: agentInfo = try reader.read()
             case .state: state = try reader.read()
             case .changedAt: changedAt = try reader.read()
+            case .principal: principal = try reader.read()
             }
         }
         guard let agentInfo else { throw reader.missing(Field.agentInfo, in: object) }
         guard let state else { throw reader.missing(Field.state, in: object) }
-        self.init(agentInfo: agentInfo, state: state, changedAt: changedAt)
+        self.init(agentInfo: agentInfo, state: state, changedAt: changedAt, principal: principal)
     }
 
     public func writeMesosJSON(into writer: inout JSONWriter) {
@@ -79,6 +87,7 @@ extension AgentRegistryEntry: MesosJSONCodable {
         writer.field("agent_info", self.agentInfo)
         writer.field("state", self.state)
         writer.field("changed_at", self.changedAt)
+        writer.field("principal", self.principal)
         writer.endObject()
     }
 }

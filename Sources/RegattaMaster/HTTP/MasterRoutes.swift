@@ -136,7 +136,10 @@ public struct MasterRoutes: Sendable {
     public func register<Context: RequestContext>(on router: Router<Context>) {
         let master = self.master
         let leadership = master.leadership
+        let authentication = master.configuration.authentication
+        let filtersViews = master.configuration.acls != nil
         let router = router.group().add(middleware: MesosErrorMiddleware<Context>())
+            .add(middleware: MasterAuthenticationMiddleware<Context>(authentication: authentication))
         // Only the leader serves the APIs and the state endpoints; other masters redirect (307) or answer 503.
         router.post("/api/v1/scheduler") { request, _ in
             if let answer = LeaderRedirect.gate(leadership, request: request) { return answer }
@@ -159,6 +162,12 @@ public struct MasterRoutes: Sendable {
         router.post("/master/api/v1") { request, _ in
             if let answer = LeaderRedirect.gate(leadership, request: request) { return answer }
             return try await Self.operatorCall(request, master: master)
+        }
+        for path in ["/master/teardown", "/teardown"] {
+            router.post(RouterPath(path)) { request, _ in
+                if let answer = LeaderRedirect.gate(leadership, request: request) { return answer }
+                return try await Self.teardown(request, master: master)
+            }
         }
         router.get("/master/flags") { _, _ in
             let view = MasterStateView(state: await master.snapshot, master: master)
@@ -195,27 +204,34 @@ public struct MasterRoutes: Sendable {
         for path in ["/master/state", "/master/state.json", "/state", "/state.json"] {
             router.get(RouterPath(path)) { request, _ in
                 if let answer = LeaderRedirect.gate(leadership, request: request) { return answer }
-                return HTTPSupport.json(bytes: try await stateRenderer.document())
+                guard filtersViews else { return HTTPSupport.json(bytes: try await stateRenderer.document()) }
+                // With --acls each caller sees its own document: rendered for it alone.
+                let state = await master.snapshot.visible(to: MasterCaller.current.principal)
+                return HTTPSupport.json(
+                    bytes: try await NIOThreadPool.singleton.runIfActive {
+                        try MasterStateView(state: state, master: master).encodeStateBytes()
+                    }
+                )
             }
         }
         router.get("/master/state-summary") { request, _ in
             if let answer = LeaderRedirect.gate(leadership, request: request) { return answer }
-            let view = MasterStateView(state: await master.snapshot, master: master)
+            let view = MasterStateView(state: await Self.visibleState(master), master: master)
             return HTTPSupport.json(try view.encodeSummary())
         }
         router.get("/master/frameworks") { request, _ in
             if let answer = LeaderRedirect.gate(leadership, request: request) { return answer }
-            let view = MasterStateView(state: await master.snapshot, master: master)
+            let view = MasterStateView(state: await Self.visibleState(master), master: master)
             return HTTPSupport.json(try view.encodeFrameworks())
         }
         router.get("/master/slaves") { request, _ in
             if let answer = LeaderRedirect.gate(leadership, request: request) { return answer }
-            let view = MasterStateView(state: await master.snapshot, master: master)
+            let view = MasterStateView(state: await Self.visibleState(master), master: master)
             return HTTPSupport.json(try view.encodeAgents())
         }
         router.get("/master/tasks") { request, _ in
             if let answer = LeaderRedirect.gate(leadership, request: request) { return answer }
-            let view = MasterStateView(state: await master.snapshot, master: master)
+            let view = MasterStateView(state: await Self.visibleState(master), master: master)
             return HTTPSupport.json(try view.encodeTasks())
         }
         router.get("/metrics/snapshot") { _, _ in
@@ -229,6 +245,25 @@ public struct MasterRoutes: Sendable {
             encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
             return HTTPSupport.json(try encoder.encode(metrics))
         }
+    }
+
+    /// The master's state as the request's caller may view it (``MasterState/visible(to:)``).
+    private static func visibleState(_ master: Master) async -> MasterState {
+        await master.snapshot.visible(to: MasterCaller.current.principal)
+    }
+
+    /// `POST /master/teardown` with the form `frameworkId=<id>` (Mesos's v0 endpoint).
+    private static func teardown(_ request: Request, master: Master) async throws -> Response {
+        let body = try await readBody(request)
+        let form = String(buffer: body)
+        let pairs = form.split(separator: "&").map { $0.split(separator: "=", maxSplits: 1).map(String.init) }
+        guard let value = pairs.first(where: { $0.first == "frameworkId" })?.dropFirst().first,
+            let id = value.removingPercentEncoding, !id.isEmpty
+        else {
+            throw MesosAPIError(.badRequest, "Missing 'frameworkId' in the form body; send frameworkId=<framework id>.")
+        }
+        try await master.teardown(FrameworkID(id), principal: MasterCaller.current.principal)
+        return Response(status: .ok)
     }
 
     /// The request's body; a body that is too large is refused with `413`, one that cannot be read (e.g. a
@@ -279,12 +314,19 @@ public struct MasterRoutes: Sendable {
             }
             var subscribeCall = subscribe
             if subscribeCall.frameworkInfo.id == nil { subscribeCall.frameworkInfo.id = call.frameworkId }
-            let (id, streamID, stream) = try await master.subscribe(subscribeCall)
+            let (id, streamID, stream) = try await master.subscribe(
+                subscribeCall,
+                principal: MasterCaller.current.principal
+            )
             return HTTPSupport.recordIOStream(stream, headers: [.mesosStreamID: streamID]) {
                 await master.frameworkStreamEnded(id, streamID: streamID)
             }
         }
-        try await master.handle(call, streamID: request.headers[.mesosStreamID])
+        try await master.handle(
+            call,
+            streamID: request.headers[.mesosStreamID],
+            principal: MasterCaller.current.principal
+        )
         return Response(status: .accepted)
     }
 
@@ -293,9 +335,18 @@ public struct MasterRoutes: Sendable {
         let call = try Self.decode("Failed to parse the call") {
             try MesosJSON.decode(OperatorAPI.Call.self, from: Data(buffer: body))
         }
-        if try await master.agentOperation(call) { return Response(status: .ok) }
+        let caller = MasterCaller.current
+        try master.configuration.authentication.requireCaller(caller, forWrite: !call.type.hasPrefix("GET_"))
+        if try await master.agentOperation(call, principal: caller.principal) { return Response(status: .ok) }
+        if call.type == "TEARDOWN" {
+            guard let id = call.teardown?.frameworkId else {
+                throw MesosAPIError(.badRequest, "Expecting 'teardown.framework_id' to be present.")
+            }
+            try await master.teardown(id, principal: caller.principal)
+            return Response(status: .ok)
+        }
         if call.type == "SUBSCRIBE" {
-            guard let (id, stream) = await master.subscribeOperator() else {
+            guard let (id, stream) = await master.subscribeOperator(principal: caller.principal) else {
                 throw MesosAPIError(
                     .serviceUnavailable,
                     "Too many operator event streams are open (\(master.configuration.maxOperatorSubscribers), "
@@ -304,11 +355,12 @@ public struct MasterRoutes: Sendable {
             }
             return HTTPSupport.recordIOStream(stream, headers: [:]) { await master.operatorStreamEnded(id) }
         }
-        guard let message = await master.operatorCall(call.type) else {
+        guard let message = await master.operatorCall(call.type, principal: caller.principal) else {
             throw MesosAPIError(
                 .badRequest,
                 "Operator call '\(call.type)' is not supported; use GET_STATE, GET_AGENTS, GET_FRAMEWORKS, GET_TASKS, "
-                    + "GET_EXECUTORS, GET_HEALTH, GET_VERSION or SUBSCRIBE."
+                    + "GET_EXECUTORS, GET_HEALTH, GET_VERSION, SUBSCRIBE, TEARDOWN, DRAIN_AGENT, MARK_AGENT_GONE, "
+                    + "DEACTIVATE_AGENT or REACTIVATE_AGENT."
             )
         }
         return HTTPSupport.json(try MesosJSON.encode(message))
@@ -324,7 +376,11 @@ public struct MasterRoutes: Sendable {
             guard let subscribe = call.subscribe else {
                 throw MesosAPIError(.badRequest, "Expecting 'subscribe' to be present.")
             }
-            let (id, connection, stream) = try await master.subscribeAgent(subscribe, token: call.registrationToken)
+            let (id, connection, stream) = try await master.subscribeAgent(
+                subscribe,
+                token: call.registrationToken,
+                principal: MasterCaller.current.principal
+            )
             return HTTPSupport.recordIOStream(stream, headers: [:]) {
                 await master.agentStreamEnded(id, connection: connection)
             }
@@ -332,7 +388,12 @@ public struct MasterRoutes: Sendable {
             guard let agentID = call.agentId, let update = call.update else {
                 throw MesosAPIError(.badRequest, "Expecting 'agent_id' and 'update' to be present.")
             }
-            let delivered = try await master.agentUpdate(update, from: agentID, token: call.registrationToken)
+            let delivered = try await master.agentUpdate(
+                update,
+                from: agentID,
+                token: call.registrationToken,
+                principal: MasterCaller.current.principal
+            )
             if !delivered {
                 throw MesosAPIError(
                     .serviceUnavailable,
@@ -344,7 +405,11 @@ public struct MasterRoutes: Sendable {
             guard let agentID = call.agentId else {
                 throw MesosAPIError(.badRequest, "Expecting 'agent_id' to be present.")
             }
-            try await master.agentPong(from: agentID, token: call.registrationToken)
+            try await master.agentPong(
+                from: agentID,
+                token: call.registrationToken,
+                principal: MasterCaller.current.principal
+            )
             return Response(status: .accepted)
         }
     }

@@ -372,6 +372,14 @@ struct MasterStateView {
         flags["zk_session_timeout"] = MesosDuration.format(configuration.zkSessionTimeout)
         flags["agent_reregister_timeout"] = MesosDuration.format(configuration.agentReregisterTimeout)
         flags["recovery_agent_removal_limit"] = Self.percent(configuration.recoveryAgentRemovalLimit)
+        // The files' paths, never their contents.
+        let authentication = configuration.authentication
+        if let path = authentication.credentialsPath { flags["credentials"] = path }
+        flags["authenticate_frameworks"] = String(authentication.frameworks)
+        flags["authenticate_agents"] = String(authentication.agents)
+        flags["authenticate_http_readwrite"] = String(authentication.httpReadWrite)
+        flags["authenticate_http_readonly"] = String(authentication.httpReadOnly)
+        if let path = configuration.aclsPath { flags["acls"] = path }
         return flags
     }
 

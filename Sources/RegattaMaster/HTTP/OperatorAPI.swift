@@ -15,6 +15,12 @@ public enum OperatorAPI {
         public var markAgentGone: AgentTarget?
         public var deactivateAgent: AgentTarget?
         public var reactivateAgent: AgentTarget?
+        /// `TEARDOWN`'s framework.
+        public var teardown: Teardown?
+
+        public struct Teardown: Codable, Sendable {
+            public var frameworkId: FrameworkID
+        }
     }
 
     /// A task as the v1 operator API reports it.
@@ -207,6 +213,42 @@ public enum OperatorAPI {
         default: return nil
         }
         return message
+    }
+
+    /// Whether a subscriber `principal` may see an event: with `--acls`, task events need `view_tasks` for the task's
+    /// user (and `view_frameworks` for its framework's), framework events `view_frameworks`, as
+    /// ``MasterState/visible(to:)`` filters the state. Agent events are for every subscriber.
+    static func isVisible(_ message: Message, to principal: String?, in state: MasterState) -> Bool {
+        guard let acls = state.configuration.acls else { return true }
+        func frameworkInfo(_ id: FrameworkID) -> FrameworkInfo? {
+            state.frameworks[id]?.info ?? state.completedFrameworks.last(where: { $0.id == id })?.info
+        }
+        func frameworkVisible(_ info: FrameworkInfo?) -> Bool {
+            guard let info else { return true }
+            return acls.allows(principal, .viewFrameworks, on: MasterState.subject(info.user))
+        }
+        func taskVisible(_ framework: FrameworkID, _ task: TaskID) -> Bool {
+            let info =
+                state.tasks[TaskKey(framework, task)]?.info
+                ?? state.frameworks[framework]?.completedTasks.last(where: { $0.info.taskId == task })?.info
+            let user = info.flatMap { state.user(of: $0, framework: framework) } ?? frameworkInfo(framework)?.user
+            return frameworkVisible(frameworkInfo(framework))
+                && acls.allows(principal, .viewTasks, on: MasterState.subject(user))
+        }
+        switch message.type {
+        case "TASK_ADDED":
+            guard let task = message.taskAdded?.task else { return true }
+            return taskVisible(task.frameworkId, task.taskId)
+        case "TASK_UPDATED":
+            guard let updated = message.taskUpdated else { return true }
+            return taskVisible(updated.frameworkId, updated.status.taskId)
+        case "FRAMEWORK_ADDED":
+            return frameworkVisible(message.frameworkAdded?.framework.frameworkInfo)
+        case "FRAMEWORK_REMOVED":
+            return frameworkVisible(message.frameworkRemoved?.frameworkInfo)
+        default:
+            return true
+        }
     }
 
     /// The operator events that follow from master actions (for SUBSCRIBE streams).

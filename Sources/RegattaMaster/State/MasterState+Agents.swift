@@ -31,12 +31,25 @@ extension MasterState {
     ///
     /// Without this, every SUBSCRIBE an agent abandoned while the master was busy left a phantom agent behind that
     /// was offered until it went unreachable.
+    ///
+    /// Call ``checkRegistrationByAddress(of:principal:)`` first: only the agent's own principal may retry or replace
+    /// it.
     public mutating func agentIDForRegistration(of info: AgentInfo) -> (AgentID, [MasterAction]) {
         guard let existing = self.agentsByAddress[Self.address(of: info)], let agent = self.agents[existing],
             !agent.unreachable
         else { return (self.newAgentID(), []) }
         if agent.connection != nil { return (existing, []) }
         return (self.newAgentID(), self.removeReplacedAgent(existing))
+    }
+
+    /// Refuses an id-less SUBSCRIBE from the address of an agent another principal registered (when the master binds
+    /// identities): it would take that agent's id, or replace it (see ``agentIDForRegistration(of:)``).
+    ///
+    /// - Throws: `MasterError.forbidden`; nothing changes.
+    public func checkRegistrationByAddress(of info: AgentInfo, principal: String?) throws {
+        guard let existing = self.agentsByAddress[Self.address(of: info)], self.agents[existing]?.unreachable == false
+        else { return }
+        try self.checkAgentPrincipal(existing, principal: principal, call: "A SUBSCRIBE from its address")
     }
 
     /// Removes a disconnected agent that a new agent at its address replaces (see ``agentIDForRegistration(of:)``).
@@ -79,7 +92,11 @@ extension MasterState {
     /// - Parameters:
     ///   - presentedToken: the `registration_token` of the call; needed when the agent still holds a live stream.
     ///   - newToken: the secret for this registration, returned in `REGISTERED`.
-    /// - Throws: `MasterError.forbidden` when the call claims a connected agent without its token.
+    ///   - principal: the authenticated caller: `register_agents` must allow it and, when the master binds
+    ///     identities, an agent id must be re-registered by the principal that first registered it (which it is
+    ///     then bound to).
+    /// - Throws: `MasterError.forbidden` when the call claims a connected agent without its token, or an agent of
+    ///   another principal, or the ACLs refuse it; nothing changes.
     public mutating func subscribeAgent(
         _ subscribe: AgentCall.Subscribe,
         connection: Int,
@@ -87,18 +104,25 @@ extension MasterState {
         masterInfo: MasterInfo?,
         presentedToken: String? = nil,
         newToken: String? = nil,
+        principal: String? = nil,
         now: Duration
     ) throws -> (AgentID, [MasterAction]) {
+        try self.checkAgentRegistration(principal: principal)
         var actions: [MasterAction] = []
         let id: AgentID
         if let requested = subscribe.agentInfo.id, !requested.value.isEmpty {
             id = requested
         } else {
+            try self.checkRegistrationByAddress(of: subscribe.agentInfo, principal: principal)
             let (assigned, removals) = self.agentIDForRegistration(of: subscribe.agentInfo)
             id = assigned
             actions += removals
         }
+        try self.checkAgentPrincipal(id, principal: principal, call: "SUBSCRIBE")
         try self.checkAgentSubscription(id, presentedToken: presentedToken)
+        if self.configuration.authentication.bindsIdentities, let principal, self.agentPrincipals[id] == nil {
+            self.agentPrincipals[id] = principal
+        }
         var info = subscribe.agentInfo
         info.id = id
         if let previous = self.agents[id]?.info, Self.address(of: previous) != Self.address(of: info),
@@ -248,8 +272,9 @@ extension MasterState {
     /// An agent answered a ping.
     ///
     /// - Throws: `MasterError.notFound` for an unknown agent, `.forbidden` for a PONG without the token of the
-    ///   agent's current registration (it changes nothing).
-    public mutating func agentPong(_ id: AgentID, token: String? = nil) throws {
+    ///   agent's current registration or from another principal than the agent's (it changes nothing).
+    public mutating func agentPong(_ id: AgentID, token: String? = nil, principal: String? = nil) throws {
+        try self.checkAgentPrincipal(id, principal: principal, call: "PONG")
         guard let agent = self.agents[id] else {
             throw MasterError(.notFound, "Agent '\(id)' is not registered; it must SUBSCRIBE again.")
         }

@@ -5,15 +5,20 @@ import RegattaCore
 extension MasterState {
     /// A framework subscribed on a new stream.
     ///
-    /// - Throws: `MasterError.forbidden` if the framework id belongs to a removed framework.
+    /// - Parameter principal: the authenticated caller (`nil`: anonymous); see
+    ///   ``checkFrameworkSubscription(_:principal:)`` for what it must match.
+    /// - Throws: `MasterError.forbidden` if the framework id belongs to a removed framework, or the principal may not
+    ///   register it (nothing changes).
     public mutating func subscribe(
         framework info: FrameworkInfo,
         streamID: String,
         heartbeat: Duration,
         masterInfo: MasterInfo?,
+        principal: String? = nil,
         now: Duration
     ) throws -> (FrameworkID, [MasterAction]) {
         try WireValidation.check(info)
+        let info = try self.checkFrameworkSubscription(info, principal: principal)
         var actions: [MasterAction] = []
         let id: FrameworkID
         if let requested = info.id, !requested.value.isEmpty {
@@ -37,6 +42,7 @@ extension MasterState {
             }
             actions += self.recoverOffers(of: &existing, rescind: false)
             existing.info = effectiveInfo
+            existing.principal = existing.principal ?? principal
             existing.streamID = streamID
             existing.disconnectedAt = nil
             self.frameworks[id] = existing
@@ -54,7 +60,8 @@ extension MasterState {
                 suppressed: false,
                 filters: [:],
                 used: Resources(),
-                offeredResources: Resources()
+                offeredResources: Resources(),
+                principal: principal
             )
             // Adopt tasks that agents reported before the framework (re)subscribed, e.g. after master failover.
             for (key, task) in self.tasks where key.frameworkID == id {
@@ -85,14 +92,19 @@ extension MasterState {
         return actions
     }
 
-    /// Checks that a call comes from the framework's current stream.
-    public func authorize(_ frameworkID: FrameworkID?, streamID: String?) throws -> FrameworkID {
+    /// Checks that a call comes from the framework's current stream, sent by the principal that registered it.
+    public func authorize(
+        _ frameworkID: FrameworkID?,
+        streamID: String?,
+        principal: String? = nil
+    ) throws -> FrameworkID {
         guard let frameworkID else {
             throw MasterError(.badRequest, "Expecting 'framework_id' to be present in the call.")
         }
         guard let framework = self.frameworks[frameworkID], let current = framework.streamID else {
             throw MasterError(.forbidden, "Framework '\(frameworkID)' is not subscribed; send SUBSCRIBE first.")
         }
+        try self.checkFrameworkCaller(frameworkID, principal: principal)
         guard let streamID else {
             throw MasterError(
                 .forbidden,

@@ -131,6 +131,26 @@ extension MasterState {
                 )
                 continue
             }
+            let user = self.user(of: task, framework: id)
+            if !self.isAuthorized(self.frameworks[id]?.principal, .runTasks, on: Self.subject(user)) {
+                actions.append(
+                    .frameworkEvent(
+                        id,
+                        .update(
+                            self.masterStatus(
+                                task.taskId,
+                                .error,
+                                agent: agentID,
+                                reason: "REASON_TASK_UNAUTHORIZED",
+                                message: "Not authorized to launch as user '\(user ?? "")': the 'run_tasks' ACL "
+                                    + "of --acls does not allow \(Self.callerPhrase(self.frameworks[id]?.principal)) "
+                                    + "to run tasks as this user"
+                            )
+                        )
+                    )
+                )
+                continue
+            }
             remaining -= task.resources
             let key = TaskKey(id, task.taskId)
             let status = self.masterStatus(task.taskId, .staging, agent: agentID, reason: nil, message: nil)

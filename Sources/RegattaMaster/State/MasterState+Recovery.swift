@@ -20,6 +20,7 @@ extension MasterState {
         for entry in entries {
             let id = entry.agentID
             guard !id.value.isEmpty else { continue }
+            if let principal = entry.principal { self.agentPrincipals[id] = principal }
             switch entry.state {
             case .admitted:
                 if self.agents[id] == nil { self.recoveredAgents[id] = entry.agentInfo }

@@ -12,10 +12,12 @@ extension MasterState {
         _ update: AgentCall.Update,
         from id: AgentID,
         token: String? = nil,
+        principal: String? = nil,
         now: Duration
     ) throws -> (
         delivered: Bool, actions: [MasterAction]
     ) {
+        try self.checkAgentPrincipal(id, principal: principal, call: "UPDATE")
         guard let agent = self.agents[id], !agent.unreachable else {
             throw MasterError(.notFound, "Agent '\(id)' is not registered; it must SUBSCRIBE again.")
         }

@@ -111,6 +111,9 @@ public struct MasterState: Sendable {
         public var filters: [AgentID: Duration]
         public var used: Resources
         public var offeredResources: Resources
+        /// The authenticated principal that registered the framework (when the master has credentials): every
+        /// later SUBSCRIBE with its id and every call on its stream must come from it.
+        public var principal: String? = nil
 
         public var isConnected: Bool { self.streamID != nil }
         public var role: String { self.info.effectiveRoles.first ?? "*" }
@@ -160,6 +163,10 @@ public struct MasterState: Sendable {
 
     /// Agents an operator marked gone, or replaced by a new agent at their address; they may never register again.
     public internal(set) var goneAgents: Set<AgentID> = []
+
+    /// The principal that first registered each agent id (when the master has credentials), loaded from the registry
+    /// at recovery: the agent's re-registrations, UPDATEs and PONGs must come from it.
+    public internal(set) var agentPrincipals: [AgentID: String] = [:]
 
     /// The registered agent at each address (`hostname:port`), to recognise an agent that subscribes again without
     /// its id: one whose earlier SUBSCRIBE the master answered after the agent had given up on it.
