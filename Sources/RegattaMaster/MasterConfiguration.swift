@@ -60,6 +60,10 @@ public struct MasterConfiguration: Sendable {
     /// Operator-API event streams (`/api/v1` SUBSCRIBE) open at once; one more is answered `503`
     /// (`--max_operator_subscribers`). Each receives every event of the cluster. Defaults to `128`.
     public var maxOperatorSubscribers: Int = 128
+    /// TLS of the listener (`--tls_cert_file`, `--tls_key_file`, `--tls_ca_file`, `--tls_require_client_cert`): with
+    /// a certificate the master serves HTTPS only and its `MasterInfo` says `address.scheme: "https"`. Defaults to
+    /// `nil` (plain HTTP).
+    public var tls: TLSSettings?
 
     public init() {}
 

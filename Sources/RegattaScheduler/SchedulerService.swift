@@ -29,6 +29,11 @@ public struct SchedulerService: Service {
         /// `/v2/events` streams open at once; one more is answered `503` (`--max_event_subscribers`). Defaults to
         /// `128`.
         public var maxEventSubscribers = 128
+        /// TLS (`--tls_cert_file`, `--tls_key_file`, `--tls_ca_file`, `--tls_require_client_cert`): with a
+        /// certificate the API serves HTTPS only; the links to the master and to the leading scheduler trust
+        /// `--tls_ca_file` (a bare `--master` is then reached over https) and present the certificate when asked.
+        /// Defaults to `nil` (plain HTTP).
+        public var tls: TLSSettings?
         public init() {}
     }
 
@@ -49,7 +54,8 @@ public struct SchedulerService: Service {
         self.configuration = configuration
         self.logger = logger
         self.store = store
-        let connection = connection ?? MasterConnections.make(master: configuration.master, logger: logger)
+        let connection =
+            connection ?? MasterConnections.make(master: configuration.master, tls: configuration.tls, logger: logger)
         let term = SchedulerLeaderTerm(
             configuration: configuration,
             store: store,
@@ -76,6 +82,7 @@ public struct SchedulerService: Service {
             server: LimitedHTTPServer.http1(
                 self.configuration.listener,
                 refusal: MarathonRoutes.refusal,
+                tls: self.configuration.tls,
                 logger: self.logger
             ),
             configuration: .init(

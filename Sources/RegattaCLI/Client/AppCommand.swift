@@ -47,7 +47,7 @@ struct AppCommand: AsyncParsableCommand {
 
         func run() async throws {
             let body = try AppCommand.readDefinition(self.file)
-            let (json, _) = try await APIClient(base: self.options.schedulerURL).call(.POST, "/v2/apps", body: body)
+            let (json, _) = try await self.options.schedulerClient().call(.POST, "/v2/apps", body: body)
             if self.options.json { return printJSON(json) }
             let id = (json as? [String: Any])?["id"] as? String ?? "?"
             print("Created \(id) (\(AppCommand.deploymentLine(json)))")
@@ -59,7 +59,7 @@ struct AppCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
 
         func run() async throws {
-            let (json, _) = try await APIClient(base: self.options.schedulerURL).call(.GET, "/v2/apps")
+            let (json, _) = try await self.options.schedulerClient().call(.GET, "/v2/apps")
             if self.options.json { return printJSON(json) }
             let apps = (json as? [String: Any])?["apps"] as? [[String: Any]] ?? []
             let rows = apps.map { app -> [String] in
@@ -80,7 +80,7 @@ struct AppCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
 
         func run() async throws {
-            let (json, _) = try await APIClient(base: self.options.schedulerURL).call(
+            let (json, _) = try await self.options.schedulerClient().call(
                 .GET,
                 "/v2/apps\(absoluteAppID(self.id))"
             )
@@ -127,7 +127,7 @@ struct AppCommand: AsyncParsableCommand {
 
         func run() async throws {
             let body = try JSONSerialization.data(withJSONObject: ["instances": self.instances])
-            let (json, _) = try await APIClient(base: self.options.schedulerURL).call(
+            let (json, _) = try await self.options.schedulerClient().call(
                 .PUT,
                 "/v2/apps\(absoluteAppID(self.id))\(self.force ? "?force=true" : "")",
                 body: body
@@ -148,7 +148,7 @@ struct AppCommand: AsyncParsableCommand {
 
         func run() async throws {
             let body = try AppCommand.readDefinition(self.file)
-            let (json, _) = try await APIClient(base: self.options.schedulerURL).call(
+            let (json, _) = try await self.options.schedulerClient().call(
                 .PUT,
                 "/v2/apps\(absoluteAppID(self.id))\(self.force ? "?force=true" : "")",
                 body: body
@@ -165,7 +165,7 @@ struct AppCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
 
         func run() async throws {
-            let (json, _) = try await APIClient(base: self.options.schedulerURL).call(
+            let (json, _) = try await self.options.schedulerClient().call(
                 .POST,
                 "/v2/apps\(absoluteAppID(self.id))/restart\(self.force ? "?force=true" : "")"
             )
@@ -180,7 +180,7 @@ struct AppCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
 
         func run() async throws {
-            let (json, _) = try await APIClient(base: self.options.schedulerURL).call(
+            let (json, _) = try await self.options.schedulerClient().call(
                 .DELETE,
                 "/v2/apps\(absoluteAppID(self.id))"
             )
@@ -195,7 +195,7 @@ struct AppCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
 
         func run() async throws {
-            let (json, _) = try await APIClient(base: self.options.schedulerURL).call(
+            let (json, _) = try await self.options.schedulerClient().call(
                 .GET,
                 "/v2/apps\(absoluteAppID(self.id))/versions"
             )

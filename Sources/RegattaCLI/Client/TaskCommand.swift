@@ -17,7 +17,7 @@ struct TaskCommand: AsyncParsableCommand {
 
         func run() async throws {
             let path = self.appID.map { "/v2/apps\(absoluteAppID($0))/tasks" } ?? "/v2/tasks"
-            let (json, _) = try await APIClient(base: self.options.schedulerURL).call(.GET, path)
+            let (json, _) = try await self.options.schedulerClient().call(.GET, path)
             if self.options.json { return printJSON(json) }
             let tasks = (json as? [String: Any])?["tasks"] as? [[String: Any]] ?? []
             print(
@@ -43,7 +43,7 @@ struct TaskCommand: AsyncParsableCommand {
 
         func run() async throws {
             let body = try JSONSerialization.data(withJSONObject: ["ids": [self.taskID]])
-            let (json, _) = try await APIClient(base: self.options.schedulerURL).call(
+            let (json, _) = try await self.options.schedulerClient().call(
                 .POST,
                 "/v2/tasks/delete\(self.scale ? "?scale=true" : "")",
                 body: body
@@ -69,7 +69,7 @@ struct DeploymentCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
 
         func run() async throws {
-            let (json, _) = try await APIClient(base: self.options.schedulerURL).call(.GET, "/v2/deployments")
+            let (json, _) = try await self.options.schedulerClient().call(.GET, "/v2/deployments")
             if self.options.json { return printJSON(json) }
             let deployments = json as? [[String: Any]] ?? []
             print(
@@ -94,7 +94,7 @@ struct DeploymentCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
 
         func run() async throws {
-            let client = APIClient(base: self.options.schedulerURL)
+            let client = try self.options.schedulerClient()
             let deadline = ContinuousClock.now + .seconds(self.timeout)
             while ContinuousClock.now < deadline {
                 let (json, _) = try await client.call(.GET, "/v2/deployments")
@@ -118,7 +118,7 @@ struct DeploymentCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
 
         func run() async throws {
-            let (json, _) = try await APIClient(base: self.options.schedulerURL).call(
+            let (json, _) = try await self.options.schedulerClient().call(
                 .DELETE,
                 "/v2/deployments/\(self.id)\(self.force ? "?force=true" : "")"
             )
@@ -141,7 +141,7 @@ struct ClusterCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
 
         func run() async throws {
-            let (json, _) = try await APIClient(base: self.options.masterURL).call(.GET, "/metrics/snapshot")
+            let (json, _) = try await self.options.masterClient().call(.GET, "/metrics/snapshot")
             if self.options.json { return printJSON(json) }
             let metrics = json as? [String: Any] ?? [:]
             for key in [
@@ -158,7 +158,7 @@ struct ClusterCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
 
         func run() async throws {
-            let (json, _) = try await APIClient(base: self.options.masterURL).call(.GET, "/master/slaves")
+            let (json, _) = try await self.options.masterClient().call(.GET, "/master/slaves")
             if self.options.json { return printJSON(json) }
             let agents = (json as? [String: Any])?["slaves"] as? [[String: Any]] ?? []
             print(
@@ -183,7 +183,7 @@ struct ClusterCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
 
         func run() async throws {
-            let (json, _) = try await APIClient(base: self.options.schedulerURL).call(.GET, "/v2/leader")
+            let (json, _) = try await self.options.schedulerClient().call(.GET, "/v2/leader")
             if self.options.json { return printJSON(json) }
             print((json as? [String: Any])?["leader"] as? String ?? "unknown")
         }

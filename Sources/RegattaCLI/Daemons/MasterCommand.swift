@@ -190,6 +190,7 @@ struct MasterCommand: AsyncParsableCommand {
             "max_operator_subscribers",
             default: configuration.maxOperatorSubscribers
         )
+        configuration.tls = try self.security.tls()
         if let text = FlagEnvironment.string(self.weights, "weights") {
             for pair in text.split(separator: ",") {
                 let parts = pair.split(separator: "=")

@@ -124,6 +124,8 @@ struct SchedulerCommand: AsyncParsableCommand {
             "max_event_subscribers",
             default: configuration.maxEventSubscribers
         )
+        configuration.tls = try self.security.tls()
+        let tls = configuration.tls
         let url = FlagEnvironment.string(self.store, "store", default: "sqlite:///tmp/regatta/scheduler.db")!
         let logger = Logger(label: "regatta.scheduler")
         let store: any DurableSchedulerStore
@@ -164,6 +166,7 @@ struct SchedulerCommand: AsyncParsableCommand {
                         master: master,
                         sessionTimeout: sessionTimeout,
                         masterDetector: detectors,
+                        tls: tls,
                         logger: logger
                     )
                 },
@@ -175,6 +178,7 @@ struct SchedulerCommand: AsyncParsableCommand {
                 master: master,
                 sessionTimeout: sessionTimeout,
                 masterDetector: ZooKeeperMasterDetector.factory(logger: logger),
+                tls: tls,
                 logger: logger
             )
             let service = SchedulerService(

@@ -80,14 +80,22 @@ public struct ElectedSchedulerService: Service {
         self.logger = logger
         let master = configuration.scheduler.master
         let sessionTimeout = configuration.sessionTimeout
+        let tls = configuration.scheduler.tls
         self.makeConnection =
-            makeConnection ?? { MasterConnections.make(master: master, sessionTimeout: sessionTimeout, logger: logger) }
+            makeConnection ?? {
+                MasterConnections.make(master: master, sessionTimeout: sessionTimeout, tls: tls, logger: logger)
+            }
         self.info = SchedulerLeaderInfo(
             id: UUID().uuidString.lowercased(),
             hostname: configuration.scheduler.scheduler.hostname,
-            port: configuration.scheduler.httpPort
+            port: configuration.scheduler.httpPort,
+            scheme: tls?.servesTLS == true ? "https" : "http"
         )
-        self.responder = SchedulerRoleResponder(ownAddress: self.info.hostPort, logger: logger)
+        self.responder = SchedulerRoleResponder(
+            ownAddress: self.info.hostPort,
+            client: SchedulerRoleResponder.proxyClient(tls: tls),
+            logger: logger
+        )
     }
 
     public func run() async throws {
@@ -110,7 +118,12 @@ public struct ElectedSchedulerService: Service {
         let scheduler = self.configuration.scheduler
         let app = Application(
             responder: self.responder,
-            server: LimitedHTTPServer.http1(scheduler.listener, refusal: MarathonRoutes.refusal, logger: self.logger),
+            server: LimitedHTTPServer.http1(
+                scheduler.listener,
+                refusal: MarathonRoutes.refusal,
+                tls: scheduler.tls,
+                logger: self.logger
+            ),
             configuration: .init(address: .hostname(scheduler.httpAddress, port: scheduler.httpPort), serverName: nil),
             logger: self.logger
         )
