@@ -62,6 +62,7 @@ struct SchedulerLeaderTerm: Sendable {
         routesConfiguration.zooKeeper = zooKeeper
         routesConfiguration.zooKeeperSessionTimeout = sessionTimeout
         routesConfiguration.containerPolicy = self.configuration.containerPolicy
+        routesConfiguration.scheme = self.configuration.tls?.servesTLS == true ? "https" : "http"
         MarathonRoutes(
             scheduler: self.scheduler,
             advertisedAddress: self.advertisedAddress,

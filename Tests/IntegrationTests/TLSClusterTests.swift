@@ -159,8 +159,10 @@ struct TLSClusterTests {
                 let app = try await Self.get(https, "\(scheduler)/v2/apps/tls")
                 return ((app.json as? [String: Any])?["app"] as? [String: Any])?["tasksRunning"] as? Int == 1
             }
-            let info = try await Self.get(https, "\(scheduler)/v2/info")
-            #expect(info.status == 200)
+            let info = try await https.execute(HTTPClientRequest(url: "\(scheduler)/v2/info"), timeout: .seconds(15))
+            #expect(info.status == .ok)
+            #expect(info.headers.first(name: "X-Marathon-Leader")?.hasPrefix("https://") == true)
+            _ = try await info.body.collect(upTo: 1 << 20)
             // And the CLI without the CA is refused with the reason
             let (untrusted, refusal) = try Self.regatta(["app", "list"], environment: ["REGATTA_SCHEDULER": scheduler])
             #expect(untrusted != 0)

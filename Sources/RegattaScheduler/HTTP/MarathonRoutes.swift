@@ -27,6 +27,8 @@ public struct MarathonRoutes: Sendable {
         /// What apps' containers may do to their hosts (`--allowed_host_paths`, `--allow_privileged`); an app asking
         /// for more is refused with 422. Defaults to nothing beyond the sandbox, as the agents' default.
         public var containerPolicy = ContainerPolicy()
+        /// The scheme of `X-Marathon-Leader`: `https` when the scheduler serves TLS. Defaults to `http`.
+        public var scheme = "http"
         public init() {}
     }
 
@@ -72,7 +74,9 @@ public struct MarathonRoutes: Sendable {
         let configuration = self.configuration
         let wallClock = self.wallClock
         let policy = self.configuration.containerPolicy
-        let router = router.group().add(middleware: MarathonLeaderMiddleware<Context>(leaderURL: "http://\(address)"))
+        let router = router.group().add(
+            middleware: MarathonLeaderMiddleware<Context>(leaderURL: "\(configuration.scheme)://\(address)")
+        )
         router.get("/ping") { _, _ in
             Response(
                 status: .ok,
