@@ -24,6 +24,8 @@ extension AgentRunner {
         case notLeader(String)
         /// The master answered `503`: it knows no leader or is not ready yet.
         case unavailable(String)
+        /// The master answered `401` or `403`: it did not accept the agent's credential (or wants one).
+        case unauthorized(String)
 
         var description: String {
             switch self {
@@ -36,6 +38,7 @@ extension AgentRunner {
             case .leaderChanged: "the leading master changed"
             case .notLeader(let message): message
             case .unavailable(let message): "the master is unavailable: \(message)"
+            case .unauthorized(let message): message
             }
         }
     }
@@ -103,6 +106,8 @@ extension AgentRunner {
     private func keepSubscribed() async {
         var attempt = 0
         var unavailableAttempt = 0
+        // A refused credential is reported once (until the agent registers again), not at every retry.
+        var reportedUnauthorized = false
         var generator = self.environment.random
         while !Task.isCancelled {
             guard let target = await self.nextTarget() else { return }
@@ -110,7 +115,10 @@ extension AgentRunner {
             await self.core.streamLost()
             self.master.endSession()
             if Task.isCancelled { return }
-            if registered { attempt = 0 }
+            if registered {
+                attempt = 0
+                reportedUnauthorized = false
+            }
             let delay: Duration
             switch end {
             case .leaderChanged:
@@ -149,6 +157,16 @@ extension AgentRunner {
                 ]
                 if registered {
                     self.logger.warning("Lost the master stream; subscribing again", metadata: metadata)
+                } else if case .unauthorized = end {
+                    if reportedUnauthorized {
+                        self.logger.debug("Master refused the agent's credential; retrying", metadata: metadata)
+                    } else {
+                        reportedUnauthorized = true
+                        self.logger.error(
+                            "Master refused the agent's credential; fix --credential (retrying with backoff)",
+                            metadata: metadata
+                        )
+                    }
                 } else if case .rejected = end {
                     self.logger.warning("Master refused SUBSCRIBE; retrying", metadata: metadata)
                 } else if case .notLeader = end {
@@ -254,6 +272,8 @@ extension AgentRunner {
                 return (false, .notLeader(message))
             case .unavailable(let message):
                 return (false, .unavailable(message))
+            case .unauthorized(let status, let message):
+                return (false, .unauthorized(self.unauthorizedMessage(status: status, message: message)))
             case .rejected(let status, let message):
                 return (false, .rejected("The master refused SUBSCRIBE with status \(status): \(message)"))
             }
@@ -284,6 +304,22 @@ extension AgentRunner {
             end = .failed("\(error)")
         }
         return (session.isRegistered, end)
+    }
+
+    /// What to tell the operator when the master answers `401`/`403`: which flag to fix.
+    func unauthorizedMessage(status: Int, message: String) -> String {
+        guard let credential = self.master.credential else {
+            return "The master requires authentication (status \(status): \(message)); start the agent with "
+                + "--credential FILE holding a principal and secret from the master's --credentials."
+        }
+        if status == 403 {
+            return "The master does not allow principal '\(credential.principal)' to act as this agent "
+                + "(status 403: \(message)); use the --credential of the principal that registered this agent, "
+                + "or one the master's ACLs allow."
+        }
+        return "The master did not accept the --credential of principal '\(credential.principal)' "
+            + "(status \(status): \(message)); give --credential a principal and secret listed in the master's "
+            + "--credentials."
     }
 
     /// Runs `body`, abandoning it (`nil`) if the leader moves on from `generation` first.

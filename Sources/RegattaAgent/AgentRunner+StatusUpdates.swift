@@ -15,6 +15,8 @@ extension AgentRunner {
             case .unknownAgent(let message):
                 failure = "the master does not know this agent: \(message)"
                 await self.core.requestResubscribe()
+            case .rejected(let status, let message) where status == 401 || status == 403:
+                failure = self.unauthorizedMessage(status: status, message: message)
             case .rejected(let status, let message):
                 failure = "status \(status): \(message)"
             }
@@ -70,6 +72,14 @@ extension AgentRunner {
                     metadata: [LogKey.error: "\(message)"]
                 )
                 await self.core.requestResubscribe()
+            case .rejected(let status, let message) where status == 401 || status == 403:
+                self.logger.warning(
+                    "Master refused PONG",
+                    metadata: [
+                        LogKey.httpStatus: "\(status)",
+                        LogKey.error: "\(self.unauthorizedMessage(status: status, message: message))",
+                    ]
+                )
             case .rejected(let status, let message):
                 self.logger.warning(
                     "Master refused PONG",

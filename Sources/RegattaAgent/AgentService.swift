@@ -101,6 +101,7 @@ public final class AgentService: Service {
             environment: environment,
             jobs: continuation,
             containerPolicy: configuration.containerPolicy,
+            switchUser: configuration.switchUser,
             logger: logger
         )
     }
@@ -205,10 +206,15 @@ public final class AgentService: Service {
                     requestTimeout: self.configuration.requestTimeout,
                     zkSessionTimeout: self.configuration.zkSessionTimeout,
                     detector: detector,
+                    credential: self.configuration.credential,
                     logger: self.logger
                 ),
                 metaStore: metaStore,
-                healthProbe: SystemHealthCheckProbe(http: http, containers: runtime),
+                healthProbe: SystemHealthCheckProbe(
+                    http: http,
+                    containers: runtime,
+                    launcher: self.configuration.taskLauncher
+                ),
                 capabilities: capabilities,
                 version: Self.version,
                 environment: self.environment,
@@ -246,7 +252,9 @@ public final class AgentService: Service {
         }
         var runtimes: [any ContainerRuntime] = []
         if self.configuration.containerizers.contains("mesos") {
-            var processConfiguration = ProcessContainerRuntime.Configuration()
+            var processConfiguration = ProcessContainerRuntime.Configuration(
+                taskLauncher: self.configuration.taskLauncher
+            )
             processConfiguration.isolator = try CgroupIsolator.detect(
                 isolation: self.configuration.isolation,
                 root: self.configuration.cgroupsRoot

@@ -34,6 +34,13 @@ public struct SchedulerService: Service {
         /// `--tls_ca_file` (a bare `--master` is then reached over https) and present the certificate when asked.
         /// Defaults to `nil` (plain HTTP).
         public var tls: TLSSettings?
+        /// Who may call the API (`--http_credentials`, `--http_readonly_credentials`). Defaults to
+        /// ``MarathonAuthentication/open``.
+        public var authentication = MarathonAuthentication.open
+        /// The principal and secret the scheduler presents to the master (`--mesos_authentication_principal`,
+        /// `--mesos_authentication_secret_file`): the framework subscribes with this principal, and every call
+        /// carries it as HTTP Basic. Defaults to none.
+        public var masterCredential: Credential?
         public init() {}
     }
 
@@ -55,7 +62,13 @@ public struct SchedulerService: Service {
         self.logger = logger
         self.store = store
         let connection =
-            connection ?? MasterConnections.make(master: configuration.master, tls: configuration.tls, logger: logger)
+            connection
+            ?? MasterConnections.make(
+                master: configuration.master,
+                credential: configuration.masterCredential,
+                tls: configuration.tls,
+                logger: logger
+            )
         let term = SchedulerLeaderTerm(
             configuration: configuration,
             store: store,

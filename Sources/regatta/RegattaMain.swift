@@ -1,6 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
 import RegattaCLI
 
-// SPDX-License-Identifier: Apache-2.0
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,6 +19,8 @@ enum RegattaMain {
         signal(SIGTERM, SIG_DFL)
         signal(SIGINT, SIG_DFL)
         #endif
+        // `regatta __regatta_task_launcher …`: the agent runs a task as its user through its own binary.
+        Regatta.runTaskLauncherIfRequested()
         RegattaLogging.bootstrap()
         await Regatta.main()
     }

@@ -28,11 +28,15 @@ final class FakeMaster: Sendable {
         var updatesFailing = false
         var knowsAgent = true
         var streams: [AsyncStream<AgentMessage>.Continuation] = []
+        /// The `Authorization` header of every call, with the call's type, in arrival order.
+        var authorizations: [(type: AgentCall.CallType, header: String?)] = []
+        var unauthorizedCalls = 0
     }
 
     let agentID: AgentID
     private let pingIntervalSeconds: Double?
     private let autoAcknowledge: Bool
+    private let requiredAuthorization: String?
     private let state: Mutex<State>
     private let logger: Logger
 
@@ -42,14 +46,17 @@ final class FakeMaster: Sendable {
     ///   - pingIntervalSeconds: sent in REGISTERED.
     ///   - autoAcknowledge: whether every accepted update is acknowledged at once (as a framework would), with an
     ///     ACKNOWLEDGE on the stream.
+    ///   - requiredAuthorization: the `Authorization` header every call must carry; other calls get Mesos's `401`.
     init(
         agentID: AgentID = "agent-e2e",
         failFirstUpdates: Int = 0,
         rejectFirstSubscribes: Int = 0,
         pingIntervalSeconds: Double? = 15,
         autoAcknowledge: Bool = true,
+        requiredAuthorization: String? = nil,
         logger: Logger
     ) {
+        self.requiredAuthorization = requiredAuthorization
         self.agentID = agentID
         self.pingIntervalSeconds = pingIntervalSeconds
         self.autoAcknowledge = autoAcknowledge
@@ -97,6 +104,12 @@ final class FakeMaster: Sendable {
         self.state.withLock { $0.updatesFailing = failing }
     }
 
+    /// The `Authorization` header of every call, with its type, in arrival order.
+    var authorizations: [(type: AgentCall.CallType, header: String?)] { self.state.withLock { $0.authorizations } }
+
+    /// How many calls were answered `401`.
+    var unauthorizedCalls: Int { self.state.withLock { $0.unauthorizedCalls } }
+
     /// How many SUBSCRIBE calls were refused.
     var rejectedSubscribes: Int { self.state.withLock { $0.rejectedSubscribes } }
 
@@ -124,6 +137,20 @@ final class FakeMaster: Sendable {
             let body = try await request.collectBody(upTo: 1 << 20)
             guard let call = try? MesosJSON.decode(AgentCall.self, from: Data(body.readableBytesView)) else {
                 return Self.json(.badRequest, #"{"message":"malformed agent call"}"#)
+            }
+            let header = request.headers[.authorization]
+            let authorized = self.state.withLock { state in
+                state.authorizations.append((call.type, header))
+                let authorized = self.requiredAuthorization == nil || header == self.requiredAuthorization
+                if !authorized { state.unauthorizedCalls += 1 }
+                return authorized
+            }
+            guard authorized else {
+                return Response(
+                    status: .unauthorized,
+                    headers: [.wwwAuthenticate: "Basic realm=\"mesos\""],
+                    body: ResponseBody(byteBuffer: ByteBuffer(string: "Unauthorized\n"))
+                )
             }
             switch call.type {
             case .subscribe: return self.subscribe(call)

@@ -29,6 +29,15 @@ import RegattaHTTP
 /// - `containerPolicy` (`--allowed_host_paths`, `--allow_privileged`; default: sandbox-relative volumes only, no
 ///   privileges): enforced on every task, whoever sent it (see ``ContainerPolicy``).
 /// - `dockerPidsLimit` (default `4096`): the most processes a Docker task may have at once.
+/// - `credential` (`--credential`, default none): the principal and secret the agent presents to the master on every
+///   call (HTTP Basic), never across a redirect to another host:port.
+/// - `httpCredentials` (`--credentials`, default none), `authenticateHTTPReadOnly` (`--authenticate_http_readonly`)
+///   and `authenticateHTTPReadWrite` (`--authenticate_http_readwrite`): who may call the agent's own HTTP API
+///   (everything but `/health`); see ``AgentHTTPAuthentication``.
+/// - `switchUser` (`--switch_user`, default `true`): run each task as its user (`CommandInfo.user`, else
+///   `FrameworkInfo.user`); `false` runs every task as the agent's user.
+/// - `taskLauncher` (default `nil`; `regatta agent` sets its own executable): the program that drops a task's
+///   privileges before it execs the command (``TaskLauncher``); without it, a task that must switch user fails.
 /// - `killTasksOnShutdown` (default `false`): kill every task when the agent stops, as `regatta dev` does.
 ///   By default tasks keep running across an agent restart, as in Mesos, and the restarted agent recovers them
 ///   from `<work_dir>/meta`.
@@ -71,6 +80,15 @@ public struct AgentConfiguration: Sendable {
     public var dockerPidsLimit: Int64
     /// Whether stopping the agent kills its tasks. Defaults to `false` (tasks survive an agent restart).
     public var killTasksOnShutdown: Bool
+    /// What the agent presents to the master (`--credential`). Defaults to none.
+    public var credential: Credential?
+    /// Who may call the agent's HTTP API. Defaults to nobody being asked for credentials.
+    public var httpAuthentication: AgentHTTPAuthentication
+    /// Whether tasks run as their user (`--switch_user`). Defaults to `true`, as Mesos.
+    public var switchUser: Bool
+    /// The executable that switches a task to its user before running it (the `regatta` binary, which answers
+    /// ``TaskLauncher/subcommand``). Defaults to `nil`: a task that must switch user then fails to launch.
+    public var taskLauncher: String?
 
     /// How long a killed task gets between SIGTERM and SIGKILL when neither the KILL message nor the task
     /// sets a kill policy. Defaults to `3` seconds.
@@ -117,6 +135,10 @@ public struct AgentConfiguration: Sendable {
         self.gcDelay = .seconds(7 * 24 * 3600)
         self.gcInterval = .seconds(60)
         self.killTasksOnShutdown = false
+        self.credential = nil
+        self.httpAuthentication = AgentHTTPAuthentication()
+        self.switchUser = true
+        self.taskLauncher = nil
         self.containerPolicy = ContainerPolicy()
         self.dockerPidsLimit = DockerContainerRuntime.Configuration.defaultPidsLimit
         self.defaultKillGracePeriod = .seconds(3)

@@ -74,6 +74,9 @@ extension DockerContainerRuntime {
         let name = Self.containerName(for: request.containerID)
         var spec = DockerContainerSpec(image: docker.image)
         spec.tty = false
+        // The task's user (`CommandInfo.user`, with --switch_user), resolved in the image; a `user` parameter (the
+        // agent refuses a different one) says the same.
+        spec.user = request.containerUser
         var host = DockerContainerSpec.HostConfig()
         if docker.privileged == true { host.privileged = true }
 

@@ -5,6 +5,8 @@ import NIOCore
 import RegattaCore
 
 /// The agent's own HTTP API: `/health`, `/state`, `/files/browse`, `/files/read`, `/metrics/snapshot` and `/metrics`.
+///
+/// Everything but `/health` needs credentials when the configuration's ``AgentHTTPAuthentication`` asks for them.
 enum AgentHTTPAPI {
     /// Context the routes read.
     struct Context: Sendable {
@@ -18,6 +20,8 @@ enum AgentHTTPAPI {
     /// Builds the router.
     static func router(_ context: Context) -> Router<BasicRequestContext> {
         let router = Router()
+        // Added before any route: Hummingbird applies a middleware to the routes added after it (and to 404s).
+        router.add(middleware: AgentAuthenticationMiddleware(settings: context.configuration.httpAuthentication))
         router.get("/health") { _, _ in
             Response(status: .ok)
         }

@@ -20,11 +20,14 @@ struct HealthCheckTarget: Hashable, Sendable {
     /// The task's container when it has its own file system (a Docker task): COMMAND checks then run inside it,
     /// never on the host. `nil` for command tasks.
     var container: ContainerID?
+    /// The account a command task runs as: its COMMAND checks run as it too. `nil` for the agent's user.
+    var user: TaskUser?
 
-    init(environment: [String: String], sandbox: String, container: ContainerID? = nil) {
+    init(environment: [String: String], sandbox: String, container: ContainerID? = nil, user: TaskUser? = nil) {
         self.environment = environment
         self.sandbox = sandbox
         self.container = container
+        self.user = user
     }
 }
 
@@ -37,10 +40,13 @@ struct SystemHealthCheckProbe: HealthCheckProbe {
     let http: HTTPClient
     /// Runs COMMAND checks inside containers; `nil` when the agent has no such runtime.
     var containers: (any ContainerRuntime)?
+    /// The ``TaskLauncher`` executable that runs a check as its task's user; `nil` when the agent has none.
+    var launcher: String?
 
-    init(http: HTTPClient, containers: (any ContainerRuntime)? = nil) {
+    init(http: HTTPClient, containers: (any ContainerRuntime)? = nil, launcher: String? = nil) {
         self.http = http
         self.containers = containers
+        self.launcher = launcher
     }
 
     func run(_ check: HealthCheck, target: HealthCheckTarget, timeout: Duration) async -> HealthCheckStateMachine.Result
@@ -67,7 +73,26 @@ struct SystemHealthCheckProbe: HealthCheckProbe {
             }
             var environment = target.environment
             for (name, value) in command.environment?.dictionary ?? [:] { environment[name] = value }
-            return await Self.command(value, environment: environment, directory: target.sandbox, timeout: timeout)
+            var commandLine = ["/bin/sh", "-c", value]
+            if let user = target.user {
+                guard let launcher = self.launcher else {
+                    return .unhealthy(
+                        "this agent has no task launcher to run the check as user '\(user.name)' (run the regatta binary)"
+                    )
+                }
+                commandLine = TaskLauncher.arguments(
+                    launcher: launcher,
+                    user: user,
+                    errorFile: nil,
+                    command: commandLine
+                )
+            }
+            return await Self.command(
+                commandLine,
+                environment: environment,
+                directory: target.sandbox,
+                timeout: timeout
+            )
         case .http:
             guard let http = check.http, let port = UInt16(exactly: http.port), port > 0 else {
                 return .unhealthy("the HTTP health check has no valid port")
@@ -172,12 +197,24 @@ struct SystemHealthCheckProbe: HealthCheckProbe {
     ) async
         -> HealthCheckStateMachine.Result
     {
+        await Self.command(["/bin/sh", "-c", value], environment: environment, directory: directory, timeout: timeout)
+    }
+
+    /// Runs `commandLine` (argv, the executable first) in its own process group; kills the group at the timeout.
+    static func command(
+        _ commandLine: [String],
+        environment: [String: String],
+        directory: String,
+        timeout: Duration
+    ) async
+        -> HealthCheckStateMachine.Result
+    {
         let pid: pid_t
         do {
             pid = try PosixSpawn.spawn(
                 PosixSpawn.Command(
-                    executable: "/bin/sh",
-                    arguments: ["sh", "-c", value],
+                    executable: commandLine[0],
+                    arguments: commandLine,
                     environment: environment,
                     workingDirectory: directory,
                     stdoutPath: "/dev/null",

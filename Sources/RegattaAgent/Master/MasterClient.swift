@@ -32,6 +32,8 @@ final class MasterClient: Sendable {
         case notLeader(String)
         /// `503`: the master knows no leader yet, or is not ready.
         case unavailable(String)
+        /// `401` or `403`: the master did not accept the agent's credential (or wants one).
+        case unauthorized(status: Int, message: String)
         /// Any other status.
         case rejected(status: Int, message: String)
     }
@@ -47,6 +49,8 @@ final class MasterClient: Sendable {
     /// Finds the leading master of a `zk://` source (`nil` for a fixed master).
     let detector: (any MasterDetector)?
     let logger: Logger
+    /// What the agent presents to the master (`--credential`); `nil` sends no `Authorization` header.
+    let credential: Credential?
     private let session = Mutex<String?>(nil)
 
     init(
@@ -55,8 +59,10 @@ final class MasterClient: Sendable {
         requestTimeout: Duration,
         zkSessionTimeout: Duration,
         detector: (any MasterDetector)? = nil,
+        credential: Credential? = nil,
         logger: Logger
     ) {
+        self.credential = credential
         self.http = http
         self.source = source
         self.requestTimeout = requestTimeout
@@ -136,6 +142,11 @@ final class MasterClient: Sendable {
             {
                 reached = final
             }
+            if self.credential != nil, !Self.sameMaster(reached, endpoint) {
+                // The client followed a redirect to another master by itself, without the credential. The body (a
+                // stream, if that master opened one) is dropped unread, which closes the connection.
+                return .notLeader(Self.crossMasterRedirect(from: endpoint, to: reached))
+            }
             switch response.status.code {
             case 200:
                 if reached != target && !followRedirect {
@@ -154,6 +165,9 @@ final class MasterClient: Sendable {
                             + "\(location ?? "none")): \(message)"
                     )
                 }
+                if self.credential != nil, !Self.sameMaster(next, endpoint) {
+                    return .notLeader(Self.crossMasterRedirect(from: reached, to: next))
+                }
                 self.logger.info(
                     "Master is not the leader; following its redirect",
                     metadata: [LogKey.master: "\(reached)", "master.redirect": "\(next)"]
@@ -162,10 +176,25 @@ final class MasterClient: Sendable {
                 target = next
             case 503:
                 return .unavailable(await Self.message(from: response))
+            case 401, 403:
+                return .unauthorized(status: Int(response.status.code), message: await Self.message(from: response))
             default:
                 return .rejected(status: Int(response.status.code), message: await Self.message(from: response))
             }
         }
+    }
+
+    /// Whether two agent endpoints name the same master (scheme, host and port).
+    static func sameMaster(_ first: String, _ second: String) -> Bool {
+        guard let a = URL(string: first), let b = URL(string: second) else { return false }
+        return a.scheme?.lowercased() == b.scheme?.lowercased() && a.host?.lowercased() == b.host?.lowercased()
+            && (a.port ?? 5050) == (b.port ?? 5050)
+    }
+
+    private static func crossMasterRedirect(from: String, to: String) -> String {
+        "the master at \(from) redirected the agent to another master (\(to)); the agent does not send its "
+            + "--credential across a redirect to another host:port. Give --master as zk://…/path so the agent "
+            + "finds the leader itself, or point --master at the leading master"
     }
 
     /// Sends a call that the master answers with `202` (UPDATE, PONG) to the master of the open stream.
@@ -202,6 +231,10 @@ final class MasterClient: Sendable {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Accept", value: accept)
+        if let credential = self.credential {
+            // Every endpoint reaches here only when it is the master the agent chose (see `subscribe`).
+            request.headers.add(name: "Authorization", value: credential.basicAuthorization)
+        }
         request.body = .bytes(ByteBuffer(bytes: try MesosJSON.encodeFast(call)))
         return request
     }

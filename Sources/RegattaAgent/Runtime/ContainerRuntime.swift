@@ -81,6 +81,11 @@ public struct ContainerLaunchRequest: Sendable, Hashable {
     /// The run's checkpoint directory (`<work_dir>/meta/runs/<container_id>`), where a runtime may keep what it
     /// needs to find the container again after an agent restart; `nil` when the agent does not checkpoint.
     public var runDirectory: String?
+    /// The account a command task runs as; `nil` runs it as the agent's user. The runtime owns the sandbox to it
+    /// and drops to it (setgid, initgroups, setuid) before the command runs.
+    public var user: TaskUser?
+    /// The user a Docker container runs as (Docker's `User`, resolved in the image); `nil` keeps the image's.
+    public var containerUser: String?
 
     /// Creates a launch request.
     public init(
@@ -90,8 +95,12 @@ public struct ContainerLaunchRequest: Sendable, Hashable {
         task: TaskInfo,
         sandbox: String,
         hostname: String,
-        runDirectory: String? = nil
+        runDirectory: String? = nil,
+        user: TaskUser? = nil,
+        containerUser: String? = nil
     ) {
+        self.user = user
+        self.containerUser = containerUser
         self.containerID = containerID
         self.frameworkID = frameworkID
         self.agentID = agentID

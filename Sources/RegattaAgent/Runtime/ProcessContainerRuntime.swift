@@ -28,12 +28,20 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
         public var baseEnvironment: [String: String]?
         /// The control groups tasks run in; `nil` for none (set by the agent from `--isolation`).
         var isolator: CgroupIsolator?
+        /// The ``TaskLauncher`` executable (the `regatta` binary) that runs a task as its user. Defaults to `nil`: a
+        /// launch that names a ``ContainerLaunchRequest/user`` then fails.
+        public var taskLauncher: String?
 
         /// Creates a configuration; every setting has a default.
-        public init(pollInterval: Duration = .milliseconds(50), baseEnvironment: [String: String]? = nil) {
+        public init(
+            pollInterval: Duration = .milliseconds(50),
+            baseEnvironment: [String: String]? = nil,
+            taskLauncher: String? = nil
+        ) {
             self.pollInterval = pollInterval
             self.baseEnvironment = baseEnvironment
             self.isolator = nil
+            self.taskLauncher = taskLauncher
         }
     }
 
@@ -104,6 +112,9 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
                 )
             }
         }
+        if let user = request.user {
+            try Self.giveSandbox(request.sandbox, to: user)
+        }
         let memory =
             request.task.resources.list.contains { $0.name == "mem" }
             ? request.task.resources.scalar("mem").value : nil
@@ -120,7 +131,8 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
                 for: request,
                 baseEnvironment: self.baseEnvironment(),
                 runDirectory: runDirectory,
-                cgroupProcsFiles: procsFiles
+                cgroupProcsFiles: procsFiles,
+                launcher: self.configuration.taskLauncher
             )
         } catch {
             if let isolator = self.configuration.isolator { _ = isolator.destroy(request.containerID) }
@@ -389,7 +401,16 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
         }
         let status: ContainerTermination.Status
         if let code = TaskSupervisor.readExitStatus(entry.runDirectory + "/" + TaskSupervisor.exitStatusFileName) {
-            status = TaskSupervisor.status(exitCode: code)
+            if code == TaskLauncher.failureCode,
+                let reason = TaskSupervisor.readError(
+                    runDirectory: entry.runDirectory,
+                    fileName: TaskLauncher.errorFileName
+                )
+            {
+                status = .unknown(reason: "the task could not be started: \(reason)")
+            } else {
+                status = TaskSupervisor.status(exitCode: code)
+            }
         } else if let reason = TaskSupervisor.readError(runDirectory: entry.runDirectory) {
             status = .unknown(reason: "the task could not be started: \(reason)")
         } else if let waitStatus, waitStatus >= 0 {
@@ -503,14 +524,34 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
         return [value] + arguments.dropFirst()
     }
 
-    /// The process to start for a request: the ``TaskSupervisor`` running the task's command line.
+    /// The process to start for a request: the ``TaskSupervisor`` running the task's command line (through the
+    /// ``TaskLauncher`` at `launcher` when the task runs as another user).
+    ///
+    /// - Throws: `AgentError.launchFailed` when the task has no command, or must switch user and there is no
+    ///   launcher.
     static func command(
         for request: ContainerLaunchRequest,
         baseEnvironment: [String: String],
         runDirectory: String,
-        cgroupProcsFiles: [String]
+        cgroupProcsFiles: [String],
+        launcher: String? = nil
     ) throws -> PosixSpawn.Command {
-        let commandLine = try Self.taskCommandLine(for: request)
+        var commandLine = try Self.taskCommandLine(for: request)
+        if let user = request.user {
+            guard let launcher else {
+                throw AgentError(
+                    .launchFailed,
+                    "This agent cannot run tasks as user '\(user.name)': it has no task launcher (run the agent as "
+                        + "the regatta binary), or start it with --switch_user=false."
+                )
+            }
+            commandLine = TaskLauncher.arguments(
+                launcher: launcher,
+                user: user,
+                errorFile: runDirectory + "/" + TaskLauncher.errorFileName,
+                command: commandLine
+            )
+        }
         return PosixSpawn.Command(
             executable: "/bin/sh",
             arguments: try TaskSupervisor.prepare(runDirectory: runDirectory, cgroupProcsFiles: cgroupProcsFiles),
@@ -539,6 +580,38 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
         environment["MESOS_SLAVE_ID"] = request.agentID.value
         environment["MESOS_FRAMEWORK_ID"] = request.frameworkID.value
         environment["MESOS_CONTAINER_ID"] = request.containerID.value
+        if let user = request.user {
+            // The agent's own HOME (root's) is no place for another user's files.
+            environment["USER"] = user.name
+            environment["LOGNAME"] = user.name
+            environment["HOME"] = user.home
+        }
         return environment
+    }
+
+    /// Gives a task's sandbox, with its `stdout` and `stderr` (created here), to the task's user, as Mesos chowns
+    /// the sandbox; the agent never follows a link while doing so.
+    ///
+    /// - Throws: `AgentError.launchFailed` naming the path and the user.
+    static func giveSandbox(_ sandbox: String, to user: TaskUser) throws {
+        for path in [sandbox + "/stdout", sandbox + "/stderr"] {
+            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0o644)
+            guard fd >= 0 else {
+                throw AgentError(
+                    .launchFailed,
+                    "Cannot create '\(path)': \(String(cString: strerror(errno))); check the work directory."
+                )
+            }
+            close(fd)
+        }
+        for path in [sandbox, sandbox + "/stdout", sandbox + "/stderr"] {
+            guard lchown(path, user.uid, user.gid) == 0 else {
+                throw AgentError(
+                    .launchFailed,
+                    "Cannot give the sandbox '\(path)' to user '\(user.name)' (uid \(user.uid)): "
+                        + "\(String(cString: strerror(errno)))."
+                )
+            }
+        }
     }
 }

@@ -98,8 +98,8 @@ enum TaskSupervisor {
     }
 
     /// The reason the supervisor wrote before giving up, if any.
-    static func readError(runDirectory: String) -> String? {
-        guard let text = try? String(contentsOfFile: runDirectory + "/" + Self.errorFileName, encoding: .utf8)
+    static func readError(runDirectory: String, fileName: String = Self.errorFileName) -> String? {
+        guard let text = try? String(contentsOfFile: runDirectory + "/" + fileName, encoding: .utf8)
         else { return nil }
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         return trimmed.isEmpty ? nil : trimmed

@@ -2,7 +2,7 @@
 import Foundation
 import RegattaCore
 
-/// What the agent reads from the world rather than from its own state: time, ids and randomness.
+/// What the agent reads from the world rather than from its own state: time, ids, randomness and the host's accounts.
 ///
 /// The daemon uses ``live``: `ContinuousClock`, `Date()`, `UUID()` and `SystemRandomNumberGenerator`. Tests pass a
 /// `ManualClock`, a fixed wall clock, predictable container ids and a seeded generator, so that what the agent
@@ -18,14 +18,18 @@ struct AgentEnvironment: Sendable {
     var makeContainerID: @Sendable () -> ContainerID
     /// The source of status update UUIDs and of the jitter of re-subscription delays.
     var random: any RandomNumberGenerator & Sendable
+    /// The host's accounts, which decide the user a task runs as.
+    var users: any UserDatabase
 
     /// An environment on `clock`, whose ``uptime`` starts now.
     init<C: Clock<Duration>>(
         clock: C,
         wallClock: @escaping @Sendable () -> Double,
         makeContainerID: @escaping @Sendable () -> ContainerID,
-        random: any RandomNumberGenerator & Sendable
+        random: any RandomNumberGenerator & Sendable,
+        users: any UserDatabase = SystemUserDatabase()
     ) {
+        self.users = users
         let origin = clock.now
         self.clock = clock
         self.uptime = { origin.duration(to: clock.now) }

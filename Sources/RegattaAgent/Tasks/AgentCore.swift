@@ -65,6 +65,8 @@ actor AgentCore {
         var launchedAt: Double
         var completedAt: Double?
         var statuses: [StatusRecord] = []
+        /// Whom the task runs as (decided at launch, and again when a restarted agent recovers it).
+        var user: TaskUserDecision = .agentUser
 
         var checkpoint: TaskCheckpoint {
             TaskCheckpoint(
@@ -135,6 +137,10 @@ actor AgentCore {
     private var supportedContainerTypes: Set<ContainerInfo.ContainerType>
     /// What tasks may do to the host; a task it refuses ends with TASK_ERROR.
     private let containerPolicy: ContainerPolicy
+    /// Whether tasks run as their user (`--switch_user`).
+    private let switchUser: Bool
+    /// The host's accounts.
+    private let users: any UserDatabase
 
     private(set) var agentID: AgentID?
     private(set) var agentInfo: AgentInfo
@@ -162,9 +168,12 @@ actor AgentCore {
         jobs: AsyncStream<Job>.Continuation,
         syncer: CheckpointSyncer? = nil,
         containerPolicy: ContainerPolicy = ContainerPolicy(),
+        switchUser: Bool = true,
         logger: Logger
     ) {
         self.containerPolicy = containerPolicy
+        self.switchUser = switchUser
+        self.users = environment.users
         self.agentInfo = agentInfo
         self.agentID = agentInfo.id
         self.layout = layout
@@ -323,6 +332,7 @@ actor AgentCore {
                 StatusRecord(state: $0.status.state, timestamp: $0.status.timestamp ?? 0, healthy: $0.status.healthy)
             }
             task.healthy = replay.all.last { $0.status.healthy != nil }?.status.healthy
+            task.user = self.decideUser(task.info, frameworkInfo: task.frameworkInfo)
             if let frameworkInfo = checkpoint.frameworkInfo {
                 self.frameworks[key.frameworkID] = frameworkInfo
             }
@@ -447,7 +457,7 @@ actor AgentCore {
         )
         metadata[LogKey.containerID] = "\(containerID)"
         let now = self.wallClock()
-        let task = TrackedTask(
+        var task = TrackedTask(
             key: key,
             info: launch.task,
             frameworkInfo: launch.frameworkInfo ?? self.frameworks[key.frameworkID],
@@ -459,6 +469,13 @@ actor AgentCore {
             launchedAt: now,
             statuses: [StatusRecord(state: .staging, timestamp: now)]
         )
+        var decision = validation
+        if case .accept = validation {
+            task.user = self.decideUser(launch.task, frameworkInfo: task.frameworkInfo)
+            if case .refuse(let message) = task.user {
+                decision = .reject(state: .failed, message: message, reason: "REASON_CONTAINER_LAUNCH_FAILED")
+            }
+        }
         self.live[key] = task
         if self.updates.pending(for: key).isEmpty {
             // A new run of a finished task id starts from scratch; unacknowledged updates of an earlier run stay
@@ -472,8 +489,11 @@ actor AgentCore {
                 metadata: metadata.merging(["task.uris": "\(uris.map(\.value))"]) { current, _ in current }
             )
         }
-        switch validation {
+        switch decision {
         case .accept:
+            if case .switchTo(let user) = task.user {
+                metadata["task.user"] = "\(user.name)"
+            }
             self.logger.info("Launching task", metadata: metadata)
             self.jobs.yield(.supervise(key))
         case .reject(let state, let message, let reason):
@@ -644,7 +664,7 @@ actor AgentCore {
         let deadline = health.checkStarted(now: now)
         task.health = health
         self.live[key] = task
-        let target = HealthCheckTarget(
+        var target = HealthCheckTarget(
             environment: self.agentID.map {
                 ProcessContainerRuntime.environment(
                     for: self.launchRequest(task, agentID: $0),
@@ -654,6 +674,9 @@ actor AgentCore {
             sandbox: task.sandbox,
             container: task.containerType == .docker ? task.containerID : nil
         )
+        if case .switchTo(let user) = task.user {
+            target.user = user
+        }
         return .run(check, target, timeout: deadline - now)
     }
 
@@ -812,7 +835,7 @@ actor AgentCore {
     // MARK: - Private
 
     private func launchRequest(_ task: TrackedTask, agentID: AgentID) -> ContainerLaunchRequest {
-        ContainerLaunchRequest(
+        var request = ContainerLaunchRequest(
             containerID: task.containerID,
             frameworkID: task.key.frameworkID,
             agentID: agentID,
@@ -820,6 +843,28 @@ actor AgentCore {
             sandbox: task.sandbox,
             hostname: self.agentInfo.hostname,
             runDirectory: self.checkpoints.runDirectory(task.containerID)
+        )
+        switch task.user {
+        case .switchTo(let user): request.user = user
+        case .container(let name): request.containerUser = name
+        case .agentUser, .refuse: break
+        }
+        return request
+    }
+
+    /// The status updates of `key` the master has not taken or the framework not acknowledged, oldest first.
+    func pendingUpdates(for key: TaskKey) -> [StatusUpdateManager.Update] {
+        self.updates.pending(for: key)
+    }
+
+    /// Whom a task runs as on this agent (see ``TaskUserDecision``).
+    private func decideUser(_ info: TaskInfo, frameworkInfo: FrameworkInfo?) -> TaskUserDecision {
+        TaskUserDecision.decide(
+            info,
+            frameworkInfo: frameworkInfo,
+            switchUser: self.switchUser,
+            users: self.users,
+            hostname: self.agentInfo.hostname
         )
     }
 

@@ -43,6 +43,36 @@ struct AgentCommand: AsyncParsableCommand {
     )
     var maxConnections: Int?
 
+    @Option(
+        name: .customLong("credential"),
+        help:
+            "File with the principal and secret the agent presents to the master: {\"principal\": \"…\", \"secret\": \"…\"} or 'principal secret'."
+    )
+    var credential: String?
+    @Option(
+        name: .customLong("credentials"),
+        help:
+            "File of the principals who may call the agent's HTTP API (all but /health): {\"credentials\": [{\"principal\": \"…\", \"secret\": \"…\"}]}."
+    )
+    var credentials: String?
+    @Option(
+        name: .customLong("authenticate_http_readonly"),
+        help:
+            "true or false: whether GET requests to the agent's API need credentials (default true with --credentials)."
+    )
+    var authenticateHTTPReadOnly: String?
+    @Option(
+        name: .customLong("authenticate_http_readwrite"),
+        help:
+            "true or false: whether other requests to the agent's API need credentials (default true with --credentials)."
+    )
+    var authenticateHTTPReadWrite: String?
+    @Option(
+        name: .customLong("switch_user"),
+        help: "true or false: run each task as its user (CommandInfo.user, else FrameworkInfo.user) (default true)."
+    )
+    var switchUser: String?
+
     @OptionGroup var security: SecurityOptions
 
     func makeConfiguration() throws -> AgentConfiguration {
@@ -136,7 +166,64 @@ struct AgentCommand: AsyncParsableCommand {
             "max_connections",
             default: configuration.listener.maximumConnections
         )
+        try self.applySecurity(to: &configuration)
         return configuration
+    }
+
+    /// `--credential`, `--credentials`, `--authenticate_http_*`, `--switch_user` and the safe-by-default listener
+    /// check.
+    func applySecurity(to configuration: inout AgentConfiguration) throws {
+        if let path = FlagEnvironment.string(self.credential, "credential") {
+            do {
+                configuration.credential = try Credential.mesosFile(at: path)
+            } catch let error as SecurityError {
+                throw ValidationError("--credential: \(error.message)")
+            }
+        }
+        var store: CredentialStore?
+        if let path = FlagEnvironment.string(self.credentials, "credentials") {
+            do {
+                store = try CredentialStore.mesosFile(at: path)
+            } catch let error as SecurityError {
+                throw ValidationError("--credentials: \(error.message)")
+            }
+        }
+        let readOnly = try Self.bool(self.authenticateHTTPReadOnly, "authenticate_http_readonly")
+        let readWrite = try Self.bool(self.authenticateHTTPReadWrite, "authenticate_http_readwrite")
+        for (flag, value) in [("authenticate_http_readonly", readOnly), ("authenticate_http_readwrite", readWrite)]
+        where value == true && store == nil {
+            throw ValidationError(
+                "--\(flag) needs --credentials FILE listing who may call the agent's API; give it, or drop the flag."
+            )
+        }
+        configuration.httpAuthentication = AgentHTTPAuthentication(
+            credentials: store,
+            readOnly: store != nil && readOnly != false,
+            readWrite: store != nil && readWrite != false
+        )
+        configuration.switchUser = try Self.bool(self.switchUser, "switch_user") ?? true
+        configuration.taskLauncher = TaskLauncher.currentExecutable()
+        do {
+            try ListenerExposure.check(
+                daemon: "agent",
+                host: configuration.ip,
+                authenticated: configuration.httpAuthentication.coversEverything,
+                insecureOptOut: try self.security.allowsUnauthenticated(),
+                credentialsFlag: "--credentials FILE"
+            )
+        } catch let error as SecurityError {
+            throw ValidationError(error.message)
+        }
+    }
+
+    /// A Mesos boolean flag given as `--flag=true|false` (or the environment); `nil` when not given.
+    static func bool(_ cli: String?, _ flag: String) throws -> Bool? {
+        guard let text = FlagEnvironment.string(cli, flag) else { return nil }
+        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "true", "1": return true
+        case "false", "0": return false
+        default: throw ValidationError("--\(flag): '\(text)' is not a boolean; use --\(flag)=true or --\(flag)=false.")
+        }
     }
 
     func run() async throws {
@@ -149,5 +236,13 @@ struct AgentCommand: AsyncParsableCommand {
         )
         let group = ShutdownBounds.serviceGroup([agent], daemon: "agent", logger: logger)
         try await group.run()
+    }
+}
+
+extension Regatta {
+    /// Acts as the agent's ``TaskLauncher`` (switch a task to its user, then exec its command) when the process was
+    /// started as one; returns at once otherwise. Call it first thing in `main`.
+    public static func runTaskLauncherIfRequested() {
+        TaskLauncher.runIfRequested(CommandLine.arguments)
     }
 }

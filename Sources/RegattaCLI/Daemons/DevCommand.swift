@@ -9,6 +9,10 @@ import RegattaScheduler
 import RegattaStore
 import ServiceLifecycle
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `regatta dev`: a master, one agent and the scheduler in one process, with a SQLite store.
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,6 +55,10 @@ struct DevCommand: AsyncParsableCommand {
             }
         }
         agent.killTasksOnShutdown = true
+        agent.taskLauncher = TaskLauncher.currentExecutable()
+        // Tasks run as their user only when dev runs as root: a developer's own dev cluster runs them as the
+        // developer (the built-in scheduler's framework user is root), as --switch_user=false would.
+        agent.switchUser = geteuid() == 0
         let policy = try self.containerPolicy.policy()
         agent.containerPolicy = policy
         var scheduler = SchedulerService.Configuration()

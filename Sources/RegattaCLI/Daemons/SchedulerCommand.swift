@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import RegattaCore
 import RegattaScheduler
 import RegattaStore
 import RegattaZooKeeper
@@ -64,6 +65,28 @@ struct SchedulerCommand: AsyncParsableCommand {
     )
     var maxEventSubscribers: Int?
 
+    @Option(
+        name: .customLong("http_credentials"),
+        help:
+            "user:password[,user:password…] who may call the API (Basic or Bearer <password>); required on a non-loopback --http_address. Prefer env REGATTA_HTTP_CREDENTIALS: a command line is visible to every local user."
+    )
+    var httpCredentials: String?
+    @Option(
+        name: .customLong("http_readonly_credentials"),
+        help: "user:password[,user:password…] who may only read (GET, HEAD); needs --http_credentials."
+    )
+    var httpReadonlyCredentials: String?
+    @Option(
+        name: .customLong("mesos_authentication_principal"),
+        help: "Principal the framework authenticates as with the master; needs --mesos_authentication_secret_file."
+    )
+    var mesosAuthenticationPrincipal: String?
+    @Option(
+        name: .customLong("mesos_authentication_secret_file"),
+        help: "File holding the secret of --mesos_authentication_principal."
+    )
+    var mesosAuthenticationSecretFile: String?
+
     @OptionGroup var security: SecurityOptions
 
     func run() async throws {
@@ -91,6 +114,19 @@ struct SchedulerCommand: AsyncParsableCommand {
         configuration.master = master
         configuration.httpAddress = FlagEnvironment.string(self.httpAddress, "http_address", default: "127.0.0.1")!
         configuration.httpPort = try FlagEnvironment.port(self.httpPort, "http_port", default: 8080)
+        configuration.authentication = try self.authentication()
+        configuration.masterCredential = try self.masterCredential()
+        do {
+            try ListenerExposure.check(
+                daemon: "scheduler",
+                host: configuration.httpAddress,
+                authenticated: configuration.authentication.isRequired,
+                insecureOptOut: try self.security.allowsUnauthenticated(),
+                credentialsFlag: "--http_credentials user:password"
+            )
+        } catch let error as SecurityError {
+            throw ValidationError(error.message)
+        }
         configuration.containerPolicy = try self.containerPolicy.policy()
         configuration.scheduler.hostname = FlagEnvironment.string(
             self.hostname,
@@ -161,11 +197,12 @@ struct SchedulerCommand: AsyncParsableCommand {
                         logger: logger
                     )
                 },
-                makeConnection: {
+                makeConnection: { [credential = configuration.masterCredential] in
                     MasterConnections.make(
                         master: master,
                         sessionTimeout: sessionTimeout,
                         masterDetector: detectors,
+                        credential: credential,
                         tls: tls,
                         logger: logger
                     )
@@ -178,6 +215,7 @@ struct SchedulerCommand: AsyncParsableCommand {
                 master: master,
                 sessionTimeout: sessionTimeout,
                 masterDetector: ZooKeeperMasterDetector.factory(logger: logger),
+                credential: configuration.masterCredential,
                 tls: tls,
                 logger: logger
             )
@@ -188,6 +226,71 @@ struct SchedulerCommand: AsyncParsableCommand {
                 logger: logger
             )
             try await Self.run(store: store, service: service, logger: logger)
+        }
+    }
+
+    /// A Marathon flag's value: the command line, else `REGATTA_<FLAG>`, else `MARATHON_<FLAG>` (what Marathon's
+    /// packages read). `MESOS_<FLAG>` is not read: a Mesos master's `MESOS_HTTP_CREDENTIALS` is a file path.
+    static func marathonFlag(
+        _ cli: String?,
+        _ flag: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> String? {
+        cli ?? environment["REGATTA_\(flag.uppercased())"] ?? environment["MARATHON_\(flag.uppercased())"]
+    }
+
+    /// Who may call the API, from `--http_credentials` and `--http_readonly_credentials`.
+    /// - Throws: a one-line `ValidationError` naming the flag.
+    func authentication() throws -> MarathonAuthentication {
+        func store(_ flag: String, _ cli: String?) throws -> CredentialStore? {
+            guard let text = Self.marathonFlag(cli, flag) else { return nil }
+            do {
+                return try CredentialStore.marathonList(text, flag: "--\(flag)")
+            } catch let error as SecurityError {
+                throw ValidationError(error.message)
+            }
+        }
+        do {
+            return try MarathonAuthentication(
+                readWrite: try store("http_credentials", self.httpCredentials),
+                readOnly: try store("http_readonly_credentials", self.httpReadonlyCredentials)
+            )
+        } catch let error as SecurityError {
+            throw ValidationError(error.message)
+        }
+    }
+
+    /// The credential presented to the master, from `--mesos_authentication_principal` and
+    /// `--mesos_authentication_secret_file` (both or neither).
+    /// - Throws: a one-line `ValidationError` naming the flag.
+    func masterCredential() throws -> Credential? {
+        let principal = Self.marathonFlag(self.mesosAuthenticationPrincipal, "mesos_authentication_principal")
+        let file = Self.marathonFlag(self.mesosAuthenticationSecretFile, "mesos_authentication_secret_file")
+        switch (principal, file) {
+        case (nil, nil):
+            return nil
+        case (.some, nil):
+            throw ValidationError(
+                "--mesos_authentication_principal needs --mesos_authentication_secret_file FILE (the secret); give both "
+                    + "or neither."
+            )
+        case (nil, .some):
+            throw ValidationError(
+                "--mesos_authentication_secret_file needs --mesos_authentication_principal PRINCIPAL; give both or "
+                    + "neither."
+            )
+        case (.some(let principal), .some(let file)):
+            let secret: String
+            do {
+                secret = try Credential.secretFile(at: file)
+            } catch let error as SecurityError {
+                throw ValidationError("--mesos_authentication_secret_file: \(error.message)")
+            }
+            do {
+                return try Credential(principal: principal, secret: secret)
+            } catch let error as SecurityError {
+                throw ValidationError("--mesos_authentication_principal: \(error.message)")
+            }
         }
     }
 

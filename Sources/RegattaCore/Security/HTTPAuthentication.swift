@@ -5,7 +5,7 @@ import Foundation
 public enum PresentedCredential: Sendable, Equatable {
     /// `Basic base64(principal:secret)`: what pymesos, marathon-python and curl `-u` send.
     case basic(principal: String, secret: String)
-    /// `Bearer token`: the token is a principal's secret.
+    /// `Bearer token` (or DC/OS's `token=<token>`): the token is a principal's secret.
     case bearer(token: String)
 
     /// Parses an `Authorization` header value.
@@ -15,6 +15,12 @@ public enum PresentedCredential: Sendable, Equatable {
     /// - Throws: ``AuthenticationFailure/malformed(_:)``.
     public static func parse(authorization value: String?) throws(AuthenticationFailure) -> PresentedCredential? {
         guard let value else { return nil }
+        // DC/OS's form, which marathon-python sends for `auth_token=`: `Authorization: token=<T>`.
+        if value.hasPrefix("token=") {
+            let token = String(value.dropFirst("token=".count)).trimmingCharacters(in: .whitespaces)
+            guard !token.isEmpty else { throw .malformed("The token is empty.") }
+            return .bearer(token: token)
+        }
         let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2 else {
             throw .malformed("The Authorization header must be 'Basic <base64 principal:secret>' or 'Bearer <token>'.")

@@ -71,6 +71,7 @@ extension SchedulerState {
             return
         }
         self.calls.inFlight = nil
+        if self.pipeline.awaitedCalls == id { self.pipeline.awaitedCalls = nil }
         if let failure = failures.first {
             switch batch.purpose {
             case .accept:
@@ -127,6 +128,52 @@ extension SchedulerState {
             case .settle(let waiter): actions.append(.settled(waiter))
             }
         }
+    }
+
+    /// The batch being sent, if it is ACCEPTs launching any of `tasks`.
+    func acceptBeingSent(launchingAnyOf tasks: Set<TaskID>) -> CallBatchID? {
+        guard !tasks.isEmpty, let batch = self.calls.inFlight, batch.purpose == .accept,
+            batch.calls.contains(where: { Self.launchedTasks($0).contains(where: tasks.contains) })
+        else { return nil }
+        return batch.id
+    }
+
+    /// Takes the launches of `tasks` out of the ACCEPTs not yet sent, and returns the tasks taken out. An ACCEPT left
+    /// with nothing to launch declines its offer instead, so the offer is still answered exactly once.
+    ///
+    /// For instances whose stored records are about to go (their app is removed): an ACCEPT must never reach the
+    /// master after the write-ahead it was queued under is undone. A batch being sent cannot be taken back.
+    mutating func withdrawLaunches(of tasks: Set<TaskID>) -> Set<TaskID> {
+        guard !tasks.isEmpty else { return [] }
+        var withdrawn: Set<TaskID> = []
+        for index in self.calls.waiting.indices where self.calls.waiting[index].purpose == .accept {
+            for (position, call) in self.calls.waiting[index].calls.enumerated() {
+                let launched = Self.launchedTasks(call)
+                guard launched.contains(where: tasks.contains), var accept = call.accept else { continue }
+                withdrawn.formUnion(launched.filter(tasks.contains))
+                accept.operations = (accept.operations ?? []).compactMap { operation in
+                    guard var launch = operation.launch else { return operation }
+                    launch.taskInfos.removeAll { tasks.contains($0.taskId) }
+                    guard !launch.taskInfos.isEmpty else { return nil }
+                    var kept = operation
+                    kept.launch = launch
+                    return kept
+                }
+                var replacement = call
+                if accept.operations?.isEmpty ?? true {
+                    replacement = SchedulerCall(frameworkId: call.frameworkId, type: .decline)
+                    replacement.decline = .init(offerIds: accept.offerIds, filters: accept.filters)
+                } else {
+                    replacement.accept = accept
+                }
+                self.calls.waiting[index].calls[position] = replacement
+            }
+        }
+        return withdrawn
+    }
+
+    private static func launchedTasks(_ call: SchedulerCall) -> [TaskID] {
+        (call.accept?.operations ?? []).flatMap { $0.launch?.taskInfos ?? [] }.map(\.taskId)
     }
 
     /// Drops the batches not yet sent (the scheduler was deposed) and releases what waited for them.

@@ -32,6 +32,8 @@ extension SchedulerState {
         /// The app's deployments in progress, deleted in the same write.
         var existing: [String]
         var changes: DeploymentChanges
+        /// Instances whose queued launches were withdrawn and which were forgotten (the write drops their records).
+        var withdrawn: [String]
     }
 
     /// Starts the work of an API command.
@@ -160,7 +162,35 @@ extension SchedulerState {
 
     /// Removes an app from the store and the state: its deployments in progress are replaced by a
     /// `StopApplication` deployment while it has instances to kill, in the same write.
+    ///
+    /// The write drops the records of the app's instances, so no ACCEPT may launch one of them after it: ACCEPTs
+    /// still queued lose those launches first (the instances never ran and are forgotten), and while ACCEPTs launching
+    /// them are being sent the removal waits for that batch, then starts over.
     mutating func startRemoval(_ appId: String, _ operation: Operation, now: Now, _ actions: inout [Action]) {
+        let tasks = Set(self.unorderedInstances(ofApp: appId).map(\.taskId))
+        if let sending = self.acceptBeingSent(launchingAnyOf: tasks) {
+            self.pipeline.awaitedCalls = sending
+            return
+        }
+        let withdrawnTasks = self.withdrawLaunches(of: tasks)
+        var withdrawn: [String] = []
+        for instance in self.instances(ofApp: appId) where withdrawnTasks.contains(instance.taskId) {
+            self.remove(instance.id)
+            // Deleted by the removal; should its write fail, by the next write instead.
+            self.persistence.instanceChanged(instance.id)
+            withdrawn.append(instance.id)
+        }
+        if !withdrawn.isEmpty {
+            actions.append(
+                .log(
+                    LogRecord(
+                        .info,
+                        "Withdrew launches of a removed app",
+                        ["app.id": "\(appId)", "count": "\(withdrawn.count)"]
+                    )
+                )
+            )
+        }
         let stop = Deployment(
             id: self.ids.next(),
             appId: appId,
@@ -171,7 +201,13 @@ extension SchedulerState {
         // The state keeps the stop deployment only if something is left to kill (see `removeApp(_:deployment:)`).
         let killsSomething = self.instances(ofApp: appId).contains { !$0.killRequested }
         let changes = DeploymentChanges(upserts: killsSomething ? [stop] : [], deletes: existing)
-        let removal = AppRemoval(appId: appId, stop: stop, existing: existing, changes: changes)
+        let removal = AppRemoval(
+            appId: appId,
+            stop: stop,
+            existing: existing,
+            changes: changes,
+            withdrawn: withdrawn
+        )
         self.persist([.deleteApp(appId, changes)], then: .appRemoval(removal, operation), &actions)
     }
 
@@ -187,8 +223,9 @@ extension SchedulerState {
         var operation = operation
         self.persistence.recordSaved(removal.changes)
         let kills = self.removeApp(removal.appId, deployment: removal.stop)
-        // The store dropped the app's instances with it; they are not written back.
+        // The store dropped the app's instances with it; they are not written back (nor deleted again).
         for instance in kills { self.persistence.dirtyInstances.remove(instance.id) }
+        for id in removal.withdrawn { self.persistence.dirtyInstances.remove(id) }
         // Compared again on the next write, in case the state decided differently than predicted.
         for id in removal.existing + [removal.stop.id] { self.persistence.deploymentChanged(id) }
         operation.kills += kills

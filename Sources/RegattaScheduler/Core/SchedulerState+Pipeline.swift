@@ -74,6 +74,9 @@ extension SchedulerState {
         var backlog: [(work: Work, updatesBefore: UInt64)] = []
         /// Set once a write was refused because another scheduler took over: nothing is written or sent anymore.
         var isFenced = false
+        /// The batch of calls the first work of the backlog waits for before it can start (see `startRemoval`);
+        /// nothing else starts meanwhile, as while a write is in flight.
+        var awaitedCalls: CallBatchID?
 
         /// Queues work behind the write in flight. Offers that follow offers join their round, and a tick already
         /// waiting makes another one pointless.
@@ -109,7 +112,7 @@ extension SchedulerState {
 
     /// Starts waiting work until a write is in flight or nothing waits.
     mutating func drain(now: Now, _ actions: inout [Action]) {
-        while self.pipeline.inFlight == nil {
+        while self.pipeline.inFlight == nil && self.pipeline.awaitedCalls == nil {
             if self.pipeline.isFenced {
                 self.drainFenced(&actions)
                 return
@@ -125,7 +128,8 @@ extension SchedulerState {
                 self.applyUpdates(now: now, &actions)
                 continue
             }
-            switch self.pipeline.backlog.removeFirst().work {
+            let next = self.pipeline.backlog.removeFirst()
+            switch next.work {
             case .offers(let offers):
                 self.offersReceived(offers, now: now, &actions)
             case .command(let id, let command):
@@ -136,6 +140,10 @@ extension SchedulerState {
                 self.tick(now: now, &actions)
             case .settle(let waiter):
                 self.park(.settle(waiter), afterBatchesFrom: 0, &actions)
+            }
+            if self.pipeline.awaitedCalls != nil {
+                // The work could not start before a batch of calls being sent is done: it starts over then, first.
+                self.pipeline.backlog.insert(next, at: 0)
             }
         }
     }

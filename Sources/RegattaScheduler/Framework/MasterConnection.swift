@@ -51,28 +51,31 @@ public enum MasterConnections {
     /// - Parameters:
     ///   - masterDetector: finds the leading master of a `zk://` value (in ZooKeeper,
     ///     `ZooKeeperMasterDetector.factory`); without one, a `zk://` value is refused on first use.
-    ///   - client: the client for SUBSCRIBE; by default a shared one that uses `tls`.
+    ///   - credential: the principal and secret presented to the master (see ``HTTPMasterConnection``).
+    ///   - client: the client for SUBSCRIBE; by default one that follows redirects without a credential, and one
+    ///     that does not with it, over TLS with `tls`.
     ///   - tls: the scheduler's TLS: the CA an `https://` master must chain to, and a bare `host:port` reached over
     ///     https once a CA is given.
     public static func make(
         master: String,
         sessionTimeout: Duration = .seconds(10),
         masterDetector: MasterDetectorFactory? = nil,
+        credential: Credential? = nil,
         client: HTTPClient? = nil,
         tls: TLSSettings? = nil,
         logger: Logger
     ) -> any MasterConnection {
-        let client = client ?? TLSHTTPClients.shared(tls: tls)
         if master.hasPrefix("zk://"), let url = try? ZooKeeperURL(parsing: master) {
             return HTTPMasterConnection(
                 zooKeeper: url,
                 detector: masterDetector?(url, sessionTimeout),
+                credential: credential,
                 client: client,
                 tls: tls,
                 logger: logger
             )
         }
-        return HTTPMasterConnection(master: master, client: client, tls: tls, logger: logger)
+        return HTTPMasterConnection(master: master, credential: credential, client: client, tls: tls, logger: logger)
     }
 }
 
@@ -82,6 +85,12 @@ public enum MasterConnections {
 /// `Location` it names. With a `zk://` URL the connection follows the leading master through ZooKeeper: when the
 /// leader changes, the subscription ends and a new one is made with the leader, re-using the framework id (the
 /// scheduler then reconciles); nothing is killed.
+///
+/// With a credential (`--mesos_authentication_principal`, `--mesos_authentication_secret_file`) the framework
+/// subscribes with `FrameworkInfo.principal` set to its principal, and SUBSCRIBE and every call carry
+/// `Authorization: Basic base64(principal:secret)`. The credential is never sent across a redirect to another
+/// `host:port`: a SUBSCRIBE or a call redirected to another master fails instead (and is retried with backoff), so
+/// an authenticating scheduler that must follow a changing leader is given `--master zk://…/mesos`.
 public final class HTTPMasterConnection: MasterConnection {
     private struct Subscription: Sendable {
         var frameworkID: FrameworkID
@@ -99,6 +108,7 @@ public final class HTTPMasterConnection: MasterConnection {
     private let zooKeeper: ZooKeeperURL?
     private let detector: (any MasterDetector)?
     private let client: HTTPClient
+    private let credential: Credential?
     private let tls: TLSSettings?
     private let logger: Logger
     private let subscription = Locked<Subscription?>(nil)
@@ -106,16 +116,40 @@ public final class HTTPMasterConnection: MasterConnection {
     /// ones with `tls`).
     private let callClient = Locked<(master: String, client: HTTPCallClient)?>(nil)
 
+    /// A client that shows redirects instead of following them, for a connection with a credential (whose
+    /// redirects this connection checks itself).
+    public static let unredirectedClient = HTTPClient(
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+        configuration: .init(redirectConfiguration: .disallow)
+    )
+
+    /// The SUBSCRIBE client for `credential` and `tls`: one that follows redirects without a credential, one that
+    /// shows them with it (this connection checks them itself).
+    static func defaultClient(credential: Credential?, tls: TLSSettings?) -> HTTPClient {
+        guard let tls else { return credential == nil ? .shared : Self.unredirectedClient }
+        guard credential != nil else { return TLSHTTPClients.shared(tls: tls) }
+        return TLSHTTPClients.shared(tls: tls, variant: "unredirected") { $0.redirectConfiguration = .disallow }
+    }
+
     /// - Parameters:
     ///   - master: `host:port` (or `http[s]://host:port`) of the master; a bare address is reached over https when
     ///     `tls` has a CA.
-    ///   - client: the client for SUBSCRIBE; it must trust the master's certificate for an `https` master.
-    ///   - tls: the CA and client certificate of the calls' keep-alive client.
-    public init(master: String, client: HTTPClient = .shared, tls: TLSSettings? = nil, logger: Logger) {
+    ///   - credential: the principal and secret presented to the master; `nil` presents none.
+    ///   - client: the client for SUBSCRIBE; defaults to `HTTPClient.shared`, or to ``unredirectedClient`` with a
+    ///     credential (both over TLS with `tls`). It must trust the master's certificate for an `https` master.
+    ///   - tls: the CA and client certificate of the connection's clients.
+    public init(
+        master: String,
+        credential: Credential? = nil,
+        client: HTTPClient? = nil,
+        tls: TLSSettings? = nil,
+        logger: Logger
+    ) {
         self.master = Self.baseURL(master, defaultScheme: tls?.defaultScheme ?? "http")
         self.zooKeeper = nil
         self.detector = nil
-        self.client = client
+        self.credential = credential
+        self.client = client ?? Self.defaultClient(credential: credential, tls: tls)
         self.tls = tls
         self.logger = logger
     }
@@ -125,16 +159,24 @@ public final class HTTPMasterConnection: MasterConnection {
     public init(
         zooKeeper: ZooKeeperURL,
         detector: (any MasterDetector)?,
-        client: HTTPClient = .shared,
+        credential: Credential? = nil,
+        client: HTTPClient? = nil,
         tls: TLSSettings? = nil,
         logger: Logger
     ) {
         self.master = "zk://\(zooKeeper.connectionString)\(zooKeeper.path)"
         self.zooKeeper = zooKeeper
         self.detector = detector
-        self.client = client
+        self.credential = credential
+        self.client = client ?? Self.defaultClient(credential: credential, tls: tls)
         self.tls = tls
         self.logger = logger
+    }
+
+    /// Whether two `scheme://host:port` bases name the same server (a credential may be sent to both).
+    static func sameOrigin(_ a: String, _ b: String) -> Bool {
+        guard let left = URL(string: a), let right = URL(string: b) else { return false }
+        return RedirectCredentials.sameOrigin(left, right)
     }
 
     static func baseURL(_ master: String, defaultScheme: String = "http") -> String {
@@ -249,6 +291,18 @@ public final class HTTPMasterConnection: MasterConnection {
                 backoff = .milliseconds(500)
             } catch is CancellationError {
                 break
+            } catch let redirect as Redirected
+                where self.credential != nil && !Self.sameOrigin(redirect.master, target)
+            {
+                // The credential is not sent across a redirect to another host: `--master zk://…/mesos` follows
+                // the leading master instead.
+                self.logger.warning(
+                    "The master does not lead and redirects to another master; not sending the credential there",
+                    metadata: [
+                        "master": "\(target)", "leader": "\(redirect.master)",
+                        "fix": "give --master zk://host:port/mesos to follow the leading master",
+                    ]
+                )
             } catch let redirect as Redirected where redirects < 3 {
                 self.logger.info(
                     "The master does not lead; subscribing with the leader it names",
@@ -282,12 +336,20 @@ public final class HTTPMasterConnection: MasterConnection {
         info: FrameworkInfo,
         events: AsyncStream<ConnectionEvent>.Continuation
     ) async throws {
+        var info = info
+        if let credential = self.credential {
+            // Mesos binds a framework to the principal it authenticated as; the two must agree.
+            info.principal = credential.principal
+        }
         var call = SchedulerCall(frameworkId: info.id, type: .subscribe)
         call.subscribe = .init(frameworkInfo: info)
         var request = HTTPClientRequest(url: "\(master)/api/v1/scheduler")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Accept", value: "application/json")
+        if let credential = self.credential {
+            request.headers.add(name: "Authorization", value: credential.basicAuthorization)
+        }
         request.body = .bytes(ByteBuffer(bytes: try MesosJSON.encodeFast(call)))
         let response = try await self.client.execute(request, timeout: .seconds(10))
         if response.status == .temporaryRedirect || response.status == .permanentRedirect,
@@ -368,6 +430,9 @@ public final class HTTPMasterConnection: MasterConnection {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Mesos-Stream-Id", value: subscription.streamID)
+        if let credential = self.credential {
+            headers.add(name: "Authorization", value: credential.basicAuthorization)
+        }
         guard let client = await self.callClient(for: subscription.master) else {
             try await self.sendThroughHTTPClient(
                 call.type,
@@ -388,6 +453,13 @@ public final class HTTPMasterConnection: MasterConnection {
             if let location = response.headers.first(name: "Location"),
                 let url = URL(string: location, relativeTo: URL(string: "\(subscription.master)/api/v1/scheduler"))
             {
+                if self.credential != nil && !Self.sameOrigin(url.absoluteString, subscription.master) {
+                    throw SchedulerError(
+                        .masterUnavailable,
+                        "The master redirected \(call.type.rawValue) to another host; the credential is not sent "
+                            + "across a redirect to another host, so the call was not sent."
+                    )
+                }
                 // As HTTPClient follows a redirect: 307/308 keep the method and body, 301/302/303 turn into a GET;
                 // credentials stay with the master that was called.
                 let keep = response.status == .temporaryRedirect || response.status == .permanentRedirect

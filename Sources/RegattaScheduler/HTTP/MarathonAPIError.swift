@@ -17,6 +17,8 @@ public struct MarathonAPIError: HTTPResponseError, Sendable {
     public var details: [ValidationViolation]
     /// The deployments that lock the app (409); `nil` leaves `deployments` out of the body.
     public var deploymentIDs: [String]?
+    /// Extra response headers (`WWW-Authenticate` of a `401`). Defaults to none.
+    public var headers: HTTPFields = [:]
 
     /// An error answered with `status` and `{"message": message, "details": …}`.
     public init(
@@ -76,9 +78,11 @@ public struct MarathonAPIError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        Response(
+        var headers = self.headers
+        headers[.contentType] = "application/json"
+        return Response(
             status: self.status,
-            headers: [.contentType: "application/json"],
+            headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: MarathonJSON.data(self.body)))
         )
     }

@@ -29,6 +29,9 @@ public struct MarathonRoutes: Sendable {
         public var containerPolicy = ContainerPolicy()
         /// The scheme of `X-Marathon-Leader`: `https` when the scheduler serves TLS. Defaults to `http`.
         public var scheme = "http"
+        /// Who may call the API (`--http_credentials`, `--http_readonly_credentials`). Defaults to
+        /// ``MarathonAuthentication/open``: no credentials, everybody may do everything.
+        public var authentication = MarathonAuthentication.open
         public init() {}
     }
 
@@ -65,6 +68,7 @@ public struct MarathonRoutes: Sendable {
     public static let maximumBodySize = 8 << 20
 
     /// Adds the `/v2` routes, `/ping` and `/metrics` to `router`; every response carries `X-Marathon-Leader`.
+    /// With credentials in ``Configuration/authentication``, every route but `/ping` needs them.
     ///
     /// Use a router built with ``MarathonRequestContext`` for client addresses in events.
     public func register<Context: RequestContext>(on router: Router<Context>) {
@@ -74,9 +78,9 @@ public struct MarathonRoutes: Sendable {
         let configuration = self.configuration
         let wallClock = self.wallClock
         let policy = self.configuration.containerPolicy
-        let router = router.group().add(
-            middleware: MarathonLeaderMiddleware<Context>(leaderURL: "\(configuration.scheme)://\(address)")
-        )
+        let router = router.group()
+            .add(middleware: MarathonLeaderMiddleware<Context>(leaderURL: "\(configuration.scheme)://\(address)"))
+            .add(middleware: MarathonAuthenticationMiddleware<Context>(authentication: configuration.authentication))
         router.get("/ping") { _, _ in
             Response(
                 status: .ok,

@@ -81,9 +81,16 @@ public struct ElectedSchedulerService: Service {
         let master = configuration.scheduler.master
         let sessionTimeout = configuration.sessionTimeout
         let tls = configuration.scheduler.tls
+        let credential = configuration.scheduler.masterCredential
         self.makeConnection =
             makeConnection ?? {
-                MasterConnections.make(master: master, sessionTimeout: sessionTimeout, tls: tls, logger: logger)
+                MasterConnections.make(
+                    master: master,
+                    sessionTimeout: sessionTimeout,
+                    credential: credential,
+                    tls: tls,
+                    logger: logger
+                )
             }
         self.info = SchedulerLeaderInfo(
             id: UUID().uuidString.lowercased(),
@@ -93,6 +100,7 @@ public struct ElectedSchedulerService: Service {
         )
         self.responder = SchedulerRoleResponder(
             ownAddress: self.info.hostPort,
+            authentication: configuration.scheduler.authentication,
             client: SchedulerRoleResponder.proxyClient(tls: tls),
             logger: logger
         )

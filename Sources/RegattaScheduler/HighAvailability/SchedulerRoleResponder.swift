@@ -10,6 +10,13 @@ import RegattaHTTP
 /// are proxied to the leader (``LeaderProxy``), `/v2/events` is redirected to it, and `/ping` and `GET /v2/leader`
 /// are answered locally.
 ///
+/// A follower authenticates every call itself (``MarathonAuthentication``, `/ping` excepted) before it answers,
+/// proxies or redirects it, so a caller without valid credentials gets its `401`/`403` from the follower and
+/// nothing reaches the leader. A call it lets through is proxied with the caller's `Authorization` header: the
+/// leader belongs to the same cluster (same `--http_credentials`) and checks it again. `/v2/events` is redirected
+/// (`307`) to the leader; the caller's client decides whether to send credentials there (curl, AsyncHTTPClient and
+/// Python's requests do not send them to another host).
+///
 /// - `503 {"message":"…"}` when no leader is known after waiting up to ``leaderWait``;
 /// - `502` when the leader cannot be reached (or a proxy loop is detected);
 /// - `GET /v2/leader` → `{"leader":"host:port"}`, or `404 {"message":"There is no leader"}`.
@@ -47,15 +54,18 @@ public final class SchedulerRoleResponder: HTTPResponder {
 
     private let state = Locked(State())
     private let proxy: LeaderProxy
+    private let authentication: MarathonAuthentication
     /// How long a follower waits for a leader to be known before answering 503 (Marathon: 10 × 250 ms).
     let leaderWait: Duration
 
     /// - Parameters:
     ///   - ownAddress: this scheduler's advertised `host:port`.
     ///   - client: the client for proxied calls; it must not follow redirects.
+    ///   - authentication: who may call (the leader's settings: the schedulers of one cluster share them).
     ///   - proxyTimeout: how long the leader may take to answer a proxied call.
     public init(
         ownAddress: String,
+        authentication: MarathonAuthentication = .open,
         client: HTTPClient = SchedulerRoleResponder.proxyClient,
         proxyTimeout: Duration = .seconds(60),
         leaderWait: Duration = .milliseconds(2500),
@@ -63,6 +73,7 @@ public final class SchedulerRoleResponder: HTTPResponder {
     ) {
         self.proxy = LeaderProxy(ownAddress: ownAddress, client: client, timeout: proxyTimeout, logger: logger)
         self.leaderWait = leaderWait
+        self.authentication = authentication
     }
 
     /// Serves the API of a new leadership term.
@@ -97,6 +108,14 @@ public final class SchedulerRoleResponder: HTTPResponder {
         }
         if let leading = self.state.value.leading {
             return try await leading.respond(to: request, context: context)
+        }
+        do {
+            _ = try self.authentication.authorize(
+                method: request.method,
+                authorization: request.headers[.authorization]
+            )
+        } catch {
+            return try error.response(from: request, context: context)
         }
         if path == "/v2/leader" && request.method == .get {
             guard let leader = self.state.value.leader else {

@@ -91,6 +91,9 @@ import Testing
         #expect(try authenticator.authenticate(authorization: self.basic("ops:pw")) == .principal("ops"))
         #expect(try authenticator.authenticate(authorization: "Bearer token-1") == .principal("fw"))
         #expect(try authenticator.authenticate(authorization: "bearer token-1") == .principal("fw"))
+        // marathon-python's auth_token= sends DC/OS's form.
+        #expect(try authenticator.authenticate(authorization: "token=token-1") == .principal("fw"))
+        #expect(throws: AuthenticationFailure.rejected) { try authenticator.authenticate(authorization: "token=x") }
     }
 
     @Test func optionalAuthenticationStillChecksWhatIsPresented() throws {

@@ -26,6 +26,7 @@ struct RouterHarness: Sendable {
 
     /// Runs `body` with the routes registered on a router driven in memory.
     static func with(
+        configuration: MarathonRoutes.Configuration = .init(),
         _ body: @escaping @Sendable (RouterHarness, any TestClientProtocol) async throws -> Void
     )
         async throws
@@ -40,7 +41,8 @@ struct RouterHarness: Sendable {
         )
         try await scheduler.load()
         let router = Router()
-        MarathonRoutes(scheduler: scheduler, advertisedAddress: "127.0.0.1:8080").register(on: router)
+        MarathonRoutes(scheduler: scheduler, advertisedAddress: "127.0.0.1:8080", configuration: configuration)
+            .register(on: router)
         let app = Application(router: router, logger: APIHarness.logger)
         // The scheduler's shell runs beside the in-memory router (its run() consumes the commands the routes send)
         // and is cancelled when the test body is done.

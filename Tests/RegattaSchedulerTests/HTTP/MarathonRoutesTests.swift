@@ -33,6 +33,7 @@ struct APIHarness {
     static func with(
         heartbeat: Duration = .seconds(15),
         timeout: Duration = .seconds(30),
+        authentication: MarathonAuthentication = .open,
         _ body: @escaping @Sendable (APIHarness) async throws -> Void
     ) async throws {
         let bus = EventBus()
@@ -50,6 +51,7 @@ struct APIHarness {
         let router = Router(context: MarathonRequestContext.self)
         var configuration = MarathonRoutes.Configuration()
         configuration.eventStreamHeartbeat = heartbeat
+        configuration.authentication = authentication
         MarathonRoutes(
             scheduler: scheduler,
             advertisedAddress: "127.0.0.1:8080",

@@ -62,30 +62,38 @@ import Testing
         }
     }
 
-    /// Known bug, found by this test on its first day: after `DELETE` of an app whose launches are planned, an
-    /// ACCEPT can still go out for an instance of the deleted app whose stored record the delete removed (seed
-    /// 10715761898262355084, step 143: "ACCEPT launches batch.instance-… before its instance is stored"). It shows
-    /// in about one random seed in ten, so the random seed runs as a known intermittent issue until it is fixed, and
-    /// the seed that found it is kept below.
+    /// A fresh seed on every run, printed so a failure can be replayed with `SchedulerHarness(seed:)`.
+    ///
+    /// Known issue, and only this one: when the write of the framework id fails (an injected store outage), the
+    /// machine logs it at error level, which the harness counts as a violation (about one random seed in twelve).
+    /// Whether that is a broken invariant or an outage to retry is still open; any other violation fails the test.
     @Test func aRandomSeedToo() async throws {
         let seed = UInt64.random(in: 0..<UInt64.max)
         print("SchedulerSimulationTests.aRandomSeedToo: seed \(seed)")
-        await withKnownIssue("launch of a deleted app's instance (see the doc comment)", isIntermittent: true) {
-            do {
-                _ = try await Self.run(seed: seed)
-            } catch let violation as SchedulerHarness.InvariantViolation {
+        do {
+            _ = try await Self.run(seed: seed)
+        } catch let violation as SchedulerHarness.InvariantViolation {
+            if Self.isFrameworkIDWriteFailure(violation) {
+                withKnownIssue("a failed write of the framework id is logged as an error (see the doc comment)") {
+                    Issue.record("\(violation)")
+                }
+            } else {
                 Issue.record("\(violation)")
             }
         }
     }
 
+    static func isFrameworkIDWriteFailure(_ violation: SchedulerHarness.InvariantViolation) -> Bool {
+        violation.problems.allSatisfy { $0.hasPrefix("error logged: Could not store the framework id") }
+    }
+
+    /// Seed 10715761898262355084 found, at step 143, an ACCEPT sent for an instance of an app removed while the
+    /// ACCEPT was queued behind other calls (the removal's write had dropped the instance's record).
     @Test func theSeedThatFoundTheDeletedAppLaunch() async throws {
-        await withKnownIssue("launch of a deleted app's instance (see aRandomSeedToo)", isIntermittent: true) {
-            do {
-                _ = try await Self.run(seed: 10_715_761_898_262_355_084)
-            } catch let violation as SchedulerHarness.InvariantViolation {
-                Issue.record("\(violation)")
-            }
+        do {
+            _ = try await Self.run(seed: 10_715_761_898_262_355_084)
+        } catch let violation as SchedulerHarness.InvariantViolation {
+            Issue.record("\(violation)")
         }
     }
 }
