@@ -42,6 +42,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -109,7 +111,7 @@ let package = Package(
             name: "RegattaCLI",
             dependencies: [
                 "RegattaCore", "RegattaMaster", "RegattaAgent", "RegattaScheduler", "RegattaStore", "RegattaZooKeeper",
-                "RegattaSimulator", "RegattaBench",
+                "RegattaSimulator", "RegattaBench", "RegattaHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -202,7 +204,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "RegattaCore", "RegattaTestKit", "RegattaScheduler", "RegattaZooKeeper",
+                "RegattaCore", "RegattaTestKit", "RegattaScheduler", "RegattaZooKeeper", "RegattaHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             // Scripts the tests run with the real Python clients (found through #filePath, not bundled).

@@ -5,6 +5,10 @@
 # a 3-node ZooKeeper ensemble, 3 masters, 2 schedulers sharing a PostgreSQL database, and 2 agents.
 # Each master and scheduler runs under a small restart loop (what systemd's Restart=always does in deploy/), so
 # `kill -9` of a leader, or its exit after losing ZooKeeper (101) or leadership (103), brings it back as a follower.
+# Every link is TLS by default: the script makes a local CA with openssl in $REGATTA_HA_DIR/tls and a certificate for
+# 127.0.0.1/localhost that every daemon serves and presents; masters, agents and schedulers serve HTTPS only and
+# verify each other with the CA (`curl --cacert $REGATTA_HA_DIR/tls/ca.crt https://127.0.0.1:8080/v2/info`). When the
+# binary has the authentication flags (--credentials), it also writes credentials there and requires them.
 #
 #   scripts/ha-local.sh [start]     start everything (builds nothing: run `swift build` first); prints the URLs
 #   scripts/ha-local.sh status      who leads, what runs
@@ -15,6 +19,7 @@
 #   REGATTA_HA_PORT_OFFSET  added to every port below (default 0), to run next to something on the usual ports
 #   REGATTA_BIN             the regatta binary (default .build/release/regatta, else .build/debug/regatta)
 #   REGATTA_HA_SESSION_TIMEOUT  --zk_session_timeout for every process (default 10secs)
+#   REGATTA_HA_TLS          1 (default): TLS on every link; 0: plain HTTP, as before
 #
 # Ports (before the offset): ZooKeeper clients 2181-2183 (quorum 2888-2890, election 3888-3890), masters 5050, 5060,
 # 5070, agents 5051 and 5061, schedulers 8080 and 8081, PostgreSQL 5433.
@@ -36,6 +41,40 @@ PG_PORT=5433
 say() { printf 'ha-local: %s\n' "$*" >&2; }
 die() { printf 'ha-local: error: %s\n' "$*" >&2; exit 1; }
 port() { echo $(($1 + OFFSET)); }
+
+TLS=${REGATTA_HA_TLS:-1}
+if [ "$TLS" = 1 ]; then SCHEME=https; else SCHEME=http; fi
+# curl with the layout's CA (and client certificate), when TLS is on.
+CURL_TLS=()
+CURL_AUTH=()
+[ "$TLS" = 1 ] && CURL_TLS=(--cacert "$DIR/tls/ca.crt")
+
+# A CA, and one certificate for 127.0.0.1 and localhost that every daemon serves and presents as a client.
+make_tls() {
+    command -v openssl >/dev/null 2>&1 || die "openssl not found: apt-get install openssl (or REGATTA_HA_TLS=0)"
+    local t=$DIR/tls
+    mkdir -p "$t"
+    chmod 700 "$t"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 -subj "/CN=regatta-ha CA" \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+        -keyout "$t/ca.key" -out "$t/ca.crt" >"$DIR/logs/openssl.log" 2>&1 || die "openssl failed (see $DIR/logs/openssl.log)"
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=localhost" \
+        -keyout "$t/node.key" -out "$t/node.csr" >>"$DIR/logs/openssl.log" 2>&1 || die "openssl failed"
+    printf 'basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n' \
+        >"$t/node.ext"
+    openssl x509 -req -in "$t/node.csr" -CA "$t/ca.crt" -CAkey "$t/ca.key" -CAcreateserial -days 30 \
+        -extfile "$t/node.ext" -out "$t/node.crt" >>"$DIR/logs/openssl.log" 2>&1 || die "openssl failed"
+    chmod 600 "$t"/*.key
+}
+
+# The TLS flags every daemon gets (empty with REGATTA_HA_TLS=0).
+tls_flags() {
+    [ "$TLS" = 1 ] || return 0
+    printf '%s\n' --tls_cert_file "$DIR/tls/node.crt" --tls_key_file "$DIR/tls/node.key" --tls_ca_file "$DIR/tls/ca.crt"
+}
+
+# Whether the binary knows `regatta ROLE --FLAG`.
+has_flag() { "$(regatta_bin)" "$1" --help 2>&1 | grep -q -- "--$2 "; }
 
 zk_hosts() {
     local hosts=() p
@@ -118,14 +157,14 @@ zk_serving() {
     done
 }
 
-url_ok() { curl -fsS -o /dev/null --max-time 2 "$1"; }
+url_ok() { curl -fsS "${CURL_TLS[@]}" -o /dev/null --max-time 2 "$1"; }
 
 master_leader() {
     local p location
     for p in "${MASTER_PORTS[@]}"; do
-        location=$(curl -s -o /dev/null -w '%{redirect_url}' --max-time 2 "http://127.0.0.1:$(port "$p")/master/redirect" \
-            2>/dev/null || true)
-        location=${location#http://}
+        location=$(curl -s "${CURL_TLS[@]}" -o /dev/null -w '%{redirect_url}' --max-time 2 \
+            "$SCHEME://127.0.0.1:$(port "$p")/master/redirect" 2>/dev/null || true)
+        location=${location#*://}
         [ -n "$location" ] && { echo "${location%/}"; return 0; }
     done
     return 1
@@ -134,7 +173,7 @@ master_leader() {
 active_agents() {
     local leader
     leader=$(master_leader) || { echo 0; return; }
-    curl -s --max-time 2 "http://$leader/metrics/snapshot" |
+    curl -s "${CURL_TLS[@]}" "${CURL_AUTH[@]}" --max-time 2 "$SCHEME://$leader/metrics/snapshot" |
         python3 -c 'import json,sys; print(int(json.load(sys.stdin).get("master/slaves_active", 0)))' 2>/dev/null || echo 0
 }
 
@@ -143,7 +182,7 @@ agents_registered() { [ "$(active_agents)" -ge "${#AGENT_PORTS[@]}" ]; }
 scheduler_leader() {
     local p
     for p in "${SCHEDULER_PORTS[@]}"; do
-        curl -s --max-time 2 "http://127.0.0.1:$(port "$p")/v2/leader" |
+        curl -s "${CURL_TLS[@]}" "${CURL_AUTH[@]}" --max-time 2 "$SCHEME://127.0.0.1:$(port "$p")/v2/leader" |
             python3 -c 'import json,sys; print(json.load(sys.stdin)["leader"])' 2>/dev/null && return 0
     done
     return 1
@@ -162,6 +201,30 @@ start() {
         say "start failed: stopping what started; logs kept in $DIR-failed-logs"; stop; fi' EXIT
     local zk_url
     zk_url="zk://$(zk_hosts)"
+    local tls=()
+    if [ "$TLS" = 1 ]; then
+        make_tls
+        mapfile -t tls < <(tls_flags)
+        say "TLS on every link; CA $DIR/tls/ca.crt"
+    fi
+    # Credentials, when this binary has the authentication flags: one operator principal for everything.
+    local master_auth=() agent_auth=() scheduler_auth=()
+    if has_flag master credentials; then
+        local secret
+        secret=$(openssl rand -hex 16 2>/dev/null || head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+        mkdir -p "$DIR/auth"
+        chmod 700 "$DIR/auth"
+        printf '{"credentials":[{"principal":"regatta","secret":"%s"}]}\n' "$secret" >"$DIR/auth/credentials.json"
+        printf '{"principal":"regatta","secret":"%s"}\n' "$secret" >"$DIR/auth/credential.json"
+        printf '%s' "$secret" >"$DIR/auth/secret"
+        chmod 600 "$DIR/auth"/*
+        master_auth=(--credentials "$DIR/auth/credentials.json")
+        has_flag agent credential && agent_auth=(--credential "$DIR/auth/credential.json")
+        has_flag scheduler http_credentials && scheduler_auth=(--http_credentials "regatta:$secret"
+            --mesos_authentication_principal regatta --mesos_authentication_secret_file "$DIR/auth/secret")
+        CURL_AUTH=(-u "regatta:$secret")
+        say "credentials: principal regatta, secret in $DIR/auth/secret"
+    fi
 
     # 1. ZooKeeper ensemble.
     local i servers=""
@@ -213,31 +276,35 @@ EOF
     for i in 0 1 2; do
         supervise "master-$((i + 1))" "$bin" master --ip 127.0.0.1 --port "$(port "${MASTER_PORTS[$i]}")" \
             --hostname 127.0.0.1 --work_dir "$DIR/master-$((i + 1))" --zk "$zk_url/mesos" --quorum 2 \
-            --zk_session_timeout "$SESSION_TIMEOUT"
+            --zk_session_timeout "$SESSION_TIMEOUT" "${tls[@]}" "${master_auth[@]}"
     done
     wait_for "a leading master" 120 master_leader
-    say "masters: $(for p in "${MASTER_PORTS[@]}"; do printf 'http://127.0.0.1:%s ' "$(port "$p")"; done)(leader $(master_leader))"
+    say "masters: $(for p in "${MASTER_PORTS[@]}"; do printf '%s://127.0.0.1:%s ' "$SCHEME" "$(port "$p")"; done)(leader $(master_leader))"
 
     # 4. Agents, following the leading master through ZooKeeper.
     for i in 0 1; do
         spawn "agent-$((i + 1))" "$bin" agent --master "$zk_url/mesos" --zk_session_timeout "$SESSION_TIMEOUT" \
             --ip 127.0.0.1 --port "$(port "${AGENT_PORTS[$i]}")" --hostname "agent-$((i + 1))" \
-            --work_dir "$DIR/agent-$((i + 1))" --resources "cpus:4;mem:4096;disk:8192;ports:[$(port 31000)-$(port 31999)]"
+            --work_dir "$DIR/agent-$((i + 1))" --resources "cpus:4;mem:4096;disk:8192;ports:[$(port 31000)-$(port 31999)]" \
+            "${tls[@]}" "${agent_auth[@]}"
     done
     wait_for "${#AGENT_PORTS[@]} agents to register" 120 agents_registered
-    say "agents: $(for p in "${AGENT_PORTS[@]}"; do printf 'http://127.0.0.1:%s ' "$(port "$p")"; done)"
+    say "agents: $(for p in "${AGENT_PORTS[@]}"; do printf '%s://127.0.0.1:%s ' "$SCHEME" "$(port "$p")"; done)"
 
     # 5. Schedulers, elected under /regatta, sharing the database.
     for i in 0 1; do
         supervise "scheduler-$((i + 1))" "$bin" scheduler --master "$zk_url/mesos" --zk "$zk_url/regatta" \
             --zk_session_timeout "$SESSION_TIMEOUT" --hostname 127.0.0.1 \
-            --http_port "$(port "${SCHEDULER_PORTS[$i]}")" --store "$store"
+            --http_port "$(port "${SCHEDULER_PORTS[$i]}")" --store "$store" "${tls[@]}" "${scheduler_auth[@]}"
     done
     wait_for "a leading scheduler" 120 scheduler_leader
-    say "schedulers: $(for p in "${SCHEDULER_PORTS[@]}"; do printf 'http://127.0.0.1:%s ' "$(port "$p")"; done)(leader $(scheduler_leader))"
+    say "schedulers: $(for p in "${SCHEDULER_PORTS[@]}"; do printf '%s://127.0.0.1:%s ' "$SCHEME" "$(port "$p")"; done)(leader $(scheduler_leader))"
+    local curl_hint="curl -s"
+    [ "$TLS" = 1 ] && curl_hint+=" --cacert $DIR/tls/ca.crt"
+    [ ${#CURL_AUTH[@]} -gt 0 ] && curl_hint+=" -u regatta:\$(cat $DIR/auth/secret)"
     cat >&2 <<EOF
 ha-local: up. Try:
-  curl -s http://127.0.0.1:$(port 8080)/v2/apps -H 'Content-Type: application/json' \\
+  $curl_hint $SCHEME://127.0.0.1:$(port 8080)/v2/apps -H 'Content-Type: application/json' \\
       -d '{"id":"/sleepy","cmd":"sleep 100000","cpus":0.05,"mem":16,"instances":10}'
   $0 status                                  # who leads
   kill -9 \$(pgrep -f "^$bin master .*--port $(port 5050)")   # kill a master; its restart loop brings it back
@@ -250,6 +317,8 @@ EOF
 
 status() {
     [ -d "$DIR/pids" ] || { say "nothing runs in $DIR"; return 0; }
+    [ -f "$DIR/auth/secret" ] && CURL_AUTH=(-u "regatta:$(cat "$DIR/auth/secret")")
+    [ -f "$DIR/tls/ca.crt" ] || { TLS=0; SCHEME=http; CURL_TLS=(); }
     local file name pid
     for file in "$DIR"/pids/*.pid; do
         [ -e "$file" ] || continue
@@ -306,5 +375,5 @@ case ${1:-start} in
 start) start ;;
 status) status ;;
 stop) stop ;;
-*) sed -n '4,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+*) sed -n '4,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

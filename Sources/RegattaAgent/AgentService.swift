@@ -143,7 +143,10 @@ public final class AgentService: Service {
             )
         }
         let layout = SandboxLayout(workDir: self.configuration.workDir)
-        let source = try MasterSource(master: self.configuration.master)
+        let source = try MasterSource(
+            master: self.configuration.master,
+            defaultScheme: self.configuration.tls?.defaultScheme ?? "http"
+        )
         var detector: (any MasterDetector)?
         if case .zooKeeper(let url) = source {
             guard let masterDetector = self.masterDetector else {
@@ -174,7 +177,12 @@ public final class AgentService: Service {
         }
         await self.core.setAgentInfo(info, registrationToken: saved?.registrationToken)
         let ownsHTTPClient = self.httpClient == nil
-        let http = self.httpClient ?? HTTPClient(eventLoopGroupProvider: .singleton)
+        let http =
+            self.httpClient
+            ?? HTTPClient(
+                eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+                configuration: Self.masterClientConfiguration(tls: self.configuration.tls)
+            )
         do {
             let runtime = try await self.makeRuntime()
             let capabilities = Self.capabilities(of: runtime)
@@ -305,6 +313,14 @@ public final class AgentService: Service {
     }
 
     /// What ended a child of ``run()``.
+    /// The configuration of the client the agent reaches the master with: AsyncHTTPClient's defaults (it follows
+    /// redirects, and drops `Authorization` on one to another host), over TLS with `tls`'s CA and client certificate.
+    static func masterClientConfiguration(tls: TLSSettings?) -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration()
+        if let tls { configuration.tlsConfiguration = tls.clientConfiguration }
+        return configuration
+    }
+
     private enum Child: Sendable {
         case runtime, jobs, server, masterLink, shutdown, serverStopTimeout, background
     }
@@ -327,7 +343,7 @@ public final class AgentService: Service {
                     startTime: self.environment.wallClock()
                 )
             ),
-            server: LimitedHTTPServer.http1(configuration.listener, logger: self.logger),
+            server: LimitedHTTPServer.http1(configuration.listener, tls: configuration.tls, logger: self.logger),
             configuration: ApplicationConfiguration(address: .hostname(configuration.ip, port: configuration.port)),
             onServerRunning: { channel in
                 serverPortsContinuation.yield(channel.localAddress?.port ?? configuration.port)

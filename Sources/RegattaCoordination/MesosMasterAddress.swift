@@ -9,22 +9,32 @@ public struct MesosMasterAddress: Hashable, Sendable, CustomStringConvertible {
     public var port: Int
     /// The master's id (`MasterInfo.id`), when the node gave one.
     public var id: String?
+    /// `https` when the master serves TLS (its MasterInfo's `address.scheme`), else `http`.
+    public var scheme: String
 
-    public init(host: String, port: Int, id: String? = nil) {
+    public init(host: String, port: Int, id: String? = nil, scheme: String = "http") {
         self.host = host
         self.port = port
         self.id = id
+        self.scheme = scheme
     }
 
     /// `host:port`.
     public var hostPort: String { "\(self.host):\(self.port)" }
+
+    /// `scheme://host:port` (an IPv6 address in brackets).
+    public var baseURL: String {
+        let host = self.host.contains(":") && !self.host.hasPrefix("[") ? "[\(self.host)]" : self.host
+        return "\(self.scheme)://\(host):\(self.port)"
+    }
 
     public var description: String { self.hostPort }
 
     /// Reads the address from the `MasterInfo` JSON a Mesos (or Regatta) master writes into its election node.
     ///
     /// Uses `address.ip`, then `address.hostname`, then `hostname`, then the packed `ip` field (a `uint32` in network
-    /// byte order, as Mesos writes it); the port is `address.port`, else `port`.
+    /// byte order, as Mesos writes it); the port is `address.port`, else `port`; the scheme is `address.scheme`
+    /// (`https` from a Regatta master serving TLS), else `http`.
     /// - Throws: ``ZooKeeperError`` with `.invalidData` when the data is not such JSON.
     public init(masterInfoJSON data: [UInt8]) throws {
         guard let object = try? JSONSerialization.jsonObject(with: Data(data)) as? [String: Any] else {
@@ -48,6 +58,7 @@ public struct MesosMasterAddress: Hashable, Sendable, CustomStringConvertible {
                     + "1…65535)."
             )
         }
-        self.init(host: host, port: port, id: object["id"] as? String)
+        let scheme = (address?["scheme"] as? String)?.lowercased() == "https" ? "https" : "http"
+        self.init(host: host, port: port, id: object["id"] as? String, scheme: scheme)
     }
 }

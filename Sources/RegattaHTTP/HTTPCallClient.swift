@@ -39,6 +39,10 @@ public final class HTTPCallClient: Sendable {
         public var connectTimeout: TimeAmount = .seconds(5)
         /// The largest response body accepted; a larger one fails its call. Defaults to 1 MiB.
         public var maximumResponseBodyBytes = 1 << 20
+        /// Calls go over TLS (`https`) with these settings' client context: the server's certificate must chain to
+        /// the trusted CA and name the host (an IP address is matched against the certificate's IP SANs). `nil`
+        /// (the default) is plain HTTP.
+        public var tls: TLSSettings?
 
         /// The defaults.
         public init() {}

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// The state of an ``HTTPCallClient``: its connections and the calls waiting for one. Lives on the client's
 /// event loop; every method runs there.
@@ -108,11 +109,19 @@ final class HTTPCallPool {
         self.nextConnectionID += 1
         self.connections.append(connection)
         let bound = NIOLoopBound(connection, eventLoop: self.eventLoop)
+        let tls = self.configuration.tls?.clientContext
+        // SNI carries host names only; an IP address is verified against the certificate's IP SANs instead.
+        let serverHostname = (try? SocketAddress(ipAddress: self.host, port: 0)) == nil ? self.host : nil
         ClientBootstrap(group: self.eventLoop)
             .connectTimeout(self.configuration.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: tls, serverHostname: serverHostname)
+                        )
+                    }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(HTTPCallResponseHandler(connection: bound.value))
                 }

@@ -69,13 +69,16 @@ public actor Master {
         leadership: MasterLeadership? = nil
     ) {
         self.configuration = configuration
-        self.masterInfo = MasterInfo(
+        var masterInfo = MasterInfo(
             id: masterID,
             ip: configuration.ip,
             port: configuration.port,
             hostname: configuration.advertisedHostname,
             version: RegattaVersion.mesosCompatible
         )
+        // Detectors following a zk:// master reach it over https.
+        if configuration.tls?.servesTLS == true { masterInfo.address?.scheme = "https" }
+        self.masterInfo = masterInfo
         self.state = MasterState(masterID: masterID, configuration: configuration)
         self.logger = logger
         self.uptime = uptime

@@ -75,6 +75,11 @@ public struct MasterConfiguration: Sendable {
         .markAgentsGone, .drainAgents, .deactivateAgents, .reactivateAgents,
     ]
 
+    /// TLS of the listener (`--tls_cert_file`, `--tls_key_file`, `--tls_ca_file`, `--tls_require_client_cert`): with
+    /// a certificate the master serves HTTPS only and its `MasterInfo` says `address.scheme: "https"`. Defaults to
+    /// `nil` (plain HTTP).
+    public var tls: TLSSettings?
+
     public init() {}
 
     /// The hostname to advertise.

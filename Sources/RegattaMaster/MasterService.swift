@@ -54,7 +54,11 @@ public struct MasterService: Service {
         self.extraRoutes?(router)
         let app = Application(
             router: router,
-            server: LimitedHTTPServer.http1(self.configuration.listener, logger: self.logger),
+            server: LimitedHTTPServer.http1(
+                self.configuration.listener,
+                tls: self.configuration.tls,
+                logger: self.logger
+            ),
             configuration: .init(
                 address: .hostname(self.configuration.ip, port: self.configuration.port),
                 serverName: nil,
@@ -74,7 +78,10 @@ public struct MasterService: Service {
         )
         self.logger.info(
             "Master starting",
-            metadata: ["address": "\(configuration.ip):\(configuration.port)", "master.id": "\(master.masterInfo.id)"]
+            metadata: [
+                "address": "\(configuration.ip):\(configuration.port)", "master.id": "\(master.masterInfo.id)",
+                "tls": "\(configuration.tls?.servesTLS ?? false)",
+            ]
         )
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await app.run() }

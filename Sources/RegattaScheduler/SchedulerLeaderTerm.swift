@@ -62,6 +62,7 @@ struct SchedulerLeaderTerm: Sendable {
         routesConfiguration.zooKeeper = zooKeeper
         routesConfiguration.zooKeeperSessionTimeout = sessionTimeout
         routesConfiguration.containerPolicy = self.configuration.containerPolicy
+        routesConfiguration.scheme = self.configuration.tls?.servesTLS == true ? "https" : "http"
         routesConfiguration.authentication = self.configuration.authentication
         MarathonRoutes(
             scheduler: self.scheduler,

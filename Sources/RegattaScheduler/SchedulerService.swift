@@ -29,6 +29,11 @@ public struct SchedulerService: Service {
         /// `/v2/events` streams open at once; one more is answered `503` (`--max_event_subscribers`). Defaults to
         /// `128`.
         public var maxEventSubscribers = 128
+        /// TLS (`--tls_cert_file`, `--tls_key_file`, `--tls_ca_file`, `--tls_require_client_cert`): with a
+        /// certificate the API serves HTTPS only; the links to the master and to the leading scheduler trust
+        /// `--tls_ca_file` (a bare `--master` is then reached over https) and present the certificate when asked.
+        /// Defaults to `nil` (plain HTTP).
+        public var tls: TLSSettings?
         /// Who may call the API (`--http_credentials`, `--http_readonly_credentials`). Defaults to
         /// ``MarathonAuthentication/open``.
         public var authentication = MarathonAuthentication.open
@@ -61,6 +66,7 @@ public struct SchedulerService: Service {
             ?? MasterConnections.make(
                 master: configuration.master,
                 credential: configuration.masterCredential,
+                tls: configuration.tls,
                 logger: logger
             )
         let term = SchedulerLeaderTerm(
@@ -89,6 +95,7 @@ public struct SchedulerService: Service {
             server: LimitedHTTPServer.http1(
                 self.configuration.listener,
                 refusal: MarathonRoutes.refusal,
+                tls: self.configuration.tls,
                 logger: self.logger
             ),
             configuration: .init(

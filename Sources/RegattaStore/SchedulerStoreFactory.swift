@@ -22,9 +22,23 @@ public enum SchedulerStoreFactory {
     public static func make(_ location: StoreLocation, logger: Logger) throws -> any DurableSchedulerStore {
         switch location {
         case .postgres(let configuration):
+            if configuration.tls != .require && !Self.isLoopback(configuration.host) {
+                // `prefer` falls back to plain TCP silently: the password and every app definition could cross the
+                // network in the clear.
+                logger.warning(
+                    "The store's PostgreSQL server is not on this machine and sslmode=require is not set; the connection may be plaintext. Add ?sslmode=require to --store.",
+                    metadata: ["store.host": "\(configuration.host):\(configuration.port)"]
+                )
+            }
             return try PostgresSchedulerStore(configuration: configuration, logger: logger)
         case .sqlite(let configuration):
             return SQLiteSchedulerStore(configuration: configuration, logger: logger)
         }
+    }
+
+    /// Whether `host` is this machine: `localhost`, `127.0.0.0/8` or `::1`.
+    static func isLoopback(_ host: String) -> Bool {
+        let host = host.lowercased()
+        return host == "localhost" || host == "::1" || host.hasPrefix("127.") || host.hasSuffix(".localhost")
     }
 }

@@ -113,6 +113,10 @@ public struct AgentConfiguration: Sendable {
     /// Limits of the HTTP API's listener: connections (`--max_connections`, default `4096`), idle timeout (`60`
     /// seconds), request body (`1` MiB: the agent's API takes no bodies), request head (`80` KiB).
     public var listener: ListenerLimits
+    /// TLS (`--tls_cert_file`, `--tls_key_file`, `--tls_ca_file`, `--tls_require_client_cert`): with a certificate
+    /// the agent's API serves HTTPS only; the link to the master trusts `--tls_ca_file` (a bare `--master` is then
+    /// reached over https) and presents the certificate when the master asks for one. Defaults to `nil` (plain HTTP).
+    public var tls: TLSSettings?
 
     /// Creates a configuration with defaults for everything but the master.
     public init(master: String) {

@@ -79,11 +79,12 @@ final class MasterClient: Sendable {
         self.session.withLock { $0 = nil }
     }
 
-    /// The endpoint URL for a `--master` value: `host:port`, `host` (port 5050) or `http://host:port`.
+    /// The endpoint URL for a `--master` value: `host:port`, `host` (port 5050), `http://host:port` or
+    /// `https://host:port`; a bare address gets `defaultScheme` (`https` once `--tls_ca_file` is given).
     ///
     /// - Throws: `AgentError.invalidConfiguration` for `zk://` masters (``MasterSource`` parses those) and malformed
     ///   values.
-    static func endpoint(master: String) throws -> String {
+    static func endpoint(master: String, defaultScheme: String = "http") throws -> String {
         var address = master.trimmingCharacters(in: .whitespaces)
         if address.hasPrefix("zk://") {
             throw AgentError(
@@ -92,14 +93,11 @@ final class MasterClient: Sendable {
                     + "the leader it names."
             )
         }
-        if address.hasPrefix("https://") {
-            throw AgentError(
-                .invalidConfiguration,
-                "Master '\(master)' uses https, which the agent does not support yet; use host:port."
-            )
-        }
-        if address.hasPrefix("http://") {
-            address.removeFirst("http://".count)
+        var scheme = defaultScheme
+        for prefix in ["https", "http"] where address.hasPrefix("\(prefix)://") {
+            scheme = prefix
+            address.removeFirst("\(prefix)://".count)
+            break
         }
         while address.hasSuffix("/") { address.removeLast() }
         guard !address.isEmpty, !address.contains("/"), !address.contains(" ") else {
@@ -118,7 +116,7 @@ final class MasterClient: Sendable {
         } else {
             address += ":5050"
         }
-        return "http://\(address)/api/v1/agent"
+        return "\(scheme)://\(address)/api/v1/agent"
     }
 
     /// Opens the SUBSCRIBE stream at `endpoint`; the timeout covers the time until the response head.

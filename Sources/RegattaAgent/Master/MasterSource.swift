@@ -4,15 +4,16 @@ import RegattaCoordination
 
 /// Where the agent finds its master: one fixed address, or the leader elected under a ZooKeeper path.
 enum MasterSource: Sendable, Equatable, CustomStringConvertible {
-    /// A fixed master: `http://host:port/api/v1/agent`. A non-leading master's `307` is followed.
+    /// A fixed master: `http[s]://host:port/api/v1/agent`. A non-leading master's `307` is followed.
     case fixed(endpoint: String)
     /// The leading master of a `zk://` URL (Mesos's `json.info_` election nodes); every other master is ignored.
     case zooKeeper(ZooKeeperURL)
 
-    /// Parses a `--master` value: `host:port`, `host`, `http://host:port`, or `zk://[user:pass@]h:p[,h:p]/path`.
+    /// Parses a `--master` value: `host:port`, `host`, `http[s]://host:port`, or `zk://[user:pass@]h:p[,h:p]/path`;
+    /// a bare address is reached with `defaultScheme` (`https` once `--tls_ca_file` is given).
     ///
     /// - Throws: `AgentError.invalidConfiguration` for a malformed value.
-    init(master: String) throws {
+    init(master: String, defaultScheme: String = "http") throws {
         let text = master.trimmingCharacters(in: .whitespaces)
         if text.hasPrefix("zk://") {
             let url: ZooKeeperURL
@@ -35,13 +36,12 @@ enum MasterSource: Sendable, Equatable, CustomStringConvertible {
             self = .zooKeeper(url)
             return
         }
-        self = .fixed(endpoint: try MasterClient.endpoint(master: text))
+        self = .fixed(endpoint: try MasterClient.endpoint(master: text, defaultScheme: defaultScheme))
     }
 
-    /// The agent endpoint of a master at `host:port`.
+    /// The agent endpoint of a master at `host:port`, over the scheme its MasterInfo names.
     static func endpoint(_ address: MesosMasterAddress) -> String {
-        let host = address.host.contains(":") && !address.host.hasPrefix("[") ? "[\(address.host)]" : address.host
-        return "http://\(host):\(address.port)/api/v1/agent"
+        "\(address.baseURL)/api/v1/agent"
     }
 
     /// The agent endpoint that a `Location` header (absolute, scheme-relative `//host:port/…`, or a path on the
@@ -52,7 +52,8 @@ enum MasterSource: Sendable, Equatable, CustomStringConvertible {
         else { return nil }
         let port = url.port ?? 5050
         guard (1...65_535).contains(port) else { return nil }
-        return Self.endpoint(MesosMasterAddress(host: host, port: port))
+        let scheme = url.scheme?.lowercased() == "https" ? "https" : "http"
+        return Self.endpoint(MesosMasterAddress(host: host, port: port, scheme: scheme))
     }
 
     var description: String {

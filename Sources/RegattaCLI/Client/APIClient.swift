@@ -4,6 +4,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import RegattaHTTP
 
 /// Options shared by the client commands.
 struct ClientOptions: ParsableArguments {
@@ -22,29 +23,45 @@ struct ClientOptions: ParsableArguments {
     var user: String?
     @Option(name: .customLong("token"), help: "Token sent as 'Authorization: Bearer' (env REGATTA_TOKEN).")
     var token: String?
+    @Option(
+        name: .customLong("tls_ca_file"),
+        help:
+            "PEM CA bundle to verify an https:// scheduler or master with (env REGATTA_TLS_CA_FILE); an address without a scheme then means https."
+    )
+    var tlsCAFile: String?
     @Flag(name: .customLong("json"), help: "Print the raw JSON response.") var json = false
+
+    /// `--tls_ca_file`, else `REGATTA_TLS_CA_FILE`.
+    var caFile: String? {
+        self.tlsCAFile ?? ProcessInfo.processInfo.environment["REGATTA_TLS_CA_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+    }
 
     var schedulerURL: String {
         Self.normalize(
-            self.scheduler ?? ProcessInfo.processInfo.environment["REGATTA_SCHEDULER"] ?? "http://127.0.0.1:8080"
+            self.scheduler ?? ProcessInfo.processInfo.environment["REGATTA_SCHEDULER"] ?? "http://127.0.0.1:8080",
+            defaultScheme: self.caFile == nil ? "http" : "https"
         )
     }
     var masterURL: String {
-        Self.normalize(self.master ?? ProcessInfo.processInfo.environment["REGATTA_MASTER"] ?? "http://127.0.0.1:5050")
+        Self.normalize(
+            self.master ?? ProcessInfo.processInfo.environment["REGATTA_MASTER"] ?? "http://127.0.0.1:5050",
+            defaultScheme: self.caFile == nil ? "http" : "https"
+        )
     }
 
     func validate() throws {
         _ = try self.credentials()
+        _ = try self.tls()
     }
 
-    /// A client of the scheduler, with the credentials given.
+    /// A client of the scheduler, with the credentials and the CA given.
     func schedulerClient() throws -> APIClient {
-        APIClient(base: self.schedulerURL, credentials: try self.credentials())
+        APIClient(base: self.schedulerURL, credentials: try self.credentials(), tls: try self.tls())
     }
 
-    /// A client of the master, with the credentials given.
+    /// A client of the master, with the credentials and the CA given.
     func masterClient() throws -> APIClient {
-        APIClient(base: self.masterURL, credentials: try self.credentials())
+        APIClient(base: self.masterURL, credentials: try self.credentials(), tls: try self.tls())
     }
 
     /// The credentials of `--user` or `--token`; the environment (`REGATTA_USER`, `REGATTA_TOKEN`) is read only when
@@ -79,8 +96,19 @@ struct ClientOptions: ParsableArguments {
         }
     }
 
-    private static func normalize(_ url: String) -> String {
-        var url = url.hasPrefix("http://") || url.hasPrefix("https://") ? url : "http://\(url)"
+    /// The CA of `--tls_ca_file` / `REGATTA_TLS_CA_FILE`, read and checked.
+    ///
+    /// - Throws: a one-line `ValidationError` naming the flag for a file that cannot be read or holds no certificate.
+    func tls() throws -> TLSSettings? {
+        do {
+            return try TLSSettings.load(TLSSettings.Files(caFile: self.caFile))
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    private static func normalize(_ url: String, defaultScheme: String) -> String {
+        var url = url.hasPrefix("http://") || url.hasPrefix("https://") ? url : "\(defaultScheme)://\(url)"
         while url.hasSuffix("/") { url.removeLast() }
         return url
     }
@@ -92,7 +120,8 @@ struct CLIError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A small JSON-over-HTTP client for the scheduler's and master's APIs.
+/// A small JSON-over-HTTP client for the scheduler's and master's APIs; an `https://` server is verified with the
+/// `tls` CA (else the system's roots), hostname included.
 ///
 /// Credentials go in the `Authorization` header of every request. Redirects are followed by `HTTPClient`, which
 /// drops that header when a redirect leads to another host, so a secret never reaches a server it was not given for.
@@ -122,10 +151,12 @@ struct APIClient {
 
     let base: String
     var credentials: Credentials?
+    var tls: TLSSettings?
 
-    init(base: String, credentials: Credentials? = nil) {
+    init(base: String, credentials: Credentials? = nil, tls: TLSSettings? = nil) {
         self.base = base
         self.credentials = credentials
+        self.tls = tls
     }
 
     /// Sends a request and returns the status and parsed JSON (or raw text).
@@ -145,8 +176,15 @@ struct APIClient {
         }
         let response: HTTPClientResponse
         do {
-            response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            response = try await TLSHTTPClients.shared(tls: self.tls).execute(request, timeout: .seconds(30))
         } catch {
+            let text = "\(error)"
+            if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("failedToValidateHostname") {
+                throw CLIError(
+                    "\(self.base) presented a TLS certificate that is not trusted (\(text)); pass --tls_ca_file or set "
+                        + "REGATTA_TLS_CA_FILE to the CA that signed it"
+                )
+            }
             throw CLIError(
                 "cannot reach \(self.base): \(Self.reason(error)); is it running? (set --scheduler/--master or REGATTA_SCHEDULER/REGATTA_MASTER)"
             )

@@ -96,12 +96,22 @@ struct AgentCommand: AsyncParsableCommand {
                     "--master: not a usable ZooKeeper URL (\(error)); write zk://host:port[,host:port]/path."
                 )
             }
-        } else if master.split(separator: ":").count != 2 || Int(master.split(separator: ":")[1]) == nil {
-            throw ValidationError(
-                "--master: '\(master)' is not host:port (e.g. 127.0.0.1:5050) or zk://host:port/path."
-            )
+        } else {
+            var address = Substring(master)
+            for scheme in ["https://", "http://"] where address.hasPrefix(scheme) {
+                address = address.dropFirst(scheme.count)
+            }
+            while address.hasSuffix("/") { address = address.dropLast() }
+            let parts = address.split(separator: ":")
+            guard parts.count == 2, Int(parts[1]) != nil else {
+                throw ValidationError(
+                    "--master: '\(master)' is not host:port (e.g. 127.0.0.1:5050), https://host:port or "
+                        + "zk://host:port/path."
+                )
+            }
         }
         var configuration = AgentConfiguration(master: master)
+        configuration.tls = try self.security.tls()
         if let timeout = try FlagEnvironment.duration(self.zkSessionTimeout, "zk_session_timeout", default: nil) {
             guard timeout >= .milliseconds(100) else {
                 throw ValidationError(

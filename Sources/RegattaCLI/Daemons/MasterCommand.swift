@@ -235,6 +235,7 @@ struct MasterCommand: AsyncParsableCommand {
             default: configuration.maxOperatorSubscribers
         )
         try self.configureSecurity(&configuration)
+        configuration.tls = try self.security.tls()
         if let text = FlagEnvironment.string(self.weights, "weights") {
             for pair in text.split(separator: ",") {
                 let parts = pair.split(separator: "=")

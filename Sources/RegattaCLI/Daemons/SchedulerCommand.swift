@@ -160,6 +160,8 @@ struct SchedulerCommand: AsyncParsableCommand {
             "max_event_subscribers",
             default: configuration.maxEventSubscribers
         )
+        configuration.tls = try self.security.tls()
+        let tls = configuration.tls
         let url = FlagEnvironment.string(self.store, "store", default: "sqlite:///tmp/regatta/scheduler.db")!
         let logger = Logger(label: "regatta.scheduler")
         let store: any DurableSchedulerStore
@@ -201,6 +203,7 @@ struct SchedulerCommand: AsyncParsableCommand {
                         sessionTimeout: sessionTimeout,
                         masterDetector: detectors,
                         credential: credential,
+                        tls: tls,
                         logger: logger
                     )
                 },
@@ -213,6 +216,7 @@ struct SchedulerCommand: AsyncParsableCommand {
                 sessionTimeout: sessionTimeout,
                 masterDetector: ZooKeeperMasterDetector.factory(logger: logger),
                 credential: configuration.masterCredential,
+                tls: tls,
                 logger: logger
             )
             let service = SchedulerService(

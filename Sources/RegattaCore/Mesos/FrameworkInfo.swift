@@ -60,10 +60,14 @@ public struct MasterInfo: Codable, Hashable, Sendable {
         public var hostname: String?
         public var ip: String?
         public var port: Int
-        public init(hostname: String?, ip: String?, port: Int) {
+        /// `"https"` when the master serves TLS (a Regatta extension: Mesos's `Address` has no scheme, its TLS is
+        /// cluster-wide); absent means `http`. Detectors reach the leader with it.
+        public var scheme: String?
+        public init(hostname: String?, ip: String?, port: Int, scheme: String? = nil) {
             self.hostname = hostname
             self.ip = ip
             self.port = port
+            self.scheme = scheme
         }
     }
     public var id: String

@@ -3,8 +3,10 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import NIOHTTPTypes
+import NIOSSL
 
-/// Builds the HTTP/1 listener of a Regatta daemon with ``ListenerLimits`` applied to every connection.
+/// Builds the HTTP/1 listener of a Regatta daemon with ``ListenerLimits`` applied to every connection, over TLS when
+/// the daemon has a certificate (``TLSSettings/serverContext``).
 ///
 /// ```swift
 /// let app = Application(router: router, server: LimitedHTTPServer.http1(limits, refusal: ..., logger: logger), ...)
@@ -12,10 +14,14 @@ import NIOHTTPTypes
 public enum LimitedHTTPServer {
     /// An HTTP/1 server builder that enforces `limits`; `refusal` renders the answers given before a route runs
     /// (`413`, `431`) in the daemon's error shape.
+    ///
+    /// With `tls` holding a server context, every connection is TLS first (a plain HTTP client fails the handshake
+    /// and is closed); the limits apply to what it carries. The connection cap is checked before the handshake.
     public static func http1(
         _ limits: ListenerLimits,
         refusal: @escaping ListenerLimits.Refusal = ListenerLimits.plainTextRefusal,
         limiter: ConnectionLimiter? = nil,
+        tls: TLSSettings? = nil,
         logger: Logger
     ) -> HTTPServerBuilder {
         let limiter = limiter ?? ConnectionLimiter(maximum: limits.maximumConnections)
@@ -42,13 +48,14 @@ public enum LimitedHTTPServer {
                 limits: limits,
                 refusal: refusal,
                 limiter: limiter,
+                tls: tls?.serverContext,
                 logger: logger
             )
         }
     }
 }
 
-/// Hummingbird's HTTP/1 child channel behind the connection cap and the request limits.
+/// Hummingbird's HTTP/1 child channel behind the connection cap and the request limits, inside TLS when `tls` is set.
 struct LimitedHTTP1Channel: ServerChildChannel {
     typealias Value = HTTP1Channel.Value
 
@@ -56,6 +63,8 @@ struct LimitedHTTP1Channel: ServerChildChannel {
     let limits: ListenerLimits
     let refusal: ListenerLimits.Refusal
     let limiter: ConnectionLimiter
+    /// The context connections are served TLS with; `nil` for plain HTTP.
+    let tls: NIOSSLContext?
     let logger: Logger
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
@@ -76,6 +85,10 @@ struct LimitedHTTP1Channel: ServerChildChannel {
         }
         let progress = RequestHeadProgress()
         do {
+            // TLS first: the head-size guard and the HTTP codec see the decrypted bytes.
+            if let tls = self.tls {
+                try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+            }
             try channel.pipeline.syncOperations.addHandler(
                 RequestHeadSizeGuard(maximumHeadSize: self.limits.maximumHeaderSize, progress: progress)
             )

@@ -6,7 +6,8 @@ import RegattaCore
 /// The `MasterInfo` JSON a master writes into its `json.info_` election node, in Mesos's format, so Mesos tools
 /// (kazoo-based detectors, `pymesos` with a `zk://` master, `mesos-resolve`) find the leader:
 /// `{"id", "ip" (uint32, network byte order), "port", "pid": "master@IP:PORT", "hostname", "version",
-/// "address": {"hostname", "ip", "port"}}`.
+/// "address": {"hostname", "ip", "port"}}`, plus `address.scheme: "https"` when the master serves TLS (a Regatta
+/// extension that Mesos's parsers ignore).
 public enum MasterInfoJSON {
     /// Encodes `info` as election-node data.
     public static func encode(_ info: MasterInfo) throws -> [UInt8] {
@@ -23,13 +24,15 @@ public enum MasterInfoJSON {
             return info
         }
         let address = try MesosMasterAddress(masterInfoJSON: data)
-        return MasterInfo(
+        var info = MasterInfo(
             id: address.id ?? "",
             ip: address.host,
             port: address.port,
             hostname: address.host,
             version: RegattaVersion.mesosCompatible
         )
+        if address.scheme != "http" { info.address?.scheme = address.scheme }
+        return info
     }
 
     /// The host a redirect to `info` should name: its hostname, else its address, else the packed IP.

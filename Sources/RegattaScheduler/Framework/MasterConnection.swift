@@ -44,21 +44,25 @@ public enum MasterConnections {
         Redaction.credentials(in: master)
     }
 
-    /// `zk://host:port[,host:port]/path` follows the leading master through ZooKeeper; anything else is `host:port`
-    /// (or `http://host:port`) of one master, whose redirects to the leader are followed.
+    /// `zk://host:port[,host:port]/path` follows the leading master through ZooKeeper (over https when its
+    /// MasterInfo says it serves TLS); anything else is `host:port` (or `http[s]://host:port`) of one master, whose
+    /// redirects to the leader are followed.
     ///
     /// - Parameters:
     ///   - masterDetector: finds the leading master of a `zk://` value (in ZooKeeper,
     ///     `ZooKeeperMasterDetector.factory`); without one, a `zk://` value is refused on first use.
     ///   - credential: the principal and secret presented to the master (see ``HTTPMasterConnection``).
     ///   - client: the client for SUBSCRIBE; by default one that follows redirects without a credential, and one
-    ///     that does not with it.
+    ///     that does not with it, over TLS with `tls`.
+    ///   - tls: the scheduler's TLS: the CA an `https://` master must chain to, and a bare `host:port` reached over
+    ///     https once a CA is given.
     public static func make(
         master: String,
         sessionTimeout: Duration = .seconds(10),
         masterDetector: MasterDetectorFactory? = nil,
         credential: Credential? = nil,
         client: HTTPClient? = nil,
+        tls: TLSSettings? = nil,
         logger: Logger
     ) -> any MasterConnection {
         if master.hasPrefix("zk://"), let url = try? ZooKeeperURL(parsing: master) {
@@ -67,10 +71,11 @@ public enum MasterConnections {
                 detector: masterDetector?(url, sessionTimeout),
                 credential: credential,
                 client: client,
+                tls: tls,
                 logger: logger
             )
         }
-        return HTTPMasterConnection(master: master, credential: credential, client: client, logger: logger)
+        return HTTPMasterConnection(master: master, credential: credential, client: client, tls: tls, logger: logger)
     }
 }
 
@@ -90,7 +95,7 @@ public final class HTTPMasterConnection: MasterConnection {
     private struct Subscription: Sendable {
         var frameworkID: FrameworkID
         var streamID: String
-        /// `http://host:port` of the master the subscription is with; calls go there.
+        /// `http[s]://host:port` of the master the subscription is with; calls go there.
         var master: String
     }
 
@@ -104,9 +109,11 @@ public final class HTTPMasterConnection: MasterConnection {
     private let detector: (any MasterDetector)?
     private let client: HTTPClient
     private let credential: Credential?
+    private let tls: TLSSettings?
     private let logger: Logger
     private let subscription = Locked<Subscription?>(nil)
-    /// The keep-alive client for calls to the master the subscription is with (`http://` masters only).
+    /// The keep-alive client for calls to the master the subscription is with (`http://` masters, and `https://`
+    /// ones with `tls`).
     private let callClient = Locked<(master: String, client: HTTPCallClient)?>(nil)
 
     /// A client that shows redirects instead of following them, for a connection with a credential (whose
@@ -116,17 +123,34 @@ public final class HTTPMasterConnection: MasterConnection {
         configuration: .init(redirectConfiguration: .disallow)
     )
 
+    /// The SUBSCRIBE client for `credential` and `tls`: one that follows redirects without a credential, one that
+    /// shows them with it (this connection checks them itself).
+    static func defaultClient(credential: Credential?, tls: TLSSettings?) -> HTTPClient {
+        guard let tls else { return credential == nil ? .shared : Self.unredirectedClient }
+        guard credential != nil else { return TLSHTTPClients.shared(tls: tls) }
+        return TLSHTTPClients.shared(tls: tls, variant: "unredirected") { $0.redirectConfiguration = .disallow }
+    }
+
     /// - Parameters:
-    ///   - master: `host:port` of the master.
+    ///   - master: `host:port` (or `http[s]://host:port`) of the master; a bare address is reached over https when
+    ///     `tls` has a CA.
     ///   - credential: the principal and secret presented to the master; `nil` presents none.
     ///   - client: the client for SUBSCRIBE; defaults to `HTTPClient.shared`, or to ``unredirectedClient`` with a
-    ///     credential.
-    public init(master: String, credential: Credential? = nil, client: HTTPClient? = nil, logger: Logger) {
-        self.master = Self.baseURL(master)
+    ///     credential (both over TLS with `tls`). It must trust the master's certificate for an `https` master.
+    ///   - tls: the CA and client certificate of the connection's clients.
+    public init(
+        master: String,
+        credential: Credential? = nil,
+        client: HTTPClient? = nil,
+        tls: TLSSettings? = nil,
+        logger: Logger
+    ) {
+        self.master = Self.baseURL(master, defaultScheme: tls?.defaultScheme ?? "http")
         self.zooKeeper = nil
         self.detector = nil
         self.credential = credential
-        self.client = client ?? (credential == nil ? .shared : Self.unredirectedClient)
+        self.client = client ?? Self.defaultClient(credential: credential, tls: tls)
+        self.tls = tls
         self.logger = logger
     }
 
@@ -137,35 +161,33 @@ public final class HTTPMasterConnection: MasterConnection {
         detector: (any MasterDetector)?,
         credential: Credential? = nil,
         client: HTTPClient? = nil,
+        tls: TLSSettings? = nil,
         logger: Logger
     ) {
         self.master = "zk://\(zooKeeper.connectionString)\(zooKeeper.path)"
         self.zooKeeper = zooKeeper
         self.detector = detector
         self.credential = credential
-        self.client = client ?? (credential == nil ? .shared : Self.unredirectedClient)
+        self.client = client ?? Self.defaultClient(credential: credential, tls: tls)
+        self.tls = tls
         self.logger = logger
     }
 
     /// Whether two `scheme://host:port` bases name the same server (a credential may be sent to both).
     static func sameOrigin(_ a: String, _ b: String) -> Bool {
-        func origin(_ base: String) -> String? {
-            guard let url = URL(string: base), let scheme = url.scheme?.lowercased(), let host = url.host?.lowercased()
-            else { return nil }
-            return "\(scheme)://\(host):\(url.port ?? (scheme == "https" ? 443 : 80))"
-        }
-        guard let left = origin(a), let right = origin(b) else { return false }
-        return left == right
+        guard let left = URL(string: a), let right = URL(string: b) else { return false }
+        return RedirectCredentials.sameOrigin(left, right)
     }
 
-    static func baseURL(_ master: String) -> String {
-        master.hasPrefix("http://") || master.hasPrefix("https://") ? master : "http://\(master)"
+    static func baseURL(_ master: String, defaultScheme: String = "http") -> String {
+        master.hasPrefix("http://") || master.hasPrefix("https://") ? master : "\(defaultScheme)://\(master)"
     }
 
-    /// `http://host:port` of the master a `Location` header names (`//host:port/path`, `http://host:port/path`).
-    static func master(fromLocation location: String) -> String? {
+    /// `scheme://host:port` of the master a `Location` header names (`//host:port/path` keeps `scheme`, the scheme
+    /// of the master that answered; `http[s]://host:port/path` names its own).
+    static func master(fromLocation location: String, scheme defaultScheme: String = "http") -> String? {
         var rest = Substring(location)
-        var scheme = "http"
+        var scheme = defaultScheme
         if let range = rest.range(of: "://") {
             scheme = String(rest[..<range.lowerBound])
             rest = rest[range.upperBound...]
@@ -206,7 +228,7 @@ public final class HTTPMasterConnection: MasterConnection {
                     continue
                 }
                 self.logger.info("Following the leading master", metadata: ["master": "\(leader.hostPort)"])
-                let master = Self.baseURL(leader.hostPort)
+                let master = leader.baseURL
                 let subscriber = Subscriber()
                 current = subscriber
                 group.addTask {
@@ -331,7 +353,8 @@ public final class HTTPMasterConnection: MasterConnection {
         request.body = .bytes(ByteBuffer(bytes: try MesosJSON.encodeFast(call)))
         let response = try await self.client.execute(request, timeout: .seconds(10))
         if response.status == .temporaryRedirect || response.status == .permanentRedirect,
-            let location = response.headers.first(name: "Location"), let leader = Self.master(fromLocation: location)
+            let location = response.headers.first(name: "Location"),
+            let leader = Self.master(fromLocation: location, scheme: master.hasPrefix("https://") ? "https" : "http")
         {
             throw Redirected(master: leader)
         }
@@ -394,8 +417,9 @@ public final class HTTPMasterConnection: MasterConnection {
     }
 
     /// Sends a call to the master of the subscription over a few keep-alive connections (``HTTPCallClient``,
-    /// calls pipelined). A redirect (the master stopped leading) is followed as `HTTPClient.shared` follows it;
-    /// an `https://` master is called through `HTTPClient` too.
+    /// calls pipelined; over TLS for an `https://` master). A redirect (the master stopped leading) is followed as
+    /// `HTTPClient` follows it, without the credentials when it leads to another host or port; an `https://` master
+    /// without `tls` settings (system roots) is called through `HTTPClient` too.
     public func send(_ call: SchedulerCall) async throws {
         guard let subscription = self.subscription.withLock({ $0 }) else {
             throw SchedulerError(.masterUnavailable, "Not subscribed to the master; the call was not sent.")
@@ -436,9 +460,13 @@ public final class HTTPMasterConnection: MasterConnection {
                             + "across a redirect to another host, so the call was not sent."
                     )
                 }
-                // As HTTPClient follows a redirect: 307/308 keep the method and body, 301/302/303 turn into a GET.
+                // As HTTPClient follows a redirect: 307/308 keep the method and body, 301/302/303 turn into a GET;
+                // credentials stay with the master that was called.
                 let keep = response.status == .temporaryRedirect || response.status == .permanentRedirect
                 if !keep { headers.remove(name: "Content-Type") }
+                if let origin = URL(string: subscription.master) {
+                    headers = RedirectCredentials.headers(headers, from: origin, to: url.absoluteURL)
+                }
                 try await self.sendThroughHTTPClient(
                     call.type,
                     url: url.absoluteString,
@@ -457,10 +485,14 @@ public final class HTTPMasterConnection: MasterConnection {
         )
     }
 
-    /// The call client for `master` (`http://host[:port]`), replacing the one of an earlier master; `nil` for a
-    /// master it cannot reach (`https://`).
+    /// The call client for `master` (`http[s]://host[:port]`), replacing the one of an earlier master; `nil` for an
+    /// `https://` master without `tls` settings.
     private func callClient(for master: String) async -> HTTPCallClient? {
-        guard let (host, port) = Self.hostPort(ofHTTPBase: master) else { return nil }
+        let tls = master.hasPrefix("https://") ? self.tls : nil
+        guard
+            let (host, port) = master.hasPrefix("https://")
+                ? (tls == nil ? nil : Self.hostPort(ofHTTPSBase: master)) : Self.hostPort(ofHTTPBase: master)
+        else { return nil }
         let (client, replaced) = self.callClient.withLock { current -> (HTTPCallClient, HTTPCallClient?) in
             if let current, current.master == master { return (current.client, nil) }
             var configuration = HTTPCallClient.Configuration()
@@ -469,6 +501,7 @@ public final class HTTPMasterConnection: MasterConnection {
             configuration.pipelineDepth = 8
             configuration.timeout = .seconds(10)
             configuration.maximumResponseBodyBytes = 1 << 16
+            configuration.tls = tls
             let client = HTTPCallClient(host: host, port: port, configuration: configuration, logger: self.logger)
             let replaced = current?.client
             current = (master, client)
@@ -482,14 +515,26 @@ public final class HTTPMasterConnection: MasterConnection {
     /// `host` and `port` of `http://host[:port]` (port 80 when none, as a URL has it); `nil` for other schemes.
     public static func hostPort(ofHTTPBase base: String) -> (String, Int)? {
         guard base.hasPrefix("http://") else { return nil }
-        let authority = base.dropFirst("http://".count).prefix { $0 != "/" }
+        return Self.hostPort(authorityOf: base.dropFirst("http://".count), defaultPort: 80)
+    }
+
+    /// `host` and `port` of `https://host[:port]` (port 443 when none); `nil` for other schemes.
+    public static func hostPort(ofHTTPSBase base: String) -> (String, Int)? {
+        guard base.hasPrefix("https://") else { return nil }
+        return Self.hostPort(authorityOf: base.dropFirst("https://".count), defaultPort: 443)
+    }
+
+    private static func hostPort(authorityOf rest: Substring, defaultPort: Int) -> (String, Int)? {
+        let authority = rest.prefix { $0 != "/" }
         if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
             let host = String(authority[authority.index(after: authority.startIndex)..<close])
             let rest = authority[authority.index(after: close)...]
-            guard rest.hasPrefix(":") else { return rest.isEmpty ? (host, 80) : nil }
+            guard rest.hasPrefix(":") else { return rest.isEmpty ? (host, defaultPort) : nil }
             return Int(rest.dropFirst()).map { (host, $0) }
         }
-        guard let colon = authority.lastIndex(of: ":") else { return authority.isEmpty ? nil : (String(authority), 80) }
+        guard let colon = authority.lastIndex(of: ":") else {
+            return authority.isEmpty ? nil : (String(authority), defaultPort)
+        }
         return Int(authority[authority.index(after: colon)...]).map { (String(authority[..<colon]), $0) }
     }
 

@@ -27,6 +27,8 @@ public struct MarathonRoutes: Sendable {
         /// What apps' containers may do to their hosts (`--allowed_host_paths`, `--allow_privileged`); an app asking
         /// for more is refused with 422. Defaults to nothing beyond the sandbox, as the agents' default.
         public var containerPolicy = ContainerPolicy()
+        /// The scheme of `X-Marathon-Leader`: `https` when the scheduler serves TLS. Defaults to `http`.
+        public var scheme = "http"
         /// Who may call the API (`--http_credentials`, `--http_readonly_credentials`). Defaults to
         /// ``MarathonAuthentication/open``: no credentials, everybody may do everything.
         public var authentication = MarathonAuthentication.open
@@ -77,7 +79,7 @@ public struct MarathonRoutes: Sendable {
         let wallClock = self.wallClock
         let policy = self.configuration.containerPolicy
         let router = router.group()
-            .add(middleware: MarathonLeaderMiddleware<Context>(leaderURL: "http://\(address)"))
+            .add(middleware: MarathonLeaderMiddleware<Context>(leaderURL: "\(configuration.scheme)://\(address)"))
             .add(middleware: MarathonAuthenticationMiddleware<Context>(authentication: configuration.authentication))
         router.get("/ping") { _, _ in
             Response(

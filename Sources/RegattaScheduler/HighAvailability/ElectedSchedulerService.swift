@@ -80,6 +80,7 @@ public struct ElectedSchedulerService: Service {
         self.logger = logger
         let master = configuration.scheduler.master
         let sessionTimeout = configuration.sessionTimeout
+        let tls = configuration.scheduler.tls
         let credential = configuration.scheduler.masterCredential
         self.makeConnection =
             makeConnection ?? {
@@ -87,17 +88,20 @@ public struct ElectedSchedulerService: Service {
                     master: master,
                     sessionTimeout: sessionTimeout,
                     credential: credential,
+                    tls: tls,
                     logger: logger
                 )
             }
         self.info = SchedulerLeaderInfo(
             id: UUID().uuidString.lowercased(),
             hostname: configuration.scheduler.scheduler.hostname,
-            port: configuration.scheduler.httpPort
+            port: configuration.scheduler.httpPort,
+            scheme: tls?.servesTLS == true ? "https" : "http"
         )
         self.responder = SchedulerRoleResponder(
             ownAddress: self.info.hostPort,
             authentication: configuration.scheduler.authentication,
+            client: SchedulerRoleResponder.proxyClient(tls: tls),
             logger: logger
         )
     }
@@ -122,7 +126,12 @@ public struct ElectedSchedulerService: Service {
         let scheduler = self.configuration.scheduler
         let app = Application(
             responder: self.responder,
-            server: LimitedHTTPServer.http1(scheduler.listener, refusal: MarathonRoutes.refusal, logger: self.logger),
+            server: LimitedHTTPServer.http1(
+                scheduler.listener,
+                refusal: MarathonRoutes.refusal,
+                tls: scheduler.tls,
+                logger: self.logger
+            ),
             configuration: .init(address: .hostname(scheduler.httpAddress, port: scheduler.httpPort), serverName: nil),
             logger: self.logger
         )

@@ -2,7 +2,8 @@
 import Foundation
 
 /// What an elected scheduler's election node holds (`<zk path>/leader/json.info_NNNNNNNNNN`), so followers know
-/// where to proxy: `{"id": "...", "hostname": "...", "port": N, "url": "http://host:port"}`.
+/// where to proxy: `{"id": "...", "hostname": "...", "port": N, "url": "http://host:port"}` (`https://` when the
+/// scheduler serves TLS).
 public struct SchedulerLeaderInfo: Codable, Hashable, Sendable, CustomStringConvertible {
     /// A unique id of the scheduler process.
     public var id: String
@@ -10,14 +11,14 @@ public struct SchedulerLeaderInfo: Codable, Hashable, Sendable, CustomStringConv
     public var hostname: String
     /// The port the scheduler serves on.
     public var port: Int
-    /// The scheduler's base URL, `http://host:port`.
+    /// The scheduler's base URL, `http://host:port` or `https://host:port`.
     public var url: String
 
-    public init(id: String, hostname: String, port: Int) {
+    public init(id: String, hostname: String, port: Int, scheme: String = "http") {
         self.id = id
         self.hostname = hostname
         self.port = port
-        self.url = "http://\(hostname):\(port)"
+        self.url = "\(scheme)://\(hostname):\(port)"
     }
 
     /// `host:port`, as `/v2/leader` reports it.

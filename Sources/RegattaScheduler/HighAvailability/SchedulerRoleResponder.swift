@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import RegattaCore
+import RegattaHTTP
 
 /// The HTTP front of an elected scheduler: while it leads, its current term's API answers; while it follows, calls
 /// are proxied to the leader (``LeaderProxy``), `/v2/events` is redirected to it, and `/ping` and `GET /v2/leader`
@@ -39,6 +40,17 @@ public final class SchedulerRoleResponder: HTTPResponder {
             decompression: .disabled
         )
     )
+
+    /// ``proxyClient``, or with `tls` a client like it that reaches an `https://` leader with `--tls_ca_file`'s CA
+    /// (hostname verification on) and presents `--tls_cert_file` when the leader asks for a client certificate.
+    public static func proxyClient(tls: TLSSettings?) -> HTTPClient {
+        guard let tls else { return Self.proxyClient }
+        return TLSHTTPClients.shared(tls: tls, variant: "scheduler-proxy") { configuration in
+            configuration.redirectConfiguration = .disallow
+            configuration.timeout = .init(connect: .seconds(3))
+            configuration.decompression = .disabled
+        }
+    }
 
     private let state = Locked(State())
     private let proxy: LeaderProxy
