@@ -206,7 +206,12 @@ extension AgentRunner {
             guard let snapshot = await self.master.leading.waitForLeader(), let address = snapshot.address else {
                 return nil
             }
-            return Target(endpoint: MasterSource.endpoint(address), generation: snapshot.generation)
+            // With a CA, the master is reached over https whatever ZooKeeper says (its data is not authenticated).
+            let requiringTLS = self.configuration.tls?.defaultScheme == "https"
+            return Target(
+                endpoint: MasterSource.endpoint(address, requiringTLS: requiringTLS),
+                generation: snapshot.generation
+            )
         }
     }
 

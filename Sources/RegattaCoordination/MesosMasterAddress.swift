@@ -28,6 +28,16 @@ public struct MesosMasterAddress: Hashable, Sendable, CustomStringConvertible {
         return "\(self.scheme)://\(host):\(self.port)"
     }
 
+    /// `https://host:port` when `requiringTLS` (a daemon that trusts a CA: the scheme in ZooKeeper is not
+    /// authenticated, and whoever can write the election path must not turn its links to plain HTTP), else
+    /// ``baseURL``.
+    public func baseURL(requiringTLS: Bool) -> String {
+        guard requiringTLS, self.scheme != "https" else { return self.baseURL }
+        var address = self
+        address.scheme = "https"
+        return address.baseURL
+    }
+
     public var description: String { self.hostPort }
 
     /// Reads the address from the `MasterInfo` JSON a Mesos (or Regatta) master writes into its election node.

@@ -60,22 +60,25 @@ import Glibc
             let script =
                 "id -u; id -g; whoami; echo \"$HOME\"; "
                 + "if echo x >> \(secret) 2>/dev/null; then echo wrote; else echo denied; fi; "
-                + "if cat \(secret) >/dev/null 2>&1; then echo read; else echo unreadable; fi; touch mine"
-            try await framework.launch(
-                try self.task("whoami-1", user: Self.userName, command: script, on: offer),
-                on: offer
-            )
+                + "if cat \(secret) >/dev/null 2>&1; then echo read; else echo unreadable; fi; touch mine; "
+                + "echo \"$GREETING\"; env | grep -c REGATTA_TASK_ENV_ || true"
+            var task = try self.task("whoami-1", user: Self.userName, command: script, on: offer)
+            task.command?.environment = Environment(["GREETING": "hello"])
+            try await framework.launch(task, on: offer)
             try await framework.waitAcknowledging("whoami-1", .finished, acknowledged)
 
             // Then its output shows the user, it could neither write nor read the root-only file
             let sandbox = try #require(cluster.sandbox(of: "whoami-1"))
             let lines = try String(contentsOfFile: sandbox + "/stdout", encoding: .utf8).split(separator: "\n")
-            #expect(lines.count >= 6, "\(lines)")
+            #expect(lines.count >= 8, "\(lines)")
             #expect(lines.first == "\(uid)")
             #expect(lines.dropFirst().first == "\(gid)")
             #expect(lines.dropFirst(2).first == "\(Self.userName)")
             #expect(lines.dropFirst(4).first == "denied")
             #expect(lines.dropFirst(5).first == "unreadable")
+            // And it sees its own environment under the real names, and none of the names it travelled under
+            #expect(lines.dropFirst(6).first == "hello")
+            #expect(lines.dropFirst(7).first == "0")
             #expect(try String(contentsOfFile: secret, encoding: .utf8) == "secret\n")
             // And the sandbox, its output files and what the task made there belong to the user
             for path in [sandbox, sandbox + "/stdout", sandbox + "/stderr", sandbox + "/mine"] {

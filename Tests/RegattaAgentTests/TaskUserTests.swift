@@ -247,7 +247,7 @@ struct FakeUserDatabase: UserDatabase {
 
     private func checkLauncherCommand(runDirectory: String) throws {
         let alice = FakeUserDatabase().users["alice"]!
-        let request = ContainerLaunchRequest(
+        var request = ContainerLaunchRequest(
             containerID: "c-1",
             frameworkID: self.framework,
             agentID: "agent-1",
@@ -257,6 +257,8 @@ struct FakeUserDatabase: UserDatabase {
             runDirectory: runDirectory,
             user: alice
         )
+        // (a task that names a library for the dynamic loader, which no root process may load)
+        request.task.command?.environment = Environment(["LD_PRELOAD": "/tmp/evil.so", "GREETING": "hi"])
         let command = try ProcessContainerRuntime.command(
             for: request,
             baseEnvironment: ["HOME": "/root", "PATH": "/bin"],
@@ -274,8 +276,17 @@ struct FakeUserDatabase: UserDatabase {
                 "/bin/sh", "-c", "id -u",
             ]
         )
-        #expect(command.environment["USER"] == "alice")
-        #expect(command.environment["HOME"] == "/home/alice")
+        // The root supervisor and launcher keep the agent's own environment; the task's travels under prefixed names
+        // that the loader and the shell ignore, restored by the launcher after it switched user
+        #expect(command.environment["HOME"] == "/root")
+        #expect(command.environment["PATH"] == "/bin")
+        #expect(command.environment["LD_PRELOAD"] == nil)
+        #expect(command.environment["USER"] == nil)
+        #expect(command.environment["REGATTA_TASK_ENV_LD_PRELOAD"] == "/tmp/evil.so")
+        #expect(command.environment["REGATTA_TASK_ENV_GREETING"] == "hi")
+        #expect(command.environment["REGATTA_TASK_ENV_USER"] == "alice")
+        #expect(command.environment["REGATTA_TASK_ENV_HOME"] == "/home/alice")
+        #expect(command.environment["REGATTA_TASK_ENV_PATH"] == "/bin")
         // Without a launcher the launch fails, saying how to fix it
         let error = #expect(throws: AgentError.self) {
             try ProcessContainerRuntime.command(

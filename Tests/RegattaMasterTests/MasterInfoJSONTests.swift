@@ -106,4 +106,14 @@ import Testing
         #expect(leadership.electedTime == 100)
         #expect(MasterLeadership.standalone(now: 1).isLeading)
     }
+
+    @Test func aDaemonThatTrustsACAUsesHTTPSWhateverZooKeeperSays() {
+        // The scheme in the election node is not authenticated: whoever can write it must not downgrade a TLS link.
+        let plain = MesosMasterAddress(host: "10.0.0.1", port: 5050, scheme: "http")
+        #expect(plain.baseURL(requiringTLS: true) == "https://10.0.0.1:5050")
+        #expect(plain.baseURL(requiringTLS: false) == "http://10.0.0.1:5050")
+        let secure = MesosMasterAddress(host: "::1", port: 5050, scheme: "https")
+        #expect(secure.baseURL(requiringTLS: true) == "https://[::1]:5050")
+        #expect(secure.baseURL(requiringTLS: false) == "https://[::1]:5050")
+    }
 }

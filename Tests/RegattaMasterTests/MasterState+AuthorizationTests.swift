@@ -177,6 +177,45 @@ import Testing
         #expect(h.invariantsHold())
     }
 
+    @Test func runTasksJudgesADockerTaskByTheUserItReallyRunsAs() throws {
+        // Given marathon may run tasks as nobody only
+        var h = try Self.harness(
+            acls: """
+                {"register_frameworks": [{"principals": {"type": "ANY"}, "roles": {"type": "ANY"}}],
+                 "register_agents": [{"principals": {"type": "ANY"}, "agents": {"type": "ANY"}}],
+                 "run_tasks": [{"principals": {"values": ["marathon"]}, "users": {"values": ["nobody"]}}]}
+                """
+        )
+        let agent = try self.registerAgent(&h, principal: "agent-a")
+        let framework = try self.subscribe(&h, principal: "marathon")
+        let offer = try #require(h.offers(for: framework).first)
+        // When it launches Docker tasks: one whose command says nobody but whose `user` parameter says root, one with
+        // no user at all (the image's, which the agent keeps), and one with `user=nobody`
+        func docker(_ id: String, commandUser: String?, parameter: String?) -> TaskInfo {
+            var task = Fixture.task(id, agent: agent)
+            task.command?.user = commandUser
+            task.container = ContainerInfo(
+                type: .docker,
+                docker: DockerInfo(image: "busybox", parameters: parameter.map { [.init(key: "user", value: $0)] })
+            )
+            return task
+        }
+        let actions = try h.accept(
+            offer,
+            tasks: [
+                docker("t1", commandUser: "nobody", parameter: "0"), docker("t2", commandUser: nil, parameter: nil),
+                docker("t3", commandUser: nil, parameter: "nobody"),
+            ],
+            from: framework
+        )
+        // Then only the last one launches
+        let refused = updates(actions, to: framework).filter { $0.reason == "REASON_TASK_UNAUTHORIZED" }
+        #expect(Set(refused.map(\.taskId)) == ["t1", "t2"])
+        #expect(refused.first { $0.taskId == "t1" }?.message?.contains("as user '0'") == true)
+        #expect(launches(actions).map(\.taskId) == ["t3"])
+        #expect(h.invariantsHold())
+    }
+
     // MARK: - Teardown
 
     @Test func teardownFollowsTeardownFrameworks() throws {

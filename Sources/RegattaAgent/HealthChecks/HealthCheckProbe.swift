@@ -86,6 +86,8 @@ struct SystemHealthCheckProbe: HealthCheckProbe {
                     errorFile: nil,
                     command: commandLine
                 )
+                // The launcher is root until it switches: the check's variables travel under prefixed names.
+                environment = TaskLauncher.carrying(environment, base: ProcessContainerRuntime.agentEnvironment())
             }
             return await Self.command(
                 commandLine,

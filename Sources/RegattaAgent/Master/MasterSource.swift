@@ -39,9 +39,10 @@ enum MasterSource: Sendable, Equatable, CustomStringConvertible {
         self = .fixed(endpoint: try MasterClient.endpoint(master: text, defaultScheme: defaultScheme))
     }
 
-    /// The agent endpoint of a master at `host:port`, over the scheme its MasterInfo names.
-    static func endpoint(_ address: MesosMasterAddress) -> String {
-        "\(address.baseURL)/api/v1/agent"
+    /// The agent endpoint of a master at `host:port`, over the scheme its MasterInfo names, or https whatever it
+    /// names when `requiringTLS` (an agent given `--tls_ca_file`).
+    static func endpoint(_ address: MesosMasterAddress, requiringTLS: Bool = false) -> String {
+        "\(address.baseURL(requiringTLS: requiringTLS))/api/v1/agent"
     }
 
     /// The agent endpoint that a `Location` header (absolute, scheme-relative `//host:port/…`, or a path on the

@@ -68,7 +68,7 @@ enum PosixSpawn {
                 &fileActions,
                 1,
                 command.stdoutPath,
-                O_WRONLY | O_CREAT | O_APPEND,
+                O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW,
                 0o644
             )
         }
@@ -77,7 +77,7 @@ enum PosixSpawn {
                 &fileActions,
                 2,
                 command.stderrPath,
-                O_WRONLY | O_CREAT | O_APPEND,
+                O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW,
                 0o644
             )
         }

@@ -555,7 +555,7 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
         return PosixSpawn.Command(
             executable: "/bin/sh",
             arguments: try TaskSupervisor.prepare(runDirectory: runDirectory, cgroupProcsFiles: cgroupProcsFiles),
-            environment: Self.environment(for: request, base: baseEnvironment).merging(
+            environment: Self.supervisorEnvironment(for: request, base: baseEnvironment).merging(
                 TaskSupervisor.commandEnvironment(commandLine)
             ) { _, supervisor in supervisor },
             workingDirectory: request.sandbox,
@@ -563,6 +563,15 @@ public final class ProcessContainerRuntime: RecoverableContainerRuntime {
             stderrPath: request.sandbox + "/stderr",
             searchPath: false
         )
+    }
+
+    /// The environment of the supervisor: the task's, or, for a task that switches user, the agent's base with the
+    /// task's variables carried for the ``TaskLauncher`` (the supervisor stays root: it must not load what a task
+    /// names in `LD_PRELOAD`).
+    static func supervisorEnvironment(for request: ContainerLaunchRequest, base: [String: String]) -> [String: String] {
+        let task = Self.environment(for: request, base: base)
+        guard request.user != nil else { return task }
+        return TaskLauncher.carrying(task, base: base)
     }
 
     /// The task's environment: the agent's `PATH`/`HOME`/`LANG`, `HOST`, the task's own variables, then the

@@ -14,7 +14,13 @@ import Glibc
 /// 2. `setgid(gid)`, `initgroups(user, gid)`, `setuid(uid)` — in that order, since each later step removes the
 ///    right to do the earlier ones — and checks that the real and effective ids are the user's and that root
 ///    cannot be regained;
-/// 3. `execvp`s the command, which inherits the environment, working directory and standard streams.
+/// 3. replaces its environment with the task's, then `execvp`s the command, which inherits the working directory
+///    and standard streams.
+///
+/// The task's environment (which a framework chooses: a Marathon app's `env`) never reaches a process while it is
+/// root. The supervisor and the launcher start with the agent's own base environment plus the task's variables under
+/// prefixed names (``environmentPrefix``), which neither the dynamic loader (`LD_PRELOAD`, `LD_LIBRARY_PATH`) nor the
+/// shell interprets; the launcher restores the real names only after `setuid`, just before the `exec`.
 ///
 /// If any step fails it writes why to the error file and exits with ``failureCode`` without running the command, so
 /// the task fails with that reason rather than running as the wrong user.
@@ -25,6 +31,16 @@ public enum TaskLauncher {
     static let failureCode: Int32 = 125
     /// The file, in the run directory, where the launcher of a task writes why it failed.
     static let errorFileName = "launcher_error"
+    /// The prefix under which a task's variables travel through the root processes that start it.
+    static let environmentPrefix = "REGATTA_TASK_ENV_"
+
+    /// The environment of the root processes that start a task as another user: `base` (the agent's own `PATH`,
+    /// `HOME`, `LANG`) and `task` (everything the task will see) under ``environmentPrefix``.
+    static func carrying(_ task: [String: String], base: [String: String]) -> [String: String] {
+        var environment = base
+        for (name, value) in task { environment[Self.environmentPrefix + name] = value }
+        return environment
+    }
 
     /// The argv that runs `command` as `user` through `launcher` (`errorFile` `nil` reports on stderr only).
     static func arguments(launcher: String, user: TaskUser, errorFile: String?, command: [String]) -> [String] {
@@ -72,9 +88,27 @@ public enum TaskLauncher {
         if uid != 0 && (setuid(0) == 0 || seteuid(0) == 0) {
             Self.fail(errorFD, "the process could regain root after switching to user '\(user)'")
         }
+        Self.restoreTaskEnvironment()
         let argv = command.map { strdup($0) } + [nil]
         execvp(command[0], argv)
         Self.fail(errorFD, "cannot run '\(command[0])' as user '\(user)': \(Self.errnoText())")
+    }
+
+    /// Replaces the environment with the task's: the ``environmentPrefix`` variables under their real names, and
+    /// nothing else.
+    private static func restoreTaskEnvironment() {
+        var carried: [(String, String)] = []
+        var entry = environ
+        while let pointer = entry.pointee {
+            let text = String(cString: pointer)
+            if text.hasPrefix(Self.environmentPrefix), let equals = text.firstIndex(of: "=") {
+                let name = String(text[text.index(text.startIndex, offsetBy: Self.environmentPrefix.count)..<equals])
+                if !name.isEmpty { carried.append((name, String(text[text.index(after: equals)...]))) }
+            }
+            entry += 1
+        }
+        clearenv()
+        for (name, value) in carried { setenv(name, value, 1) }
     }
 
     private static func errnoText() -> String {

@@ -331,6 +331,13 @@ struct MasterCommand: AsyncParsableCommand {
                 "--agent_reregister_timeout is below Mesos's minimum of 10mins; agents that are slow to return after a failover are marked unreachable sooner"
             )
         }
+        if configuration.authentication.credentials != nil, configuration.acls == nil,
+            !ListenerExposure.isLoopback(configuration.ip)
+        {
+            logger.warning(
+                "--credentials without --acls: every authenticated principal, agents' included, may register frameworks, run tasks as any user (root too), tear frameworks down and drain or remove agents; give --acls to say who may do what"
+            )
+        }
         var highAvailability: MasterHighAvailability?
         if let zk = configuration.zk {
             let url = try ZooKeeperURL(parsing: zk)

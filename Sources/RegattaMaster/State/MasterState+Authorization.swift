@@ -42,8 +42,16 @@ extension MasterState {
         return .named(name)
     }
 
-    /// The UNIX user a task runs as: its command's `user`, else its framework's.
+    /// The UNIX user a task runs as: for a Docker task its `user` Docker parameter, else its command's `user`, else
+    /// nobody named (the image's own user, which the agent keeps: it does not apply the framework's user to Docker);
+    /// for any other task its command's `user`, else its framework's.
     func user(of task: TaskInfo, framework: FrameworkID) -> String? {
+        if let docker = task.container?.docker, task.container?.type == .docker {
+            let parameter = docker.parameters?.last { $0.key == "user" || $0.key == "u" }?.value
+            if let parameter, !parameter.isEmpty { return parameter }
+            if let user = task.command?.user, !user.isEmpty { return user }
+            return nil
+        }
         if let user = task.command?.user, !user.isEmpty { return user }
         let info =
             self.frameworks[framework]?.info

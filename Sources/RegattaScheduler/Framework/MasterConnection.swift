@@ -228,7 +228,8 @@ public final class HTTPMasterConnection: MasterConnection {
                     continue
                 }
                 self.logger.info("Following the leading master", metadata: ["master": "\(leader.hostPort)"])
-                let master = leader.baseURL
+                // With a CA the link is https whatever ZooKeeper says: its data is not authenticated.
+                let master = leader.baseURL(requiringTLS: self.tls?.defaultScheme == "https")
                 let subscriber = Subscriber()
                 current = subscriber
                 group.addTask {
