@@ -163,6 +163,7 @@ let package = Package(
             name: "RegattaHTTPTests",
             dependencies: [
                 "RegattaHTTP",
+                "RegattaTestKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -4,27 +4,27 @@ import Foundation
 /// A throw-away PKI made with the `openssl` CLI for one test: a CA, a server certificate for `127.0.0.1` and
 /// `localhost` (SAN IP and DNS), one of the same CA for another name, a client certificate, and a second CA that
 /// signed none of them.
-struct TLSTestCertificates {
-    let directory: URL
-    var caFile: String { self.path("ca.crt") }
-    var otherCAFile: String { self.path("other-ca.crt") }
-    var serverCertificateFile: String { self.path("server.crt") }
-    var serverKeyFile: String { self.path("server.key") }
-    var clientCertificateFile: String { self.path("client.crt") }
-    var clientKeyFile: String { self.path("client.key") }
+public struct TLSTestCertificates: Sendable {
+    public let directory: URL
+    public var caFile: String { self.path("ca.crt") }
+    public var otherCAFile: String { self.path("other-ca.crt") }
+    public var serverCertificateFile: String { self.path("server.crt") }
+    public var serverKeyFile: String { self.path("server.key") }
+    public var clientCertificateFile: String { self.path("client.crt") }
+    public var clientKeyFile: String { self.path("client.key") }
     /// A server certificate of the CA for `elsewhere.example` only.
-    var otherNameCertificateFile: String { self.path("elsewhere.crt") }
-    var otherNameKeyFile: String { self.path("elsewhere.key") }
+    public var otherNameCertificateFile: String { self.path("elsewhere.crt") }
+    public var otherNameKeyFile: String { self.path("elsewhere.key") }
 
-    func path(_ name: String) -> String { self.directory.appendingPathComponent(name).path }
+    public func path(_ name: String) -> String { self.directory.appendingPathComponent(name).path }
 
     /// Whether `openssl` can be run (scripts/services.sh installs it).
-    static var available: Bool {
+    public static var available: Bool {
         ["/usr/bin/openssl", "/usr/local/bin/openssl"].contains { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     /// Makes the files in a new temporary directory.
-    static func make() throws -> TLSTestCertificates {
+    public static func make() throws -> TLSTestCertificates {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("regatta-tls-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -45,7 +45,7 @@ struct TLSTestCertificates {
         return certificates
     }
 
-    func remove() {
+    public func remove() {
         try? FileManager.default.removeItem(at: self.directory)
     }
 
@@ -125,8 +125,8 @@ struct TLSTestCertificates {
         }
     }
 
-    struct CertificateError: Error, CustomStringConvertible {
-        var message: String
-        var description: String { self.message }
+    public struct CertificateError: Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { self.message }
     }
 }

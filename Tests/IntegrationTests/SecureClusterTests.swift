@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import RegattaHTTP
+import RegattaTestKit
 import Testing
 
 /// The README's secure multi-machine layout, all of it at once, with real processes on loopback: a master with

@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import RegattaHTTP
+import RegattaTestKit
 import Testing
 
 /// TLS on every link with real processes on loopback and certificates made by openssl: master, agent and scheduler

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import RegattaHTTP
+import RegattaTestKit
 import Testing
 
 /// A listener with a certificate serves HTTPS only, with its limits in force, and the call client verifies the

@@ -2,6 +2,7 @@
 import Foundation
 import NIOHTTP1
 import RegattaHTTP
+import RegattaTestKit
 import Testing
 
 /// Building a daemon's TLS from its `--tls_*` flags: every mistake stops the start with one line naming the flag.
