@@ -114,7 +114,7 @@ enum SandboxFuzzer {
             self.isInside(sandbox, root: layout.sandboxesRoot) && sandbox != layout.sandboxesRoot,
             "sandbox path '\(sandbox)' is outside '\(layout.sandboxesRoot)'"
         )
-        let depth = sandbox.split(separator: "/").count - layout.sandboxesRoot.split(separator: "/").count
+        let depth = PathComponents.split(sandbox).count - PathComponents.split(layout.sandboxesRoot).count
         FuzzCheck.require(depth == 7, "sandbox path '\(sandbox)' is \(depth) components deep, not 7")
     }
 
@@ -126,9 +126,11 @@ enum SandboxFuzzer {
 
     /// Containment by whole components.
     private static func isInside(_ path: String, root: String) -> Bool {
-        let pathComponents = path.split(separator: "/")
-        let rootComponents = root.split(separator: "/")
-        return path.hasPrefix("/") && pathComponents.count >= rootComponents.count
+        // Split bytes: splitting a String splits grapheme clusters, and `/` followed by a combining mark is one.
+        let slash = UInt8(ascii: "/")
+        let pathComponents = path.utf8.split(separator: slash).map { Array($0) }
+        let rootComponents = root.utf8.split(separator: slash).map { Array($0) }
+        return path.utf8.first == slash && pathComponents.count >= rootComponents.count
             && Array(pathComponents.prefix(rootComponents.count)) == rootComponents
     }
 }

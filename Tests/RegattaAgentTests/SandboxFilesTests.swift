@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
+import RegattaCore
 import Testing
 
 @testable import RegattaAgent
@@ -71,6 +72,16 @@ import Testing
         #expect(SandboxFiles.normalized("/a/b/../c/./d//e/") == "/a/c/d/e")
         #expect(SandboxFiles.normalized("/a/../../../etc") == "/etc")
         #expect(SandboxFiles.normalized("/") == "/")
+    }
+
+    @Test func pathsAreSplitOnTheSlashByteNotOnGraphemes() {
+        // A `/` followed by a combining mark (U+034F) is one grapheme to String, but a separator to the kernel: the
+        // `..` before it must still climb (the fuzzer found the sandbox check fooled by such a component).
+        #expect(SandboxFiles.normalized("/sandbox/../\u{34F}etc") == "/\u{34F}etc")
+        #expect(ContainerPolicy.hasDotDot("/data/../\u{34F}etc"))
+        // Differently normalized names are different directories on disk.
+        #expect(!ContainerPolicy.isInside("/srv/e\u{301}/x", root: "/srv/\u{E9}"))
+        #expect(ContainerPolicy.isInside("/srv/\u{E9}/x", root: "/srv/\u{E9}"))
     }
 
     @Test func refusesPathsOutsideSandboxes() async throws {

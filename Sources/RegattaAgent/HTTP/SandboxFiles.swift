@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
 import Glibc
+import RegattaCore
 
 /// The agent's `/files/browse` and `/files/read`, confined to task sandboxes.
 ///
@@ -86,13 +87,14 @@ enum SandboxFiles {
 
     /// `path` with `.`, `..` and repeated slashes removed, without looking at the file system.
     static func normalized(_ path: String) -> String {
-        var components: [Substring] = []
-        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
-            switch component {
-            case ".": continue
-            case "..": if !components.isEmpty { components.removeLast() }
-            default: components.append(component)
+        var components: [String] = []
+        for component in PathComponents.split(path) {
+            if PathComponents.isDot(component) { continue }
+            if PathComponents.isDotDot(component) {
+                if !components.isEmpty { components.removeLast() }
+                continue
             }
+            components.append(component)
         }
         return "/" + components.joined(separator: "/")
     }
@@ -179,8 +181,12 @@ enum SandboxFiles {
         return String(cString: resolved)
     }
 
+    /// Whether `path` is `root` or below it, comparing bytes: `String`'s `==` and `hasPrefix` compare grapheme
+    /// clusters under canonical equivalence, so a combining mark after a `/` hid the prefix, and a differently
+    /// normalized name matched one it is not on disk.
     private static func isInside(_ path: String, root: String) -> Bool {
-        path == root || path.hasPrefix(root.hasSuffix("/") ? root : root + "/")
+        let prefix = root.utf8.last == UInt8(ascii: "/") ? root : root + "/"
+        return path.utf8.elementsEqual(root.utf8) || path.utf8.starts(with: prefix.utf8)
     }
 
     private static func entry(_ path: String, _ info: stat) -> Entry {

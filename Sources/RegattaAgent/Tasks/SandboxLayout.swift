@@ -50,7 +50,8 @@ struct SandboxLayout: Sendable, Hashable {
     /// Removes the empty directories above `path`, up to (not including) `slaves` or `meta/runs`.
     func removeEmptyParents(of path: String) {
         var current = (path as NSString).deletingLastPathComponent
-        while current.hasPrefix(self.sandboxesRoot + "/") {
+        // Bytes, not `String.hasPrefix` (grapheme clusters: a combining mark after the `/` would hide the prefix).
+        while current.utf8.starts(with: (self.sandboxesRoot + "/").utf8) {
             guard rmdir(current) == 0 else { return }
             current = (current as NSString).deletingLastPathComponent
         }

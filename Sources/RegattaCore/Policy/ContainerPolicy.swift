@@ -116,18 +116,20 @@ public struct ContainerPolicy: Sendable, Hashable {
 
     /// `path` with `.` and repeated slashes removed (`..` is kept: callers refuse it first).
     public static func normalized(_ path: String) -> String {
-        let components = path.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }
-        return (path.hasPrefix("/") ? "/" : "") + components.joined(separator: "/")
+        let components = PathComponents.split(path).filter { !PathComponents.isDot($0) }
+        return (PathComponents.isAbsolute(path) ? "/" : "") + components.joined(separator: "/")
     }
 
     /// Whether `path` is `root` or lies below it (both absolute and normalized).
     public static func isInside(_ path: String, root: String) -> Bool {
-        root == "/" || path == root || path.hasPrefix(root + "/")
+        // Bytes, not `String`'s `==`/`hasPrefix`, which compare under canonical equivalence: a differently
+        // normalized name is another directory on disk.
+        root == "/" || path.utf8.elementsEqual(root.utf8) || path.utf8.starts(with: (root + "/").utf8)
     }
 
     /// Whether `path` has a `..` component.
     public static func hasDotDot(_ path: String) -> Bool {
-        path.split(separator: "/", omittingEmptySubsequences: true).contains("..")
+        PathComponents.split(path).contains(where: PathComponents.isDotDot)
     }
 }
 
