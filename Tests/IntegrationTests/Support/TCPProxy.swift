@@ -125,7 +125,18 @@ final class TCPProxy: @unchecked Sendable {
                     Glibc.close(client)
                     continue
                 }
-                self.lock.withLock { self.connections[client] = upstream }
+                // A reset cut that came while this connection was being made has not seen it: register and check
+                // under one lock, or the connection escapes the cut (a master kept its ZooKeeper session that way).
+                let open = self.lock.withLock { () -> Bool in
+                    guard !self.closed, self.mode != .reset else { return false }
+                    self.connections[client] = upstream
+                    return true
+                }
+                guard open else {
+                    Glibc.close(client)
+                    Glibc.close(upstream)
+                    continue
+                }
                 self.spawn { self.pump(from: client, to: upstream, owner: client) }
                 self.spawn { self.pump(from: upstream, to: client, owner: client) }
             }
