@@ -28,6 +28,9 @@ struct TLSSettingsTests {
         #expect(settings.servesTLS)
         #expect(settings.defaultScheme == "http")
         #expect(settings.clientConfiguration.certificateVerification == .fullVerification)
+        // A closing connection does not wait NIOSSL's 5 seconds for a close_notify the peer may never read to
+        // answer (every TLS daemon took 5 seconds to stop)
+        #expect(settings.clientConfiguration.shutdownTimeout <= .seconds(1))
     }
 
     @Test func aCAAloneMakesAClientThatDefaultsToHTTPS() throws {

@@ -176,7 +176,13 @@ struct APIClient {
         }
         let response: HTTPClientResponse
         do {
-            response = try await TLSHTTPClients.shared(tls: self.tls).execute(request, timeout: .seconds(30))
+            // A one-shot command fails at the first refused connection or untrusted certificate instead of retrying
+            // until the deadline (AsyncHTTPClient's default retries connection establishment with backoff).
+            let client = TLSHTTPClients.shared(tls: self.tls, variant: "cli") { configuration in
+                configuration.connectionPool.retryConnectionEstablishment = false
+                configuration.timeout.connect = .seconds(10)
+            }
+            response = try await client.execute(request, timeout: .seconds(30))
         } catch {
             let text = "\(error)"
             if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("failedToValidateHostname") {

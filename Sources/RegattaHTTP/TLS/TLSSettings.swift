@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
+import NIOCore
 import NIOSSL
 
 /// A daemon's TLS: the certificate it serves HTTPS with (and presents as a client certificate), the CA bundle it
@@ -125,6 +126,7 @@ public struct TLSSettings: Sendable {
         client.minimumTLSVersion = .tlsv12
         client.certificateVerification = .fullVerification
         client.trustRoots = authorities.map { .certificates($0) } ?? .default
+        client.shutdownTimeout = Self.shutdownTimeout
         if let identity {
             client.certificateChain = identity.chain.map { .certificate($0) }
             client.privateKey = .privateKey(identity.key)
@@ -148,6 +150,7 @@ public struct TLSSettings: Sendable {
             privateKey: .privateKey(identity.key)
         )
         server.minimumTLSVersion = .tlsv12
+        server.shutdownTimeout = Self.shutdownTimeout
         if files.requireClientCertificate, let authorities {
             // A client certificate is checked against the CA; its name is not (clients have no hostname to match).
             server.certificateVerification = .noHostnameVerification
@@ -164,6 +167,12 @@ public struct TLSSettings: Sendable {
             )
         }
     }
+
+    /// How long a closing connection waits for the peer's close_notify before it closes anyway (NIOSSL's default is
+    /// 5 seconds). Every HTTP message we exchange is framed (content-length or chunked), so a missing close_notify
+    /// cannot truncate one unnoticed; a peer streaming to us, such as a master sending an agent its SUBSCRIBE stream,
+    /// does not read until it writes again, and made every TLS daemon take 5 seconds to stop.
+    static let shutdownTimeout: TimeAmount = .milliseconds(300)
 
     private static func read(_ path: String, flag: String) throws(TLSSettingsError) -> Data {
         var isDirectory: ObjCBool = false
